@@ -1,0 +1,49 @@
+//! `eventscope serve`: the headless collector.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::{ServeArgs, init_logging, shutdown_signal};
+use crate::server::{ServeConfig, ServeError, Server};
+
+pub async fn run(args: ServeArgs) -> ExitCode {
+    init_logging("info");
+    let config = ServeConfig {
+        listen: args.listen,
+        token: args.token,
+        write_keys: args.write_keys,
+        buffer: usize::try_from(args.buffer).unwrap_or(usize::MAX),
+        record: args.record,
+        allowed_origins: args.allowed_origins,
+        ..ServeConfig::default()
+    };
+    let record = config.record.clone();
+    let server = match Server::bind(config).await {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("eventscope: {e}");
+            return ExitCode::from(match e {
+                ServeError::TokenRequired(_) => 2,
+                _ => 1,
+            });
+        }
+    };
+    let addr = server.local_addr();
+    // The first stdout line is a contract: scripts read the chosen port from it.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on http://{addr}");
+    let _ = stdout.flush();
+    eprintln!("eventscope {} collector ready", env!("CARGO_PKG_VERSION"));
+    eprintln!("  tracking API  http://{addr}/v1/batch   (set an SDK's host to http://{addr})");
+    eprintln!("  live stream   ws://{addr}/v1/stream  (eventscope tail http://{addr})");
+    if let Some(path) = record {
+        eprintln!("  recording to  {}", path.display());
+    }
+    match server.run(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("eventscope: the server stopped: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! The hub: sequence numbers, the retained log, fan-out to subscribers, resume, gaps and the
+//! recording.
+//!
+//! Publishing never waits for a viewer. Each subscriber is a cursor into the retained log: it
+//! reads at its own pace, and when it falls so far behind that the frames it needs were evicted
+//! it gets a `gap` frame naming exactly the seqs it will never see, then carries on.
+
+mod log;
+
+pub use log::{FrameLog, LogRead, RingLog, StoredFrame};
+
+use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::model::{FrameKind, GapFrame, Hello, STREAM_VERSION, server_name};
+use crate::recording::Recorder;
+
+/// Default number of retained frames (`--buffer`).
+pub const DEFAULT_BUFFER: usize = 100_000;
+
+/// A frame waiting for its sequence number: the JSON text that follows `"seq":N,`.
+#[derive(Debug)]
+pub struct PendingFrame {
+    kind: FrameKind,
+    tail: String,
+}
+
+impl PendingFrame {
+    /// `tail` is the rest of the frame object after its seq, e.g. `"receivedAt":"…",…}`.
+    pub fn new(kind: FrameKind, tail: String) -> Self {
+        PendingFrame { kind, tail }
+    }
+
+    fn finish(self, seq: u64) -> StoredFrame {
+        let kind = self.kind.as_str();
+        let mut json = String::with_capacity(self.tail.len() + kind.len() + 32);
+        json.push_str("{\"type\":\"");
+        json.push_str(kind);
+        json.push_str("\",\"seq\":");
+        json.push_str(&seq.to_string());
+        json.push(',');
+        json.push_str(&self.tail);
+        StoredFrame {
+            seq,
+            kind: self.kind,
+            json: Bytes::from(json),
+        }
+    }
+}
+
+struct HubState {
+    log: Box<dyn FrameLog>,
+    recorder: Option<Recorder>,
+}
+
+#[derive(Default)]
+struct Counters {
+    events: AtomicU64,
+    rejected: AtomicU64,
+    deliveries: AtomicU64,
+    record_errors: AtomicU64,
+    subscribers: AtomicUsize,
+}
+
+/// A point-in-time view of the hub, for `/health` and headers.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HubStatus {
+    pub instance: String,
+    pub last_seq: u64,
+    pub oldest_seq: u64,
+    pub retained: usize,
+    pub retained_bytes: u64,
+    pub capacity: usize,
+    pub evicted: u64,
+    pub events: u64,
+    pub rejected: u64,
+    pub deliveries: u64,
+    pub subscribers: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
+    pub record_errors: u64,
+}
+
+pub struct Hub {
+    state: Mutex<HubState>,
+    last_seq: watch::Sender<u64>,
+    instance: String,
+    capacity: usize,
+    recording_path: Option<String>,
+    counters: Counters,
+    shutdown: CancellationToken,
+}
+
+impl Hub {
+    /// A hub retaining the newest `capacity` frames, appending each to `recorder` if given.
+    pub fn new(capacity: usize, recorder: Option<Recorder>) -> Arc<Hub> {
+        let recording_path = recorder.as_ref().map(|r| r.path().display().to_string());
+        Arc::new(Hub {
+            state: Mutex::new(HubState {
+                log: Box::new(RingLog::new(capacity)),
+                recorder,
+            }),
+            last_seq: watch::Sender::new(0),
+            instance: uuid::Uuid::new_v4().simple().to_string(),
+            capacity: capacity.max(1),
+            recording_path,
+            counters: Counters::default(),
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HubState> {
+        // A panic while holding the lock cannot leave the log half-written in a way readers
+        // would misread (append is one push), so a poisoned lock is still usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Gives each frame the next seq, retains it, records it, and wakes subscribers.
+    /// Returns the seqs assigned; the recording is written before this returns.
+    pub fn publish(&self, frames: Vec<PendingFrame>) -> Option<RangeInclusive<u64>> {
+        if frames.is_empty() {
+            return None;
+        }
+        let (mut events, mut rejected, mut deliveries) = (0, 0, 0);
+        let range = {
+            let mut state = self.lock();
+            let first = state.log.next_seq();
+            let mut stored = Vec::with_capacity(frames.len());
+            for pending in frames {
+                match pending.kind {
+                    FrameKind::Event => events += 1,
+                    FrameKind::Rejected => rejected += 1,
+                    FrameKind::Delivery => deliveries += 1,
+                }
+                let frame = pending.finish(state.log.next_seq());
+                stored.push(frame.clone());
+                state.log.append(frame);
+            }
+            let last = state.log.last_seq();
+            if let Some(recorder) = state.recorder.as_mut() {
+                if let Err(e) = recorder.append(stored.iter().map(|f| &f.json[..])) {
+                    self.counters.record_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(path = %recorder.path().display(), "recording failed: {e}");
+                }
+            }
+            first..=last
+        };
+        self.counters.events.fetch_add(events, Ordering::Relaxed);
+        self.counters
+            .rejected
+            .fetch_add(rejected, Ordering::Relaxed);
+        self.counters
+            .deliveries
+            .fetch_add(deliveries, Ordering::Relaxed);
+        self.last_seq.send_replace(*range.end());
+        Some(range)
+    }
+
+    pub fn hello(&self) -> Hello {
+        let state = self.lock();
+        Hello {
+            version: STREAM_VERSION,
+            server: server_name(),
+            instance: self.instance.clone(),
+            last_seq: state.log.last_seq(),
+            oldest_seq: state.log.first_seq(),
+        }
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    pub fn status(&self) -> HubStatus {
+        let state = self.lock();
+        HubStatus {
+            instance: self.instance.clone(),
+            last_seq: state.log.last_seq(),
+            oldest_seq: state.log.first_seq(),
+            retained: state.log.len(),
+            retained_bytes: state.log.retained_bytes(),
+            capacity: self.capacity,
+            evicted: state.log.evicted(),
+            events: self.counters.events.load(Ordering::Relaxed),
+            rejected: self.counters.rejected.load(Ordering::Relaxed),
+            deliveries: self.counters.deliveries.load(Ordering::Relaxed),
+            subscribers: self.counters.subscribers.load(Ordering::Relaxed),
+            recording: self.recording_path.clone(),
+            record_errors: self.counters.record_errors.load(Ordering::Relaxed),
+        }
+    }
+
+    /// A cursor that starts after `since` (every retained frame for `Some(0)`), or at the next
+    /// frame to be published for `None`.
+    pub fn subscribe(self: &Arc<Self>, since: Option<u64>) -> Subscription {
+        let mut changes = self.last_seq.subscribe();
+        changes.mark_changed();
+        let hello = self.hello();
+        let next = match since {
+            Some(since) => since.saturating_add(1),
+            None => hello.last_seq + 1,
+        };
+        self.counters.subscribers.fetch_add(1, Ordering::Relaxed);
+        Subscription {
+            hub: Arc::clone(self),
+            hello,
+            next,
+            resuming: since.is_some(),
+            changes,
+        }
+    }
+
+    /// Tells subscribers to finish, and flushes the recording.
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+        if let Some(recorder) = self.lock().recorder.as_mut() {
+            if let Err(e) = recorder.flush() {
+                tracing::error!("flushing the recording failed: {e}");
+            }
+        }
+    }
+
+    pub fn is_shut_down(&self) -> bool {
+        self.shutdown.is_cancelled()
+    }
+
+    /// Completes when the hub shuts down.
+    pub async fn shut_down(&self) {
+        self.shutdown.cancelled().await
+    }
+}
+
+/// What a subscriber reads next: maybe a gap, then frames in seq order.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub gap: Option<GapFrame>,
+    pub frames: Vec<StoredFrame>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.gap.is_none() && self.frames.is_empty()
+    }
+}
+
+/// One subscriber's cursor into the hub.
+pub struct Subscription {
+    hub: Arc<Hub>,
+    hello: Hello,
+    next: u64,
+    resuming: bool,
+    changes: watch::Receiver<u64>,
+}
+
+impl Subscription {
+    /// The `hello` frame for this subscriber, as of when it subscribed.
+    pub fn hello(&self) -> &Hello {
+        &self.hello
+    }
+
+    /// The seq this subscriber will read next.
+    pub fn next_seq(&self) -> u64 {
+        self.next
+    }
+
+    /// Reads up to `max` frames without waiting; empty when caught up.
+    pub fn read(&mut self, max: usize) -> Batch {
+        // Mark what we have seen *before* reading, so a publish racing with this read still
+        // wakes the next `wait`.
+        self.changes.borrow_and_update();
+        let read = self.hub.lock().log.read_from(self.next, max);
+        let mut batch = Batch {
+            gap: None,
+            frames: read.frames,
+        };
+        if let Some((from, to)) = read.evicted {
+            let reason = if self.resuming {
+                format!(
+                    "evicted before resume: the server retains the newest {} frames (--buffer)",
+                    self.hub.capacity
+                )
+            } else {
+                format!(
+                    "subscriber too slow: frames were evicted before they could be sent (--buffer {})",
+                    self.hub.capacity
+                )
+            };
+            batch.gap = Some(GapFrame { from, to, reason });
+            self.next = to + 1;
+        }
+        self.resuming = false;
+        if let Some(last) = batch.frames.last() {
+            self.next = last.seq + 1;
+        }
+        batch
+    }
+
+    /// Waits until something new is published. Returns false when the hub shuts down.
+    pub async fn wait(&mut self) -> bool {
+        tokio::select! {
+            changed = self.changes.changed() => changed.is_ok(),
+            _ = self.hub.shutdown.cancelled() => false,
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub
+            .counters
+            .subscribers
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: u64) -> PendingFrame {
+        PendingFrame::new(FrameKind::Event, format!("\"n\":{n}}}"))
+    }
+
+    fn publish(hub: &Hub, count: u64) {
+        hub.publish((0..count).map(event).collect());
+    }
+
+    #[test]
+    fn assigns_monotonic_seqs_and_valid_json() {
+        let hub = Hub::new(10, None);
+        assert_eq!(hub.publish(vec![event(0), event(1)]), Some(1..=2));
+        assert_eq!(hub.publish(vec![event(2)]), Some(3..=3));
+        let mut sub = hub.subscribe(Some(0));
+        let batch = sub.read(10);
+        let texts: Vec<&[u8]> = batch.frames.iter().map(|f| &f.json[..]).collect();
+        assert_eq!(texts[2], br#"{"type":"event","seq":3,"n":2}"#);
+        for f in &batch.frames {
+            serde_json::from_slice::<serde_json::Value>(&f.json).unwrap();
+        }
+    }
+
+    #[test]
+    fn resume_reads_exactly_the_missed_frames() {
+        let hub = Hub::new(100, None);
+        publish(&hub, 5);
+        let mut sub = hub.subscribe(Some(3));
+        let seqs: Vec<u64> = sub.read(100).frames.iter().map(|f| f.seq).collect();
+        assert_eq!(seqs, [4, 5]);
+        assert!(sub.read(100).is_empty());
+    }
+
+    #[test]
+    fn live_subscriber_starts_at_the_next_frame() {
+        let hub = Hub::new(100, None);
+        publish(&hub, 5);
+        let mut sub = hub.subscribe(None);
+        assert!(sub.read(10).is_empty());
+        publish(&hub, 1);
+        assert_eq!(sub.read(10).frames[0].seq, 6);
+    }
+
+    #[test]
+    fn gaps_name_evicted_seqs_for_resume_and_for_slow_readers() {
+        let hub = Hub::new(3, None);
+        publish(&hub, 10);
+        let mut resumed = hub.subscribe(Some(2));
+        let batch = resumed.read(100);
+        let gap = batch.gap.unwrap();
+        assert_eq!((gap.from, gap.to), (3, 7));
+        assert!(gap.reason.contains("before resume"));
+        assert_eq!(batch.frames.first().unwrap().seq, 8);
+
+        publish(&hub, 10);
+        let batch = resumed.read(100);
+        let gap = batch.gap.unwrap();
+        assert_eq!((gap.from, gap.to), (11, 17));
+        assert!(gap.reason.contains("too slow"));
+    }
+
+    #[tokio::test]
+    async fn wait_wakes_on_publish_and_on_shutdown() {
+        let hub = Hub::new(10, None);
+        let mut sub = hub.subscribe(None);
+        assert!(sub.read(10).is_empty());
+        let publisher = Arc::clone(&hub);
+        tokio::spawn(async move { publish(&publisher, 1) });
+        assert!(sub.wait().await);
+        assert_eq!(sub.read(10).frames.len(), 1);
+        hub.shutdown();
+        assert!(!sub.wait().await);
+    }
+
+    #[test]
+    fn status_counts_subscribers_and_kinds() {
+        let hub = Hub::new(10, None);
+        hub.publish(vec![
+            event(1),
+            PendingFrame::new(FrameKind::Rejected, "}".into()),
+        ]);
+        let sub = hub.subscribe(None);
+        let status = hub.status();
+        assert_eq!(
+            (status.events, status.rejected, status.subscribers),
+            (1, 1, 1)
+        );
+        drop(sub);
+        assert_eq!(hub.status().subscribers, 0);
+    }
+}

@@ -1,0 +1,12 @@
+//! eventscope: a terminal source debugger and live event inspector for Segment-style events.
+//!
+//! The core knows no terminal: `model`, `hub`, `collector`, `stream` and `recording` are
+//! plain library modules; `cli` is a thin layer over them.
+
+pub mod cli;
+pub mod collector;
+pub mod hub;
+pub mod model;
+pub mod recording;
+pub mod server;
+pub mod stream;

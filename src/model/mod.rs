@@ -1,0 +1,253 @@
+//! A captured message and the stream frames that carry it.
+//!
+//! The frame shapes here are a public contract (`design.md`): viewers, `tail` and recordings
+//! all speak them. Field names are camelCase on the wire.
+
+mod fields;
+mod mask;
+mod timestamps;
+mod wire;
+
+pub use fields::{FieldValue, ObjectFields};
+pub use mask::{mask_in_text, mask_secret};
+pub use timestamps::{format_timestamp, parse_timestamp};
+pub use wire::{Incoming, WireError, parse_frame_text};
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// Version of the stream protocol announced in `hello`.
+pub const STREAM_VERSION: u32 = 1;
+
+/// The server string announced in `hello`, e.g. `eventscope/0.1.0`.
+pub fn server_name() -> String {
+    format!("eventscope/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Where a frame came from: the HTTP request that carried it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    /// The write key, masked (`abcd…wxyz`); never the full key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_key: Option<String>,
+    /// Where the key was found: `basic` (Authorization header) or `body` (`writeKey`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_from: Option<String>,
+    /// Request path, e.g. `/v1/batch`; for a file or plain source, its name.
+    #[serde(default)]
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+/// What eventscope changed in a message on arrival, so the original stays visible.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Adjustments {
+    /// The message had no `messageId`; the one it carries was generated here.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub message_id_generated: bool,
+    /// The message had no `type`; it was taken from the endpoint path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_from_path: Option<String>,
+    /// How `timestamp` was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<TimestampAdjustment>,
+    /// Batch-level fields merged into the message (`context`, `integrations`, `sentAt`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from_batch: Vec<String>,
+}
+
+impl Adjustments {
+    pub fn is_empty(&self) -> bool {
+        *self == Adjustments::default()
+    }
+}
+
+/// `timestamp = receivedAt − (sentAt − originalTimestamp)`, or server time when absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all_fields = "camelCase", tag = "how")]
+pub enum TimestampAdjustment {
+    /// Corrected for the device clock: `original` as sent, `skewMs` = device clock − server clock.
+    #[serde(rename = "corrected")]
+    Corrected {
+        original: String,
+        sent_at: String,
+        skew_ms: i64,
+    },
+    /// The message had no timestamp; the server time was used.
+    #[serde(rename = "serverTime")]
+    ServerTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hello {
+    pub version: u32,
+    pub server: String,
+    /// Changes when the server restarts (its sequence numbers start again).
+    #[serde(default)]
+    pub instance: String,
+    pub last_seq: u64,
+    pub oldest_seq: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventFrame {
+    pub seq: u64,
+    pub received_at: String,
+    pub source: Source,
+    pub message: Box<RawValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjusted: Option<Adjustments>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedFrame {
+    pub seq: u64,
+    pub received_at: String,
+    pub source: Source,
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    /// The first 4 KiB of the body (decompressed when possible), write keys masked.
+    pub body: String,
+    /// The body's full size in bytes.
+    #[serde(default)]
+    pub body_bytes: u64,
+}
+
+/// Sequence numbers `from..=to` will never arrive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GapFrame {
+    pub from: u64,
+    pub to: u64,
+    pub reason: String,
+}
+
+impl GapFrame {
+    pub fn missed(&self) -> u64 {
+        self.to.saturating_sub(self.from) + 1
+    }
+}
+
+/// Upstream or forwarding results; the shape is open until forwarding lands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliveryFrame {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(flatten)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One stream frame, as sent over `/v1/stream` and stored in recordings.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Frame {
+    Hello(Hello),
+    Event(EventFrame),
+    Rejected(RejectedFrame),
+    Gap(GapFrame),
+    Delivery(DeliveryFrame),
+}
+
+impl Frame {
+    /// The sequence number of frames that carry one.
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            Frame::Event(f) => Some(f.seq),
+            Frame::Rejected(f) => Some(f.seq),
+            Frame::Delivery(f) => f.seq,
+            Frame::Hello(_) | Frame::Gap(_) => None,
+        }
+    }
+
+    /// The frame as one line of JSON (no newline).
+    pub fn to_json(&self) -> String {
+        // Serializing these types cannot fail: every map key is a string.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The kind of a stored frame, known without parsing it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    Event,
+    Rejected,
+    Delivery,
+}
+
+impl FrameKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FrameKind::Event => "event",
+            FrameKind::Rejected => "rejected",
+            FrameKind::Delivery => "delivery",
+        }
+    }
+}
+
+/// The six Segment call types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageType {
+    Track,
+    Identify,
+    Page,
+    Screen,
+    Group,
+    Alias,
+}
+
+impl MessageType {
+    pub const ALL: [MessageType; 6] = [
+        MessageType::Track,
+        MessageType::Identify,
+        MessageType::Page,
+        MessageType::Screen,
+        MessageType::Group,
+        MessageType::Alias,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageType::Track => "track",
+            MessageType::Identify => "identify",
+            MessageType::Page => "page",
+            MessageType::Screen => "screen",
+            MessageType::Group => "group",
+            MessageType::Alias => "alias",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MessageType> {
+        MessageType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl EventFrame {
+    /// Wraps a bare Segment message from a plain source or file, which has no seq of its own.
+    pub fn from_plain(seq: u64, message: Box<RawValue>, source_path: &str) -> EventFrame {
+        let received_at = ObjectFields::parse(message.get())
+            .ok()
+            .and_then(|f| {
+                f.get_string("receivedAt")
+                    .or_else(|| f.get_string("timestamp"))
+            })
+            .unwrap_or_default();
+        EventFrame {
+            seq,
+            received_at,
+            source: Source {
+                path: source_path.to_string(),
+                ..Source::default()
+            },
+            message,
+            adjusted: None,
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Recordings: NDJSON files of stream frames, written by `--record` and read by `open`,
+//! `check` and `replay`.
+
+mod reader;
+mod writer;
+
+pub use reader::{ReadItem, RecordingReader};
+pub use writer::Recorder;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    #[error("cannot open recording {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
