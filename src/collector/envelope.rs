@@ -249,11 +249,11 @@ fn finish_message(
     received: &str,
 ) -> Adjustments {
     let mut adjusted = Adjustments::default();
-    if let Some(message_type) = path_type {
-        if fields.get("type").is_none() {
-            fields.set("type", FieldValue::string(message_type.as_str()));
-            adjusted.type_from_path = Some(message_type.as_str().to_string());
-        }
+    if let Some(message_type) = path_type
+        && fields.get("type").is_none()
+    {
+        fields.set("type", FieldValue::string(message_type.as_str()));
+        adjusted.type_from_path = Some(message_type.as_str().to_string());
     }
     for (key, batch_value) in [
         ("context", &batch.context),
@@ -271,12 +271,12 @@ fn finish_message(
         }
     }
     let mut sent_at = fields.get_string("sentAt");
-    if sent_at.is_none() {
-        if let Some(batch_sent_at) = &batch.sent_at {
-            fields.set("sentAt", FieldValue::string(batch_sent_at));
-            adjusted.merged_from_batch.push("sentAt".to_string());
-            sent_at = Some(batch_sent_at.clone());
-        }
+    if sent_at.is_none()
+        && let Some(batch_sent_at) = &batch.sent_at
+    {
+        fields.set("sentAt", FieldValue::string(batch_sent_at));
+        adjusted.merged_from_batch.push("sentAt".to_string());
+        sent_at = Some(batch_sent_at.clone());
     }
     adjust_timestamp(fields, sent_at, received_at, received, &mut adjusted);
     fields.set("receivedAt", FieldValue::string(received));

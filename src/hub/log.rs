@@ -74,11 +74,11 @@ impl FrameLog for RingLog {
 
     fn append(&mut self, frame: StoredFrame) {
         debug_assert_eq!(frame.seq, self.next_seq);
-        if self.frames.len() == self.capacity {
-            if let Some(old) = self.frames.pop_front() {
-                self.bytes -= old.json.len() as u64;
-                self.evicted += 1;
-            }
+        if self.frames.len() == self.capacity
+            && let Some(old) = self.frames.pop_front()
+        {
+            self.bytes -= old.json.len() as u64;
+            self.evicted += 1;
         }
         self.next_seq = frame.seq + 1;
         self.bytes += frame.json.len() as u64;

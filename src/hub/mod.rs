@@ -145,11 +145,11 @@ impl Hub {
                 state.log.append(frame);
             }
             let last = state.log.last_seq();
-            if let Some(recorder) = state.recorder.as_mut() {
-                if let Err(e) = recorder.append(stored.iter().map(|f| &f.json[..])) {
-                    self.counters.record_errors.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(path = %recorder.path().display(), "recording failed: {e}");
-                }
+            if let Some(recorder) = state.recorder.as_mut()
+                && let Err(e) = recorder.append(stored.iter().map(|f| &f.json[..]))
+            {
+                self.counters.record_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(path = %recorder.path().display(), "recording failed: {e}");
             }
             first..=last
         };
@@ -221,10 +221,10 @@ impl Hub {
     /// Tells subscribers to finish, and flushes the recording.
     pub fn shutdown(&self) {
         self.shutdown.cancel();
-        if let Some(recorder) = self.lock().recorder.as_mut() {
-            if let Err(e) = recorder.flush() {
-                tracing::error!("flushing the recording failed: {e}");
-            }
+        if let Some(recorder) = self.lock().recorder.as_mut()
+            && let Err(e) = recorder.flush()
+        {
+            tracing::error!("flushing the recording failed: {e}");
         }
     }
 

@@ -9,6 +9,7 @@ use super::{DeliveryFrame, EventFrame, Frame, GapFrame, Hello, RejectedFrame};
 
 /// What a line of text turned out to be.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // frames are moved once, not stored in bulk
 pub enum Incoming {
     /// An eventscope stream frame.
     Frame(Frame),

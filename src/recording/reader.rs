@@ -13,6 +13,7 @@ use crate::model::{EventFrame, Frame, Incoming, parse_frame_text};
 
 /// One item read from a recording.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // frames are moved once, not stored in bulk
 pub enum ReadItem {
     Frame {
         line: u64,

@@ -23,6 +23,7 @@ pub struct ClientOptions {
 
 /// What the client tells its owner.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // frames are moved once, not stored in bulk
 pub enum ClientEvent {
     /// Connected. `hello` is `None` for a plain source. `restarted`: the server is a new
     /// instance since the last connection, so its seqs started again.

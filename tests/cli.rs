@@ -1,0 +1,242 @@
+//! The command line as users and scripts meet it: the real binary as a child process.
+
+mod common;
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::net::TcpListener;
+use tokio::process::{Child, ChildStdout, Command};
+use tokio::task::JoinHandle;
+
+fn eventscope() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_eventscope"));
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
+    tokio::time::timeout(DEADLINE, lines.next_line())
+        .await
+        .expect("a line within the deadline")
+        .expect("stdout readable")
+        .expect("stdout open")
+}
+
+/// Waits for the child to exit; returns its code and stderr.
+async fn finish(child: Child) -> (Option<i32>, String) {
+    let output = tokio::time::timeout(DEADLINE, child.wait_with_output())
+        .await
+        .expect("exits within the deadline")
+        .expect("waitable");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Starts `eventscope serve` with `args`; returns the child, its stdout and the address.
+async fn serve(args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>, String) {
+    let mut child = eventscope().arg("serve").args(args).spawn().expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = next_line(&mut lines).await;
+    let addr = first
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("first line names the address: {first}"))
+        .to_string();
+    (child, lines, addr)
+}
+
+#[tokio::test]
+async fn serve_prints_the_chosen_address_first_and_stops_cleanly_on_sigterm() {
+    let (child, _lines, addr) = serve(&["--listen", "127.0.0.1:0"]).await;
+    assert!(!addr.ends_with(":0"), "a real port was chosen: {addr}");
+    let health: Value = client()
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["ok"], true);
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, stderr) = finish(child).await;
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test]
+async fn serve_refuses_to_listen_beyond_loopback_without_a_token() {
+    let child = eventscope()
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .spawn()
+        .unwrap();
+    let (code, stderr) = finish(child).await;
+    assert_eq!(code, Some(2));
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("--token"), "{stderr}");
+
+    let (_child, _lines, addr) = serve(&["--listen", "0.0.0.0:0", "--token", "t0k3n"]).await;
+    assert!(addr.starts_with("0.0.0.0:"));
+}
+
+#[tokio::test]
+async fn bad_flags_and_files_get_a_one_line_error_and_a_non_zero_exit() {
+    let cases: [(&[&str], i32, &str); 4] = [
+        (&["serve", "--buffer", "0"], 2, "--buffer"),
+        (&["serve", "--listen", "nowhere"], 2, "nowhere"),
+        (
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--record",
+                "/nonexistent/dir/x.ndjson",
+            ],
+            1,
+            "/nonexistent/dir/x.ndjson",
+        ),
+        (&["tail", "ftp://example"], 2, "ftp"),
+    ];
+    for (args, expected, mention) in cases {
+        let child = eventscope().args(args).spawn().unwrap();
+        let (code, stderr) = finish(child).await;
+        assert_eq!(code, Some(expected), "{args:?}: {stderr}");
+        assert!(stderr.contains(mention), "{args:?}: {stderr}");
+        let error_lines = stderr
+            .lines()
+            .filter(|l| l.contains("error") || l.starts_with("eventscope"))
+            .count();
+        assert_eq!(error_lines, 1, "{args:?}: {stderr}");
+    }
+}
+
+/// A TCP proxy whose connections can be cut, to play a network blip.
+struct Proxy {
+    addr: std::net::SocketAddr,
+    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    _accept: JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(upstream: std::net::SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let tracked = Arc::clone(&connections);
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tracked.lock().unwrap().push(task);
+            }
+        });
+        Proxy {
+            addr,
+            connections,
+            _accept: accept,
+        }
+    }
+
+    /// Drops every open connection; new ones are still accepted.
+    fn cut(&self) {
+        for task in self.connections.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_prints_the_recording_and_resumes_after_a_lost_connection_without_duplicates() {
+    let dir = std::env::temp_dir().join(format!("eventscope-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = dir.join("rec.ndjson");
+    let mut config = config();
+    config.record = Some(record.clone());
+    let server = start(config).await;
+    let proxy = Proxy::start(server.addr).await;
+
+    let mut tail = eventscope()
+        .args(["tail", &format!("http://{}", proxy.addr), "--since", "0"])
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(tail.stdout.take().unwrap()).lines();
+    let track = |n: usize| json!({"type": "track", "event": format!("E{n}"), "userId": "u"});
+    for n in 0..3 {
+        post(&server, "/v1/track", track(n).to_string(), &[]).await;
+    }
+    let mut printed = Vec::new();
+    for _ in 0..3 {
+        printed.push(next_line(&mut lines).await);
+    }
+
+    proxy.cut();
+    for n in 3..6 {
+        post(&server, "/v1/track", track(n).to_string(), &[]).await;
+    }
+    post(&server, "/v1/identify", "{not json", &[]).await;
+    for _ in 0..4 {
+        printed.push(next_line(&mut lines).await);
+    }
+    let seqs: Vec<u64> = printed
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        seqs,
+        [1, 2, 3, 4, 5, 6, 7],
+        "resumed, in order, no duplicates"
+    );
+
+    server.stop().await.unwrap();
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    assert_eq!(
+        recorded.lines().collect::<Vec<_>>(),
+        printed,
+        "tail prints the recording"
+    );
+    tail.kill().await.unwrap();
+    let (_, stderr) = finish(tail).await;
+    assert!(stderr.contains("reconnecting"), "{stderr}");
+}
+
+#[tokio::test]
+async fn tail_exits_2_with_a_clear_error_when_the_token_is_refused() {
+    let mut config = config();
+    config.token = Some("right-token".into());
+    let server = start(config).await;
+    for extra in [vec![], vec!["--token", "wrong-token"]] {
+        let child = eventscope()
+            .args(["tail", &server.http_url()])
+            .args(&extra)
+            .env_remove("EVENTSCOPE_TOKEN")
+            .spawn()
+            .unwrap();
+        let (code, stderr) = finish(child).await;
+        assert_eq!(code, Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("401") && stderr.contains("--token"),
+            "{stderr}"
+        );
+    }
+    server.stop().await.unwrap();
+}

@@ -1,0 +1,160 @@
+//! Shared helpers for the integration tests: a real server on 127.0.0.1 port 0, a real
+//! websocket viewer, and HTTP posting. Waiting is always bounded by a deadline (a guard against
+//! hangs, never a timing assertion).
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use eventscope::server::{RunningServer, ServeConfig, Server};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const DEADLINE: Duration = Duration::from_secs(20);
+pub const WRITE_KEY: &str = "wk_test_0123456789abcdef";
+
+pub fn config() -> ServeConfig {
+    ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServeConfig::default()
+    }
+}
+
+pub async fn start(config: ServeConfig) -> RunningServer {
+    Server::bind(config).await.expect("bind").spawn()
+}
+
+pub async fn start_default() -> RunningServer {
+    start(config()).await
+}
+
+pub struct Viewer {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Viewer {
+    /// Connects to `server`'s stream with an optional `?since=` and reads the hello.
+    pub async fn connect(server: &RunningServer, since: Option<u64>) -> (Viewer, Value) {
+        let mut url = server.stream_url();
+        if let Some(since) = since {
+            url.push_str(&format!("?since={since}"));
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect");
+        let mut viewer = Viewer { ws };
+        let hello = viewer.next().await;
+        assert_eq!(hello["type"], "hello", "{hello}");
+        (viewer, hello)
+    }
+
+    /// Connects with a custom request (headers), returning the handshake result.
+    pub async fn try_connect(
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Viewer, tokio_tungstenite::tungstenite::Error> {
+        let mut request = url.into_client_request().unwrap();
+        for (name, value) in headers {
+            let name =
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .unwrap();
+            request.headers_mut().insert(name, value.parse().unwrap());
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Viewer { ws })
+    }
+
+    /// The next text frame, as received.
+    pub async fn next_text(&mut self) -> String {
+        loop {
+            let message = tokio::time::timeout(DEADLINE, self.ws.next())
+                .await
+                .expect("a frame within the deadline")
+                .expect("stream open")
+                .expect("no websocket error");
+            match message {
+                Message::Text(text) => return text.to_string(),
+                Message::Ping(payload) => {
+                    let _ = self.ws.send(Message::Pong(payload)).await;
+                }
+                Message::Close(frame) => panic!("stream closed: {frame:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    pub async fn next(&mut self) -> Value {
+        let text = self.next_text().await;
+        serde_json::from_str(&text).expect("frames are JSON")
+    }
+
+    /// The next `n` frames.
+    pub async fn take(&mut self, n: usize) -> Vec<Value> {
+        let mut frames = Vec::with_capacity(n);
+        for _ in 0..n {
+            frames.push(self.next().await);
+        }
+        frames
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().build().unwrap()
+}
+
+/// POSTs `body` to `path` and returns the status and JSON answer.
+pub async fn post(
+    server: &RunningServer,
+    path: &str,
+    body: impl Into<reqwest::Body>,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut request = client()
+        .post(format!("{}{path}", server.http_url()))
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, json)
+}
+
+pub fn basic(key: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+    )
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// The fixture messages (600 Segment messages, about 1 KB each).
+pub fn fixture_messages() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events.ndjson");
+    std::fs::read_to_string(path)
+        .expect("fixture")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn batch_of(messages: &[String]) -> String {
+    format!(r#"{{"batch":[{}]}}"#, messages.join(","))
+}

@@ -1,0 +1,340 @@
+//! The live stream contract: resume without duplicates, explicit gaps, slow subscribers that
+//! never slow ingestion, origin and token checks, and recordings identical to the stream.
+
+mod common;
+
+use std::io::Write;
+
+use common::*;
+use eventscope::model::Frame;
+use eventscope::recording::{ReadItem, RecordingReader};
+use eventscope::server::{ServeError, Server};
+use serde_json::{Value, json};
+
+fn track(n: usize) -> String {
+    json!({"type": "track", "event": format!("E{n}"), "userId": "u"}).to_string()
+}
+
+async fn post_tracks(server: &eventscope::server::RunningServer, range: std::ops::Range<usize>) {
+    for n in range {
+        let (status, _) = post(server, "/v1/track", track(n), &[]).await;
+        assert_eq!(status, 200);
+    }
+}
+
+fn seqs(frames: &[Value]) -> Vec<u64> {
+    frames.iter().map(|f| f["seq"].as_u64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn resume_after_a_disconnect_delivers_exactly_the_missed_frames() {
+    let server = start_default().await;
+    let (mut viewer, hello) = Viewer::connect(&server, Some(0)).await;
+    assert_eq!(hello["lastSeq"], 0);
+    assert_eq!(hello["version"], 1);
+    post_tracks(&server, 0..3).await;
+    let seen = viewer.take(3).await;
+    assert_eq!(seqs(&seen), [1, 2, 3]);
+    viewer.close().await;
+
+    post_tracks(&server, 3..8).await;
+    let (mut viewer, hello) = Viewer::connect(&server, Some(3)).await;
+    assert_eq!(
+        (hello["oldestSeq"].as_u64(), hello["lastSeq"].as_u64()),
+        (Some(1), Some(8))
+    );
+    let missed = viewer.take(5).await;
+    assert_eq!(seqs(&missed), [4, 5, 6, 7, 8]);
+    assert_eq!(missed[0]["message"]["event"], "E3");
+    post_tracks(&server, 8..9).await;
+    let live = viewer.next().await;
+    assert_eq!(live["seq"], 9, "no duplicates, then live: {live}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn several_viewers_see_the_same_frames() {
+    let server = start_default().await;
+    let (mut a, _) = Viewer::connect(&server, None).await;
+    let (mut b, _) = Viewer::connect(&server, None).await;
+    post(
+        &server,
+        "/v1/batch",
+        batch_of(&fixture_messages()[..20]),
+        &[],
+    )
+    .await;
+    let mut texts_a = Vec::new();
+    let mut texts_b = Vec::new();
+    for _ in 0..20 {
+        texts_a.push(a.next_text().await);
+        texts_b.push(b.next_text().await);
+    }
+    assert_eq!(texts_a, texts_b);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn resuming_from_before_the_retained_frames_starts_with_a_gap() {
+    let mut config = config();
+    config.buffer = 10;
+    let server = start(config).await;
+    post_tracks(&server, 0..30).await;
+    let (mut viewer, hello) = Viewer::connect(&server, Some(0)).await;
+    assert_eq!(hello["oldestSeq"], 21);
+    let gap = viewer.next().await;
+    assert_eq!(gap["type"], "gap", "{gap}");
+    assert_eq!(
+        (gap["from"].as_u64(), gap["to"].as_u64()),
+        (Some(1), Some(20))
+    );
+    assert!(gap["reason"].as_str().unwrap().contains("evicted"));
+    assert_eq!(seqs(&viewer.take(10).await), (21..=30).collect::<Vec<_>>());
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_never_reads_does_not_slow_ingestion_and_gets_a_gap() {
+    let mut config = config();
+    config.buffer = 500;
+    let server = start(config).await;
+    // Connected, then not reading a byte while ~60 MB of frames are published: far more than
+    // the socket buffers hold, so the server must leave this viewer behind.
+    let (mut stalled, _) = Viewer::connect(&server, None).await;
+    let padding = "p".repeat(2500);
+    let messages: Vec<String> = (0..100)
+        .map(|i| {
+            json!({"type": "track", "event": "Bulk", "userId": "u",
+                        "properties": {"i": i, "padding": padding}})
+            .to_string()
+        })
+        .collect();
+    let body = batch_of(&messages);
+    for _ in 0..200 {
+        let (status, _) = post(&server, "/v1/batch", body.clone(), &[]).await;
+        assert_eq!(status, 200, "ingestion answers while a viewer is stalled");
+    }
+    let last = 200 * 100;
+    assert_eq!(server.hub.status().last_seq, last);
+
+    let mut gaps = Vec::new();
+    let mut next_expected = 1;
+    loop {
+        let frame = stalled.next().await;
+        match frame["type"].as_str() {
+            Some("gap") => {
+                let (from, to) = (
+                    frame["from"].as_u64().unwrap(),
+                    frame["to"].as_u64().unwrap(),
+                );
+                assert_eq!(from, next_expected, "a gap starts where frames stopped");
+                assert!(
+                    frame["reason"].as_str().unwrap().contains("too slow"),
+                    "{frame}"
+                );
+                gaps.push((from, to));
+                next_expected = to + 1;
+            }
+            Some("event") => {
+                let seq = frame["seq"].as_u64().unwrap();
+                assert_eq!(seq, next_expected, "in order, no duplicates");
+                next_expected = seq + 1;
+                if seq == last {
+                    break;
+                }
+            }
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+    assert!(
+        !gaps.is_empty(),
+        "the stalled viewer was told what it missed"
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn cross_origin_upgrades_are_refused_and_loopback_pages_allowed() {
+    let server = start_default().await;
+    let url = server.stream_url();
+    let refused = Viewer::try_connect(&url, &[("Origin", "https://evil.example")]).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403);
+            let body: Value = serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+            assert_eq!(body["code"], "origin_refused");
+        }
+        other => panic!("expected 403, got {:?}", other.map(|_| ())),
+    }
+    for origin in ["http://localhost:3000", "http://127.0.0.1:8080"] {
+        let mut viewer = Viewer::try_connect(&url, &[("Origin", origin)])
+            .await
+            .unwrap();
+        assert_eq!(viewer.next().await["type"], "hello");
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_token_is_enforced_when_set_and_required_beyond_loopback() {
+    let mut open_config = config();
+    open_config.listen = "0.0.0.0:0".parse().unwrap();
+    match Server::bind(open_config.clone()).await {
+        Err(e @ ServeError::TokenRequired(_)) => assert!(e.to_string().contains("--token")),
+        other => panic!("expected TokenRequired, got {:?}", other.err()),
+    }
+
+    let mut config = config();
+    config.token = Some("s3cret-token".into());
+    let server = start(config).await;
+    let url = server.stream_url();
+    for (headers, query, code) in [
+        (vec![], "", "token_required"),
+        (vec![("Authorization", "Bearer wrong")], "", "invalid_token"),
+        (vec![], "?token=wrong", "invalid_token"),
+    ] {
+        match Viewer::try_connect(&format!("{url}{query}"), &headers).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 401);
+                let body: Value =
+                    serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+                assert_eq!(body["code"], code);
+            }
+            other => panic!("expected 401, got {:?}", other.map(|_| ())),
+        }
+    }
+    let mut viewer = Viewer::try_connect(&url, &[("Authorization", "Bearer s3cret-token")])
+        .await
+        .unwrap();
+    assert_eq!(viewer.next().await["type"], "hello");
+    let mut viewer = Viewer::try_connect(&format!("{url}?token=s3cret-token"), &[])
+        .await
+        .unwrap();
+    assert_eq!(viewer.next().await["type"], "hello");
+    // The tracking API itself needs no stream token.
+    assert_eq!(post(&server, "/v1/track", track(1), &[]).await.0, 200);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_recording_holds_one_line_per_frame_identical_to_the_stream() {
+    let dir = tempdir();
+    let path = dir.join("session.ndjson");
+    let mut config = config();
+    config.record = Some(path.clone());
+    let server = start(config).await;
+    let (mut viewer, _) = Viewer::connect(&server, Some(0)).await;
+    post(
+        &server,
+        "/v1/batch",
+        batch_of(&fixture_messages()[..25]),
+        &[],
+    )
+    .await;
+    post(&server, "/v1/track", "{broken", &[]).await;
+    post_tracks(&server, 0..4).await;
+    let mut streamed = Vec::new();
+    for _ in 0..30 {
+        streamed.push(viewer.next_text().await);
+    }
+    server.stop().await.unwrap();
+    let recorded = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = recorded.lines().collect();
+    assert_eq!(lines, streamed);
+    assert!(lines[25].starts_with(r#"{"type":"rejected","seq":26,"#));
+
+    // Read back: every frame, in order.
+    let frames: Vec<Frame> = RecordingReader::open(&path)
+        .unwrap()
+        .map(|item| match item {
+            ReadItem::Frame { frame, .. } => frame,
+            ReadItem::Problem { message, .. } => panic!("{message}"),
+        })
+        .collect();
+    assert_eq!(frames.len(), 30);
+    assert_eq!(frames[29].seq(), Some(30));
+    assert!(matches!(frames[25], Frame::Rejected(_)));
+}
+
+#[test]
+fn a_torn_last_line_is_skipped_with_a_warning_naming_it() {
+    let dir = tempdir();
+    let path = dir.join("torn.ndjson");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let good = r#"{"type":"event","seq":1,"receivedAt":"2026-11-22T00:00:00.000Z","source":{"path":"/v1/t"},"message":{"type":"track","event":"A"}}"#;
+    writeln!(file, "{good}").unwrap();
+    writeln!(file, "this line is not json").unwrap();
+    writeln!(file, "{}", good.replace("\"seq\":1", "\"seq\":2")).unwrap();
+    write!(file, "{}", &good[..60]).unwrap();
+    drop(file);
+    let items: Vec<ReadItem> = RecordingReader::open(&path).unwrap().collect();
+    let problems: Vec<(u64, String)> = items
+        .iter()
+        .filter_map(|item| match item {
+            ReadItem::Problem { line, message } => Some((*line, message.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(problems.len(), 2);
+    assert_eq!(problems[0].0, 2);
+    assert!(problems[0].1.contains(":2:"), "{}", problems[0].1);
+    assert_eq!(problems[1].0, 4);
+    assert!(problems[1].1.contains("incomplete"), "{}", problems[1].1);
+    let frames = items
+        .iter()
+        .filter(|item| matches!(item, ReadItem::Frame { .. }))
+        .count();
+    assert_eq!(frames, 2);
+
+    // Appending to it later starts a fresh line: the torn one stays isolated.
+    let mut recorder = eventscope::recording::Recorder::open(&path).unwrap();
+    recorder.append([good.as_bytes()]).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.ends_with(&format!("\n{good}\n")));
+}
+
+#[test]
+fn the_reader_takes_gzip_bare_messages_and_batches() {
+    let dir = tempdir();
+    let path = dir.join("plain.ndjson.gz");
+    let fixtures = fixture_messages();
+    let mut text = String::new();
+    text.push_str(&fixtures[0]);
+    text.push('\n');
+    text.push_str(&batch_of(&fixtures[1..4]));
+    text.push_str("\n\n[1,2,3]\n");
+    text.push_str(&fixtures[4]);
+    text.push('\n');
+    std::fs::write(&path, gzip(text.as_bytes())).unwrap();
+    let items: Vec<ReadItem> = RecordingReader::open(&path).unwrap().collect();
+    let mut seqs = Vec::new();
+    let mut lines = Vec::new();
+    for item in &items {
+        match item {
+            ReadItem::Frame {
+                frame: Frame::Event(event),
+                line,
+            } => {
+                seqs.push(event.seq);
+                lines.push(*line);
+            }
+            ReadItem::Problem { line, message } => {
+                assert_eq!(*line, 4, "{message}");
+                assert!(message.contains("array"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+    assert_eq!(lines, [1, 2, 2, 2, 5]);
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "eventscope-test-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
