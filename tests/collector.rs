@@ -519,3 +519,71 @@ async fn health_counts_requests_events_and_rejections() {
     );
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn mangled_bodies_never_break_the_server() {
+    let server = start_default().await;
+    let fixtures = fixture_messages();
+    let paths = ["/v1/track", "/v1/batch", "/v1/i", "/v1/b", "/v1/import"];
+    // A small deterministic generator: flips, truncations and splices of real messages.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..400 {
+        let source = &fixtures[(next() % fixtures.len() as u64) as usize];
+        let mut body = if round % 3 == 0 {
+            batch_of(&[source.clone(), source.clone()]).into_bytes()
+        } else {
+            source.clone().into_bytes()
+        };
+        match next() % 4 {
+            0 => {
+                let at = (next() % body.len() as u64) as usize;
+                body.truncate(at);
+            }
+            1 => {
+                for _ in 0..4 {
+                    let at = (next() % body.len() as u64) as usize;
+                    body[at] = (next() % 256) as u8;
+                }
+            }
+            2 => {
+                let at = (next() % body.len() as u64) as usize;
+                let junk = [
+                    "\"timestamp\":\"+262142-12-31T23:59:59\",",
+                    "{",
+                    "]",
+                    "\\u0000",
+                    "\u{feff}",
+                ];
+                let piece = junk[(next() % junk.len() as u64) as usize];
+                body.splice(at..at, piece.bytes());
+            }
+            _ => {}
+        }
+        let path = paths[(next() % paths.len() as u64) as usize];
+        let (status, answer) = post(&server, path, body, &[]).await;
+        assert!(
+            matches!(status, 200 | 400 | 413),
+            "round {round}: {status} {answer}"
+        );
+        assert!(
+            answer.is_object(),
+            "round {round}: a JSON answer, got {answer}"
+        );
+    }
+    let health: Value = client()
+        .get(format!("{}/health", server.http_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["requests"], 400);
+    server.stop().await.unwrap();
+}

@@ -318,7 +318,10 @@ fn adjust_timestamp(
     let Some(device_sent) = parse_timestamp(&sent_at) else {
         return;
     };
-    let corrected = received_at - (device_sent - device_time);
+    // Client clocks are input: extreme dates must not overflow (chrono panics on that).
+    let Some(corrected) = received_at.checked_sub_signed(device_sent - device_time) else {
+        return;
+    };
     if fields.get("originalTimestamp").is_none() {
         fields.set("originalTimestamp", FieldValue::string(&original));
     }
@@ -379,6 +382,14 @@ mod tests {
             })
         );
         assert!(!adjusted.message_id_generated);
+    }
+
+    #[test]
+    fn absurd_client_clocks_leave_the_timestamp_alone() {
+        let body = r#"{"userId":"u","timestamp":"-262143-01-01T00:00:00","sentAt":"+262142-12-31T23:59:59"}"#;
+        let (message, adjusted) = finish_one(body, Endpoint::Single(MessageType::Track));
+        assert_eq!(message["timestamp"], "-262143-01-01T00:00:00");
+        assert_eq!(adjusted.timestamp, None);
     }
 
     #[test]
