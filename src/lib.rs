@@ -5,8 +5,10 @@
 
 pub mod cli;
 pub mod collector;
+pub mod filter;
 pub mod hub;
 pub mod model;
 pub mod recording;
 pub mod server;
 pub mod stream;
+pub mod tui;
