@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod collector;
+pub mod config;
 pub mod filter;
 pub mod hub;
 pub mod model;

@@ -3,6 +3,7 @@
 
 mod serve;
 mod tail;
+mod tui;
 
 use std::process::ExitCode;
 
@@ -20,13 +21,19 @@ use crate::server::{DEFAULT_LISTEN, parse_listen};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Without a command: run the collector (the TUI will open here once it exists).
+    /// Without a command: the viewer over an embedded collector.
     #[command(flatten)]
     pub serve: ServeArgs,
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the viewer on a remote stream (ws://HOST:PORT or http://HOST:PORT).
+    Connect(ConnectArgs),
+    /// Open the viewer on a recording (NDJSON, optionally gzip), with no network.
+    Open(OpenArgs),
     /// Run the collector headless: the Segment tracking API plus the live stream.
     Serve(ServeArgs),
     /// Print a stream's frames as NDJSON, reconnecting and resuming without duplicates.
@@ -35,9 +42,9 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port (printed on the first line).
-    #[arg(long, default_value = DEFAULT_LISTEN, value_parser = parse_listen, env = "EVENTSCOPE_LISTEN")]
-    pub listen: std::net::SocketAddr,
+    /// Address to listen on [default: 127.0.0.1:8707]; port 0 picks a free port.
+    #[arg(long, value_parser = parse_listen, env = "EVENTSCOPE_LISTEN")]
+    pub listen: Option<std::net::SocketAddr>,
     /// Token viewers must send to stream (required when listening beyond loopback).
     #[arg(long, env = "EVENTSCOPE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -48,11 +55,51 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub record: Option<std::path::PathBuf>,
     /// Frames retained for resuming viewers; older ones are evicted.
-    #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
     pub buffer: u64,
     /// A web origin allowed to open the stream besides loopback pages (repeatable).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
+}
+
+/// Options of the viewer.
+#[derive(Debug, Clone, Args)]
+pub struct ViewArgs {
+    /// Payload and UI theme: dark, light or high-contrast.
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Config file [default: ./eventscope.toml, then the user config dir].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+fn buffer_parser() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..)
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// The stream: ws://HOST:PORT/v1/stream, or http://HOST:PORT
+    pub url: String,
+    /// The server's stream token.
+    #[arg(long, env = "EVENTSCOPE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Messages retained; older ones are evicted (with a count).
+    #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
+    pub buffer: u64,
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OpenArgs {
+    /// A recording, or any NDJSON of frames, messages or batches, optionally gzip-compressed.
+    pub file: std::path::PathBuf,
+    /// Messages retained; older ones are evicted (with a count).
+    #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
+    pub buffer: u64,
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -83,8 +130,29 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Serve(args)) => runtime.block_on(serve::run(args)),
         Some(Command::Tail(args)) => runtime.block_on(tail::run(args)),
-        None => runtime.block_on(serve::run(cli.serve)),
+        Some(Command::Connect(args)) => {
+            let target = tui::Target::Remote {
+                url: args.url,
+                token: args.token,
+            };
+            runtime.block_on(tui::run(target, args.view, args.buffer))
+        }
+        Some(Command::Open(args)) => runtime.block_on(tui::run(
+            tui::Target::File(args.file),
+            args.view,
+            args.buffer,
+        )),
+        None => {
+            let buffer = cli.serve.buffer;
+            runtime.block_on(tui::run(tui::Target::Embedded(cli.serve), cli.view, buffer))
+        }
     }
+}
+
+/// `--listen`'s default.
+pub fn default_listen() -> std::net::SocketAddr {
+    parse_listen(DEFAULT_LISTEN)
+        .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 8707)))
 }
 
 /// Logs go to stderr; `EVENTSCOPE_LOG` sets the filter (e.g. `debug`).

@@ -9,7 +9,7 @@ use crate::server::{ServeConfig, ServeError, Server};
 pub async fn run(args: ServeArgs) -> ExitCode {
     init_logging("info");
     let config = ServeConfig {
-        listen: args.listen,
+        listen: args.listen.unwrap_or_else(super::default_listen),
         token: args.token,
         write_keys: args.write_keys,
         buffer: usize::try_from(args.buffer).unwrap_or(usize::MAX),

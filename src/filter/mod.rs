@@ -1,5 +1,30 @@
 //! The filter language: free text, `field:value` terms, negation, `or`, and jq expressions
 //! (via jaq). Pure: no I/O, no terminal.
+//!
+//! ```text
+//! checkout                        free text: ASCII-case-insensitive substring of the JSON
+//! "Order Completed"               quoted free text (\" and \\ escape inside quotes)
+//! type:track                      message type, case-insensitive
+//! event:"Order Completed"         event (track) or name (page/screen), case-insensitive
+//! event:Order*  event:*Viewed     `*` globs in event:, user: and id:
+//! user:u_42                       userId or anonymousId, case-sensitive
+//! id:8a6a63ec-*                   messageId, case-sensitive
+//! key:abcd…wxyz  key:abcd         write key: the full key, or a prefix of its mask (`...` = `…`)
+//! has:rejected                    rejected requests
+//! a b        a or b               AND (implicit) binds tighter than `or`
+//! -a         not a                negation
+//! (a or b) c                      grouping
+//! jq: .properties.total > 10      jq (jaq) on the message JSON, to the end of the input
+//! ```
+//!
+//! `or` and `not` are keywords in any case; quote them (`"or"`) to search for the words.
+//! Parentheses end a word, so values containing them must be quoted. A `name:` prefix is
+//! a field (unknown names are errors) unless followed by `//` (`https://…` is text).
+//!
+//! A `jq:` term matches when the program yields a truthy value (not `false`/`null`) before
+//! any error, within its first 1024 outputs; input that is not JSON, runtime errors and
+//! `halt` do not match. `debug`, `stderr` and `env` are inert, and `input`/`inputs` are
+//! not defined. A program that loops forever within one output still hangs its caller.
 
 /// What a filter can look at in one captured frame. The TUI's store implements it.
 pub trait Filterable {
@@ -15,4 +40,24 @@ pub trait Filterable {
     /// The masked write key (`abcd…wxyz`).
     fn write_key(&self) -> Option<&str>;
     fn is_rejected(&self) -> bool;
+}
+
+mod glob;
+mod jq;
+mod parse;
+mod predicate;
+mod query;
+#[cfg(test)]
+mod tests;
+
+pub use query::Query;
+
+/// Why a query does not parse: what is wrong, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FilterError {
+    /// What is wrong, for a person (`unknown field `foo`; fields: …`).
+    pub message: String,
+    /// Byte offset in the query text where the problem is.
+    pub position: usize,
 }

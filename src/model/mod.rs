@@ -3,13 +3,17 @@
 //! The frame shapes here are a public contract (`design.md`): viewers, `tail` and recordings
 //! all speak them. Field names are camelCase on the wire.
 
+pub mod call;
 mod fields;
 mod mask;
+pub mod pretty;
+mod summary;
 mod timestamps;
 mod wire;
 
 pub use fields::{FieldValue, ObjectFields};
 pub use mask::{mask_in_text, mask_secret};
+pub use summary::{Summary, TextRef};
 pub use timestamps::{format_timestamp, parse_timestamp};
 pub use wire::{Incoming, WireError, parse_frame_text};
 

@@ -1,4 +1,11 @@
 //! The terminal UI: state, actions, the event loop and views over a stream of frames.
 
+pub mod action;
+pub mod app;
+pub mod feed;
 pub mod highlight;
+pub mod keys;
+pub mod run;
+pub mod store;
 pub mod theme;
+pub mod views;

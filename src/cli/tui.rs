@@ -1,0 +1,154 @@
+//! `eventscope` (embedded collector + viewer), `eventscope connect URL`, `eventscope open FILE`.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::{ServeArgs, ViewArgs};
+use crate::config::Config;
+use crate::server::{ServeConfig, ServeError, Server};
+use crate::stream::client::ClientOptions;
+use crate::tui::app::{App, SourceKind};
+use crate::tui::feed;
+use crate::tui::keys::KeyMap;
+use crate::tui::theme::{ColorMode, load_theme};
+
+/// What the viewer looks at.
+pub enum Target {
+    Embedded(ServeArgs),
+    Remote { url: String, token: Option<String> },
+    File(std::path::PathBuf),
+}
+
+pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
+    if !std::io::stdout().is_terminal() {
+        eprintln!(
+            "eventscope: the viewer needs a terminal; in scripts use `eventscope serve`, `tail` or `check`"
+        );
+        return ExitCode::from(2);
+    }
+    init_file_logging();
+    let (config, _) = match Config::load(view.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(e, 2),
+    };
+    let theme_name = view
+        .theme
+        .or(config.theme.clone())
+        .unwrap_or_else(|| "dark".into());
+    let theme = match load_theme(&theme_name, ColorMode::detect()) {
+        Ok(theme) => Arc::new(theme),
+        Err(e) => return fail(e, 2),
+    };
+    let keys = match KeyMap::with_overrides(&config.keys) {
+        Ok(keys) => keys,
+        Err(e) => return fail(e, 2),
+    };
+    let buffer = usize::try_from(buffer).unwrap_or(usize::MAX);
+    let mut server = None;
+    let (source, feed) = match target {
+        Target::Embedded(args) => match bind_embedded(args, buffer).await {
+            Ok((running, note)) => {
+                let source = SourceKind::Embedded {
+                    addr: running.addr.to_string(),
+                    note,
+                };
+                let feed = feed::embedded(Arc::clone(&running.hub));
+                server = Some(running);
+                (source, feed)
+            }
+            Err(e) => {
+                let code = if matches!(e, ServeError::TokenRequired(_)) {
+                    2
+                } else {
+                    1
+                };
+                return fail(e, code);
+            }
+        },
+        Target::Remote { url, token } => (
+            SourceKind::Remote { url: url.clone() },
+            feed::remote(ClientOptions {
+                url,
+                token,
+                since: Some(0),
+            }),
+        ),
+        Target::File(path) => {
+            if let Err(e) = std::fs::metadata(&path) {
+                return fail(format!("cannot open {}: {e}", path.display()), 2);
+            }
+            (
+                SourceKind::File {
+                    path: path.display().to_string(),
+                },
+                feed::file(path),
+            )
+        }
+    };
+    let app = App::new(source, buffer, theme, keys);
+    let result = crate::tui::run::run(app, feed).await;
+    if let Some(server) = server {
+        let _ = server.stop().await;
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e, 1),
+    }
+}
+
+/// Binds the embedded collector; when the default port is taken, any free port will do.
+async fn bind_embedded(
+    args: ServeArgs,
+    buffer: usize,
+) -> Result<(crate::server::RunningServer, Option<String>), ServeError> {
+    let explicit = args.listen.is_some();
+    let listen = args.listen.unwrap_or_else(super::default_listen);
+    let config = ServeConfig {
+        listen,
+        token: args.token,
+        write_keys: args.write_keys,
+        buffer,
+        record: args.record,
+        allowed_origins: args.allowed_origins,
+        ..ServeConfig::default()
+    };
+    match Server::bind(config.clone()).await {
+        Ok(server) => Ok((server.spawn(), None)),
+        Err(ServeError::Bind { .. }) if !explicit => {
+            let fallback = ServeConfig {
+                listen: SocketAddr::new(listen.ip(), 0),
+                ..config
+            };
+            let server = Server::bind(fallback).await?;
+            let note = format!("{listen} was taken, so the collector took a free port.");
+            Ok((server.spawn(), Some(note)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn fail(error: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("eventscope: {error}");
+    ExitCode::from(code)
+}
+
+/// The viewer owns the screen: logs go to a file, and only when `EVENTSCOPE_LOG` asks.
+fn init_file_logging() {
+    let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("EVENTSCOPE_LOG") else {
+        return;
+    };
+    let path = std::env::temp_dir().join("eventscope.log");
+    if let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    }
+}

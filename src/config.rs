@@ -1,0 +1,91 @@
+//! `eventscope.toml`: theme and key overrides (destinations, PII rules and the plan come with
+//! their issues). A user file overrides only what it names; a bad file is a clear error naming
+//! the file, the key and the line.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// `dark`, `light` or `high-contrast`.
+    pub theme: Option<String>,
+    /// Action name → keys, e.g. `quit = ["q", "ctrl-c"]`.
+    pub keys: HashMap<String, Vec<String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_string(),
+            message: e.to_string().trim().replace('\n', " "),
+        })
+    }
+
+    /// `explicit` (must exist), else `./eventscope.toml`, else the user config dir's
+    /// `eventscope/eventscope.toml`, else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
+        let candidates: Vec<PathBuf> = match explicit {
+            Some(path) => vec![path.to_path_buf()],
+            None => [Some(PathBuf::from("eventscope.toml")), user_config_path()]
+                .into_iter()
+                .flatten()
+                .filter(|p| p.exists())
+                .collect(),
+        };
+        let Some(path) = candidates.into_iter().next() else {
+            return Ok((Config::default(), None));
+        };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Ok((Config::parse(&text, &shown)?, Some(path)))
+    }
+}
+
+fn user_config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("eventscope").join("eventscope.toml"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_theme_and_keys() {
+        let config = Config::parse(
+            "theme = \"light\"\n[keys]\nquit = [\"x\"]\n",
+            "eventscope.toml",
+        )
+        .unwrap();
+        assert_eq!(config.theme.as_deref(), Some("light"));
+        assert_eq!(config.keys["quit"], ["x"]);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_file_key_and_line() {
+        let err = Config::parse("theme = \"dark\"\ncolour = 3\n", "my.toml").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("my.toml:"), "{text}");
+        assert!(text.contains("colour") && text.contains("line 2"), "{text}");
+    }
+}

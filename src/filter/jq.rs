@@ -1,0 +1,154 @@
+//! `jq:` terms: a jq program compiled once with jaq, run on each message's JSON.
+
+use jaq_core::box_iter::box_once;
+use jaq_core::load::{self, Arena, File, Loader};
+use jaq_core::native::{Fun, run, v};
+use jaq_core::{Compiler, Ctx, ValT as _, Vars, data};
+use jaq_json::Val;
+
+type Data = data::JustLut<Val>;
+
+/// At most this many outputs are looked at for a truthy one; a filter that yields more
+/// (say `repeat(false)`) does not match instead of hanging the TUI.
+const MAX_OUTPUTS: usize = 1024;
+
+/// A compiled jq program.
+pub(crate) struct JqFilter {
+    filter: jaq_core::Filter<Data>,
+}
+
+/// A compile error: what is wrong and the byte offset in the jq code.
+pub(crate) struct JqError {
+    pub(crate) message: String,
+    pub(crate) offset: usize,
+}
+
+impl JqFilter {
+    /// Compiles `code` with jaq's core, standard and JSON libraries.
+    pub(crate) fn compile(code: &str) -> Result<JqFilter, JqError> {
+        let defs = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs());
+        let loader = Loader::new(defs);
+        let arena = Arena::default();
+        let modules = loader
+            .load(&arena, File { code, path: () })
+            .map_err(|errs| load_error(code, errs))?;
+        let filter = Compiler::default()
+            .with_funs(funs())
+            .compile(modules)
+            .map_err(|errs| {
+                let (name, undefined) = errs
+                    .into_iter()
+                    .flat_map(|(_file, errs)| errs)
+                    .next()
+                    .expect("a failed compilation reports an error");
+                let what = match undefined {
+                    jaq_core::compile::Undefined::Filter(arity) => format!("`{name}/{arity}`"),
+                    _ => format!("`{name}`"),
+                };
+                JqError {
+                    message: format!("undefined {} {what}", undefined.as_str()),
+                    offset: offset_in(code, name),
+                }
+            })?;
+        Ok(JqFilter { filter })
+    }
+
+    /// True when the program yields a truthy value (not `false` or `null`) for `json` before
+    /// any error; false when `json` is not JSON, on a runtime error or with no truthy output.
+    pub(crate) fn matches(&self, json: &str) -> bool {
+        // Parsing dominates the cost of a jq term; serde_json builds the value about 30%
+        // faster than jaq-json's own reader (numbers become i64/u64/f64, which is all a
+        // filter compares).
+        let Ok(input) = serde_json::from_str::<Val>(json) else {
+            return false;
+        };
+        let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([]));
+        for out in self.filter.id.run((ctx, input)).take(MAX_OUTPUTS) {
+            match out {
+                Ok(val) if val.as_bool() => return true,
+                Ok(_) => {}
+                // An error (or `halt`) ends the stream, as it does in jq.
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+}
+
+/// The standard library without its side effects: `debug`/`stderr` would log on every
+/// evaluated message, and `env` would expose the environment. They stay defined (so
+/// programs using them compile) as harmless stand-ins.
+fn funs() -> impl Iterator<Item = Fun<Data>> {
+    const REPLACED: [&str; 3] = ["debug_empty", "stderr_empty", "env"];
+    let quiet: [Fun<Data>; 3] = [
+        run(("debug_empty", v(0), |_| Box::new(core::iter::empty()))),
+        run(("stderr_empty", v(0), |_| Box::new(core::iter::empty()))),
+        run(("env", v(0), |_| {
+            box_once(Val::from_map([]).map_err(Into::into))
+        })),
+    ];
+    jaq_core::funs()
+        .chain(jaq_std::funs())
+        .chain(jaq_json::funs())
+        .filter(|(name, _, _)| !REPLACED.contains(name))
+        .chain(quiet)
+}
+
+/// The byte offset of `part` in `code` when it is a slice of it, else 0.
+fn offset_in(code: &str, part: &str) -> usize {
+    let (start, p) = (code.as_ptr() as usize, part.as_ptr() as usize);
+    if p >= start && p + part.len() <= start + code.len() {
+        load::span(code, part).start
+    } else {
+        0
+    }
+}
+
+fn load_error(code: &str, errs: load::Errors<&str, ()>) -> JqError {
+    let fallback = JqError {
+        message: "cannot load the jq program".to_string(),
+        offset: 0,
+    };
+    let Some((_file, err)) = errs.into_iter().next() else {
+        return fallback;
+    };
+    match err {
+        load::Error::Lex(errs) => errs.first().map_or(fallback, |(expect, at)| {
+            use load::lex::Expect;
+            match expect {
+                Expect::Delim(open) => JqError {
+                    message: format!("`{open}` is never closed: expected {}", expect.as_str()),
+                    offset: offset_in(code, open),
+                },
+                Expect::Token => JqError {
+                    message: format!(
+                        "unexpected character `{}`",
+                        at.chars().next().unwrap_or(' ')
+                    ),
+                    offset: offset_in(code, at),
+                },
+                _ => JqError {
+                    message: format!("expected {}", expect.as_str()),
+                    offset: offset_in(code, at),
+                },
+            }
+        }),
+        load::Error::Parse(errs) => errs.first().map_or(fallback, |(expect, found)| {
+            let found_text = if found.is_empty() {
+                "end of input".to_string()
+            } else {
+                format!("`{found}`")
+            };
+            JqError {
+                message: format!("expected {}, found {found_text}", expect.as_str()),
+                offset: offset_in(code, found),
+            }
+        }),
+        load::Error::Io(errs) => errs.first().map_or(fallback, |(path, why)| JqError {
+            message: format!("cannot import `{path}`: {why}"),
+            offset: offset_in(code, path),
+        }),
+    }
+}

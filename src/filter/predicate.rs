@@ -1,0 +1,159 @@
+//! The leaves of a query: free text and `field:value` terms, each compiled once.
+//!
+//! Adding a field (`rule:`, `pii:`…) means a [`Field`] variant, its name in [`Field::ALL`],
+//! a [`Predicate`] variant and its arm in [`Predicate::matches`]; adding a `has:` value
+//! means a [`Flag`] variant with its name and test.
+
+use std::sync::Arc;
+
+use aho_corasick::AhoCorasick;
+
+use super::Filterable;
+use super::glob::Glob;
+use super::jq::JqFilter;
+
+/// The fields of `field:value` terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    Type,
+    Event,
+    User,
+    Id,
+    Key,
+    Has,
+    Jq,
+}
+
+impl Field {
+    /// Every field, in the order error messages list them.
+    pub(crate) const ALL: [Field; 7] = [
+        Field::Type,
+        Field::Event,
+        Field::User,
+        Field::Id,
+        Field::Key,
+        Field::Has,
+        Field::Jq,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Field::Type => "type",
+            Field::Event => "event",
+            Field::User => "user",
+            Field::Id => "id",
+            Field::Key => "key",
+            Field::Has => "has",
+            Field::Jq => "jq",
+        }
+    }
+
+    /// Field names are case-insensitive (`Type:track` works).
+    pub(crate) fn from_name(name: &str) -> Option<Field> {
+        Field::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// What `has:` can ask about a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flag {
+    Rejected,
+}
+
+impl Flag {
+    pub(crate) const ALL: [Flag; 1] = [Flag::Rejected];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Flag::Rejected => "rejected",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Flag> {
+        Flag::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+
+    fn test<F: Filterable + ?Sized>(self, item: &F) -> bool {
+        match self {
+            Flag::Rejected => item.is_rejected(),
+        }
+    }
+}
+
+/// One compiled term.
+#[derive(Clone)]
+pub(crate) enum Predicate {
+    /// Free text: ASCII-case-insensitive substring of [`Filterable::text`].
+    Text(AhoCorasick),
+    /// `type:`: case-insensitive equality; holds the ASCII-lowercased value.
+    Type(Box<str>),
+    /// `event:`: glob, ASCII-case-insensitive.
+    Event(Glob),
+    /// `user:`: glob over userId or anonymousId, case-sensitive.
+    User(Glob),
+    /// `id:`: glob over messageId, case-sensitive.
+    Id(Glob),
+    /// `key:`: against the masked write key.
+    Key(KeyPattern),
+    /// `has:`.
+    Has(Flag),
+    /// `jq:` (shared, so that cloning a query is cheap).
+    Jq(Arc<JqFilter>),
+}
+
+impl Predicate {
+    pub(crate) fn matches<F: Filterable + ?Sized>(&self, item: &F) -> bool {
+        match self {
+            Predicate::Text(ac) => ac.is_match(item.text()),
+            Predicate::Type(t) => item
+                .message_type()
+                .is_some_and(|m| m.eq_ignore_ascii_case(t)),
+            Predicate::Event(g) => item.event_name().is_some_and(|e| g.matches(e)),
+            Predicate::User(g) => {
+                item.user_id().is_some_and(|u| g.matches(u))
+                    || item.anonymous_id().is_some_and(|a| g.matches(a))
+            }
+            Predicate::Id(g) => item.message_id().is_some_and(|id| g.matches(id)),
+            Predicate::Key(k) => item.write_key().is_some_and(|stored| k.matches(stored)),
+            Predicate::Has(flag) => flag.test(item),
+            Predicate::Jq(jq) => jq.matches(item.text()),
+        }
+    }
+
+    /// Relative cost of evaluating, so that AND/OR can try cheap terms first.
+    pub(crate) fn cost(&self) -> u8 {
+        match self {
+            Predicate::Text(_) => 1,
+            Predicate::Jq(_) => 2,
+            _ => 0,
+        }
+    }
+}
+
+/// What a typed `key:` value is compared with: the frames only know the masked key.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyPattern {
+    /// The typed value masked the way stored keys are.
+    masked: String,
+    /// The typed value as a prefix of a masked key (`abcd`, `abcd…w`).
+    prefix: String,
+}
+
+impl KeyPattern {
+    /// `...` in the typed value stands for the mask's `…`.
+    pub(crate) fn new(typed: &str) -> KeyPattern {
+        let typed = typed.replace("...", "…");
+        KeyPattern {
+            masked: crate::model::mask_secret(&typed),
+            prefix: typed,
+        }
+    }
+
+    fn matches(&self, stored: &str) -> bool {
+        stored == self.masked || stored.starts_with(&self.prefix)
+    }
+}

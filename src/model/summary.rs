@@ -1,0 +1,207 @@
+//! What a viewer needs of a message at a glance — type, the name that matters, ids — found
+//! once, and kept as byte spans into the message text rather than copies.
+
+use super::{MessageType, ObjectFields};
+
+/// A string field of a message: a span of its JSON text, or (when the JSON string had
+/// escapes) the unescaped value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextRef {
+    Span { start: u32, len: u32 },
+    Owned(Box<str>),
+}
+
+impl TextRef {
+    pub fn get<'a>(&'a self, text: &'a str) -> &'a str {
+        match self {
+            TextRef::Span { start, len } => {
+                let (start, end) = (*start as usize, (*start + *len) as usize);
+                text.get(start..end).unwrap_or("")
+            }
+            TextRef::Owned(value) => value,
+        }
+    }
+}
+
+/// The at-a-glance fields of one message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub message_type: Option<MessageType>,
+    /// `type` as sent when it is not one of the six.
+    pub other_type: Option<TextRef>,
+    /// `event` (track), `name` (page, screen), `groupId` (group), `previousId` (alias).
+    pub name: Option<TextRef>,
+    pub user_id: Option<TextRef>,
+    pub anonymous_id: Option<TextRef>,
+    pub message_id: Option<TextRef>,
+    /// `traits.email` (identify without a userId shows it).
+    pub email: Option<TextRef>,
+}
+
+impl Summary {
+    /// Reads the summary of `text`, a message JSON object; empty when it is not one.
+    pub fn of(text: &str) -> Summary {
+        let Ok(fields) = ObjectFields::parse(text) else {
+            return Summary::default();
+        };
+        let string = |key: &str| fields.get(key).and_then(|v| text_ref(text, v.json()));
+        let raw_type = string("type");
+        let message_type = raw_type
+            .as_ref()
+            .and_then(|t| MessageType::parse(t.get(text)));
+        let name_key = match message_type {
+            Some(MessageType::Track) => "event",
+            Some(MessageType::Group) => "groupId",
+            Some(MessageType::Alias) => "previousId",
+            _ => "name",
+        };
+        let email = match message_type {
+            Some(MessageType::Identify) | Some(MessageType::Group) => fields
+                .get("traits")
+                .filter(|v| v.is_object())
+                .and_then(|traits| {
+                    let traits_text = traits.json();
+                    let nested = ObjectFields::parse(traits_text).ok()?;
+                    let email = nested.get("email")?.json();
+                    text_ref(text, email)
+                }),
+            _ => None,
+        };
+        Summary {
+            other_type: if message_type.is_none() {
+                raw_type
+            } else {
+                None
+            },
+            message_type,
+            name: string(name_key).or_else(|| {
+                // An unknown type: whichever of the usual names it carries.
+                message_type.is_none().then(|| string("event")).flatten()
+            }),
+            user_id: string("userId"),
+            anonymous_id: string("anonymousId"),
+            message_id: string("messageId"),
+            email,
+        }
+    }
+
+    /// The type as text (`track`…, or what was sent, or empty).
+    pub fn type_str<'a>(&'a self, text: &'a str) -> &'a str {
+        match (self.message_type, &self.other_type) {
+            (Some(t), _) => t.as_str(),
+            (None, Some(other)) => other.get(text),
+            (None, None) => "",
+        }
+    }
+
+    /// The name column: event, page/screen name, identify's userId or email, groupId,
+    /// `previousId → userId` for alias.
+    pub fn display_name(&self, text: &str) -> String {
+        let get = |r: &Option<TextRef>| r.as_ref().map(|r| r.get(text).to_string());
+        match self.message_type {
+            Some(MessageType::Identify) => get(&self.user_id)
+                .or_else(|| get(&self.email))
+                .unwrap_or_default(),
+            Some(MessageType::Alias) => format!(
+                "{} → {}",
+                get(&self.name).unwrap_or_default(),
+                get(&self.user_id).unwrap_or_default()
+            ),
+            _ => get(&self.name).unwrap_or_default(),
+        }
+    }
+
+    /// The user column: userId, else anonymousId.
+    pub fn user<'a>(&'a self, text: &'a str) -> &'a str {
+        self.user_id
+            .as_ref()
+            .or(self.anonymous_id.as_ref())
+            .map_or("", |r| r.get(text))
+    }
+}
+
+/// A JSON string value as a reference into `text`, where `value` is a slice of `text`.
+fn text_ref(text: &str, value: &str) -> Option<TextRef> {
+    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains('\\') {
+        let owned: String = serde_json::from_str(value).ok()?;
+        return Some(TextRef::Owned(owned.into_boxed_str()));
+    }
+    let start = (inner.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    if start + inner.len() > text.len() {
+        return Some(TextRef::Owned(inner.into()));
+    }
+    Some(TextRef::Span {
+        start: u32::try_from(start).ok()?,
+        len: u32::try_from(inner.len()).ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_matter_per_type() {
+        let cases = [
+            (
+                r#"{"type":"track","event":"Order Completed","userId":"u1"}"#,
+                "track",
+                "Order Completed",
+                "u1",
+            ),
+            (
+                r#"{"type":"page","name":"Pricing","anonymousId":"a1"}"#,
+                "page",
+                "Pricing",
+                "a1",
+            ),
+            (
+                r#"{"type":"identify","traits":{"email":"x@y.z"},"anonymousId":"a1"}"#,
+                "identify",
+                "x@y.z",
+                "a1",
+            ),
+            (
+                r#"{"type":"identify","userId":"u9","traits":{"email":"x@y.z"}}"#,
+                "identify",
+                "u9",
+                "u9",
+            ),
+            (
+                r#"{"type":"group","groupId":"g1","userId":"u1"}"#,
+                "group",
+                "g1",
+                "u1",
+            ),
+            (
+                r#"{"type":"alias","previousId":"a1","userId":"u1"}"#,
+                "alias",
+                "a1 → u1",
+                "u1",
+            ),
+            (r#"{"type":"Track","event":"X"}"#, "Track", "X", ""),
+        ];
+        for (text, kind, name, user) in cases {
+            let summary = Summary::of(text);
+            assert_eq!(summary.type_str(text), kind, "{text}");
+            assert_eq!(summary.display_name(text), name, "{text}");
+            assert_eq!(summary.user(text), user, "{text}");
+        }
+    }
+
+    #[test]
+    fn escaped_strings_are_unescaped_and_plain_ones_are_spans() {
+        let text = r#"{"type":"track","event":"Say \"hi\"","messageId":"m-1"}"#;
+        let summary = Summary::of(text);
+        assert_eq!(summary.display_name(text), "Say \"hi\"");
+        assert!(matches!(summary.message_id, Some(TextRef::Span { .. })));
+        assert_eq!(summary.message_id.unwrap().get(text), "m-1");
+    }
+
+    #[test]
+    fn non_objects_give_an_empty_summary() {
+        assert_eq!(Summary::of("[1]"), Summary::default());
+        assert_eq!(Summary::of("{bad"), Summary::default());
+    }
+}

@@ -1,0 +1,199 @@
+//! Where the viewer's frames come from: the embedded collector's hub, a remote stream, or a
+//! recording. Each feed runs off the UI task and sends parsed frames in batches.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::app::Connection;
+use crate::hub::Hub;
+use crate::model::{Frame, Incoming, parse_frame_text};
+use crate::recording::{ReadItem, RecordingReader};
+use crate::stream::client::{ClientEvent, ClientOptions, follow};
+
+/// Frames per batch sent to the UI.
+const BATCH: usize = 4096;
+
+#[derive(Debug)]
+pub enum Feed {
+    Frames(Vec<Frame>),
+    Connection(Connection),
+    /// Something worth a line in the status bar (a skipped line, a restart).
+    Notice {
+        text: String,
+        is_error: bool,
+    },
+}
+
+fn channel() -> (mpsc::Sender<Feed>, mpsc::Receiver<Feed>) {
+    mpsc::channel(64)
+}
+
+/// Follows the embedded collector's hub from its first retained frame.
+pub fn embedded(hub: Arc<Hub>) -> mpsc::Receiver<Feed> {
+    let (tx, rx) = channel();
+    tokio::spawn(async move {
+        let mut subscription = hub.subscribe(Some(0));
+        if tx.send(Feed::Connection(Connection::Live)).await.is_err() {
+            return;
+        }
+        loop {
+            let batch = subscription.read(BATCH);
+            if batch.is_empty() {
+                if !subscription.wait().await {
+                    let closed = Connection::Closed {
+                        reason: "the collector stopped".into(),
+                    };
+                    let _ = tx.send(Feed::Connection(closed)).await;
+                    return;
+                }
+                continue;
+            }
+            let mut frames = Vec::with_capacity(batch.frames.len() + 1);
+            frames.extend(batch.gap.map(Frame::Gap));
+            for stored in batch.frames {
+                let text = String::from_utf8_lossy(&stored.json);
+                if let Ok(Incoming::Frame(frame)) = parse_frame_text(&text) {
+                    frames.push(frame);
+                }
+            }
+            if tx.send(Feed::Frames(frames)).await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Follows a remote stream, reconnecting and resuming.
+pub fn remote(options: ClientOptions) -> mpsc::Receiver<Feed> {
+    let (tx, rx) = channel();
+    tokio::spawn(async move {
+        let mut events = follow(options);
+        let mut buffer = Vec::new();
+        while events.recv_many(&mut buffer, BATCH).await > 0 {
+            let mut frames = Vec::new();
+            let mut feeds = Vec::new();
+            for event in buffer.drain(..) {
+                match event {
+                    ClientEvent::Frame { frame, .. } => frames.push(frame),
+                    ClientEvent::Connected { restarted, .. } => {
+                        if restarted {
+                            feeds.push(Feed::Notice {
+                                text: "the server restarted; its seqs start again".into(),
+                                is_error: false,
+                            });
+                        }
+                        feeds.push(Feed::Connection(Connection::Live));
+                    }
+                    ClientEvent::Skipped { reason } => feeds.push(Feed::Notice {
+                        text: format!("skipped: {reason}"),
+                        is_error: true,
+                    }),
+                    ClientEvent::Reconnecting { error, retry_in } => {
+                        feeds.push(Feed::Connection(Connection::Reconnecting {
+                            error,
+                            retry_at: Instant::now() + retry_in,
+                        }));
+                    }
+                    ClientEvent::Fatal(e) => feeds.push(Feed::Connection(Connection::Closed {
+                        reason: e.to_string(),
+                    })),
+                }
+            }
+            if !frames.is_empty() && tx.send(Feed::Frames(frames)).await.is_err() {
+                return;
+            }
+            for feed in feeds {
+                if tx.send(feed).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Counts the bytes read from the file, for the progress figure.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Reads a recording on a blocking thread, in batches, with progress.
+pub fn file(path: PathBuf) -> mpsc::Receiver<Feed> {
+    let (tx, rx) = channel();
+    tokio::task::spawn_blocking(move || {
+        let name = path.display().to_string();
+        let opened = File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f)));
+        let (total, file) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                let reason = format!("cannot open {name}: {e}");
+                let _ = tx.blocking_send(Feed::Connection(Connection::Closed { reason }));
+                return;
+            }
+        };
+        let read = Arc::new(AtomicU64::new(0));
+        let counting = Counting {
+            inner: file,
+            read: Arc::clone(&read),
+        };
+        let reader = RecordingReader::from_reader(counting, &name);
+        let mut frames = Vec::with_capacity(BATCH);
+        let mut problems = 0u64;
+        let mut last_problem = None;
+        let mut last_progress = Instant::now();
+        let send = |feed| tx.blocking_send(feed).is_ok();
+        for item in reader {
+            match item {
+                ReadItem::Frame { frame, .. } => frames.push(frame),
+                ReadItem::Problem { message, .. } => {
+                    problems += 1;
+                    last_problem = Some(message);
+                }
+            }
+            if frames.len() == BATCH {
+                if !send(Feed::Frames(std::mem::take(&mut frames))) {
+                    return;
+                }
+                if last_progress.elapsed() > Duration::from_millis(100) {
+                    last_progress = Instant::now();
+                    let done = read.load(Ordering::Relaxed);
+                    if !send(Feed::Connection(Connection::Loading { done, total })) {
+                        return;
+                    }
+                }
+            }
+        }
+        if !frames.is_empty() && !send(Feed::Frames(frames)) {
+            return;
+        }
+        if let Some(message) = last_problem {
+            let text = if problems == 1 {
+                message
+            } else {
+                format!("{problems} lines skipped; the last: {message}")
+            };
+            send(Feed::Notice {
+                text,
+                is_error: true,
+            });
+        }
+        send(Feed::Connection(Connection::Loaded));
+    });
+    rx
+}

@@ -1,0 +1,289 @@
+//! Key bindings: one table drives the dispatcher, the footer and the help overlay. Users
+//! override bindings in `eventscope.toml` under `[keys]` (`quit = ["q", "ctrl-c"]`).
+
+use std::collections::HashMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+
+/// A key with modifiers, as written in config: `q`, `G`, `ctrl-c`, `shift-tab`, `enter`, `f1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+impl Key {
+    pub fn from_event(event: KeyEvent) -> Key {
+        let mut modifiers = event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        // Shift is part of the character for letters and symbols; keep it for special keys.
+        if !matches!(event.code, KeyCode::Char(_)) {
+            modifiers |= event.modifiers & KeyModifiers::SHIFT;
+        }
+        let code = match event.code {
+            KeyCode::BackTab => KeyCode::Tab,
+            code => code,
+        };
+        if event.code == KeyCode::BackTab {
+            modifiers |= KeyModifiers::SHIFT;
+        }
+        Key { code, modifiers }
+    }
+
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let mut modifiers = KeyModifiers::NONE;
+        let mut rest = text;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if let Some(r) = lower.strip_prefix("ctrl-") {
+                modifiers |= KeyModifiers::CONTROL;
+                rest = &rest[rest.len() - r.len()..];
+            } else if let Some(r) = lower.strip_prefix("alt-") {
+                modifiers |= KeyModifiers::ALT;
+                rest = &rest[rest.len() - r.len()..];
+            } else if let Some(r) = lower.strip_prefix("shift-").filter(|r| r.len() > 1) {
+                modifiers |= KeyModifiers::SHIFT;
+                rest = &rest[rest.len() - r.len()..];
+            } else {
+                break;
+            }
+        }
+        let code = match rest.to_ascii_lowercase().as_str() {
+            "enter" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "space" => KeyCode::Char(' '),
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "pgup" | "pageup" => KeyCode::PageUp,
+            "pgdown" | "pagedown" => KeyCode::PageDown,
+            "backspace" => KeyCode::Backspace,
+            "delete" | "del" => KeyCode::Delete,
+            f if f.len() > 1 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
+                KeyCode::F(f[1..].parse().unwrap_or(1))
+            }
+            _ => {
+                let mut chars = rest.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => KeyCode::Char(c),
+                    _ => return Err(format!("unknown key {text:?}")),
+                }
+            }
+        };
+        Ok(Key { code, modifiers })
+    }
+
+    /// How the key is shown in help and the footer.
+    pub fn label(&self) -> String {
+        let mut label = String::new();
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            label.push_str("Ctrl-");
+        }
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            label.push_str("Alt-");
+        }
+        if self.modifiers.contains(KeyModifiers::SHIFT) {
+            label.push_str("Shift-");
+        }
+        match self.code {
+            KeyCode::Char(' ') => label.push_str("Space"),
+            KeyCode::Char(c) => label.push(c),
+            KeyCode::Enter => label.push_str("Enter"),
+            KeyCode::Esc => label.push_str("Esc"),
+            KeyCode::Tab => label.push_str("Tab"),
+            KeyCode::Up => label.push('↑'),
+            KeyCode::Down => label.push('↓'),
+            KeyCode::Left => label.push('←'),
+            KeyCode::Right => label.push('→'),
+            KeyCode::Home => label.push_str("Home"),
+            KeyCode::End => label.push_str("End"),
+            KeyCode::PageUp => label.push_str("PgUp"),
+            KeyCode::PageDown => label.push_str("PgDn"),
+            KeyCode::F(n) => label.push_str(&format!("F{n}")),
+            other => label.push_str(&format!("{other:?}")),
+        }
+        label
+    }
+}
+
+/// The default bindings for the main view, in help order.
+pub const DEFAULTS: &[(Action, &[&str])] = &[
+    (Action::Down, &["j", "down"]),
+    (Action::Up, &["k", "up"]),
+    (Action::PageDown, &["pgdown", "ctrl-d"]),
+    (Action::PageUp, &["pgup", "ctrl-u"]),
+    (Action::Top, &["g", "home"]),
+    (Action::Live, &["G", "end"]),
+    (Action::TogglePause, &["p"]),
+    (Action::OpenFilter, &["/"]),
+    (Action::ClearFilter, &["ctrl-l"]),
+    (Action::NextMatch, &["n"]),
+    (Action::PrevMatch, &["N"]),
+    (Action::SwitchFocus, &["tab"]),
+    (Action::NextTab, &["]", "right"]),
+    (Action::PrevTab, &["[", "left"]),
+    (Action::ShowPretty, &["1"]),
+    (Action::ShowRaw, &["2"]),
+    (Action::ShowCall, &["3"]),
+    (Action::ToggleWrap, &["z"]),
+    (Action::CopyMessage, &["y"]),
+    (Action::CopyPath, &["Y"]),
+    (Action::WriteView, &["w"]),
+    (Action::Clear, &["c"]),
+    (Action::Help, &["?", "f1"]),
+    (Action::Back, &["esc"]),
+    (Action::Quit, &["q", "ctrl-c"]),
+];
+
+/// Actions shown in the footer, in order.
+pub const FOOTER: &[Action] = &[
+    Action::OpenFilter,
+    Action::TogglePause,
+    Action::Live,
+    Action::SwitchFocus,
+    Action::NextTab,
+    Action::CopyMessage,
+    Action::WriteView,
+    Action::Help,
+    Action::Quit,
+];
+
+#[derive(Debug, Clone)]
+pub struct KeyMap {
+    /// Each action's keys, in help order.
+    bindings: Vec<(Action, Vec<Key>)>,
+    lookup: HashMap<Key, Action>,
+}
+
+impl Default for KeyMap {
+    fn default() -> Self {
+        let bindings = DEFAULTS
+            .iter()
+            .map(|(action, keys)| {
+                let keys = keys.iter().filter_map(|k| Key::parse(k).ok()).collect();
+                (*action, keys)
+            })
+            .collect();
+        KeyMap::from_bindings(bindings)
+    }
+}
+
+impl KeyMap {
+    fn from_bindings(bindings: Vec<(Action, Vec<Key>)>) -> KeyMap {
+        let mut lookup = HashMap::new();
+        for (action, keys) in &bindings {
+            for key in keys {
+                lookup.insert(*key, *action);
+            }
+        }
+        KeyMap { bindings, lookup }
+    }
+
+    /// The defaults with `overrides` (action name → keys) replacing whole bindings.
+    pub fn with_overrides(overrides: &HashMap<String, Vec<String>>) -> Result<KeyMap, String> {
+        let mut map = KeyMap::default();
+        for (name, keys) in overrides {
+            let action: Action = serde_json::from_value(serde_json::Value::String(name.clone()))
+                .map_err(|_| format!("[keys]: unknown action {name:?}"))?;
+            let keys = keys
+                .iter()
+                .map(|k| Key::parse(k).map_err(|e| format!("[keys] {name}: {e}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            for (_, bound) in &mut map.bindings {
+                bound.retain(|k| !keys.contains(k));
+            }
+            if let Some((_, bound)) = map.bindings.iter_mut().find(|(a, _)| *a == action) {
+                *bound = keys;
+            }
+        }
+        Ok(KeyMap::from_bindings(map.bindings))
+    }
+
+    pub fn action(&self, event: KeyEvent) -> Option<Action> {
+        self.lookup.get(&Key::from_event(event)).copied()
+    }
+
+    pub fn bindings(&self) -> &[(Action, Vec<Key>)] {
+        &self.bindings
+    }
+
+    /// The label of an action's first key.
+    pub fn first_key_label(&self, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|(a, _)| *a == action)
+            .and_then(|(_, keys)| keys.first())
+            .map(Key::label)
+            .unwrap_or_default()
+    }
+
+    /// `j/↓`-style label of an action's keys.
+    pub fn keys_label(&self, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map(|(_, keys)| keys.iter().map(Key::label).collect::<Vec<_>>().join("/"))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_a_default_binding_with_a_description() {
+        let map = KeyMap::default();
+        for action in Action::ALL {
+            assert!(!map.keys_label(action).is_empty(), "{action:?} has no key");
+            assert!(!action.description().is_empty());
+        }
+        assert_eq!(DEFAULTS.len(), Action::ALL.len());
+    }
+
+    #[test]
+    fn parses_and_dispatches_keys() {
+        let map = KeyMap::default();
+        let press = |code, modifiers| KeyEvent::new(code, modifiers);
+        assert_eq!(
+            map.action(press(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            map.action(press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            map.action(press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Live)
+        );
+        assert_eq!(
+            map.action(press(KeyCode::Char('/'), KeyModifiers::NONE)),
+            Some(Action::OpenFilter)
+        );
+        assert_eq!(
+            map.action(press(KeyCode::End, KeyModifiers::NONE)),
+            Some(Action::Live)
+        );
+        assert_eq!(map.keys_label(Action::Down), "j/↓");
+        assert!(Key::parse("ctrl-").is_err());
+        assert!(Key::parse("hyper-x").is_err());
+    }
+
+    #[test]
+    fn overrides_replace_bindings_and_free_their_keys() {
+        let overrides = HashMap::from([("quit".to_string(), vec!["x".to_string()])]);
+        let map = KeyMap::with_overrides(&overrides).unwrap();
+        let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(map.action(x), Some(Action::Quit));
+        assert_eq!(map.action(q), None);
+        let bad = HashMap::from([("fly".to_string(), vec!["x".to_string()])]);
+        assert!(KeyMap::with_overrides(&bad).unwrap_err().contains("fly"));
+    }
+}

@@ -1,0 +1,421 @@
+//! The retained events of a viewer: a bounded ring with stable ids, an eviction count, and the
+//! ids matching the current filter — kept up to date as frames arrive, and rebuilt in small
+//! steps when the filter changes so that the UI never stalls on a million events.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::filter::{Filterable, Query};
+use crate::model::{Adjustments, Frame, MessageType, Source, Summary, parse_timestamp};
+
+pub type EntryId = u64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub body_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    Event,
+    Rejected(Box<Rejection>),
+    /// Seqs `from..=to` will never arrive.
+    Gap {
+        from: u64,
+        to: u64,
+        reason: Box<str>,
+    },
+}
+
+/// One row of the viewer.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: EntryId,
+    pub seq: Option<u64>,
+    /// When the collector received it, in Unix milliseconds (0 when unknown).
+    pub received_ms: i64,
+    /// The message JSON for events; the body preview for rejected requests.
+    pub text: Box<str>,
+    pub summary: Summary,
+    pub source: Arc<Source>,
+    pub kind: EntryKind,
+    pub adjusted: Option<Box<Adjustments>>,
+}
+
+impl Entry {
+    pub fn is_gap(&self) -> bool {
+        matches!(self.kind, EntryKind::Gap { .. })
+    }
+
+    pub fn rejection(&self) -> Option<&Rejection> {
+        match &self.kind {
+            EntryKind::Rejected(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl Filterable for Entry {
+    fn text(&self) -> &str {
+        &self.text
+    }
+    fn message_type(&self) -> Option<&str> {
+        match self.kind {
+            EntryKind::Event => Some(self.summary.type_str(&self.text)).filter(|t| !t.is_empty()),
+            _ => None,
+        }
+    }
+    fn event_name(&self) -> Option<&str> {
+        match self.summary.message_type {
+            Some(MessageType::Track | MessageType::Page | MessageType::Screen) | None => {
+                self.summary.name.as_ref().map(|n| n.get(&self.text))
+            }
+            _ => None,
+        }
+    }
+    fn user_id(&self) -> Option<&str> {
+        self.summary.user_id.as_ref().map(|r| r.get(&self.text))
+    }
+    fn anonymous_id(&self) -> Option<&str> {
+        self.summary
+            .anonymous_id
+            .as_ref()
+            .map(|r| r.get(&self.text))
+    }
+    fn message_id(&self) -> Option<&str> {
+        self.summary.message_id.as_ref().map(|r| r.get(&self.text))
+    }
+    fn write_key(&self) -> Option<&str> {
+        self.source.write_key.as_deref()
+    }
+    fn is_rejected(&self) -> bool {
+        matches!(self.kind, EntryKind::Rejected(_))
+    }
+}
+
+/// Running totals since the viewer started (not reduced by eviction).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub events: u64,
+    pub rejected: u64,
+    pub gaps: u64,
+    /// Frames the gaps say will never arrive.
+    pub missed: u64,
+}
+
+pub struct Store {
+    entries: VecDeque<Entry>,
+    next_id: EntryId,
+    capacity: usize,
+    evicted: u64,
+    totals: Totals,
+    last_source: Arc<Source>,
+    filter: Query,
+    /// Ids of retained entries that match the filter, in order.
+    matching: VecDeque<EntryId>,
+    /// While a new filter is being applied: the next id to test.
+    rescan_from: Option<EntryId>,
+}
+
+impl Store {
+    pub fn new(capacity: usize) -> Store {
+        Store {
+            entries: VecDeque::new(),
+            next_id: 1,
+            capacity: capacity.max(1),
+            evicted: 0,
+            totals: Totals::default(),
+            last_source: Arc::new(Source::default()),
+            filter: Query::default(),
+            matching: VecDeque::new(),
+            rescan_from: None,
+        }
+    }
+
+    fn first_id(&self) -> EntryId {
+        self.entries.front().map_or(self.next_id, |e| e.id)
+    }
+
+    pub fn get(&self, id: EntryId) -> Option<&Entry> {
+        let index = id.checked_sub(self.first_id())?;
+        self.entries.get(usize::try_from(index).ok()?)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    pub fn last_id(&self) -> Option<EntryId> {
+        self.entries.back().map(|e| e.id)
+    }
+
+    /// Adds a frame; returns its id. `hello` frames are not rows and return `None`.
+    pub fn push(&mut self, frame: Frame) -> Option<EntryId> {
+        let entry = match frame {
+            Frame::Event(event) => {
+                self.totals.events += 1;
+                let text: Box<str> = event.message.into();
+                Entry {
+                    id: 0,
+                    seq: Some(event.seq),
+                    received_ms: millis(&event.received_at),
+                    summary: Summary::of(&text),
+                    text,
+                    source: self.intern(event.source),
+                    kind: EntryKind::Event,
+                    adjusted: event.adjusted.filter(|a| !a.is_empty()).map(Box::new),
+                }
+            }
+            Frame::Rejected(rejected) => {
+                self.totals.rejected += 1;
+                Entry {
+                    id: 0,
+                    seq: Some(rejected.seq),
+                    received_ms: millis(&rejected.received_at),
+                    text: rejected.body.into_boxed_str(),
+                    summary: Summary::default(),
+                    source: self.intern(rejected.source),
+                    kind: EntryKind::Rejected(Box::new(Rejection {
+                        status: rejected.status,
+                        code: rejected.code,
+                        message: rejected.message,
+                        body_bytes: rejected.body_bytes,
+                    })),
+                    adjusted: None,
+                }
+            }
+            Frame::Gap(gap) => {
+                self.totals.gaps += 1;
+                self.totals.missed += gap.missed();
+                Entry {
+                    id: 0,
+                    seq: None,
+                    received_ms: 0,
+                    text: Box::from(""),
+                    summary: Summary::default(),
+                    source: Arc::clone(&self.last_source),
+                    kind: EntryKind::Gap {
+                        from: gap.from,
+                        to: gap.to,
+                        reason: gap.reason.into_boxed_str(),
+                    },
+                    adjusted: None,
+                }
+            }
+            Frame::Hello(_) | Frame::Delivery(_) => return None,
+        };
+        Some(self.insert(entry))
+    }
+
+    fn insert(&mut self, mut entry: Entry) -> EntryId {
+        let id = self.next_id;
+        self.next_id += 1;
+        entry.id = id;
+        if self.entries.len() == self.capacity
+            && let Some(old) = self.entries.pop_front()
+        {
+            self.evicted += 1;
+            if self.matching.front() == Some(&old.id) {
+                self.matching.pop_front();
+            }
+            if let Some(from) = self.rescan_from.as_mut() {
+                *from = (*from).max(old.id + 1);
+            }
+        }
+        if self.rescan_from.is_none() && self.keeps(&entry) {
+            self.matching.push_back(id);
+        }
+        self.entries.push_back(entry);
+        id
+    }
+
+    /// Sources repeat for every message of a batch and every batch of an SDK: share them.
+    fn intern(&mut self, source: Source) -> Arc<Source> {
+        if *self.last_source != source {
+            self.last_source = Arc::new(source);
+        }
+        Arc::clone(&self.last_source)
+    }
+
+    fn keeps(&self, entry: &Entry) -> bool {
+        entry.is_gap() || self.filter.matches(entry)
+    }
+
+    /// Drops every entry (the totals stay).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.matching.clear();
+        self.rescan_from = None;
+    }
+
+    pub fn filter(&self) -> &Query {
+        &self.filter
+    }
+
+    /// Applies a new filter; the matching ids are rebuilt by `rescan_step`.
+    pub fn set_filter(&mut self, filter: Query) {
+        self.filter = filter;
+        self.matching.clear();
+        self.rescan_from = Some(self.first_id());
+    }
+
+    /// Tests up to `budget` entries against the filter; true when the rescan is complete.
+    pub fn rescan_step(&mut self, budget: usize) -> bool {
+        let Some(from) = self.rescan_from else {
+            return true;
+        };
+        let first = self.first_id();
+        let start = usize::try_from(from.saturating_sub(first)).unwrap_or(usize::MAX);
+        let start = start.min(self.entries.len());
+        for (tested, entry) in self.entries.range(start..).enumerate() {
+            if tested == budget {
+                self.rescan_from = Some(entry.id);
+                return false;
+            }
+            if entry.is_gap() || self.filter.matches(entry) {
+                self.matching.push_back(entry.id);
+            }
+        }
+        self.rescan_from = None;
+        true
+    }
+
+    /// How far a rescan has come, 0.0 to 1.0 (1.0 when none runs).
+    pub fn rescan_progress(&self) -> f64 {
+        match self.rescan_from {
+            None => 1.0,
+            Some(from) => {
+                let done = from.saturating_sub(self.first_id()) as f64;
+                done / self.entries.len().max(1) as f64
+            }
+        }
+    }
+
+    /// The ids shown, in order (complete once any rescan is done).
+    pub fn visible(&self) -> &VecDeque<EntryId> {
+        &self.matching
+    }
+
+    /// Position of `id` among the visible ids.
+    pub fn position(&self, id: EntryId) -> Option<usize> {
+        self.matching.binary_search(&id).ok()
+    }
+}
+
+fn millis(timestamp: &str) -> i64 {
+    parse_timestamp(timestamp).map_or(0, |t| t.timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EventFrame, GapFrame, RejectedFrame};
+
+    pub fn event(seq: u64, message: &str) -> Frame {
+        Frame::Event(EventFrame {
+            seq,
+            received_at: "2026-11-22T10:00:00.123Z".into(),
+            source: Source {
+                path: "/v1/batch".into(),
+                write_key: Some("wk_t…cdef".into()),
+                ..Source::default()
+            },
+            message: serde_json::value::RawValue::from_string(message.into()).unwrap(),
+            adjusted: None,
+        })
+    }
+
+    fn track(seq: u64, name: &str) -> Frame {
+        event(
+            seq,
+            &format!(r#"{{"type":"track","event":"{name}","userId":"u{seq}"}}"#),
+        )
+    }
+
+    #[test]
+    fn evicts_the_oldest_and_counts() {
+        let mut store = Store::new(3);
+        for seq in 1..=5 {
+            store.push(track(seq, "A"));
+        }
+        assert_eq!(store.len(), 3);
+        assert_eq!(store.evicted(), 2);
+        assert_eq!(
+            store.visible().iter().copied().collect::<Vec<_>>(),
+            [3, 4, 5]
+        );
+        assert!(store.get(2).is_none());
+        assert_eq!(store.get(4).unwrap().seq, Some(4));
+        assert_eq!(store.totals().events, 5);
+    }
+
+    #[test]
+    fn filters_incrementally_and_rescans_in_steps() {
+        let mut store = Store::new(100);
+        for seq in 1..=10 {
+            store.push(track(seq, if seq % 2 == 0 { "Even" } else { "Odd" }));
+        }
+        store.set_filter(Query::parse("event:Even").unwrap());
+        assert!(!store.rescan_step(4));
+        assert!(store.rescan_progress() > 0.0 && store.rescan_progress() < 1.0);
+        store.push(track(11, "Even"));
+        assert!(store.rescan_step(100));
+        let visible: Vec<u64> = store.visible().iter().copied().collect();
+        assert_eq!(visible, [2, 4, 6, 8, 10, 11]);
+        store.push(track(12, "Odd"));
+        store.push(track(13, "Even"));
+        assert_eq!(store.visible().back(), Some(&13));
+        assert_eq!(store.position(6), Some(2));
+    }
+
+    #[test]
+    fn gaps_and_rejections_become_rows() {
+        let mut store = Store::new(10);
+        store.push(Frame::Gap(GapFrame {
+            from: 1,
+            to: 1234,
+            reason: "evicted".into(),
+        }));
+        store.push(Frame::Rejected(RejectedFrame {
+            seq: 1235,
+            received_at: "2026-11-22T10:00:00.000Z".into(),
+            source: Source::default(),
+            status: 400,
+            code: "invalid_json".into(),
+            message: "Invalid JSON".into(),
+            body: "{bad".into(),
+            body_bytes: 4,
+        }));
+        store.set_filter(Query::parse("has:rejected").unwrap());
+        store.rescan_step(10);
+        assert_eq!(store.visible().len(), 2, "gaps always stay visible");
+        assert_eq!(store.totals().missed, 1234);
+        assert!(store.get(2).unwrap().rejection().is_some());
+    }
+
+    #[test]
+    fn sources_are_shared() {
+        let mut store = Store::new(10);
+        store.push(track(1, "A"));
+        store.push(track(2, "B"));
+        assert!(Arc::ptr_eq(
+            &store.get(1).unwrap().source,
+            &store.get(2).unwrap().source
+        ));
+    }
+}

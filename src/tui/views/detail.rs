@@ -1,0 +1,308 @@
+//! The detail pane: the selected message as Pretty (highlighted, numbered), Raw (as received)
+//! or Call (the SDK call), with filter matches marked.
+
+use std::ops::Range;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::thousands;
+use crate::model::call::sdk_call;
+use crate::model::pretty::PrettyDoc;
+use crate::tui::app::{App, Focus, Tab};
+use crate::tui::highlight::{Highlighted, StyledLine};
+use crate::tui::store::{Entry, EntryKind};
+
+/// Draws the pane; returns the area of its text.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highlighted>) -> Rect {
+    let ui = &app.theme.ui;
+    let border = if app.focus == Focus::Detail {
+        Style::new().fg(ui.accent)
+    } else {
+        Style::new().fg(ui.border)
+    };
+    let mut title = vec![Span::raw(" ")];
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        if i > 0 {
+            title.push(Span::styled(" │ ", Style::new().fg(ui.border)));
+        }
+        let style = if *tab == app.tab {
+            Style::new()
+                .fg(ui.accent)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        } else {
+            Style::new().fg(ui.muted)
+        };
+        title.push(Span::styled(tab.title(), style));
+    }
+    title.push(Span::raw(" "));
+    let entry = app.selected.and_then(|id| app.store.get(id));
+    let mut block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(Line::from(title));
+    if let Some(entry) = entry {
+        block = block.title_bottom(Line::from(info(entry)).right_aligned());
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(entry) = entry else {
+        return inner;
+    };
+    let lines = match (&entry.kind, app.tab) {
+        (EntryKind::Gap { from, to, reason }, _) => vec![
+            Line::styled(
+                format!(
+                    "{} frames will never arrive (seq {from}–{to}).",
+                    thousands(to.saturating_sub(*from) + 1)
+                ),
+                Style::new().fg(ui.gap).add_modifier(Modifier::BOLD),
+            ),
+            Line::raw(""),
+            Line::styled(reason.to_string(), Style::new().fg(ui.fg)),
+        ],
+        (EntryKind::Rejected(rejection), _) => {
+            let mut lines = vec![
+                Line::styled(
+                    format!("{} {}", rejection.status, rejection.code),
+                    Style::new().fg(ui.rejected).add_modifier(Modifier::BOLD),
+                ),
+                Line::styled(rejection.message.clone(), Style::new().fg(ui.fg)),
+                Line::raw(""),
+                Line::styled(
+                    format!(
+                        "Body ({} of {} bytes as received):",
+                        thousands(entry.text.len() as u64),
+                        thousands(rejection.body_bytes)
+                    ),
+                    Style::new().fg(ui.muted),
+                ),
+            ];
+            lines.extend(entry.text.lines().map(|l| Line::raw(l.to_string())));
+            lines
+        }
+        (EntryKind::Event, Tab::Pretty) => {
+            let doc = app.detail_doc.as_ref().map(|(_, doc)| doc.as_ref());
+            let styled = highlighted
+                .filter(|h| Some(h.key.id) == app.selected)
+                .map(|h| h.lines.as_slice());
+            return draw_pretty(frame, inner, app, doc, styled);
+        }
+        (EntryKind::Event, Tab::Raw) => raw_lines(entry, app),
+        (EntryKind::Event, Tab::Call) => sdk_call(&entry.text)
+            .unwrap_or_else(|| "(not a message object)".into())
+            .lines()
+            .map(|l| Line::styled(l.to_string(), Style::new().fg(ui.fg)))
+            .collect(),
+    };
+    let wrap = !matches!(entry.kind, EntryKind::Event) || app.tab == Tab::Raw || app.wrap;
+    let mut paragraph = Paragraph::new(lines).scroll((app.detail_scroll as u16, 0));
+    if wrap {
+        paragraph = paragraph.wrap(Wrap { trim: false });
+    }
+    frame.render_widget(paragraph, inner);
+    inner
+}
+
+fn info(entry: &Entry) -> Vec<Span<'static>> {
+    let mut parts = Vec::new();
+    if let Some(seq) = entry.seq {
+        parts.push(format!("seq {seq}"));
+    }
+    if !entry.source.path.is_empty() {
+        parts.push(entry.source.path.clone());
+    }
+    if let Some(key) = &entry.source.write_key {
+        parts.push(key.clone());
+    }
+    vec![Span::raw(format!(" {} ", parts.join(" · ")))]
+}
+
+fn raw_lines(entry: &Entry, app: &App) -> Vec<Line<'static>> {
+    let ui = &app.theme.ui;
+    let mut lines = vec![Line::styled(entry.text.to_string(), Style::new().fg(ui.fg))];
+    if let Some(adjusted) = &entry.adjusted {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "eventscope changed on arrival:",
+            Style::new().fg(ui.muted).add_modifier(Modifier::BOLD),
+        ));
+        let mut note =
+            |text: String| lines.push(Line::styled(format!("  {text}"), Style::new().fg(ui.muted)));
+        if adjusted.message_id_generated {
+            note("messageId: generated (the message had none)".into());
+        }
+        if let Some(kind) = &adjusted.type_from_path {
+            note(format!("type: {kind:?}, from the endpoint path"));
+        }
+        match &adjusted.timestamp {
+            Some(crate::model::TimestampAdjustment::Corrected {
+                original,
+                sent_at,
+                skew_ms,
+            }) => {
+                note(format!(
+                    "timestamp: corrected from {original} (sentAt {sent_at}, device clock {skew_ms:+} ms)"
+                ));
+            }
+            Some(crate::model::TimestampAdjustment::ServerTime) => {
+                note("timestamp: the server time (the message had none)".into());
+            }
+            None => {}
+        }
+        if !adjusted.merged_from_batch.is_empty() {
+            note(format!(
+                "merged from the batch: {}",
+                adjusted.merged_from_batch.join(", ")
+            ));
+        }
+        note("receivedAt: added".into());
+    }
+    lines
+}
+
+fn draw_pretty(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    doc: Option<&PrettyDoc>,
+    styled: Option<&[StyledLine]>,
+) -> Rect {
+    let ui = &app.theme.ui;
+    let Some(doc) = doc else {
+        return area;
+    };
+    let gutter = doc.lines.len().to_string().len();
+    let terms: Vec<String> = app
+        .store
+        .filter()
+        .highlights()
+        .iter()
+        .map(|t| t.to_lowercase())
+        .collect();
+    let match_style = Style::new()
+        .fg(ui.match_fg)
+        .bg(ui.match_bg)
+        .add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+    let height = area.height as usize;
+    let lines: Vec<Line> = doc
+        .lines
+        .iter()
+        .enumerate()
+        .skip(app.detail_scroll)
+        .take(height)
+        .map(|(i, line)| {
+            let cursor = app.focus == Focus::Detail && i == app.detail_cursor;
+            let number_style = if cursor {
+                Style::new().fg(ui.accent).add_modifier(Modifier::BOLD)
+            } else {
+                Style::new().fg(ui.muted)
+            };
+            let marker = if cursor { "▶" } else { " " };
+            let mut spans = vec![Span::styled(
+                format!("{:>gutter$}{marker}", i + 1),
+                number_style,
+            )];
+            let base: Vec<(Range<usize>, Style)> = match styled.and_then(|s| s.get(i)) {
+                Some(styled) => styled.spans.clone(),
+                None => vec![(0..line.text.len(), Style::new().fg(ui.fg))],
+            };
+            let matches = find_all(&line.text, &terms);
+            spans.extend(overlay(&line.text, &base, &matches, match_style));
+            Line::from(spans)
+        })
+        .collect();
+    let mut paragraph = Paragraph::new(lines);
+    if app.wrap {
+        paragraph = paragraph.wrap(Wrap { trim: false });
+    }
+    frame.render_widget(paragraph, area);
+    area
+}
+
+/// Byte ranges of case-insensitive occurrences of any term in `text`.
+fn find_all(text: &str, terms: &[String]) -> Vec<Range<usize>> {
+    if terms.is_empty() {
+        return Vec::new();
+    }
+    let lower = text.to_lowercase();
+    if lower.len() != text.len() {
+        return Vec::new(); // lowercasing changed byte offsets; skip marking this line
+    }
+    let mut ranges = Vec::new();
+    for term in terms.iter().filter(|t| !t.is_empty()) {
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(term.as_str()) {
+            let start = from + at;
+            ranges.push(start..start + term.len());
+            from = start + term.len();
+        }
+    }
+    ranges.sort_by_key(|r| r.start);
+    ranges
+}
+
+/// Splits the styled spans of a line so that match ranges get `match_style` on top.
+fn overlay<'a>(
+    text: &'a str,
+    base: &[(Range<usize>, Style)],
+    matches: &[Range<usize>],
+    match_style: Style,
+) -> Vec<Span<'a>> {
+    let mut spans = Vec::with_capacity(base.len() + matches.len() * 2);
+    for (range, style) in base {
+        let mut cursor = range.start;
+        for m in matches
+            .iter()
+            .filter(|m| m.start < range.end && m.end > range.start)
+        {
+            let start = m.start.max(range.start);
+            let end = m.end.min(range.end);
+            if cursor < start {
+                spans.push(Span::styled(slice(text, cursor..start), *style));
+            }
+            spans.push(Span::styled(
+                slice(text, start..end),
+                style.patch(match_style),
+            ));
+            cursor = end;
+        }
+        if cursor < range.end {
+            spans.push(Span::styled(slice(text, cursor..range.end), *style));
+        }
+    }
+    spans
+}
+
+fn slice(text: &str, range: Range<usize>) -> &str {
+    text.get(range).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_marks_matches_inside_styled_spans() {
+        let text = r#""event": "Order Completed","#;
+        let base = vec![(0..7, Style::new()), (7..text.len(), Style::new())];
+        let matches = find_all(text, &["order".to_string()]);
+        assert_eq!(matches, vec![10..15]);
+        let spans = overlay(
+            text,
+            &base,
+            &matches,
+            Style::new().add_modifier(Modifier::BOLD),
+        );
+        let joined: String = spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(joined, text);
+        assert!(
+            spans
+                .iter()
+                .any(|s| s.content == "Order" && s.style.add_modifier.contains(Modifier::BOLD))
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! The footer (the keys that matter now, or a status message) and the filter bar.
+
+use std::time::Duration;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::action::Action;
+use crate::tui::app::{App, Mode};
+use crate::tui::keys::FOOTER;
+
+/// How long a status message stays in the footer.
+pub const STATUS_FOR: Duration = Duration::from_secs(4);
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let ui = &app.theme.ui;
+    if let Some(status) = app.status.as_ref().filter(|s| s.at.elapsed() < STATUS_FOR) {
+        let color = if status.is_error { ui.error } else { ui.info };
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!(" {}", status.text),
+                Style::new().fg(color),
+            )),
+            area,
+        );
+        return;
+    }
+    let key_style = Style::new().fg(ui.accent).add_modifier(Modifier::BOLD);
+    let text_style = Style::new().fg(ui.muted);
+    let mut spans = Vec::new();
+    let pairs: Vec<(String, &str)> = match app.mode {
+        Mode::Filter => vec![
+            ("Enter".into(), "apply"),
+            ("Esc".into(), "cancel"),
+            ("↑/↓".into(), "history"),
+            ("Ctrl-u".into(), "clear"),
+        ],
+        Mode::Help => vec![(app.keys.first_key_label(Action::Back), "close help")],
+        Mode::Normal => FOOTER
+            .iter()
+            .map(|action| (app.keys.first_key_label(*action), short(*action)))
+            .collect(),
+    };
+    for (key, what) in pairs {
+        spans.push(Span::styled(format!(" {key}"), key_style));
+        spans.push(Span::styled(format!(" {what} "), text_style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn short(action: Action) -> &'static str {
+    match action {
+        Action::OpenFilter => "filter",
+        Action::TogglePause => "pause",
+        Action::Live => "live",
+        Action::SwitchFocus => "focus",
+        Action::NextTab => "tab",
+        Action::CopyMessage => "copy",
+        Action::WriteView => "write",
+        Action::Help => "help",
+        Action::Quit => "quit",
+        other => other.description(),
+    }
+}
+
+pub fn draw_filter_bar(frame: &mut Frame, area: Rect, app: &App) {
+    let ui = &app.theme.ui;
+    let editing = app.mode == Mode::Filter;
+    let text = if editing {
+        app.filter_input.text.as_str()
+    } else {
+        app.store.filter().source()
+    };
+    let mut spans = vec![
+        Span::styled(
+            " / ",
+            Style::new().fg(ui.accent).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(text.to_string(), Style::new().fg(ui.fg)),
+    ];
+    if editing {
+        spans.push(Span::styled("█", Style::new().fg(ui.accent)));
+    }
+    if let Some(error) = app.filter_input.error.as_ref().filter(|_| editing) {
+        spans.push(Span::styled(
+            format!("   ✗ {} (at {})", error.message, error.position),
+            Style::new().fg(ui.error),
+        ));
+    } else if app.store.rescan_progress() < 1.0 {
+        spans.push(Span::styled(
+            format!("   filtering… {:.0}%", app.store.rescan_progress() * 100.0),
+            Style::new().fg(ui.muted),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

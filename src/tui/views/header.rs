@@ -1,0 +1,99 @@
+//! The header: source, connection state, totals, rate, rejected, missed and evicted counts.
+
+use std::time::Instant;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::thousands;
+use crate::tui::app::{App, Connection, SourceKind};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let ui = &app.theme.ui;
+    let base = Style::new().fg(ui.header_fg).bg(ui.header_bg);
+    let source = match &app.source {
+        SourceKind::Embedded { addr, .. } => format!("http://{addr}"),
+        SourceKind::Remote { url } => url.clone(),
+        SourceKind::File { path } => path.clone(),
+    };
+    let (state, state_style) = state_label(app);
+    let totals = app.store.totals();
+    let mut spans = vec![
+        Span::styled(" eventscope ", base.add_modifier(Modifier::BOLD)),
+        Span::styled(format!("{source} "), base),
+        Span::styled(format!(" {state} "), state_style),
+        Span::styled(format!("  {} events", thousands(totals.events)), base),
+    ];
+    if !matches!(app.source, SourceKind::File { .. }) {
+        let rate = app.rate.per_second(Instant::now());
+        spans.push(Span::styled(format!(" · {rate:.0}/s"), base));
+    }
+    let rejected_style = if totals.rejected > 0 {
+        base.fg(ui.rejected).add_modifier(Modifier::BOLD)
+    } else {
+        base
+    };
+    spans.push(Span::styled(
+        format!(" · {} rejected", thousands(totals.rejected)),
+        rejected_style,
+    ));
+    if totals.missed > 0 || app.store.evicted() > 0 {
+        spans.push(Span::styled(
+            format!(
+                " · {} missed · {} evicted",
+                thousands(totals.missed),
+                thousands(app.store.evicted())
+            ),
+            base.fg(ui.gap),
+        ));
+    }
+    let filtered = app.store.visible().len();
+    if !app.store.filter().source().is_empty() {
+        spans.push(Span::styled(
+            format!(" · {} shown", thousands(filtered as u64)),
+            base.fg(ui.accent),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+fn state_label(app: &App) -> (String, Style) {
+    let ui = &app.theme.ui;
+    let on = |color| {
+        Style::new()
+            .fg(ui.header_bg)
+            .bg(color)
+            .add_modifier(Modifier::BOLD)
+    };
+    if app.paused_at.is_some() {
+        let waiting = app.waiting();
+        return (
+            format!("⏸ paused · {} new", thousands(waiting as u64)),
+            on(ui.paused),
+        );
+    }
+    match &app.connection {
+        Connection::Connecting => ("connecting…".into(), on(ui.muted)),
+        Connection::Live => ("● live".into(), on(ui.live)),
+        Connection::Reconnecting { retry_at, .. } => {
+            let secs = retry_at
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64()
+                .ceil();
+            (format!("reconnecting in {secs:.0}s"), on(ui.warning))
+        }
+        Connection::Loading { done, total } => {
+            let percent = if *total > 0 {
+                *done as f64 * 100.0 / *total as f64
+            } else {
+                0.0
+            };
+            (format!("loading {percent:.0}%"), on(ui.accent))
+        }
+        Connection::Loaded => ("file".into(), on(ui.muted)),
+        Connection::Closed { .. } => ("closed".into(), on(ui.error)),
+    }
+}

@@ -1,0 +1,239 @@
+//! The message list: only the visible window of rows is built.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::{fit, thousands};
+use crate::tui::app::{App, Focus, SourceKind};
+use crate::tui::store::{Entry, EntryKind};
+use crate::tui::theme::ColorMode;
+
+const TIME: usize = 12;
+const TYPE: usize = 9;
+const SIZE: usize = 6;
+const VERDICT: usize = 2;
+
+/// Draws the list; returns the area of its rows.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
+    let ui = &app.theme.ui;
+    let border = if app.focus == Focus::List {
+        Style::new().fg(ui.accent)
+    } else {
+        Style::new().fg(ui.border)
+    };
+    let title = format!(
+        " Messages {}/{} ",
+        thousands(app.shown_len() as u64),
+        thousands(app.store.len() as u64)
+    );
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 2 {
+        return inner;
+    }
+    let header_area = Rect { height: 1, ..inner };
+    let rows_area = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    let width = inner.width as usize;
+    let columns = Columns::for_width(width);
+    let (name_width, user_width) = (columns.name, columns.user);
+    let heading = format!(
+        "{:<TIME$} {:<TYPE$} {:<name_width$} {:<user_width$} {:>SIZE$} {:<VERDICT$}",
+        "time (UTC)", "type", "name", "user", "size", ""
+    );
+    frame.render_widget(
+        Paragraph::new(fit(&heading, width))
+            .style(Style::new().fg(ui.muted).add_modifier(Modifier::BOLD)),
+        header_area,
+    );
+    if app.shown_len() == 0 {
+        draw_empty(frame, rows_area, app);
+        return rows_area;
+    }
+    let height = rows_area.height as usize;
+    let selected = app.selected_index();
+    let lines: Vec<Line> = (app.list_offset..app.list_offset + height)
+        .filter_map(|index| {
+            let id = app.shown_id(index)?;
+            let entry = app.store.get(id)?;
+            let line = row(entry, width, columns, app);
+            Some(if Some(index) == selected {
+                let mut style = Style::new().bg(ui.selected_bg).fg(ui.selected_fg);
+                if app.theme.mode == ColorMode::NoColor {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                line.patch_style(style)
+            } else {
+                line
+            })
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), rows_area);
+    rows_area
+}
+
+/// Widths of the flexible columns: the name gets two thirds of what the fixed ones leave.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    name: usize,
+    user: usize,
+}
+
+impl Columns {
+    fn for_width(width: usize) -> Columns {
+        let flexible = width
+            .saturating_sub(TIME + TYPE + SIZE + VERDICT + 5)
+            .max(12);
+        let user = (flexible / 3).min(24);
+        Columns {
+            name: flexible - user,
+            user,
+        }
+    }
+}
+
+fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<'a> {
+    let ui = &app.theme.ui;
+    let (name_width, user_width) = (columns.name, columns.user);
+    let time = format_time(entry.received_ms);
+    match &entry.kind {
+        EntryKind::Gap { from, to, reason } => {
+            let missed = to.saturating_sub(*from) + 1;
+            let text = format!(
+                "— {} frames missed (seq {from}–{to}): {reason} —",
+                thousands(missed)
+            );
+            Line::styled(
+                fit(&text, width),
+                Style::new().fg(ui.gap).add_modifier(Modifier::BOLD),
+            )
+        }
+        EntryKind::Rejected(rejection) => {
+            let name = format!(
+                "{} {}: {}",
+                rejection.status, rejection.code, rejection.message
+            );
+            let text = format!(
+                "{time:<TIME$} {:<TYPE$} {:<name_width$} {:<user_width$} {:>SIZE$} {:<VERDICT$}",
+                "rejected",
+                fit(&name, name_width),
+                fit(&entry.source.path, user_width),
+                size(rejection.body_bytes as usize),
+                "✗"
+            );
+            Line::styled(fit(&text, width), Style::new().fg(ui.rejected))
+        }
+        EntryKind::Event => {
+            let summary = &entry.summary;
+            let kind = summary.type_str(&entry.text);
+            let name = summary.display_name(&entry.text);
+            let user = summary.user(&entry.text);
+            Line::from(vec![
+                Span::styled(format!("{time:<TIME$} "), Style::new().fg(ui.muted)),
+                Span::styled(
+                    format!("{:<TYPE$} ", fit(kind, TYPE)),
+                    Style::new().fg(ui.accent),
+                ),
+                Span::styled(
+                    format!("{:<name_width$} ", fit(&name, name_width)),
+                    Style::new().fg(ui.fg),
+                ),
+                Span::styled(
+                    format!("{:<user_width$} ", fit(user, user_width)),
+                    Style::new().fg(ui.muted),
+                ),
+                Span::styled(
+                    format!("{:>SIZE$} ", size(entry.text.len())),
+                    Style::new().fg(ui.muted),
+                ),
+                Span::raw(format!("{:<VERDICT$}", "")),
+            ])
+        }
+    }
+}
+
+fn draw_empty(frame: &mut Frame, area: Rect, app: &App) {
+    let ui = &app.theme.ui;
+    let muted = Style::new().fg(ui.muted);
+    let strong = Style::new().fg(ui.fg).add_modifier(Modifier::BOLD);
+    let lines: Vec<Line> = if !app.store.filter().source().is_empty() && !app.store.is_empty() {
+        vec![Line::styled("No message matches the filter.", strong)]
+    } else {
+        match &app.source {
+            SourceKind::Embedded { addr, note } => {
+                let mut lines = vec![
+                    Line::styled("Waiting for events.", strong),
+                    Line::raw(""),
+                    Line::styled(
+                        format!("Point an SDK at http://{addr}"),
+                        Style::new().fg(ui.accent),
+                    ),
+                    Line::raw(""),
+                    Line::styled("curl", strong),
+                    Line::styled(
+                        format!(
+                            "  curl -u KEY: http://{addr}/v1/track -d '{{\"event\":\"Test\",\"userId\":\"u1\"}}'"
+                        ),
+                        muted,
+                    ),
+                    Line::styled("@segment/analytics-node", strong),
+                    Line::styled(
+                        format!("  new Analytics({{ writeKey, host: 'http://{addr}' }})"),
+                        muted,
+                    ),
+                    Line::styled("segment-analytics-python", strong),
+                    Line::styled(format!("  analytics.host = 'http://{addr}'"), muted),
+                    Line::styled("analytics.js", strong),
+                    Line::styled(
+                        format!(
+                            "  integrations: {{ 'Segment.io': {{ apiHost: '{addr}/v1', protocol: 'http' }} }}"
+                        ),
+                        muted,
+                    ),
+                ];
+                if let Some(note) = note {
+                    lines.insert(1, Line::styled(note.clone(), Style::new().fg(ui.warning)));
+                }
+                lines
+            }
+            SourceKind::Remote { url } => vec![
+                Line::styled("Waiting for events.", strong),
+                Line::styled(format!("Streaming from {url}"), muted),
+            ],
+            SourceKind::File { path } => vec![Line::styled(
+                format!("No messages in {path} (yet)."),
+                strong,
+            )],
+        }
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// `HH:MM:SS.mmm` in UTC.
+pub fn format_time(ms: i64) -> String {
+    if ms == 0 {
+        return "—".into();
+    }
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%H:%M:%S%.3f").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+/// `982B`, `1.2K`, `3.4M`.
+pub fn size(bytes: usize) -> String {
+    match bytes {
+        b if b < 1000 => format!("{b}B"),
+        b if b < 1_000_000 => format!("{:.1}K", b as f64 / 1024.0),
+        b => format!("{:.1}M", b as f64 / (1024.0 * 1024.0)),
+    }
+}
