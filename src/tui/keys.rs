@@ -212,6 +212,19 @@ impl KeyMap {
         &self.bindings
     }
 
+    /// The key table as Markdown, as the README shows it.
+    pub fn markdown_table(&self) -> String {
+        let mut table = String::from("| keys | action |\n|---|---|\n");
+        for (action, keys) in &self.bindings {
+            let keys: Vec<String> = keys
+                .iter()
+                .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
+                .collect();
+            table.push_str(&format!("| {} | {} |\n", keys.join(" "), action.description()));
+        }
+        table
+    }
+
     /// The label of an action's first key.
     pub fn first_key_label(&self, action: Action) -> String {
         self.bindings
@@ -244,6 +257,16 @@ mod tests {
             assert!(!action.description().is_empty());
         }
         assert_eq!(DEFAULTS.len(), Action::ALL.len());
+    }
+
+    #[test]
+    fn the_readme_key_table_matches_the_bindings() {
+        let readme = include_str!("../../README.md");
+        let table = KeyMap::default().markdown_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's key table is out of date; it should read:\n{table}"
+        );
     }
 
     #[test]
