@@ -236,3 +236,25 @@ fn under_100_columns_the_panes_stack() {
     let (_, detail_y) = find(buffer, "Pretty");
     assert!(detail_y > list_y + 3, "the detail pane is below the list");
 }
+
+#[test]
+fn no_color_draws_without_colours_and_keeps_the_selection_visible() {
+    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+    let source = SourceKind::File {
+        path: "session.ndjson".into(),
+    };
+    let mut app = App::new(source, 1000, theme, KeyMap::default());
+    app.ingest(sample_events(), Instant::now());
+    let terminal = render(&app, 140, 20);
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    let (x, y) = find(buffer, "Order Completed ");
+    assert!(
+        buffer[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED),
+        "the selected row is in reverse video"
+    );
+}

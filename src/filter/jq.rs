@@ -26,6 +26,7 @@ pub(crate) struct JqError {
 impl JqFilter {
     /// Compiles `code` with jaq's core, standard and JSON libraries.
     pub(crate) fn compile(code: &str) -> Result<JqFilter, JqError> {
+        check_size(code)?;
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
             .chain(jaq_json::defs());
@@ -38,11 +39,13 @@ impl JqFilter {
             .with_funs(funs())
             .compile(modules)
             .map_err(|errs| {
-                let (name, undefined) = errs
-                    .into_iter()
-                    .flat_map(|(_file, errs)| errs)
-                    .next()
-                    .expect("a failed compilation reports an error");
+                let first = errs.into_iter().flat_map(|(_file, errs)| errs).next();
+                let Some((name, undefined)) = first else {
+                    return JqError {
+                        message: "cannot compile the jq program".to_string(),
+                        offset: 0,
+                    };
+                };
                 let what = match undefined {
                     jaq_core::compile::Undefined::Filter(arity) => format!("`{name}/{arity}`"),
                     _ => format!("`{name}`"),
@@ -75,6 +78,43 @@ impl JqFilter {
         }
         false
     }
+}
+
+/// jaq parses, compiles and runs recursively: a pasted expression nested thousands deep
+/// would overflow the stack and abort the process. Filter-bar expressions are short; with
+/// these limits the worst shapes tried (`1+1+…`, `-----1`, `[[[…]]]`, `.|.|…`) run on a 2 MiB
+/// thread in release builds (debug builds, with bigger frames, can still overflow on some).
+const MAX_LEN: usize = 1024;
+/// Deepest nesting of `(`, `[` and `{` outside string literals.
+const MAX_NESTING: usize = 32;
+
+fn check_size(code: &str) -> Result<(), JqError> {
+    if code.len() > MAX_LEN {
+        return Err(JqError {
+            message: format!("too long ({} bytes; at most {MAX_LEN})", code.len()),
+            offset: code.floor_char_boundary(MAX_LEN),
+        });
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, c) in code.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '(' | '[' | '{' if !in_string => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(JqError {
+                        message: format!("nested too deeply (at most {MAX_NESTING} levels)"),
+                        offset: i,
+                    });
+                }
+            }
+            ')' | ']' | '}' if !in_string => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The standard library without its side effects: `debug`/`stderr` would log on every

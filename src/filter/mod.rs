@@ -24,7 +24,12 @@
 //! A `jq:` term matches when the program yields a truthy value (not `false`/`null`) before
 //! any error, within its first 1024 outputs; input that is not JSON, runtime errors and
 //! `halt` do not match. `debug`, `stderr` and `env` are inert, and `input`/`inputs` are
-//! not defined. A program that loops forever within one output still hangs its caller.
+//! not defined. Expressions are limited to 1024 bytes and 32 levels of brackets (jaq
+//! recurses). A program that loops forever within one output still hangs its caller.
+//!
+//! Cost per frame: field terms a few ns, free text a fraction of a ns per byte of JSON, a
+//! `jq:` term microseconds (the JSON is parsed for every frame). Terms of an AND/OR are
+//! reordered cheapest first, so `type:track jq: …` only runs jq on tracks.
 
 /// What a filter can look at in one captured frame. The TUI's store implements it.
 pub trait Filterable {

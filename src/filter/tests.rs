@@ -717,21 +717,20 @@ fn matches_trait_objects() {
 }
 
 #[test]
-fn tmp_jq_deep() {
-    let kind = std::env::var("JQDEEP").unwrap();
-    let n: usize = std::env::var("JQN").unwrap().parse().unwrap();
-    let code = match kind.as_str() {
-        "arr" => format!("{}1{}", "[".repeat(n), "]".repeat(n)),
-        "par" => format!("{}1{}", "(".repeat(n), ")".repeat(n)),
-        "plus" => format!("1{}", "+1".repeat(n)),
-        "pipe" => format!(".{}", "|.".repeat(n)),
-        "path" => format!("{}", ".a".repeat(n)),
-        "neg" => format!("{}1", "-".repeat(n)),
-        "if" => format!("{}1{}", "if . then ".repeat(n), " else 2 end".repeat(n)),
-        "comma" => format!("1{}", ",1".repeat(n)),
-        "and" => format!("true{}", " and true".repeat(n)),
-        _ => panic!(),
-    };
-    let q = Query::parse(&format!("jq: {code}"));
-    if let Ok(q) = q { q.matches(&page()); }
+fn error_jq_too_big_to_compile_safely() {
+    let deep = format!("jq: {}1{}", "[".repeat(40), "]".repeat(40));
+    assert_err(&deep, "invalid jq expression: nested too deeply", 4 + 32);
+    let fine = format!(
+        "jq: {}.type{} | flatten | .[0] == \"page\"",
+        "[".repeat(32),
+        "]".repeat(32)
+    );
+    assert_eq!(matching(&fine), ["page"], "32 levels compile");
+    // Brackets inside strings do not count.
+    let q = format!(r#"jq: .type | test("{}") | not"#, r"\\[".repeat(40));
+    assert!(Query::parse(&q).is_ok(), "{q}");
+    let long = format!("jq: true{}", " and true".repeat(200));
+    assert_err(&long, "invalid jq expression: too long", 3 + 1024);
+    let chain = format!("jq: 1{} > 0", " + 1".repeat(200));
+    assert_eq!(matching(&chain), EVERYTHING[..4]);
 }

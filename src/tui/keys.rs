@@ -220,7 +220,11 @@ impl KeyMap {
                 .iter()
                 .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
                 .collect();
-            table.push_str(&format!("| {} | {} |\n", keys.join(" "), action.description()));
+            table.push_str(&format!(
+                "| {} | {} |\n",
+                keys.join(" "),
+                action.description()
+            ));
         }
         table
     }

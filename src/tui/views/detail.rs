@@ -15,26 +15,28 @@ use crate::model::pretty::PrettyDoc;
 use crate::tui::app::{App, Focus, Tab};
 use crate::tui::highlight::{Highlighted, StyledLine};
 use crate::tui::store::{Entry, EntryKind};
+use crate::tui::theme::Role;
 
 /// Draws the pane; returns the area of its text.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highlighted>) -> Rect {
     let ui = &app.theme.ui;
+    let t = &app.theme;
     let border = if app.focus == Focus::Detail {
-        Style::new().fg(ui.accent)
+        t.style(Role::Accent)
     } else {
-        Style::new().fg(ui.border)
+        t.style(Role::Border)
     };
     let mut title = vec![Span::raw(" ")];
     for (i, tab) in Tab::ALL.iter().enumerate() {
         if i > 0 {
-            title.push(Span::styled(" │ ", Style::new().fg(ui.border)));
+            title.push(Span::styled(" │ ", t.style(Role::Border)));
         }
         let style = if *tab == app.tab {
             Style::new()
                 .fg(ui.accent)
                 .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
         } else {
-            Style::new().fg(ui.muted)
+            t.style(Role::Muted)
         };
         title.push(Span::styled(tab.title(), style));
     }
@@ -59,18 +61,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
                     "{} frames will never arrive (seq {from}–{to}).",
                     thousands(to.saturating_sub(*from) + 1)
                 ),
-                Style::new().fg(ui.gap).add_modifier(Modifier::BOLD),
+                t.style(Role::Gap).add_modifier(Modifier::BOLD),
             ),
             Line::raw(""),
-            Line::styled(reason.to_string(), Style::new().fg(ui.fg)),
+            Line::styled(reason.to_string(), t.fg(ui.fg)),
         ],
         (EntryKind::Rejected(rejection), _) => {
             let mut lines = vec![
                 Line::styled(
                     format!("{} {}", rejection.status, rejection.code),
-                    Style::new().fg(ui.rejected).add_modifier(Modifier::BOLD),
+                    t.style(Role::Rejected).add_modifier(Modifier::BOLD),
                 ),
-                Line::styled(rejection.message.clone(), Style::new().fg(ui.fg)),
+                Line::styled(rejection.message.clone(), t.fg(ui.fg)),
                 Line::raw(""),
                 Line::styled(
                     format!(
@@ -78,7 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
                         thousands(entry.text.len() as u64),
                         thousands(rejection.body_bytes)
                     ),
-                    Style::new().fg(ui.muted),
+                    t.style(Role::Muted),
                 ),
             ];
             lines.extend(entry.text.lines().map(|l| Line::raw(l.to_string())));
@@ -95,7 +97,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
         (EntryKind::Event, Tab::Call) => sdk_call(&entry.text)
             .unwrap_or_else(|| "(not a message object)".into())
             .lines()
-            .map(|l| Line::styled(l.to_string(), Style::new().fg(ui.fg)))
+            .map(|l| Line::styled(l.to_string(), t.fg(ui.fg)))
             .collect(),
     };
     let wrap = !matches!(entry.kind, EntryKind::Event) || app.tab == Tab::Raw || app.wrap;
@@ -123,15 +125,16 @@ fn info(entry: &Entry) -> Vec<Span<'static>> {
 
 fn raw_lines(entry: &Entry, app: &App) -> Vec<Line<'static>> {
     let ui = &app.theme.ui;
-    let mut lines = vec![Line::styled(entry.text.to_string(), Style::new().fg(ui.fg))];
+    let t = &app.theme;
+    let mut lines = vec![Line::styled(entry.text.to_string(), t.fg(ui.fg))];
     if let Some(adjusted) = &entry.adjusted {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
             "eventscope changed on arrival:",
-            Style::new().fg(ui.muted).add_modifier(Modifier::BOLD),
+            t.style(Role::Muted).add_modifier(Modifier::BOLD),
         ));
         let mut note =
-            |text: String| lines.push(Line::styled(format!("  {text}"), Style::new().fg(ui.muted)));
+            |text: String| lines.push(Line::styled(format!("  {text}"), t.style(Role::Muted)));
         if adjusted.message_id_generated {
             note("messageId: generated (the message had none)".into());
         }
@@ -172,6 +175,7 @@ fn draw_pretty(
     styled: Option<&[StyledLine]>,
 ) -> Rect {
     let ui = &app.theme.ui;
+    let t = &app.theme;
     let Some(doc) = doc else {
         return area;
     };
@@ -183,9 +187,8 @@ fn draw_pretty(
         .iter()
         .map(|t| t.to_lowercase())
         .collect();
-    let match_style = Style::new()
-        .fg(ui.match_fg)
-        .bg(ui.match_bg)
+    let match_style = t
+        .style(Role::Match)
         .add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
     let height = area.height as usize;
     let lines: Vec<Line> = doc
@@ -197,9 +200,9 @@ fn draw_pretty(
         .map(|(i, line)| {
             let cursor = app.focus == Focus::Detail && i == app.detail_cursor;
             let number_style = if cursor {
-                Style::new().fg(ui.accent).add_modifier(Modifier::BOLD)
+                t.style(Role::Accent).add_modifier(Modifier::BOLD)
             } else {
-                Style::new().fg(ui.muted)
+                t.style(Role::Muted)
             };
             let marker = if cursor { "▶" } else { " " };
             let mut spans = vec![Span::styled(
@@ -208,7 +211,7 @@ fn draw_pretty(
             )];
             let base: Vec<(Range<usize>, Style)> = match styled.and_then(|s| s.get(i)) {
                 Some(styled) => styled.spans.clone(),
-                None => vec![(0..line.text.len(), Style::new().fg(ui.fg))],
+                None => vec![(0..line.text.len(), t.fg(ui.fg))],
             };
             let matches = find_all(&line.text, &terms);
             spans.extend(overlay(&line.text, &base, &matches, match_style));

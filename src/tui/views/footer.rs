@@ -11,12 +11,14 @@ use ratatui::widgets::Paragraph;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Mode};
 use crate::tui::keys::FOOTER;
+use crate::tui::theme::Role;
 
 /// How long a status message stays in the footer.
 pub const STATUS_FOR: Duration = Duration::from_secs(4);
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let ui = &app.theme.ui;
+    let t = &app.theme;
     if let Some(status) = app.status.as_ref().filter(|s| s.at.elapsed() < STATUS_FOR) {
         let color = if status.is_error { ui.error } else { ui.info };
         frame.render_widget(
@@ -28,8 +30,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
-    let key_style = Style::new().fg(ui.accent).add_modifier(Modifier::BOLD);
-    let text_style = Style::new().fg(ui.muted);
+    let key_style = t.style(Role::Accent).add_modifier(Modifier::BOLD);
+    let text_style = t.style(Role::Muted);
     let mut spans = Vec::new();
     let pairs: Vec<(String, &str)> = match app.mode {
         Mode::Filter => vec![
@@ -68,6 +70,7 @@ fn short(action: Action) -> &'static str {
 
 pub fn draw_filter_bar(frame: &mut Frame, area: Rect, app: &App) {
     let ui = &app.theme.ui;
+    let t = &app.theme;
     let editing = app.mode == Mode::Filter;
     let text = if editing {
         app.filter_input.text.as_str()
@@ -75,24 +78,21 @@ pub fn draw_filter_bar(frame: &mut Frame, area: Rect, app: &App) {
         app.store.filter().source()
     };
     let mut spans = vec![
-        Span::styled(
-            " / ",
-            Style::new().fg(ui.accent).add_modifier(Modifier::BOLD),
-        ),
-        Span::styled(text.to_string(), Style::new().fg(ui.fg)),
+        Span::styled(" / ", t.style(Role::Accent).add_modifier(Modifier::BOLD)),
+        Span::styled(text.to_string(), t.fg(ui.fg)),
     ];
     if editing {
-        spans.push(Span::styled("█", Style::new().fg(ui.accent)));
+        spans.push(Span::styled("█", t.style(Role::Accent)));
     }
     if let Some(error) = app.filter_input.error.as_ref().filter(|_| editing) {
         spans.push(Span::styled(
             format!("   ✗ {} (at {})", error.message, error.position),
-            Style::new().fg(ui.error),
+            t.style(Role::Error),
         ));
     } else if app.store.rescan_progress() < 1.0 {
         spans.push(Span::styled(
             format!("   filtering… {:.0}%", app.store.rescan_progress() * 100.0),
-            Style::new().fg(ui.muted),
+            t.style(Role::Muted),
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

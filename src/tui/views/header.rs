@@ -10,10 +10,12 @@ use ratatui::widgets::Paragraph;
 
 use super::thousands;
 use crate::tui::app::{App, Connection, SourceKind};
+use crate::tui::theme::{ColorMode, Role};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let ui = &app.theme.ui;
-    let base = Style::new().fg(ui.header_fg).bg(ui.header_bg);
+    let t = &app.theme;
+    let base = t.style(Role::Header).remove_modifier(Modifier::BOLD);
     let source = match &app.source {
         SourceKind::Embedded { addr, .. } => format!("http://{addr}"),
         SourceKind::Remote { url } => url.clone(),
@@ -32,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(format!(" · {rate:.0}/s"), base));
     }
     let rejected_style = if totals.rejected > 0 {
-        base.fg(ui.rejected).add_modifier(Modifier::BOLD)
+        base.patch(t.fg(ui.rejected)).add_modifier(Modifier::BOLD)
     } else {
         base
     };
@@ -47,14 +49,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 thousands(totals.missed),
                 thousands(app.store.evicted())
             ),
-            base.fg(ui.gap),
+            base.patch(t.fg(ui.gap)),
         ));
     }
     let filtered = app.store.visible().len();
     if !app.store.filter().source().is_empty() {
         spans.push(Span::styled(
             format!(" · {} shown", thousands(filtered as u64)),
-            base.fg(ui.accent),
+            base.patch(t.fg(ui.accent)),
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
@@ -62,7 +64,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
 fn state_label(app: &App) -> (String, Style) {
     let ui = &app.theme.ui;
+    let t = &app.theme;
     let on = |color| {
+        if t.mode == ColorMode::NoColor {
+            return Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+        }
         Style::new()
             .fg(ui.header_bg)
             .bg(color)

@@ -7,9 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::tui::app::App;
+use crate::tui::theme::Role;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let ui = &app.theme.ui;
+    let t = &app.theme;
     let bindings = app.keys.bindings();
     let key_width = bindings
         .iter()
@@ -22,20 +24,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Line::from(vec![
                 Span::styled(
                     format!(" {:<key_width$}  ", app.keys.keys_label(*action)),
-                    Style::new().fg(ui.accent).add_modifier(Modifier::BOLD),
+                    t.style(Role::Accent).add_modifier(Modifier::BOLD),
                 ),
-                Span::styled(action.description(), Style::new().fg(ui.fg)),
+                Span::styled(action.description(), t.fg(ui.fg)),
             ])
         })
         .collect();
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         " Filter: free text · type:track · event:\"Order *\" · user:ID · id:MSGID · key:KEY",
-        Style::new().fg(ui.muted),
+        t.style(Role::Muted),
     ));
     lines.push(Line::styled(
         "         has:rejected · -term / not term · a or b · ( … ) · jq: .properties.revenue > 100",
-        Style::new().fg(ui.muted),
+        t.style(Role::Muted),
     ));
     let width = (lines.iter().map(Line::width).max().unwrap_or(40) as u16 + 2).min(area.width);
     let height = (lines.len() as u16 + 2).min(area.height);
@@ -48,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Clear, popup);
     let block = Block::new()
         .borders(Borders::ALL)
-        .border_style(Style::new().fg(ui.accent))
+        .border_style(t.style(Role::Accent))
         .title(" Keys ")
         .style(Style::new().bg(ui.bg));
     frame.render_widget(Paragraph::new(lines).block(block), popup);

@@ -2,14 +2,14 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{fit, thousands};
 use crate::tui::app::{App, Focus, SourceKind};
 use crate::tui::store::{Entry, EntryKind};
-use crate::tui::theme::ColorMode;
+use crate::tui::theme::Role;
 
 const TIME: usize = 12;
 const TYPE: usize = 9;
@@ -18,11 +18,11 @@ const VERDICT: usize = 2;
 
 /// Draws the list; returns the area of its rows.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
-    let ui = &app.theme.ui;
+    let t = &app.theme;
     let border = if app.focus == Focus::List {
-        Style::new().fg(ui.accent)
+        t.style(Role::Accent)
     } else {
-        Style::new().fg(ui.border)
+        t.style(Role::Border)
     };
     let title = format!(
         " Messages {}/{} ",
@@ -53,7 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     );
     frame.render_widget(
         Paragraph::new(fit(&heading, width))
-            .style(Style::new().fg(ui.muted).add_modifier(Modifier::BOLD)),
+            .style(t.style(Role::Muted).add_modifier(Modifier::BOLD)),
         header_area,
     );
     if app.shown_len() == 0 {
@@ -68,11 +68,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
             let entry = app.store.get(id)?;
             let line = row(entry, width, columns, app);
             Some(if Some(index) == selected {
-                let mut style = Style::new().bg(ui.selected_bg).fg(ui.selected_fg);
-                if app.theme.mode == ColorMode::NoColor {
-                    style = style.add_modifier(Modifier::REVERSED);
-                }
-                line.patch_style(style)
+                line.patch_style(t.style(Role::Selected))
             } else {
                 line
             })
@@ -104,6 +100,7 @@ impl Columns {
 
 fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<'a> {
     let ui = &app.theme.ui;
+    let t = &app.theme;
     let (name_width, user_width) = (columns.name, columns.user);
     let time = format_time(entry.received_ms);
     match &entry.kind {
@@ -115,7 +112,7 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
             );
             Line::styled(
                 fit(&text, width),
-                Style::new().fg(ui.gap).add_modifier(Modifier::BOLD),
+                t.style(Role::Gap).add_modifier(Modifier::BOLD),
             )
         }
         EntryKind::Rejected(rejection) => {
@@ -131,7 +128,7 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
                 size(rejection.body_bytes as usize),
                 "✗"
             );
-            Line::styled(fit(&text, width), Style::new().fg(ui.rejected))
+            Line::styled(fit(&text, width), t.style(Role::Rejected))
         }
         EntryKind::Event => {
             let summary = &entry.summary;
@@ -139,22 +136,22 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
             let name = summary.display_name(&entry.text);
             let user = summary.user(&entry.text);
             Line::from(vec![
-                Span::styled(format!("{time:<TIME$} "), Style::new().fg(ui.muted)),
+                Span::styled(format!("{time:<TIME$} "), t.style(Role::Muted)),
                 Span::styled(
                     format!("{:<TYPE$} ", fit(kind, TYPE)),
-                    Style::new().fg(ui.accent),
+                    t.style(Role::Accent),
                 ),
                 Span::styled(
                     format!("{:<name_width$} ", fit(&name, name_width)),
-                    Style::new().fg(ui.fg),
+                    t.fg(ui.fg),
                 ),
                 Span::styled(
                     format!("{:<user_width$} ", fit(user, user_width)),
-                    Style::new().fg(ui.muted),
+                    t.style(Role::Muted),
                 ),
                 Span::styled(
                     format!("{:>SIZE$} ", size(entry.text.len())),
-                    Style::new().fg(ui.muted),
+                    t.style(Role::Muted),
                 ),
                 Span::raw(format!("{:<VERDICT$}", "")),
             ])
@@ -164,8 +161,9 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
 
 fn draw_empty(frame: &mut Frame, area: Rect, app: &App) {
     let ui = &app.theme.ui;
-    let muted = Style::new().fg(ui.muted);
-    let strong = Style::new().fg(ui.fg).add_modifier(Modifier::BOLD);
+    let t = &app.theme;
+    let muted = t.style(Role::Muted);
+    let strong = t.fg(ui.fg).add_modifier(Modifier::BOLD);
     let lines: Vec<Line> = if !app.store.filter().source().is_empty() && !app.store.is_empty() {
         vec![Line::styled("No message matches the filter.", strong)]
     } else {
@@ -176,7 +174,7 @@ fn draw_empty(frame: &mut Frame, area: Rect, app: &App) {
                     Line::raw(""),
                     Line::styled(
                         format!("Point an SDK at http://{addr}"),
-                        Style::new().fg(ui.accent),
+                        t.style(Role::Accent),
                     ),
                     Line::raw(""),
                     Line::styled("curl", strong),
@@ -202,7 +200,7 @@ fn draw_empty(frame: &mut Frame, area: Rect, app: &App) {
                     ),
                 ];
                 if let Some(note) = note {
-                    lines.insert(1, Line::styled(note.clone(), Style::new().fg(ui.warning)));
+                    lines.insert(1, Line::styled(note.clone(), t.style(Role::Warning)));
                 }
                 lines
             }

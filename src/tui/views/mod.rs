@@ -36,6 +36,10 @@ pub struct DrawnLayout {
 /// Draws the whole screen. `highlighted` is the selected message's highlighting, if ready.
 pub fn draw(frame: &mut Frame, app: &App, highlighted: Option<&Highlighted>) -> DrawnLayout {
     let area = frame.area();
+    frame.render_widget(
+        ratatui::widgets::Block::new().style(app.theme.style(super::theme::Role::Base)),
+        area,
+    );
     let show_filter_bar = app.mode == Mode::Filter || !app.store.filter().source().is_empty();
     let [header_area, body, filter_area, footer_area] = Layout::vertical([
         Constraint::Length(1),
