@@ -182,3 +182,22 @@ fn open_shows_every_message_of_a_recording() {
     screen.type_text("q");
     assert!(screen.wait_exit().success());
 }
+
+#[test]
+fn sigterm_quits_and_restores_the_terminal() {
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson"]);
+    screen.wait_for("the file", |s| s.contains("Messages 600/600"));
+    let pid = screen.child.process_id().expect("a pid").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert!(screen.wait_exit().success());
+    let raw = String::from_utf8_lossy(&screen.raw.lock().unwrap()).into_owned();
+    assert!(
+        raw.rfind("\x1b[?1049l") > raw.rfind("\x1b[?1049h"),
+        "left the alternate screen"
+    );
+    assert!(!screen.parser.lock().unwrap().screen().alternate_screen());
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::action::Action;
 use super::keys::KeyMap;
-use super::store::{EntryId, Store};
+use super::store::{Entry, EntryBuilder, EntryId, EntryKind, Store};
 use super::theme::Theme;
 use crate::filter::{FilterError, Query};
 use crate::model::Frame;
@@ -212,14 +212,19 @@ impl App {
         }
     }
 
-    /// Adds frames from the feed.
+    /// Adds frames (building their rows here; the feed does that off the UI task).
     pub fn ingest(&mut self, frames: Vec<Frame>, now: Instant) {
+        self.ingest_entries(EntryBuilder::default().build_all(frames), now);
+    }
+
+    /// Adds rows built by the feed.
+    pub fn ingest_entries(&mut self, entries: Vec<Entry>, now: Instant) {
         let mut events = 0;
-        for frame in frames {
-            if matches!(frame, Frame::Event(_)) {
+        for entry in entries {
+            if matches!(entry.kind, EntryKind::Event) {
                 events += 1;
             }
-            self.store.push(frame);
+            self.store.push_entry(entry);
         }
         self.rate.record(now, events);
         self.after_change();

@@ -11,17 +11,19 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::app::Connection;
+use super::store::{Entry, EntryBuilder};
 use crate::hub::Hub;
 use crate::model::{Frame, Incoming, parse_frame_text};
 use crate::recording::{ReadItem, RecordingReader};
 use crate::stream::client::{ClientEvent, ClientOptions, follow};
 
-/// Frames per batch sent to the UI.
-const BATCH: usize = 4096;
+/// Rows per batch sent to the UI.
+const BATCH: usize = 1024;
 
 #[derive(Debug)]
 pub enum Feed {
-    Frames(Vec<Frame>),
+    /// Rows, built off the UI task.
+    Entries(Vec<Entry>),
     Connection(Connection),
     /// Something worth a line in the status bar (a skipped line, a restart).
     Notice {
@@ -39,6 +41,7 @@ pub fn embedded(hub: Arc<Hub>) -> mpsc::Receiver<Feed> {
     let (tx, rx) = channel();
     tokio::spawn(async move {
         let mut subscription = hub.subscribe(Some(0));
+        let mut builder = EntryBuilder::default();
         if tx.send(Feed::Connection(Connection::Live)).await.is_err() {
             return;
         }
@@ -62,7 +65,11 @@ pub fn embedded(hub: Arc<Hub>) -> mpsc::Receiver<Feed> {
                     frames.push(frame);
                 }
             }
-            if tx.send(Feed::Frames(frames)).await.is_err() {
+            if tx
+                .send(Feed::Entries(builder.build_all(frames)))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -75,6 +82,7 @@ pub fn remote(options: ClientOptions) -> mpsc::Receiver<Feed> {
     let (tx, rx) = channel();
     tokio::spawn(async move {
         let mut events = follow(options);
+        let mut builder = EntryBuilder::default();
         let mut buffer = Vec::new();
         while events.recv_many(&mut buffer, BATCH).await > 0 {
             let mut frames = Vec::new();
@@ -106,7 +114,8 @@ pub fn remote(options: ClientOptions) -> mpsc::Receiver<Feed> {
                     })),
                 }
             }
-            if !frames.is_empty() && tx.send(Feed::Frames(frames)).await.is_err() {
+            let entries = builder.build_all(frames);
+            if !entries.is_empty() && tx.send(Feed::Entries(entries)).await.is_err() {
                 return;
             }
             for feed in feeds {
@@ -153,6 +162,7 @@ pub fn file(path: PathBuf) -> mpsc::Receiver<Feed> {
             read: Arc::clone(&read),
         };
         let reader = RecordingReader::from_reader(counting, &name);
+        let mut builder = EntryBuilder::default();
         let mut frames = Vec::with_capacity(BATCH);
         let mut problems = 0u64;
         let mut last_problem = None;
@@ -160,14 +170,14 @@ pub fn file(path: PathBuf) -> mpsc::Receiver<Feed> {
         let send = |feed| tx.blocking_send(feed).is_ok();
         for item in reader {
             match item {
-                ReadItem::Frame { frame, .. } => frames.push(frame),
+                ReadItem::Frame { frame, .. } => frames.extend(builder.build(frame)),
                 ReadItem::Problem { message, .. } => {
                     problems += 1;
                     last_problem = Some(message);
                 }
             }
             if frames.len() == BATCH {
-                if !send(Feed::Frames(std::mem::take(&mut frames))) {
+                if !send(Feed::Entries(std::mem::take(&mut frames))) {
                     return;
                 }
                 if last_progress.elapsed() > Duration::from_millis(100) {
@@ -179,7 +189,7 @@ pub fn file(path: PathBuf) -> mpsc::Receiver<Feed> {
                 }
             }
         }
-        if !frames.is_empty() && !send(Feed::Frames(frames)) {
+        if !frames.is_empty() && !send(Feed::Entries(frames)) {
             return;
         }
         if let Some(message) = last_problem {

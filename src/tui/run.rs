@@ -28,8 +28,9 @@ const FRAME_BUDGET: Duration = Duration::from_millis(16);
 const TICK_INTERVAL: Duration = Duration::from_millis(500);
 /// Entries tested per step while a new filter is applied.
 const RESCAN_BUDGET: usize = 50_000;
-/// Feed batches taken per wake-up before drawing.
-const FEED_DRAIN: usize = 64;
+/// Feed batches (of up to 1024 rows) taken per wake-up before drawing, so that a firehose or
+/// a large file never holds the keyboard off for long.
+const FEED_DRAIN: usize = 8;
 
 /// Runs the viewer until the user quits or the process is told to stop.
 pub async fn run(app: App, feed: mpsc::Receiver<Feed>) -> anyhow::Result<()> {
@@ -97,7 +98,7 @@ async fn event_loop(
                 let now = Instant::now();
                 for item in batches.drain(..) {
                     match item {
-                        Feed::Frames(frames) => state.app.ingest(frames, now),
+                        Feed::Entries(entries) => state.app.ingest_entries(entries, now),
                         Feed::Connection(connection) => state.app.connection = connection,
                         Feed::Notice { text, is_error } => state.app.set_status(text, is_error),
                     }

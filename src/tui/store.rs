@@ -166,60 +166,25 @@ impl Store {
 
     /// Adds a frame; returns its id. `hello` frames are not rows and return `None`.
     pub fn push(&mut self, frame: Frame) -> Option<EntryId> {
-        let entry = match frame {
-            Frame::Event(event) => {
-                self.totals.events += 1;
-                let text: Box<str> = event.message.into();
-                Entry {
-                    id: 0,
-                    seq: Some(event.seq),
-                    received_ms: millis(&event.received_at),
-                    summary: Summary::of(&text),
-                    text,
-                    source: self.intern(event.source),
-                    kind: EntryKind::Event,
-                    adjusted: event.adjusted.filter(|a| !a.is_empty()).map(Box::new),
-                }
-            }
-            Frame::Rejected(rejected) => {
-                self.totals.rejected += 1;
-                Entry {
-                    id: 0,
-                    seq: Some(rejected.seq),
-                    received_ms: millis(&rejected.received_at),
-                    text: rejected.body.into_boxed_str(),
-                    summary: Summary::default(),
-                    source: self.intern(rejected.source),
-                    kind: EntryKind::Rejected(Box::new(Rejection {
-                        status: rejected.status,
-                        code: rejected.code,
-                        message: rejected.message,
-                        body_bytes: rejected.body_bytes,
-                    })),
-                    adjusted: None,
-                }
-            }
-            Frame::Gap(gap) => {
-                self.totals.gaps += 1;
-                self.totals.missed += gap.missed();
-                Entry {
-                    id: 0,
-                    seq: None,
-                    received_ms: 0,
-                    text: Box::from(""),
-                    summary: Summary::default(),
-                    source: Arc::clone(&self.last_source),
-                    kind: EntryKind::Gap {
-                        from: gap.from,
-                        to: gap.to,
-                        reason: gap.reason.into_boxed_str(),
-                    },
-                    adjusted: None,
-                }
-            }
-            Frame::Hello(_) | Frame::Delivery(_) => return None,
+        let mut builder = EntryBuilder {
+            last_source: Arc::clone(&self.last_source),
         };
-        Some(self.insert(entry))
+        let entry = builder.build(frame)?;
+        self.last_source = builder.last_source;
+        Some(self.push_entry(entry))
+    }
+
+    /// Adds a row built (off the UI task) by an [`EntryBuilder`].
+    pub fn push_entry(&mut self, entry: Entry) -> EntryId {
+        match &entry.kind {
+            EntryKind::Event => self.totals.events += 1,
+            EntryKind::Rejected(_) => self.totals.rejected += 1,
+            EntryKind::Gap { from, to, .. } => {
+                self.totals.gaps += 1;
+                self.totals.missed += to.saturating_sub(*from) + 1;
+            }
+        }
+        self.insert(entry)
     }
 
     fn insert(&mut self, mut entry: Entry) -> EntryId {
@@ -242,14 +207,6 @@ impl Store {
         }
         self.entries.push_back(entry);
         id
-    }
-
-    /// Sources repeat for every message of a batch and every batch of an SDK: share them.
-    fn intern(&mut self, source: Source) -> Arc<Source> {
-        if *self.last_source != source {
-            self.last_source = Arc::new(source);
-        }
-        Arc::clone(&self.last_source)
     }
 
     fn keeps(&self, entry: &Entry) -> bool {
@@ -314,6 +271,76 @@ impl Store {
     /// Position of `id` among the visible ids.
     pub fn position(&self, id: EntryId) -> Option<usize> {
         self.matching.binary_search(&id).ok()
+    }
+}
+
+/// Turns frames into rows: parses each message's summary once. Runs in the feed, off the UI
+/// task. Sources repeat for every message of a batch and every batch of an SDK: it shares them.
+#[derive(Default)]
+pub struct EntryBuilder {
+    last_source: Arc<Source>,
+}
+
+impl EntryBuilder {
+    fn intern(&mut self, source: Source) -> Arc<Source> {
+        if *self.last_source != source {
+            self.last_source = Arc::new(source);
+        }
+        Arc::clone(&self.last_source)
+    }
+
+    /// The row for `frame`; `None` for frames that are not rows (`hello`, `delivery`).
+    pub fn build(&mut self, frame: Frame) -> Option<Entry> {
+        Some(match frame {
+            Frame::Event(event) => {
+                let text: Box<str> = event.message.into();
+                Entry {
+                    id: 0,
+                    seq: Some(event.seq),
+                    received_ms: millis(&event.received_at),
+                    summary: Summary::of(&text),
+                    text,
+                    source: self.intern(event.source),
+                    kind: EntryKind::Event,
+                    adjusted: event.adjusted.filter(|a| !a.is_empty()).map(Box::new),
+                }
+            }
+            Frame::Rejected(rejected) => Entry {
+                id: 0,
+                seq: Some(rejected.seq),
+                received_ms: millis(&rejected.received_at),
+                text: rejected.body.into_boxed_str(),
+                summary: Summary::default(),
+                source: self.intern(rejected.source),
+                kind: EntryKind::Rejected(Box::new(Rejection {
+                    status: rejected.status,
+                    code: rejected.code,
+                    message: rejected.message,
+                    body_bytes: rejected.body_bytes,
+                })),
+                adjusted: None,
+            },
+            Frame::Gap(gap) => Entry {
+                id: 0,
+                seq: None,
+                received_ms: 0,
+                text: Box::from(""),
+                summary: Summary::default(),
+                source: Arc::clone(&self.last_source),
+                kind: EntryKind::Gap {
+                    from: gap.from,
+                    to: gap.to,
+                    reason: gap.reason.into_boxed_str(),
+                },
+                adjusted: None,
+            },
+            Frame::Hello(_) | Frame::Delivery(_) => return None,
+        })
+    }
+
+    /// Rows for a batch of frames.
+    pub fn build_all(&mut self, frames: Vec<Frame>) -> Vec<Entry> {
+        frames.into_iter().filter_map(|f| self.build(f)).collect()
     }
 }
 
