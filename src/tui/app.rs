@@ -12,6 +12,9 @@ use crate::filter::{FilterError, Query};
 use crate::model::Frame;
 use crate::model::pretty::{PrettyDoc, pretty};
 
+/// Rows tested at once when a filter changes; the rest is done in slices by the event loop.
+const RESCAN_NOW: usize = 20_000;
+
 /// Where the frames come from, as shown in the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceKind {
@@ -470,7 +473,8 @@ impl App {
                 self.filter_input.error = None;
                 if query.source() != self.store.filter().source() {
                     self.store.set_filter(query);
-                    self.store.rescan_step(usize::MAX);
+                    // A first slice now; the event loop applies it to the rest between keys.
+                    self.store.rescan_step(RESCAN_NOW);
                     self.after_change();
                 }
                 true
