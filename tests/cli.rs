@@ -58,14 +58,7 @@ async fn serve(args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>, String) 
 async fn serve_prints_the_chosen_address_first_and_stops_cleanly_on_sigterm() {
     let (child, _lines, addr) = serve(&["--listen", "127.0.0.1:0"]).await;
     assert!(!addr.ends_with(":0"), "a real port was chosen: {addr}");
-    let health: Value = client()
-        .get(format!("http://{addr}/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = health(&addr).await;
     assert_eq!(health["ok"], true);
     let pid = child.id().unwrap().to_string();
     let status = std::process::Command::new("kill")

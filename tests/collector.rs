@@ -497,14 +497,7 @@ async fn health_counts_requests_events_and_rejections() {
     )
     .await;
     post(&server, "/v1/track", "nope", &[]).await;
-    let health: Value = client()
-        .get(format!("{}/health", server.http_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = health(&server.addr.to_string()).await;
     assert_eq!(health["ok"], true);
     assert_eq!(health["requests"], 2);
     assert_eq!(health["events"], 10);
@@ -576,14 +569,7 @@ async fn mangled_bodies_never_break_the_server() {
             "round {round}: a JSON answer, got {answer}"
         );
     }
-    let health: Value = client()
-        .get(format!("{}/health", server.http_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = health(&server.addr.to_string()).await;
     assert_eq!(health["requests"], 400);
     server.stop().await.unwrap();
 }

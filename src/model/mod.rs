@@ -20,6 +20,19 @@ pub use wire::{Incoming, WireError, parse_frame_text};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+/// `1,234,567`: counts as people read them, in messages and on screen.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Version of the stream protocol announced in `hello`.
 pub const STREAM_VERSION: u32 = 1;
 

@@ -129,6 +129,18 @@ pub async fn post(
     (status, json)
 }
 
+/// `GET http://ADDR/health` as JSON.
+pub async fn health(addr: &str) -> Value {
+    client()
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await
+        .expect("health answers")
+        .json()
+        .await
+        .expect("health is JSON")
+}
+
 pub fn basic(key: &str) -> String {
     use base64::Engine;
     format!(

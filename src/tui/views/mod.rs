@@ -71,18 +71,7 @@ pub fn draw(frame: &mut Frame, app: &App, highlighted: Option<&Highlighted>) -> 
     }
 }
 
-/// `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::model::thousands;
 
 /// Cuts `text` to `width` characters, ending with `…` when cut.
 pub fn fit(text: &str, width: usize) -> String {
