@@ -265,16 +265,17 @@ impl App {
             self.list_offset = 0;
             return;
         }
-        let index = match (self.follow, self.selected_index()) {
-            (true, _) | (false, None) if self.follow || self.selected.is_none() => len - 1,
-            (_, Some(i)) if i < len => i,
-            _ => {
+        let index = if self.follow || self.selected.is_none() {
+            len - 1
+        } else {
+            match self.selected_index() {
+                Some(i) if i < len => i,
                 // The selected row was evicted or filtered out: the nearest newer one.
-                let selected = self.selected.unwrap_or(0);
-                self.store
-                    .visible()
-                    .partition_point(|id| *id < selected)
-                    .min(len - 1)
+                _ => {
+                    let selected = self.selected.unwrap_or(0);
+                    let next = self.store.visible().partition_point(|id| *id < selected);
+                    next.min(len - 1)
+                }
             }
         };
         self.select_index(index);
@@ -607,5 +608,98 @@ impl App {
         }
         let text = self.filter_input.text.clone();
         self.apply_filter(&text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::theme::{ColorMode, load_theme};
+
+    fn app() -> App {
+        let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+        let source = SourceKind::File { path: "t".into() };
+        App::new(source, 100, theme, KeyMap::default())
+    }
+
+    fn tracks(app: &mut App, range: std::ops::Range<u64>) {
+        let frames = range
+            .map(|seq| {
+                let message = format!(r#"{{"type":"track","event":"E{seq}","userId":"u"}}"#);
+                Frame::Event(crate::model::EventFrame::from_plain(
+                    seq,
+                    serde_json::value::RawValue::from_string(message).unwrap(),
+                    "t",
+                ))
+            })
+            .collect();
+        app.ingest(frames, Instant::now());
+    }
+
+    #[test]
+    fn follows_the_newest_until_moved_up_and_g_goes_back_to_live() {
+        let mut app = app();
+        tracks(&mut app, 1..6);
+        assert_eq!(app.selected, Some(5));
+        app.update(Action::Up);
+        assert!(!app.follow);
+        tracks(&mut app, 6..8);
+        assert_eq!(app.selected, Some(4), "stays put while not following");
+        app.update(Action::Live);
+        assert_eq!(app.selected, Some(7));
+        tracks(&mut app, 8..9);
+        assert_eq!(app.selected, Some(8), "follows again");
+    }
+
+    #[test]
+    fn pause_freezes_the_rows_and_counts_new_ones() {
+        let mut app = app();
+        tracks(&mut app, 1..4);
+        app.update(Action::TogglePause);
+        tracks(&mut app, 4..10);
+        assert_eq!(app.shown_len(), 3);
+        assert_eq!(app.waiting(), 6);
+        assert_eq!(app.selected, Some(3));
+        app.update(Action::TogglePause);
+        assert_eq!(app.shown_len(), 9);
+        assert_eq!(app.selected, Some(9));
+    }
+
+    #[test]
+    fn the_selection_survives_eviction() {
+        let mut app = app();
+        tracks(&mut app, 1..50);
+        app.update(Action::Top);
+        assert_eq!(app.selected, Some(1));
+        tracks(&mut app, 50..130);
+        let selected = app.selected.unwrap();
+        assert!(
+            app.store.get(selected).is_some(),
+            "a retained row is selected"
+        );
+        assert_eq!(app.store.evicted(), 29);
+    }
+
+    #[test]
+    fn copy_and_write_produce_effects() {
+        let mut app = app();
+        tracks(&mut app, 1..3);
+        match app.update(Action::CopyMessage) {
+            Some(Effect::Copy(text)) => assert!(text.contains("\"E2\"")),
+            other => panic!("{other:?}"),
+        }
+        app.update(Action::SwitchFocus);
+        app.update(Action::Down);
+        assert_eq!(
+            app.update(Action::CopyPath),
+            Some(Effect::Copy("type".into()))
+        );
+        match app.update(Action::WriteView) {
+            Some(Effect::Write { lines, path }) => {
+                assert_eq!(lines.len(), 2);
+                assert!(path.ends_with(".ndjson"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
