@@ -8,6 +8,7 @@ pub mod collector;
 pub mod config;
 pub mod filter;
 pub mod hub;
+pub mod inspect;
 pub mod model;
 pub mod recording;
 pub mod server;

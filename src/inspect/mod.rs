@@ -1,0 +1,162 @@
+//! Verdicts: a message in, findings out — the Segment spec, a tracking plan (JSON Schema), and
+//! privacy matchers. Pure: no I/O besides loading a plan file, no terminal.
+
+pub mod pii;
+pub mod plan;
+pub mod spec;
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Which family of rules produced a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Spec,
+    Plan,
+    Pii,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+/// The Privacy Portal's classes: Red (must not be collected), Yellow (personal data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PiiClass {
+    Yellow,
+    Red,
+}
+
+/// One problem (or, at `info`, one noteworthy fact) about a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub kind: Kind,
+    /// Stable, e.g. `spec/missing-identity`, `plan/required`, `pii/email`.
+    pub rule: Cow<'static, str>,
+    /// Where in the message, as the detail pane's paths: `properties.products[0].price`
+    /// (`""` for the message itself).
+    pub path: String,
+    pub severity: Severity,
+    /// A sentence for a person.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    /// For PII findings: the class of data found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii: Option<PiiClass>,
+}
+
+impl Finding {
+    pub fn new(
+        kind: Kind,
+        rule: impl Into<Cow<'static, str>>,
+        path: impl Into<String>,
+        severity: Severity,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            kind,
+            rule: rule.into(),
+            path: path.into(),
+            severity,
+            message: message.into(),
+            expected: None,
+            actual: None,
+            pii: None,
+        }
+    }
+
+    pub fn expected(mut self, expected: impl Into<String>) -> Finding {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    pub fn actual(mut self, actual: impl Into<String>) -> Finding {
+        self.actual = Some(actual.into());
+        self
+    }
+}
+
+/// A short description of a JSON value for `actual`: its type and, for scalars, the value.
+pub fn describe(value: &Value) -> String {
+    const MAX: usize = 60;
+    let text = match value {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => format!("boolean {b}"),
+        Value::Number(n) => format!("number {n}"),
+        Value::String(s) => format!("string {}", Value::String(s.clone())),
+        Value::Array(a) => format!("array of {}", a.len()),
+        Value::Object(_) => "object".to_string(),
+    };
+    if text.chars().count() > MAX {
+        let cut: String = text.chars().take(MAX - 1).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// All the rules, configured once and applied to many messages.
+#[derive(Default)]
+pub struct Inspector {
+    pub spec: spec::SpecRules,
+    pub plan: Option<plan::TrackingPlan>,
+    pub pii: pii::PiiMatchers,
+}
+
+impl Inspector {
+    /// Findings for a message given as JSON text, most severe first, then in path order.
+    pub fn inspect_text(&self, text: &str) -> Vec<Finding> {
+        match serde_json::from_str::<Value>(text) {
+            Ok(message) => self.inspect(&message, text.len()),
+            Err(e) => vec![Finding::new(
+                Kind::Spec,
+                "spec/invalid-json",
+                "",
+                Severity::Error,
+                format!("not JSON: {e}"),
+            )],
+        }
+    }
+
+    /// Findings for a parsed message; `size` is its size in bytes as sent.
+    pub fn inspect(&self, message: &Value, size: usize) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        self.spec.check(message, size, &mut findings);
+        if let Some(plan) = &self.plan {
+            plan.check(message, &mut findings);
+        }
+        self.pii.scan(message, &mut findings);
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.path.cmp(&b.path)));
+        findings
+    }
+}
