@@ -14,6 +14,10 @@ pub struct Config {
     pub theme: Option<String>,
     /// Action name → keys, e.g. `quit = ["q", "ctrl-c"]`.
     pub keys: HashMap<String, Vec<String>>,
+    /// The tracking plan to judge messages against.
+    pub plan: Option<PathBuf>,
+    /// Event naming convention: `object-action` (default), `snake_case` or `off`.
+    pub naming: Option<crate::inspect::spec::Naming>,
 }
 
 #[derive(Debug, thiserror::Error)]

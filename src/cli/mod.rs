@@ -1,6 +1,7 @@
 //! The command line: clap definitions and wiring. Errors a person sees are one line, and the
 //! exit code says what kind: 1 a failure at run time, 2 a usage or access problem.
 
+mod check;
 mod serve;
 mod tail;
 mod tui;
@@ -38,6 +39,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print a stream's frames as NDJSON, reconnecting and resuming without duplicates.
     Tail(TailArgs),
+    /// Judge a recording (or `-`) against the spec, a tracking plan and privacy rules, for CI.
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -103,6 +106,26 @@ pub struct OpenArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
+    pub file: std::path::PathBuf,
+    /// Tracking plan (Segment Public API or legacy shape) [default: `plan` in the config].
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<std::path::PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: check::Level,
+    /// Report findings at or above this severity.
+    #[arg(long, value_enum, default_value = "warning")]
+    pub show: check::Level,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: check::Format,
+    /// Config file [default: ./eventscope.toml, then the user config dir].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct TailArgs {
     /// The stream: ws://HOST:PORT/v1/stream, or http://HOST:PORT
     pub url: String,
@@ -130,6 +153,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Serve(args)) => runtime.block_on(serve::run(args)),
         Some(Command::Tail(args)) => runtime.block_on(tail::run(args)),
+        Some(Command::Check(args)) => check::run(args),
         Some(Command::Connect(args)) => {
             let target = tui::Target::Remote {
                 url: args.url,

@@ -156,7 +156,11 @@ impl Inspector {
             plan.check(message, &mut findings);
         }
         self.pii.scan(message, &mut findings);
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.path.cmp(&b.path)));
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.path.cmp(&b.path))
+        });
         findings
     }
 }

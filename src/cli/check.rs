@@ -1,0 +1,345 @@
+//! `eventscope check FILE|-`: verdicts for CI over a recording or any NDJSON of messages.
+//! Streams the input (memory stays flat), prints findings as text, JSON lines or JUnit XML,
+//! and exits 0 when clean, 1 with findings at or above `--fail-on`, 2 on usage or I/O errors.
+
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use serde_json::Value;
+
+use super::CheckArgs;
+use crate::config::Config;
+use crate::inspect::plan::TrackingPlan;
+use crate::inspect::{Finding, Inspector, Severity};
+use crate::model::{Frame, thousands};
+use crate::recording::{ReadItem, RecordingReader};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Level {
+    fn severity(self) -> Severity {
+        match self {
+            Level::Info => Severity::Info,
+            Level::Warning => Severity::Warning,
+            Level::Error => Severity::Error,
+        }
+    }
+}
+
+/// Examples kept per event name for text and JUnit output.
+const EXAMPLES: usize = 20;
+
+/// Findings of one event name (track event, page/screen name, or the call type).
+#[derive(Default)]
+struct Group {
+    messages: u64,
+    with_findings: u64,
+    by_severity: [u64; 3],
+    examples: Vec<(u64, Option<String>, Finding)>,
+}
+
+pub fn run(args: CheckArgs) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("eventscope check: {message}");
+        ExitCode::from(2)
+    };
+    let config = match Config::load(args.config.as_deref()) {
+        Ok((config, _)) => config,
+        Err(e) => return fail(e.to_string()),
+    };
+    let mut inspector = Inspector::default();
+    inspector.spec.naming = config.naming.unwrap_or_default();
+    if let Some(path) = args.plan.as_ref().or(config.plan.as_ref()) {
+        match load_plan(path) {
+            Ok(plan) => inspector.plan = Some(plan),
+            Err(e) => return fail(e),
+        }
+    }
+    let reader = match RecordingReader::open(&args.file) {
+        Ok(reader) => reader,
+        Err(e) => return fail(e.to_string()),
+    };
+    let show = args.show.severity();
+    let fail_on = args.fail_on.severity();
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    let (mut messages, mut failing, mut skipped) = (0u64, 0u64, 0u64);
+    let mut totals = [0u64; 3];
+    for item in reader {
+        let (line, frame) = match item {
+            ReadItem::Frame { line, frame } => (line, frame),
+            ReadItem::Problem { message, .. } => {
+                skipped += 1;
+                eprintln!("eventscope check: {message}");
+                continue;
+            }
+        };
+        let (text, findings) = match &frame {
+            Frame::Event(event) => {
+                let text = event.message.get();
+                (text, inspector.inspect_text(text))
+            }
+            Frame::Rejected(rejected) => {
+                let finding = Finding::new(
+                    crate::inspect::Kind::Spec,
+                    format!("collector/{}", rejected.code),
+                    "",
+                    Severity::Error,
+                    format!(
+                        "the collector refused a request: {} {}",
+                        rejected.status, rejected.message
+                    ),
+                );
+                (rejected.body.as_str(), vec![finding])
+            }
+            _ => continue,
+        };
+        messages += 1;
+        let message: Option<Value> = serde_json::from_str(text).ok();
+        let field = |key: &str| {
+            message
+                .as_ref()
+                .and_then(|m| m.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let kind = field("type").unwrap_or_else(|| match frame {
+            Frame::Rejected(_) => "rejected".into(),
+            _ => "?".into(),
+        });
+        let name = field("event")
+            .or_else(|| field("name").filter(|_| kind == "page" || kind == "screen"))
+            .unwrap_or_default();
+        let message_id = field("messageId");
+        let group_name = if name.is_empty() {
+            format!("({kind})")
+        } else {
+            format!("{name} ({kind})")
+        };
+        let group = groups.entry(group_name).or_default();
+        group.messages += 1;
+        let mut counted = false;
+        let mut fails = false;
+        for finding in findings {
+            totals[finding.severity as usize] += 1;
+            group.by_severity[finding.severity as usize] += 1;
+            fails |= finding.severity >= fail_on;
+            if finding.severity < show {
+                continue;
+            }
+            if !counted {
+                group.with_findings += 1;
+                counted = true;
+            }
+            match args.format {
+                Format::Json => {
+                    let mut object = serde_json::to_value(&finding).unwrap_or(Value::Null);
+                    if let Value::Object(map) = &mut object {
+                        map.insert("line".into(), line.into());
+                        map.insert("messageId".into(), message_id.clone().into());
+                        map.insert("type".into(), kind.clone().into());
+                        map.insert("event".into(), name.clone().into());
+                        if let Some(seq) = frame.seq() {
+                            map.insert("seq".into(), seq.into());
+                        }
+                    }
+                    if writeln!(out, "{object}").is_err() {
+                        return ExitCode::from(2);
+                    }
+                }
+                Format::Text | Format::Junit => {
+                    if group.examples.len() < EXAMPLES {
+                        group.examples.push((line, message_id.clone(), finding));
+                    }
+                }
+            }
+        }
+        failing += u64::from(fails);
+    }
+    let written = match args.format {
+        Format::Json => Ok(()),
+        Format::Text => write_text(&mut out, &groups),
+        Format::Junit => write_junit(&mut out, &groups, fail_on),
+    };
+    if written.and_then(|()| out.flush()).is_err() {
+        return ExitCode::from(2);
+    }
+    eprintln!(
+        "eventscope check: {} messages, {} errors, {} warnings, {} info; {} messages at or above {}{}",
+        thousands(messages),
+        thousands(totals[Severity::Error as usize]),
+        thousands(totals[Severity::Warning as usize]),
+        thousands(totals[Severity::Info as usize]),
+        thousands(failing),
+        fail_on.as_str(),
+        if skipped > 0 {
+            format!("; {} lines skipped", thousands(skipped))
+        } else {
+            String::new()
+        }
+    );
+    if failing > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn load_plan(path: &std::path::Path) -> Result<TrackingPlan, String> {
+    Err(format!(
+        "{}: tracking plans are not supported yet",
+        path.display()
+    ))
+}
+
+fn mark(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "✗",
+        Severity::Warning => "!",
+        Severity::Info => "·",
+    }
+}
+
+fn write_text(out: &mut impl Write, groups: &BTreeMap<String, Group>) -> std::io::Result<()> {
+    for (name, group) in groups.iter().filter(|(_, g)| !g.examples.is_empty()) {
+        writeln!(
+            out,
+            "{name}: {} of {} messages with findings",
+            thousands(group.with_findings),
+            thousands(group.messages)
+        )?;
+        for (line, message_id, finding) in &group.examples {
+            let path = if finding.path.is_empty() {
+                "(message)"
+            } else {
+                &finding.path
+            };
+            write!(
+                out,
+                "  {} {:<7} {:<24} {:<32} {}",
+                mark(finding.severity),
+                finding.severity.as_str(),
+                finding.rule,
+                path,
+                finding.message
+            )?;
+            if let Some(expected) = &finding.expected {
+                write!(out, " (expected {expected}")?;
+                match &finding.actual {
+                    Some(actual) => write!(out, ", got {actual})")?,
+                    None => write!(out, ")")?,
+                }
+            }
+            writeln!(
+                out,
+                "  [line {line}{}]",
+                message_id
+                    .as_ref()
+                    .map(|id| format!(", {id}"))
+                    .unwrap_or_default()
+            )?;
+        }
+        let shown = group.examples.len() as u64;
+        let total: u64 = group.by_severity.iter().sum();
+        if total > shown {
+            writeln!(out, "  … and {} more", thousands(total - shown))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+/// One test case per event name; it fails when the name has findings at or above `fail_on`.
+fn write_junit(
+    out: &mut impl Write,
+    groups: &BTreeMap<String, Group>,
+    fail_on: Severity,
+) -> std::io::Result<()> {
+    let failures = groups
+        .values()
+        .filter(|g| g.by_severity[fail_on as usize..].iter().sum::<u64>() > 0)
+        .count();
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="eventscope check" tests="{}" failures="{failures}">"#,
+        groups.len()
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="eventscope check" tests="{}" failures="{failures}">"#,
+        groups.len()
+    )?;
+    for (name, group) in groups {
+        writeln!(
+            out,
+            r#"    <testcase classname="eventscope.check" name="{}">"#,
+            xml(name)
+        )?;
+        let failing: Vec<_> = group
+            .examples
+            .iter()
+            .filter(|(_, _, f)| f.severity >= fail_on)
+            .collect();
+        if !failing.is_empty() || group.by_severity[fail_on as usize..].iter().sum::<u64>() > 0 {
+            let count: u64 = group.by_severity[fail_on as usize..].iter().sum();
+            writeln!(
+                out,
+                r#"      <failure message="{} findings at or above {} in {} messages">"#,
+                count,
+                fail_on.as_str(),
+                group.messages
+            )?;
+            for (line, message_id, f) in failing {
+                writeln!(
+                    out,
+                    "{}",
+                    xml(&format!(
+                        "{} {} {}: {} [line {line}{}]",
+                        f.severity.as_str(),
+                        f.rule,
+                        if f.path.is_empty() {
+                            "(message)"
+                        } else {
+                            &f.path
+                        },
+                        f.message,
+                        message_id
+                            .as_ref()
+                            .map(|id| format!(", {id}"))
+                            .unwrap_or_default()
+                    ))
+                )?;
+            }
+            writeln!(out, "      </failure>")?;
+        }
+        writeln!(out, "    </testcase>")?;
+    }
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")
+}
