@@ -503,8 +503,11 @@ const CHECKOUT_STEP: &[(&str, Expect)] = &[
     ("order_id", Expect::Str),
 ];
 
+/// Property names and the type each must have.
+type Table = &'static [(&'static str, Expect)];
+
 /// (property tables, whether `products` items are products) of a semantic event.
-fn ecommerce_tables(event: &str) -> Option<(&'static [&'static [(&'static str, Expect)]], bool)> {
+fn ecommerce_tables(event: &str) -> Option<(&'static [Table], bool)> {
     Some(match event {
         "Product Clicked"
         | "Product Viewed"
