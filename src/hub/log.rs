@@ -28,8 +28,9 @@ pub struct LogRead {
 pub trait FrameLog: Send {
     /// The seq the next appended frame must carry.
     fn next_seq(&self) -> u64;
-    /// Appends a frame whose seq is `next_seq()`.
-    fn append(&mut self, frame: StoredFrame);
+    /// Appends a frame whose seq is `next_seq()`; returns the frame evicted to make room, so
+    /// the caller can free it outside any lock.
+    fn append(&mut self, frame: StoredFrame) -> Option<StoredFrame>;
     /// Up to `max` frames with seq ≥ `from`, in order.
     fn read_from(&self, from: u64, max: usize) -> LogRead;
     /// The oldest retained seq (`last_seq() + 1` when nothing is retained).
@@ -72,17 +73,21 @@ impl FrameLog for RingLog {
         self.next_seq
     }
 
-    fn append(&mut self, frame: StoredFrame) {
+    fn append(&mut self, frame: StoredFrame) -> Option<StoredFrame> {
         debug_assert_eq!(frame.seq, self.next_seq);
-        if self.frames.len() == self.capacity
-            && let Some(old) = self.frames.pop_front()
-        {
+        let evicted = if self.frames.len() == self.capacity {
+            self.frames.pop_front()
+        } else {
+            None
+        };
+        if let Some(old) = &evicted {
             self.bytes -= old.json.len() as u64;
             self.evicted += 1;
         }
         self.next_seq = frame.seq + 1;
         self.bytes += frame.json.len() as u64;
         self.frames.push_back(frame);
+        evicted
     }
 
     fn read_from(&self, from: u64, max: usize) -> LogRead {

@@ -130,6 +130,7 @@ impl Hub {
             return None;
         }
         let (mut events, mut rejected, mut deliveries) = (0, 0, 0);
+        let mut evicted = Vec::new();
         let range = {
             let mut state = self.lock();
             let first = state.log.next_seq();
@@ -142,7 +143,7 @@ impl Hub {
                 }
                 let frame = pending.finish(state.log.next_seq());
                 stored.push(frame.clone());
-                state.log.append(frame);
+                evicted.extend(state.log.append(frame));
             }
             let last = state.log.last_seq();
             if let Some(recorder) = state.recorder.as_mut()
@@ -153,6 +154,8 @@ impl Hub {
             }
             first..=last
         };
+        // Evicted frames are freed here, after the lock, so that readers never wait on it.
+        drop(evicted);
         self.counters.events.fetch_add(events, Ordering::Relaxed);
         self.counters
             .rejected

@@ -39,7 +39,9 @@ impl FieldValue<'_> {
 
     /// A JSON string value.
     pub fn string(s: &str) -> FieldValue<'static> {
-        FieldValue::Json(serde_json::Value::from(s).to_string())
+        let mut out = String::with_capacity(s.len() + 2);
+        push_json_string(&mut out, s);
+        FieldValue::Json(out)
     }
 
     pub fn is_object(&self) -> bool {
@@ -103,7 +105,12 @@ impl<'a> ObjectFields<'a> {
     }
 
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(self.fields.len() * 32);
+        let size: usize = self
+            .fields
+            .iter()
+            .map(|(key, value)| key.len() + value.json().len() + 4)
+            .sum();
+        let mut out = String::with_capacity(size + 2);
         self.write_json(&mut out);
         out
     }
