@@ -61,14 +61,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
         Ok((config, _)) => config,
         Err(e) => return fail(e.to_string()),
     };
-    let mut inspector = Inspector::default();
-    inspector.spec.naming = config.naming.unwrap_or_default();
-    if let Some(path) = args.plan.as_ref().or(config.plan.as_ref()) {
-        match load_plan(path) {
-            Ok(plan) => inspector.plan = Some(plan),
-            Err(e) => return fail(e),
-        }
-    }
+    let inspector = match inspector(&config, args.plan.as_deref()) {
+        Ok(inspector) => inspector,
+        Err(e) => return fail(e),
+    };
     let reader = match RecordingReader::open(&args.file) {
         Ok(reader) => reader,
         Err(e) => return fail(e.to_string()),
@@ -200,11 +196,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
 }
 
-fn load_plan(path: &std::path::Path) -> Result<TrackingPlan, String> {
-    Err(format!(
-        "{}: tracking plans are not supported yet",
-        path.display()
-    ))
+/// The rules from the config and flags: naming convention, tracking plan, PII matchers.
+pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Inspector, String> {
+    let mut inspector = Inspector::default();
+    inspector.spec.naming = config.naming.unwrap_or_default();
+    if let Some(path) = plan.or(config.plan.as_deref()) {
+        inspector.plan = Some(TrackingPlan::load(path).map_err(|e| e.to_string())?);
+    }
+    Ok(inspector)
 }
 
 fn mark(severity: Severity) -> &'static str {

@@ -74,6 +74,9 @@ pub struct ViewArgs {
     /// Config file [default: ./eventscope.toml, then the user config dir].
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Tracking plan to judge messages by [default: `plan` in the config].
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<std::path::PathBuf>,
 }
 
 fn buffer_parser() -> clap::builder::RangedU64ValueParser<u64> {

@@ -46,6 +46,10 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
         Err(e) => return fail(e, 2),
     };
     let buffer = usize::try_from(buffer).unwrap_or(usize::MAX);
+    let inspector = match super::check::inspector(&config, view.plan.as_deref()) {
+        Ok(inspector) => Arc::new(inspector),
+        Err(e) => return fail(e, 2),
+    };
     let mut server = None;
     let (source, feed) = match target {
         Target::Embedded(args) => match bind_embedded(args, buffer).await {
@@ -54,7 +58,7 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
                     addr: running.addr.to_string(),
                     note,
                 };
-                let feed = feed::embedded(Arc::clone(&running.hub));
+                let feed = feed::embedded(Arc::clone(&running.hub), Arc::clone(&inspector));
                 server = Some(running);
                 (source, feed)
             }
@@ -69,11 +73,14 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
         },
         Target::Remote { url, token } => (
             SourceKind::Remote { url: url.clone() },
-            feed::remote(ClientOptions {
-                url,
-                token,
-                since: Some(0),
-            }),
+            feed::remote(
+                ClientOptions {
+                    url,
+                    token,
+                    since: Some(0),
+                },
+                Arc::clone(&inspector),
+            ),
         ),
         Target::File(path) => {
             if let Err(e) = std::fs::metadata(&path) {
@@ -83,11 +90,12 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
                 SourceKind::File {
                     path: path.display().to_string(),
                 },
-                feed::file(path),
+                feed::file(path, Arc::clone(&inspector)),
             )
         }
     };
-    let app = App::new(source, buffer, theme, keys);
+    let mut app = App::new(source, buffer, theme, keys);
+    app.inspector = inspector;
     let result = crate::tui::run::run(app, feed).await;
     if let Some(server) = server {
         let _ = server.stop().await;

@@ -45,7 +45,23 @@ pub trait Filterable {
     /// The masked write key (`abcd…wxyz`).
     fn write_key(&self) -> Option<&str>;
     fn is_rejected(&self) -> bool;
+    /// Codes of the verdicts' findings at warning or above, separated by spaces.
+    fn rules(&self) -> &str {
+        ""
+    }
+    /// A spec or tracking-plan finding at warning or above.
+    fn has_violation(&self) -> bool {
+        false
+    }
+    /// PII at warning or above: bit 1 Yellow, bit 2 Red.
+    fn pii_classes(&self) -> u8 {
+        0
+    }
 }
+
+/// [`Filterable::pii_classes`] bits.
+pub const PII_YELLOW: u8 = 1;
+pub const PII_RED: u8 = 2;
 
 mod glob;
 mod jq;

@@ -425,6 +425,17 @@ fn field_predicate(field: Field, value: &str, value_pos: usize) -> Result<Predic
                 ));
             }
         },
+        Field::Rule => Predicate::Rule(Glob::new(value, false)),
+        Field::Pii => match value.to_ascii_lowercase().as_str() {
+            "red" => Predicate::Pii(super::PII_RED),
+            "yellow" => Predicate::Pii(super::PII_YELLOW),
+            _ => {
+                return Err(error(
+                    format!("unknown `pii:` class `{value}`; classes: red, yellow"),
+                    value_pos,
+                ));
+            }
+        },
         Field::Jq => unreachable!("`jq:` is lexed as its own token"),
     })
 }

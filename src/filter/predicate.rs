@@ -21,18 +21,22 @@ pub(crate) enum Field {
     Id,
     Key,
     Has,
+    Rule,
+    Pii,
     Jq,
 }
 
 impl Field {
     /// Every field, in the order error messages list them.
-    pub(crate) const ALL: [Field; 7] = [
+    pub(crate) const ALL: [Field; 9] = [
         Field::Type,
         Field::Event,
         Field::User,
         Field::Id,
         Field::Key,
         Field::Has,
+        Field::Rule,
+        Field::Pii,
         Field::Jq,
     ];
 
@@ -44,6 +48,8 @@ impl Field {
             Field::Id => "id",
             Field::Key => "key",
             Field::Has => "has",
+            Field::Rule => "rule",
+            Field::Pii => "pii",
             Field::Jq => "jq",
         }
     }
@@ -60,14 +66,18 @@ impl Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flag {
     Rejected,
+    Violation,
+    Pii,
 }
 
 impl Flag {
-    pub(crate) const ALL: [Flag; 1] = [Flag::Rejected];
+    pub(crate) const ALL: [Flag; 3] = [Flag::Rejected, Flag::Violation, Flag::Pii];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Flag::Rejected => "rejected",
+            Flag::Violation => "violation",
+            Flag::Pii => "pii",
         }
     }
 
@@ -80,6 +90,8 @@ impl Flag {
     fn test<F: Filterable + ?Sized>(self, item: &F) -> bool {
         match self {
             Flag::Rejected => item.is_rejected(),
+            Flag::Violation => item.has_violation(),
+            Flag::Pii => item.pii_classes() != 0,
         }
     }
 }
@@ -101,6 +113,10 @@ pub(crate) enum Predicate {
     Key(KeyPattern),
     /// `has:`.
     Has(Flag),
+    /// `rule:`: glob over each finding's rule code (`plan/*`).
+    Rule(Glob),
+    /// `pii:red` / `pii:yellow`: the class bits of [`Filterable::pii_classes`].
+    Pii(u8),
     /// `jq:` (shared, so that cloning a query is cheap).
     Jq(Arc<JqFilter>),
 }
@@ -120,6 +136,8 @@ impl Predicate {
             Predicate::Id(g) => item.message_id().is_some_and(|id| g.matches(id)),
             Predicate::Key(k) => item.write_key().is_some_and(|stored| k.matches(stored)),
             Predicate::Has(flag) => flag.test(item),
+            Predicate::Rule(g) => item.rules().split(' ').any(|rule| g.matches(rule)),
+            Predicate::Pii(bits) => item.pii_classes() & bits != 0,
             Predicate::Jq(jq) => jq.matches(item.text()),
         }
     }

@@ -577,11 +577,11 @@ fn error_unknown_field() {
     let e = err("foo:x");
     assert_eq!(
         e.message,
-        "unknown field `foo`; fields: type, event, user, id, key, has, jq"
+        "unknown field `foo`; fields: type, event, user, id, key, has, rule, pii, jq"
     );
     assert_eq!(e.position, 0);
     assert_err("type:track bar:baz", "unknown field `bar`", 11);
-    assert_err("(a or Rule:x)", "unknown field `Rule`", 6);
+    assert_err("(a or Colour:x)", "unknown field `Colour`", 6);
     assert_err("x:", "unknown field `x`", 0);
 }
 
@@ -651,13 +651,90 @@ fn error_unbalanced_parentheses() {
 
 #[test]
 fn error_unknown_has_value() {
-    let e = err("has:violation");
+    let e = err("has:broken");
     assert_eq!(
         e.message,
-        "unknown `has:` value `violation`; values: rejected"
+        "unknown `has:` value `broken`; values: rejected, violation, pii"
     );
     assert_eq!(e.position, 4);
-    assert_err("type:track -has:pii", "unknown `has:` value `pii`", 16);
+    assert_err(
+        "type:track -has:nothing",
+        "unknown `has:` value `nothing`",
+        16,
+    );
+    assert_err("pii:green", "unknown `pii:` class `green`", 4);
+}
+
+/// An item with verdicts, as the TUI's rows give them.
+struct Judged {
+    rules: &'static str,
+    violation: bool,
+    pii: u8,
+}
+
+impl Filterable for Judged {
+    fn text(&self) -> &str {
+        "{}"
+    }
+    fn message_type(&self) -> Option<&str> {
+        Some("track")
+    }
+    fn event_name(&self) -> Option<&str> {
+        None
+    }
+    fn user_id(&self) -> Option<&str> {
+        None
+    }
+    fn anonymous_id(&self) -> Option<&str> {
+        None
+    }
+    fn message_id(&self) -> Option<&str> {
+        None
+    }
+    fn write_key(&self) -> Option<&str> {
+        None
+    }
+    fn is_rejected(&self) -> bool {
+        false
+    }
+    fn rules(&self) -> &str {
+        self.rules
+    }
+    fn has_violation(&self) -> bool {
+        self.violation
+    }
+    fn pii_classes(&self) -> u8 {
+        self.pii
+    }
+}
+
+#[test]
+fn verdict_terms() {
+    let bad = Judged {
+        rules: "plan/type pii/phone",
+        violation: true,
+        pii: super::PII_YELLOW,
+    };
+    let clean = Judged {
+        rules: "",
+        violation: false,
+        pii: 0,
+    };
+    let matches = |q: &str, item: &Judged| Query::parse(q).unwrap().matches(item);
+    for q in [
+        "has:violation",
+        "has:pii",
+        "rule:plan/type",
+        "rule:plan/*",
+        "rule:pii/phone",
+        "pii:yellow",
+    ] {
+        assert!(matches(q, &bad), "{q}");
+        assert!(!matches(q, &clean), "{q}");
+    }
+    assert!(!matches("pii:red", &bad));
+    assert!(!matches("rule:plan", &bad), "rule codes match whole");
+    assert!(matches("-has:violation", &clean));
 }
 
 #[test]

@@ -3,23 +3,30 @@
 
 use super::{MessageType, ObjectFields};
 
-/// A string field of a message: a span of its JSON text, or (when the JSON string had
-/// escapes) the unescaped value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TextRef {
-    Span { start: u32, len: u32 },
-    Owned(Box<str>),
+/// A string field of a message: the span of its JSON text between the quotes. Strings with
+/// escapes are rare in ids and names; their span holds the escaped form, and `display`
+/// unescapes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextRef {
+    start: u32,
+    len: u32,
 }
 
 impl TextRef {
-    pub fn get<'a>(&'a self, text: &'a str) -> &'a str {
-        match self {
-            TextRef::Span { start, len } => {
-                let (start, end) = (*start as usize, (*start + *len) as usize);
-                text.get(start..end).unwrap_or("")
-            }
-            TextRef::Owned(value) => value,
+    /// The string as it appears in the JSON text (escapes not undone).
+    pub fn get<'a>(&self, text: &'a str) -> &'a str {
+        let (start, end) = (self.start as usize, (self.start + self.len) as usize);
+        text.get(start..end).unwrap_or("")
+    }
+
+    /// The string's value, escapes undone.
+    pub fn display<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        let raw = self.get(text);
+        if !raw.contains('\\') {
+            return std::borrow::Cow::Borrowed(raw);
         }
+        serde_json::from_str::<String>(&format!("\"{raw}\""))
+            .map_or(std::borrow::Cow::Borrowed(raw), std::borrow::Cow::Owned)
     }
 }
 
@@ -97,7 +104,7 @@ impl Summary {
     /// The name column: event, page/screen name, identify's userId or email, groupId,
     /// `previousId → userId` for alias.
     pub fn display_name(&self, text: &str) -> String {
-        let get = |r: &Option<TextRef>| r.as_ref().map(|r| r.get(text).to_string());
+        let get = |r: &Option<TextRef>| r.as_ref().map(|r| r.display(text).into_owned());
         match self.message_type {
             Some(MessageType::Identify) => get(&self.user_id)
                 .or_else(|| get(&self.email))
@@ -123,15 +130,11 @@ impl Summary {
 /// A JSON string value as a reference into `text`, where `value` is a slice of `text`.
 fn text_ref(text: &str, value: &str) -> Option<TextRef> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.contains('\\') {
-        let owned: String = serde_json::from_str(value).ok()?;
-        return Some(TextRef::Owned(owned.into_boxed_str()));
-    }
     let start = (inner.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
     if start + inner.len() > text.len() {
-        return Some(TextRef::Owned(inner.into()));
+        return None;
     }
-    Some(TextRef::Span {
+    Some(TextRef {
         start: u32::try_from(start).ok()?,
         len: u32::try_from(inner.len()).ok()?,
     })
@@ -191,12 +194,20 @@ mod tests {
     }
 
     #[test]
-    fn escaped_strings_are_unescaped_and_plain_ones_are_spans() {
+    fn escaped_strings_are_shown_unescaped() {
         let text = r#"{"type":"track","event":"Say \"hi\"","messageId":"m-1"}"#;
         let summary = Summary::of(text);
         assert_eq!(summary.display_name(text), "Say \"hi\"");
-        assert!(matches!(summary.message_id, Some(TextRef::Span { .. })));
         assert_eq!(summary.message_id.unwrap().get(text), "m-1");
+    }
+
+    #[test]
+    fn a_summary_is_small() {
+        assert!(
+            std::mem::size_of::<Summary>() <= 80,
+            "{}",
+            std::mem::size_of::<Summary>()
+        );
     }
 
     #[test]

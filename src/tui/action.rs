@@ -26,6 +26,11 @@ pub enum Action {
     ShowPretty,
     ShowRaw,
     ShowCall,
+    ShowFindings,
+    /// In the Findings tab: show the selected finding's line in the Pretty tab.
+    JumpToFinding,
+    /// Hide PII values on screen.
+    ToggleMask,
     ToggleWrap,
     CopyMessage,
     CopyPath,
@@ -37,7 +42,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 28] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -56,6 +61,9 @@ impl Action {
         Action::ShowPretty,
         Action::ShowRaw,
         Action::ShowCall,
+        Action::ShowFindings,
+        Action::JumpToFinding,
+        Action::ToggleMask,
         Action::ToggleWrap,
         Action::CopyMessage,
         Action::CopyPath,
@@ -86,6 +94,9 @@ impl Action {
             Action::ShowPretty => "Pretty tab (highlighted JSON)",
             Action::ShowRaw => "Raw tab (as received)",
             Action::ShowCall => "Call tab (the SDK call)",
+            Action::ShowFindings => "Findings tab (spec, plan and PII verdicts)",
+            Action::JumpToFinding => "in Findings: show the finding's line",
+            Action::ToggleMask => "mask PII values on screen",
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
             Action::CopyPath => "copy the JSON path of the line under the cursor",

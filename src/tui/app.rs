@@ -9,6 +9,7 @@ use super::keys::KeyMap;
 use super::store::{Entry, EntryBuilder, EntryId, EntryKind, Store};
 use super::theme::Theme;
 use crate::filter::{FilterError, Query};
+use crate::inspect::{Finding, Inspector};
 use crate::model::Frame;
 use crate::model::pretty::{PrettyDoc, pretty};
 
@@ -56,16 +57,18 @@ pub enum Tab {
     Pretty,
     Raw,
     Call,
+    Findings,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Pretty, Tab::Raw, Tab::Call];
+    pub const ALL: [Tab; 4] = [Tab::Pretty, Tab::Raw, Tab::Call, Tab::Findings];
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Pretty => "Pretty",
             Tab::Raw => "Raw",
             Tab::Call => "Call",
+            Tab::Findings => "Findings",
         }
     }
 
@@ -144,6 +147,58 @@ impl RateMeter {
     }
 }
 
+/// The verdicts of the selected message, and the Pretty line each one sits under.
+#[derive(Debug, Default)]
+pub struct SelectedFindings {
+    pub findings: Vec<Finding>,
+    /// For each finding, the line of its path (or of its nearest ancestor present).
+    pub lines: Vec<usize>,
+}
+
+impl SelectedFindings {
+    fn of(findings: Vec<Finding>, doc: &PrettyDoc) -> SelectedFindings {
+        let lines = findings.iter().map(|f| anchor_line(doc, &f.path)).collect();
+        SelectedFindings { findings, lines }
+    }
+
+    /// Indexes of the findings under `line`.
+    pub fn at_line(&self, line: usize) -> impl Iterator<Item = usize> + '_ {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter(move |(_, l)| **l == line)
+            .map(|(i, _)| i)
+    }
+}
+
+/// The line of `path`, or of its nearest ancestor that has one (a missing property sits
+/// under its parent object).
+fn anchor_line(doc: &PrettyDoc, path: &str) -> usize {
+    let mut path = path;
+    loop {
+        if let Some(line) = doc.line_of(path) {
+            return line;
+        }
+        match parent_path(path) {
+            Some(parent) => path = parent,
+            None => return 0,
+        }
+    }
+}
+
+/// `properties.products[0].price` → `properties.products[0]` → `properties.products`.
+fn parent_path(path: &str) -> Option<&str> {
+    if path.is_empty() {
+        return None;
+    }
+    let cut = if path.ends_with(']') {
+        path.rfind('[')
+    } else {
+        path.rfind('.')
+    };
+    Some(cut.map_or("", |at| &path[..at]))
+}
+
 /// Something the event loop must do outside the state (the terminal, the disk).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -182,6 +237,12 @@ pub struct App {
     pub detail_cursor: usize,
     /// The pretty-printed selected message.
     pub detail_doc: Option<(EntryId, Arc<PrettyDoc>)>,
+    /// The selected message's verdicts.
+    pub detail_findings: Arc<SelectedFindings>,
+    /// The rules messages are judged by.
+    pub inspector: Arc<Inspector>,
+    /// Hide PII values on screen.
+    pub mask_pii: bool,
     pub status: Option<Status>,
     /// Rows and lines visible at the last draw (for paging).
     pub list_height: usize,
@@ -209,6 +270,9 @@ impl App {
             detail_scroll: 0,
             detail_cursor: 0,
             detail_doc: None,
+            detail_findings: Arc::default(),
+            inspector: Arc::new(Inspector::default()),
+            mask_pii: false,
             status: None,
             list_height: 20,
             detail_height: 20,
@@ -301,6 +365,7 @@ impl App {
     fn refresh_detail_doc(&mut self) {
         let Some(id) = self.selected else {
             self.detail_doc = None;
+            self.detail_findings = Arc::default();
             return;
         };
         if self
@@ -310,10 +375,24 @@ impl App {
         {
             return;
         }
-        self.detail_doc = self
-            .store
-            .get(id)
-            .map(|entry| (id, Arc::new(pretty(&entry.text))));
+        let Some(entry) = self.store.get(id) else {
+            return;
+        };
+        let doc = Arc::new(pretty(&entry.text));
+        let findings = match entry.kind {
+            EntryKind::Event => self.inspector.inspect_text(&entry.text),
+            _ => Vec::new(),
+        };
+        self.detail_findings = Arc::new(SelectedFindings::of(findings, &doc));
+        self.detail_doc = Some((id, doc));
+    }
+
+    /// Judges again with new rules (a reloaded plan): the selected message now, rows as
+    /// they arrive.
+    pub fn set_inspector(&mut self, inspector: Arc<Inspector>) {
+        self.inspector = inspector;
+        self.detail_doc = None;
+        self.refresh_detail_doc();
     }
 
     fn move_selection(&mut self, delta: isize) {
@@ -415,11 +494,35 @@ impl App {
                     Focus::Detail => Focus::List,
                 }
             }
-            Action::NextTab => self.tab = self.tab.step(true),
-            Action::PrevTab => self.tab = self.tab.step(false),
+            Action::NextTab | Action::PrevTab => {
+                self.tab = self.tab.step(action == Action::NextTab);
+                self.detail_cursor = 0;
+                self.detail_scroll = 0;
+            }
             Action::ShowPretty => self.tab = Tab::Pretty,
             Action::ShowRaw => self.tab = Tab::Raw,
             Action::ShowCall => self.tab = Tab::Call,
+            Action::ShowFindings => {
+                self.tab = Tab::Findings;
+                self.detail_cursor = 0;
+                self.detail_scroll = 0;
+            }
+            Action::JumpToFinding => {
+                if self.tab == Tab::Findings
+                    && let Some(line) = self.detail_findings.lines.get(self.detail_cursor).copied()
+                {
+                    self.tab = Tab::Pretty;
+                    self.focus = Focus::Detail;
+                    self.detail_cursor = 0;
+                    self.detail_scroll = 0;
+                    self.scroll_detail(line as isize);
+                }
+            }
+            Action::ToggleMask => {
+                self.mask_pii = !self.mask_pii;
+                let state = if self.mask_pii { "masked" } else { "shown" };
+                self.set_status(format!("PII values {state}"), false);
+            }
             Action::ToggleWrap => self.wrap = !self.wrap,
             Action::CopyMessage => {
                 let entry = self.selected.and_then(|id| self.store.get(id));

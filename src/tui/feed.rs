@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use super::app::Connection;
 use super::store::{Entry, EntryBuilder};
 use crate::hub::Hub;
+use crate::inspect::Inspector;
 use crate::model::{Frame, Incoming, parse_frame_text};
 use crate::recording::{ReadItem, RecordingReader};
 use crate::stream::client::{ClientEvent, ClientOptions, follow};
@@ -37,11 +38,11 @@ fn channel() -> (mpsc::Sender<Feed>, mpsc::Receiver<Feed>) {
 }
 
 /// Follows the embedded collector's hub from its first retained frame.
-pub fn embedded(hub: Arc<Hub>) -> mpsc::Receiver<Feed> {
+pub fn embedded(hub: Arc<Hub>, inspector: Arc<Inspector>) -> mpsc::Receiver<Feed> {
     let (tx, rx) = channel();
     tokio::spawn(async move {
         let mut subscription = hub.subscribe(Some(0));
-        let mut builder = EntryBuilder::default();
+        let mut builder = EntryBuilder::judging(Arc::clone(&inspector));
         if tx.send(Feed::Connection(Connection::Live)).await.is_err() {
             return;
         }
@@ -78,11 +79,11 @@ pub fn embedded(hub: Arc<Hub>) -> mpsc::Receiver<Feed> {
 }
 
 /// Follows a remote stream, reconnecting and resuming.
-pub fn remote(options: ClientOptions) -> mpsc::Receiver<Feed> {
+pub fn remote(options: ClientOptions, inspector: Arc<Inspector>) -> mpsc::Receiver<Feed> {
     let (tx, rx) = channel();
     tokio::spawn(async move {
         let mut events = follow(options);
-        let mut builder = EntryBuilder::default();
+        let mut builder = EntryBuilder::judging(Arc::clone(&inspector));
         let mut buffer = Vec::new();
         while events.recv_many(&mut buffer, BATCH).await > 0 {
             let mut frames = Vec::new();
@@ -143,7 +144,7 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Reads a recording on a blocking thread, in batches, with progress.
-pub fn file(path: PathBuf) -> mpsc::Receiver<Feed> {
+pub fn file(path: PathBuf, inspector: Arc<Inspector>) -> mpsc::Receiver<Feed> {
     let (tx, rx) = channel();
     tokio::task::spawn_blocking(move || {
         let name = path.display().to_string();
@@ -162,7 +163,7 @@ pub fn file(path: PathBuf) -> mpsc::Receiver<Feed> {
             read: Arc::clone(&read),
         };
         let reader = RecordingReader::from_reader(counting, &name);
-        let mut builder = EntryBuilder::default();
+        let mut builder = EntryBuilder::judging(Arc::clone(&inspector));
         let mut frames = Vec::with_capacity(BATCH);
         let mut problems = 0u64;
         let mut last_problem = None;

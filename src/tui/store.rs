@@ -5,7 +5,8 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::filter::{Filterable, Query};
+use crate::filter::{Filterable, PII_RED, PII_YELLOW, Query};
+use crate::inspect::{Finding, Inspector, Kind, PiiClass, Severity};
 use crate::model::{Adjustments, Frame, MessageType, Source, Summary, parse_timestamp};
 
 pub type EntryId = u64;
@@ -30,6 +31,48 @@ pub enum EntryKind {
     },
 }
 
+/// A row's verdicts in brief: enough for the verdict column and the filter terms; the full
+/// findings are computed again for the selected message only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// The worst severity among the findings (`None`: no findings at all).
+    pub worst: Option<Severity>,
+    /// A spec or plan finding at warning or above.
+    pub violation: bool,
+    /// PII at warning or above: `filter::PII_YELLOW` / `PII_RED` bits.
+    pub pii: u8,
+    /// Codes of findings at warning or above, separated by spaces.
+    pub rules: Option<Box<str>>,
+}
+
+impl Verdict {
+    pub fn of(findings: &[Finding]) -> Verdict {
+        let mut verdict = Verdict {
+            worst: findings.iter().map(|f| f.severity).max(),
+            ..Verdict::default()
+        };
+        let mut rules: Vec<&str> = Vec::new();
+        for finding in findings.iter().filter(|f| f.severity >= Severity::Warning) {
+            match finding.kind {
+                Kind::Pii => {
+                    verdict.pii |= match finding.pii {
+                        Some(PiiClass::Red) => PII_RED,
+                        _ => PII_YELLOW,
+                    }
+                }
+                Kind::Spec | Kind::Plan => verdict.violation = true,
+            }
+            if !rules.contains(&finding.rule.as_ref()) {
+                rules.push(&finding.rule);
+            }
+        }
+        if !rules.is_empty() {
+            verdict.rules = Some(rules.join(" ").into_boxed_str());
+        }
+        verdict
+    }
+}
+
 /// One row of the viewer.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -43,6 +86,7 @@ pub struct Entry {
     pub source: Arc<Source>,
     pub kind: EntryKind,
     pub adjusted: Option<Box<Adjustments>>,
+    pub verdict: Verdict,
 }
 
 impl Entry {
@@ -93,6 +137,15 @@ impl Filterable for Entry {
     }
     fn is_rejected(&self) -> bool {
         matches!(self.kind, EntryKind::Rejected(_))
+    }
+    fn rules(&self) -> &str {
+        self.verdict.rules.as_deref().unwrap_or("")
+    }
+    fn has_violation(&self) -> bool {
+        self.verdict.violation
+    }
+    fn pii_classes(&self) -> u8 {
+        self.verdict.pii
     }
 }
 
@@ -168,6 +221,7 @@ impl Store {
     pub fn push(&mut self, frame: Frame) -> Option<EntryId> {
         let mut builder = EntryBuilder {
             last_source: Arc::clone(&self.last_source),
+            inspector: None,
         };
         let entry = builder.build(frame)?;
         self.last_source = builder.last_source;
@@ -279,9 +333,19 @@ impl Store {
 #[derive(Default)]
 pub struct EntryBuilder {
     last_source: Arc<Source>,
+    /// Judges each message as its row is built, when set.
+    inspector: Option<Arc<Inspector>>,
 }
 
 impl EntryBuilder {
+    /// A builder that judges each message with `inspector`.
+    pub fn judging(inspector: Arc<Inspector>) -> EntryBuilder {
+        EntryBuilder {
+            inspector: Some(inspector),
+            ..EntryBuilder::default()
+        }
+    }
+
     fn intern(&mut self, source: Source) -> Arc<Source> {
         if *self.last_source != source {
             self.last_source = Arc::new(source);
@@ -294,10 +358,16 @@ impl EntryBuilder {
         Some(match frame {
             Frame::Event(event) => {
                 let text: Box<str> = event.message.into();
+                let verdict = self
+                    .inspector
+                    .as_ref()
+                    .map(|inspector| Verdict::of(&inspector.inspect_text(&text)))
+                    .unwrap_or_default();
                 Entry {
                     id: 0,
                     seq: Some(event.seq),
                     received_ms: millis(&event.received_at),
+                    verdict,
                     summary: Summary::of(&text),
                     text,
                     source: self.intern(event.source),
@@ -319,6 +389,7 @@ impl EntryBuilder {
                     body_bytes: rejected.body_bytes,
                 })),
                 adjusted: None,
+                verdict: Verdict::default(),
             },
             Frame::Gap(gap) => Entry {
                 id: 0,
@@ -333,6 +404,7 @@ impl EntryBuilder {
                     reason: gap.reason.into_boxed_str(),
                 },
                 adjusted: None,
+                verdict: Verdict::default(),
             },
             Frame::Hello(_) | Frame::Delivery(_) => return None,
         })

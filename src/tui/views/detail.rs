@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::thousands;
+use crate::inspect::{Finding, Kind, PiiClass, Severity};
 use crate::model::call::sdk_call;
 use crate::model::pretty::PrettyDoc;
 use crate::tui::app::{App, Focus, Tab};
@@ -94,6 +95,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
             return draw_pretty(frame, inner, app, doc, styled);
         }
         (EntryKind::Event, Tab::Raw) => raw_lines(entry, app),
+        (EntryKind::Event, Tab::Findings) => findings_lines(app),
         (EntryKind::Event, Tab::Call) => sdk_call(&entry.text)
             .unwrap_or_else(|| "(not a message object)".into())
             .lines()
@@ -107,6 +109,66 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
     }
     frame.render_widget(paragraph, inner);
     inner
+}
+
+/// `✗`, `!`, `·` and the style of a severity.
+fn severity_mark(severity: Severity, app: &App) -> (&'static str, Style) {
+    let t = &app.theme;
+    match severity {
+        Severity::Error => ("✗", t.style(Role::Error)),
+        Severity::Warning => ("!", t.style(Role::Warning)),
+        Severity::Info => ("·", t.style(Role::Muted)),
+    }
+}
+
+/// One finding as a line: mark, rule, path, message, expected and actual.
+fn finding_spans(finding: &Finding, app: &App) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let (mark, style) = severity_mark(finding.severity, app);
+    let path = if finding.path.is_empty() {
+        "(message)".to_string()
+    } else {
+        finding.path.clone()
+    };
+    let mut detail = finding.message.clone();
+    if let Some(expected) = &finding.expected {
+        detail.push_str(&format!(" — expected {expected}"));
+        if let Some(actual) = &finding.actual {
+            detail.push_str(&format!(", got {actual}"));
+        }
+    }
+    vec![
+        Span::styled(format!("{mark} "), style),
+        Span::styled(
+            format!("{} ", finding.rule),
+            style.add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(format!("{path} "), t.style(Role::Accent)),
+        Span::styled(detail, t.fg(app.theme.ui.fg)),
+    ]
+}
+
+fn findings_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let findings = &app.detail_findings.findings;
+    if findings.is_empty() {
+        return vec![Line::styled(
+            "No findings: the spec, the plan and the privacy rules are satisfied.",
+            t.style(Role::Muted),
+        )];
+    }
+    findings
+        .iter()
+        .enumerate()
+        .map(|(i, finding)| {
+            let line = Line::from(finding_spans(finding, app));
+            if app.focus == Focus::Detail && i == app.detail_cursor {
+                line.patch_style(t.style(Role::Selected))
+            } else {
+                line
+            }
+        })
+        .collect()
 }
 
 fn info(entry: &Entry) -> Vec<Span<'static>> {
@@ -191,33 +253,70 @@ fn draw_pretty(
         .style(Role::Match)
         .add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
     let height = area.height as usize;
-    let lines: Vec<Line> = doc
-        .lines
-        .iter()
-        .enumerate()
-        .skip(app.detail_scroll)
-        .take(height)
-        .map(|(i, line)| {
-            let cursor = app.focus == Focus::Detail && i == app.detail_cursor;
-            let number_style = if cursor {
-                t.style(Role::Accent).add_modifier(Modifier::BOLD)
-            } else {
-                t.style(Role::Muted)
-            };
-            let marker = if cursor { "▶" } else { " " };
-            let mut spans = vec![Span::styled(
-                format!("{:>gutter$}{marker}", i + 1),
-                number_style,
-            )];
-            let base: Vec<(Range<usize>, Style)> = match styled.and_then(|s| s.get(i)) {
+    let selected = &app.detail_findings;
+    let mut lines: Vec<Line> = Vec::with_capacity(height);
+    for (i, line) in doc.lines.iter().enumerate().skip(app.detail_scroll) {
+        if lines.len() >= height {
+            break;
+        }
+        let here: Vec<&Finding> = selected.at_line(i).map(|f| &selected.findings[f]).collect();
+        let cursor = app.focus == Focus::Detail && i == app.detail_cursor;
+        let number_style = if cursor {
+            t.style(Role::Accent).add_modifier(Modifier::BOLD)
+        } else {
+            t.style(Role::Muted)
+        };
+        let worst = here.iter().map(|f| f.severity).max();
+        let (marker, marker_style) = match worst {
+            Some(severity) => severity_mark(severity, app),
+            None if cursor => ("▶", number_style),
+            None => (" ", number_style),
+        };
+        let mut spans = vec![
+            Span::styled(format!("{:>gutter$}", i + 1), number_style),
+            Span::styled(marker, marker_style),
+        ];
+        let pii = here
+            .iter()
+            .filter(|f| f.kind == Kind::Pii && f.path == line.path)
+            .map(|f| f.pii)
+            .max()
+            .flatten();
+        let value = line.value.clone().filter(|_| pii.is_some());
+        if let (Some(range), true) = (value.clone(), app.mask_pii) {
+            let masked = format!(
+                "{}\"••••••\"{}",
+                slice(&line.text, 0..range.start),
+                slice(&line.text, range.end..line.text.len())
+            );
+            spans.push(Span::styled(masked, t.style(Role::Muted)));
+        } else {
+            let mut base: Vec<(Range<usize>, Style)> = match styled.and_then(|s| s.get(i)) {
                 Some(styled) => styled.spans.clone(),
                 None => vec![(0..line.text.len(), t.fg(ui.fg))],
             };
+            if let Some(range) = value {
+                let pii_style = match pii {
+                    Some(PiiClass::Red) => t.style(Role::Error),
+                    _ => t.style(Role::Pii),
+                }
+                .add_modifier(Modifier::UNDERLINED);
+                base = overlay_ranges(&base, &[range], pii_style);
+            }
             let matches = find_all(&line.text, &terms);
             spans.extend(overlay(&line.text, &base, &matches, match_style));
-            Line::from(spans)
-        })
-        .collect();
+        }
+        lines.push(Line::from(spans));
+        for finding in here {
+            if lines.len() >= height {
+                break;
+            }
+            let indent = " ".repeat(gutter + 1 + usize::from(line.depth) * 2 + 2);
+            let mut spans = vec![Span::styled(format!("{indent}╰ "), t.style(Role::Muted))];
+            spans.extend(finding_spans(finding, app));
+            lines.push(Line::from(spans));
+        }
+    }
     let mut paragraph = Paragraph::new(lines);
     if app.wrap {
         paragraph = paragraph.wrap(Wrap { trim: false });
@@ -246,6 +345,33 @@ fn find_all(text: &str, terms: &[String]) -> Vec<Range<usize>> {
     }
     ranges.sort_by_key(|r| r.start);
     ranges
+}
+
+/// The styled ranges with `ranges` restyled by `style` on top (ranges split where needed).
+fn overlay_ranges(
+    base: &[(Range<usize>, Style)],
+    ranges: &[Range<usize>],
+    style: Style,
+) -> Vec<(Range<usize>, Style)> {
+    let mut out = Vec::with_capacity(base.len() + 2);
+    for (range, base_style) in base {
+        let mut cursor = range.start;
+        for r in ranges
+            .iter()
+            .filter(|r| r.start < range.end && r.end > range.start)
+        {
+            let (start, end) = (r.start.max(range.start), r.end.min(range.end));
+            if cursor < start {
+                out.push((cursor..start, *base_style));
+            }
+            out.push((start..end, base_style.patch(style)));
+            cursor = end;
+        }
+        if cursor < range.end {
+            out.push((cursor..range.end, *base_style));
+        }
+    }
+    out
 }
 
 /// Splits the styled spans of a line so that match ranges get `match_style` on top.

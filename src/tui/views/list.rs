@@ -7,6 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{fit, thousands};
+use crate::filter::{PII_RED, PII_YELLOW};
+use crate::inspect::Severity;
 use crate::tui::app::{App, Focus, SourceKind};
 use crate::tui::store::{Entry, EntryKind};
 use crate::tui::theme::Role;
@@ -153,9 +155,33 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
                     format!("{:>SIZE$} ", size(entry.text.len())),
                     t.style(Role::Muted),
                 ),
-                Span::raw(format!("{:<VERDICT$}", "")),
+                verdict_mark(entry, app),
+                pii_mark(entry, app),
             ])
         }
+    }
+}
+
+/// `✗` for errors, `!` for warnings, `·` for info only.
+fn verdict_mark<'a>(entry: &Entry, app: &App) -> Span<'a> {
+    let t = &app.theme;
+    match entry.verdict.worst {
+        Some(Severity::Error) => Span::styled("✗", t.style(Role::Error)),
+        Some(Severity::Warning) => Span::styled("!", t.style(Role::Warning)),
+        Some(Severity::Info) => Span::styled("·", t.style(Role::Muted)),
+        None => Span::raw(" "),
+    }
+}
+
+/// `●` in the PII class's colour (Red over Yellow) when PII is found at warning or above.
+fn pii_mark<'a>(entry: &Entry, app: &App) -> Span<'a> {
+    let t = &app.theme;
+    if entry.verdict.pii & PII_RED != 0 {
+        Span::styled("●", t.style(Role::Error))
+    } else if entry.verdict.pii & PII_YELLOW != 0 {
+        Span::styled("●", t.style(Role::Pii))
+    } else {
+        Span::raw(" ")
     }
 }
 
