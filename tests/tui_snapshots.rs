@@ -258,3 +258,98 @@ fn no_color_draws_without_colours_and_keeps_the_selection_visible() {
         "the selected row is in reverse video"
     );
 }
+
+/// An app whose rows are judged, as the feeds do it, with the fixture plan.
+fn judged_app(frames: Vec<Frame>) -> App {
+    use eventscope::inspect::Inspector;
+    use eventscope::inspect::plan::TrackingPlan;
+    use eventscope::tui::store::EntryBuilder;
+    let plan = TrackingPlan::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/plan.json"
+    )))
+    .unwrap();
+    let inspector = Arc::new(Inspector {
+        plan: Some(plan),
+        ..Inspector::default()
+    });
+    let mut app = embedded_app();
+    app.inspector = Arc::clone(&inspector);
+    let entries = EntryBuilder::judging(inspector).build_all(frames);
+    app.ingest_entries(entries, Instant::now());
+    app
+}
+
+const WRONG_TYPE: &str = r#"{"type":"track","event":"Order Completed","userId":"user_42","properties":{"order_id":"ord_1","checkout_id":"chk_1","total":"42.50","revenue":40,"currency":"USD","products":[]},"messageId":"m-wrong"}"#;
+const PHONE_IN_NOTES: &str = r#"{"type":"group","groupId":"grp_1","userId":"user_42","traits":{"name":"Globex","notes":"call me on +1 (415) 555-9120 after 5pm"},"messageId":"m-phone"}"#;
+
+#[test]
+fn verdicts_show_in_the_list_and_under_the_offending_line() {
+    let app = judged_app(vec![
+        event(
+            1,
+            101,
+            r#"{"type":"page","name":"Pricing","anonymousId":"anon-1","messageId":"m-1"}"#,
+        ),
+        event(2, 202, PHONE_IN_NOTES),
+        event(3, 303, WRONG_TYPE),
+    ]);
+    let terminal = render(&app, 150, 24);
+    snapshot("verdicts_inline", &terminal);
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "✗");
+    assert_eq!(
+        buffer[(x, y)].fg,
+        app.theme.ui.error,
+        "the verdict column marks errors"
+    );
+    let (_, offending) = find(buffer, "\"total\": \"42.50\"");
+    let (_, finding) = find(buffer, "╰ ✗ plan/type");
+    assert_eq!(
+        finding,
+        offending + 1,
+        "the finding sits right under its line"
+    );
+}
+
+#[test]
+fn pii_values_are_highlighted_and_the_findings_tab_lists_everything() {
+    let mut app = judged_app(vec![event(1, 101, PHONE_IN_NOTES)]);
+    let terminal = render(&app, 150, 20);
+    snapshot("pii_highlight", &terminal);
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "\"call me on");
+    assert_eq!(
+        buffer[(x, y)].fg,
+        app.theme.ui.pii,
+        "the PII value is highlighted"
+    );
+    find(buffer, "pii/phone");
+
+    app.update(Action::ToggleMask);
+    let terminal = render(&app, 150, 20);
+    let buffer = terminal.backend().buffer();
+    find(buffer, "\"notes\": \"••••••\"");
+
+    app.update(Action::ShowFindings);
+    let terminal = render(&app, 150, 20);
+    snapshot("findings_tab", &terminal);
+    let buffer = terminal.backend().buffer();
+    find(buffer, "pii/phone traits.notes");
+
+    // Enter on a finding shows its line in the Pretty tab.
+    app.update(Action::SwitchFocus);
+    let index = app
+        .detail_findings
+        .findings
+        .iter()
+        .position(|f| f.rule == "pii/phone")
+        .unwrap();
+    for _ in 0..index {
+        app.update(Action::Down);
+    }
+    app.update(Action::JumpToFinding);
+    assert_eq!(app.tab, eventscope::tui::app::Tab::Pretty);
+    let doc = &app.detail_doc.as_ref().unwrap().1;
+    assert_eq!(doc.lines[app.detail_cursor].path, "traits.notes");
+}

@@ -121,8 +121,9 @@ fn severity_mark(severity: Severity, app: &App) -> (&'static str, Style) {
     }
 }
 
-/// One finding as a line: mark, rule, path, message, expected and actual.
-fn finding_spans(finding: &Finding, app: &App) -> Vec<Span<'static>> {
+/// One finding as a line: mark, rule, path (unless it sits under its own line), message,
+/// expected and actual.
+fn finding_spans(finding: &Finding, app: &App, with_path: bool) -> Vec<Span<'static>> {
     let t = &app.theme;
     let (mark, style) = severity_mark(finding.severity, app);
     let path = if finding.path.is_empty() {
@@ -137,15 +138,18 @@ fn finding_spans(finding: &Finding, app: &App) -> Vec<Span<'static>> {
             detail.push_str(&format!(", got {actual}"));
         }
     }
-    vec![
+    let mut spans = vec![
         Span::styled(format!("{mark} "), style),
         Span::styled(
             format!("{} ", finding.rule),
             style.add_modifier(Modifier::BOLD),
         ),
-        Span::styled(format!("{path} "), t.style(Role::Accent)),
-        Span::styled(detail, t.fg(app.theme.ui.fg)),
-    ]
+    ];
+    if with_path {
+        spans.push(Span::styled(format!("{path} "), t.style(Role::Accent)));
+    }
+    spans.push(Span::styled(detail, t.fg(app.theme.ui.fg)));
+    spans
 }
 
 fn findings_lines(app: &App) -> Vec<Line<'static>> {
@@ -161,7 +165,7 @@ fn findings_lines(app: &App) -> Vec<Line<'static>> {
         .iter()
         .enumerate()
         .map(|(i, finding)| {
-            let line = Line::from(finding_spans(finding, app));
+            let line = Line::from(finding_spans(finding, app, true));
             if app.focus == Focus::Detail && i == app.detail_cursor {
                 line.patch_style(t.style(Role::Selected))
             } else {
@@ -307,13 +311,16 @@ fn draw_pretty(
             spans.extend(overlay(&line.text, &base, &matches, match_style));
         }
         lines.push(Line::from(spans));
-        for finding in here {
+        // Problems go right under their line; `info` (e.g. PII in its expected place) only
+        // marks the gutter, and the Findings tab lists it.
+        for finding in here.iter().filter(|f| f.severity >= Severity::Warning) {
             if lines.len() >= height {
                 break;
             }
             let indent = " ".repeat(gutter + 1 + usize::from(line.depth) * 2 + 2);
             let mut spans = vec![Span::styled(format!("{indent}╰ "), t.style(Role::Muted))];
-            spans.extend(finding_spans(finding, app));
+            let exact = doc.line_of(&finding.path) == Some(i);
+            spans.extend(finding_spans(finding, app, !exact));
             lines.push(Line::from(spans));
         }
     }
