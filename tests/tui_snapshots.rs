@@ -353,3 +353,28 @@ fn pii_values_are_highlighted_and_the_findings_tab_lists_everything() {
     let doc = &app.detail_doc.as_ref().unwrap().1;
     assert_eq!(doc.lines[app.detail_cursor].path, "traits.notes");
 }
+
+#[test]
+fn the_summary_view_counts_messages_findings_and_pii_per_event() {
+    let mut app = judged_app(vec![
+        event(
+            1,
+            101,
+            r#"{"type":"page","name":"Pricing","anonymousId":"anon-1","messageId":"m-1"}"#,
+        ),
+        event(2, 202, PHONE_IN_NOTES),
+        event(3, 303, WRONG_TYPE),
+        event(4, 404, WRONG_TYPE),
+    ]);
+    app.update(Action::Summary);
+    let terminal = render(&app, 150, 20);
+    snapshot("summary_view", &terminal);
+    let buffer = terminal.backend().buffer();
+    let (_, y) = find(buffer, "Order Completed");
+    let row: String = (0..150)
+        .map(|x| buffer[(x, y)].symbol().to_string())
+        .collect();
+    assert!(row.contains("plan/type×2"), "{row}");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert!(cells.contains(&"2"), "two messages: {row}");
+}

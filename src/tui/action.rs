@@ -31,6 +31,8 @@ pub enum Action {
     JumpToFinding,
     /// Hide PII values on screen.
     ToggleMask,
+    /// Messages and findings per event name.
+    Summary,
     ToggleWrap,
     CopyMessage,
     CopyPath,
@@ -42,7 +44,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -64,6 +66,7 @@ impl Action {
         Action::ShowFindings,
         Action::JumpToFinding,
         Action::ToggleMask,
+        Action::Summary,
         Action::ToggleWrap,
         Action::CopyMessage,
         Action::CopyPath,
@@ -97,6 +100,7 @@ impl Action {
             Action::ShowFindings => "Findings tab (spec, plan and PII verdicts)",
             Action::JumpToFinding => "in Findings: show the finding's line",
             Action::ToggleMask => "mask PII values on screen",
+            Action::Summary => "summary: messages, findings by rule and PII per event name",
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
             Action::CopyPath => "copy the JSON path of the line under the cursor",

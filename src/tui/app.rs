@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::action::Action;
 use super::keys::KeyMap;
 use super::store::{Entry, EntryBuilder, EntryId, EntryKind, Store};
+use super::summary::Summary;
 use super::theme::Theme;
 use crate::filter::{FilterError, Query};
 use crate::inspect::{Finding, Inspector};
@@ -95,6 +96,7 @@ pub enum Mode {
     Normal,
     Filter,
     Help,
+    Summary,
 }
 
 /// The filter bar being edited.
@@ -243,6 +245,8 @@ pub struct App {
     pub inspector: Arc<Inspector>,
     /// Hide PII values on screen.
     pub mask_pii: bool,
+    /// Per event name: messages, findings by rule, PII by class.
+    pub summary: Summary,
     pub status: Option<Status>,
     /// Rows and lines visible at the last draw (for paging).
     pub list_height: usize,
@@ -273,6 +277,7 @@ impl App {
             detail_findings: Arc::default(),
             inspector: Arc::new(Inspector::default()),
             mask_pii: false,
+            summary: Summary::default(),
             status: None,
             list_height: 20,
             detail_height: 20,
@@ -291,6 +296,7 @@ impl App {
             if matches!(entry.kind, EntryKind::Event) {
                 events += 1;
             }
+            self.summary.record(&entry);
             self.store.push_entry(entry);
         }
         self.rate.record(now, events);
@@ -556,6 +562,13 @@ impl App {
                     Mode::Normal
                 } else {
                     Mode::Help
+                }
+            }
+            Action::Summary => {
+                self.mode = if self.mode == Mode::Summary {
+                    Mode::Normal
+                } else {
+                    Mode::Summary
                 }
             }
             Action::Back => {

@@ -133,6 +133,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::ShowFindings, &["4"]),
     (Action::JumpToFinding, &["enter"]),
     (Action::ToggleMask, &["m"]),
+    (Action::Summary, &["s"]),
     (Action::ToggleWrap, &["z"]),
     (Action::CopyMessage, &["y"]),
     (Action::CopyPath, &["Y"]),

@@ -7,5 +7,6 @@ pub mod highlight;
 pub mod keys;
 pub mod run;
 pub mod store;
+pub mod summary;
 pub mod theme;
 pub mod views;

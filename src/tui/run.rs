@@ -193,10 +193,12 @@ impl Loop {
                     return Ok(false);
                 }
                 match self.app.keys.action(key) {
-                    Some(action) if self.app.mode == Mode::Help => match action {
-                        Action::Quit => Some(Action::Quit),
-                        _ => Some(Action::Back),
-                    },
+                    Some(action) if matches!(self.app.mode, Mode::Help | Mode::Summary) => {
+                        match action {
+                            Action::Quit => Some(Action::Quit),
+                            _ => Some(Action::Back),
+                        }
+                    }
                     other => other,
                 }
             }

@@ -41,6 +41,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ("Ctrl-u".into(), "clear"),
         ],
         Mode::Help => vec![(app.keys.first_key_label(Action::Back), "close help")],
+        Mode::Summary => vec![(app.keys.first_key_label(Action::Back), "close summary")],
         Mode::Normal => FOOTER
             .iter()
             .map(|action| (app.keys.first_key_label(*action), short(*action)))

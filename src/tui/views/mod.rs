@@ -14,6 +14,7 @@ mod footer;
 mod header;
 mod help;
 mod list;
+mod summary;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -60,8 +61,10 @@ pub fn draw(frame: &mut Frame, app: &App, highlighted: Option<&Highlighted>) -> 
         footer::draw_filter_bar(frame, filter_area, app);
     }
     footer::draw(frame, footer_area, app);
-    if app.mode == Mode::Help {
-        help::draw(frame, area, app);
+    match app.mode {
+        Mode::Help => help::draw(frame, area, app),
+        Mode::Summary => summary::draw(frame, area, app),
+        Mode::Normal | Mode::Filter => {}
     }
     DrawnLayout {
         list: list_area,
