@@ -10,9 +10,9 @@ use crate::config::Config;
 use crate::server::{ServeConfig, ServeError, Server};
 use crate::stream::client::ClientOptions;
 use crate::tui::app::{App, SourceKind};
-use crate::tui::feed;
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::{ColorMode, load_theme};
+use crate::tui::{feed, rules};
 
 /// What the viewer looks at.
 pub enum Target {
@@ -50,6 +50,16 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
         Ok(inspector) => Arc::new(inspector),
         Err(e) => return fail(e, 2),
     };
+    let plan_path = view.plan.clone().or(config.plan.clone());
+    let rules = match plan_path {
+        Some(path) => {
+            let config = config.clone();
+            rules::watch_plan(path.clone(), Arc::clone(&inspector), move |changed| {
+                super::check::inspector(&config, Some(changed))
+            })
+        }
+        None => rules::fixed(Arc::clone(&inspector)),
+    };
     let mut server = None;
     let (source, feed) = match target {
         Target::Embedded(args) => match bind_embedded(args, buffer).await {
@@ -58,7 +68,7 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
                     addr: running.addr.to_string(),
                     note,
                 };
-                let feed = feed::embedded(Arc::clone(&running.hub), Arc::clone(&inspector));
+                let feed = feed::embedded(Arc::clone(&running.hub), rules.clone());
                 server = Some(running);
                 (source, feed)
             }
@@ -79,7 +89,7 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
                     token,
                     since: Some(0),
                 },
-                Arc::clone(&inspector),
+                rules.clone(),
             ),
         ),
         Target::File(path) => {
@@ -90,13 +100,13 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
                 SourceKind::File {
                     path: path.display().to_string(),
                 },
-                feed::file(path, Arc::clone(&inspector)),
+                feed::file(path, rules.clone()),
             )
         }
     };
     let mut app = App::new(source, buffer, theme, keys);
     app.inspector = inspector;
-    let result = crate::tui::run::run(app, feed).await;
+    let result = crate::tui::run::run(app, feed, rules).await;
     if let Some(server) = server {
         let _ = server.stop().await;
     }

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::app::Connection;
+use super::rules::Rules;
 use super::store::{Entry, EntryBuilder};
 use crate::hub::Hub;
-use crate::inspect::Inspector;
 use crate::model::{Frame, Incoming, parse_frame_text};
 use crate::recording::{ReadItem, RecordingReader};
 use crate::stream::client::{ClientEvent, ClientOptions, follow};
+use tokio::sync::watch;
 
 /// Rows per batch sent to the UI.
 const BATCH: usize = 1024;
@@ -38,11 +39,11 @@ fn channel() -> (mpsc::Sender<Feed>, mpsc::Receiver<Feed>) {
 }
 
 /// Follows the embedded collector's hub from its first retained frame.
-pub fn embedded(hub: Arc<Hub>, inspector: Arc<Inspector>) -> mpsc::Receiver<Feed> {
+pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed> {
     let (tx, rx) = channel();
     tokio::spawn(async move {
         let mut subscription = hub.subscribe(Some(0));
-        let mut builder = EntryBuilder::judging(Arc::clone(&inspector));
+        let mut builder = EntryBuilder::judging(Arc::clone(&rules.borrow().inspector));
         if tx.send(Feed::Connection(Connection::Live)).await.is_err() {
             return;
         }
@@ -79,11 +80,11 @@ pub fn embedded(hub: Arc<Hub>, inspector: Arc<Inspector>) -> mpsc::Receiver<Feed
 }
 
 /// Follows a remote stream, reconnecting and resuming.
-pub fn remote(options: ClientOptions, inspector: Arc<Inspector>) -> mpsc::Receiver<Feed> {
+pub fn remote(options: ClientOptions, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed> {
     let (tx, rx) = channel();
     tokio::spawn(async move {
         let mut events = follow(options);
-        let mut builder = EntryBuilder::judging(Arc::clone(&inspector));
+        let mut builder = EntryBuilder::judging(Arc::clone(&rules.borrow().inspector));
         let mut buffer = Vec::new();
         while events.recv_many(&mut buffer, BATCH).await > 0 {
             let mut frames = Vec::new();
@@ -115,6 +116,7 @@ pub fn remote(options: ClientOptions, inspector: Arc<Inspector>) -> mpsc::Receiv
                     })),
                 }
             }
+            builder.set_inspector(Arc::clone(&rules.borrow().inspector));
             let entries = builder.build_all(frames);
             if !entries.is_empty() && tx.send(Feed::Entries(entries)).await.is_err() {
                 return;
@@ -144,7 +146,7 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Reads a recording on a blocking thread, in batches, with progress.
-pub fn file(path: PathBuf, inspector: Arc<Inspector>) -> mpsc::Receiver<Feed> {
+pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed> {
     let (tx, rx) = channel();
     tokio::task::spawn_blocking(move || {
         let name = path.display().to_string();
@@ -163,7 +165,7 @@ pub fn file(path: PathBuf, inspector: Arc<Inspector>) -> mpsc::Receiver<Feed> {
             read: Arc::clone(&read),
         };
         let reader = RecordingReader::from_reader(counting, &name);
-        let mut builder = EntryBuilder::judging(Arc::clone(&inspector));
+        let mut builder = EntryBuilder::judging(Arc::clone(&rules.borrow().inspector));
         let mut frames = Vec::with_capacity(BATCH);
         let mut problems = 0u64;
         let mut last_problem = None;

@@ -5,6 +5,7 @@ pub mod app;
 pub mod feed;
 pub mod highlight;
 pub mod keys;
+pub mod rules;
 pub mod run;
 pub mod store;
 pub mod summary;

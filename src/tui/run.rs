@@ -14,12 +14,13 @@ use crossterm::event::{
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
 use ratatui::layout::{Position, Rect};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::action::Action;
 use super::app::{App, Effect, Mode};
 use super::feed::Feed;
 use super::highlight::{HighlightKey, HighlightWorker, Highlighted};
+use super::rules::Rules;
 use super::views::{self, DrawnLayout};
 
 /// At most this often a frame is drawn (about 60 per second).
@@ -36,10 +37,14 @@ const RESCAN_CHUNK: usize = 1024;
 const FEED_DRAIN: usize = 8;
 
 /// Runs the viewer until the user quits or the process is told to stop.
-pub async fn run(app: App, feed: mpsc::Receiver<Feed>) -> anyhow::Result<()> {
+pub async fn run(
+    app: App,
+    feed: mpsc::Receiver<Feed>,
+    rules: watch::Receiver<Rules>,
+) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, app, feed).await;
+    let result = event_loop(&mut terminal, app, feed, rules).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
@@ -57,6 +62,7 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: App,
     mut feed: mpsc::Receiver<Feed>,
+    mut rules: watch::Receiver<Rules>,
 ) -> anyhow::Result<()> {
     let (highlight_tx, mut highlight_rx) = mpsc::unbounded_channel();
     let mut state = Loop {
@@ -113,6 +119,17 @@ async fn event_loop(
                     state.highlighted = Some(result);
                     state.dirty = true;
                 }
+            },
+            Ok(()) = rules.changed() => {
+                let current = rules.borrow_and_update().clone();
+                match current.error {
+                    Some(error) => state.app.set_status(format!("plan not reloaded: {error}"), true),
+                    None => {
+                        state.app.set_inspector(current.inspector);
+                        state.app.set_status("plan reloaded: new messages and the selection use it", false);
+                    }
+                }
+                state.dirty = true;
             },
             _ = tick.tick() => state.dirty = true,
             _ = tokio::time::sleep_until(next_draw), if state.dirty => {},

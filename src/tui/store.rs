@@ -346,6 +346,11 @@ impl EntryBuilder {
         }
     }
 
+    /// Judges the next rows with `inspector` (after a plan reload).
+    pub fn set_inspector(&mut self, inspector: Arc<Inspector>) {
+        self.inspector = Some(inspector);
+    }
+
     fn intern(&mut self, source: Source) -> Arc<Source> {
         if *self.last_source != source {
             self.last_source = Arc::new(source);

@@ -1,0 +1,133 @@
+//! The rules messages are judged by, reloaded when the tracking plan file changes: the feeds
+//! judge new rows with the newest rules, and the UI re-judges the selected message.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::watch;
+
+use crate::inspect::Inspector;
+
+/// How often the plan file's modification time is checked.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The current rules, and the last reload's error if it failed (the rules before it stay).
+#[derive(Clone)]
+pub struct Rules {
+    pub inspector: Arc<Inspector>,
+    pub error: Option<String>,
+    /// Counts reloads, so that the UI can say "reloaded".
+    pub generation: u64,
+}
+
+/// Fixed rules, never reloaded (a closed channel still serves its value).
+pub fn fixed(inspector: Arc<Inspector>) -> watch::Receiver<Rules> {
+    let (_, rx) = watch::channel(Rules {
+        inspector,
+        error: None,
+        generation: 0,
+    });
+    rx
+}
+
+/// Rules rebuilt with `build` whenever `plan` changes on disk.
+pub fn watch_plan<F>(plan: PathBuf, inspector: Arc<Inspector>, build: F) -> watch::Receiver<Rules>
+where
+    F: Fn(&Path) -> Result<Inspector, String> + Send + Sync + 'static,
+{
+    let build = Arc::new(build);
+    let (tx, rx) = watch::channel(Rules {
+        inspector,
+        error: None,
+        generation: 0,
+    });
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    // The time of the file the given rules were built from, read before anything can change.
+    let mut last: Option<SystemTime> = modified(&plan);
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(POLL_INTERVAL);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            interval.tick().await;
+            if tx.is_closed() {
+                return;
+            }
+            let now = modified(&plan);
+            if now == last {
+                continue;
+            }
+            last = now;
+            let (path, build) = (plan.clone(), Arc::clone(&build));
+            let Ok(result) = tokio::task::spawn_blocking(move || build(&path)).await else {
+                continue;
+            };
+            tx.send_modify(|rules| {
+                rules.generation += 1;
+                match result {
+                    Ok(inspector) => {
+                        rules.inspector = Arc::new(inspector);
+                        rules.error = None;
+                    }
+                    Err(e) => rules.error = Some(e),
+                }
+            });
+        }
+    });
+    rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_changed_plan_is_reloaded_and_a_broken_one_keeps_the_old_rules() {
+        let dir = std::env::temp_dir().join(format!("eventscope-rules-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plan = dir.join("plan.json");
+        std::fs::write(&plan, "good").unwrap();
+        let build = |path: &Path| match std::fs::read_to_string(path) {
+            Ok(text) if text.starts_with("good") => Ok(Inspector::default()),
+            Ok(text) => Err(format!("{}: bad plan {text}", path.display())),
+            Err(e) => Err(e.to_string()),
+        };
+        let first = Arc::new(Inspector::default());
+        let mut rules = watch_plan(plan.clone(), Arc::clone(&first), build);
+        // Modification times can be coarse: make sure the next write looks newer.
+        let later = SystemTime::now() + Duration::from_secs(2);
+        std::fs::write(&plan, "good again").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&plan)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(20), rules.changed())
+            .await
+            .unwrap()
+            .unwrap();
+        let reloaded = rules.borrow_and_update().clone();
+        assert_eq!(reloaded.generation, 1);
+        assert!(reloaded.error.is_none());
+        assert!(!Arc::ptr_eq(&reloaded.inspector, &first));
+
+        std::fs::write(&plan, "broken").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&plan)
+            .unwrap()
+            .set_modified(later + Duration::from_secs(2))
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(20), rules.changed())
+            .await
+            .unwrap()
+            .unwrap();
+        let broken = rules.borrow().clone();
+        assert!(broken.error.unwrap().contains("bad plan"));
+        assert!(
+            Arc::ptr_eq(&broken.inspector, &reloaded.inspector),
+            "old rules stay"
+        );
+    }
+}
