@@ -1,0 +1,147 @@
+//! Verdict figures: parse + spec + plan + PII per event on one core, and `eventscope check`
+//! over a million events (wall time and peak memory).
+//!
+//! `cargo bench --bench verdicts`; `EVENTSCOPE_BENCH_EVENTS=100000` for a quicker run.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use eventscope::inspect::Inspector;
+use eventscope::inspect::plan::TrackingPlan;
+use serde_json::Value;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("verdicts bench: run with `cargo bench --bench verdicts`");
+        return;
+    }
+    let messages: Vec<String> = std::fs::read_to_string(format!("{FIXTURES}/events.ndjson"))
+        .expect("fixtures")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let plan = TrackingPlan::load(Path::new(&format!("{FIXTURES}/plan.json"))).expect("plan");
+    let inspector = Inspector {
+        plan: Some(plan),
+        ..Inspector::default()
+    };
+    let parsed: Vec<Value> = messages
+        .iter()
+        .map(|m| serde_json::from_str(m).unwrap())
+        .collect();
+    let bytes: usize = messages.iter().map(String::len).sum();
+    println!(
+        "fixtures: {} messages, {:.0} bytes average",
+        messages.len(),
+        bytes as f64 / messages.len() as f64
+    );
+
+    // Each stage alone, then everything together, on this one thread.
+    let rate = |name: &str, f: &dyn Fn(usize) -> usize| {
+        let start = Instant::now();
+        let mut events = 0;
+        let mut sink = 0;
+        while start.elapsed() < Duration::from_secs(3) {
+            for i in 0..messages.len() {
+                sink += f(i);
+            }
+            events += messages.len();
+        }
+        let per_second = events as f64 / start.elapsed().as_secs_f64();
+        println!(
+            "{name:<34} {:>10.0} events/s  {:>6.2} µs/event  (checksum {sink})",
+            per_second,
+            1e6 / per_second
+        );
+        per_second
+    };
+    rate("parse (serde_json::Value)", &|i| {
+        serde_json::from_str::<Value>(&messages[i]).map_or(0, |v| v.as_object().map_or(0, |o| o.len()))
+    });
+    rate("spec rules (pre-parsed)", &|i| {
+        let mut out = Vec::new();
+        inspector.spec.check(&parsed[i], messages[i].len(), &mut out);
+        out.len()
+    });
+    let plan = inspector.plan.as_ref().unwrap();
+    rate("tracking plan (pre-parsed)", &|i| {
+        let mut out = Vec::new();
+        plan.check(&parsed[i], &mut out);
+        out.len()
+    });
+    rate("PII matchers (pre-parsed)", &|i| {
+        let mut out = Vec::new();
+        inspector.pii.scan(&parsed[i], &mut out);
+        out.len()
+    });
+    let all = rate("all verdicts incl. parse (goal 250k)", &|i| {
+        inspector.inspect_text(&messages[i]).len()
+    });
+    println!("all verdicts: {all:.0} events/s on one core");
+
+    // `check` over a million events, streamed through standard input.
+    let total: usize = std::env::var("EVENTSCOPE_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eventscope"))
+        .args(["check", "--plan", &format!("{FIXTURES}/plan.json"), "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn check");
+    let pid = child.id();
+    let start = Instant::now();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut stdin);
+        for i in 0..total {
+            let _ = out.write_all(messages[i % messages.len()].as_bytes());
+            let _ = out.write_all(b"\n");
+        }
+    });
+    let status_path = format!("/proc/{pid}/status");
+    let mut peak_kb = 0u64;
+    let mut samples = Vec::new();
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_path) {
+            for line in status.lines() {
+                let kb = |l: &str| {
+                    l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+                };
+                if line.starts_with("VmHWM:") {
+                    peak_kb = peak_kb.max(kb(line));
+                }
+                if line.starts_with("VmRSS:") {
+                    samples.push(kb(line));
+                }
+            }
+        }
+        if child.try_wait().ok().flatten().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = writer.join();
+    let output = child.wait_with_output().expect("check finished");
+    let wall = start.elapsed();
+    let quarter = samples.len() / 4;
+    let (early, late) = (
+        samples.get(quarter).copied().unwrap_or(0),
+        samples.get(samples.len().saturating_sub(quarter + 1)).copied().unwrap_or(0),
+    );
+    println!(
+        "check over {total} events: {:.1} s wall ({:.0} events/s), peak RSS {:.1} MB, RSS at 25% {:.1} MB and at 75% {:.1} MB",
+        wall.as_secs_f64(),
+        total as f64 / wall.as_secs_f64(),
+        peak_kb as f64 / 1024.0,
+        early as f64 / 1024.0,
+        late as f64 / 1024.0,
+    );
+    println!("check said: {}", String::from_utf8_lossy(&output.stderr).trim());
+}
