@@ -18,6 +18,8 @@ pub struct Config {
     pub plan: Option<PathBuf>,
     /// Event naming convention: `object-action` (default), `snake_case` or `off`.
     pub naming: Option<crate::inspect::spec::Naming>,
+    /// Extra PII matchers and expected places.
+    pub pii: crate::inspect::pii::PiiConfig,
 }
 
 #[derive(Debug, thiserror::Error)]

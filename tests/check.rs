@@ -192,3 +192,43 @@ fn exit_codes_say_clean_findings_or_usage_problems() {
         .unwrap();
     assert_eq!(stdin.status.code(), Some(0), "reads standard input");
 }
+
+#[test]
+fn pii_rules_from_the_config_apply_and_a_bad_one_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("eventscope-pii-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        r#"{"type":"track","event":"Order Completed","userId":"u1","properties":{"loyalty_card":"LC-1234-5678"}}
+"#,
+    )
+    .unwrap();
+    let config = dir.join("eventscope.toml");
+    std::fs::write(
+        &config,
+        "[[pii.matcher]]\nname = \"loyalty\"\nclass = \"red\"\non = \"value\"\npattern = \"LC-\\\\d{4}-\\\\d{4}\"\n",
+    )
+    .unwrap();
+    let events = events.to_str().unwrap();
+    let config_path = config.to_str().unwrap();
+    let output = check(&["--config", config_path, "--format", "json", events]);
+    assert_eq!(output.status.code(), Some(1), "a Red match is an error");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("custom:loyalty"), "{stdout}");
+    assert!(
+        !stdout.contains("LC-1234-5678"),
+        "the value is masked: {stdout}"
+    );
+
+    std::fs::write(
+        &config,
+        "[[pii.matcher]]\nname = \"broken\"\nclass = \"red\"\npattern = \"(unclosed\"\n",
+    )
+    .unwrap();
+    let output = check(&["--config", config_path, events]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("broken"), "{stderr}");
+}

@@ -54,7 +54,7 @@ struct Group {
 
 pub fn run(args: CheckArgs) -> ExitCode {
     let fail = |message: String| {
-        eprintln!("eventscope check: {message}");
+        eprintln!("eventscope check: {}", super::one_line(&message));
         ExitCode::from(2)
     };
     let config = match Config::load(args.config.as_deref()) {
@@ -200,6 +200,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
 pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Inspector, String> {
     let mut inspector = Inspector::default();
     inspector.spec.naming = config.naming.unwrap_or_default();
+    inspector.pii = crate::inspect::pii::PiiMatchers::from_config(&config.pii)
+        .map_err(|e| format!("[pii]: {e}"))?;
     if let Some(path) = plan.or(config.plan.as_deref()) {
         inspector.plan = Some(TrackingPlan::load(path).map_err(|e| e.to_string())?);
     }

@@ -176,6 +176,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// An error as the one line a person sees: inner newlines (regex and parser errors draw
+/// carets over several lines) folded into `; `.
+pub fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "^")
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// `--listen`'s default.
 pub fn default_listen() -> std::net::SocketAddr {
     parse_listen(DEFAULT_LISTEN)

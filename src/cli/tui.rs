@@ -148,7 +148,7 @@ async fn bind_embedded(
 }
 
 fn fail(error: impl std::fmt::Display, code: u8) -> ExitCode {
-    eprintln!("eventscope: {error}");
+    eprintln!("eventscope: {}", super::one_line(&error.to_string()));
     ExitCode::from(code)
 }
 
