@@ -56,16 +56,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
         return inner;
     };
     let lines = match (&entry.kind, app.tab) {
-        (EntryKind::Gap { from, to, reason }, _) => vec![
+        (EntryKind::Gap(gap), _) => vec![
             Line::styled(
                 format!(
-                    "{} frames will never arrive (seq {from}–{to}).",
-                    thousands(to.saturating_sub(*from) + 1)
+                    "{} frames will never arrive (seq {}–{}).",
+                    thousands(gap.to.saturating_sub(gap.from) + 1),
+                    gap.from,
+                    gap.to
                 ),
                 t.style(Role::Gap).add_modifier(Modifier::BOLD),
             ),
             Line::raw(""),
-            Line::styled(reason.to_string(), t.fg(ui.fg)),
+            Line::styled(gap.reason.to_string(), t.fg(ui.fg)),
         ],
         (EntryKind::Rejected(rejection), _) => {
             let mut lines = vec![

@@ -106,7 +106,8 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
     let (name_width, user_width) = (columns.name, columns.user);
     let time = format_time(entry.received_ms);
     match &entry.kind {
-        EntryKind::Gap { from, to, reason } => {
+        EntryKind::Gap(gap) => {
+            let (from, to, reason) = (&gap.from, &gap.to, &gap.reason);
             let missed = to.saturating_sub(*from) + 1;
             let text = format!(
                 "— {} frames missed (seq {from}–{to}): {reason} —",
