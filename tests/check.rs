@@ -90,12 +90,13 @@ fn the_fixture_findings_match_the_labels() {
                         ));
                     }
                 }
-                None if label["violation"].is_null() && label["pii"].is_null() => {
-                    if !of_kind.is_empty() {
-                        problems.push(format!(
-                            "line {line}: unlabelled, but {kind} findings {of_kind:?}"
-                        ));
-                    }
+                None if label["violation"].is_null()
+                    && label["pii"].is_null()
+                    && !of_kind.is_empty() =>
+                {
+                    problems.push(format!(
+                        "line {line}: unlabelled, but {kind} findings {of_kind:?}"
+                    ));
                 }
                 None => {}
             }
