@@ -85,10 +85,17 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 continue;
             }
         };
-        let (text, findings) = match &frame {
+        // Parse once: the verdicts and the fields printed with them share the value.
+        let (message, findings): (Option<Value>, Vec<Finding>) = match &frame {
             Frame::Event(event) => {
                 let text = event.message.get();
-                (text, inspector.inspect_text(text))
+                match serde_json::from_str::<Value>(text) {
+                    Ok(value) => {
+                        let findings = inspector.inspect(&value, text.len());
+                        (Some(value), findings)
+                    }
+                    Err(_) => (None, inspector.inspect_text(text)),
+                }
             }
             Frame::Rejected(rejected) => {
                 let finding = Finding::new(
@@ -101,12 +108,11 @@ pub fn run(args: CheckArgs) -> ExitCode {
                         rejected.status, rejected.message
                     ),
                 );
-                (rejected.body.as_str(), vec![finding])
+                (serde_json::from_str(&rejected.body).ok(), vec![finding])
             }
             _ => continue,
         };
         messages += 1;
-        let message: Option<Value> = serde_json::from_str(text).ok();
         let field = |key: &str| {
             message
                 .as_ref()
