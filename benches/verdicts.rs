@@ -60,11 +60,14 @@ fn main() {
         per_second
     };
     rate("parse (serde_json::Value)", &|i| {
-        serde_json::from_str::<Value>(&messages[i]).map_or(0, |v| v.as_object().map_or(0, |o| o.len()))
+        serde_json::from_str::<Value>(&messages[i])
+            .map_or(0, |v| v.as_object().map_or(0, |o| o.len()))
     });
     rate("spec rules (pre-parsed)", &|i| {
         let mut out = Vec::new();
-        inspector.spec.check(&parsed[i], messages[i].len(), &mut out);
+        inspector
+            .spec
+            .check(&parsed[i], messages[i].len(), &mut out);
         out.len()
     });
     let plan = inspector.plan.as_ref().unwrap();
@@ -89,7 +92,14 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let mut child = Command::new(env!("CARGO_BIN_EXE_eventscope"))
-        .args(["check", "--plan", &format!("{FIXTURES}/plan.json"), "--format", "json", "-"])
+        .args([
+            "check",
+            "--plan",
+            &format!("{FIXTURES}/plan.json"),
+            "--format",
+            "json",
+            "-",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -112,7 +122,10 @@ fn main() {
         if let Ok(status) = std::fs::read_to_string(&status_path) {
             for line in status.lines() {
                 let kb = |l: &str| {
-                    l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(0)
                 };
                 if line.starts_with("VmHWM:") {
                     peak_kb = peak_kb.max(kb(line));
@@ -133,7 +146,10 @@ fn main() {
     let quarter = samples.len() / 4;
     let (early, late) = (
         samples.get(quarter).copied().unwrap_or(0),
-        samples.get(samples.len().saturating_sub(quarter + 1)).copied().unwrap_or(0),
+        samples
+            .get(samples.len().saturating_sub(quarter + 1))
+            .copied()
+            .unwrap_or(0),
     );
     println!(
         "check over {total} events: {:.1} s wall ({:.0} events/s), peak RSS {:.1} MB, RSS at 25% {:.1} MB and at 75% {:.1} MB",
@@ -143,5 +159,8 @@ fn main() {
         early as f64 / 1024.0,
         late as f64 / 1024.0,
     );
-    println!("check said: {}", String::from_utf8_lossy(&output.stderr).trim());
+    println!(
+        "check said: {}",
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
 }
