@@ -231,10 +231,6 @@ impl Hub {
         }
     }
 
-    pub fn is_shut_down(&self) -> bool {
-        self.shutdown.is_cancelled()
-    }
-
     /// Completes when the hub shuts down.
     pub async fn shut_down(&self) {
         self.shutdown.cancelled().await

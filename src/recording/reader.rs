@@ -73,11 +73,6 @@ impl RecordingReader {
         }
     }
 
-    /// The number of the last line read.
-    pub fn line(&self) -> u64 {
-        self.line
-    }
-
     fn read_line(&mut self) -> Option<ReadItem> {
         self.buf.clear();
         match self.input.read_until(b'\n', &mut self.buf) {

@@ -401,6 +401,16 @@ impl App {
         self.refresh_detail_doc();
     }
 
+    /// Selects the row shown at `index` (a mouse click); following resumes on the last row.
+    pub fn select_row(&mut self, index: usize) {
+        let len = self.shown_len();
+        if index < len {
+            self.focus = Focus::List;
+            self.follow = index == len - 1 && self.paused_at.is_none();
+            self.select_index(index);
+        }
+    }
+
     fn move_selection(&mut self, delta: isize) {
         let len = self.shown_len();
         if len == 0 {
@@ -765,6 +775,22 @@ mod tests {
         assert_eq!(app.selected, Some(7));
         tracks(&mut app, 8..9);
         assert_eq!(app.selected, Some(8), "follows again");
+    }
+
+    #[test]
+    fn a_click_selects_its_row_and_leaves_live_mode_unless_it_is_the_last() {
+        let mut app = app();
+        tracks(&mut app, 1..6);
+        app.select_row(1);
+        assert_eq!((app.selected, app.follow), (Some(2), false));
+        app.select_row(99);
+        assert_eq!(
+            app.selected,
+            Some(2),
+            "a click below the rows changes nothing"
+        );
+        app.select_row(4);
+        assert_eq!((app.selected, app.follow), (Some(5), true));
     }
 
     #[test]

@@ -254,16 +254,7 @@ impl Loop {
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) if inside(self.layout.list_rows) => {
                 let row = (mouse.row - self.layout.list_rows.y) as usize;
-                let index = self.app.list_offset + row;
-                if index < self.app.shown_len() {
-                    self.app.focus = super::app::Focus::List;
-                    let current = self.app.selected_index().unwrap_or(0) as isize;
-                    let delta = index as isize - current;
-                    let action = if delta >= 0 { Action::Down } else { Action::Up };
-                    for _ in 0..delta.unsigned_abs() {
-                        self.app.update(action);
-                    }
-                }
+                self.app.select_row(self.app.list_offset + row);
             }
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
                 let action = if mouse.kind == MouseEventKind::ScrollDown {
