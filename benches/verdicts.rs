@@ -12,6 +12,9 @@ use eventscope::inspect::Inspector;
 use eventscope::inspect::plan::TrackingPlan;
 use serde_json::Value;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 fn main() {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod collector;
 pub mod config;
 pub mod filter;
+pub mod forward;
 pub mod hub;
 pub mod inspect;
 pub mod model;

@@ -153,14 +153,97 @@ impl GapFrame {
     }
 }
 
-/// Upstream or forwarding results; the shape is open until forwarding lands.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The outcome of one HTTP request to a destination: the proxy's upstream or a forward.
+/// Secrets in the request (keys in the URL, headers or body) are masked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DeliveryFrame {
+    /// The stream's seq when published through the hub (proxy deliveries).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
-    #[serde(flatten)]
-    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// When the last attempt ended (RFC 3339 UTC, milliseconds).
+    #[serde(default)]
+    pub at: String,
+    /// The destination's name from the config; `upstream` for the proxy.
+    #[serde(default)]
+    pub destination: String,
+    /// `upstream`, `webhook`, `segment`, `amplitude`, `mixpanel`, `ga4`, `posthog` or `file`.
+    #[serde(default)]
+    pub kind: String,
+    /// The event frames this request carried, by seq (when known) …
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub for_seqs: Vec<u64>,
+    /// … and by `messageId`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub message_ids: Vec<String>,
+    #[serde(default)]
+    pub request: RequestPreview,
+    /// The last answer's HTTP status; absent when none came (timeout, refused connection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Delivered: a 2xx answer (and, for validating destinations, no validation errors).
+    #[serde(default)]
+    pub ok: bool,
+    /// Why there was no usable answer: `timeout after 5s`, `connection refused`, ….
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The last attempt's latency, request sent to answer read.
+    #[serde(default)]
+    pub latency_ms: f64,
+    /// Wall time over all attempts, backoff included.
+    #[serde(default)]
+    pub total_ms: f64,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponsePreview>,
+    /// What the destination said about the payload (GA4's `validationMessages`, Mixpanel's
+    /// `failed_records`), one note per problem.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<DeliveryNote>,
 }
+
+/// The request as sent, secrets masked; the body cut at [`PREVIEW_BYTES`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestPreview {
+    pub method: String,
+    pub url: String,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub body_bytes: u64,
+}
+
+/// The answer; the body cut at [`PREVIEW_BYTES`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponsePreview {
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub body_bytes: u64,
+}
+
+/// One remark of a destination about a payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryNote {
+    /// Where in the sent body, e.g. `events[0].params.currency`.
+    #[serde(default)]
+    pub path: String,
+    /// The destination's code, e.g. `VALUE_INVALID`.
+    #[serde(default)]
+    pub code: String,
+    pub message: String,
+}
+
+/// How much of a request or response body a delivery keeps for display.
+pub const PREVIEW_BYTES: usize = 16 * 1024;
 
 /// One stream frame, as sent over `/v1/stream` and stored in recordings.
 #[derive(Debug, Clone, Serialize)]

@@ -1,0 +1,1 @@
+//! The engine: sends requests with timeouts, retries and backoff. (Stub.)

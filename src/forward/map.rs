@@ -1,0 +1,1 @@
+//! Mappers: messages in, the requests a destination gets out. (Stub.)

@@ -1,0 +1,55 @@
+//! Forwarding: send messages to test destinations and record exactly what they answered.
+//!
+//! - `destination`: the `[[destination]]` tables of `eventscope.toml` (kinds, credentials with
+//!   `env:VAR`, headers, transform, batching, timeouts) and secret masking.
+//! - `map`: one mapper per kind, pure: messages in, the HTTP requests a destination gets out.
+//! - `engine`: sends requests (batching, concurrency, timeouts, retries with backoff and
+//!   `Retry-After`) and reports a [`Delivery`] per request.
+//!
+//! Nothing here knows the terminal; the TUI, `replay` and the proxy all drive the engine.
+
+pub mod destination;
+pub mod engine;
+pub mod map;
+
+use serde::Serialize;
+
+pub use destination::{Destination, DestinationError, DestinationKind};
+
+/// An HTTP request a destination will get: built by a mapper, sent by the engine, shown in
+/// the forward preview (through [`Destination::mask`] so secrets stay hidden).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Request {
+    pub method: String,
+    pub url: String,
+    /// In the order they are sent; `Content-Type` included.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The messages this request carries, as `(seq, messageId)`; seq 0 when unknown
+    /// (a file without frames).
+    pub carries: Vec<Carried>,
+}
+
+/// One message carried by a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Carried {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+impl Request {
+    /// The body as text, for previews (invalid UTF-8 replaced).
+    pub fn body_text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
