@@ -53,3 +53,11 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 }
+
+/// A message on its way out: its JSON as captured and, when it came from a stream or a
+/// recording of frames, its seq.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub seq: Option<u64>,
+    pub message: Box<serde_json::value::RawValue>,
+}
