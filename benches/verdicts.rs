@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use eventscope::inspect::Inspector;
 use eventscope::inspect::plan::TrackingPlan;
+use eventscope::model::json::Json;
 use serde_json::Value;
 
 #[global_allocator]
@@ -32,10 +33,7 @@ fn main() {
         plan: Some(plan),
         ..Inspector::default()
     };
-    let parsed: Vec<Value> = messages
-        .iter()
-        .map(|m| serde_json::from_str(m).unwrap())
-        .collect();
+    let parsed: Vec<Json<'_>> = messages.iter().map(|m| Json::parse(m).unwrap()).collect();
     let bytes: usize = messages.iter().map(String::len).sum();
     println!(
         "fixtures: {} messages, {:.0} bytes average",
@@ -44,11 +42,23 @@ fn main() {
     );
 
     // Each stage alone, then everything together, on this one thread.
+    // `EVENTSCOPE_BENCH_STAGE=all` runs only the stages whose name contains it (for profiling).
+    let stage = std::env::var("EVENTSCOPE_BENCH_STAGE").unwrap_or_default();
     let rate = |name: &str, f: &dyn Fn(usize) -> usize| {
+        if !name.contains(stage.as_str()) {
+            return 0.0;
+        }
         let start = Instant::now();
         let mut events = 0;
         let mut sink = 0;
-        while start.elapsed() < Duration::from_secs(3) {
+        // A fixed number of passes instead of 3 s, for instruction counts under callgrind.
+        let passes: Option<usize> = std::env::var("EVENTSCOPE_BENCH_PASSES")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        while match passes {
+            Some(n) => events < n * messages.len(),
+            None => start.elapsed() < Duration::from_secs(3),
+        } {
             for i in 0..messages.len() {
                 sink += f(i);
             }
@@ -62,9 +72,12 @@ fn main() {
         );
         per_second
     };
-    rate("parse (serde_json::Value)", &|i| {
+    rate("parse (serde_json::Value, for contrast)", &|i| {
         serde_json::from_str::<Value>(&messages[i])
             .map_or(0, |v| v.as_object().map_or(0, |o| o.len()))
+    });
+    rate("parse (borrowed, as the verdicts do)", &|i| {
+        Json::parse(&messages[i]).map_or(0, |v| v.as_object().map_or(0, |o| o.len()))
     });
     rate("spec rules (pre-parsed)", &|i| {
         let mut out = Vec::new();
@@ -88,6 +101,9 @@ fn main() {
         inspector.inspect_text(&messages[i]).len()
     });
     println!("all verdicts: {all:.0} events/s on one core");
+    if !stage.is_empty() {
+        return;
+    }
 
     // `check` over a million events, streamed through standard input.
     let total: usize = std::env::var("EVENTSCOPE_BENCH_EVENTS")

@@ -3,12 +3,15 @@
 
 pub mod pii;
 pub mod plan;
+mod schema_json;
 pub mod spec;
 
 use std::borrow::Cow;
 
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::model::json::Json;
 
 /// Which family of rules produced a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -98,15 +101,15 @@ impl Finding {
 }
 
 /// A short description of a JSON value for `actual`: its type and, for scalars, the value.
-pub fn describe(value: &Value) -> String {
+pub fn describe(value: &Json<'_>) -> String {
     const MAX: usize = 60;
     let text = match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => format!("boolean {b}"),
-        Value::Number(n) => format!("number {n}"),
-        Value::String(s) => format!("string {}", Value::String(s.clone())),
-        Value::Array(a) => format!("array of {}", a.len()),
-        Value::Object(_) => "object".to_string(),
+        Json::Null => "null".to_string(),
+        Json::Bool(b) => format!("boolean {b}"),
+        Json::Number(n) => format!("number {n}"),
+        Json::String(_) => format!("string {value}"),
+        Json::Array(a) => format!("array of {}", a.len()),
+        Json::Object(_) => "object".to_string(),
     };
     if text.chars().count() > MAX {
         let cut: String = text.chars().take(MAX - 1).collect();
@@ -114,6 +117,11 @@ pub fn describe(value: &Value) -> String {
     } else {
         text
     }
+}
+
+/// [`describe`] for a `serde_json::Value` (plans and schema errors hold those).
+pub fn describe_value(value: &Value) -> String {
+    describe(&Json::from_value(value))
 }
 
 /// All the rules, configured once and applied to many messages.
@@ -127,8 +135,8 @@ pub struct Inspector {
 impl Inspector {
     /// Findings for a message given as JSON text, most severe first, then in path order.
     pub fn inspect_text(&self, text: &str) -> Vec<Finding> {
-        match serde_json::from_str::<Value>(text) {
-            Ok(message) => self.inspect(&message, text.len()),
+        match Json::parse(text) {
+            Ok(message) => self.inspect_json(&message, text.len()),
             Err(e) => vec![Finding::new(
                 Kind::Spec,
                 "spec/invalid-json",
@@ -139,8 +147,13 @@ impl Inspector {
         }
     }
 
-    /// Findings for a parsed message; `size` is its size in bytes as sent.
+    /// Findings for a message parsed into a `Value`; `size` is its size in bytes as sent.
     pub fn inspect(&self, message: &Value, size: usize) -> Vec<Finding> {
+        self.inspect_json(&Json::from_value(message), size)
+    }
+
+    /// Findings for a parsed message; `size` is its size in bytes as sent.
+    pub fn inspect_json(&self, message: &Json<'_>, size: usize) -> Vec<Finding> {
         let mut findings = Vec::new();
         self.spec.check(message, size, &mut findings);
         if let Some(plan) = &self.plan {

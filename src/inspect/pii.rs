@@ -66,7 +66,9 @@ use std::net::Ipv6Addr;
 
 use regex::{Regex, RegexSet};
 use serde::Deserialize;
-use serde_json::{Map, Number, Value};
+use serde_json::Number;
+
+use crate::model::json::{Json as Value, Object as Map};
 use thiserror::Error;
 
 use super::{Finding, Kind, PiiClass, Severity, describe};
@@ -263,7 +265,7 @@ impl PiiMatchers {
                 up: None,
             };
             let place = Place::root(key);
-            match key.as_str() {
+            match key {
                 "properties" => scan.visit(value, &node, place, 1),
                 "traits" => traits = Some((key, value)),
                 "type" => {
@@ -509,7 +511,7 @@ impl<'a> Scan<'_, '_> {
                 key_names: false,
                 ..place
             };
-            match key.as_str() {
+            match key {
                 "traits" => {
                     let child_node = Node {
                         seg: Seg::Key(key),
@@ -624,13 +626,7 @@ impl<'a> Scan<'_, '_> {
         }
     }
 
-    fn object(
-        &mut self,
-        map: &'a Map<String, Value>,
-        node: &Node<'a, '_>,
-        place: Place<'a>,
-        depth: usize,
-    ) {
+    fn object(&mut self, map: &'a Map<'a>, node: &Node<'a, '_>, place: Place<'a>, depth: usize) {
         for (key, child) in map {
             self.member(key, child, node, place, place.member(key), depth + 1);
         }
@@ -1511,7 +1507,8 @@ fn jwt_at(b: &[u8], at: usize) -> Option<std::ops::Range<usize>> {
         return None;
     }
     let header = b64url_decode(&b[at..header_end])?;
-    let header: Map<String, Value> = serde_json::from_slice(&header).ok()?;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&header).ok()?;
     header.get("alg")?.as_str()?;
     Some(at..end)
 }
@@ -2570,15 +2567,16 @@ fn parse_place(path: &str) -> Result<Vec<PlaceSeg>, &'static str> {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::json::Json;
     use std::collections::BTreeMap;
 
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
     fn scan_with(matchers: &PiiMatchers, message: &Value) -> Vec<Finding> {
         let mut out = Vec::new();
-        matchers.scan(message, &mut out);
+        matchers.scan(&Json::from_value(message), &mut out);
         out
     }
 
@@ -3057,7 +3055,10 @@ mod tests {
                 text.push_str(parts[(seed >> 33) as usize % parts.len()]);
             }
             let mut out = Vec::new();
-            m.scan(&track(json!({ "notes": text, &text: 1 })), &mut out);
+            m.scan(
+                &Json::from_value(&track(json!({ "notes": text, &text: 1 }))),
+                &mut out,
+            );
             for f in &out {
                 assert!(
                     f.actual

@@ -38,13 +38,15 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
-use std::sync::LazyLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{Draft, ValidationError, Validator};
 use serde_json::{Map, Value};
 
-use super::{Finding, Kind, Severity, describe};
+use super::schema_json::Borrowed;
+use crate::model::json::{Json, Object};
+
+use super::{Finding, Kind, Severity, describe, describe_value};
 use crate::model::pretty::{index_path, key_path};
 
 /// Why a tracking plan could not be loaded. One line, naming the file and where in it.
@@ -145,7 +147,7 @@ impl TrackingPlan {
             let id = (raw.kind, raw.key.clone().unwrap_or_default(), raw.version);
             if let Some(first) = seen.get(&id) {
                 return Err(ctx.rule_error(
-                    &raw.describe(),
+                    &raw.describe_value(),
                     format!("duplicate rule: {first} has the same type, key and version"),
                 ));
             }
@@ -201,10 +203,10 @@ impl TrackingPlan {
     }
 
     /// Appends a finding for each way `message` departs from the plan.
-    pub fn check(&self, message: &Value, out: &mut Vec<Finding>) {
-        let Value::Object(m) = message else { return };
+    pub fn check(&self, message: &Json<'_>, out: &mut Vec<Finding>) {
+        let Json::Object(m) = message else { return };
         let start = out.len();
-        let kind = m.get("type").and_then(Value::as_str);
+        let kind = m.get("type").and_then(Json::as_str);
         let asked = asked_version(m);
         let traits_call = matches!(kind, Some("identify" | "group"));
 
@@ -265,7 +267,7 @@ impl TrackingPlan {
     }
 
     /// The track rule for the message's event, or an unplanned-event finding.
-    fn track_versions(&self, m: &Map<String, Value>, out: &mut Vec<Finding>) -> Option<&Versions> {
+    fn track_versions(&self, m: &Object<'_>, out: &mut Vec<Finding>) -> Option<&Versions> {
         let event = m.get("event")?;
         let name = event.as_str().filter(|name| !name.is_empty())?;
         if let Some(versions) = self.track.get(name) {
@@ -360,7 +362,7 @@ struct RawRule<'a> {
 
 impl RawRule<'_> {
     /// `rules[15] (TRACK "Order Completed" v2)`.
-    fn describe(&self) -> String {
+    fn describe_value(&self) -> String {
         let mut text = format!("{} ({}", self.at, self.kind.as_str());
         if self.scope == Scope::Traits {
             text.push_str(" traits");
@@ -395,7 +397,8 @@ struct Rule {
     version: i64,
     label: String,
     scope: Scope,
-    validator: Validator,
+    /// Validates the borrowed message tree the other verdicts read, without a copy.
+    validator: Validator<Borrowed>,
     /// The schema as written, to look up what an `additionalProperties` error's object lists.
     schema: Value,
     /// Declared event properties (the schema at `properties.properties`).
@@ -413,10 +416,10 @@ struct Versions(Vec<Rule>);
 enum Asked<'a> {
     Missing,
     Version(i64),
-    Invalid(&'a Value),
+    Invalid(&'a Json<'a>),
 }
 
-fn asked_version(m: &Map<String, Value>) -> Asked<'_> {
+fn asked_version<'a>(m: &'a Object<'a>) -> Asked<'a> {
     let Some(value) = m
         .get("context")
         .and_then(|c| c.get("protocols"))
@@ -425,8 +428,8 @@ fn asked_version(m: &Map<String, Value>) -> Asked<'_> {
         return Asked::Missing;
     };
     match value {
-        Value::Null => Asked::Missing,
-        Value::Number(n) => match n.as_i64() {
+        Json::Null => Asked::Missing,
+        Json::Number(n) => match n.as_i64() {
             Some(v) => Asked::Version(v),
             None => match n.as_f64() {
                 #[allow(clippy::cast_possible_truncation)]
@@ -441,7 +444,7 @@ fn asked_version(m: &Map<String, Value>) -> Asked<'_> {
 /// Why the oldest version was used although the message asked for another.
 enum VersionNote<'a> {
     Unknown(i64),
-    Invalid(&'a Value),
+    Invalid(&'a Json<'a>),
 }
 
 impl VersionNote<'_> {
@@ -496,13 +499,13 @@ impl Versions {
 }
 
 /// A page or screen rule by the message's `name` (then `properties.name`), or the keyless one.
-fn named<'p>(map: &'p FastMap<Box<str>, Versions>, m: &Map<String, Value>) -> Option<&'p Versions> {
+fn named<'p>(map: &'p FastMap<Box<str>, Versions>, m: &Object<'_>) -> Option<&'p Versions> {
     if map.is_empty() {
         return None;
     }
     let name = m
         .get("name")
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
         .or_else(|| m.get("properties")?.get("name")?.as_str());
     name.and_then(|name| map.get(name)).or_else(|| map.get(""))
 }
@@ -557,12 +560,16 @@ fn read_shape<'a>(
                 Some(Value::Array(rules)) => Ok((name, public_rules(rules, "/rules", ctx)?)),
                 Some(Value::Object(rules)) => Ok((name, legacy_rules(rules, ctx)?)),
                 Some(other) => {
-                    Err(ctx.shape_error(format!("\"rules\" is {}; {SHAPES}", describe(other))))
+                    Err(ctx
+                        .shape_error(format!("\"rules\" is {}; {SHAPES}", describe_value(other))))
                 }
                 None => Err(ctx.shape_error(format!("no \"rules\"; {SHAPES}"))),
             }
         }
-        other => Err(ctx.shape_error(format!("the file holds {}; {SHAPES}", describe(other)))),
+        other => Err(ctx.shape_error(format!(
+            "the file holds {}; {SHAPES}",
+            describe_value(other)
+        ))),
     }
 }
 
@@ -581,7 +588,10 @@ fn public_rules<'a>(
     for (i, rule) in rules.iter().enumerate() {
         let at = at_of(base, i);
         let Value::Object(r) = rule else {
-            return Err(ctx.rule_error(&at, format!("a rule is an object, not {}", describe(rule))));
+            return Err(ctx.rule_error(
+                &at,
+                format!("a rule is an object, not {}", describe_value(rule)),
+            ));
         };
         let kind = match r.get("type") {
             Some(Value::String(t)) => RuleType::parse(t).ok_or_else(|| {
@@ -597,7 +607,7 @@ fn public_rules<'a>(
             Some(other) => {
                 return Err(ctx.rule_error(
                     &at,
-                    format!("\"type\" should be a string, not {}", describe(other)),
+                    format!("\"type\" should be a string, not {}", describe_value(other)),
                 ));
             }
             None => return Err(ctx.rule_error(&at, "no \"type\"")),
@@ -611,7 +621,7 @@ fn public_rules<'a>(
                     &at,
                     format!(
                         "\"jsonSchema\" should be an object, not {}",
-                        describe(other)
+                        describe_value(other)
                     ),
                 ));
             }
@@ -644,7 +654,10 @@ fn read_key(
         Some(other) if kind.keyed() => {
             return Err(ctx.rule_error(
                 at,
-                format!("\"{field}\" should be a string, not {}", describe(other)),
+                format!(
+                    "\"{field}\" should be a string, not {}",
+                    describe_value(other)
+                ),
             ));
         }
         Some(_) => None,
@@ -665,7 +678,10 @@ fn read_version(version: Option<&Value>, at: &str, ctx: &Ctx<'_>) -> Result<i64,
         Some(Value::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64().unwrap_or(1)),
         Some(other) => Err(ctx.rule_error(
             at,
-            format!("\"version\" should be an integer, not {}", describe(other)),
+            format!(
+                "\"version\" should be an integer, not {}",
+                describe_value(other)
+            ),
         )),
     }
 }
@@ -694,7 +710,7 @@ fn legacy_rules<'a>(
         Some(other) => {
             return Err(ctx.shape_error(format!(
                 "\"rules.events\" should be an array, not {}",
-                describe(other)
+                describe_value(other)
             )));
         }
     }
@@ -729,7 +745,10 @@ fn legacy_rules<'a>(
             Some(other) => {
                 return Err(ctx.rule_error(
                     &at,
-                    format!("should be a JSON Schema object, not {}", describe(other)),
+                    format!(
+                        "should be a JSON Schema object, not {}",
+                        describe_value(other)
+                    ),
                 ));
             }
         }
@@ -753,7 +772,10 @@ fn legacy_entry<'a>(
     ctx: &Ctx<'_>,
 ) -> Result<RawRule<'a>, PlanError> {
     let Value::Object(e) = entry else {
-        return Err(ctx.rule_error(&at, format!("a rule is an object, not {}", describe(entry))));
+        return Err(ctx.rule_error(
+            &at,
+            format!("a rule is an object, not {}", describe_value(entry)),
+        ));
     };
     let key = read_key(kind, e.get("name"), "name", &at, ctx)?;
     let version = read_version(e.get("version"), &at, ctx)?;
@@ -764,7 +786,7 @@ fn legacy_entry<'a>(
                 &at,
                 format!(
                     "\"rules\" should be a JSON Schema object, not {}",
-                    describe(other)
+                    describe_value(other)
                 ),
             ));
         }
@@ -782,13 +804,13 @@ fn legacy_entry<'a>(
 }
 
 fn compile(raw: &RawRule<'_>, ctx: &Ctx<'_>) -> Result<Rule, PlanError> {
-    let validator = jsonschema::options()
+    let validator = jsonschema::options_for::<Borrowed>()
         .with_draft(Draft::Draft7)
         .should_validate_formats(true)
         .build(raw.schema)
         .map_err(|e| PlanError::Schema {
             file: ctx.file.to_string(),
-            rule: raw.describe(),
+            rule: raw.describe_value(),
             schema_path: format!("{}{}", raw.pointer, e.instance_path().as_str()),
             reason: schema_problem(&e),
         })?;
@@ -845,7 +867,7 @@ fn one_line(text: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Validating
 
-static EMPTY_OBJECT: LazyLock<Value> = LazyLock::new(|| Value::Object(Map::new()));
+static EMPTY_OBJECT: Json<'static> = Json::Object(Object::EMPTY);
 
 fn plan(
     rule: &'static str,
@@ -859,8 +881,8 @@ fn plan(
 /// Validates the message (or its traits) against one rule; findings only when it fails.
 fn validate(
     rule: &Rule,
-    message: &Value,
-    m: &Map<String, Value>,
+    message: &Json<'_>,
+    m: &Object<'_>,
     traits_call: bool,
     out: &mut Vec<Finding>,
 ) {
@@ -878,7 +900,7 @@ fn validate(
 
 /// The detail pane's path for a JSON Pointer into `root` (whose own path is `root_path`):
 /// `/properties/products/0/price` → `properties.products[0].price`.
-fn pane_path(root: &Value, root_path: &str, pointer: &str) -> String {
+fn pane_path(root: &Json<'_>, root_path: &str, pointer: &str) -> String {
     let mut path = root_path.to_string();
     let mut at = Some(root);
     for raw in pointer.split('/').skip(1) {
@@ -887,7 +909,7 @@ fn pane_path(root: &Value, root_path: &str, pointer: &str) -> String {
         } else {
             Cow::Borrowed(raw)
         };
-        if let Some(Value::Array(items)) = at
+        if let Some(Json::Array(items)) = at
             && let Ok(i) = segment.parse::<usize>()
         {
             path = index_path(&path, i);
@@ -987,7 +1009,7 @@ fn rule_code(kind: &ValidationErrorKind) -> &'static str {
 fn report(
     error: &ValidationError<'_>,
     rule: &Rule,
-    instance: &Value,
+    instance: &Json<'_>,
     root: &str,
     traits_call: bool,
     out: &mut Vec<Finding>,
@@ -995,7 +1017,7 @@ fn report(
     use ValidationErrorKind as K;
     let at = pane_path(instance, root, error.instance_path().as_str());
     let value = error.instance();
-    let actual = describe(value);
+    let actual = describe_value(value);
     let label = &rule.label;
     let code = rule_code(error.kind());
     let (expected, text) = match error.kind() {
@@ -1040,7 +1062,7 @@ fn report(
                     ", which allows no others",
                     &planned,
                     name,
-                    member,
+                    describe_value(member),
                 ));
             }
             return;
@@ -1130,7 +1152,7 @@ fn unplanned(
     why: &str,
     planned: &[&str],
     name: &str,
-    value: &Value,
+    actual: String,
 ) -> Finding {
     let (code, noun) = if is_trait {
         ("plan/unplanned-trait", "trait")
@@ -1154,7 +1176,7 @@ fn unplanned(
     }
     plan(code, path, severity, text)
         .expected(expected)
-        .actual(describe(value))
+        .actual(actual)
 }
 
 /// Lowercase letters and digits only: `Order completed` ~ `order_completed` ~ `OrderCompleted`.
@@ -1241,9 +1263,9 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     /// Walks `value` with what the matched rule (`a`) and the common rule (`b`) declare there.
-    fn object(&mut self, a: Option<&Shape>, b: Option<&Shape>, value: &Value, at: &Seg<'_>) {
+    fn object(&mut self, a: Option<&Shape>, b: Option<&Shape>, value: &Json<'_>, at: &Seg<'_>) {
         match value {
-            Value::Object(object) => {
+            Json::Object(object) => {
                 let am = a.and_then(|s| s.members.as_ref());
                 let bm = b.and_then(|s| s.members.as_ref());
                 if am.is_none() && bm.is_none() {
@@ -1251,8 +1273,8 @@ impl Walk<'_> {
                 }
                 let report = ![am, bm].into_iter().flatten().any(|m| m.open || m.closed);
                 for (name, member) in object {
-                    let ca = am.and_then(|m| m.names.get(name.as_str()));
-                    let cb = bm.and_then(|m| m.names.get(name.as_str()));
+                    let ca = am.and_then(|m| m.names.get(name));
+                    let cb = bm.and_then(|m| m.names.get(name));
                     if ca.is_none() && cb.is_none() {
                         if report {
                             self.unplanned(am, bm, name, member, at);
@@ -1266,7 +1288,7 @@ impl Walk<'_> {
                     }
                 }
             }
-            Value::Array(items) => {
+            Json::Array(items) => {
                 let ia = a.and_then(|s| s.items.as_deref());
                 let ib = b.and_then(|s| s.items.as_deref());
                 if ia.is_none() && ib.is_none() {
@@ -1286,7 +1308,7 @@ impl Walk<'_> {
         am: Option<&Members>,
         bm: Option<&Members>,
         name: &str,
-        value: &Value,
+        value: &Json<'_>,
         at: &Seg<'_>,
     ) {
         let planned: Vec<&str> = [am, bm]
@@ -1303,7 +1325,7 @@ impl Walk<'_> {
             "",
             &planned,
             name,
-            value,
+            describe(value),
         ));
     }
 }
@@ -1376,7 +1398,7 @@ mod tests {
 
     fn findings(plan: &TrackingPlan, message: &Value) -> Vec<Finding> {
         let mut out = Vec::new();
-        plan.check(message, &mut out);
+        plan.check(&Json::from_value(message), &mut out);
         out
     }
 
@@ -1865,11 +1887,15 @@ mod tests {
         let f = findings(&plan, &json!({"type": "track", "event": "Order Completed"}));
         assert_eq!(only(&f, "plan/required").path, "properties");
         assert_eq!(
-            pane_path(&json!({"a": {"0": [1, {"x~/y": 2}]}}), "", "/a/0/1/x~0~1y"),
+            pane_path(
+                &Json::from_value(&json!({"a": {"0": [1, {"x~/y": 2}]}})),
+                "",
+                "/a/0/1/x~0~1y"
+            ),
             "a[\"0\"][1][\"x~/y\"]"
         );
         assert_eq!(
-            pane_path(&json!({}), "traits", "/address/city"),
+            pane_path(&Json::from_value(&json!({})), "traits", "/address/city"),
             "traits.address.city"
         );
     }

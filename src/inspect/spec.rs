@@ -1,8 +1,8 @@
 //! The Segment spec: required ids and fields per call, field types, timestamps, limits,
 //! reserved and e-commerce v2 property types, and an event naming convention.
 
+use crate::model::json::{Json as Value, Object as Map};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use super::{Finding, Kind, Severity, describe};
 use crate::model::parse_timestamp;
@@ -150,7 +150,7 @@ impl SpecRules {
         }
     }
 
-    fn check_track(&self, m: &Map<String, Value>, out: &mut Vec<Finding>) {
+    fn check_track(&self, m: &Map<'_>, out: &mut Vec<Finding>) {
         match m.get("event") {
             None => out.push(spec(
                 "spec/missing-event",
@@ -190,17 +190,17 @@ impl SpecRules {
     }
 }
 
-fn non_empty_string(m: &Map<String, Value>, key: &str) -> bool {
+fn non_empty_string(m: &Map<'_>, key: &str) -> bool {
     m.get(key)
         .and_then(Value::as_str)
         .is_some_and(|s| !s.trim().is_empty())
 }
 
-fn check_identity(m: &Map<String, Value>, kind: Option<&str>, out: &mut Vec<Finding>) {
+fn check_identity(m: &Map<'_>, kind: Option<&str>, out: &mut Vec<Finding>) {
     if !non_empty_string(m, "userId") && !non_empty_string(m, "anonymousId") {
         let numeric = ["userId", "anonymousId"]
             .iter()
-            .find(|k| m.get(**k).is_some_and(|v| v.is_number()));
+            .find(|k| m.get(k).is_some_and(|v| v.is_number()));
         let message = match numeric {
             Some(key) => format!("{key} is a number; Segment needs ids as strings"),
             None => "the message has neither userId nor anonymousId; Segment drops it".into(),
@@ -233,7 +233,7 @@ fn check_identity(m: &Map<String, Value>, kind: Option<&str>, out: &mut Vec<Find
     }
 }
 
-fn check_ids(m: &Map<String, Value>, out: &mut Vec<Finding>) {
+fn check_ids(m: &Map<'_>, out: &mut Vec<Finding>) {
     for key in ["userId", "anonymousId", "groupId", "previousId"] {
         if let Some(value) = m.get(key).filter(|v| !v.is_string() && !v.is_null()) {
             out.push(
@@ -249,7 +249,8 @@ fn check_ids(m: &Map<String, Value>, out: &mut Vec<Finding>) {
         }
     }
     match m.get("messageId") {
-        Some(Value::String(id)) if id.chars().count() >= 100 => out.push(
+        // Bytes first: a string has at least as many bytes as characters.
+        Some(Value::String(id)) if id.len() >= 100 && id.chars().count() >= 100 => out.push(
             spec(
                 "spec/message-id",
                 "messageId",
@@ -275,12 +276,7 @@ fn check_ids(m: &Map<String, Value>, out: &mut Vec<Finding>) {
     }
 }
 
-fn check_string_field(
-    m: &Map<String, Value>,
-    key: &str,
-    rule: &'static str,
-    out: &mut Vec<Finding>,
-) {
+fn check_string_field(m: &Map<'_>, key: &str, rule: &'static str, out: &mut Vec<Finding>) {
     if let Some(value) = m.get(key).filter(|v| !v.is_string() && !v.is_null()) {
         out.push(
             spec(
@@ -337,7 +333,7 @@ fn naming_problem(naming: Naming, event: &str) -> Option<String> {
 
 /// `revenue`, `value`, `price`, `total` are numbers; `currency` an ISO-4217 code; `products`
 /// an array of objects (any event).
-fn check_reserved_properties(properties: &Map<String, Value>, base: &str, out: &mut Vec<Finding>) {
+fn check_reserved_properties(properties: &Map<'_>, base: &str, out: &mut Vec<Finding>) {
     for key in ["revenue", "value", "price", "total"] {
         if let Some(value) = properties
             .get(key)
@@ -389,7 +385,7 @@ fn check_reserved_properties(properties: &Map<String, Value>, base: &str, out: &
     }
 }
 
-fn check_traits(traits: &Map<String, Value>, base: &str, out: &mut Vec<Finding>) {
+fn check_traits(traits: &Map<'_>, base: &str, out: &mut Vec<Finding>) {
     if let Some(value) = traits.get("email") {
         let ok = value.as_str().is_some_and(looks_like_email);
         if !ok && !value.is_null() {
@@ -453,8 +449,22 @@ fn looks_like_email(s: &str) -> bool {
 /// ISO-4217 codes in use (and a few common funds/metals are not included on purpose).
 const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL";
 
+/// A binary search over `CURRENCIES` in place: codes sit every 4 bytes, sorted.
 fn is_currency_code(s: &str) -> bool {
-    s.len() == 3 && CURRENCIES.split(' ').any(|c| c == s)
+    if s.len() != 3 {
+        return false;
+    }
+    let codes = CURRENCIES.as_bytes();
+    let (mut low, mut high) = (0, codes.len().div_ceil(4));
+    while low < high {
+        let middle = (low + high) / 2;
+        match codes[middle * 4..middle * 4 + 3].cmp(s.as_bytes()) {
+            std::cmp::Ordering::Less => low = middle + 1,
+            std::cmp::Ordering::Greater => high = middle,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
 }
 
 /// Expected JSON type of e-commerce v2 properties.
@@ -529,7 +539,7 @@ fn ecommerce_tables(event: &str) -> Option<(&'static [Table], bool)> {
     })
 }
 
-fn check_ecommerce(event: &str, properties: &Map<String, Value>, out: &mut Vec<Finding>) {
+fn check_ecommerce(event: &str, properties: &Map<'_>, out: &mut Vec<Finding>) {
     let Some((tables, has_products)) = ecommerce_tables(event) else {
         return;
     };
@@ -548,13 +558,13 @@ fn check_ecommerce(event: &str, properties: &Map<String, Value>, out: &mut Vec<F
 
 fn check_types(
     event: &str,
-    object: &Map<String, Value>,
+    object: &Map<'_>,
     table: &[(&str, Expect)],
     base: &str,
     out: &mut Vec<Finding>,
 ) {
     for (key, expect) in table {
-        let Some(value) = object.get(*key).filter(|v| !v.is_null()) else {
+        let Some(value) = object.get(key).filter(|v| !v.is_null()) else {
             continue;
         };
         let (ok, expected) = match expect {
@@ -585,11 +595,12 @@ fn check_types(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::model::json::Json;
+    use serde_json::{Value, json};
 
     fn rules(message: Value) -> Vec<String> {
         let mut out = Vec::new();
-        SpecRules::default().check(&message, 100, &mut out);
+        SpecRules::default().check(&Json::from_value(&message), 100, &mut out);
         out.into_iter()
             .map(|f| format!("{}@{}", f.rule, f.path))
             .collect()
@@ -653,7 +664,11 @@ mod tests {
             ["spec/message-id@messageId"]
         );
         let mut out = Vec::new();
-        SpecRules::default().check(&json!({"type": "page", "userId": "u"}), 40_000, &mut out);
+        SpecRules::default().check(
+            &Json::from_value(&json!({"type": "page", "userId": "u"})),
+            40_000,
+            &mut out,
+        );
         assert_eq!(out[0].rule, "spec/too-large");
         assert!(rules(json!([1])).contains(&"spec/not-an-object@".to_string()));
     }
@@ -684,6 +699,20 @@ mod tests {
                 "spec/reserved-type@traits.age"
             ]
         );
+    }
+
+    #[test]
+    fn currency_codes_are_sorted_four_bytes_apart_and_found() {
+        let codes: Vec<&str> = CURRENCIES.split(' ').collect();
+        assert!(codes.iter().all(|c| c.len() == 3));
+        assert!(
+            codes.windows(2).all(|w| w[0] < w[1]),
+            "CURRENCIES must stay sorted"
+        );
+        assert!(codes.iter().all(|c| is_currency_code(c)));
+        for bad in ["usd", "US", "USDT", "XXX", "AAA", "ZZZ", ""] {
+            assert!(!is_currency_code(bad), "{bad}");
+        }
     }
 
     #[test]

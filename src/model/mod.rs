@@ -5,6 +5,7 @@
 
 pub mod call;
 mod fields;
+pub mod json;
 mod mask;
 pub mod pretty;
 mod summary;
