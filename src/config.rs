@@ -20,6 +20,9 @@ pub struct Config {
     pub naming: Option<crate::inspect::spec::Naming>,
     /// Extra PII matchers and expected places.
     pub pii: crate::inspect::pii::PiiConfig,
+    /// `[[destination]]` tables: where forward and replay send messages (resolved, with
+    /// `env:VAR` credentials read, by `forward::destination::resolve_all`).
+    pub destination: Vec<crate::forward::destination::DestinationConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +88,70 @@ mod tests {
         .unwrap();
         assert_eq!(config.theme.as_deref(), Some("light"));
         assert_eq!(config.keys["quit"], ["x"]);
+    }
+
+    #[test]
+    fn reads_destination_tables() {
+        let config = Config::parse(
+            r#"
+[[destination]]
+name = "hook"
+kind = "webhook"
+endpoint = "http://127.0.0.1:9000/in"
+shared_secret = "env:HOOK_SECRET"
+timeout = "500ms"
+headers = { X-Team = "data" }
+
+[[destination]]
+name = "ga"
+kind = "ga4"
+measurement_id = "G-TEST"
+api_secret = "s3cr3t"
+debug = true
+timeout = 2
+"#,
+            "eventscope.toml",
+        )
+        .unwrap();
+        assert_eq!(config.destination.len(), 2);
+        let hook = &config.destination[0];
+        assert_eq!(hook.name, "hook");
+        assert_eq!(hook.shared_secret.as_deref(), Some("env:HOOK_SECRET"));
+        assert_eq!(hook.timeout, Some(std::time::Duration::from_millis(500)));
+        assert_eq!(hook.headers["X-Team"], "data");
+        assert!(config.destination[1].debug);
+        assert_eq!(
+            config.destination[1].timeout,
+            Some(std::time::Duration::from_secs(2))
+        );
+    }
+
+    #[test]
+    fn destination_typos_and_bad_values_name_the_key_and_line() {
+        let err = Config::parse(
+            "[[destination]]\nname = \"a\"\nkind = \"webhook\"\nendpoitn = \"http://x\"\n",
+            "my.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("endpoitn") && err.contains("line 4"), "{err}");
+        let err = Config::parse(
+            "[[destination]]\nname = \"a\"\nkind = \"kafka\"\n",
+            "my.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("kafka") && err.contains("line 3"), "{err}");
+        let err = Config::parse(
+            "[[destination]]\nname = \"a\"\nkind = \"webhook\"\ntimeout = \"soon\"\n",
+            "my.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("invalid timeout") && err.contains("line 4"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -78,6 +78,45 @@ impl JqFilter {
         }
         false
     }
+
+    /// Runs the program as a transform (the forward `transform` key): `Ok(None)` when it
+    /// yields nothing or `null`, the value when it yields exactly one, an error (with jaq's
+    /// message) on a runtime error, `halt`, or more than one output.
+    pub(crate) fn transform(&self, json: &str) -> Result<Option<serde_json::Value>, String> {
+        let input =
+            serde_json::from_str::<Val>(json).map_err(|e| format!("input is not JSON: {e}"))?;
+        let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([]));
+        let mut outputs = self.filter.id.run((ctx, input));
+        let first = match outputs.next() {
+            None => return Ok(None),
+            Some(Ok(val)) => val,
+            Some(Err(exn)) => return Err(exception_text(exn)),
+        };
+        match outputs.next() {
+            None => {}
+            Some(Ok(_)) => {
+                return Err("yields more than one value; a transform must yield one message (or null/empty to drop it)".to_string());
+            }
+            Some(Err(exn)) => return Err(exception_text(exn)),
+        }
+        if matches!(first, Val::Null) {
+            return Ok(None);
+        }
+        // jaq prints its values as JSON (byte strings and NaN aside, which then fail here).
+        serde_json::from_str(&first.to_string())
+            .map(Some)
+            .map_err(|e| format!("output is not JSON: {e}"))
+    }
+}
+
+fn exception_text(exn: jaq_core::Exn<'_, Val>) -> String {
+    match exn.get_err() {
+        Ok(err) => err.to_string(),
+        Err(exn) => match exn.get_halt() {
+            Ok(code) => format!("halted with exit code {code}"),
+            Err(_) => "stopped unexpectedly".to_string(),
+        },
+    }
 }
 
 /// jaq parses, compiles and runs recursively: a pasted expression nested thousands deep

@@ -64,7 +64,7 @@ pub const PII_YELLOW: u8 = 1;
 pub const PII_RED: u8 = 2;
 
 mod glob;
-mod jq;
+pub(crate) mod jq;
 mod parse;
 mod predicate;
 mod query;

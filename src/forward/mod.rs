@@ -61,3 +61,16 @@ pub struct Outgoing {
     pub seq: Option<u64>,
     pub message: Box<serde_json::value::RawValue>,
 }
+
+/// The HTTP client settings every outgoing request of eventscope starts from: rustls with
+/// ring (reqwest is built without a default crypto provider, so it is installed here once; a
+/// second install fails harmlessly), our User-Agent, no redirects followed silently, and no
+/// proxy from the environment (destinations under test are often on loopback).
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("eventscope/", env!("CARGO_PKG_VERSION")))
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+}

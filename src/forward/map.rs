@@ -1,1 +1,0 @@
-//! Mappers: messages in, the requests a destination gets out. (Stub.)

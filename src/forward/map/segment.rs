@@ -1,0 +1,55 @@
+//! `segment`: `POST {endpoint}/v1/batch` with `{"batch":[…],"sentAt":…}` and Basic auth
+//! (`write_key:`), which Segment, RudderStack and another eventscope all accept. Messages
+//! go as captured (their own `sentAt`, `timestamp` and `messageId` kept); the batch's
+//! `sentAt` is the time of mapping. Batches stay under Segment's 500 KB cap.
+
+use serde_json::Value;
+
+use super::{Prepared, chunks, json_array, json_headers, json_string};
+use crate::forward::Request;
+use crate::forward::destination::Destination;
+use crate::model::{DeliveryNote, format_timestamp};
+
+/// Segment refuses batches over 500 KB.
+const MAX_BODY_BYTES: usize = 500 * 1000;
+
+pub(super) fn requests(
+    destination: &Destination,
+    prepared: &[Prepared<'_>],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Request> {
+    let items: Vec<_> = prepared
+        .iter()
+        .map(|p| (p.carried.clone(), p.text()))
+        .collect();
+    let sent_at = json_string(&format_timestamp(now));
+    chunks(&items, destination.batch_size, MAX_BODY_BYTES - 64)
+        .into_iter()
+        .map(|chunk| {
+            let texts: Vec<String> = chunk.iter().map(|(_, t)| t.clone()).collect();
+            let body = format!("{{\"batch\":{},\"sentAt\":{sent_at}}}", json_array(&texts));
+            Request {
+                method: "POST".to_string(),
+                url: destination.url.clone(),
+                headers: json_headers(destination),
+                body: body.into_bytes(),
+                carries: chunk.iter().map(|(c, _)| c.clone()).collect(),
+            }
+        })
+        .collect()
+}
+
+/// `{"success":false,"code":"…","message":"…"}` (eventscope's collector, Segment's API).
+pub(super) fn notes(json: &Value) -> Vec<DeliveryNote> {
+    if json.get("success").and_then(Value::as_bool) != Some(false) {
+        return Vec::new();
+    }
+    vec![DeliveryNote {
+        path: String::new(),
+        code: json
+            .get("code")
+            .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string))
+            .unwrap_or_default(),
+        message: super::fields::error_text(json).unwrap_or_else(|| "refused".to_string()),
+    }]
+}
