@@ -2,6 +2,7 @@
 //! exit code says what kind: 1 a failure at run time, 2 a usage or access problem.
 
 mod check;
+mod replay;
 mod serve;
 mod tail;
 mod tui;
@@ -41,6 +42,8 @@ pub enum Command {
     Tail(TailArgs),
     /// Judge a recording (or `-`) against the spec, a tracking plan and privacy rules, for CI.
     Check(CheckArgs),
+    /// Send the messages of a recording to a configured destination (`[[destination]]`).
+    Replay(ReplayArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -63,6 +66,10 @@ pub struct ServeArgs {
     /// A web origin allowed to open the stream besides loopback pages (repeatable).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
+    /// Proxy mode: forward every accepted request, unchanged, to this Segment-compatible API
+    /// (e.g. https://api.segment.io); its answers appear as delivery frames.
+    #[arg(long, value_name = "URL", env = "EVENTSCOPE_UPSTREAM")]
+    pub upstream: Option<String>,
 }
 
 /// Options of the viewer.
@@ -129,6 +136,47 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
+    pub file: std::path::PathBuf,
+    /// The destination: the `name` of a `[[destination]]` table in the config.
+    #[arg(long = "to", value_name = "NAME")]
+    pub to: String,
+    /// At most this many messages per second [default: as fast as the destination takes them].
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Only the messages matching this filter (the viewer's filter language).
+    #[arg(long, value_name = "QUERY")]
+    pub filter: Option<String>,
+    /// Print the requests (secrets masked) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Keep each message's messageId [default: a new `es-replay-<uuid>` per message].
+    #[arg(long)]
+    pub keep_ids: bool,
+    /// Move timestamp, originalTimestamp and sentAt so that the newest is now, keeping their
+    /// spacing.
+    #[arg(long)]
+    pub retime: bool,
+    /// Config file [default: ./eventscope.toml, then the user config dir].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Tracking plan, for filter terms on verdicts [default: `plan` in the config].
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<std::path::PathBuf>,
+}
+
+/// `--rate`: a positive number of messages per second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a positive number of messages per second"
+        )),
+    }
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct TailArgs {
     /// The stream: ws://HOST:PORT/v1/stream, or http://HOST:PORT
     pub url: String,
@@ -157,6 +205,7 @@ pub fn main() -> ExitCode {
         Some(Command::Serve(args)) => runtime.block_on(serve::run(args)),
         Some(Command::Tail(args)) => runtime.block_on(tail::run(args)),
         Some(Command::Check(args)) => check::run(args),
+        Some(Command::Replay(args)) => runtime.block_on(replay::run(args)),
         Some(Command::Connect(args)) => {
             let target = tui::Target::Remote {
                 url: args.url,
