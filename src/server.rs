@@ -12,6 +12,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::collector::upstream::{Upstream, UpstreamError, UpstreamUrl};
 use crate::collector::{Collector, CollectorConfig, Limits};
 use crate::hub::{DEFAULT_BUFFER, Hub};
 use crate::recording::{Recorder, RecordingError};
@@ -19,6 +20,9 @@ use crate::stream::{self, StreamAccess};
 
 /// The default `--listen` address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8707";
+
+/// How long a stopping server waits for requests still on their way to the upstream.
+const UPSTREAM_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -29,6 +33,9 @@ pub struct ServeConfig {
     pub record: Option<PathBuf>,
     pub allowed_origins: Vec<String>,
     pub limits: Limits,
+    /// Proxy mode: forward every accepted request to this Segment-compatible API
+    /// (`--upstream`, e.g. `https://api.segment.io`).
+    pub upstream: Option<String>,
 }
 
 impl Default for ServeConfig {
@@ -41,6 +48,7 @@ impl Default for ServeConfig {
             record: None,
             allowed_origins: Vec::new(),
             limits: Limits::default(),
+            upstream: None,
         }
     }
 }
@@ -60,6 +68,9 @@ pub enum ServeError {
     },
     #[error(transparent)]
     Recording(#[from] RecordingError),
+    /// A bad `--upstream`: a usage error, found before anything listens.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
 }
 
 /// Parses `--listen`: `IP:PORT`, `localhost:PORT`, `:PORT` or `PORT` (the last two on 127.0.0.1).
@@ -81,6 +92,8 @@ pub fn parse_listen(value: &str) -> Result<SocketAddr, String> {
 pub struct Server {
     pub hub: Arc<Hub>,
     pub collector: Arc<Collector>,
+    /// Proxy mode's forwarder, drained (briefly) when the server stops.
+    pub upstream: Option<Arc<Upstream>>,
     listener: TcpListener,
     router: Router,
     addr: SocketAddr,
@@ -99,6 +112,11 @@ impl Server {
         if !config.listen.ip().is_loopback() && config.token.is_none() {
             return Err(ServeError::TokenRequired(config.listen));
         }
+        let upstream_url = config
+            .upstream
+            .as_deref()
+            .map(UpstreamUrl::parse)
+            .transpose()?;
         let recorder = match &config.record {
             Some(path) => Some(Recorder::open(path)?),
             None => None,
@@ -115,11 +133,16 @@ impl Server {
             source,
         })?;
         let hub = Hub::new(config.buffer, recorder);
+        let upstream = match upstream_url {
+            Some(url) => Some(Upstream::new(url, Arc::clone(&hub))?),
+            None => None,
+        };
         let collector = Collector::new(
             Arc::clone(&hub),
             CollectorConfig {
                 write_keys: config.write_keys.clone(),
                 limits: config.limits,
+                upstream: upstream.clone(),
             },
         );
         let access = StreamAccess {
@@ -138,6 +161,7 @@ impl Server {
         Ok(Server {
             hub,
             collector,
+            upstream,
             listener,
             router,
             addr,
@@ -164,6 +188,15 @@ impl Server {
                 hub.shutdown();
             })
             .await;
+        // Requests already accepted still reach the upstream, within reason.
+        if let Some(upstream) = &self.upstream
+            && !upstream.drain(UPSTREAM_DRAIN).await
+        {
+            tracing::warn!(
+                "stopped with {} request(s) not yet delivered to the upstream",
+                upstream.pending()
+            );
+        }
         self.hub.shutdown();
         result
     }

@@ -357,7 +357,9 @@ impl Stream {
     /// sentinel: exactly what the SDK's requests produced, with no sleeping.
     async fn frames_until_sentinel(&mut self, server: &Server) -> Vec<Value> {
         let sentinel = format!("real_sdks sentinel {}", std::process::id());
-        let response = reqwest::Client::new()
+        let response = eventscope::forward::http_client_builder()
+            .build()
+            .unwrap()
             .post(format!("http://{}/v1/batch", server.addr))
             .json(&json!({
                 "writeKey": "wk_sentinel_key",

@@ -15,6 +15,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         buffer: usize::try_from(args.buffer).unwrap_or(usize::MAX),
         record: args.record,
         allowed_origins: args.allowed_origins,
+        upstream: args.upstream,
         ..ServeConfig::default()
     };
     let record = config.record.clone();
@@ -23,7 +24,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         Err(e) => {
             eprintln!("eventscope: {e}");
             return ExitCode::from(match e {
-                ServeError::TokenRequired(_) => 2,
+                ServeError::TokenRequired(_) | ServeError::Upstream(_) => 2,
                 _ => 1,
             });
         }
@@ -38,6 +39,12 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     eprintln!("  live stream   ws://{addr}/v1/stream  (eventscope tail http://{addr})");
     if let Some(path) = record {
         eprintln!("  recording to  {}", path.display());
+    }
+    if let Some(upstream) = &server.upstream {
+        eprintln!(
+            "  upstream      {} (accepted requests are forwarded; answers are delivery frames)",
+            upstream.url()
+        );
     }
     match server.run(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -79,6 +79,8 @@ struct BatchFields {
 pub struct FinishedMessage {
     pub json: String,
     pub adjusted: Adjustments,
+    /// Its `messageId` (generated here when it had none), for the proxy's delivery frames.
+    pub message_id: Option<String>,
 }
 
 fn invalid_json(e: &serde_json::Error) -> IngestError {
@@ -235,6 +237,7 @@ impl ParsedBody<'_> {
                 FinishedMessage {
                     json: fields.to_json(),
                     adjusted,
+                    message_id: fields.get_string("messageId"),
                 }
             })
             .collect()

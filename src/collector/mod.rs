@@ -8,6 +8,7 @@ mod auth;
 mod body;
 mod envelope;
 mod error;
+pub mod upstream;
 
 pub use envelope::{Endpoint, Limits};
 pub use error::IngestError;
@@ -38,6 +39,8 @@ pub struct CollectorConfig {
     /// With entries, only these write keys are accepted (`--write-key`).
     pub write_keys: Vec<String>,
     pub limits: Limits,
+    /// Proxy mode (`--upstream`): where accepted requests are forwarded.
+    pub upstream: Option<Arc<upstream::Upstream>>,
 }
 
 pub struct Collector {
@@ -85,6 +88,7 @@ impl Collector {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let received_at = Utc::now();
         let basic_key = auth::basic_write_key(headers);
+        let query = request.query.clone();
         let mut source = request.into_source();
         if let Some(key) = &basic_key {
             source.write_key = Some(mask_secret(key));
@@ -101,6 +105,7 @@ impl Collector {
             Err(f) => return rejected(f.error, &f.partial, f.size, &secrets),
         };
         let size = raw.len();
+        // `raw` stays as received, for the upstream in proxy mode (a cheap shared clone).
         let decoded = match body::decode(headers, raw.clone(), limit) {
             Ok(decoded) => decoded,
             Err(f) => return rejected(f.error, &f.partial, f.size, &secrets),
@@ -124,8 +129,36 @@ impl Collector {
             return self.reject(received_at, &source, error, &decoded, size, &secrets);
         }
         let count = parsed.message_count();
-        let frames = event_frames(&source, received_at, parsed.finish(received_at));
-        self.hub.publish(frames);
+        // Keys to mask in the upstream's delivery frame: the Basic one and the body's.
+        let upstream_secrets: Vec<String> = match &self.config.upstream {
+            Some(_) => key.into_iter().chain(parsed.body_key.clone()).collect(),
+            None => Vec::new(),
+        };
+        let messages = parsed.finish(received_at);
+        let message_ids: Vec<Option<String>> = match &self.config.upstream {
+            Some(_) => messages.iter().map(|m| m.message_id.clone()).collect(),
+            None => Vec::new(),
+        };
+        let frames = event_frames(&source, received_at, messages);
+        let seqs = self.hub.publish(frames);
+        if let Some(upstream) = &self.config.upstream {
+            upstream.forward(upstream::Accepted {
+                path_and_query: request_target(&source.path, query.as_deref()),
+                headers: upstream::forwarded_headers(headers),
+                body: raw,
+                decoded,
+                secrets: upstream_secrets,
+                carries: seqs
+                    .into_iter()
+                    .flatten()
+                    .zip(message_ids)
+                    .map(|(seq, message_id)| crate::forward::Carried {
+                        seq: Some(seq),
+                        message_id,
+                    })
+                    .collect(),
+            });
+        }
         tracing::debug!(path = %source.path, count, "accepted");
         (
             StatusCode::OK,
@@ -192,6 +225,8 @@ struct RejectedTail<'a> {
 /// What a handler knows about a request besides its body.
 pub struct RequestInfo {
     pub path: String,
+    /// The query string without `?`, forwarded to the upstream as is.
+    pub query: Option<String>,
     pub peer: Option<SocketAddr>,
     pub user_agent: Option<String>,
 }
@@ -200,6 +235,7 @@ impl RequestInfo {
     pub fn new(uri: &Uri, peer: Option<SocketAddr>, headers: &HeaderMap) -> Self {
         RequestInfo {
             path: uri.path().to_string(),
+            query: uri.query().map(str::to_string),
             peer,
             user_agent: headers
                 .get(USER_AGENT)
@@ -243,6 +279,14 @@ fn event_frames(
             PendingFrame::new(FrameKind::Event, tail)
         })
         .collect()
+}
+
+/// `/v1/batch?x=1`: the request's path and query as the SDK sent them.
+fn request_target(path: &str, query: Option<&str>) -> String {
+    match query {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_string(),
+    }
 }
 
 fn unknown_endpoint_error(path: &str) -> IngestError {

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{FrameKind, GapFrame, Hello, STREAM_VERSION, server_name};
+use crate::model::{DeliveryFrame, FrameKind, GapFrame, Hello, STREAM_VERSION, server_name};
 use crate::recording::Recorder;
 
 /// Default number of retained frames (`--buffer`).
@@ -165,6 +165,18 @@ impl Hub {
             .fetch_add(deliveries, Ordering::Relaxed);
         self.last_seq.send_replace(*range.end());
         Some(range)
+    }
+
+    /// Publishes a `delivery` frame (the proxy's upstream results); returns its seq. The
+    /// frame's own `seq` is ignored: the hub assigns it, as for every frame.
+    pub fn publish_delivery(&self, mut delivery: DeliveryFrame) -> Option<u64> {
+        delivery.seq = None;
+        let json = serde_json::to_string(&delivery).ok()?;
+        // `at` is always serialized, so the object has fields and its tail after `{` is the
+        // rest of the frame after `"seq":N,`.
+        let tail = json.strip_prefix('{')?.to_string();
+        self.publish(vec![PendingFrame::new(FrameKind::Delivery, tail)])
+            .map(|range| *range.start())
     }
 
     pub fn hello(&self) -> Hello {
@@ -395,6 +407,26 @@ mod tests {
         assert_eq!(sub.read(10).frames.len(), 1);
         hub.shutdown();
         assert!(!sub.wait().await);
+    }
+
+    #[test]
+    fn delivery_frames_get_a_seq_and_stay_valid_json() {
+        let hub = Hub::new(10, None);
+        publish(&hub, 1);
+        let delivery = DeliveryFrame {
+            seq: Some(99),
+            destination: "upstream".into(),
+            for_seqs: vec![1],
+            status: Some(200),
+            ..DeliveryFrame::default()
+        };
+        assert_eq!(hub.publish_delivery(delivery), Some(2));
+        let frames = hub.subscribe(Some(1)).read(10).frames;
+        let value: serde_json::Value = serde_json::from_slice(&frames[0].json).unwrap();
+        assert_eq!(value["type"], "delivery");
+        assert_eq!(value["seq"], 2);
+        assert_eq!(value["forSeqs"], serde_json::json!([1]));
+        assert_eq!(hub.status().deliveries, 1);
     }
 
     #[test]

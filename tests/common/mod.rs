@@ -106,7 +106,7 @@ impl Viewer {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().build().unwrap()
+    eventscope::forward::http_client_builder().build().unwrap()
 }
 
 /// POSTs `body` to `path` and returns the status and JSON answer.
