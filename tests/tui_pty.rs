@@ -21,6 +21,10 @@ struct Screen {
 
 impl Screen {
     fn spawn(args: &[&str]) -> Screen {
+        Screen::spawn_with_env(args, &[])
+    }
+
+    fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> Screen {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 40,
@@ -33,6 +37,9 @@ impl Screen {
         command.args(args);
         command.env("TERM", "xterm-256color");
         command.env_remove("NO_COLOR");
+        for (name, value) in env {
+            command.env(name, value);
+        }
         command.cwd(env!("CARGO_MANIFEST_DIR"));
         let child = pty.slave.spawn_command(command).expect("spawn");
         drop(pty.slave);
@@ -111,6 +118,12 @@ impl Drop for Screen {
     }
 }
 
+/// reqwest is built without a default TLS crypto provider: install ring first.
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 fn address_on(screen: &str) -> String {
     let start = screen
         .find("http://127.0.0.1:")
@@ -128,7 +141,7 @@ fn the_viewer_shows_posted_messages_filters_them_and_quits_cleanly() {
     let addr = address_on(&text);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let client = http_client();
         let batch = json!({"batch": [
             {"type": "track", "event": "Order Completed", "userId": "u1", "properties": {"revenue": 10}},
             {"type": "identify", "userId": "jane", "traits": {"email": "jane@example.com"}},
@@ -200,4 +213,258 @@ fn sigterm_quits_and_restores_the_terminal() {
         "left the alternate screen"
     );
     assert!(!screen.parser.lock().unwrap().screen().alternate_screen());
+}
+
+/// A local webhook receiver: records each request's headers and body, answers 200.
+struct Hook {
+    addr: std::net::SocketAddr,
+    received: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>,
+}
+
+fn start_hook(runtime: &tokio::runtime::Runtime) -> Hook {
+    let received: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
+    let store = Arc::clone(&received);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let store = Arc::clone(&store);
+            async move {
+                store.lock().unwrap().push((headers, body));
+                axum::Json(json!({"ok": true}))
+            }
+        }),
+    );
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Hook { addr, received }
+}
+
+/// A config with two destinations: one never used, and the local webhook (chosen with `2`).
+fn write_config(hook: &Hook) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("eventscope-pty-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("eventscope.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[[destination]]
+name = "amp-dev"
+kind = "amplitude"
+endpoint = "http://127.0.0.1:9"
+api_key = "amp_key_0123456789abcdef"
+
+[[destination]]
+name = "local-hook"
+kind = "webhook"
+endpoint = "http://{}/hook"
+shared_secret = "whsec_pty_0123456789"
+"#,
+            hook.addr
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn post_batch(runtime: &tokio::runtime::Runtime, addr: &str, batch: serde_json::Value) {
+    runtime.block_on(async {
+        let response = http_client()
+            .post(format!("http://{addr}/v1/batch"))
+            .body(batch.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    });
+}
+
+#[test]
+fn marked_messages_forwarded_to_a_local_webhook_come_back_as_two_200_deliveries() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let hook = start_hook(&runtime);
+    let config = write_config(&hook);
+    let config_arg = config.display().to_string();
+    let mut screen = Screen::spawn(&["--listen", "127.0.0.1:0", "--config", &config_arg]);
+    let text = screen.wait_for("the empty state", |s| s.contains("Waiting for events"));
+    let addr = address_on(&text);
+    post_batch(
+        &runtime,
+        &addr,
+        json!({"batch": [
+            {"type": "track", "event": "Signed Up", "userId": "u1", "messageId": "pty-1"},
+            {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "pty-2",
+             "properties": {"revenue": 10}},
+        ]}),
+    );
+    screen.wait_for("two rows", |s| s.contains("Messages 2/2"));
+
+    // Mark both: the first row, Space (marks and moves down), Space.
+    screen.type_text("g  ");
+    screen.wait_for("two marks", |s| s.contains("2 marked"));
+    screen.type_text("f");
+    screen.wait_for("the forward popup", |s| s.contains("Forward 2 messages"));
+    screen.type_text("2");
+    let preview = screen.wait_for("the webhook's request", |s| {
+        s.contains(&format!("POST http://{}/hook", hook.addr)) && s.contains("request 1 of 2")
+    });
+    assert!(preview.contains("X-Signature: "), "{preview}");
+    assert!(preview.contains("\"Signed Up\""), "{preview}");
+    assert!(!preview.contains("whsec_pty_0123456789"), "{preview}");
+
+    screen.type_text("\r");
+    let deliveries = screen.wait_for("two 200 deliveries", |s| {
+        s.lines()
+            .filter(|l| l.contains('✓') && l.contains("local-hook") && l.contains(" 200 "))
+            .count()
+            == 2
+    });
+    assert!(
+        deliveries.contains("Deliveries 2 · 2 delivered · 0 failed"),
+        "{deliveries}"
+    );
+
+    let received = hook.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 2, "the webhook got two requests");
+    let mut events: Vec<String> = received
+        .iter()
+        .map(|(headers, body)| {
+            assert!(headers.contains_key("x-signature"), "{headers:?}");
+            let message: serde_json::Value = serde_json::from_str(body).unwrap();
+            message["event"].as_str().unwrap().to_string()
+        })
+        .collect();
+    events.sort();
+    assert_eq!(events, ["Order Completed", "Signed Up"]);
+
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(config.parent().unwrap());
+}
+
+#[test]
+fn the_payload_is_edited_in_editor_and_mapped_again() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let hook = start_hook(&runtime);
+    let config = write_config(&hook);
+    let config_arg = config.display().to_string();
+    let mut screen = Screen::spawn_with_env(
+        &["--listen", "127.0.0.1:0", "--config", &config_arg],
+        &[("EDITOR", "sed -i s/Signup/Edited/"), ("VISUAL", "")],
+    );
+    let text = screen.wait_for("the empty state", |s| s.contains("Waiting for events"));
+    let addr = address_on(&text);
+    post_batch(
+        &runtime,
+        &addr,
+        json!({"batch": [{"type": "track", "event": "Signup", "userId": "u1"}]}),
+    );
+    screen.wait_for("the row", |s| s.contains("Messages 1/1"));
+    screen.type_text("f2");
+    screen.wait_for("the webhook's request", |s| s.contains("\"Signup\""));
+    screen.type_text("e");
+    let edited = screen.wait_for("the edited request", |s| {
+        s.contains("(edited)") && s.contains("\"Edited\"")
+    });
+    assert!(
+        edited.contains("┌ Forward 1 message") && edited.contains(" eventscope http://"),
+        "the whole screen is drawn again after the editor: {edited}"
+    );
+    screen.type_text("\r");
+    screen.wait_for("one 200 delivery", |s| {
+        s.lines()
+            .any(|l| l.contains('✓') && l.contains("local-hook"))
+    });
+    let received = hook.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    assert!(
+        received[0].1.contains("\"event\":\"Edited\""),
+        "{}",
+        received[0].1
+    );
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(config.parent().unwrap());
+}
+
+#[test]
+fn r_replays_a_message_into_the_embedded_collector_with_a_new_message_id() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut screen = Screen::spawn(&["--listen", "127.0.0.1:0"]);
+    let text = screen.wait_for("the empty state", |s| s.contains("Waiting for events"));
+    let addr = address_on(&text);
+    post_batch(
+        &runtime,
+        &addr,
+        json!({"batch": [{"type": "track", "event": "Replay Me", "userId": "u1",
+                          "messageId": "orig-1", "timestamp": "2026-01-02T03:04:05.000Z"}]}),
+    );
+    screen.wait_for("the row", |s| s.contains("Messages 1/1"));
+    screen.type_text("R");
+    screen.wait_for("the replay popup", |s| {
+        s.contains("Replay into the collector")
+    });
+    screen.type_text("\r");
+    let text = screen.wait_for("the replayed copy", |s| {
+        s.contains("Messages 2/2") && s.contains("\"replay-")
+    });
+    assert!(
+        text.contains("2026-01-02T03:04:05.000Z"),
+        "the timestamp is kept: {text}"
+    );
+    screen.type_text("d");
+    screen.wait_for("its delivery", |s| {
+        s.lines()
+            .any(|l| l.contains('✓') && l.contains("collector") && l.contains(" 200 "))
+    });
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+}
+
+#[test]
+fn the_proxys_upstream_answers_show_on_the_message_and_in_deliveries() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let upstream_hits: Arc<Mutex<u32>> = Arc::default();
+    let hits = Arc::clone(&upstream_hits);
+    let app = axum::Router::new().fallback(move || {
+        let hits = Arc::clone(&hits);
+        async move {
+            *hits.lock().unwrap() += 1;
+            axum::Json(json!({"success": true}))
+        }
+    });
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let mut screen = Screen::spawn(&["--listen", "127.0.0.1:0", "--upstream", &upstream]);
+    let text = screen.wait_for("the empty state", |s| s.contains("Waiting for events"));
+    let addr = address_on(&text);
+    post_batch(
+        &runtime,
+        &addr,
+        json!({"batch": [{"type": "track", "event": "Proxied", "userId": "u1"}]}),
+    );
+    let text = screen.wait_for("the delivery on the message", |s| {
+        s.contains("Messages 1/1") && s.contains("⇢ upstream 200")
+    });
+    assert!(
+        !text.contains("Messages 2/"),
+        "a delivery is not a row: {text}"
+    );
+    assert_eq!(*upstream_hits.lock().unwrap(), 1);
+    screen.type_text("D");
+    screen.wait_for("the message's deliveries", |s| {
+        s.contains("for seq 1") && s.lines().any(|l| l.contains('✓') && l.contains("upstream"))
+    });
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
 }

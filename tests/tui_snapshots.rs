@@ -378,3 +378,256 @@ fn the_summary_view_counts_messages_findings_and_pii_per_event() {
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert!(cells.contains(&"2"), "two messages: {row}");
 }
+
+// ---- Marks, forwarding and deliveries ----
+
+use eventscope::config::Config;
+use eventscope::tui::app::{Destinations, Effect, Mode, View};
+use eventscope::tui::views::Highlights;
+
+const DESTINATIONS: &str = r#"
+[[destination]]
+name = "hook"
+kind = "webhook"
+endpoint = "http://127.0.0.1:9000/in"
+shared_secret = "whsec_0123456789abcdef"
+headers = { Authorization = "Bearer tok_live_0123456789abcdef" }
+
+[[destination]]
+name = "ga"
+kind = "ga4"
+measurement_id = "G-TEST123"
+api_secret = "sk_ga_0123456789abcdef"
+"#;
+
+fn destinations(toml: &str) -> Destinations {
+    let config = Config::parse(toml, "eventscope.toml").unwrap();
+    Destinations::from_config(
+        &config.destination,
+        Some(std::path::Path::new("eventscope.toml")),
+    )
+}
+
+/// Runs the mapping an `Effect::Map` asks for, as the event loop does off the UI task.
+fn run_map(app: &mut App, effect: Option<Effect>) {
+    match effect {
+        Some(Effect::Map(job)) => {
+            let result = eventscope::tui::forward::prepare(
+                job.destination,
+                &job.messages,
+                Some(&job.inspector),
+            );
+            app.forward_mapped(job.generation, result);
+        }
+        other => panic!("expected a mapping, got {other:?}"),
+    }
+}
+
+fn highlight(id: u64, doc: &Arc<eventscope::model::pretty::PrettyDoc>, app: &App) -> Highlighted {
+    Highlighted {
+        key: HighlightKey {
+            id,
+            theme: app.theme.name.clone(),
+        },
+        doc: Arc::clone(doc),
+        lines: Arc::new(highlight_doc(doc, &app.theme)),
+    }
+}
+
+/// Renders with every highlighting ready (as the workers would make it).
+fn render_all(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let message = app
+        .detail_doc
+        .as_ref()
+        .map(|(id, doc)| highlight(*id, doc, app));
+    let forward = app.forward.as_ref().and_then(|popup| {
+        let shown = popup.shown.as_ref()?;
+        Some(highlight(popup.highlight_id(), &shown.doc, app))
+    });
+    let docs = app.delivery_view.docs.as_ref();
+    let request = docs.map(|d| highlight(d.id, &d.request, app));
+    let response = docs.map(|d| highlight(d.id, &d.response, app));
+    let highlights = Highlights {
+        message: message.as_ref(),
+        forward: forward.as_ref(),
+        request: request.as_ref(),
+        response: response.as_ref(),
+    };
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|f| {
+            views::draw_all(f, app, &highlights);
+        })
+        .unwrap();
+    terminal
+}
+
+fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let area = buffer.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn marked_rows_show_a_mark_and_the_header_counts_them() {
+    let mut app = embedded_app();
+    app.ingest(sample_events(), Instant::now());
+    app.update(Action::Top);
+    app.update(Action::ToggleMark);
+    app.update(Action::Down);
+    app.update(Action::ToggleMark);
+    let terminal = render(&app, 140, 12);
+    snapshot("marked_rows", &terminal);
+    let buffer = terminal.backend().buffer();
+    find(buffer, "2 marked");
+    let (x, y) = find(buffer, "● 10:00:00.101");
+    assert_eq!(
+        buffer[(x, y)].fg,
+        app.theme.ui.accent,
+        "the mark is in the accent colour"
+    );
+    find(buffer, "● 10:00:00.303");
+    let text = screen_text(&terminal);
+    assert!(
+        text.contains("  10:00:00.202"),
+        "the unmarked row has an empty gutter"
+    );
+    find(buffer, "f forward");
+}
+
+#[test]
+fn the_forward_preview_shows_the_exact_request_with_secrets_masked() {
+    let mut app = embedded_app();
+    app.destinations = destinations(DESTINATIONS);
+    app.ingest(sample_events(), Instant::now());
+    app.update(Action::MarkMatching);
+    let effect = app.update(Action::Forward);
+    assert_eq!(app.mode, Mode::Forward);
+    run_map(&mut app, effect);
+    app.status = None;
+    let terminal = render_all(&app, 140, 32);
+    snapshot("forward_preview", &terminal);
+    let text = screen_text(&terminal);
+    assert!(text.contains("Forward 3 messages"), "{text}");
+    assert!(text.contains("POST http://127.0.0.1:9000/in"), "{text}");
+    assert!(text.contains("request 1 of 3"), "{text}");
+    assert!(text.contains("Authorization: Bear…cdef"), "{text}");
+    assert!(
+        !text.contains("tok_live_0123456789abcdef"),
+        "the secret never shows"
+    );
+    assert!(text.contains("X-Signature: "), "{text}");
+    let buffer = terminal.backend().buffer();
+    let key = find(buffer, "\"type\"");
+    let value = find(buffer, "\"page\"");
+    assert_ne!(buffer[key].fg, buffer[value].fg, "the body is highlighted");
+
+    // The next request, then GA4: its api_secret sits in the URL, masked.
+    app.forward_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char(']'),
+    ));
+    let text = screen_text(&render_all(&app, 140, 32));
+    assert!(text.contains("request 2 of 3"), "{text}");
+    assert!(text.contains("\"identify\""), "{text}");
+    let effect = app.forward_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Right,
+    ));
+    run_map(&mut app, effect);
+    let text = screen_text(&render_all(&app, 140, 32));
+    assert!(text.contains("api_secret=sk_g…cdef"), "{text}");
+    assert!(
+        !text.contains("sk_ga_0123456789abcdef"),
+        "the secret never shows"
+    );
+    assert!(text.contains("measurement_id=G-TEST123"), "{text}");
+}
+
+#[test]
+fn the_forward_popup_without_destinations_says_what_to_write() {
+    let mut app = embedded_app();
+    app.ingest(sample_events(), Instant::now());
+    assert!(app.update(Action::Forward).is_none());
+    let text = screen_text(&render_all(&app, 120, 24));
+    assert!(text.contains("No destination is configured."), "{text}");
+    assert!(text.contains("[[destination]]"), "{text}");
+    assert!(text.contains("kind = \"webhook\""), "{text}");
+}
+
+fn delivery_frames() -> Vec<Frame> {
+    vec![
+        frame(
+            r#"{"type":"delivery","seq":4,"at":"2026-11-22T10:00:01.250Z","destination":"upstream","kind":"upstream","forSeqs":[3],"messageIds":["m-order"],"request":{"method":"POST","url":"https://api.segment.io/v1/batch","headers":[["Authorization","Basic d2tf…Og=="],["Content-Type","application/json"]],"body":"{\"batch\":[{\"type\":\"track\",\"event\":\"Order Completed\"}]}","bodyBytes":52},"status":200,"ok":true,"latencyMs":42.3,"totalMs":42.3,"attempts":1,"response":{"headers":[["content-type","application/json"]],"body":"{\"success\":true}","bodyBytes":16}}"#,
+        ),
+        frame(
+            r#"{"type":"delivery","at":"2026-11-22T10:00:02.500Z","destination":"amp-dev","kind":"amplitude","forSeqs":[1,3],"messageIds":["m-1","m-order"],"request":{"method":"POST","url":"https://api2.amplitude.com/2/httpapi","headers":[["Content-Type","application/json"]],"body":"{\"api_key\":\"am…ef\",\"events\":[{\"event_type\":\"Order Completed\",\"user_id\":\"u42\"}]}","bodyBytes":86},"status":400,"ok":false,"latencyMs":180.0,"totalMs":180.0,"attempts":1,"response":{"headers":[["content-type","application/json"]],"body":"{\"code\":400,\"error\":\"Invalid id length for user_id or device_id\",\"events_with_invalid_id_lengths\":{\"user_id\":[0]}}","bodyBytes":109},"notes":[{"path":"events[0].user_id","code":"invalid_id_length","message":"user_id must be at least 5 characters"}]}"#,
+        ),
+    ]
+}
+
+#[test]
+fn the_deliveries_view_shows_ok_and_failed_rows_and_the_selected_exchange() {
+    let mut app = embedded_app();
+    app.ingest(sample_events(), Instant::now());
+    app.ingest(delivery_frames(), Instant::now());
+    assert_eq!(app.store.len(), 3, "deliveries are not message rows");
+    app.update(Action::Deliveries);
+    assert_eq!(app.view, View::Deliveries);
+    let terminal = render_all(&app, 150, 34);
+    snapshot("deliveries_view", &terminal);
+    let buffer = terminal.backend().buffer();
+    let ok = find(buffer, "✓ 10:00:01.250");
+    let failed = find(buffer, "✗ 10:00:02.500");
+    assert_eq!(buffer[ok].fg, app.theme.ui.live, "delivered rows are green");
+    assert_eq!(
+        buffer[(failed.0 + 4, failed.1)].fg,
+        app.theme.ui.error,
+        "failed rows are red"
+    );
+    let text = screen_text(&terminal);
+    assert!(text.contains("Response 400 · 180 ms · 1 attempt"), "{text}");
+    assert!(
+        text.contains("✗ invalid_id_length events[0].user_id user_id must be at least 5"),
+        "{text}"
+    );
+    let key = find(buffer, "\"events_with_invalid_id_lengths\"");
+    let number = find(buffer, "400,");
+    assert_ne!(
+        buffer[key].fg, buffer[number].fg,
+        "the response body is highlighted"
+    );
+
+    // The first one, and its message.
+    app.update(Action::Up);
+    let text = screen_text(&render_all(&app, 150, 34));
+    assert!(text.contains("Authorization: Basic d2tf…Og=="), "{text}");
+    assert!(text.contains("\"success\": true"), "{text}");
+    app.update(Action::JumpToFinding);
+    assert_eq!(app.view, View::Messages);
+    assert_eq!(app.store.get(app.selected.unwrap()).unwrap().seq, Some(3));
+}
+
+#[test]
+fn a_messages_detail_sums_up_its_deliveries_and_d_narrows_to_them() {
+    let mut app = embedded_app();
+    app.ingest(sample_events(), Instant::now());
+    app.ingest(delivery_frames(), Instant::now());
+    let text = screen_text(&render_all(&app, 140, 20));
+    assert!(
+        text.contains("⇢ upstream 200 · 42 ms · 1 attempt │ amp-dev 400 · 180 ms"),
+        "{text}"
+    );
+    app.update(Action::MessageDeliveries);
+    assert_eq!(app.deliveries.visible().len(), 2);
+    app.update(Action::Back);
+    app.update(Action::Up);
+    app.update(Action::MessageDeliveries);
+    let text = screen_text(&render_all(&app, 140, 20));
+    assert!(text.contains("No delivery carried seq 2"), "{text}");
+}

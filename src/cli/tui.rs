@@ -9,7 +9,7 @@ use super::{ServeArgs, ViewArgs};
 use crate::config::Config;
 use crate::server::{ServeConfig, ServeError, Server};
 use crate::stream::client::ClientOptions;
-use crate::tui::app::{App, SourceKind};
+use crate::tui::app::{App, Destinations, SourceKind};
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::{ColorMode, load_theme};
 use crate::tui::{feed, rules};
@@ -29,7 +29,7 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
         return ExitCode::from(2);
     }
     init_file_logging();
-    let (config, _) = match Config::load(view.config.as_deref()) {
+    let (config, config_path) = match Config::load(view.config.as_deref()) {
         Ok(loaded) => loaded,
         Err(e) => return fail(e, 2),
     };
@@ -61,6 +61,11 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
         None => rules::fixed(Arc::clone(&inspector)),
     };
     let mut server = None;
+    // Replays into the embedded collector authenticate like an SDK when it checks keys.
+    let replay_key = match &target {
+        Target::Embedded(args) => args.write_keys.first().cloned(),
+        _ => None,
+    };
     let (source, feed) = match target {
         Target::Embedded(args) => match bind_embedded(args, buffer).await {
             Ok((running, note)) => {
@@ -73,7 +78,7 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
                 (source, feed)
             }
             Err(e) => {
-                let code = if matches!(e, ServeError::TokenRequired(_)) {
+                let code = if matches!(e, ServeError::TokenRequired(_) | ServeError::Upstream(_)) {
                     2
                 } else {
                     1
@@ -106,6 +111,8 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
     };
     let mut app = App::new(source, buffer, theme, keys);
     app.inspector = inspector;
+    app.destinations = Destinations::from_config(&config.destination, config_path.as_deref());
+    app.collector_write_key = replay_key;
     let result = crate::tui::run::run(app, feed, rules).await;
     if let Some(server) = server {
         let _ = server.stop().await;
@@ -130,6 +137,7 @@ async fn bind_embedded(
         buffer,
         record: args.record,
         allowed_origins: args.allowed_origins,
+        upstream: args.upstream,
         ..ServeConfig::default()
     };
     match Server::bind(config.clone()).await {

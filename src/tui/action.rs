@@ -38,13 +38,28 @@ pub enum Action {
     CopyPath,
     WriteView,
     Clear,
+    /// Mark or unmark the selected message (the anchor for `mark-range`).
+    ToggleMark,
+    /// Mark every message from the anchor to the selection.
+    MarkRange,
+    /// Mark every message the filter shows.
+    MarkMatching,
+    ClearMarks,
+    /// The forward popup over the marked messages (or the selected one).
+    Forward,
+    /// Replay the marked messages (or the selected one) into the collector.
+    Replay,
+    /// The Deliveries view, and back.
+    Deliveries,
+    /// The selected message's deliveries, and back.
+    MessageDeliveries,
     Help,
     /// Close the top popup or mode.
     Back,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 37] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -72,6 +87,14 @@ impl Action {
         Action::CopyPath,
         Action::WriteView,
         Action::Clear,
+        Action::ToggleMark,
+        Action::MarkRange,
+        Action::MarkMatching,
+        Action::ClearMarks,
+        Action::Forward,
+        Action::Replay,
+        Action::Deliveries,
+        Action::MessageDeliveries,
         Action::Help,
         Action::Back,
     ];
@@ -98,7 +121,9 @@ impl Action {
             Action::ShowRaw => "Raw tab (as received)",
             Action::ShowCall => "Call tab (the SDK call)",
             Action::ShowFindings => "Findings tab (spec, plan and PII verdicts)",
-            Action::JumpToFinding => "in Findings: show the finding's line",
+            Action::JumpToFinding => {
+                "in Findings: show the finding's line; in Deliveries: show the message"
+            }
             Action::ToggleMask => "mask PII values on screen",
             Action::Summary => "summary: messages, findings by rule and PII per event name",
             Action::ToggleWrap => "wrap long lines",
@@ -106,8 +131,16 @@ impl Action {
             Action::CopyPath => "copy the JSON path of the line under the cursor",
             Action::WriteView => "write the filtered view to an NDJSON file",
             Action::Clear => "clear all messages",
+            Action::ToggleMark => "mark / unmark the message and go to the next",
+            Action::MarkRange => "mark from the last marked row to the selection",
+            Action::MarkMatching => "mark every message the filter shows",
+            Action::ClearMarks => "clear the marks",
+            Action::Forward => "forward the marked (or selected) messages to a destination",
+            Action::Replay => "replay the marked (or selected) messages into the collector",
+            Action::Deliveries => "Deliveries view: forwards, replays, upstream answers",
+            Action::MessageDeliveries => "the selected message's deliveries (and back)",
             Action::Help => "help",
-            Action::Back => "close / cancel",
+            Action::Back => "close / cancel / back; with nothing open, clear the marks",
         }
     }
 }

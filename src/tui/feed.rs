@@ -14,7 +14,7 @@ use super::app::Connection;
 use super::rules::Rules;
 use super::store::{Entry, EntryBuilder};
 use crate::hub::Hub;
-use crate::model::{Frame, Incoming, parse_frame_text};
+use crate::model::{DeliveryFrame, Frame, Incoming, parse_frame_text};
 use crate::recording::{ReadItem, RecordingReader};
 use crate::stream::client::{ClientEvent, ClientOptions, follow};
 use tokio::sync::watch;
@@ -26,6 +26,8 @@ const BATCH: usize = 1024;
 pub enum Feed {
     /// Rows, built off the UI task.
     Entries(Vec<Entry>),
+    /// `delivery` frames (the proxy's upstream answers): not rows, the Deliveries view's.
+    Deliveries(Vec<DeliveryFrame>),
     Connection(Connection),
     /// Something worth a line in the status bar (a skipped line, a restart).
     Notice {
@@ -36,6 +38,22 @@ pub enum Feed {
 
 fn channel() -> (mpsc::Sender<Feed>, mpsc::Receiver<Feed>) {
     mpsc::channel(64)
+}
+
+/// Takes the `delivery` frames out of `frames` (rows are built from the rest).
+fn take_deliveries(frames: &mut Vec<Frame>) -> Option<Feed> {
+    if !frames.iter().any(|f| matches!(f, Frame::Delivery(_))) {
+        return None;
+    }
+    let mut deliveries = Vec::new();
+    frames.retain_mut(|frame| match frame {
+        Frame::Delivery(delivery) => {
+            deliveries.push(std::mem::take(delivery));
+            false
+        }
+        _ => true,
+    });
+    Some(Feed::Deliveries(deliveries))
 }
 
 /// Follows the embedded collector's hub from its first retained frame.
@@ -66,6 +84,11 @@ pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> mpsc::Receiver<
                 if let Ok(Incoming::Frame(frame)) = parse_frame_text(&text) {
                     frames.push(frame);
                 }
+            }
+            if let Some(deliveries) = take_deliveries(&mut frames)
+                && tx.send(deliveries).await.is_err()
+            {
+                return;
             }
             if tx
                 .send(Feed::Entries(builder.build_all(frames)))
@@ -117,6 +140,7 @@ pub fn remote(options: ClientOptions, rules: watch::Receiver<Rules>) -> mpsc::Re
                 }
             }
             builder.set_inspector(Arc::clone(&rules.borrow().inspector));
+            feeds.extend(take_deliveries(&mut frames));
             let entries = builder.build_all(frames);
             if !entries.is_empty() && tx.send(Feed::Entries(entries)).await.is_err() {
                 return;
@@ -167,12 +191,24 @@ pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed
         let reader = RecordingReader::from_reader(counting, &name);
         let mut builder = EntryBuilder::judging(Arc::clone(&rules.borrow().inspector));
         let mut frames = Vec::with_capacity(BATCH);
+        let mut deliveries = Vec::new();
         let mut problems = 0u64;
         let mut last_problem = None;
         let mut last_progress = Instant::now();
         let send = |feed| tx.blocking_send(feed).is_ok();
         for item in reader {
             match item {
+                ReadItem::Frame {
+                    frame: Frame::Delivery(delivery),
+                    ..
+                } => {
+                    deliveries.push(delivery);
+                    if deliveries.len() == BATCH
+                        && !send(Feed::Deliveries(std::mem::take(&mut deliveries)))
+                    {
+                        return;
+                    }
+                }
                 ReadItem::Frame { frame, .. } => frames.extend(builder.build(frame)),
                 ReadItem::Problem { message, .. } => {
                     problems += 1;
@@ -193,6 +229,9 @@ pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed
             }
         }
         if !frames.is_empty() && !send(Feed::Entries(frames)) {
+            return;
+        }
+        if !deliveries.is_empty() && !send(Feed::Deliveries(deliveries)) {
             return;
         }
         if let Some(message) = last_problem {

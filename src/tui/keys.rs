@@ -139,6 +139,14 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::CopyPath, &["Y"]),
     (Action::WriteView, &["w"]),
     (Action::Clear, &["c"]),
+    (Action::ToggleMark, &["space"]),
+    (Action::MarkRange, &["V"]),
+    (Action::MarkMatching, &["*"]),
+    (Action::ClearMarks, &["u"]),
+    (Action::Forward, &["f"]),
+    (Action::Replay, &["R"]),
+    (Action::Deliveries, &["d"]),
+    (Action::MessageDeliveries, &["D"]),
     (Action::Help, &["?", "f1"]),
     (Action::Back, &["esc"]),
     (Action::Quit, &["q", "ctrl-c"]),
@@ -153,6 +161,27 @@ pub const FOOTER: &[Action] = &[
     Action::NextTab,
     Action::CopyMessage,
     Action::WriteView,
+    Action::Help,
+    Action::Quit,
+];
+
+/// The footer while messages are marked.
+pub const FOOTER_MARKED: &[Action] = &[
+    Action::ToggleMark,
+    Action::MarkRange,
+    Action::Forward,
+    Action::Replay,
+    Action::ClearMarks,
+    Action::Deliveries,
+    Action::Help,
+    Action::Quit,
+];
+
+/// The footer of the Deliveries view.
+pub const FOOTER_DELIVERIES: &[Action] = &[
+    Action::SwitchFocus,
+    Action::JumpToFinding,
+    Action::Back,
     Action::Help,
     Action::Quit,
 ];

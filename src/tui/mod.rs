@@ -2,9 +2,13 @@
 
 pub mod action;
 pub mod app;
+pub mod deliveries;
 pub mod feed;
+pub mod forward;
 pub mod highlight;
 pub mod keys;
+pub mod marks;
+pub mod replay;
 pub mod rules;
 pub mod run;
 pub mod store;

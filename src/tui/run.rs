@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use base64::Engine as _;
 use crossterm::event::{
     DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind, MouseButton,
     MouseEvent, MouseEventKind,
@@ -17,11 +17,15 @@ use ratatui::layout::{Position, Rect};
 use tokio::sync::{mpsc, watch};
 
 use super::action::Action;
-use super::app::{App, Effect, Mode};
+use super::app::{App, Effect, MapJob, Mode, ReplayJob, SendJob, View};
+use super::deliveries::Origin;
 use super::feed::Feed;
+use super::forward::{Prepared, prepare};
 use super::highlight::{HighlightKey, HighlightWorker, Highlighted};
 use super::rules::Rules;
-use super::views::{self, DrawnLayout};
+use super::views::{self, DrawnLayout, Highlights};
+use crate::forward::engine::Engine;
+use crate::model::DeliveryFrame;
 
 /// At most this often a frame is drawn (about 60 per second).
 const FRAME_BUDGET: Duration = Duration::from_millis(16);
@@ -35,6 +39,22 @@ const RESCAN_CHUNK: usize = 1024;
 /// Feed batches (of up to 1024 rows) taken per wake-up before drawing, so that a firehose or
 /// a large file never holds the keyboard off for long.
 const FEED_DRAIN: usize = 8;
+/// Background results (mappings, deliveries) taken per wake-up.
+const BACKGROUND_DRAIN: usize = 256;
+
+/// What work done off the UI task reports back.
+#[derive(Debug)]
+enum Background {
+    /// The forward popup's mapping (see [`App::forward_mapped`]).
+    Mapped {
+        generation: u64,
+        result: Result<Prepared, String>,
+    },
+    /// One delivery of a forward or replay.
+    Delivery { job: u64, frame: Box<DeliveryFrame> },
+    /// Every request of the job is done.
+    JobDone { job: u64 },
+}
 
 /// Runs the viewer until the user quits or the process is told to stop.
 pub async fn run(
@@ -54,8 +74,19 @@ struct Loop {
     app: App,
     worker: HighlightWorker,
     highlighted: Option<Highlighted>,
+    /// The forward popup's request body, and the selected delivery's request and response
+    /// bodies: one worker each, since all can be on screen at once.
+    forward_worker: HighlightWorker,
+    forward_highlighted: Option<Highlighted>,
+    delivery_workers: [HighlightWorker; 2],
+    delivery_highlighted: [Option<Highlighted>; 2],
     layout: DrawnLayout,
     dirty: bool,
+    background: mpsc::Sender<Background>,
+    /// Started at the first forward: one HTTP client for every send.
+    engine: Option<Arc<Engine>>,
+    /// Text to edit in `$EDITOR` before the next turn of the loop.
+    pending_edit: Option<String>,
 }
 
 async fn event_loop(
@@ -65,13 +96,28 @@ async fn event_loop(
     mut rules: watch::Receiver<Rules>,
 ) -> anyhow::Result<()> {
     let (highlight_tx, mut highlight_rx) = mpsc::unbounded_channel();
+    let (forward_tx, mut forward_rx) = mpsc::unbounded_channel();
+    let (request_tx, mut request_rx) = mpsc::unbounded_channel();
+    let (response_tx, mut response_rx) = mpsc::unbounded_channel();
+    let (background_tx, mut background_rx) = mpsc::channel(BACKGROUND_DRAIN);
     let mut state = Loop {
         app,
         worker: HighlightWorker::spawn(highlight_tx),
         highlighted: None,
+        forward_worker: HighlightWorker::spawn(forward_tx),
+        forward_highlighted: None,
+        delivery_workers: [
+            HighlightWorker::spawn(request_tx),
+            HighlightWorker::spawn(response_tx),
+        ],
+        delivery_highlighted: [None, None],
         layout: DrawnLayout::default(),
         dirty: true,
+        background: background_tx,
+        engine: None,
+        pending_edit: None,
     };
+    let mut background = Vec::with_capacity(BACKGROUND_DRAIN);
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(TICK_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -80,6 +126,18 @@ async fn event_loop(
     let mut feed_open = true;
     let mut batches = Vec::with_capacity(FEED_DRAIN);
     loop {
+        if let Some(text) = state.pending_edit.take() {
+            // The editor owns the terminal meanwhile: stop reading keys (crossterm's reader
+            // would steal them), hand the screen over, and take both back after.
+            drop(input);
+            let result = edit_in_editor(terminal, &text).await;
+            input = EventStream::new();
+            let effect = state.app.forward_edited(result);
+            if let Some(effect) = effect {
+                state.apply(effect);
+            }
+            state.dirty = true;
+        }
         let rescanning = !rescan_for(&mut state.app, RESCAN_SLICE);
         if rescanning {
             state.app.after_change();
@@ -108,15 +166,50 @@ async fn event_loop(
                 for item in batches.drain(..) {
                     match item {
                         Feed::Entries(entries) => state.app.ingest_entries(entries, now),
+                        Feed::Deliveries(frames) => {
+                            state.app.ingest_deliveries(frames, Origin::Stream)
+                        }
                         Feed::Connection(connection) => state.app.connection = connection,
                         Feed::Notice { text, is_error } => state.app.set_status(text, is_error),
                     }
                 }
                 state.dirty = true;
             },
+            received = background_rx.recv_many(&mut background, BACKGROUND_DRAIN) => {
+                if received > 0 {
+                    for item in background.drain(..) {
+                        match item {
+                            Background::Mapped { generation, result } => {
+                                state.app.forward_mapped(generation, result)
+                            }
+                            Background::Delivery { job, frame } => state.app.delivered(job, *frame),
+                            Background::JobDone { job } => state.app.job_done(job),
+                        }
+                    }
+                    state.dirty = true;
+                }
+            },
             Some(result) = highlight_rx.recv() => {
                 if Some(result.key.id) == state.app.selected {
                     state.highlighted = Some(result);
+                    state.dirty = true;
+                }
+            },
+            Some(result) = forward_rx.recv() => {
+                if Some(&result.key) == state.forward_key().as_ref() {
+                    state.forward_highlighted = Some(result);
+                    state.dirty = true;
+                }
+            },
+            Some(result) = request_rx.recv() => {
+                if Some(&result.key) == state.delivery_key().as_ref() {
+                    state.delivery_highlighted[0] = Some(result);
+                    state.dirty = true;
+                }
+            },
+            Some(result) = response_rx.recv() => {
+                if Some(&result.key) == state.delivery_key().as_ref() {
+                    state.delivery_highlighted[1] = Some(result);
                     state.dirty = true;
                 }
             },
@@ -155,23 +248,117 @@ fn rescan_for(app: &mut App, slice: Duration) -> bool {
 impl Loop {
     fn draw(&mut self, terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
         self.request_highlight();
+        self.request_other_highlights();
         let app = &self.app;
-        let highlighted = self.highlighted.as_ref();
+        let highlights = Highlights {
+            message: self.highlighted.as_ref(),
+            forward: self.forward_highlighted.as_ref(),
+            request: self.delivery_highlighted[0].as_ref(),
+            response: self.delivery_highlighted[1].as_ref(),
+        };
         let mut layout = DrawnLayout::default();
-        terminal.draw(|frame| layout = views::draw(frame, app, highlighted))?;
+        terminal.draw(|frame| layout = views::draw_all(frame, app, &highlights))?;
         self.layout = layout;
         self.dirty = false;
-        let (rows, lines) = (
-            layout.list_rows.height as usize,
-            layout.detail_lines.height as usize,
-        );
-        if rows != self.app.list_height || lines != self.app.detail_height {
-            self.app.list_height = rows.max(1);
-            self.app.detail_height = lines.max(1);
-            self.app.after_change();
-            self.dirty = true;
+        if self.app.view == View::Messages {
+            let (rows, lines) = (
+                layout.list_rows.height as usize,
+                layout.detail_lines.height as usize,
+            );
+            if rows != self.app.list_height || lines != self.app.detail_height {
+                self.app.list_height = rows.max(1);
+                self.app.detail_height = lines.max(1);
+                self.app.after_change();
+                self.dirty = true;
+            }
+        } else {
+            let view = &mut self.app.delivery_view;
+            view.rows_height = (layout.delivery_rows.height as usize).max(1);
+            view.pane_height = (layout.delivery_panes[0].height as usize).max(1);
+            view.pane_lines = layout.delivery_lines;
+        }
+        if self.app.mode == Mode::Forward {
+            self.app.forward_height = (layout.forward_lines.height as usize).max(1);
         }
         Ok(())
+    }
+
+    /// The highlight the forward popup's request wants, if it is open.
+    fn forward_key(&self) -> Option<HighlightKey> {
+        let popup = self
+            .app
+            .forward
+            .as_ref()
+            .filter(|_| self.app.mode == Mode::Forward)?;
+        popup.shown.as_ref()?;
+        Some(HighlightKey {
+            id: popup.highlight_id(),
+            theme: self.app.theme.name.clone(),
+        })
+    }
+
+    /// The highlight the selected delivery's panes want, if the Deliveries view is shown.
+    fn delivery_key(&self) -> Option<HighlightKey> {
+        if self.app.view != View::Deliveries {
+            return None;
+        }
+        let docs = self.app.delivery_view.docs.as_ref()?;
+        Some(HighlightKey {
+            id: docs.id,
+            theme: self.app.theme.name.clone(),
+        })
+    }
+
+    /// Asks for the forward popup's and the Deliveries view's highlighting, as
+    /// [`Loop::request_highlight`] does for the message.
+    fn request_other_highlights(&mut self) {
+        if let Some(key) = self.forward_key()
+            && self
+                .forward_highlighted
+                .as_ref()
+                .is_none_or(|h| h.key != key)
+        {
+            match self.forward_worker.cached(&key) {
+                Some(cached) => self.forward_highlighted = Some(cached),
+                None => {
+                    if let Some(shown) = self.app.forward.as_ref().and_then(|p| p.shown.as_ref()) {
+                        let body = Arc::clone(&shown.body);
+                        self.forward_worker
+                            .request(key, body, Arc::clone(&self.app.theme));
+                    }
+                }
+            }
+        }
+        let Some(key) = self.delivery_key() else {
+            return;
+        };
+        let Some(delivery) = self.app.deliveries.get(key.id) else {
+            return;
+        };
+        let bodies = [
+            delivery.frame.request.body.as_str(),
+            delivery
+                .frame
+                .response
+                .as_ref()
+                .map_or("", |r| r.body.as_str()),
+        ];
+        for (slot, body) in bodies.into_iter().enumerate() {
+            if self.delivery_highlighted[slot]
+                .as_ref()
+                .is_some_and(|h| h.key == key)
+            {
+                continue;
+            }
+            match self.delivery_workers[slot].cached(&key) {
+                Some(cached) => self.delivery_highlighted[slot] = Some(cached),
+                None => self.delivery_workers[slot].request(
+                    key.clone(),
+                    Arc::from(body),
+                    Arc::clone(&self.app.theme),
+                ),
+            }
+        }
     }
 
     /// Asks for the selected message's highlighting unless it is shown or cached already.
@@ -205,14 +392,34 @@ impl Loop {
                     && key
                         .modifiers
                         .contains(crossterm::event::KeyModifiers::CONTROL);
-                if self.app.mode == Mode::Filter && !quit_key {
-                    self.app.filter_key(key);
-                    return Ok(false);
+                if !quit_key {
+                    match self.app.mode {
+                        Mode::Filter => {
+                            self.app.filter_key(key);
+                            return Ok(false);
+                        }
+                        Mode::Forward => {
+                            if let Some(effect) = self.app.forward_key(key) {
+                                return Ok(self.apply(effect));
+                            }
+                            return Ok(false);
+                        }
+                        Mode::Replay => {
+                            if let Some(effect) = self.app.replay_key(key) {
+                                return Ok(self.apply(effect));
+                            }
+                            return Ok(false);
+                        }
+                        _ => {}
+                    }
                 }
                 match self.app.keys.action(key) {
                     Some(action) if matches!(self.app.mode, Mode::Help | Mode::Summary) => {
                         match action {
                             Action::Quit => Some(Action::Quit),
+                            _ if self.app.mode == Mode::Help && self.app.scroll_help(action) => {
+                                None
+                            }
                             _ => Some(Action::Back),
                         }
                     }
@@ -229,9 +436,18 @@ impl Loop {
             return Ok(false);
         };
         match self.app.update(action) {
-            Some(Effect::Quit) => return Ok(true),
-            Some(Effect::Copy(text)) => copy_osc52(&text),
-            Some(Effect::Write { path, lines }) => {
+            Some(effect) => Ok(self.apply(effect)),
+            None => Ok(false),
+        }
+    }
+
+    /// Does what an effect asks; true when the viewer should quit. Slow work is spawned and
+    /// reports back on the background channel.
+    fn apply(&mut self, effect: Effect) -> bool {
+        match effect {
+            Effect::Quit => return true,
+            Effect::Copy(text) => copy_osc52(&text),
+            Effect::Write { path, lines } => {
                 let mut text = lines.join("\n");
                 text.push('\n');
                 match std::fs::write(&path, text) {
@@ -243,9 +459,102 @@ impl Loop {
                         .set_status(format!("cannot write {path}: {e}"), true),
                 }
             }
-            None => {}
+            Effect::Map(job) => self.spawn_map(job),
+            Effect::Send(job) => self.spawn_send(job),
+            Effect::Replay(job) => self.spawn_replay(job),
+            Effect::Edit { text } => self.pending_edit = Some(text),
         }
-        Ok(false)
+        false
+    }
+
+    fn spawn_map(&self, job: MapJob) {
+        let tx = self.background.clone();
+        tokio::spawn(async move {
+            let MapJob {
+                generation,
+                destination,
+                messages,
+                inspector,
+            } = job;
+            let mapped = tokio::task::spawn_blocking(move || {
+                prepare(destination, &messages, Some(&inspector))
+            })
+            .await;
+            let result = mapped.unwrap_or_else(|e| Err(format!("mapping failed: {e}")));
+            let _ = tx.send(Background::Mapped { generation, result }).await;
+        });
+    }
+
+    fn spawn_send(&mut self, job: SendJob) {
+        let engine = match &self.engine {
+            Some(engine) => Arc::clone(engine),
+            None => match Engine::new() {
+                Ok(engine) => {
+                    let engine = Arc::new(engine);
+                    self.engine = Some(Arc::clone(&engine));
+                    engine
+                }
+                Err(e) => {
+                    self.app.set_status(e.to_string(), true);
+                    self.app.job_done(job.job);
+                    return;
+                }
+            },
+        };
+        let tx = self.background.clone();
+        let SendJob {
+            job,
+            destination,
+            requests,
+        } = job;
+        let mut deliveries = engine.send(destination, requests);
+        tokio::spawn(async move {
+            while let Some(frame) = deliveries.recv().await {
+                if tx
+                    .send(Background::Delivery {
+                        job,
+                        frame: Box::new(frame),
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            let _ = tx.send(Background::JobDone { job }).await;
+        });
+    }
+
+    fn spawn_replay(&self, job: ReplayJob) {
+        let tx = self.background.clone();
+        tokio::spawn(async move {
+            let ReplayJob {
+                job,
+                target,
+                messages,
+                new_ids,
+                to_now,
+            } = job;
+            let picked = Arc::clone(&messages);
+            let rewritten = tokio::task::spawn_blocking(move || {
+                super::replay::rewrite(&picked, new_ids, to_now, chrono::Utc::now())
+            })
+            .await
+            .unwrap_or_default();
+            for frame in super::replay::send(&target, &messages, rewritten).await {
+                if tx
+                    .send(Background::Delivery {
+                        job,
+                        frame: Box::new(frame),
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            let _ = tx.send(Background::JobDone { job }).await;
+        });
     }
 
     fn handle_mouse(&mut self, mouse: MouseEvent) {
@@ -255,6 +564,10 @@ impl Loop {
             MouseEventKind::Down(MouseButton::Left) if inside(self.layout.list_rows) => {
                 let row = (mouse.row - self.layout.list_rows.y) as usize;
                 self.app.select_row(self.app.list_offset + row);
+            }
+            MouseEventKind::Down(MouseButton::Left) if inside(self.layout.delivery_rows) => {
+                let row = (mouse.row - self.layout.delivery_rows.y) as usize;
+                self.app.click_delivery_row(row);
             }
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
                 let action = if mouse.kind == MouseEventKind::ScrollDown {
@@ -276,6 +589,64 @@ impl Loop {
             _ => {}
         }
     }
+}
+
+/// Hands `text` to `$VISUAL` / `$EDITOR` (else `vi`) in a temporary file, with the terminal
+/// given back to normal mode meanwhile; returns the file's text after, or why there is none.
+async fn edit_in_editor(terminal: &mut DefaultTerminal, text: &str) -> Result<String, String> {
+    use crossterm::terminal::{
+        EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    };
+    let editor = ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.trim().is_empty())
+        .unwrap_or_else(|| "vi".into());
+    let mut words = editor.split_whitespace();
+    let program = words.next().unwrap_or("vi").to_string();
+    let args: Vec<String> = words.map(str::to_string).collect();
+    // A fresh name, created only if absent: nobody can plant a link there first.
+    let path = std::env::temp_dir().join(format!("eventscope-edit-{}.json", uuid::Uuid::new_v4()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        return Err(format!("cannot write {}: {e}", path.display()));
+    }
+    let mut stdout = std::io::stdout();
+    let _ = crossterm::execute!(stdout, DisableMouseCapture, LeaveAlternateScreen);
+    let _ = disable_raw_mode();
+    let _ = crossterm::execute!(stdout, crossterm::cursor::Show);
+    let status = tokio::process::Command::new(&program)
+        .args(&args)
+        .arg(&path)
+        .status()
+        .await;
+    let _ = enable_raw_mode();
+    let _ = crossterm::execute!(
+        stdout,
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    );
+    // The screen is blank now: forget the last frame so the next draw paints everything.
+    // (`Terminal::clear` would do it too, but asks the terminal where the cursor is first,
+    // and waits for an answer some terminals never give.)
+    terminal.swap_buffers();
+    let result = match status {
+        Ok(status) if status.success() => std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read the edit back from {}: {e}", path.display())),
+        Ok(status) => Err(format!(
+            "edit cancelled: `{editor}` exited with {status}; nothing changed"
+        )),
+        Err(e) => Err(format!(
+            "cannot run the editor `{editor}`: {e} (set $EDITOR); nothing changed"
+        )),
+    };
+    let _ = std::fs::remove_file(&path);
+    result
 }
 
 /// Copies through the terminal (OSC 52), which works over SSH too.

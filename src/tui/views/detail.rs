@@ -55,6 +55,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
     let Some(entry) = entry else {
         return inner;
     };
+    let inner = match delivery_summary(app) {
+        Some(line) if inner.height > 2 => {
+            frame.render_widget(Paragraph::new(line), Rect { height: 1, ..inner });
+            Rect {
+                y: inner.y + 1,
+                height: inner.height - 1,
+                ..inner
+            }
+        }
+        _ => inner,
+    };
     let lines = match (&entry.kind, app.tab) {
         (EntryKind::Gap(gap), _) => vec![
             Line::styled(
@@ -111,6 +122,51 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
     }
     frame.render_widget(paragraph, inner);
     inner
+}
+
+/// The selected message's deliveries in one line, the latest per destination:
+/// `⇢ upstream 200 · 12 ms · 1 attempt │ hook 500 · 3 attempts`.
+fn delivery_summary(app: &App) -> Option<Line<'static>> {
+    let t = &app.theme;
+    let deliveries = app.selected_deliveries();
+    if deliveries.is_empty() {
+        return None;
+    }
+    let mut latest: Vec<&crate::tui::deliveries::Delivery> = Vec::new();
+    for delivery in deliveries.iter().rev() {
+        if !latest
+            .iter()
+            .any(|d| d.frame.destination == delivery.frame.destination)
+        {
+            latest.push(delivery);
+        }
+    }
+    latest.reverse();
+    let mut spans = vec![Span::styled("⇢ ", t.style(Role::Muted))];
+    for (i, delivery) in latest.iter().take(3).enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" │ ", t.style(Role::Border)));
+        }
+        spans.push(Span::styled(
+            delivery.one_line(),
+            super::delivery_style(delivery.frame.ok, app),
+        ));
+    }
+    if latest.len() > 3 {
+        spans.push(Span::styled(
+            format!(" │ +{} more", latest.len() - 3),
+            t.style(Role::Muted),
+        ));
+    }
+    spans.push(Span::styled(
+        format!(
+            "   {}: deliveries",
+            app.keys
+                .first_key_label(crate::tui::action::Action::MessageDeliveries)
+        ),
+        t.style(Role::Muted),
+    ));
+    Some(Line::from(spans))
 }
 
 /// `✗`, `!`, `·` and the style of a severity.

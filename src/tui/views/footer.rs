@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::action::Action;
-use crate::tui::app::{App, Mode};
-use crate::tui::keys::FOOTER;
+use crate::tui::app::{App, Mode, View};
+use crate::tui::keys::{FOOTER, FOOTER_DELIVERIES, FOOTER_MARKED};
 use crate::tui::theme::Role;
 
 /// How long a status message stays in the footer.
@@ -42,10 +42,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ],
         Mode::Help => vec![(app.keys.first_key_label(Action::Back), "close help")],
         Mode::Summary => vec![(app.keys.first_key_label(Action::Back), "close summary")],
-        Mode::Normal => FOOTER
-            .iter()
-            .map(|action| (app.keys.first_key_label(*action), short(*action)))
-            .collect(),
+        // The popups show their own keys.
+        Mode::Forward | Mode::Replay => Vec::new(),
+        Mode::Normal => {
+            let actions: &[Action] = match app.view {
+                View::Deliveries => FOOTER_DELIVERIES,
+                View::Messages if !app.marks.is_empty() => FOOTER_MARKED,
+                View::Messages => FOOTER,
+            };
+            let mut pairs: Vec<(String, &str)> = actions
+                .iter()
+                .map(|action| (app.keys.first_key_label(*action), short(*action)))
+                .collect();
+            // Deliveries exist: say where to see them.
+            if app.view == View::Messages && app.marks.is_empty() && !app.deliveries.is_empty() {
+                let at = pairs.len().saturating_sub(2);
+                pairs.insert(
+                    at,
+                    (app.keys.first_key_label(Action::Deliveries), "deliveries"),
+                );
+            }
+            pairs
+        }
     };
     for (key, what) in pairs {
         spans.push(Span::styled(format!(" {key}"), key_style));
@@ -65,6 +83,15 @@ fn short(action: Action) -> &'static str {
         Action::WriteView => "write",
         Action::Help => "help",
         Action::Quit => "quit",
+        Action::Forward => "forward",
+        Action::Replay => "replay",
+        Action::ClearMarks => "unmark",
+        Action::MarkRange => "mark range",
+        Action::ToggleMark => "mark",
+        Action::Deliveries => "deliveries",
+        Action::MessageDeliveries => "its deliveries",
+        Action::JumpToFinding => "show message",
+        Action::Back => "back",
         other => other.description(),
     }
 }

@@ -59,6 +59,32 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             base.patch(t.fg(ui.accent)),
         ));
     }
+    if !app.marks.is_empty() {
+        spans.push(Span::styled(
+            format!(" · {} marked", thousands(app.marks.len() as u64)),
+            base.patch(t.fg(ui.accent)).add_modifier(Modifier::BOLD),
+        ));
+    }
+    let deliveries = app.deliveries.totals();
+    if deliveries.ok + deliveries.failed > 0 {
+        spans.push(Span::styled(
+            format!(" · {} delivered", thousands(deliveries.ok)),
+            base,
+        ));
+        if deliveries.failed > 0 {
+            spans.push(Span::styled(
+                format!(" · {} failed", thousands(deliveries.failed)),
+                base.patch(t.fg(ui.error)).add_modifier(Modifier::BOLD),
+            ));
+        }
+    }
+    if !app.jobs.is_empty() {
+        let done: usize = app.jobs.iter().map(|j| j.done).sum();
+        spans.push(Span::styled(
+            format!(" · sending… {done} done"),
+            base.patch(t.fg(ui.accent)),
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
 }
 

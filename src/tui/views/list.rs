@@ -17,6 +17,8 @@ const TIME: usize = 12;
 const TYPE: usize = 9;
 const SIZE: usize = 6;
 const VERDICT: usize = 2;
+/// The marks' gutter: `● `.
+const MARK: usize = 2;
 
 /// Draws the list; returns the area of its rows.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
@@ -46,15 +48,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
         height: inner.height - 1,
         ..inner
     };
-    let width = inner.width as usize;
+    // While messages are marked, a gutter shows the marks (and costs no width otherwise).
+    let marking = !app.marks.is_empty();
+    let gutter = if marking { MARK } else { 0 };
+    let width = (inner.width as usize).saturating_sub(gutter);
     let columns = Columns::for_width(width);
     let (name_width, user_width) = (columns.name, columns.user);
     let heading = format!(
-        "{:<TIME$} {:<TYPE$} {:<name_width$} {:<user_width$} {:>SIZE$} {:<VERDICT$}",
-        "time (UTC)", "type", "name", "user", "size", ""
+        "{:gutter$}{:<TIME$} {:<TYPE$} {:<name_width$} {:<user_width$} {:>SIZE$} {:<VERDICT$}",
+        "", "time (UTC)", "type", "name", "user", "size", ""
     );
     frame.render_widget(
-        Paragraph::new(fit(&heading, width))
+        Paragraph::new(fit(&heading, width + gutter))
             .style(t.style(Role::Muted).add_modifier(Modifier::BOLD)),
         header_area,
     );
@@ -68,7 +73,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
         .filter_map(|index| {
             let id = app.shown_id(index)?;
             let entry = app.store.get(id)?;
-            let line = row(entry, width, columns, app);
+            let mut line = row(entry, width, columns, app);
+            if marking {
+                let mark = if app.marks.contains(id) {
+                    Span::styled("● ", t.style(Role::Accent).add_modifier(Modifier::BOLD))
+                } else {
+                    Span::raw("  ")
+                };
+                line.spans.insert(0, mark);
+            }
             Some(if Some(index) == selected {
                 line.patch_style(t.style(Role::Selected))
             } else {

@@ -9,33 +9,70 @@
 //! ```
 //! Under 100 columns the list and the detail stack vertically.
 
+mod deliveries;
 mod detail;
 mod footer;
+mod forward;
 mod header;
 mod help;
 mod list;
+mod replay;
 mod summary;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 
-use super::app::{App, Mode};
-use super::highlight::Highlighted;
+use super::app::{App, Mode, View};
+use super::highlight::{Highlighted, StyledLine};
+use super::theme::Role;
+use crate::model::pretty::PrettyDoc;
+
+pub use help::line_count as help_line_count;
 
 /// Below this width the panes stack.
 pub const NARROW_WIDTH: u16 = 100;
 
-/// Where things were drawn, for paging and mouse hits.
+/// Where things were drawn, for paging and mouse hits. Areas of what was not drawn are empty.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DrawnLayout {
     pub list: Rect,
     pub list_rows: Rect,
     pub detail: Rect,
     pub detail_lines: Rect,
+    /// The Deliveries view's rows, and its request and response panes' text.
+    pub delivery_rows: Rect,
+    pub delivery_panes: [Rect; 2],
+    /// Lines each pane has in all (for scrolling bounds).
+    pub delivery_lines: [usize; 2],
+    /// The forward popup's request text.
+    pub forward_lines: Rect,
+}
+
+/// Highlighting ready for what is on screen: the selected message, the forward popup's
+/// request body, the selected delivery's request and response bodies. Each is used only if
+/// its key matches what is shown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Highlights<'a> {
+    pub message: Option<&'a Highlighted>,
+    pub forward: Option<&'a Highlighted>,
+    pub request: Option<&'a Highlighted>,
+    pub response: Option<&'a Highlighted>,
 }
 
 /// Draws the whole screen. `highlighted` is the selected message's highlighting, if ready.
 pub fn draw(frame: &mut Frame, app: &App, highlighted: Option<&Highlighted>) -> DrawnLayout {
+    let highlights = Highlights {
+        message: highlighted,
+        ..Highlights::default()
+    };
+    draw_all(frame, app, &highlights)
+}
+
+/// Draws the whole screen with every highlighting there is.
+pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnLayout {
+    let highlighted = highlights.message;
     let area = frame.area();
     frame.render_widget(
         ratatui::widgets::Block::new().style(app.theme.style(super::theme::Role::Base)),
@@ -50,13 +87,23 @@ pub fn draw(frame: &mut Frame, app: &App, highlighted: Option<&Highlighted>) -> 
     ])
     .areas(area);
     header::draw(frame, header_area, app);
-    let [list_area, detail_area] = if area.width < NARROW_WIDTH {
-        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body)
-    } else {
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body)
-    };
-    let list_rows = list::draw(frame, list_area, app);
-    let detail_lines = detail::draw(frame, detail_area, app, highlighted);
+    let mut layout = DrawnLayout::default();
+    match app.view {
+        View::Messages => {
+            let [list_area, detail_area] = if area.width < NARROW_WIDTH {
+                Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)])
+                    .areas(body)
+            } else {
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(body)
+            };
+            layout.list = list_area;
+            layout.list_rows = list::draw(frame, list_area, app);
+            layout.detail = detail_area;
+            layout.detail_lines = detail::draw(frame, detail_area, app, highlighted);
+        }
+        View::Deliveries => deliveries::draw(frame, body, app, highlights, &mut layout),
+    }
     if show_filter_bar {
         footer::draw_filter_bar(frame, filter_area, app);
     }
@@ -64,13 +111,65 @@ pub fn draw(frame: &mut Frame, app: &App, highlighted: Option<&Highlighted>) -> 
     match app.mode {
         Mode::Help => help::draw(frame, area, app),
         Mode::Summary => summary::draw(frame, area, app),
+        Mode::Forward => layout.forward_lines = forward::draw(frame, area, app, highlights.forward),
+        Mode::Replay => replay::draw(frame, area, app),
         Mode::Normal | Mode::Filter => {}
     }
-    DrawnLayout {
-        list: list_area,
-        list_rows,
-        detail: detail_area,
-        detail_lines,
+    layout
+}
+
+/// Lines `range` of a pretty-printed JSON body, numbered, in the highlighter's colours when
+/// `styled` is ready (plain until then).
+pub fn json_lines(
+    doc: &PrettyDoc,
+    styled: Option<&[StyledLine]>,
+    range: std::ops::Range<usize>,
+    app: &App,
+) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let plain = t.fg(t.ui.fg);
+    let gutter = doc.lines.len().to_string().len();
+    doc.lines
+        .iter()
+        .enumerate()
+        .skip(range.start)
+        .take(range.end.saturating_sub(range.start))
+        .map(|(i, line)| {
+            let mut spans = vec![Span::styled(
+                format!("{:>gutter$} ", i + 1),
+                t.style(Role::Muted),
+            )];
+            match styled.and_then(|s| s.get(i)) {
+                Some(styled) => spans.extend(styled.spans.iter().map(|(r, style)| {
+                    Span::styled(line.text.get(r.clone()).unwrap_or("").to_string(), *style)
+                })),
+                None => spans.push(Span::styled(line.text.clone(), plain)),
+            }
+            Line::from(spans)
+        })
+        .collect()
+}
+
+/// `Name: value` header lines, the name muted.
+pub fn header_lines(headers: &[(String, String)], app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    headers
+        .iter()
+        .map(|(name, value)| {
+            Line::from(vec![
+                Span::styled(format!("{name}: "), t.style(Role::Muted)),
+                Span::styled(value.clone(), t.fg(t.ui.fg)),
+            ])
+        })
+        .collect()
+}
+
+/// The style of a delivery: green when delivered, red when not.
+pub fn delivery_style(ok: bool, app: &App) -> Style {
+    if ok {
+        app.theme.style(Role::Live)
+    } else {
+        app.theme.style(Role::Error)
     }
 }
 

@@ -1,0 +1,320 @@
+//! The deliveries the viewer knows of: forwards and replays made here, and `delivery` frames
+//! from the stream (the proxy's upstream answers). A bounded ring with stable ids, indexed by
+//! the seqs and `messageId`s each delivery carried, so that a message finds its deliveries
+//! without a scan and the Deliveries view can be narrowed to one message.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::model::{DeliveryFrame, parse_timestamp};
+
+pub type DeliveryId = u64;
+
+/// Deliveries kept; older ones are evicted (and counted).
+pub const DELIVERIES_KEPT: usize = 10_000;
+
+/// Where a delivery came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A `delivery` frame on the stream (e.g. the proxy's upstream).
+    Stream,
+    /// A forward or replay made by this viewer.
+    Here,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub origin: Origin,
+    /// When the last attempt ended, Unix milliseconds (0 when unknown).
+    pub at_ms: i64,
+    pub frame: DeliveryFrame,
+}
+
+impl Delivery {
+    /// Messages the request carried (by seq or `messageId`, whichever says more).
+    pub fn message_count(&self) -> usize {
+        self.frame.for_seqs.len().max(self.frame.message_ids.len())
+    }
+
+    /// `200`, `503`, or the error when no answer came.
+    pub fn status_text(&self) -> String {
+        match (self.frame.status, &self.frame.error) {
+            (Some(status), _) => status.to_string(),
+            (None, Some(error)) => error.clone(),
+            (None, None) => "—".into(),
+        }
+    }
+
+    /// `upstream 200 · 12 ms · 1 attempt`: the one line a message's detail shows.
+    pub fn one_line(&self) -> String {
+        let mut line = format!("{} {}", self.frame.destination, self.status_text());
+        if self.frame.status.is_some() || self.frame.latency_ms > 0.0 {
+            line.push_str(&format!(" · {}", millis(self.frame.latency_ms)));
+        }
+        let attempts = self.frame.attempts.max(1);
+        line.push_str(&format!(
+            " · {attempts} attempt{}",
+            if attempts == 1 { "" } else { "s" }
+        ));
+        line
+    }
+}
+
+/// `12 ms`, `1.3 s`.
+pub fn millis(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{:.0} ms", ms)
+    }
+}
+
+/// The Deliveries view narrowed to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageFilter {
+    pub seq: Option<u64>,
+    pub message_id: Option<String>,
+    /// How the view's title names the message, e.g. `seq 42 · Order Completed`.
+    pub label: String,
+}
+
+impl MessageFilter {
+    fn matches(&self, frame: &DeliveryFrame) -> bool {
+        self.seq.is_some_and(|seq| frame.for_seqs.contains(&seq))
+            || self
+                .message_id
+                .as_ref()
+                .is_some_and(|id| frame.message_ids.iter().any(|m| m == id))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryTotals {
+    pub ok: u64,
+    pub failed: u64,
+}
+
+pub struct Deliveries {
+    rows: VecDeque<Delivery>,
+    next_id: DeliveryId,
+    capacity: usize,
+    evicted: u64,
+    totals: DeliveryTotals,
+    by_seq: HashMap<u64, Vec<DeliveryId>>,
+    by_message_id: HashMap<String, Vec<DeliveryId>>,
+    filter: Option<MessageFilter>,
+    /// Ids shown (all, or those of the filtered message), in order.
+    visible: VecDeque<DeliveryId>,
+}
+
+impl Default for Deliveries {
+    fn default() -> Self {
+        Deliveries::new(DELIVERIES_KEPT)
+    }
+}
+
+impl Deliveries {
+    pub fn new(capacity: usize) -> Deliveries {
+        Deliveries {
+            rows: VecDeque::new(),
+            next_id: 1,
+            capacity: capacity.max(1),
+            evicted: 0,
+            totals: DeliveryTotals::default(),
+            by_seq: HashMap::new(),
+            by_message_id: HashMap::new(),
+            filter: None,
+            visible: VecDeque::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// Since the viewer started (not reduced by eviction).
+    pub fn totals(&self) -> DeliveryTotals {
+        self.totals
+    }
+
+    pub fn get(&self, id: DeliveryId) -> Option<&Delivery> {
+        let first = self.rows.front()?.id;
+        self.rows.get(usize::try_from(id.checked_sub(first)?).ok()?)
+    }
+
+    pub fn push(&mut self, frame: DeliveryFrame, origin: Origin) -> DeliveryId {
+        let id = self.next_id;
+        self.next_id += 1;
+        if frame.ok {
+            self.totals.ok += 1;
+        } else {
+            self.totals.failed += 1;
+        }
+        if self.rows.len() == self.capacity
+            && let Some(old) = self.rows.pop_front()
+        {
+            self.evicted += 1;
+            self.unindex(&old);
+            if self.visible.front() == Some(&old.id) {
+                self.visible.pop_front();
+            }
+        }
+        for seq in &frame.for_seqs {
+            self.by_seq.entry(*seq).or_default().push(id);
+        }
+        for message_id in &frame.message_ids {
+            self.by_message_id
+                .entry(message_id.clone())
+                .or_default()
+                .push(id);
+        }
+        if self.filter.as_ref().is_none_or(|f| f.matches(&frame)) {
+            self.visible.push_back(id);
+        }
+        let at_ms = parse_timestamp(&frame.at).map_or(0, |t| t.timestamp_millis());
+        self.rows.push_back(Delivery {
+            id,
+            origin,
+            at_ms,
+            frame,
+        });
+        id
+    }
+
+    fn unindex(&mut self, old: &Delivery) {
+        for seq in &old.frame.for_seqs {
+            if let Some(ids) = self.by_seq.get_mut(seq) {
+                ids.retain(|id| *id != old.id);
+                if ids.is_empty() {
+                    self.by_seq.remove(seq);
+                }
+            }
+        }
+        for message_id in &old.frame.message_ids {
+            if let Some(ids) = self.by_message_id.get_mut(message_id) {
+                ids.retain(|id| *id != old.id);
+                if ids.is_empty() {
+                    self.by_message_id.remove(message_id);
+                }
+            }
+        }
+    }
+
+    /// The deliveries that carried the message with this seq or `messageId`, oldest first.
+    pub fn for_message(&self, seq: Option<u64>, message_id: Option<&str>) -> Vec<&Delivery> {
+        let mut ids: Vec<DeliveryId> = Vec::new();
+        if let Some(found) = seq.and_then(|seq| self.by_seq.get(&seq)) {
+            ids.extend(found);
+        }
+        if let Some(found) = message_id.and_then(|id| self.by_message_id.get(id)) {
+            ids.extend(found);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().filter_map(|id| self.get(id)).collect()
+    }
+
+    pub fn filter(&self) -> Option<&MessageFilter> {
+        self.filter.as_ref()
+    }
+
+    /// Shows only one message's deliveries (`Some`), or all of them.
+    pub fn set_filter(&mut self, filter: Option<MessageFilter>) {
+        self.visible = self
+            .rows
+            .iter()
+            .filter(|d| filter.as_ref().is_none_or(|f| f.matches(&d.frame)))
+            .map(|d| d.id)
+            .collect();
+        self.filter = filter;
+    }
+
+    /// The ids shown, oldest first.
+    pub fn visible(&self) -> &VecDeque<DeliveryId> {
+        &self.visible
+    }
+
+    pub fn position(&self, id: DeliveryId) -> Option<usize> {
+        self.visible.binary_search(&id).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(seqs: &[u64], ids: &[&str], status: u16) -> DeliveryFrame {
+        DeliveryFrame {
+            at: "2026-11-22T10:00:01.000Z".into(),
+            destination: "hook".into(),
+            kind: "webhook".into(),
+            for_seqs: seqs.to_vec(),
+            message_ids: ids.iter().map(|s| s.to_string()).collect(),
+            status: Some(status),
+            ok: (200..300).contains(&status),
+            latency_ms: 12.4,
+            attempts: 1,
+            ..DeliveryFrame::default()
+        }
+    }
+
+    #[test]
+    fn finds_a_messages_deliveries_by_seq_or_message_id() {
+        let mut store = Deliveries::new(10);
+        store.push(delivery(&[1, 2], &["m1", "m2"], 200), Origin::Here);
+        store.push(delivery(&[], &["m2"], 500), Origin::Stream);
+        store.push(delivery(&[3], &["m3"], 200), Origin::Here);
+        let found: Vec<u64> = store
+            .for_message(Some(2), Some("m2"))
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(found, [1, 2]);
+        assert_eq!(store.for_message(None, Some("m3"))[0].id, 3);
+        assert!(store.for_message(Some(9), None).is_empty());
+        assert_eq!(store.totals(), DeliveryTotals { ok: 2, failed: 1 });
+        assert_eq!(
+            store.get(1).unwrap().one_line(),
+            "hook 200 · 12 ms · 1 attempt"
+        );
+    }
+
+    #[test]
+    fn the_filter_narrows_to_one_message_and_follows_new_rows() {
+        let mut store = Deliveries::new(10);
+        store.push(delivery(&[1], &["m1"], 200), Origin::Here);
+        store.push(delivery(&[2], &["m2"], 200), Origin::Here);
+        store.set_filter(Some(MessageFilter {
+            seq: Some(2),
+            message_id: Some("m2".into()),
+            label: "seq 2".into(),
+        }));
+        assert_eq!(store.visible().iter().copied().collect::<Vec<_>>(), [2]);
+        store.push(delivery(&[], &["m2"], 503), Origin::Stream);
+        store.push(delivery(&[1], &[], 200), Origin::Stream);
+        assert_eq!(store.visible().iter().copied().collect::<Vec<_>>(), [2, 3]);
+        store.set_filter(None);
+        assert_eq!(store.visible().len(), 4);
+    }
+
+    #[test]
+    fn eviction_drops_rows_and_their_index() {
+        let mut store = Deliveries::new(2);
+        store.push(delivery(&[1], &["m1"], 200), Origin::Here);
+        store.push(delivery(&[2], &["m2"], 200), Origin::Here);
+        store.push(delivery(&[3], &["m3"], 200), Origin::Here);
+        assert_eq!(store.evicted(), 1);
+        assert!(store.get(1).is_none());
+        assert!(store.for_message(Some(1), Some("m1")).is_empty());
+        assert!(!store.by_seq.contains_key(&1));
+        assert_eq!(store.visible().iter().copied().collect::<Vec<_>>(), [2, 3]);
+    }
+}

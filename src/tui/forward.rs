@@ -1,0 +1,326 @@
+//! The forward popup's state and the work behind it, kept apart from drawing.
+//!
+//! `f` picks the marked messages (or the selected one). Mapping them to a destination's
+//! requests runs off the UI task ([`prepare`], which may run a jq transform over thousands of
+//! messages); each mapping carries a generation so that a late answer for a destination the
+//! user has already left is dropped. The request on screen is masked and pretty-printed when
+//! it is shown ([`ShownRequest::of`]); its highlighting comes from a highlight worker like the
+//! detail pane's. Enter sends exactly the requests previewed.
+//!
+//! `e` hands the messages (a JSON array, pretty-printed) to `$EDITOR`; [`parse_edit`] reads
+//! them back. An edit that does not parse changes nothing and is kept, so the next `e` reopens
+//! it where the user left off.
+
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+
+use crate::forward::map::{Mapped, Skipped};
+use crate::forward::{Destination, Outgoing, Request};
+use crate::inspect::Inspector;
+use crate::model::pretty::{PrettyDoc, pretty};
+
+/// Bodies longer than this are shown cut (they are sent whole).
+pub const SHOWN_BODY_BYTES: usize = 1024 * 1024;
+
+/// Editing goes through a text file: beyond this many messages, mark fewer.
+pub const MAX_EDIT_MESSAGES: usize = 1_000;
+
+/// A message picked for forwarding or replay: its seq (when known) and JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picked {
+    pub seq: Option<u64>,
+    pub text: Box<str>,
+}
+
+/// The requests mapped for one destination.
+#[derive(Debug)]
+pub struct Prepared {
+    pub destination: Arc<Destination>,
+    /// Exactly what Enter sends.
+    pub requests: Vec<Request>,
+    /// Messages no request carries, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Maps `messages` to `destination`'s requests. Pure but possibly slow: run it off the UI task.
+pub fn prepare(
+    destination: Arc<Destination>,
+    messages: &[Picked],
+    inspector: Option<&Inspector>,
+) -> Result<Prepared, String> {
+    let outgoing = messages
+        .iter()
+        .map(|picked| {
+            let message = RawValue::from_string(picked.text.to_string())
+                .map_err(|e| format!("a picked message is not JSON: {e}"))?;
+            Ok(Outgoing {
+                seq: picked.seq,
+                message,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let Mapped { requests, skipped } = destination
+        .requests(&outgoing, inspector)
+        .map_err(|e| e.to_string())?;
+    Ok(Prepared {
+        destination,
+        requests,
+        skipped,
+    })
+}
+
+/// One request as the popup shows it: secrets masked, the body pretty-printed.
+#[derive(Debug, Clone)]
+pub struct ShownRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// The masked body (cut at [`SHOWN_BODY_BYTES`]), for the highlighter.
+    pub body: Arc<str>,
+    pub doc: Arc<PrettyDoc>,
+    pub body_bytes: usize,
+    /// Messages it carries.
+    pub messages: usize,
+}
+
+impl ShownRequest {
+    pub fn of(destination: &Destination, request: &Request) -> ShownRequest {
+        let preview = destination.preview(request);
+        let text = request.body_text();
+        let shown = cut(&text, SHOWN_BODY_BYTES);
+        let body: Arc<str> = Arc::from(destination.mask(shown));
+        ShownRequest {
+            method: preview.method,
+            url: preview.url,
+            headers: preview.headers,
+            doc: Arc::new(pretty(&body)),
+            body,
+            body_bytes: request.body.len(),
+            messages: request.carries.len(),
+        }
+    }
+
+    /// Lines above the body: the request line, the headers and a blank line.
+    pub fn head_lines(&self) -> usize {
+        self.headers.len() + 2
+    }
+
+    pub fn total_lines(&self) -> usize {
+        self.head_lines() + self.doc.lines.len()
+    }
+}
+
+/// Where the mapping for the chosen destination stands.
+#[derive(Debug)]
+pub enum Preview {
+    /// No destination is configured (or none resolved).
+    NoDestination,
+    Mapping,
+    Ready(Arc<Prepared>),
+    Failed(String),
+}
+
+/// The forward popup.
+#[derive(Debug)]
+pub struct ForwardPopup {
+    /// What is forwarded (after edits), oldest first.
+    pub messages: Arc<Vec<Picked>>,
+    /// The messages were changed in the editor.
+    pub edited: bool,
+    /// An edit that did not parse, reopened by the next `e`.
+    pub draft: Option<String>,
+    /// Index into the viewer's destinations.
+    pub destination: usize,
+    /// Of the mapping in flight or shown; answers for older ones are dropped.
+    pub generation: u64,
+    pub preview: Preview,
+    /// Which request is shown, and its masked, pretty-printed form.
+    pub request: usize,
+    pub shown: Option<ShownRequest>,
+    /// First line drawn.
+    pub scroll: usize,
+}
+
+impl ForwardPopup {
+    pub fn new(messages: Vec<Picked>) -> ForwardPopup {
+        ForwardPopup {
+            messages: Arc::new(messages),
+            edited: false,
+            draft: None,
+            destination: 0,
+            generation: 0,
+            preview: Preview::NoDestination,
+            request: 0,
+            shown: None,
+            scroll: 0,
+        }
+    }
+
+    pub fn prepared(&self) -> Option<&Arc<Prepared>> {
+        match &self.preview {
+            Preview::Ready(prepared) => Some(prepared),
+            _ => None,
+        }
+    }
+
+    /// Shows request `index` of the current mapping (clamped), from its top.
+    pub fn show_request(&mut self, index: usize) {
+        self.scroll = 0;
+        let Some(prepared) = self.prepared().cloned() else {
+            self.shown = None;
+            self.request = 0;
+            return;
+        };
+        self.request = index.min(prepared.requests.len().saturating_sub(1));
+        self.shown = prepared
+            .requests
+            .get(self.request)
+            .map(|request| ShownRequest::of(&prepared.destination, request));
+    }
+
+    /// The highlight key id of the shown request's body: unique per mapping and request.
+    pub fn highlight_id(&self) -> u64 {
+        (self.generation << 32) | (self.request as u64 & 0xffff_ffff)
+    }
+}
+
+/// The messages as the editor gets them: one pretty-printed JSON array, keys in their order.
+pub fn edit_text(messages: &[Picked]) -> String {
+    let mut array = String::from("[");
+    for (i, picked) in messages.iter().enumerate() {
+        if i > 0 {
+            array.push(',');
+        }
+        array.push_str(&picked.text);
+    }
+    array.push(']');
+    let mut text: String = pretty(&array)
+        .lines
+        .iter()
+        .map(|line| line.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.push('\n');
+    text
+}
+
+/// Reads the edited messages back: a JSON array of objects (or one object). Seqs stay with
+/// their messages when the count did not change; otherwise they are dropped (the messages
+/// are no longer the captured ones). Each message is compacted, its key order kept.
+pub fn parse_edit(text: &str, before: &[Picked]) -> Result<Vec<Picked>, String> {
+    let trimmed = text.trim_start();
+    let values: Vec<Box<RawValue>> = if trimmed.starts_with('[') {
+        serde_json::from_str(text).map_err(|e| e.to_string())?
+    } else {
+        vec![serde_json::from_str(text).map_err(|e| e.to_string())?]
+    };
+    if values.is_empty() {
+        return Err("the edit has no messages (an empty array)".into());
+    }
+    if let Some(at) = values.iter().position(|v| !v.get().starts_with('{')) {
+        return Err(format!("message {} is not a JSON object", at + 1));
+    }
+    let keep_seqs = values.len() == before.len();
+    Ok(values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| Picked {
+            seq: if keep_seqs { before[i].seq } else { None },
+            text: compact(value.get()).into_boxed_str(),
+        })
+        .collect())
+}
+
+/// Valid JSON without the whitespace between tokens; strings untouched.
+fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// At most `max` bytes of `text`, cut on a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn picked(seq: u64, text: &str) -> Picked {
+        Picked {
+            seq: Some(seq),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn an_edit_round_trips_and_keeps_seqs_and_key_order() {
+        let before = vec![
+            picked(1, r#"{"type":"track","event":"A b","userId":"u"}"#),
+            picked(
+                2,
+                r#"{"type":"identify","userId":"u","traits":{"x":[1,2]}}"#,
+            ),
+        ];
+        let text = edit_text(&before);
+        assert!(
+            text.starts_with("[\n  {\n    \"type\": \"track\","),
+            "{text}"
+        );
+        assert_eq!(parse_edit(&text, &before).unwrap(), before);
+        let edited = text.replace("\"A b\"", "\"A c\"");
+        let after = parse_edit(&edited, &before).unwrap();
+        assert_eq!(
+            &*after[0].text,
+            r#"{"type":"track","event":"A c","userId":"u"}"#
+        );
+        assert_eq!(after[1].seq, Some(2));
+    }
+
+    #[test]
+    fn a_bad_edit_says_where_and_a_changed_count_drops_seqs() {
+        let before = vec![picked(1, r#"{"a":1}"#)];
+        let error = parse_edit("[\n  {\"a\": 1,}\n]", &before).unwrap_err();
+        assert!(error.contains("line 2"), "{error}");
+        assert!(
+            parse_edit("[1]", &before)
+                .unwrap_err()
+                .contains("not a JSON object")
+        );
+        assert!(parse_edit("[]", &before).is_err());
+        let two = parse_edit(r#"[{"a":1},{"b":"x y"}]"#, &before).unwrap();
+        assert_eq!(two.len(), 2);
+        assert!(two.iter().all(|p| p.seq.is_none()));
+        assert_eq!(&*two[1].text, r#"{"b":"x y"}"#);
+        let one = parse_edit(r#" {"c": "\" } "} "#, &before).unwrap();
+        assert_eq!(&*one[0].text, r#"{"c":"\" } "}"#);
+        assert_eq!(one[0].seq, Some(1));
+    }
+}
