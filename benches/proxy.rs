@@ -264,10 +264,7 @@ fn main() {
     let waiters: Waiters = Arc::default();
     let upstream = server_rt.block_on(start_upstream(Arc::clone(&waiters)));
     let eventscope = server_rt.block_on(start_eventscope(upstream));
-    // reqwest needs a crypto provider even for plain HTTP (ring, as eventscope uses).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder()
-        .no_proxy()
+    let client = eventscope::forward::http_client_builder()
         .build()
         .expect("client");
     let body = batch_body();

@@ -835,7 +835,7 @@ fn key_latency(config: &Config) -> anyhow::Result<KeyReport> {
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let client = reqwest::Client::builder()
+    let client = eventscope::forward::http_client_builder()
         .pool_max_idle_per_host(LOAD_CONNS)
         .build()?;
     let url = format!("http://{addr}/v1/batch");

@@ -13,9 +13,6 @@ use eventscope::inspect::plan::TrackingPlan;
 use eventscope::model::json::Json;
 use serde_json::Value;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 fn main() {

@@ -1,6 +1,6 @@
-//! `eventscope.toml`: theme and key overrides (destinations, PII rules and the plan come with
-//! their issues). A user file overrides only what it names; a bad file is a clear error naming
-//! the file, the key and the line.
+//! `eventscope.toml`: theme, key overrides, the tracking plan and naming convention, extra PII
+//! matchers (`[pii]`) and destinations (`[[destination]]`). A user file overrides only what it
+//! names; a bad file is a clear error naming the file, the key and the line.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -232,9 +232,7 @@ async fn start_sink() -> (String, Sink) {
 }
 
 fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .no_proxy()
+    eventscope::forward::http_client_builder()
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap()

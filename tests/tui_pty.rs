@@ -120,8 +120,7 @@ impl Drop for Screen {
 
 /// reqwest is built without a default TLS crypto provider: install ring first.
 fn http_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
+    eventscope::forward::http_client_builder().build().unwrap()
 }
 
 fn address_on(screen: &str) -> String {
@@ -411,7 +410,7 @@ fn r_replays_a_message_into_the_embedded_collector_with_a_new_message_id() {
     });
     screen.type_text("\r");
     let text = screen.wait_for("the replayed copy", |s| {
-        s.contains("Messages 2/2") && s.contains("\"replay-")
+        s.contains("Messages 2/2") && s.contains("\"es-replay-")
     });
     assert!(
         text.contains("2026-01-02T03:04:05.000Z"),

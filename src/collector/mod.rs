@@ -270,13 +270,15 @@ fn event_frames(
             tail.push_str("\",\"source\":");
             tail.push_str(&source_json);
             tail.push_str(",\"message\":");
+            let start = tail.len();
             tail.push_str(&message.json);
+            let message_range = start..tail.len();
             if !message.adjusted.is_empty() {
                 tail.push_str(",\"adjusted\":");
                 tail.push_str(&serde_json::to_string(&message.adjusted).unwrap_or_default());
             }
             tail.push('}');
-            PendingFrame::new(FrameKind::Event, tail)
+            PendingFrame::event(tail, message_range)
         })
         .collect()
 }

@@ -15,6 +15,8 @@ pub struct StoredFrame {
     pub seq: u64,
     pub kind: FrameKind,
     pub json: Bytes,
+    /// For event frames built here: the byte range of the message inside `json`.
+    pub message: Option<std::ops::Range<u32>>,
 }
 
 /// What a read from the log returned.
@@ -139,6 +141,7 @@ mod tests {
                 seq,
                 kind: FrameKind::Event,
                 json: Bytes::from(format!("{seq}")),
+                message: None,
             });
         }
     }

@@ -9,7 +9,7 @@ mod log;
 
 pub use log::{FrameLog, LogRead, RingLog, StoredFrame};
 
-use std::ops::RangeInclusive;
+use std::ops::{Range, RangeInclusive};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -28,12 +28,29 @@ pub const DEFAULT_BUFFER: usize = 100_000;
 pub struct PendingFrame {
     kind: FrameKind,
     tail: String,
+    /// Where the event's message sits in `tail`.
+    message: Option<Range<usize>>,
 }
 
 impl PendingFrame {
     /// `tail` is the rest of the frame object after its seq, e.g. `"receivedAt":"…",…}`.
     pub fn new(kind: FrameKind, tail: String) -> Self {
-        PendingFrame { kind, tail }
+        PendingFrame {
+            kind,
+            tail,
+            message: None,
+        }
+    }
+
+    /// An event frame whose message JSON is `tail[message]`: the embedded viewer then reads
+    /// the message without scanning the frame for it.
+    pub fn event(tail: String, message: Range<usize>) -> Self {
+        let message = tail.get(message.clone()).map(|_| message);
+        PendingFrame {
+            kind: FrameKind::Event,
+            tail,
+            message,
+        }
     }
 
     fn finish(self, seq: u64) -> StoredFrame {
@@ -44,10 +61,14 @@ impl PendingFrame {
         json.push_str("\",\"seq\":");
         json.push_str(&seq.to_string());
         json.push(',');
+        let offset = json.len();
         json.push_str(&self.tail);
         StoredFrame {
             seq,
             kind: self.kind,
+            message: self
+                .message
+                .map(|m| (offset + m.start) as u32..(offset + m.end) as u32),
             json: Bytes::from(json),
         }
     }
@@ -356,6 +377,25 @@ mod tests {
         for f in &batch.frames {
             serde_json::from_slice::<serde_json::Value>(&f.json).unwrap();
         }
+    }
+
+    #[test]
+    fn an_event_frame_knows_where_its_message_is() {
+        let hub = Hub::new(10, None);
+        let tail = r#""receivedAt":"t","message":{"a":[1,"}"]}}"#.to_string();
+        let start = tail.find('{').unwrap();
+        let end = tail.len() - 1;
+        hub.publish(vec![PendingFrame::event(tail, start..end)]);
+        // A range that is not inside the text is dropped, not trusted.
+        hub.publish(vec![PendingFrame::event("}".into(), 5..9)]);
+        let batch = hub.subscribe(Some(0)).read(10);
+        let first = &batch.frames[0];
+        let range = first.message.clone().unwrap();
+        assert_eq!(
+            &first.json[range.start as usize..range.end as usize],
+            br#"{"a":[1,"}"]}"#
+        );
+        assert!(batch.frames[1].message.is_none());
     }
 
     #[test]

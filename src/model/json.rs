@@ -265,7 +265,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
@@ -273,7 +273,9 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        // serde_json gives no size hint; most message objects hold a handful of members, and
+        // growing from 0 would reallocate two or three times.
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(8));
         while let Some(key) = map.next_key_seed(KeySeed)? {
             members.push((key, map.next_value()?));
         }

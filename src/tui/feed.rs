@@ -56,6 +56,30 @@ fn take_deliveries(frames: &mut Vec<Frame>) -> Option<Feed> {
     Some(Feed::Deliveries(deliveries))
 }
 
+/// The row for an event frame whose message the hub located: only the small envelope around
+/// it is parsed (with `null` in the message's place), so the message is scanned once, by the
+/// verdicts, instead of once more to find where it ends.
+fn event_without_rescan(
+    builder: &mut EntryBuilder,
+    frame: &str,
+    message: Option<std::ops::Range<u32>>,
+) -> Option<Entry> {
+    let message = message?;
+    let (start, end) = (message.start as usize, message.end as usize);
+    let text = frame.get(start..end)?;
+    let envelope = [frame.get(..start)?, "null", frame.get(end..)?].concat();
+    let Ok(Incoming::Frame(Frame::Event(event))) = parse_frame_text(&envelope) else {
+        return None;
+    };
+    Some(builder.event(
+        event.seq,
+        &event.received_at,
+        event.source,
+        event.adjusted,
+        text.into(),
+    ))
+}
+
 /// Follows the embedded collector's hub from its first retained frame.
 pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed> {
     let (tx, rx) = channel();
@@ -77,24 +101,29 @@ pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> mpsc::Receiver<
                 }
                 continue;
             }
-            let mut frames = Vec::with_capacity(batch.frames.len() + 1);
-            frames.extend(batch.gap.map(Frame::Gap));
+            builder.set_inspector(Arc::clone(&rules.borrow().inspector));
+            let mut entries = Vec::with_capacity(batch.frames.len() + 1);
+            let mut deliveries = Vec::new();
+            entries.extend(batch.gap.and_then(|gap| builder.build(Frame::Gap(gap))));
             for stored in batch.frames {
-                let text = String::from_utf8_lossy(&stored.json);
-                if let Ok(Incoming::Frame(frame)) = parse_frame_text(&text) {
-                    frames.push(frame);
+                // The hub's frames are built here from `String`s: always UTF-8.
+                let Ok(text) = std::str::from_utf8(&stored.json) else {
+                    continue;
+                };
+                if let Some(entry) = event_without_rescan(&mut builder, text, stored.message) {
+                    entries.push(entry);
+                    continue;
+                }
+                match parse_frame_text(text) {
+                    Ok(Incoming::Frame(Frame::Delivery(delivery))) => deliveries.push(delivery),
+                    Ok(Incoming::Frame(frame)) => entries.extend(builder.build(frame)),
+                    _ => {}
                 }
             }
-            if let Some(deliveries) = take_deliveries(&mut frames)
-                && tx.send(deliveries).await.is_err()
-            {
+            if !deliveries.is_empty() && tx.send(Feed::Deliveries(deliveries)).await.is_err() {
                 return;
             }
-            if tx
-                .send(Feed::Entries(builder.build_all(frames)))
-                .await
-                .is_err()
-            {
+            if tx.send(Feed::Entries(entries)).await.is_err() {
                 return;
             }
         }

@@ -127,7 +127,7 @@ pub fn rewrite(
 }
 
 fn new_message_id() -> String {
-    FieldValue::string(&format!("replay-{}", uuid::Uuid::new_v4()))
+    FieldValue::string(&format!("es-replay-{}", uuid::Uuid::new_v4()))
         .json()
         .to_string()
 }
@@ -357,9 +357,9 @@ mod tests {
         assert_eq!(a["timestamp"], "2026-12-31T23:59:55.000Z");
         assert_eq!(b["timestamp"], "2027-01-01T00:00:00.000Z");
         assert_eq!(b["originalTimestamp"], "2026-12-31T23:59:59.000Z");
-        assert!(a["messageId"].as_str().unwrap().starts_with("replay-"));
+        assert!(a["messageId"].as_str().unwrap().starts_with("es-replay-"));
         assert_ne!(a["messageId"], "m1");
-        assert!(b["messageId"].as_str().unwrap().starts_with("replay-"));
+        assert!(b["messageId"].as_str().unwrap().starts_with("es-replay-"));
         assert!(
             out[0].starts_with(r#"{"event":"A","messageId":"#),
             "order kept"

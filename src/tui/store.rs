@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::filter::{Filterable, PII_RED, PII_YELLOW, Query};
 use crate::inspect::{Finding, Inspector, Kind, PiiClass, Severity};
-use crate::model::{Adjustments, Frame, MessageType, Source, Summary, parse_timestamp};
+use crate::model::{Adjustments, EventFrame, Frame, MessageType, Source, Summary, parse_timestamp};
 
 pub type EntryId = u64;
 
@@ -365,23 +365,14 @@ impl EntryBuilder {
     pub fn build(&mut self, frame: Frame) -> Option<Entry> {
         Some(match frame {
             Frame::Event(event) => {
-                let text: Box<str> = event.message.into();
-                let verdict = self
-                    .inspector
-                    .as_ref()
-                    .map(|inspector| Verdict::of(&inspector.inspect_text(&text)))
-                    .unwrap_or_default();
-                Entry {
-                    id: 0,
-                    seq: Some(event.seq),
-                    received_ms: millis(&event.received_at),
-                    verdict,
-                    summary: Summary::of(&text),
-                    text,
-                    source: self.intern(event.source),
-                    kind: EntryKind::Event,
-                    adjusted: event.adjusted.filter(|a| !a.is_empty()).map(Box::new),
-                }
+                let EventFrame {
+                    seq,
+                    received_at,
+                    source,
+                    message,
+                    adjusted,
+                } = event;
+                self.event(seq, &received_at, source, adjusted, message.into())
             }
             Frame::Rejected(rejected) => Entry {
                 id: 0,
@@ -416,6 +407,33 @@ impl EntryBuilder {
             },
             Frame::Hello(_) | Frame::Delivery(_) => return None,
         })
+    }
+
+    /// The row for an event frame's parts; `text` is its message's JSON.
+    pub fn event(
+        &mut self,
+        seq: u64,
+        received_at: &str,
+        source: Source,
+        adjusted: Option<Adjustments>,
+        text: Box<str>,
+    ) -> Entry {
+        let verdict = self
+            .inspector
+            .as_ref()
+            .map(|inspector| Verdict::of(&inspector.inspect_text(&text)))
+            .unwrap_or_default();
+        Entry {
+            id: 0,
+            seq: Some(seq),
+            received_ms: millis(received_at),
+            verdict,
+            summary: Summary::of(&text),
+            text,
+            source: self.intern(source),
+            kind: EntryKind::Event,
+            adjusted: adjusted.filter(|a| !a.is_empty()).map(Box::new),
+        }
     }
 
     /// Rows for a batch of frames.
