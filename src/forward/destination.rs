@@ -700,7 +700,7 @@ impl Destination {
                 .iter()
                 .map(|(name, value)| (name.clone(), self.mask(value)))
                 .collect(),
-            body: cut(&body, PREVIEW_BYTES).to_string(),
+            body: crate::model::cut_to(&body, PREVIEW_BYTES).to_string(),
             body_bytes: request.body.len() as u64,
         }
     }
@@ -849,18 +849,6 @@ fn collect_secrets(destination: &Destination, header_secrets: Vec<String>) -> Ve
     all.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     all.dedup();
     all
-}
-
-/// At most `max` bytes of `text`, cut on a character boundary.
-pub(crate) fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

@@ -462,8 +462,8 @@ fn fill_answer(frame: &mut DeliveryFrame, destination: &Destination, answer: Ans
     frame.response = Some(ResponsePreview {
         headers: answer.headers,
         // Masked before the final cut, with a margin, so a secret across the cut is masked too.
-        body: cut(
-            &destination.mask(cut(&body, PREVIEW_BYTES + 512)),
+        body: crate::model::cut_to(
+            &destination.mask(crate::model::cut_to(&body, PREVIEW_BYTES + 512)),
             PREVIEW_BYTES,
         )
         .to_string(),
@@ -482,18 +482,6 @@ fn judge_answer(
         None => (true, Vec::new()),
         Some(status) => destination.read_answer(status, body),
     }
-}
-
-/// At most `max` bytes of `text`, cut on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 fn file_path(destination: &Destination, request: &Request) -> Option<PathBuf> {
@@ -623,7 +611,7 @@ mod tests {
     #[test]
     fn previews_are_cut_on_character_boundaries() {
         let text = "é".repeat(10);
-        assert_eq!(cut(&text, 5), "éé");
-        assert_eq!(cut("abc", 10), "abc");
+        assert_eq!(crate::model::cut_to(&text, 5), "éé");
+        assert_eq!(crate::model::cut_to("abc", 10), "abc");
     }
 }

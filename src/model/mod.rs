@@ -34,6 +34,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// At most `max` bytes of `text`, cut on a character boundary: previews of bodies and values.
+pub fn cut_to(text: &str, max: usize) -> &str {
+    &text[..text.floor_char_boundary(max)]
+}
+
 /// Version of the stream protocol announced in `hello`.
 pub const STREAM_VERSION: u32 = 1;
 

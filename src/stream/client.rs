@@ -324,11 +324,7 @@ impl Position {
 }
 
 fn preview(text: &str) -> String {
-    let mut end = text.len().min(120);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
+    crate::model::cut_to(text, 120).to_string()
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ impl ShownRequest {
     pub fn of(destination: &Destination, request: &Request) -> ShownRequest {
         let preview = destination.preview(request);
         let text = request.body_text();
-        let shown = cut(&text, SHOWN_BODY_BYTES);
+        let shown = crate::model::cut_to(&text, SHOWN_BODY_BYTES);
         let body: Arc<str> = Arc::from(destination.mask(shown));
         ShownRequest {
             method: preview.method,
@@ -255,18 +255,6 @@ fn compact(json: &str) -> String {
         }
     }
     out
-}
-
-/// At most `max` bytes of `text`, cut on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

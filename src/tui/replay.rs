@@ -254,7 +254,7 @@ async fn post(
             method: "POST".into(),
             url: target.batch_url.clone(),
             headers,
-            body: cut(&body, PREVIEW_BYTES).to_string(),
+            body: crate::model::cut_to(&body, PREVIEW_BYTES).to_string(),
             body_bytes: body.len() as u64,
         },
         attempts: 1,
@@ -280,7 +280,7 @@ async fn post(
             frame.ok = (200..300).contains(&status);
             frame.response = Some(ResponsePreview {
                 headers,
-                body: cut(&text, PREVIEW_BYTES).to_string(),
+                body: crate::model::cut_to(&text, PREVIEW_BYTES).to_string(),
                 body_bytes: text.len() as u64,
             });
         }
@@ -299,17 +299,6 @@ async fn post(
     frame.total_ms = elapsed;
     frame.at = format_timestamp(Utc::now());
     frame
-}
-
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]
