@@ -13,6 +13,7 @@ use super::CheckArgs;
 use crate::config::Config;
 use crate::inspect::plan::TrackingPlan;
 use crate::inspect::{Finding, Inspector, Severity};
+use crate::model::json::Json;
 use crate::model::{Frame, thousands};
 use crate::recording::{ReadItem, RecordingReader};
 
@@ -85,14 +86,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 continue;
             }
         };
-        // Parse once: the verdicts and the fields printed with them share the value.
-        let (message, findings): (Option<Value>, Vec<Finding>) = match &frame {
+        // Parse once: the verdicts and the fields printed with them share the tree.
+        let (message, findings): (Option<Json<'_>>, Vec<Finding>) = match &frame {
             Frame::Event(event) => {
                 let text = event.message.get();
-                match serde_json::from_str::<Value>(text) {
-                    Ok(value) => {
-                        let findings = inspector.inspect(&value, text.len());
-                        (Some(value), findings)
+                match Json::parse(text) {
+                    Ok(tree) => {
+                        let findings = inspector.inspect_json(&tree, text.len());
+                        (Some(tree), findings)
                     }
                     Err(_) => (None, inspector.inspect_text(text)),
                 }
@@ -108,7 +109,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                         rejected.status, rejected.message
                     ),
                 );
-                (serde_json::from_str(&rejected.body).ok(), vec![finding])
+                (Json::parse(&rejected.body).ok(), vec![finding])
             }
             _ => continue,
         };
@@ -117,7 +118,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             message
                 .as_ref()
                 .and_then(|m| m.get(key))
-                .and_then(Value::as_str)
+                .and_then(Json::as_str)
                 .map(str::to_string)
         };
         let kind = field("type").unwrap_or_else(|| match frame {
