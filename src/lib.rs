@@ -15,3 +15,9 @@ pub mod recording;
 pub mod server;
 pub mod stream;
 pub mod tui;
+
+/// Every TLS client here (reqwest for destinations and the proxy, `wss://` streams) uses rustls
+/// with ring. Installed once per process; a second call does nothing.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -67,7 +67,7 @@ pub struct Outgoing {
 /// second install fails harmlessly), our User-Agent, no redirects followed silently, and no
 /// proxy from the environment (destinations under test are often on loopback).
 pub fn http_client_builder() -> reqwest::ClientBuilder {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::install_tls_provider();
     reqwest::Client::builder()
         .user_agent(concat!("eventscope/", env!("CARGO_PKG_VERSION")))
         .no_proxy()

@@ -205,6 +205,7 @@ async fn session(
         })?;
         request.headers_mut().insert("Authorization", value);
     }
+    crate::install_tls_provider();
     let (socket, _) = match tokio_tungstenite::connect_async(request).await {
         Ok(connected) => connected,
         Err(tungstenite::Error::Http(response)) => {
