@@ -169,9 +169,10 @@ pub struct ReplayArgs {
 /// `--rate`: a positive number of messages per second.
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        // Below one message a day the pacing arithmetic would overflow; nobody means that.
+        Ok(rate) if rate.is_finite() && rate >= 0.001 => Ok(rate),
         _ => Err(format!(
-            "`{text}` is not a positive number of messages per second"
+            "`{text}` is not a number of messages per second of at least 0.001"
         )),
     }
 }

@@ -670,7 +670,9 @@ impl Rewrite {
                 if let Some(moved) = fields
                     .get_string(key)
                     .and_then(|t| parse_timestamp(&t))
-                    .map(|t| format_timestamp(t + shift))
+                    // A timestamp near chrono's limits stays as recorded instead of panicking.
+                    .and_then(|t| t.checked_add_signed(shift))
+                    .map(format_timestamp)
                 {
                     fields.set(key, FieldValue::string(&moved));
                 }
@@ -1036,6 +1038,23 @@ mod tests {
         assert_eq!(value["sentAt"], "2024-01-01T11:00:01.000Z");
         assert_eq!(value["receivedAt"], "2024-01-01T10:00:02.000Z");
         assert_eq!(value["properties"]["timestamp"], "2024-01-01T10:00:00.000Z");
+    }
+
+    #[test]
+    fn a_timestamp_at_the_edge_of_time_is_kept_not_a_panic() {
+        let mut rewrite = Rewrite::new(false, Some(chrono::TimeDelta::days(365 * 1000)));
+        // Accepted by `parse_timestamp`'s extended-year fallback, near chrono's last year.
+        let sent = "+262000-01-01T00:00:00";
+        let parsed = parse_timestamp(sent).expect("an extended year parses");
+        assert!(
+            parsed
+                .checked_add_signed(chrono::TimeDelta::days(365 * 1000))
+                .is_none()
+        );
+        let text = format!(r#"{{"timestamp":"2024-01-01T10:00:00Z","sentAt":"{sent}"}}"#);
+        let out = rewrite.apply(raw(&text)).unwrap();
+        let value: serde_json::Value = serde_json::from_str(out.get()).unwrap();
+        assert_eq!(value["sentAt"], sent);
     }
 
     #[test]

@@ -146,7 +146,8 @@ impl Collector {
                 path_and_query: request_target(&source.path, query.as_deref()),
                 headers: upstream::forwarded_headers(headers),
                 body: raw,
-                decoded,
+                // Only the preview needs it: a queued request must not hold a 1 MiB copy.
+                decoded: decoded.slice(..decoded.len().min(upstream::DECODED_KEPT)),
                 secrets: upstream_secrets,
                 carries: seqs
                     .into_iter()

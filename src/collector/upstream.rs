@@ -129,7 +129,7 @@ pub struct Accepted {
     pub headers: Vec<(String, String)>,
     /// The body exactly as received (still encoded).
     pub body: Bytes,
-    /// The body decoded, for the preview only.
+    /// The start of the body decoded, for the preview only (at most [`DECODED_KEPT`] bytes).
     pub decoded: Bytes,
     /// The write key, to mask in the preview.
     pub secrets: Vec<String>,
@@ -312,7 +312,14 @@ impl Upstream {
         frame.destination = shown.destination;
         frame.kind = shown.kind;
         frame.request = shown.request;
+        // An upstream may echo what it got: its answer is masked with the SDK's keys too.
         frame.error = frame.error.map(|e| mask_all(&e, &accepted.secrets));
+        if let Some(response) = &mut frame.response {
+            response.body = mask_all(&response.body, &accepted.secrets);
+        }
+        for note in &mut frame.notes {
+            note.message = mask_all(&note.message, &accepted.secrets);
+        }
         frame
     }
 }
@@ -335,6 +342,10 @@ fn destination(url: &UpstreamUrl, timeout: Duration) -> Result<Destination, Upst
     })
 }
 
+/// How much of the decoded body a queued request keeps: the preview plus room for a key that
+/// straddles the preview's end, so it is masked before the cut, never shown in part.
+pub const DECODED_KEPT: usize = 2 * PREVIEW_BYTES;
+
 fn mask_all(text: &str, secrets: &[String]) -> String {
     secrets
         .iter()
@@ -349,12 +360,13 @@ fn preview(url: &str, accepted: &Accepted) -> RequestPreview {
         .iter()
         .map(|(name, value)| (name.clone(), mask_header(name, value, &mask)))
         .collect();
-    let cut = &accepted.decoded[..accepted.decoded.len().min(PREVIEW_BYTES)];
+    // Mask first, then cut: a key across the cut is masked whole.
+    let masked = mask(&String::from_utf8_lossy(&accepted.decoded));
     RequestPreview {
         method: "POST".to_string(),
         url: mask(url),
         headers,
-        body: mask(&String::from_utf8_lossy(cut)),
+        body: crate::model::cut_to(&masked, PREVIEW_BYTES).to_string(),
         body_bytes: accepted.body.len() as u64,
     }
 }

@@ -71,7 +71,10 @@ impl DestinationKind {
             DestinationKind::Amplitude => Some(2000),
             DestinationKind::Mixpanel => Some(2000),
             DestinationKind::Ga4 => Some(25),
-            DestinationKind::Segment | DestinationKind::Posthog | DestinationKind::File => None,
+            // Segment: 500 KB per batch, so a few thousand small messages at most.
+            DestinationKind::Segment => Some(2500),
+            // No documented count; a bound keeps a typo from asking for a huge buffer.
+            DestinationKind::Posthog | DestinationKind::File => Some(100_000),
         }
     }
 
@@ -581,6 +584,15 @@ impl Destination {
                                 "`endpoint` {endpoint:?} must be an http:// or https:// URL"
                             )));
                         }
+                        // Credentials in the URL would be shown wherever the URL is: they
+                        // belong in the credential fields or `headers`, which are masked.
+                        if !parsed.username().is_empty() || parsed.password().is_some() {
+                            return Err(invalid(
+                                "`endpoint` must not carry a user or password; put credentials \
+                                 in `headers` (e.g. Authorization = \"env:HOOK_AUTH\")"
+                                    .to_string(),
+                            ));
+                        }
                         endpoint.to_string()
                     }
                     None => default_host(kind, config.region.unwrap_or(Region::Us)).to_string(),
@@ -637,8 +649,10 @@ impl Destination {
             )));
         }
         let concurrency = config.concurrency.unwrap_or(4);
-        if concurrency == 0 {
-            return Err(invalid("`concurrency` must be at least 1".to_string()));
+        if !(1..=256).contains(&concurrency) {
+            return Err(invalid(
+                "`concurrency` must be between 1 and 256".to_string(),
+            ));
         }
         let max_attempts = config.max_attempts.unwrap_or(4);
         if !(1..=100).contains(&max_attempts) {
@@ -691,7 +705,10 @@ impl Destination {
     /// The request as shown before sending and kept in deliveries: URL and headers masked,
     /// the body masked and cut at [`PREVIEW_BYTES`].
     pub fn preview(&self, request: &Request) -> RequestPreview {
-        let body = self.mask(&request.body_text());
+        // Mask only what is kept (plus room for a secret across the cut), then cut: a 20 MB
+        // batch is not scanned whole, and a secret is never shown in part.
+        let text = request.body_text();
+        let body = self.mask(crate::model::cut_to(&text, 2 * PREVIEW_BYTES));
         RequestPreview {
             method: request.method.clone(),
             url: self.mask(&request.url),
@@ -966,6 +983,22 @@ mod tests {
                 .contains("limit of 2000")
         );
         assert!(error("name = \"g\"\nkind = \"ga4\"\nmeasurement_id = \"G\"\napi_secret = \"s\"\nbatch_size = 26").contains("limit of 25"));
+        // Credentials in a URL would be shown wherever the URL is; huge numbers are typos.
+        let hook = "name = \"h\"\nkind = \"webhook\"\n";
+        assert!(
+            error(&format!("{hook}endpoint = \"http://u:p@127.0.0.1:9/\""))
+                .contains("user or password")
+        );
+        assert!(
+            error(&format!(
+                "{hook}endpoint = \"http://127.0.0.1:9/\"\nconcurrency = 100000"
+            ))
+            .contains("between 1 and 256")
+        );
+        assert!(
+            error("name = \"f\"\nkind = \"file\"\npath = \"x.ndjson\"\nbatch_size = 1000000")
+                .contains("limit of 100000")
+        );
         assert!(
             error("name = \"w\"\nkind = \"webhook\"\nendpoint = \"http://x/\"\ntransform = \"{\"")
                 .contains("`transform`")

@@ -396,13 +396,7 @@ async fn exchange(
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-    let mut body = Vec::new();
-    let mut body_bytes = 0u64;
-    while let Some(chunk) = response.chunk().await? {
-        body_bytes += chunk.len() as u64;
-        let room = ANSWER_BYTES.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-    }
+    let (body, body_bytes) = read_capped(&mut response, ANSWER_BYTES).await?;
     Ok(Answer {
         status: Some(status),
         headers,
@@ -410,6 +404,22 @@ async fn exchange(
         body_bytes,
         retry_after,
     })
+}
+
+/// An answer's body, keeping at most `cap` bytes (a huge or endless answer costs time, bounded
+/// by the timeout, not memory), and its full size.
+pub(crate) async fn read_capped(
+    response: &mut reqwest::Response,
+    cap: usize,
+) -> Result<(Vec<u8>, u64), reqwest::Error> {
+    let mut body = Vec::new();
+    let mut body_bytes = 0u64;
+    while let Some(chunk) = response.chunk().await? {
+        body_bytes += chunk.len() as u64;
+        let room = cap.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok((body, body_bytes))
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date (a date in the past means now).
@@ -463,7 +473,7 @@ fn fill_answer(frame: &mut DeliveryFrame, destination: &Destination, answer: Ans
         headers: answer.headers,
         // Masked before the final cut, with a margin, so a secret across the cut is masked too.
         body: crate::model::cut_to(
-            &destination.mask(crate::model::cut_to(&body, PREVIEW_BYTES + 512)),
+            &destination.mask(crate::model::cut_to(&body, 2 * PREVIEW_BYTES)),
             PREVIEW_BYTES,
         )
         .to_string(),

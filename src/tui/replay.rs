@@ -262,7 +262,7 @@ async fn post(
     };
     let started = Instant::now();
     match request.body(body).send().await {
-        Ok(response) => {
+        Ok(mut response) => {
             let status = response.status().as_u16();
             let headers = response
                 .headers()
@@ -275,13 +275,17 @@ async fn post(
                     )
                 })
                 .collect();
-            let text = response.text().await.unwrap_or_default();
+            let (body, body_bytes) =
+                crate::forward::engine::read_capped(&mut response, PREVIEW_BYTES)
+                    .await
+                    .unwrap_or_default();
+            let text = String::from_utf8_lossy(&body);
             frame.status = Some(status);
             frame.ok = (200..300).contains(&status);
             frame.response = Some(ResponsePreview {
                 headers,
                 body: crate::model::cut_to(&text, PREVIEW_BYTES).to_string(),
-                body_bytes: text.len() as u64,
+                body_bytes,
             });
         }
         Err(e) => {
