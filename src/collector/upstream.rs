@@ -175,6 +175,8 @@ pub struct Upstream {
     /// Requests queued or in flight, and their body bytes.
     pending: AtomicUsize,
     pending_bytes: AtomicUsize,
+    /// Requests not forwarded because the queue was full (each has its delivery frame).
+    refused: AtomicUsize,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -211,6 +213,7 @@ impl Upstream {
             slots: Arc::new(Semaphore::new(options.max_in_flight)),
             pending: AtomicUsize::new(0),
             pending_bytes: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
         }))
     }
 
@@ -238,7 +241,12 @@ impl Upstream {
                 thousands(waiting as u64),
                 thousands(waiting_bytes as u64)
             );
-            tracing::warn!("{error}");
+            // Each refusal has its frame; the log says so at 1, 2, 4, 8… so that a dead
+            // upstream under heavy traffic does not flood it.
+            let refused = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
+            if refused.is_power_of_two() {
+                tracing::warn!("{error} ({refused} refused so far)");
+            }
             let mut frame = self.frame_for(&accepted);
             frame.error = Some(error);
             frame.at = format_timestamp(Utc::now());

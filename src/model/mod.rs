@@ -209,6 +209,28 @@ pub struct DeliveryFrame {
     pub notes: Vec<DeliveryNote>,
 }
 
+impl DeliveryFrame {
+    /// The frame within the sizes eventscope itself writes (bodies cut at [`PREVIEW_BYTES`],
+    /// at most 10,000 carried messages and 100 notes): a frame read from a remote stream or a
+    /// file may have been written by anyone.
+    pub fn bounded(mut self) -> DeliveryFrame {
+        const CARRIED: usize = 10_000;
+        const NOTES: usize = 100;
+        if self.request.body.len() > PREVIEW_BYTES {
+            self.request.body = cut_to(&self.request.body, PREVIEW_BYTES).to_string();
+        }
+        if let Some(response) = &mut self.response
+            && response.body.len() > PREVIEW_BYTES
+        {
+            response.body = cut_to(&response.body, PREVIEW_BYTES).to_string();
+        }
+        self.for_seqs.truncate(CARRIED);
+        self.message_ids.truncate(CARRIED);
+        self.notes.truncate(NOTES);
+        self
+    }
+}
+
 /// The request as sent, secrets masked; the body cut at [`PREVIEW_BYTES`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -355,5 +377,40 @@ impl EventFrame {
             message,
             adjusted: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delivery_from_elsewhere_is_cut_to_our_sizes() {
+        let big = "é".repeat(PREVIEW_BYTES); // two bytes each: the cut must land on a boundary
+        let frame = DeliveryFrame {
+            request: RequestPreview {
+                body: big.clone(),
+                ..RequestPreview::default()
+            },
+            response: Some(ResponsePreview {
+                body: big,
+                ..ResponsePreview::default()
+            }),
+            for_seqs: (0..20_000).collect(),
+            notes: vec![DeliveryNote::default(); 500],
+            ..DeliveryFrame::default()
+        }
+        .bounded();
+        assert_eq!(frame.request.body.len(), PREVIEW_BYTES);
+        assert!(frame.response.unwrap().body.len() <= PREVIEW_BYTES);
+        assert_eq!(frame.for_seqs.len(), 10_000);
+        assert_eq!(frame.notes.len(), 100);
+    }
+
+    #[test]
+    fn cut_to_never_splits_a_character() {
+        assert_eq!(cut_to("aé", 2), "a");
+        assert_eq!(cut_to("abc", 10), "abc");
+        assert_eq!(thousands(1234567), "1,234,567");
     }
 }

@@ -48,7 +48,7 @@ fn take_deliveries(frames: &mut Vec<Frame>) -> Option<Feed> {
     let mut deliveries = Vec::new();
     frames.retain_mut(|frame| match frame {
         Frame::Delivery(delivery) => {
-            deliveries.push(std::mem::take(delivery));
+            deliveries.push(std::mem::take(delivery).bounded());
             false
         }
         _ => true,
@@ -115,7 +115,9 @@ pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> mpsc::Receiver<
                     continue;
                 }
                 match parse_frame_text(text) {
-                    Ok(Incoming::Frame(Frame::Delivery(delivery))) => deliveries.push(delivery),
+                    Ok(Incoming::Frame(Frame::Delivery(delivery))) => {
+                        deliveries.push(delivery.bounded());
+                    }
                     Ok(Incoming::Frame(frame)) => entries.extend(builder.build(frame)),
                     _ => {}
                 }
@@ -231,7 +233,7 @@ pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed
                     frame: Frame::Delivery(delivery),
                     ..
                 } => {
-                    deliveries.push(delivery);
+                    deliveries.push(delivery.bounded());
                     if deliveries.len() == BATCH
                         && !send(Feed::Deliveries(std::mem::take(&mut deliveries)))
                     {
