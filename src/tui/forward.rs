@@ -41,6 +41,9 @@ pub struct Prepared {
     pub requests: Vec<Request>,
     /// Messages no request carries, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Each request as the popup shows it, built here, off the UI task: masking and
+    /// pretty-printing a large body would stall a frame.
+    pub shown: Vec<ShownRequest>,
 }
 
 /// Maps `messages` to `destination`'s requests. Pure but possibly slow: run it off the UI task.
@@ -63,10 +66,15 @@ pub fn prepare(
     let Mapped { requests, skipped } = destination
         .requests(&outgoing, inspector)
         .map_err(|e| e.to_string())?;
+    let shown = requests
+        .iter()
+        .map(|request| ShownRequest::of(&destination, request))
+        .collect();
     Ok(Prepared {
         destination,
         requests,
         skipped,
+        shown,
     })
 }
 
@@ -177,10 +185,7 @@ impl ForwardPopup {
             return;
         };
         self.request = index.min(prepared.requests.len().saturating_sub(1));
-        self.shown = prepared
-            .requests
-            .get(self.request)
-            .map(|request| ShownRequest::of(&prepared.destination, request));
+        self.shown = prepared.shown.get(self.request).cloned();
     }
 
     /// The highlight key id of the shown request's body: unique per mapping and request.
