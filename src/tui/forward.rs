@@ -94,18 +94,16 @@ pub struct ShownRequest {
 
 impl ShownRequest {
     pub fn of(destination: &Destination, request: &Request) -> ShownRequest {
+        // The head as deliveries keep it; the body longer than a delivery's preview.
+        let preview = destination.preview(request);
         let text = request.body_text();
         // Mask a little past the cut, then cut: a secret across the cut is masked whole.
         let masked = destination.mask(crate::model::cut_to(&text, SHOWN_BODY_BYTES + 64 * 1024));
         let body: Arc<str> = Arc::from(crate::model::cut_to(&masked, SHOWN_BODY_BYTES));
         ShownRequest {
-            method: request.method.clone(),
-            url: destination.mask(&request.url),
-            headers: request
-                .headers
-                .iter()
-                .map(|(name, value)| (name.clone(), destination.mask(value)))
-                .collect(),
+            method: preview.method,
+            url: preview.url,
+            headers: preview.headers,
             doc: Arc::new(pretty(&body)),
             body,
             body_bytes: request.body.len(),
