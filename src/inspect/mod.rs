@@ -147,11 +147,6 @@ impl Inspector {
         }
     }
 
-    /// Findings for a message parsed into a `Value`; `size` is its size in bytes as sent.
-    pub fn inspect(&self, message: &Value, size: usize) -> Vec<Finding> {
-        self.inspect_json(&Json::from_value(message), size)
-    }
-
     /// Findings for a parsed message; `size` is its size in bytes as sent.
     pub fn inspect_json(&self, message: &Json<'_>, size: usize) -> Vec<Finding> {
         let mut findings = Vec::new();

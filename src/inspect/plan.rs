@@ -147,7 +147,7 @@ impl TrackingPlan {
             let id = (raw.kind, raw.key.clone().unwrap_or_default(), raw.version);
             if let Some(first) = seen.get(&id) {
                 return Err(ctx.rule_error(
-                    &raw.describe_value(),
+                    &raw.describe(),
                     format!("duplicate rule: {first} has the same type, key and version"),
                 ));
             }
@@ -362,7 +362,7 @@ struct RawRule<'a> {
 
 impl RawRule<'_> {
     /// `rules[15] (TRACK "Order Completed" v2)`.
-    fn describe_value(&self) -> String {
+    fn describe(&self) -> String {
         let mut text = format!("{} ({}", self.at, self.kind.as_str());
         if self.scope == Scope::Traits {
             text.push_str(" traits");
@@ -810,7 +810,7 @@ fn compile(raw: &RawRule<'_>, ctx: &Ctx<'_>) -> Result<Rule, PlanError> {
         .build(raw.schema)
         .map_err(|e| PlanError::Schema {
             file: ctx.file.to_string(),
-            rule: raw.describe_value(),
+            rule: raw.describe(),
             schema_path: format!("{}{}", raw.pointer, e.instance_path().as_str()),
             reason: schema_problem(&e),
         })?;

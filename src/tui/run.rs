@@ -56,6 +56,17 @@ enum Background {
     JobDone { job: u64 },
 }
 
+impl Background {
+    /// Hands one delivery of `job` to the UI loop; false once the loop is gone.
+    async fn delivered(tx: &mpsc::Sender<Background>, job: u64, frame: DeliveryFrame) -> bool {
+        let delivery = Background::Delivery {
+            job,
+            frame: Box::new(frame),
+        };
+        tx.send(delivery).await.is_ok()
+    }
+}
+
 /// Runs the viewer until the user quits or the process is told to stop.
 pub async fn run(
     app: App,
@@ -510,14 +521,7 @@ impl Loop {
         let mut deliveries = engine.send(destination, requests);
         tokio::spawn(async move {
             while let Some(frame) = deliveries.recv().await {
-                if tx
-                    .send(Background::Delivery {
-                        job,
-                        frame: Box::new(frame),
-                    })
-                    .await
-                    .is_err()
-                {
+                if !Background::delivered(&tx, job, frame).await {
                     return;
                 }
             }
@@ -542,14 +546,7 @@ impl Loop {
             .await
             .unwrap_or_default();
             for frame in super::replay::send(&target, &messages, rewritten).await {
-                if tx
-                    .send(Background::Delivery {
-                        job,
-                        frame: Box::new(frame),
-                    })
-                    .await
-                    .is_err()
-                {
+                if !Background::delivered(&tx, job, frame).await {
                     return;
                 }
             }
