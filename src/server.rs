@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::State;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -157,7 +159,18 @@ impl Server {
         let router = Router::new()
             .route("/health", get(health_report).with_state(health))
             .merge(stream::routes(Arc::clone(&hub), access))
-            .merge(collector.routes());
+            .merge(collector.routes())
+            .method_not_allowed_fallback({
+                let collector = Arc::clone(&collector);
+                move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                      method: Method,
+                      uri: Uri,
+                      headers: HeaderMap,
+                      body: Body| {
+                    let collector = Arc::clone(&collector);
+                    async move { collector.request(peer, method, uri, headers, body).await }
+                }
+            });
         Ok(Server {
             hub,
             collector,

@@ -4,6 +4,7 @@ use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 
 use super::{TailArgs, init_logging, shutdown_signal};
+use crate::model::compact::frame_line;
 use crate::stream::client::{ClientEvent, ClientOptions, follow};
 
 pub async fn run(args: TailArgs) -> ExitCode {
@@ -16,6 +17,7 @@ pub async fn run(args: TailArgs) -> ExitCode {
     let stop = shutdown_signal();
     tokio::pin!(stop);
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut refused = 0u64;
     loop {
         let event = tokio::select! {
             event = events.recv() => event,
@@ -26,6 +28,17 @@ pub async fn run(args: TailArgs) -> ExitCode {
         };
         match event {
             ClientEvent::Frame { text, .. } => {
+                // One frame, one line: a server that sent one spread over lines (pretty
+                // printed) has it joined; one that cannot be is refused, said and counted.
+                let text = match one_line(&text) {
+                    Ok(Some(line)) => std::borrow::Cow::Owned(line),
+                    Ok(None) => std::borrow::Cow::Borrowed(text.as_str()),
+                    Err(reason) => {
+                        refused += 1;
+                        eprintln!("eventscope tail: refused frame #{refused}: {reason}");
+                        continue;
+                    }
+                };
                 let written = stdout
                     .write_all(text.as_bytes())
                     .and_then(|()| stdout.write_all(b"\n"));
@@ -83,5 +96,32 @@ pub async fn run(args: TailArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         }
+    }
+}
+
+/// The frame as one NDJSON line, `None` when it already is one.
+fn one_line(text: &str) -> Result<Option<String>, String> {
+    if !text.contains(['\n', '\r']) {
+        return Ok(None);
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|e| format!("it spans lines and is not JSON ({e})"))?;
+    frame_line(text).map_err(|problem| format!("it spans lines and {problem}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn frames_are_joined_onto_one_line_or_refused() {
+        assert_eq!(one_line(r#"{"a":1}"#), Ok(None));
+        assert_eq!(
+            one_line("{\n \"a\": [1,\n 2],\"s\":\"x y\"\n}")
+                .unwrap()
+                .as_deref(),
+            Some(r#"{"a":[1,2],"s":"x y"}"#)
+        );
+        assert!(one_line("{\"a\":\n").is_err());
     }
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::error::{IngestError, bytes_over};
+use crate::model::compact::compact;
 use crate::model::{
     Adjustments, FieldValue, MessageType, ObjectFields, TimestampAdjustment, format_timestamp,
     mask_secret, parse_timestamp,
@@ -98,6 +99,15 @@ fn json_type_name(text: &str) -> &'static str {
     }
 }
 
+/// A message: a JSON object every reader can read, without insignificant whitespace.
+fn parse_message<'a>(text: &'a str, what: &str) -> Result<ObjectFields<'a>, IngestError> {
+    let mut message = parse_object(text, what)?;
+    message.compact_values().map_err(|problem| {
+        IngestError::bad_request(problem.code(), format!("{what}: {problem}"))
+    })?;
+    Ok(message)
+}
+
 fn parse_object<'a>(text: &'a str, what: &str) -> Result<ObjectFields<'a>, IngestError> {
     ObjectFields::parse(text).map_err(|e| {
         if e.classify() == serde_json::error::Category::Data && !text.trim_start().starts_with('{')
@@ -135,7 +145,7 @@ pub fn parse_body<'a>(
                     ),
                 ));
             }
-            let message = parse_object(text, "the body")?;
+            let message = parse_message(text, "the body")?;
             Ok(ParsedBody {
                 body_key: message.get_string("writeKey"),
                 messages: vec![message],
@@ -200,19 +210,23 @@ fn parse_batch<'a>(text: &'a str, limits: &Limits) -> Result<ParsedBody<'a>, Ing
                 ),
             ));
         }
-        messages.push(parse_object(item, &format!("batch[{index}]"))?);
+        messages.push(parse_message(item, &format!("batch[{index}]"))?);
     }
-    let object = |key: &str| {
-        envelope
-            .get(key)
-            .filter(|v| v.is_object())
-            .and_then(|v| serde_json::from_str::<Value>(v.json()).ok())
+    // The batch's context and integrations are merged into every item: the same grammar.
+    let object = |key: &str| -> Result<Option<Value>, IngestError> {
+        let Some(value) = envelope.get(key).filter(|v| v.is_object()) else {
+            return Ok(None);
+        };
+        compact(value.json(), 1).map_err(|problem| {
+            IngestError::bad_request(problem.code(), format!("the batch's {key}: {problem}"))
+        })?;
+        Ok(serde_json::from_str::<Value>(value.json()).ok())
     };
     Ok(ParsedBody {
         body_key: envelope.get_string("writeKey"),
         batch: BatchFields {
-            context: object("context"),
-            integrations: object("integrations"),
+            context: object("context")?,
+            integrations: object("integrations")?,
             sent_at: envelope.get_string("sentAt"),
         },
         messages,
@@ -471,6 +485,52 @@ mod tests {
         let items = vec![format!(r#"{{"p":"{}"}}"#, "y".repeat(20_000)); 30].join(",");
         let huge = format!(r#"{{"batch":[{items}]}}"#);
         assert_eq!(code(&huge, Endpoint::Batch), Some("batch_too_large"));
+    }
+
+    #[test]
+    fn pretty_printed_messages_become_one_line_with_their_bytes_kept() {
+        let body = "{\n  \"type\": \"track\",\n  \"event\": \"Order Completed\",\n  \"userId\": \"u\",\n  \"properties\": {\n    \"total\": 10.50,\n    \"note\": \"a\\nb  c\",\n    \"items\": [ 1 , 2 ]\n  }\n}";
+        let received_at = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        for (endpoint, text) in [
+            (Endpoint::Single(MessageType::Track), body.to_string()),
+            (Endpoint::Batch, format!("{{\n\"batch\": [\n{body}\n]\n}}")),
+        ] {
+            let parsed = parse_body(text.as_bytes(), endpoint, &Limits::default()).unwrap();
+            let json = &parsed.finish(received_at)[0].json;
+            assert!(!json.contains(['\n', '\r']), "{json}");
+            assert!(
+                json.contains(r#""properties":{"total":10.50,"note":"a\nb  c","items":[1,2]}"#),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_what_readers_cannot_read_with_its_own_code() {
+        let limits = Limits::default();
+        let code = |body: &str, endpoint| {
+            parse_body(body.as_bytes(), endpoint, &limits)
+                .err()
+                .map(|e| e.code)
+        };
+        let track = Endpoint::Single(MessageType::Track);
+        let deep = format!(r#"{{"p":{}{}}}"#, "[".repeat(100), "]".repeat(100));
+        assert_eq!(code(&deep, track), Some("too_deep"));
+        assert_eq!(code(r#"{"p":"\ud800"}"#, track), Some("lone_surrogate"));
+        assert_eq!(code(r#"{"p":1e400}"#, track), Some("number_out_of_range"));
+        assert_eq!(
+            code(r#"{"batch":[{"p":1e400}]}"#, Endpoint::Batch),
+            Some("number_out_of_range")
+        );
+        assert_eq!(
+            code(
+                r#"{"batch":[{}],"context":{"x":"\udc00"}}"#,
+                Endpoint::Batch
+            ),
+            Some("lone_surrogate")
+        );
+        // Keys too: serde_json refuses a lone surrogate in a key while parsing.
+        assert_eq!(code(r#"{"\ud800":1}"#, track), Some("invalid_json"));
     }
 
     #[test]

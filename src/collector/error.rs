@@ -8,6 +8,8 @@ pub struct IngestError {
     /// Stable, machine-readable; part of the HTTP contract.
     pub code: &'static str,
     pub message: String,
+    /// For 405: the methods the path takes (the `Allow` header).
+    pub allow: Option<&'static str>,
 }
 
 impl IngestError {
@@ -16,6 +18,19 @@ impl IngestError {
             status,
             code,
             message: message.into(),
+            allow: None,
+        }
+    }
+
+    /// 405 for a path that takes only `allow`.
+    pub fn method_not_allowed(allow: &'static str, message: impl Into<String>) -> Self {
+        IngestError {
+            allow: Some(allow),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                message,
+            )
         }
     }
 

@@ -8,6 +8,7 @@ mod auth;
 mod body;
 mod envelope;
 mod error;
+mod secrets;
 pub mod upstream;
 
 pub use envelope::{Endpoint, Limits};
@@ -19,17 +20,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::{CONTENT_TYPE, USER_AGENT};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::any;
 use chrono::{DateTime, Utc};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::hub::{Hub, PendingFrame};
-use crate::model::{FrameKind, Source, format_timestamp, mask_in_text, mask_secret};
+use crate::model::{FrameKind, Source, format_timestamp, mask_secret};
 use envelope::FinishedMessage;
+use secrets::Secrets;
 
 /// The first bytes of a refused body kept in its `rejected` frame.
 pub const PREVIEW_BYTES: usize = 4096;
@@ -63,7 +65,8 @@ impl Collector {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// The tracking API routes, with CORS for browser SDKs.
+    /// The tracking API routes, with CORS for browser SDKs. Every other path and method is
+    /// refused here too, in JSON and on the stream (the router's fallback).
     pub fn routes(self: &Arc<Self>) -> Router {
         let cors = CorsLayer::new()
             .allow_origin(AllowOrigin::mirror_request())
@@ -71,16 +74,16 @@ impl Collector {
             .allow_headers(AllowHeaders::mirror_request())
             .max_age(std::time::Duration::from_secs(600));
         Router::new()
-            .route("/v1/{endpoint}", post(ingest))
-            .fallback(unknown_endpoint)
+            .route("/v1/{endpoint}", any(ingest))
+            .fallback(ingest)
             .layer(cors)
             .with_state(Arc::clone(self))
     }
 
-    /// Handles one request to the tracking API.
+    /// Handles one request to the tracking API: `route` is what its method and path ask for.
     pub async fn handle(
         &self,
-        endpoint: Option<Endpoint>,
+        route: Result<Endpoint, IngestError>,
         request: RequestInfo,
         headers: &HeaderMap,
         body: Body,
@@ -90,34 +93,44 @@ impl Collector {
         let basic_key = auth::basic_write_key(headers);
         let query = request.query.clone();
         let mut source = request.into_source();
+        // Every key this request or this collector knows is masked wherever it could appear.
+        let mut secrets = Secrets::with_keys(&self.config.write_keys);
         if let Some(key) = &basic_key {
             source.write_key = Some(mask_secret(key));
             source.key_from = Some("basic".into());
+            secrets.add_key(key);
         }
-        let secrets: Vec<String> = basic_key.iter().cloned().collect();
-        let rejected = |error: IngestError, body: &[u8], size: usize, secrets: &[String]| {
-            self.reject(received_at, &source, error, body, size, secrets)
-        };
 
         let limit = self.config.limits.max_body_bytes;
         let raw = match body::read_limited(body, limit).await {
             Ok(raw) => raw,
-            Err(f) => return rejected(f.error, &f.partial, f.size, &secrets),
+            Err(f) => {
+                return self.reject(received_at, &source, f.error, &f.partial, f.size, &secrets);
+            }
         };
         let size = raw.len();
         // `raw` stays as received, for the upstream in proxy mode (a cheap shared clone).
         let decoded = match body::decode(headers, raw.clone(), limit) {
             Ok(decoded) => decoded,
-            Err(f) => return rejected(f.error, &f.partial, f.size, &secrets),
+            Err(f) => {
+                return self.reject(received_at, &source, f.error, &f.partial, f.size, &secrets);
+            }
         };
-        let Some(endpoint) = endpoint else {
-            let error = unknown_endpoint_error(&source.path);
-            return rejected(error, &decoded, size, &secrets);
+        let endpoint = match route {
+            Ok(endpoint) => endpoint,
+            Err(error) => {
+                return self.reject(received_at, &source, error, &decoded, size, &secrets);
+            }
         };
         let parsed = match envelope::parse_body(&decoded, endpoint, &self.config.limits) {
             Ok(parsed) => parsed,
-            Err(error) => return rejected(error, &decoded, size, &secrets),
+            Err(error) => {
+                return self.reject(received_at, &source, error, &decoded, size, &secrets);
+            }
         };
+        if let Some(key) = &parsed.body_key {
+            secrets.add_key(key);
+        }
         let key = basic_key.or_else(|| {
             let key = parsed.body_key.clone()?;
             source.write_key = Some(mask_secret(&key));
@@ -125,7 +138,6 @@ impl Collector {
             Some(key)
         });
         if let Err(error) = auth::check_write_key(&self.config.write_keys, key.as_deref()) {
-            let secrets: Vec<String> = key.into_iter().collect();
             return self.reject(received_at, &source, error, &decoded, size, &secrets);
         }
         let count = parsed.message_count();
@@ -134,13 +146,29 @@ impl Collector {
             Some(_) => key.into_iter().chain(parsed.body_key.clone()).collect(),
             None => Vec::new(),
         };
-        let messages = parsed.finish(received_at);
+        let mut messages = parsed.finish(received_at);
+        for message in &mut messages {
+            // `writeKey` itself is masked by `finish`; a key copied elsewhere is caught here.
+            message.json = secrets.mask_known(std::mem::take(&mut message.json));
+        }
         let message_ids: Vec<Option<String>> = match &self.config.upstream {
             Some(_) => messages.iter().map(|m| m.message_id.clone()).collect(),
             None => Vec::new(),
         };
         let frames = event_frames(&source, received_at, messages);
-        let seqs = self.hub.publish(frames);
+        let seqs = match self.hub.publish_recorded(frames) {
+            Ok(seqs) => seqs,
+            Err(e) => {
+                let error = IngestError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "record_failed",
+                    format!(
+                        "the collector could not write its recording ({e}); nothing was stored, send again"
+                    ),
+                );
+                return self.reject(received_at, &source, error, &decoded, size, &secrets);
+            }
+        };
         if let Some(upstream) = &self.config.upstream {
             upstream.forward(upstream::Accepted {
                 path_and_query: request_target(&source.path, query.as_deref()),
@@ -176,15 +204,11 @@ impl Collector {
         error: IngestError,
         body: &[u8],
         body_bytes: usize,
-        secrets: &[String],
+        secrets: &Secrets,
     ) -> Response {
-        let mut preview =
-            String::from_utf8_lossy(&body[..body.len().min(PREVIEW_BYTES)]).into_owned();
-        for secret in secrets {
-            preview = mask_in_text(&preview, secret);
-        }
         tracing::warn!(
-            "rejected POST {} from {}: {} {}: {}",
+            "refused {} {} from {}: {} {}: {}",
+            source.method.as_deref().unwrap_or("POST"),
             source.path,
             source.ip.as_deref().unwrap_or("?"),
             error.status.as_u16(),
@@ -197,7 +221,7 @@ impl Collector {
             status: error.status.as_u16(),
             code: error.code,
             message: &error.message,
-            body: preview,
+            body: secrets.preview(body, PREVIEW_BYTES),
             body_bytes,
         };
         let tail = serde_json::to_string(&frame).unwrap_or_else(|_| "{}".into());
@@ -206,7 +230,13 @@ impl Collector {
             FrameKind::Rejected,
             tail[1..].to_string(),
         )]);
-        (error.status, axum::Json(error.body())).into_response()
+        let mut response = (error.status, axum::Json(error.body())).into_response();
+        if let Some(allow) = error.allow {
+            response
+                .headers_mut()
+                .insert(axum::http::header::ALLOW, HeaderValue::from_static(allow));
+        }
+        response
     }
 }
 
@@ -230,6 +260,8 @@ pub struct RequestInfo {
     pub query: Option<String>,
     pub peer: Option<SocketAddr>,
     pub user_agent: Option<String>,
+    /// Set for methods other than POST, which are refused.
+    pub method: Option<String>,
 }
 
 impl RequestInfo {
@@ -242,12 +274,14 @@ impl RequestInfo {
                 .get(USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
+            method: None,
         }
     }
 
     fn into_source(self) -> Source {
         Source {
             path: self.path,
+            method: self.method,
             ip: self.peer.map(|p| p.ip().to_string()),
             user_agent: self.user_agent,
             ..Source::default()
@@ -292,6 +326,44 @@ fn request_target(path: &str, query: Option<&str>) -> String {
     }
 }
 
+/// What a request's method and path ask for, or why they are refused.
+fn route(method: &Method, path: &str) -> Result<Endpoint, IngestError> {
+    // The server's other routes, reached here only with a method they don't take.
+    if matches!(path, "/health" | "/v1/stream") {
+        return Err(IngestError::method_not_allowed(
+            "GET",
+            format!("{method} {path}: this path takes GET"),
+        ));
+    }
+    let endpoint = match path.strip_prefix("/v1/") {
+        Some(segment) if !segment.contains('/') => {
+            let segment = percent_encoding::percent_decode_str(segment)
+                .decode_utf8()
+                .map_err(|_| {
+                    IngestError::bad_request(
+                        "bad_path",
+                        format!("the path {path} does not decode to UTF-8 text"),
+                    )
+                })?;
+            Endpoint::from_path_segment(&segment)
+        }
+        _ => None,
+    };
+    match (endpoint, *method == Method::POST) {
+        (Some(endpoint), true) => Ok(endpoint),
+        (Some(_), false) => Err(IngestError::method_not_allowed(
+            "POST, OPTIONS",
+            format!("{method} {path}: the tracking API takes POST"),
+        )),
+        (None, true) => Err(unknown_endpoint_error(path)),
+        (None, false) => Err(IngestError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no route {method} {path}; see GET /health, POST /v1/…, GET /v1/stream"),
+        )),
+    }
+}
+
 fn unknown_endpoint_error(path: &str) -> IngestError {
     let mut message = format!(
         "no endpoint POST {path}; the collector serves /v1/{{track,identify,page,screen,group,alias,batch,import}} and /v1/{{t,i,p,s,g,a,b}}"
@@ -304,22 +376,9 @@ fn unknown_endpoint_error(path: &str) -> IngestError {
     IngestError::new(StatusCode::NOT_FOUND, "unknown_endpoint", message)
 }
 
+/// Every request the tracking API's routes and the server's fallbacks receive. The path is
+/// read from the URI, not extracted, so that a bad one is refused in JSON like the rest.
 async fn ingest(
-    State(collector): State<Arc<Collector>>,
-    Path(segment): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let endpoint = Endpoint::from_path_segment(&segment);
-    let request = RequestInfo::new(&uri, Some(peer), &headers);
-    collector.handle(endpoint, request, &headers, body).await
-}
-
-/// POSTs to unknown paths are SDK misconfigurations worth seeing in the stream; other
-/// methods get a plain JSON 404.
-async fn unknown_endpoint(
     State(collector): State<Arc<Collector>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
@@ -327,17 +386,25 @@ async fn unknown_endpoint(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if method == Method::POST {
-        let request = RequestInfo::new(&uri, Some(peer), &headers);
-        return collector.handle(None, request, &headers, body).await;
+    collector.request(peer, method, uri, headers, body).await
+}
+
+impl Collector {
+    /// Answers any request by its method and path: the tracking API, or a refusal in JSON that
+    /// is also published. The server routes other paths' wrong methods here too.
+    pub async fn request(
+        &self,
+        peer: SocketAddr,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Body,
+    ) -> Response {
+        let route = route(&method, uri.path());
+        let mut request = RequestInfo::new(&uri, Some(peer), &headers);
+        if method != Method::POST {
+            request.method = Some(method.to_string());
+        }
+        self.handle(route, request, &headers, body).await
     }
-    let error = IngestError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!(
-            "no route {method} {}; see GET /health, POST /v1/…, GET /v1/stream",
-            uri.path()
-        ),
-    );
-    (error.status, axum::Json(error.body())).into_response()
 }

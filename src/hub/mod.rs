@@ -145,35 +145,63 @@ impl Hub {
     }
 
     /// Gives each frame the next seq, retains it, records it, and wakes subscribers.
-    /// Returns the seqs assigned; the recording is written before this returns.
+    /// Returns the seqs assigned; the recording is written before this returns. A failed
+    /// recording is counted and logged, and the frames are still published.
     pub fn publish(&self, frames: Vec<PendingFrame>) -> Option<RangeInclusive<u64>> {
+        match self.publish_with(frames, false) {
+            Ok(range) => range,
+            Err(_) => None,
+        }
+    }
+
+    /// As [`Hub::publish`], for frames the collector is about to acknowledge: when the
+    /// recording cannot be written, nothing is retained or sent, and the error is returned
+    /// (the collector then answers 503 and the SDK sends again). Record or refuse.
+    pub fn publish_recorded(
+        &self,
+        frames: Vec<PendingFrame>,
+    ) -> std::io::Result<Option<RangeInclusive<u64>>> {
+        self.publish_with(frames, true)
+    }
+
+    fn publish_with(
+        &self,
+        frames: Vec<PendingFrame>,
+        must_record: bool,
+    ) -> std::io::Result<Option<RangeInclusive<u64>>> {
         if frames.is_empty() {
-            return None;
+            return Ok(None);
         }
         let (mut events, mut rejected, mut deliveries) = (0, 0, 0);
         let mut evicted = Vec::new();
         let range = {
             let mut state = self.lock();
             let first = state.log.next_seq();
-            let mut stored = Vec::with_capacity(frames.len());
-            for pending in frames {
-                match pending.kind {
-                    FrameKind::Event => events += 1,
-                    FrameKind::Rejected => rejected += 1,
-                    FrameKind::Delivery => deliveries += 1,
-                }
-                let frame = pending.finish(state.log.next_seq());
-                stored.push(frame.clone());
-                evicted.extend(state.log.append(frame));
-            }
-            let last = state.log.last_seq();
+            let stored: Vec<StoredFrame> = frames
+                .into_iter()
+                .zip(first..)
+                .map(|(pending, seq)| {
+                    match pending.kind {
+                        FrameKind::Event => events += 1,
+                        FrameKind::Rejected => rejected += 1,
+                        FrameKind::Delivery => deliveries += 1,
+                    }
+                    pending.finish(seq)
+                })
+                .collect();
             if let Some(recorder) = state.recorder.as_mut()
                 && let Err(e) = recorder.append(stored.iter().map(|f| &f.json[..]))
             {
                 self.counters.record_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(path = %recorder.path().display(), "recording failed: {e}");
+                if must_record {
+                    return Err(e);
+                }
             }
-            first..=last
+            for frame in stored {
+                evicted.extend(state.log.append(frame));
+            }
+            first..=state.log.last_seq()
         };
         // Evicted frames are freed here, after the lock, so that readers never wait on it.
         drop(evicted);
@@ -185,7 +213,7 @@ impl Hub {
             .deliveries
             .fetch_add(deliveries, Ordering::Relaxed);
         self.last_seq.send_replace(*range.end());
-        Some(range)
+        Ok(Some(range))
     }
 
     /// Publishes a `delivery` frame (the proxy's upstream results); returns its seq. The

@@ -12,6 +12,8 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::compact::{JsonProblem, compact};
+
 /// One field value: borrowed raw JSON text, or JSON text we produced.
 #[derive(Debug, Clone)]
 pub enum FieldValue<'a> {
@@ -80,6 +82,19 @@ impl<'a> ObjectFields<'a> {
             Some((_, slot)) => *slot = value,
             None => self.fields.push((Cow::Borrowed(key), value)),
         }
+    }
+
+    /// Checks every value against the readers' grammar and removes insignificant whitespace
+    /// from those that have some (see `model::compact`); the object itself is level 1.
+    pub fn compact_values(&mut self) -> Result<(), JsonProblem> {
+        for (_, value) in &mut self.fields {
+            if let FieldValue::Raw(raw) = value
+                && let Some(compacted) = compact(raw.get(), 1)?
+            {
+                *value = FieldValue::Json(compacted);
+            }
+        }
+        Ok(())
     }
 
     pub fn len(&self) -> usize {

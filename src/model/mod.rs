@@ -4,6 +4,7 @@
 //! all speak them. Field names are camelCase on the wire.
 
 pub mod call;
+pub mod compact;
 mod fields;
 pub mod json;
 mod mask;
@@ -57,6 +58,9 @@ pub struct Source {
     /// Where the key was found: `basic` (Authorization header) or `body` (`writeKey`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_from: Option<String>,
+    /// The HTTP method when it was not POST (a refused request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
     /// Request path, e.g. `/v1/batch`; for a file or plain source, its name.
     #[serde(default)]
     pub path: String,
