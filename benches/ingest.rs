@@ -4,6 +4,7 @@
 //! ```text
 //! cargo bench --bench ingest
 //! EVENTSCOPE_BENCH_SECONDS=2 cargo bench --bench ingest     # quick smoke run
+//! EVENTSCOPE_BENCH_PRETTY=1 cargo bench --bench ingest      # pretty-printed bodies
 //! ```
 //!
 //! Knobs (environment): `EVENTSCOPE_BENCH_SECONDS` (measurement window, default 10),
@@ -138,10 +139,21 @@ fn batch_body<S: AsRef<str>>(messages: &[S], sent_at: &str) -> Vec<u8> {
     body.into_bytes()
 }
 
-/// The fixture as 6 bodies of 100 messages each.
+/// The fixture as 6 bodies of 100 messages each; pretty-printed (as curl and Postman users
+/// send them) with `EVENTSCOPE_BENCH_PRETTY=1`.
 fn throughput_bodies() -> Vec<Vec<u8>> {
     let sent_at = now_iso();
-    fixture_messages()
+    let pretty = std::env::var("EVENTSCOPE_BENCH_PRETTY").is_ok_and(|v| v == "1");
+    let messages: Vec<String> = fixture_messages()
+        .into_iter()
+        .map(|m| match pretty {
+            true => serde_json::from_str::<serde_json::Value>(m)
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .unwrap_or_else(|_| m.to_string()),
+            false => m.to_string(),
+        })
+        .collect();
+    messages
         .chunks(BATCH_MESSAGES)
         .filter(|chunk| chunk.len() == BATCH_MESSAGES)
         .map(|chunk| batch_body(chunk, &sent_at))
