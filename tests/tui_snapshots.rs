@@ -631,3 +631,21 @@ fn a_messages_detail_sums_up_its_deliveries_and_d_narrows_to_them() {
     let text = screen_text(&render_all(&app, 140, 20));
     assert!(text.contains("No delivery carried seq 2"), "{text}");
 }
+
+#[test]
+fn the_header_says_how_many_requests_were_not_recorded() {
+    let mut app = embedded_app();
+    let refused = |seq: u64| {
+        frame(&format!(
+            r#"{{"type":"rejected","seq":{seq},"receivedAt":"2026-11-22T10:00:00.000Z","source":{{"path":"/v1/track"}},"status":503,"code":"record_failed","message":"the collector could not write its recording","body":"{{}}","bodyBytes":2}}"#
+        ))
+    };
+    app.ingest(sample_events(), Instant::now());
+    let text = screen_text(&render(&app, 140, 12));
+    assert!(!text.contains("not recorded"), "{text}");
+    app.ingest(vec![refused(10), refused(11)], Instant::now());
+    let terminal = render(&app, 140, 12);
+    let buffer = terminal.backend().buffer();
+    let at = find(buffer, "2 not recorded");
+    assert_eq!(buffer[at].fg, app.theme.ui.error, "shown as an error");
+}

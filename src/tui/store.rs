@@ -160,6 +160,8 @@ pub struct Totals {
     pub gaps: u64,
     /// Frames the gaps say will never arrive.
     pub missed: u64,
+    /// Requests the collector refused because its recording could not be written.
+    pub not_recorded: u64,
 }
 
 pub struct Store {
@@ -235,7 +237,12 @@ impl Store {
     pub fn push_entry(&mut self, entry: Entry) -> EntryId {
         match &entry.kind {
             EntryKind::Event => self.totals.events += 1,
-            EntryKind::Rejected(_) => self.totals.rejected += 1,
+            EntryKind::Rejected(rejection) => {
+                self.totals.rejected += 1;
+                if rejection.code == "record_failed" {
+                    self.totals.not_recorded += 1;
+                }
+            }
             EntryKind::Gap(gap) => {
                 self.totals.gaps += 1;
                 self.totals.missed += gap.to.saturating_sub(gap.from) + 1;

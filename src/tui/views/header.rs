@@ -42,6 +42,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         format!(" · {} rejected", thousands(totals.rejected)),
         rejected_style,
     ));
+    if totals.not_recorded > 0 {
+        // The collector answered 503: the SDK will send again, the recording has a hole now.
+        spans.push(Span::styled(
+            format!(" · {} not recorded", thousands(totals.not_recorded)),
+            base.patch(t.fg(ui.error)).add_modifier(Modifier::BOLD),
+        ));
+    }
     if totals.missed > 0 || app.store.evicted() > 0 {
         spans.push(Span::styled(
             format!(
