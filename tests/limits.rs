@@ -190,6 +190,18 @@ async fn blank_tokens_are_a_usage_error_for_every_command_that_takes_one() {
 }
 
 #[tokio::test]
+async fn the_server_refuses_a_blank_token_when_embedded_too() {
+    for token in ["", " ", "\t\n"] {
+        let mut config = config();
+        config.token = Some(token.into());
+        match eventscope::server::Server::bind(config).await {
+            Err(e) => assert!(e.is_usage() && e.to_string().contains("token"), "{e}"),
+            Ok(_) => panic!("{token:?} was accepted as a token"),
+        }
+    }
+}
+
+#[tokio::test]
 async fn an_empty_token_in_the_query_is_refused_by_a_server_with_a_token() {
     let (_child, _lines, addr) = serve(&["--listen", "127.0.0.1:0", "--token", "s3cret"]).await;
     let url = format!("ws://{addr}/v1/stream");
