@@ -192,6 +192,7 @@ async fn a_token_is_enforced_when_set_and_required_beyond_loopback() {
         (vec![], "", "token_required"),
         (vec![("Authorization", "Bearer wrong")], "", "invalid_token"),
         (vec![], "?token=wrong", "invalid_token"),
+        (vec![], "?token=", "invalid_token"),
     ] {
         match Viewer::try_connect(&format!("{url}{query}"), &headers).await {
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {

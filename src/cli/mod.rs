@@ -70,6 +70,32 @@ pub struct ServeArgs {
     /// (e.g. https://api.segment.io); its answers appear as delivery frames.
     #[arg(long, value_name = "URL", env = "EVENTSCOPE_UPSTREAM")]
     pub upstream: Option<String>,
+    /// Close a connection that has not sent a complete request head this long after it
+    /// connected (or after the first byte of its next request): 10s, 500ms, 1m.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: std::time::Duration,
+    /// Close a keep-alive connection idle this long between requests.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: std::time::Duration,
+    /// Connections held at once (websockets included), at most; lowered to fit the open-file
+    /// limit. At the cap the longest-idle connection is closed for a new one, or the new one
+    /// is refused when none is idle.
+    #[arg(long, value_name = "N", default_value_t = crate::server::DEFAULT_MAX_CONNECTIONS as u64, value_parser = buffer_parser())]
+    pub max_connections: u64,
+}
+
+impl ServeArgs {
+    /// The connection bounds these flags ask for.
+    pub fn connection_limits(&self) -> crate::server::ConnectionLimits {
+        crate::server::ConnectionLimits {
+            timeouts: crate::server::Timeouts {
+                header: self.header_timeout,
+                idle: self.idle_timeout,
+            },
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            ..crate::server::ConnectionLimits::default()
+        }
+    }
 }
 
 /// Options of the viewer.
@@ -166,6 +192,31 @@ pub struct ReplayArgs {
     pub plan: Option<std::path::PathBuf>,
 }
 
+/// A positive duration: `10s`, `500ms`, `1.5s`, `2m`, `1h`, or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => f64::NAN,
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .map(|n| n * scale)
+        .filter(|seconds| seconds.is_finite() && *seconds >= 0.001)
+        .and_then(|seconds| std::time::Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| {
+            format!("`{text}` is not a duration of at least 1ms; use e.g. 10s, 500ms or 2m")
+        })
+}
+
 /// `--rate`: a positive number of messages per second.
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -192,6 +243,19 @@ pub struct TailArgs {
 /// Runs the command line; the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An empty token would open the stream to anyone: a usage error, whichever command.
+    let token = match &cli.command {
+        Some(Command::Serve(args)) => args.token.as_deref(),
+        Some(Command::Connect(args)) => args.token.as_deref(),
+        Some(Command::Tail(args)) => args.token.as_deref(),
+        None => cli.serve.token.as_deref(),
+        Some(_) => None,
+    };
+    if let Some(Err(e)) = token.map(crate::stream::check_token) {
+        eprintln!("eventscope: {e}");
+        return ExitCode::from(2);
+    }
+    crate::server::raise_open_file_limit();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -276,5 +340,24 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_take_units_or_seconds() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration(" 1h "), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        for bad in ["", "0", "0s", "-1s", "10 parsecs", "s", "1e9h", "nan"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -4,10 +4,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::{ServeArgs, init_logging, shutdown_signal};
-use crate::server::{ServeConfig, ServeError, Server};
+use crate::server::{ServeConfig, Server};
 
 pub async fn run(args: ServeArgs) -> ExitCode {
     init_logging("info");
+    let connections = args.connection_limits();
     let config = ServeConfig {
         listen: args.listen.unwrap_or_else(super::default_listen),
         token: args.token,
@@ -16,6 +17,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         record: args.record,
         allowed_origins: args.allowed_origins,
         upstream: args.upstream,
+        connections,
         ..ServeConfig::default()
     };
     let record = config.record.clone();
@@ -23,10 +25,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         Ok(server) => server,
         Err(e) => {
             eprintln!("eventscope: {e}");
-            return ExitCode::from(match e {
-                ServeError::TokenRequired(_) | ServeError::Upstream(_) => 2,
-                _ => 1,
-            });
+            return ExitCode::from(if e.is_usage() { 2 } else { 1 });
         }
     };
     let addr = server.local_addr();

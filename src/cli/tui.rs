@@ -78,11 +78,7 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
                 (source, feed)
             }
             Err(e) => {
-                let code = if matches!(e, ServeError::TokenRequired(_) | ServeError::Upstream(_)) {
-                    2
-                } else {
-                    1
-                };
+                let code = if e.is_usage() { 2 } else { 1 };
                 return fail(e, code);
             }
         },
@@ -130,6 +126,7 @@ async fn bind_embedded(
 ) -> Result<(crate::server::RunningServer, Option<String>), ServeError> {
     let explicit = args.listen.is_some();
     let listen = args.listen.unwrap_or_else(super::default_listen);
+    let connections = args.connection_limits();
     let config = ServeConfig {
         listen,
         token: args.token,
@@ -138,6 +135,7 @@ async fn bind_embedded(
         record: args.record,
         allowed_origins: args.allowed_origins,
         upstream: args.upstream,
+        connections,
         ..ServeConfig::default()
     };
     match Server::bind(config.clone()).await {

@@ -6,4 +6,6 @@ mod origin;
 mod server;
 
 pub use origin::is_allowed_origin;
-pub use server::{StreamAccess, routes};
+pub use server::{
+    DEAD_AFTER, Keepalive, PING_EVERY, StreamAccess, TokenError, check_token, routes,
+};

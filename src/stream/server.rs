@@ -2,6 +2,7 @@
 //! then live ones, with `gap` frames wherever frames will never arrive.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
+use tokio::time::Instant;
 
 use super::origin::is_allowed_origin;
 use crate::hub::Hub;
@@ -20,7 +22,65 @@ use crate::model::Frame;
 
 /// Frames read from the hub per write; the socket is flushed after each batch.
 const BATCH: usize = 512;
-const PING_EVERY: Duration = Duration::from_secs(20);
+/// How often a subscriber is pinged ([`Keepalive::default`]).
+pub const PING_EVERY: Duration = Duration::from_secs(20);
+/// How long a pinged subscriber may stay silent before it is taken for dead.
+pub const DEAD_AFTER: Duration = Duration::from_secs(30);
+
+/// Pings that find subscribers whose peer went away without closing (a laptop lid, a dropped
+/// network): such a socket would otherwise hold its slot until TCP gives up, many minutes later.
+#[derive(Debug, Clone)]
+pub struct Keepalive {
+    /// A ping is sent this often.
+    pub ping_every: Duration,
+    /// A subscriber that sends nothing back (pong or any frame) for this long after a ping is
+    /// due is closed, even while a write to it is stuck.
+    pub dead_after: Duration,
+    /// Counts the subscribers closed that way.
+    pub closed: Arc<AtomicU64>,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Keepalive {
+            ping_every: PING_EVERY,
+            dead_after: DEAD_AFTER,
+            closed: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
+/// Why a stream token cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error(
+        "the stream token is empty (--token or EVENTSCOPE_TOKEN): an empty token would let \
+         anyone read the stream; pass a secret, or unset EVENTSCOPE_TOKEN"
+    )]
+    Empty,
+    #[error(
+        "the stream token is only whitespace (--token or EVENTSCOPE_TOKEN); pass a real secret"
+    )]
+    Blank,
+    #[error(
+        "the stream token starts or ends with whitespace (--token or EVENTSCOPE_TOKEN), which \
+         an Authorization header cannot carry; remove it"
+    )]
+    Padded,
+}
+
+/// Checks a stream token before anything listens or connects with it.
+pub fn check_token(token: &str) -> Result<(), TokenError> {
+    if token.is_empty() {
+        Err(TokenError::Empty)
+    } else if token.trim().is_empty() {
+        Err(TokenError::Blank)
+    } else if token.trim() != token {
+        Err(TokenError::Padded)
+    } else {
+        Ok(())
+    }
+}
 
 /// Who may open the stream.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +95,7 @@ pub struct StreamAccess {
 struct StreamState {
     hub: Arc<Hub>,
     access: Arc<StreamAccess>,
+    keepalive: Keepalive,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,12 +107,13 @@ struct StreamQuery {
     instance: Option<String>,
 }
 
-pub fn routes(hub: Arc<Hub>, access: StreamAccess) -> Router {
+pub fn routes(hub: Arc<Hub>, access: StreamAccess, keepalive: Keepalive) -> Router {
     Router::new()
         .route("/v1/stream", get(upgrade))
         .with_state(StreamState {
             hub,
             access: Arc::new(access),
+            keepalive,
         })
 }
 
@@ -60,9 +122,11 @@ fn refuse(status: StatusCode, code: &str, message: String) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
+/// Constant-time comparison, so the token cannot be guessed byte by byte from timings. An empty
+/// secret matches nothing.
 fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
+    !b.is_empty()
+        && a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
@@ -133,52 +197,151 @@ async fn upgrade(
         Some(instance) if instance != hub.instance() => Some(0),
         _ => query.since,
     };
-    ws.on_upgrade(move |socket| serve_subscriber(socket, hub, since))
+    let keepalive = state.keepalive;
+    ws.on_upgrade(move |socket| serve_subscriber(socket, hub, since, keepalive))
 }
 
-async fn serve_subscriber(socket: WebSocket, hub: Arc<Hub>, since: Option<u64>) {
+async fn serve_subscriber(
+    socket: WebSocket,
+    hub: Arc<Hub>,
+    since: Option<u64>,
+    keepalive: Keepalive,
+) {
     let mut subscription = hub.subscribe(since);
     let (mut sink, mut incoming) = socket.split();
+    let mut liveness = Liveness::new(&keepalive);
     let hello = Frame::Hello(subscription.hello().clone()).to_json();
-    if sink.send(Message::Text(hello.into())).await.is_err() {
-        return;
-    }
-    let mut ping = tokio::time::interval(PING_EVERY);
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    ping.tick().await;
+    let mut outgoing = vec![Message::Text(hello.into())];
     loop {
-        let batch = subscription.read(BATCH);
-        if !batch.is_empty() {
-            let mut messages = Vec::with_capacity(batch.frames.len() + 1);
-            if let Some(gap) = batch.gap {
-                messages.push(Message::Text(Frame::Gap(gap).to_json().into()));
-            }
-            for frame in batch.frames {
-                match Utf8Bytes::try_from(frame.json) {
-                    Ok(text) => messages.push(Message::Text(text)),
-                    Err(e) => tracing::error!(seq = frame.seq, "frame is not UTF-8: {e}"),
+        if liveness.ping_unsent {
+            outgoing.push(Message::Ping(Default::default()));
+            liveness.ping_unsent = false;
+        }
+        if !outgoing.is_empty() {
+            // While the write is stuck (a peer that stopped reading, or vanished), pings fall
+            // due and the peer's silence is still timed.
+            let mut messages = futures_util::stream::iter(outgoing.drain(..).map(Ok));
+            let send = sink.send_all(&mut messages);
+            tokio::pin!(send);
+            loop {
+                let deadline = liveness.deadline();
+                tokio::select! {
+                    sent = &mut send => if sent.is_err() { return } else { break },
+                    _ = hub.shut_down() => return,
+                    _ = liveness.ping.tick() => liveness.ping_due(),
+                    _ = until(deadline) => return liveness.close(),
+                    message = incoming.next() => if !liveness.heard(message) { return },
                 }
-            }
-            let mut messages = futures_util::stream::iter(messages.into_iter().map(Ok));
-            tokio::select! {
-                sent = sink.send_all(&mut messages) => if sent.is_err() { return },
-                _ = hub.shut_down() => return,
             }
             continue;
         }
+        let batch = subscription.read(BATCH);
+        if !batch.is_empty() {
+            if let Some(gap) = batch.gap {
+                outgoing.push(Message::Text(Frame::Gap(gap).to_json().into()));
+            }
+            for frame in batch.frames {
+                match Utf8Bytes::try_from(frame.json) {
+                    Ok(text) => outgoing.push(Message::Text(text)),
+                    Err(e) => tracing::error!(seq = frame.seq, "frame is not UTF-8: {e}"),
+                }
+            }
+            continue;
+        }
+        let deadline = liveness.deadline();
         tokio::select! {
             alive = subscription.wait() => if !alive {
                 let close = CloseFrame { code: 1001, reason: "server shutting down".into() };
                 let _ = sink.send(Message::Close(Some(close))).await;
                 return;
             },
-            message = incoming.next() => match message {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
-                Some(Ok(_)) => {}
-            },
-            _ = ping.tick() => if sink.send(Message::Ping(Default::default())).await.is_err() {
-                return;
-            },
+            message = incoming.next() => if !liveness.heard(message) { return },
+            _ = liveness.ping.tick() => liveness.ping_due(),
+            _ = until(deadline) => return liveness.close(),
         }
+    }
+}
+
+/// One subscriber's pings and the peer's silence.
+struct Liveness {
+    ping: tokio::time::Interval,
+    dead_after: Duration,
+    /// Since when the peer owes a sign of life: a ping fell due and nothing came back yet.
+    owed_since: Option<Instant>,
+    /// A ping fell due while a write was in progress; it goes out with the next write.
+    ping_unsent: bool,
+    closed: Arc<AtomicU64>,
+}
+
+impl Liveness {
+    fn new(keepalive: &Keepalive) -> Self {
+        let every = keepalive.ping_every.max(Duration::from_millis(1));
+        let mut ping = tokio::time::interval_at(Instant::now() + every, every);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        Liveness {
+            ping,
+            dead_after: keepalive.dead_after,
+            owed_since: None,
+            ping_unsent: false,
+            closed: Arc::clone(&keepalive.closed),
+        }
+    }
+
+    fn ping_due(&mut self) {
+        self.owed_since.get_or_insert_with(Instant::now);
+        self.ping_unsent = true;
+    }
+
+    /// Something arrived from the peer; false when the stream is over.
+    fn heard(&mut self, message: Option<Result<Message, axum::Error>>) -> bool {
+        match message {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => false,
+            Some(Ok(_)) => {
+                self.owed_since = None;
+                true
+            }
+        }
+    }
+
+    /// When the peer counts as dead if it stays silent: only while a ping is owed.
+    fn deadline(&self) -> Option<Instant> {
+        self.owed_since.map(|since| since + self.dead_after)
+    }
+
+    fn close(&self) {
+        self.closed.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            "closed a stream subscriber that answered no ping for {:?}",
+            self.dead_after
+        );
+    }
+}
+
+/// Completes at `deadline`; never without one.
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_or_padded_tokens_are_refused() {
+        assert_eq!(check_token(""), Err(TokenError::Empty));
+        assert_eq!(check_token(" \t"), Err(TokenError::Blank));
+        assert_eq!(check_token(" s3cret"), Err(TokenError::Padded));
+        assert_eq!(check_token("s3cret"), Ok(()));
+    }
+
+    #[test]
+    fn secrets_compare_whole_and_an_empty_one_matches_nothing() {
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3cre", "s3cret"));
+        assert!(!same_secret("s3creT", "s3cret"));
+        assert!(!same_secret("", ""));
     }
 }
