@@ -18,7 +18,13 @@ const OVERHEAD: u64 = 100 << 20;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn serve_stays_within_its_byte_budget_under_a_flood_of_32_kb_messages() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_eventscope"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--buffer-bytes", "64MiB"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--buffer-bytes",
+            "64MiB",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -39,12 +45,18 @@ async fn serve_stays_within_its_byte_budget_under_a_flood_of_32_kb_messages() {
 
     // At least 10 s at full speed, and at least two budgets' worth of messages.
     let flood = flood(&addr, pid, 8, Duration::from_secs(10), 2 * BUDGET).await;
-    assert_eq!(flood.refused, 0, "every valid message is accepted: {flood:?}");
+    assert_eq!(
+        flood.refused, 0,
+        "every valid message is accepted: {flood:?}"
+    );
 
     let health = health(&addr).await;
     let retained_bytes = health["retainedBytes"].as_u64().unwrap();
     let evicted = health["evicted"].as_u64().unwrap();
-    assert!(retained_bytes <= BUDGET, "retainedBytes {retained_bytes}: {health}");
+    assert!(
+        retained_bytes <= BUDGET,
+        "retainedBytes {retained_bytes}: {health}"
+    );
     assert!(retained_bytes > BUDGET / 2, "the budget is used: {health}");
     assert!(evicted > 0, "the oldest frames were evicted: {health}");
     assert_eq!(health["capacityBytes"].as_u64(), Some(BUDGET), "{health}");

@@ -71,7 +71,12 @@ impl Span {
     fn extend(span: &mut Option<Span>, seq: u64) {
         match span {
             Some(span) => span.last = seq,
-            None => *span = Some(Span { first: seq, last: seq }),
+            None => {
+                *span = Some(Span {
+                    first: seq,
+                    last: seq,
+                })
+            }
         }
     }
 
@@ -262,7 +267,10 @@ mod tests {
         // One large frame pushes out every other, and is kept though it alone is over.
         let evicted = log.append(frame(11, 5000));
         assert_eq!(evicted.len(), 3);
-        assert_eq!((log.first_seq(), log.len(), log.retained_bytes()), (11, 1, 5000));
+        assert_eq!(
+            (log.first_seq(), log.len(), log.retained_bytes()),
+            (11, 1, 5000)
+        );
         let read = log.read_from(1, 100, usize::MAX);
         assert_eq!(read.evicted, Some((1, 10)));
         assert_eq!(
@@ -283,9 +291,27 @@ mod tests {
         // 1 and 2 left for the count (a fourth frame); 3 and 4 for the bytes.
         assert_eq!((log.first_seq(), log.retained_bytes()), (5, 995));
         let by = |from, to| log.evicted_by(from, to);
-        assert_eq!(by(1, 2), EvictedBy { count: true, bytes: false });
-        assert_eq!(by(3, 4), EvictedBy { count: false, bytes: true });
-        assert_eq!(by(2, 3), EvictedBy { count: true, bytes: true });
+        assert_eq!(
+            by(1, 2),
+            EvictedBy {
+                count: true,
+                bytes: false
+            }
+        );
+        assert_eq!(
+            by(3, 4),
+            EvictedBy {
+                count: false,
+                bytes: true
+            }
+        );
+        assert_eq!(
+            by(2, 3),
+            EvictedBy {
+                count: true,
+                bytes: true
+            }
+        );
     }
 
     #[test]

@@ -415,9 +415,9 @@ impl Drop for Subscription {
 fn show_bytes(bytes: u64) -> String {
     const MIB: u64 = 1 << 20;
     const GIB: u64 = 1 << 30;
-    if bytes >= GIB && bytes % GIB == 0 {
+    if bytes >= GIB && bytes.is_multiple_of(GIB) {
         format!("{} GiB", bytes / GIB)
-    } else if bytes >= MIB && bytes % MIB == 0 {
+    } else if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{} bytes", crate::model::thousands(bytes))
@@ -553,7 +553,8 @@ mod tests {
         let gap = hub.subscribe(Some(0)).read(1000).gap.unwrap();
         assert_eq!((gap.from, gap.to), (1, status.oldest_seq - 1));
         assert!(
-            gap.reason.contains("at most 65,536 bytes of frames (--buffer-bytes)"),
+            gap.reason
+                .contains("at most 65,536 bytes of frames (--buffer-bytes)"),
             "{}",
             gap.reason
         );

@@ -326,8 +326,8 @@ impl Position {
                 // Behind where we were, without our knowing its instance (`tail --since N`
                 // after a restart): the server sends a gap from its last seq + 1 to ours,
                 // then everything it retains, from its first seq.
-                let behind = !new_instance
-                    && self.last_seq.is_some_and(|last| last > hello.last_seq);
+                let behind =
+                    !new_instance && self.last_seq.is_some_and(|last| last > hello.last_seq);
                 self.restart_gap = self
                     .last_seq
                     .filter(|_| behind)
@@ -498,7 +498,9 @@ mod tests {
         ));
         let gap = r#"{"type":"gap","from":301,"to":3000,"reason":"the server restarted"}"#;
         let events = position.accept(gap.into(), "ws://x", &mut announced);
-        assert!(matches!(&events[0], ClientEvent::Frame { frame: Frame::Gap(g), .. } if g.to == 3000));
+        assert!(
+            matches!(&events[0], ClientEvent::Frame { frame: Frame::Gap(g), .. } if g.to == 3000)
+        );
         let mut seen = Vec::new();
         for seq in [1, 2, 300, 301] {
             seen.extend(frames(&position.accept(
@@ -507,7 +509,11 @@ mod tests {
                 &mut announced,
             )));
         }
-        assert_eq!(seen, [1, 2, 300, 301], "the retained frames are not duplicates");
+        assert_eq!(
+            seen,
+            [1, 2, 300, 301],
+            "the retained frames are not duplicates"
+        );
         assert_eq!(position.last_seq, Some(301));
     }
 

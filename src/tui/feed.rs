@@ -49,27 +49,13 @@ impl Weigh for Feed {
         let size = std::mem::size_of::<Feed>();
         match self {
             Feed::Entries(entries) => size + entries.iter().map(Entry::weight).sum::<usize>(),
-            Feed::Deliveries(frames) => size + frames.iter().map(delivery_weight).sum::<usize>(),
+            Feed::Deliveries(frames) => {
+                size + frames.iter().map(super::deliveries::weight).sum::<usize>()
+            }
             Feed::Notice { text, .. } => size + text.len(),
             Feed::Connection(_) => size,
         }
     }
-}
-
-/// Roughly what a (bounded) delivery frame holds.
-fn delivery_weight(frame: &DeliveryFrame) -> usize {
-    std::mem::size_of::<DeliveryFrame>()
-        + frame.request.url.len()
-        + frame.request.body.len()
-        + frame
-            .request
-            .headers
-            .iter()
-            .map(|(name, value)| name.len() + value.len())
-            .sum::<usize>()
-        + frame.response.as_ref().map_or(0, |r| r.body.len())
-        + frame.for_seqs.len() * std::mem::size_of::<u64>()
-        + frame.message_ids.iter().map(String::len).sum::<usize>()
 }
 
 fn channel() -> (budget::Sender<Feed>, FeedReceiver) {

@@ -600,11 +600,16 @@ mod tests {
         assert_eq!(store.evicted(), 1000 - store.len() as u64);
         assert_eq!(store.totals().events, 1000);
         let first = store.visible()[0];
-        assert_eq!(store.get(first).unwrap().seq, Some(1000 - store.len() as u64 + 1));
+        assert_eq!(
+            store.get(first).unwrap().seq,
+            Some(1000 - store.len() as u64 + 1)
+        );
         assert_eq!(store.visible().len(), store.len());
         // A row heavier than the whole budget is kept, alone.
         let huge = "y".repeat(2 << 20);
-        let id = store.push(event(1001, &format!(r#"{{"h":"{huge}"}}"#))).unwrap();
+        let id = store
+            .push(event(1001, &format!(r#"{{"h":"{huge}"}}"#)))
+            .unwrap();
         assert_eq!((store.len(), store.visible()[0]), (1, id));
         assert!(store.bytes() > BUDGET);
         store.push(track(1002, "A"));

@@ -239,13 +239,17 @@ pub async fn flood(addr: &str, pid: u32, clients: usize, wall: Duration, min_byt
     let mut tasks = Vec::new();
     for client_n in 0..clients {
         let url = format!("http://{addr}/v1/track");
-        let (posted, accepted, refused) =
-            (Arc::clone(&posted), Arc::clone(&accepted), Arc::clone(&refused));
+        let (posted, accepted, refused) = (
+            Arc::clone(&posted),
+            Arc::clone(&accepted),
+            Arc::clone(&refused),
+        );
         tasks.push(tokio::spawn(async move {
             let http = client();
             let mut n = client_n;
             loop {
-                let enough = started.elapsed() >= wall && posted.load(Ordering::Relaxed) >= min_bytes;
+                let enough =
+                    started.elapsed() >= wall && posted.load(Ordering::Relaxed) >= min_bytes;
                 if enough {
                     return;
                 }
