@@ -87,8 +87,19 @@ async fn serve_refuses_to_listen_beyond_loopback_without_a_token() {
 
 #[tokio::test]
 async fn bad_flags_and_files_get_a_one_line_error_and_a_non_zero_exit() {
-    let cases: [(&[&str], i32, &str); 4] = [
+    let cases: [(&[&str], i32, &str); 7] = [
         (&["serve", "--buffer", "0"], 2, "--buffer"),
+        (
+            &["serve", "--buffer-bytes", "12XB"],
+            2,
+            "`12XB` is not a size",
+        ),
+        (&["serve", "--buffer-bytes", "0"], 2, "at least one byte"),
+        (
+            &["open", "x.ndjson", "--buffer-bytes", "lots"],
+            2,
+            "--buffer-bytes",
+        ),
         (&["serve", "--listen", "nowhere"], 2, "nowhere"),
         (
             &[
