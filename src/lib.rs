@@ -3,6 +3,7 @@
 //! The core knows no terminal: `model`, `hub`, `collector`, `stream` and `recording` are
 //! plain library modules; `cli` is a thin layer over them.
 
+pub mod budget;
 pub mod cli;
 pub mod collector;
 pub mod config;

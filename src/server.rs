@@ -34,7 +34,7 @@ use tower::ServiceExt;
 
 use crate::collector::upstream::{Upstream, UpstreamError, UpstreamUrl};
 use crate::collector::{Collector, CollectorConfig, Limits};
-use crate::hub::{DEFAULT_BUFFER, Hub, PendingFrame};
+use crate::hub::{DEFAULT_BUFFER, DEFAULT_BUFFER_BYTES, Hub, PendingFrame};
 use crate::model::{FrameKind, Source, format_timestamp};
 use crate::recording::{Recorder, RecordingError};
 use crate::stream::{self, Keepalive, StreamAccess, TokenError};
@@ -66,6 +66,8 @@ pub struct ServeConfig {
     pub token: Option<String>,
     pub write_keys: Vec<String>,
     pub buffer: usize,
+    /// Bytes of frames retained (`--buffer-bytes`), besides the count.
+    pub buffer_bytes: u64,
     pub record: Option<PathBuf>,
     pub allowed_origins: Vec<String>,
     pub limits: Limits,
@@ -106,6 +108,7 @@ impl Default for ServeConfig {
             token: None,
             write_keys: Vec::new(),
             buffer: DEFAULT_BUFFER,
+            buffer_bytes: DEFAULT_BUFFER_BYTES,
             record: None,
             allowed_origins: Vec::new(),
             limits: Limits::default(),
@@ -211,7 +214,7 @@ impl Server {
             addr: config.listen,
             source,
         })?;
-        let hub = Hub::new(config.buffer, recorder);
+        let hub = Hub::bounded(config.buffer, config.buffer_bytes, recorder);
         let upstream = match upstream_url {
             Some(url) => Some(Upstream::new(url, Arc::clone(&hub))?),
             None => None,

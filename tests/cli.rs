@@ -87,8 +87,19 @@ async fn serve_refuses_to_listen_beyond_loopback_without_a_token() {
 
 #[tokio::test]
 async fn bad_flags_and_files_get_a_one_line_error_and_a_non_zero_exit() {
-    let cases: [(&[&str], i32, &str); 4] = [
+    let cases: [(&[&str], i32, &str); 7] = [
         (&["serve", "--buffer", "0"], 2, "--buffer"),
+        (
+            &["serve", "--buffer-bytes", "12XB"],
+            2,
+            "`12XB` is not a size",
+        ),
+        (&["serve", "--buffer-bytes", "0"], 2, "at least one byte"),
+        (
+            &["open", "x.ndjson", "--buffer-bytes", "lots"],
+            2,
+            "--buffer-bytes",
+        ),
         (&["serve", "--listen", "nowhere"], 2, "nowhere"),
         (
             &[
@@ -231,5 +242,171 @@ async fn tail_exits_2_with_a_clear_error_when_the_token_is_refused() {
             "{stderr}"
         );
     }
+    server.stop().await.unwrap();
+}
+
+/// Collects a child's stderr lines as they come.
+fn collect_lines(stderr: tokio::process::ChildStderr) -> Arc<Mutex<Vec<String>>> {
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = Arc::clone(&lines);
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+/// Waits until `lines` satisfy `check`; panics with them after the deadline.
+async fn wait_for_lines(
+    lines: &Arc<Mutex<Vec<String>>>,
+    what: &str,
+    check: impl Fn(&[String]) -> bool,
+) {
+    let start = std::time::Instant::now();
+    loop {
+        if check(&lines.lock().unwrap()) {
+            return;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "waiting for {what}: {:?}",
+            lines.lock().unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The wait in a `… reconnecting in 0.2s` line, in seconds.
+fn retry_in(line: &str) -> Option<f64> {
+    line.split("reconnecting in ")
+        .nth(1)?
+        .trim_end_matches('s')
+        .parse()
+        .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_starts_its_backoff_over_after_each_connection_that_delivered_frames() {
+    let mut server = start(config()).await;
+    let addr = server.addr;
+    let mut tail = eventscope()
+        .args(["tail", &format!("http://{addr}"), "--since", "0"])
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(tail.stdout.take().unwrap()).lines();
+    let stderr = collect_lines(tail.stderr.take().unwrap());
+    let track = json!({"type": "track", "event": "E", "userId": "u"}).to_string();
+    post(&server, "/v1/track", track.clone(), &[]).await;
+    next_line(&mut stdout).await;
+
+    // Restarted twice, each time down long enough for failed attempts to grow the backoff.
+    for _ in 0..2 {
+        let before = stderr.lock().unwrap().len();
+        server.stop().await.unwrap();
+        wait_for_lines(&stderr, "three reconnection attempts", |lines| {
+            lines[before..]
+                .iter()
+                .filter(|l| l.contains("reconnecting in"))
+                .count()
+                >= 3
+        })
+        .await;
+        let mut config = config();
+        config.listen = addr;
+        server = start(config).await;
+        post(&server, "/v1/track", track.clone(), &[]).await;
+        let frame: Value = serde_json::from_str(&next_line(&mut stdout).await).unwrap();
+        assert_eq!(frame["seq"], 1, "the new instance's frames: {frame}");
+    }
+    let before = stderr.lock().unwrap().len();
+    server.stop().await.unwrap();
+    wait_for_lines(&stderr, "the last disconnection", |lines| {
+        lines[before..]
+            .iter()
+            .any(|l| l.contains("reconnecting in"))
+    })
+    .await;
+    tail.kill().await.unwrap();
+
+    let lines = stderr.lock().unwrap().clone();
+    let mut waits = Vec::new();
+    let mut grown = Vec::new();
+    let mut after_connect = false;
+    for line in &lines {
+        if line.contains("connected to") {
+            after_connect = true;
+        } else if let Some(wait) = retry_in(line) {
+            if after_connect {
+                waits.push(wait);
+            } else {
+                grown.push(wait);
+            }
+            after_connect = false;
+        }
+    }
+    assert_eq!(waits.len(), 3, "three connections ended: {lines:?}");
+    assert!(
+        waits.iter().all(|w| *w <= 0.3),
+        "after a connection that delivered frames the backoff starts over (0.25 s ± 20 %): \
+         {waits:?}\n{lines:?}"
+    );
+    assert!(
+        grown.iter().any(|w| *w >= 0.8),
+        "failed attempts still back off: {grown:?}\n{lines:?}"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("the server restarted"))
+            .count(),
+        2,
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn tail_resuming_ahead_of_a_restarted_server_prints_the_gap_then_every_retained_frame() {
+    let server = start(config()).await;
+    let track = |n: usize| json!({"type": "track", "event": format!("E{n}"), "userId": "u"});
+    for n in 0..3 {
+        post(&server, "/v1/track", track(n).to_string(), &[]).await;
+    }
+    let mut tail = eventscope()
+        .args(["tail", &server.http_url(), "--since", "3000"])
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(tail.stdout.take().unwrap()).lines();
+    let gap: Value = serde_json::from_str(&next_line(&mut lines).await).unwrap();
+    assert_eq!(
+        (
+            gap["type"].as_str(),
+            gap["from"].as_u64(),
+            gap["to"].as_u64()
+        ),
+        (Some("gap"), Some(4), Some(3000)),
+        "{gap}"
+    );
+    assert!(
+        gap["reason"].as_str().unwrap().contains("restarted"),
+        "{gap}"
+    );
+    let mut seqs = Vec::new();
+    for _ in 0..3 {
+        let frame: Value = serde_json::from_str(&next_line(&mut lines).await).unwrap();
+        seqs.push(frame["seq"].as_u64().unwrap());
+    }
+    assert_eq!(
+        seqs,
+        [1, 2, 3],
+        "the retained frames are printed, not taken for duplicates"
+    );
+    post(&server, "/v1/track", track(3).to_string(), &[]).await;
+    let live: Value = serde_json::from_str(&next_line(&mut lines).await).unwrap();
+    assert_eq!(live["seq"], 4, "then live: {live}");
+    tail.kill().await.unwrap();
+    let (_, stderr) = finish(tail).await;
+    assert!(stderr.contains("the server restarted"), "{stderr}");
     server.stop().await.unwrap();
 }

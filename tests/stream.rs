@@ -93,6 +93,97 @@ async fn resuming_from_before_the_retained_frames_starts_with_a_gap() {
     server.stop().await.unwrap();
 }
 
+#[tokio::test]
+async fn resuming_ahead_of_a_restarted_server_gets_a_gap_saying_so_then_everything_retained() {
+    let mut config = config();
+    config.buffer = 10;
+    let server = start(config).await;
+    post_tracks(&server, 0..30).await;
+    // A client of the previous instance, that saw up to 3000, not naming the instance.
+    let (mut viewer, hello) = Viewer::connect(&server, Some(3000)).await;
+    assert_eq!(hello["lastSeq"], 30);
+    let restart = viewer.next().await;
+    assert_eq!(restart["type"], "gap", "{restart}");
+    assert_eq!(
+        (restart["from"].as_u64(), restart["to"].as_u64()),
+        (Some(31), Some(3000)),
+        "the seqs it counted past this server's last: {restart}"
+    );
+    let reason = restart["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("3000 is ahead of this server's last seq 30")
+            && reason.contains("restarted")
+            && reason.contains("everything retained"),
+        "{reason}"
+    );
+    // Then everything this server retains (21..=30; 1..=20 were evicted, and said so).
+    let evicted = viewer.next().await;
+    assert_eq!(
+        (
+            evicted["type"].as_str(),
+            evicted["from"].as_u64(),
+            evicted["to"].as_u64()
+        ),
+        (Some("gap"), Some(1), Some(20)),
+        "{evicted}"
+    );
+    assert_eq!(seqs(&viewer.take(10).await), (21..=30).collect::<Vec<_>>());
+    post_tracks(&server, 30..31).await;
+    assert_eq!(viewer.next().await["seq"], 31, "then live");
+    viewer.close().await;
+
+    // Naming an old instance: everything retained, no restart gap (the client knows).
+    let url = format!("{}?since=3000&instance=an-earlier-one", server.stream_url());
+    let mut viewer = Viewer::try_connect(&url, &[]).await.unwrap();
+    assert_eq!(viewer.next().await["type"], "hello");
+    let evicted = viewer.next().await;
+    assert_eq!(
+        (evicted["from"].as_u64(), evicted["to"].as_u64()),
+        (Some(1), Some(21))
+    );
+    assert_eq!(seqs(&viewer.take(10).await), (22..=31).collect::<Vec<_>>());
+    viewer.close().await;
+
+    // Naming this instance, at its last seq: nothing missed, no gap.
+    let instance = hello["instance"].as_str().unwrap();
+    let url = format!("{}?since=31&instance={instance}", server.stream_url());
+    let mut viewer = Viewer::try_connect(&url, &[]).await.unwrap();
+    assert_eq!(viewer.next().await["type"], "hello");
+    post_tracks(&server, 31..32).await;
+    assert_eq!(viewer.next().await["seq"], 32);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn bytes_bound_retention_and_a_resuming_viewer_is_told_so() {
+    let mut config = config();
+    config.buffer_bytes = 64 * 1024;
+    let server = start(config).await;
+    for n in 0..100 {
+        let (status, _) = post(&server, "/v1/track", message_of(2000, n), &[]).await;
+        assert_eq!(status, 200);
+    }
+    let health = health(&server.addr.to_string()).await;
+    let retained_bytes = health["retainedBytes"].as_u64().unwrap();
+    assert!(retained_bytes <= 64 * 1024, "{health}");
+    assert!(health["evicted"].as_u64().unwrap() > 0, "{health}");
+    let (mut viewer, hello) = Viewer::connect(&server, Some(0)).await;
+    let gap = viewer.next().await;
+    assert_eq!(gap["type"], "gap", "{gap}");
+    assert_eq!(
+        gap["to"].as_u64().unwrap() + 1,
+        hello["oldestSeq"].as_u64().unwrap()
+    );
+    assert!(
+        gap["reason"]
+            .as_str()
+            .unwrap()
+            .contains("at most 65,536 bytes of frames (--buffer-bytes)"),
+        "{gap}"
+    );
+    server.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_that_never_reads_does_not_slow_ingestion_and_gets_a_gap() {
     let mut config = config();

@@ -77,6 +77,16 @@ impl Screen {
 
     /// Waits until the screen satisfies `check`; panics with the screen otherwise.
     fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        self.wait_for_within(DEADLINE, what, check)
+    }
+
+    /// [`Screen::wait_for`] with another guard deadline.
+    fn wait_for_within(
+        &self,
+        deadline: Duration,
+        what: &str,
+        check: impl Fn(&str) -> bool,
+    ) -> String {
         let start = Instant::now();
         loop {
             let text = self.text();
@@ -84,7 +94,7 @@ impl Screen {
                 return text;
             }
             assert!(
-                start.elapsed() < DEADLINE,
+                start.elapsed() < deadline,
                 "waiting for {what}; screen:\n{text}"
             );
             std::thread::sleep(Duration::from_millis(20));
@@ -464,6 +474,81 @@ fn the_proxys_upstream_answers_show_on_the_message_and_in_deliveries() {
     screen.wait_for("the message's deliveries", |s| {
         s.contains("for seq 1") && s.lines().any(|l| l.contains('✓') && l.contains("upstream"))
     });
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+}
+
+/// The number before `word` on the screen, e.g. 1,234 in "1,234 evicted".
+fn count_before(screen: &str, word: &str) -> Option<u64> {
+    let end = screen.find(&format!(" {word}"))?;
+    let digits: String = screen[..end]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+#[test]
+fn the_viewer_stays_within_its_byte_budget_under_a_flood_and_shows_what_it_evicted() {
+    const BUDGET: u64 = 64 << 20;
+    const OVERHEAD: u64 = 100 << 20;
+    let mut screen = Screen::spawn(&["--listen", "127.0.0.1:0", "--buffer-bytes", "64MiB"]);
+    let text = screen.wait_for("the empty state", |s| s.contains("Waiting for events"));
+    let addr = address_on(&text);
+    let pid = screen.child.process_id().expect("a pid");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let flood = runtime.block_on(common::flood(
+        &addr,
+        pid,
+        8,
+        Duration::from_secs(10),
+        2 * BUDGET,
+    ));
+    assert_eq!(flood.refused, 0, "{flood:?}");
+    // The viewer catches up (or is told what it missed) and shows what its rows let go; its
+    // memory is sampled meanwhile too. Judging 30 KB messages in a debug build on a busy
+    // machine takes a while: the deadline only guards against a hang.
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = Arc::clone(&sampling);
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = common::rss_bytes(pid).unwrap_or(0).max(peak);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            peak
+        })
+    };
+    let text = screen.wait_for_within(DEADLINE * 6, "an eviction count", |s| {
+        count_before(s, "evicted").is_some_and(|n| n > 0)
+    });
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let after = common::rss_bytes(pid).expect("the viewer's VmRSS");
+    let peak = flood.peak_rss.max(after).max(sampler.join().unwrap());
+    eprintln!(
+        "{} messages ({} MiB) posted; viewer peak RSS {} MiB, {} MiB after",
+        flood.accepted,
+        flood.bytes_posted >> 20,
+        peak >> 20,
+        after >> 20
+    );
+    assert!(
+        peak < BUDGET + OVERHEAD,
+        "peak RSS {} MiB over the budget of {} MiB + {} MiB; screen:\n{text}",
+        peak >> 20,
+        BUDGET >> 20,
+        OVERHEAD >> 20
+    );
     screen.type_text("q");
     assert!(screen.wait_exit().success());
 }

@@ -4,6 +4,7 @@
 mod check;
 mod replay;
 mod serve;
+pub mod size;
 mod tail;
 mod tui;
 
@@ -63,6 +64,10 @@ pub struct ServeArgs {
     /// Frames retained for resuming viewers; older ones are evicted.
     #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
     pub buffer: u64,
+    /// Bytes of frames retained, besides the count (512MiB, 64MB, bytes); the oldest are
+    /// evicted first. The viewer gives half to its collector and half to its rows.
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_buffer_bytes)]
+    pub buffer_bytes: u64,
     /// A web origin allowed to open the stream besides loopback pages (repeatable).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
@@ -126,6 +131,9 @@ pub struct ConnectArgs {
     /// Messages retained; older ones are evicted (with a count).
     #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
     pub buffer: u64,
+    /// Bytes the retained messages may take, besides the count (512MiB, 64MB, bytes).
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_buffer_bytes)]
+    pub buffer_bytes: u64,
     #[command(flatten)]
     pub view: ViewArgs,
 }
@@ -137,6 +145,9 @@ pub struct OpenArgs {
     /// Messages retained; older ones are evicted (with a count).
     #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
     pub buffer: u64,
+    /// Bytes the retained messages may take, besides the count (512MiB, 64MB, bytes).
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_buffer_bytes)]
+    pub buffer_bytes: u64,
     #[command(flatten)]
     pub view: ViewArgs,
 }
@@ -276,16 +287,21 @@ pub fn main() -> ExitCode {
                 url: args.url,
                 token: args.token,
             };
-            runtime.block_on(tui::run(target, args.view, args.buffer))
+            let retention = tui::Retention::new(args.buffer, args.buffer_bytes);
+            runtime.block_on(tui::run(target, args.view, retention))
         }
         Some(Command::Open(args)) => runtime.block_on(tui::run(
             tui::Target::File(args.file),
             args.view,
-            args.buffer,
+            tui::Retention::new(args.buffer, args.buffer_bytes),
         )),
         None => {
-            let buffer = cli.serve.buffer;
-            runtime.block_on(tui::run(tui::Target::Embedded(cli.serve), cli.view, buffer))
+            let retention = tui::Retention::new(cli.serve.buffer, cli.serve.buffer_bytes);
+            runtime.block_on(tui::run(
+                tui::Target::Embedded(cli.serve),
+                cli.view,
+                retention,
+            ))
         }
     }
 }

@@ -14,6 +14,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         token: args.token,
         write_keys: args.write_keys,
         buffer: usize::try_from(args.buffer).unwrap_or(usize::MAX),
+        buffer_bytes: args.buffer_bytes,
         record: args.record,
         allowed_origins: args.allowed_origins,
         upstream: args.upstream,

@@ -21,7 +21,23 @@ pub enum Target {
     File(std::path::PathBuf),
 }
 
-pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
+/// How much the viewer retains: `--buffer` rows and `--buffer-bytes`.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    rows: usize,
+    bytes: u64,
+}
+
+impl Retention {
+    pub fn new(rows: u64, bytes: u64) -> Retention {
+        Retention {
+            rows: usize::try_from(rows).unwrap_or(usize::MAX),
+            bytes,
+        }
+    }
+}
+
+pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCode {
     if !std::io::stdout().is_terminal() {
         eprintln!(
             "eventscope: the viewer needs a terminal; in scripts use `eventscope serve`, `tail` or `check`"
@@ -45,7 +61,12 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
         Ok(keys) => keys,
         Err(e) => return fail(e, 2),
     };
-    let buffer = usize::try_from(buffer).unwrap_or(usize::MAX);
+    let buffer = retention.rows;
+    // With an embedded collector the budget is shared: half for its log, half for the rows.
+    let rows_bytes = match target {
+        Target::Embedded(_) => (retention.bytes / 2).max(1),
+        _ => retention.bytes,
+    };
     let inspector = match super::check::inspector(&config, view.plan.as_deref()) {
         Ok(inspector) => Arc::new(inspector),
         Err(e) => return fail(e, 2),
@@ -67,7 +88,7 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
         _ => None,
     };
     let (source, feed) = match target {
-        Target::Embedded(args) => match bind_embedded(args, buffer).await {
+        Target::Embedded(args) => match bind_embedded(args, buffer, rows_bytes).await {
             Ok((running, note)) => {
                 let source = SourceKind::Embedded {
                     addr: running.addr.to_string(),
@@ -106,6 +127,7 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
         }
     };
     let mut app = App::new(source, buffer, theme, keys);
+    app.store.set_max_bytes(rows_bytes);
     app.inspector = inspector;
     app.destinations = Destinations::from_config(&config.destination, config_path.as_deref());
     app.collector_write_key = replay_key;
@@ -123,6 +145,7 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
 async fn bind_embedded(
     args: ServeArgs,
     buffer: usize,
+    buffer_bytes: u64,
 ) -> Result<(crate::server::RunningServer, Option<String>), ServeError> {
     let explicit = args.listen.is_some();
     let listen = args.listen.unwrap_or_else(super::default_listen);
@@ -132,6 +155,7 @@ async fn bind_embedded(
         token: args.token,
         write_keys: args.write_keys,
         buffer,
+        buffer_bytes,
         record: args.record,
         allowed_origins: args.allowed_origins,
         upstream: args.upstream,

@@ -7,7 +7,7 @@
 
 mod log;
 
-pub use log::{FrameLog, LogRead, RingLog, StoredFrame};
+pub use log::{EvictedBy, FrameLog, LogRead, RingLog, StoredFrame};
 
 use std::ops::{Range, RangeInclusive};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -22,6 +22,11 @@ use crate::recording::Recorder;
 
 /// Default number of retained frames (`--buffer`).
 pub const DEFAULT_BUFFER: usize = 100_000;
+/// Default bytes of frame text retained (`--buffer-bytes`): 512 MiB.
+pub const DEFAULT_BUFFER_BYTES: u64 = 512 << 20;
+/// Frame text a subscriber takes from the log per read, besides the frame count: what a slow
+/// subscriber holds of frames the log may already have evicted.
+pub const READ_BYTES: usize = 1 << 20;
 
 /// A frame waiting for its sequence number: the JSON text that follows `"seq":N,`.
 #[derive(Debug)]
@@ -98,6 +103,8 @@ pub struct HubStatus {
     pub retained: usize,
     pub retained_bytes: u64,
     pub capacity: usize,
+    /// The byte bound (`--buffer-bytes`).
+    pub capacity_bytes: u64,
     pub evicted: u64,
     pub events: u64,
     pub rejected: u64,
@@ -113,23 +120,32 @@ pub struct Hub {
     last_seq: watch::Sender<u64>,
     instance: String,
     capacity: usize,
+    capacity_bytes: u64,
     recording_path: Option<String>,
     counters: Counters,
     shutdown: CancellationToken,
 }
 
 impl Hub {
-    /// A hub retaining the newest `capacity` frames, appending each to `recorder` if given.
+    /// A hub retaining the newest `capacity` frames (and at most [`DEFAULT_BUFFER_BYTES`] of
+    /// them), appending each to `recorder` if given.
     pub fn new(capacity: usize, recorder: Option<Recorder>) -> Arc<Hub> {
+        Hub::bounded(capacity, DEFAULT_BUFFER_BYTES, recorder)
+    }
+
+    /// A hub retaining the newest frames while there are at most `capacity` of them and at
+    /// most `capacity_bytes` of frame text (the newest frame is kept whatever its size).
+    pub fn bounded(capacity: usize, capacity_bytes: u64, recorder: Option<Recorder>) -> Arc<Hub> {
         let recording_path = recorder.as_ref().map(|r| r.path().display().to_string());
         Arc::new(Hub {
             state: Mutex::new(HubState {
-                log: Box::new(RingLog::new(capacity)),
+                log: Box::new(RingLog::new(capacity, capacity_bytes)),
                 recorder,
             }),
             last_seq: watch::Sender::new(0),
             instance: uuid::Uuid::new_v4().simple().to_string(),
             capacity: capacity.max(1),
+            capacity_bytes: capacity_bytes.max(1),
             recording_path,
             counters: Counters::default(),
             shutdown: CancellationToken::new(),
@@ -252,6 +268,7 @@ impl Hub {
             retained: state.log.len(),
             retained_bytes: state.log.retained_bytes(),
             capacity: self.capacity,
+            capacity_bytes: self.capacity_bytes,
             evicted: state.log.evicted(),
             events: self.counters.events.load(Ordering::Relaxed),
             rejected: self.counters.rejected.load(Ordering::Relaxed),
@@ -264,11 +281,28 @@ impl Hub {
 
     /// A cursor that starts after `since` (every retained frame for `Some(0)`), or at the next
     /// frame to be published for `None`.
+    ///
+    /// A `since` ahead of the last seq can only come from a client of an earlier instance (the
+    /// server restarted): that subscriber first reads a `gap` from `lastSeq + 1` to `since` —
+    /// the seqs it counted will not arrive from this instance — and then every retained frame.
     pub fn subscribe(self: &Arc<Self>, since: Option<u64>) -> Subscription {
         let mut changes = self.last_seq.subscribe();
         changes.mark_changed();
         let hello = self.hello();
+        let mut restart = None;
         let next = match since {
+            Some(since) if since > hello.last_seq => {
+                restart = Some(GapFrame {
+                    from: hello.last_seq + 1,
+                    to: since,
+                    reason: format!(
+                        "resume point {since} is ahead of this server's last seq {}: the server \
+                         restarted; sending everything retained",
+                        hello.last_seq
+                    ),
+                });
+                1
+            }
             Some(since) => since.saturating_add(1),
             None => hello.last_seq + 1,
         };
@@ -278,7 +312,32 @@ impl Hub {
             hello,
             next,
             resuming: since.is_some(),
+            restart,
             changes,
+        }
+    }
+
+    /// Why a reader missed frames, naming the flag that bounds what it needs.
+    fn eviction_reason(&self, resuming: bool, by: EvictedBy) -> String {
+        let bound = match (by.count, by.bytes) {
+            (true, true) => format!(
+                "the newest {} frames and at most {} of them (--buffer, --buffer-bytes)",
+                self.capacity,
+                show_bytes(self.capacity_bytes)
+            ),
+            (false, true) => format!(
+                "at most {} of frames (--buffer-bytes)",
+                show_bytes(self.capacity_bytes)
+            ),
+            _ => format!("the newest {} frames (--buffer)", self.capacity),
+        };
+        if resuming {
+            format!("evicted before resume: the server retains {bound}")
+        } else {
+            format!(
+                "subscriber too slow: frames were evicted before they could be sent; the server \
+                 retains {bound}"
+            )
         }
     }
 
@@ -317,6 +376,8 @@ pub struct Subscription {
     hello: Hello,
     next: u64,
     resuming: bool,
+    /// The gap a subscriber resuming ahead of the last seq reads first.
+    restart: Option<GapFrame>,
     changes: watch::Receiver<u64>,
 }
 
@@ -331,28 +392,25 @@ impl Subscription {
         self.next
     }
 
-    /// Reads up to `max` frames without waiting; empty when caught up.
+    /// Reads up to `max` frames (and about [`READ_BYTES`] of them) without waiting; empty
+    /// when caught up.
     pub fn read(&mut self, max: usize) -> Batch {
+        if let Some(gap) = self.restart.take() {
+            return Batch {
+                gap: Some(gap),
+                frames: Vec::new(),
+            };
+        }
         // Mark what we have seen *before* reading, so a publish racing with this read still
         // wakes the next `wait`.
         self.changes.borrow_and_update();
-        let read = self.hub.lock().log.read_from(self.next, max);
+        let read = self.hub.lock().log.read_from(self.next, max, READ_BYTES);
         let mut batch = Batch {
             gap: None,
             frames: read.frames,
         };
         if let Some((from, to)) = read.evicted {
-            let reason = if self.resuming {
-                format!(
-                    "evicted before resume: the server retains the newest {} frames (--buffer)",
-                    self.hub.capacity
-                )
-            } else {
-                format!(
-                    "subscriber too slow: frames were evicted before they could be sent (--buffer {})",
-                    self.hub.capacity
-                )
-            };
+            let reason = self.hub.eviction_reason(self.resuming, read.evicted_by);
             batch.gap = Some(GapFrame { from, to, reason });
             self.next = to + 1;
         }
@@ -378,6 +436,19 @@ impl Drop for Subscription {
             .counters
             .subscribers
             .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// `64 MiB` for whole mebibytes (or gibibytes), else the number of bytes.
+fn show_bytes(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    const GIB: u64 = 1 << 30;
+    if bytes >= GIB && bytes.is_multiple_of(GIB) {
+        format!("{} GiB", bytes / GIB)
+    } else if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{} bytes", crate::model::thousands(bytes))
     }
 }
 
@@ -462,6 +533,59 @@ mod tests {
         let gap = batch.gap.unwrap();
         assert_eq!((gap.from, gap.to), (11, 17));
         assert!(gap.reason.contains("too slow"));
+    }
+
+    #[test]
+    fn resuming_ahead_of_the_last_seq_gets_a_restart_gap_then_everything_retained() {
+        let hub = Hub::new(100, None);
+        publish(&hub, 300);
+        let mut sub = hub.subscribe(Some(3000));
+        assert_eq!(sub.hello().last_seq, 300);
+        let first = sub.read(1000);
+        let gap = first.gap.expect("a gap first");
+        assert_eq!((gap.from, gap.to), (301, 3000));
+        assert!(
+            gap.reason.contains("ahead of this server's last seq 300")
+                && gap.reason.contains("restarted"),
+            "{}",
+            gap.reason
+        );
+        assert!(first.frames.is_empty());
+        // This hub retains the newest 100 (201..=300): the rest is a gap of its own.
+        let second = sub.read(1000);
+        let evicted = second.gap.expect("the evicted seqs");
+        assert_eq!((evicted.from, evicted.to), (1, 200));
+        let seqs: Vec<u64> = second.frames.iter().map(|f| f.seq).collect();
+        assert_eq!(seqs, (201..=300).collect::<Vec<_>>());
+        publish(&hub, 1);
+        assert_eq!(sub.read(10).frames[0].seq, 301, "then live");
+        // Resuming at the last seq exactly is not ahead: nothing missed, no gap.
+        let mut level = hub.subscribe(Some(301));
+        assert!(level.read(10).is_empty());
+    }
+
+    #[test]
+    fn bytes_bound_the_hub_and_gaps_name_the_flag() {
+        let hub = Hub::bounded(1000, 64 * 1024, None);
+        let body = "x".repeat(1000);
+        for _ in 0..200 {
+            hub.publish(vec![PendingFrame::new(
+                FrameKind::Event,
+                format!("\"b\":\"{body}\"}}"),
+            )]);
+        }
+        let status = hub.status();
+        assert!(status.retained_bytes <= 64 * 1024, "{status:?}");
+        assert!(status.evicted > 0 && status.retained < 200, "{status:?}");
+        assert_eq!(status.capacity_bytes, 64 * 1024);
+        let gap = hub.subscribe(Some(0)).read(1000).gap.unwrap();
+        assert_eq!((gap.from, gap.to), (1, status.oldest_seq - 1));
+        assert!(
+            gap.reason
+                .contains("at most 65,536 bytes of frames (--buffer-bytes)"),
+            "{}",
+            gap.reason
+        );
     }
 
     #[tokio::test]

@@ -2,15 +2,21 @@
 //! duplicates. Also reads plain sources — websockets whose messages are bare Segment messages
 //! or `{"batch":[…]}` objects — turning them into event frames with local seqs.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 
+use crate::budget::{self, Weigh};
 use crate::model::{EventFrame, Frame, Hello, Incoming, parse_frame_text};
+
+/// Events waiting for the owner: at most this many …
+const QUEUED: usize = 1024;
+/// … and about this many bytes of frames (a stream's frames are as large as its peer makes
+/// them); the socket is not read meanwhile, so the server sees a slow reader.
+pub const QUEUED_BYTES: usize = 16 << 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {
@@ -26,7 +32,8 @@ pub struct ClientOptions {
 #[allow(clippy::large_enum_variant)] // frames are moved once, not stored in bulk
 pub enum ClientEvent {
     /// Connected. `hello` is `None` for a plain source. `restarted`: the server is a new
-    /// instance since the last connection, so its seqs started again.
+    /// instance since the last connection (or its last seq is behind where we were), so its
+    /// seqs started again.
     Connected {
         hello: Option<Hello>,
         restarted: bool,
@@ -105,10 +112,24 @@ fn with_query(url: &str, pairs: &[(&str, String)]) -> String {
     out
 }
 
-/// Starts following `options.url` in the background; events arrive on the returned channel.
-/// The client stops after a `Fatal` event or when the receiver is dropped.
-pub fn follow(options: ClientOptions) -> mpsc::Receiver<ClientEvent> {
-    let (tx, rx) = mpsc::channel(1024);
+impl Weigh for ClientEvent {
+    fn weight(&self) -> usize {
+        let strings = match self {
+            // The text, and the frame parsed from it (its message is a copy of the text's).
+            ClientEvent::Frame { text, .. } => 2 * text.len(),
+            ClientEvent::Skipped { reason } => reason.len(),
+            ClientEvent::Reconnecting { error, .. } => error.len(),
+            ClientEvent::Connected { .. } | ClientEvent::Fatal(_) => 0,
+        };
+        std::mem::size_of::<ClientEvent>() + strings
+    }
+}
+
+/// Starts following `options.url` in the background; events arrive on the returned channel
+/// (bounded in count and in bytes, [`QUEUED_BYTES`]). The client stops after a `Fatal` event
+/// or when the receiver is dropped.
+pub fn follow(options: ClientOptions) -> budget::Receiver<ClientEvent> {
+    let (tx, rx) = budget::channel(QUEUED, QUEUED_BYTES);
     tokio::spawn(run(options, tx));
     rx
 }
@@ -119,12 +140,41 @@ struct Position {
     last_seq: Option<u64>,
     instance: Option<String>,
     plain_seq: u64,
+    /// After a hello behind our position: the `gap` the server sends first (its seqs are the
+    /// old instance's), which must not move the position past the frames that follow.
+    restart_gap: Option<(u64, u64)>,
 }
 
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 const MAX_RETRY: Duration = Duration::from_secs(5);
 
-async fn run(options: ClientOptions, tx: mpsc::Sender<ClientEvent>) {
+/// How long to wait before reconnecting: doubling from [`FIRST_RETRY`] up to [`MAX_RETRY`]
+/// while attempts fail, and back to the first step after a connection that delivered frames
+/// (a hello counts), however short it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { next: FIRST_RETRY }
+    }
+}
+
+impl Backoff {
+    /// The wait (before jitter) after a connection ended; `delivered`: it received frames.
+    pub fn after(&mut self, delivered: bool) -> Duration {
+        if delivered {
+            self.next = FIRST_RETRY;
+        }
+        let wait = self.next;
+        self.next = (self.next * 2).min(MAX_RETRY);
+        wait
+    }
+}
+
+async fn run(options: ClientOptions, tx: budget::Sender<ClientEvent>) {
     let base = match stream_url(&options.url) {
         Ok(base) => base,
         Err(e) => {
@@ -136,10 +186,10 @@ async fn run(options: ClientOptions, tx: mpsc::Sender<ClientEvent>) {
         last_seq: options.since,
         ..Position::default()
     };
-    let mut retry = FIRST_RETRY;
+    let mut backoff = Backoff::default();
     loop {
-        let started = Instant::now();
-        let error = match session(&base, &options, &mut position, &tx).await {
+        let mut delivered = false;
+        let error = match session(&base, &options, &mut position, &mut delivered, &tx).await {
             Ok(()) => "the server closed the stream".to_string(),
             Err(SessionEnd::Fatal(e)) => {
                 let _ = tx.send(ClientEvent::Fatal(e)).await;
@@ -148,16 +198,12 @@ async fn run(options: ClientOptions, tx: mpsc::Sender<ClientEvent>) {
             Err(SessionEnd::ReceiverGone) => return,
             Err(SessionEnd::Failed(e)) => e,
         };
-        if started.elapsed() > Duration::from_secs(2) {
-            retry = FIRST_RETRY;
-        }
-        let retry_in = jittered(retry);
+        let retry_in = jittered(backoff.after(delivered));
         let event = ClientEvent::Reconnecting { error, retry_in };
         if tx.send(event).await.is_err() {
             return;
         }
         tokio::time::sleep(retry_in).await;
-        retry = (retry * 2).min(MAX_RETRY);
     }
 }
 
@@ -180,7 +226,8 @@ async fn session(
     base: &str,
     options: &ClientOptions,
     position: &mut Position,
-    tx: &mpsc::Sender<ClientEvent>,
+    delivered: &mut bool,
+    tx: &budget::Sender<ClientEvent>,
 ) -> Result<(), SessionEnd> {
     let mut query = Vec::new();
     if let Some(since) = position.last_seq {
@@ -249,6 +296,7 @@ async fn session(
             Ok(_) => continue,
             Err(e) => return Err(SessionEnd::Failed(format!("{base}: {e}"))),
         };
+        *delivered = true;
         for event in position.accept(text, base, &mut announced) {
             tx.send(event).await.map_err(|_| SessionEnd::ReceiverGone)?;
         }
@@ -271,10 +319,20 @@ impl Position {
         };
         match incoming {
             Incoming::Frame(Frame::Hello(hello)) => {
-                let restarted = self
+                let new_instance = self
                     .instance
                     .as_ref()
                     .is_some_and(|known| *known != hello.instance);
+                // Behind where we were, without our knowing its instance (`tail --since N`
+                // after a restart): the server sends a gap from its last seq + 1 to ours,
+                // then everything it retains, from its first seq.
+                let behind =
+                    !new_instance && self.last_seq.is_some_and(|last| last > hello.last_seq);
+                self.restart_gap = self
+                    .last_seq
+                    .filter(|_| behind)
+                    .map(|last| (hello.last_seq + 1, last));
+                let restarted = new_instance || behind;
                 if restarted {
                     self.last_seq = None;
                 }
@@ -286,6 +344,13 @@ impl Position {
                 });
             }
             Incoming::Frame(frame) => {
+                if let Some(expected) = self.restart_gap.take()
+                    && let Frame::Gap(gap) = &frame
+                    && (gap.from, gap.to) == expected
+                {
+                    events.push(ClientEvent::Frame { text, frame });
+                    return events;
+                }
                 let duplicate = match (&frame, self.last_seq) {
                     (Frame::Gap(gap), Some(last)) => gap.to <= last,
                     (frame, Some(last)) => frame.seq().is_some_and(|seq| seq <= last),
@@ -398,6 +463,58 @@ mod tests {
             frames(&position.accept(event_text(1), "ws://x", &mut announced)),
             [1]
         );
+    }
+
+    #[test]
+    fn backoff_doubles_while_attempts_fail_and_resets_after_frames() {
+        let mut backoff = Backoff::default();
+        let waits: Vec<u128> = (0..7).map(|_| backoff.after(false).as_millis()).collect();
+        assert_eq!(waits, [250, 500, 1000, 2000, 4000, 5000, 5000]);
+        // A connection that delivered frames, however short: the first step again …
+        assert_eq!(backoff.after(true), FIRST_RETRY);
+        // … and doubling again only if the next attempts fail.
+        assert_eq!(backoff.after(false).as_millis(), 500);
+        assert_eq!(backoff.after(true), FIRST_RETRY);
+        assert_eq!(backoff.after(true), FIRST_RETRY);
+        let jittered = jittered(FIRST_RETRY).as_millis();
+        assert!((200..=300).contains(&jittered), "{jittered}");
+    }
+
+    #[test]
+    fn a_server_behind_our_position_restarts_it_after_its_gap() {
+        let mut position = Position {
+            last_seq: Some(3000),
+            ..Position::default()
+        };
+        let mut announced = false;
+        let hello = r#"{"type":"hello","version":1,"server":"s","instance":"b","lastSeq":300,"oldestSeq":1}"#;
+        let events = position.accept(hello.into(), "ws://x", &mut announced);
+        assert!(matches!(
+            events[0],
+            ClientEvent::Connected {
+                restarted: true,
+                ..
+            }
+        ));
+        let gap = r#"{"type":"gap","from":301,"to":3000,"reason":"the server restarted"}"#;
+        let events = position.accept(gap.into(), "ws://x", &mut announced);
+        assert!(
+            matches!(&events[0], ClientEvent::Frame { frame: Frame::Gap(g), .. } if g.to == 3000)
+        );
+        let mut seen = Vec::new();
+        for seq in [1, 2, 300, 301] {
+            seen.extend(frames(&position.accept(
+                event_text(seq),
+                "ws://x",
+                &mut announced,
+            )));
+        }
+        assert_eq!(
+            seen,
+            [1, 2, 300, 301],
+            "the retained frames are not duplicates"
+        );
+        assert_eq!(position.last_seq, Some(301));
     }
 
     #[test]

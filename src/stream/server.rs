@@ -20,8 +20,11 @@ use super::origin::is_allowed_origin;
 use crate::hub::Hub;
 use crate::model::Frame;
 
-/// Frames read from the hub per write; the socket is flushed after each batch.
+/// Frames read from the hub per write (and at most `hub::READ_BYTES` of them); the socket is
+/// flushed after each batch.
 const BATCH: usize = 512;
+/// A viewer only ever sends pongs and a close: anything larger is refused, not buffered.
+const MAX_INCOMING: usize = 64 * 1024;
 /// How often a subscriber is pinged ([`Keepalive::default`]).
 pub const PING_EVERY: Duration = Duration::from_secs(20);
 /// How long a pinged subscriber may stay silent before it is taken for dead.
@@ -103,7 +106,9 @@ struct StreamQuery {
     since: Option<u64>,
     token: Option<String>,
     /// The server instance the client last saw; if it changed, `since` refers to an old
-    /// server's seqs and everything retained is sent instead.
+    /// server's seqs and everything retained is sent instead. (Without it, a `since` ahead of
+    /// the last seq is answered with a `gap` saying the server restarted, then everything
+    /// retained: see `Hub::subscribe`.)
     instance: Option<String>,
 }
 
@@ -198,7 +203,9 @@ async fn upgrade(
         _ => query.since,
     };
     let keepalive = state.keepalive;
-    ws.on_upgrade(move |socket| serve_subscriber(socket, hub, since, keepalive))
+    ws.max_message_size(MAX_INCOMING)
+        .max_frame_size(MAX_INCOMING)
+        .on_upgrade(move |socket| serve_subscriber(socket, hub, since, keepalive))
 }
 
 async fn serve_subscriber(

@@ -9,8 +9,53 @@ use crate::model::{DeliveryFrame, parse_timestamp};
 
 pub type DeliveryId = u64;
 
-/// Deliveries kept; older ones are evicted (and counted).
+/// Deliveries kept; older ones are evicted (and counted) …
 pub const DELIVERIES_KEPT: usize = 10_000;
+/// … and what they may weigh ([`weight`]): a delivery frame carries as many `messageId`s as
+/// its request did, as long as the sender made them.
+pub const DELIVERIES_BYTES: u64 = 64 << 20;
+
+/// Roughly what a (bounded) delivery frame holds in memory, in bytes, with its index entries.
+pub fn weight(frame: &DeliveryFrame) -> usize {
+    std::mem::size_of::<Delivery>()
+        + frame.at.len()
+        + frame.destination.len()
+        + frame.kind.len()
+        + frame.request.method.len()
+        + frame.request.url.len()
+        + frame.request.body.len()
+        + frame
+            .request
+            .headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len())
+            .sum::<usize>()
+        + frame.response.as_ref().map_or(0, |r| {
+            r.body.len()
+                + r.headers
+                    .iter()
+                    .map(|(name, value)| name.len() + value.len())
+                    .sum::<usize>()
+        })
+        + frame.error.as_ref().map_or(0, String::len)
+        + frame
+            .notes
+            .iter()
+            .map(|n| {
+                std::mem::size_of::<crate::model::DeliveryNote>()
+                    + n.path.len()
+                    + n.code.len()
+                    + n.message.len()
+            })
+            .sum::<usize>()
+        // Each seq and id is kept twice: in the frame and in an index.
+        + frame.for_seqs.len() * 2 * std::mem::size_of::<u64>()
+        + frame
+            .message_ids
+            .iter()
+            .map(|id| 2 * (std::mem::size_of::<String>() + id.len()))
+            .sum::<usize>()
+}
 
 /// Where a delivery came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +143,8 @@ pub struct Deliveries {
     rows: VecDeque<Delivery>,
     next_id: DeliveryId,
     capacity: usize,
+    max_bytes: u64,
+    bytes: u64,
     evicted: u64,
     totals: DeliveryTotals,
     by_seq: HashMap<u64, Vec<DeliveryId>>,
@@ -115,10 +162,17 @@ impl Default for Deliveries {
 
 impl Deliveries {
     pub fn new(capacity: usize) -> Deliveries {
+        Deliveries::bounded(capacity, DELIVERIES_BYTES)
+    }
+
+    /// At most `capacity` deliveries weighing at most `max_bytes` (the newest is kept).
+    pub fn bounded(capacity: usize, max_bytes: u64) -> Deliveries {
         Deliveries {
             rows: VecDeque::new(),
             next_id: 1,
             capacity: capacity.max(1),
+            max_bytes: max_bytes.max(1),
+            bytes: 0,
             evicted: 0,
             totals: DeliveryTotals::default(),
             by_seq: HashMap::new(),
@@ -158,15 +212,6 @@ impl Deliveries {
         } else {
             self.totals.failed += 1;
         }
-        if self.rows.len() == self.capacity
-            && let Some(old) = self.rows.pop_front()
-        {
-            self.evicted += 1;
-            self.unindex(&old);
-            if self.visible.front() == Some(&old.id) {
-                self.visible.pop_front();
-            }
-        }
         for seq in &frame.for_seqs {
             self.by_seq.entry(*seq).or_default().push(id);
         }
@@ -180,12 +225,27 @@ impl Deliveries {
             self.visible.push_back(id);
         }
         let at_ms = parse_timestamp(&frame.at).map_or(0, |t| t.timestamp_millis());
+        self.bytes += weight(&frame) as u64;
         self.rows.push_back(Delivery {
             id,
             origin,
             at_ms,
             frame,
         });
+        // The oldest go while over either bound; the newest stays.
+        while self.rows.len() > 1
+            && (self.rows.len() > self.capacity || self.bytes > self.max_bytes)
+        {
+            let Some(old) = self.rows.pop_front() else {
+                break;
+            };
+            self.bytes = self.bytes.saturating_sub(weight(&old.frame) as u64);
+            self.evicted += 1;
+            self.unindex(&old);
+            if self.visible.front() == Some(&old.id) {
+                self.visible.pop_front();
+            }
+        }
         id
     }
 
@@ -303,6 +363,23 @@ mod tests {
         assert_eq!(store.visible().iter().copied().collect::<Vec<_>>(), [2, 3]);
         store.set_filter(None);
         assert_eq!(store.visible().len(), 4);
+    }
+
+    #[test]
+    fn bytes_bound_the_deliveries_too() {
+        let long_id = "m".repeat(10_000);
+        let ids: Vec<&str> = vec![long_id.as_str(); 10];
+        let one = weight(&delivery(&[1], &ids, 200)) as u64;
+        assert!(one > 200_000, "{one}");
+        let mut store = Deliveries::bounded(1000, 3 * one);
+        for seq in 1..=10 {
+            store.push(delivery(&[seq], &ids, 200), Origin::Stream);
+            assert!(store.bytes <= 3 * one);
+        }
+        assert_eq!((store.len(), store.evicted()), (3, 7));
+        assert!(store.get(7).is_none() && store.get(8).is_some());
+        assert!(store.for_message(Some(7), None).is_empty());
+        assert_eq!(store.for_message(None, Some(&long_id)).len(), 3);
     }
 
     #[test]

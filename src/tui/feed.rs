@@ -8,19 +8,27 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
-
 use super::app::Connection;
 use super::rules::Rules;
 use super::store::{Entry, EntryBuilder};
+use crate::budget::{self, Weigh};
 use crate::hub::Hub;
 use crate::model::{DeliveryFrame, Frame, Incoming, parse_frame_text};
 use crate::recording::{ReadItem, RecordingReader};
 use crate::stream::client::{ClientEvent, ClientOptions, follow};
 use tokio::sync::watch;
 
-/// Rows per batch sent to the UI.
+/// Rows per batch sent to the UI …
 const BATCH: usize = 1024;
+/// … and, reading a file, about this many bytes of them.
+const BATCH_BYTES: usize = 1 << 20;
+/// Batches waiting for the UI, and what they may weigh in all: rows wait here, outside the
+/// store's bound, only this much.
+const QUEUED: usize = 64;
+pub const QUEUED_BYTES: usize = 16 << 20;
+
+/// The feed's receiving end, read by the UI loop.
+pub type FeedReceiver = budget::Receiver<Feed>;
 
 #[derive(Debug)]
 pub enum Feed {
@@ -36,8 +44,22 @@ pub enum Feed {
     },
 }
 
-fn channel() -> (mpsc::Sender<Feed>, mpsc::Receiver<Feed>) {
-    mpsc::channel(64)
+impl Weigh for Feed {
+    fn weight(&self) -> usize {
+        let size = std::mem::size_of::<Feed>();
+        match self {
+            Feed::Entries(entries) => size + entries.iter().map(Entry::weight).sum::<usize>(),
+            Feed::Deliveries(frames) => {
+                size + frames.iter().map(super::deliveries::weight).sum::<usize>()
+            }
+            Feed::Notice { text, .. } => size + text.len(),
+            Feed::Connection(_) => size,
+        }
+    }
+}
+
+fn channel() -> (budget::Sender<Feed>, FeedReceiver) {
+    budget::channel(QUEUED, QUEUED_BYTES)
 }
 
 /// Takes the `delivery` frames out of `frames` (rows are built from the rest).
@@ -81,7 +103,7 @@ fn event_without_rescan(
 }
 
 /// Follows the embedded collector's hub from its first retained frame.
-pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed> {
+pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> FeedReceiver {
     let (tx, rx) = channel();
     tokio::spawn(async move {
         let mut subscription = hub.subscribe(Some(0));
@@ -134,7 +156,7 @@ pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> mpsc::Receiver<
 }
 
 /// Follows a remote stream, reconnecting and resuming.
-pub fn remote(options: ClientOptions, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed> {
+pub fn remote(options: ClientOptions, rules: watch::Receiver<Rules>) -> FeedReceiver {
     let (tx, rx) = channel();
     tokio::spawn(async move {
         let mut events = follow(options);
@@ -201,7 +223,7 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Reads a recording on a blocking thread, in batches, with progress.
-pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed> {
+pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> FeedReceiver {
     let (tx, rx) = channel();
     tokio::task::spawn_blocking(move || {
         let name = path.display().to_string();
@@ -222,6 +244,7 @@ pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed
         let reader = RecordingReader::from_reader(counting, &name);
         let mut builder = EntryBuilder::judging(Arc::clone(&rules.borrow().inspector));
         let mut frames = Vec::with_capacity(BATCH);
+        let mut frames_bytes = 0;
         let mut deliveries = Vec::new();
         let mut problems = 0u64;
         let mut last_problem = None;
@@ -240,13 +263,19 @@ pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> mpsc::Receiver<Feed
                         return;
                     }
                 }
-                ReadItem::Frame { frame, .. } => frames.extend(builder.build(frame)),
+                ReadItem::Frame { frame, .. } => {
+                    if let Some(entry) = builder.build(frame) {
+                        frames_bytes += entry.weight();
+                        frames.push(entry);
+                    }
+                }
                 ReadItem::Problem { message, .. } => {
                     problems += 1;
                     last_problem = Some(message);
                 }
             }
-            if frames.len() == BATCH {
+            if frames.len() == BATCH || frames_bytes >= BATCH_BYTES {
+                frames_bytes = 0;
                 if !send(Feed::Entries(std::mem::take(&mut frames))) {
                     return;
                 }

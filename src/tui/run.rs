@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 use super::action::Action;
 use super::app::{App, Effect, MapJob, Mode, ReplayJob, SendJob, View};
 use super::deliveries::Origin;
-use super::feed::Feed;
+use super::feed::{Feed, FeedReceiver};
 use super::forward::{Prepared, prepare};
 use super::highlight::{HighlightKey, HighlightWorker, Highlighted};
 use super::rules::Rules;
@@ -70,7 +70,7 @@ impl Background {
 /// Runs the viewer until the user quits or the process is told to stop.
 pub async fn run(
     app: App,
-    feed: mpsc::Receiver<Feed>,
+    feed: FeedReceiver,
     rules: watch::Receiver<Rules>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
@@ -103,7 +103,7 @@ struct Loop {
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: App,
-    mut feed: mpsc::Receiver<Feed>,
+    mut feed: FeedReceiver,
     mut rules: watch::Receiver<Rules>,
 ) -> anyhow::Result<()> {
     let (highlight_tx, mut highlight_rx) = mpsc::unbounded_channel();

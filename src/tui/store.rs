@@ -1,11 +1,12 @@
-//! The retained events of a viewer: a bounded ring with stable ids, an eviction count, and the
-//! ids matching the current filter — kept up to date as frames arrive, and rebuilt in small
+//! The retained events of a viewer: a ring bounded in rows and in bytes, with stable ids, an
+//! eviction count, and the ids matching the current filter — kept up to date as frames arrive, and rebuilt in small
 //! steps when the filter changes so that the UI never stalls on a million events.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::filter::{Filterable, PII_RED, PII_YELLOW, Query};
+use crate::hub::DEFAULT_BUFFER_BYTES;
 use crate::inspect::{Finding, Inspector, Kind, PiiClass, Severity};
 use crate::model::{Adjustments, EventFrame, Frame, MessageType, Source, Summary, parse_timestamp};
 
@@ -103,6 +104,31 @@ impl Entry {
             _ => None,
         }
     }
+
+    /// Roughly what the row costs in memory, in bytes: itself, its text and the parts it owns
+    /// (its source, usually shared, aside).
+    pub fn weight(&self) -> usize {
+        let mut bytes = std::mem::size_of::<Entry>()
+            + self.text.len()
+            + self.verdict.rules.as_deref().map_or(0, str::len);
+        match &self.kind {
+            EntryKind::Event => {}
+            EntryKind::Rejected(r) => {
+                bytes += std::mem::size_of::<Rejection>() + r.code.len() + r.message.len();
+            }
+            EntryKind::Gap(gap) => bytes += std::mem::size_of::<Gap>() + gap.reason.len(),
+        }
+        if let Some(adjusted) = &self.adjusted {
+            bytes += std::mem::size_of::<Adjustments>()
+                + adjusted.type_from_path.as_deref().map_or(0, str::len)
+                + adjusted
+                    .merged_from_batch
+                    .iter()
+                    .map(|f| std::mem::size_of::<String>() + f.len())
+                    .sum::<usize>();
+        }
+        bytes
+    }
 }
 
 impl Filterable for Entry {
@@ -166,8 +192,12 @@ pub struct Totals {
 
 pub struct Store {
     entries: VecDeque<Entry>,
+    /// What each retained entry weighs (see [`Store::weight`]), in step with `entries`.
+    weights: VecDeque<u32>,
     next_id: EntryId,
     capacity: usize,
+    max_bytes: u64,
+    bytes: u64,
     evicted: u64,
     totals: Totals,
     last_source: Arc<Source>,
@@ -179,11 +209,21 @@ pub struct Store {
 }
 
 impl Store {
+    /// A store of at most `capacity` rows and [`DEFAULT_BUFFER_BYTES`] of them.
     pub fn new(capacity: usize) -> Store {
+        Store::bounded(capacity, DEFAULT_BUFFER_BYTES)
+    }
+
+    /// A store keeping the newest rows while there are at most `capacity` of them and they
+    /// weigh at most `max_bytes` (the newest row is kept whatever its weight).
+    pub fn bounded(capacity: usize, max_bytes: u64) -> Store {
         Store {
             entries: VecDeque::new(),
+            weights: VecDeque::new(),
             next_id: 1,
             capacity: capacity.max(1),
+            max_bytes: max_bytes.max(1),
+            bytes: 0,
             evicted: 0,
             totals: Totals::default(),
             last_source: Arc::new(Source::default()),
@@ -212,6 +252,44 @@ impl Store {
 
     pub fn evicted(&self) -> u64 {
         self.evicted
+    }
+
+    /// What the retained rows weigh, in bytes (text, row and the parts a row owns).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Changes the byte bound, evicting the oldest rows now if they weigh more.
+    pub fn set_max_bytes(&mut self, max_bytes: u64) {
+        self.max_bytes = max_bytes.max(1);
+        self.evict();
+    }
+
+    /// Roughly what a retained row costs in memory: [`Entry::weight`], its place in the
+    /// filter's ids, and its source when not shared with the row before it (sources are
+    /// shared while they repeat).
+    fn weight(entry: &Entry, previous: Option<&Entry>) -> u64 {
+        let mut bytes =
+            entry.weight() + std::mem::size_of::<EntryId>() + std::mem::size_of::<u32>();
+        if !previous.is_some_and(|p| Arc::ptr_eq(&p.source, &entry.source)) {
+            let source = &entry.source;
+            bytes += std::mem::size_of::<Source>()
+                + source.path.len()
+                + [
+                    &source.write_key,
+                    &source.key_from,
+                    &source.ip,
+                    &source.user_agent,
+                ]
+                .iter()
+                .map(|s| s.as_deref().map_or(0, str::len))
+                .sum::<usize>();
+        }
+        bytes as u64
     }
 
     pub fn totals(&self) -> Totals {
@@ -255,9 +333,28 @@ impl Store {
         let id = self.next_id;
         self.next_id += 1;
         entry.id = id;
-        if self.entries.len() == self.capacity
-            && let Some(old) = self.entries.pop_front()
+        if self.rescan_from.is_none() && self.keeps(&entry) {
+            self.matching.push_back(id);
+        }
+        let weight = Store::weight(&entry, self.entries.back());
+        let weight = u32::try_from(weight).unwrap_or(u32::MAX);
+        self.bytes += u64::from(weight);
+        self.weights.push_back(weight);
+        self.entries.push_back(entry);
+        self.evict();
+        id
+    }
+
+    /// Drops the oldest rows while over either bound, keeping the newest.
+    fn evict(&mut self) {
+        while self.entries.len() > 1
+            && (self.entries.len() > self.capacity || self.bytes > self.max_bytes)
         {
+            let (Some(old), Some(weight)) = (self.entries.pop_front(), self.weights.pop_front())
+            else {
+                break;
+            };
+            self.bytes -= u64::from(weight);
             self.evicted += 1;
             if self.matching.front() == Some(&old.id) {
                 self.matching.pop_front();
@@ -266,11 +363,6 @@ impl Store {
                 *from = (*from).max(old.id + 1);
             }
         }
-        if self.rescan_from.is_none() && self.keeps(&entry) {
-            self.matching.push_back(id);
-        }
-        self.entries.push_back(entry);
-        id
     }
 
     fn keeps(&self, entry: &Entry) -> bool {
@@ -280,6 +372,8 @@ impl Store {
     /// Drops every entry (the totals stay).
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.weights.clear();
+        self.bytes = 0;
         self.matching.clear();
         self.rescan_from = None;
     }
@@ -494,6 +588,49 @@ mod tests {
         assert!(store.get(2).is_none());
         assert_eq!(store.get(4).unwrap().seq, Some(4));
         assert_eq!(store.totals().events, 5);
+    }
+
+    #[test]
+    fn bytes_bound_the_rows_too() {
+        const BUDGET: u64 = 1 << 20;
+        let mut store = Store::bounded(100_000, BUDGET);
+        let padding = "x".repeat(32 * 1024);
+        for seq in 1..=1000 {
+            store.push(event(
+                seq,
+                &format!(r#"{{"type":"track","event":"E{seq}","properties":{{"p":"{padding}"}}}}"#),
+            ));
+            assert!(store.bytes() <= BUDGET, "{} after {seq}", store.bytes());
+        }
+        // 32 KiB rows: about 31 fit in 1 MiB.
+        assert!((25..32).contains(&store.len()), "{} rows", store.len());
+        assert_eq!(store.evicted(), 1000 - store.len() as u64);
+        assert_eq!(store.totals().events, 1000);
+        let first = store.visible()[0];
+        assert_eq!(
+            store.get(first).unwrap().seq,
+            Some(1000 - store.len() as u64 + 1)
+        );
+        assert_eq!(store.visible().len(), store.len());
+        // A row heavier than the whole budget is kept, alone.
+        let huge = "y".repeat(2 << 20);
+        let id = store
+            .push(event(1001, &format!(r#"{{"h":"{huge}"}}"#)))
+            .unwrap();
+        assert_eq!((store.len(), store.visible()[0]), (1, id));
+        assert!(store.bytes() > BUDGET);
+        store.push(track(1002, "A"));
+        assert_eq!(store.len(), 1, "and leaves with the next row");
+        // Lowering the bound evicts at once; clearing forgets the weight.
+        let mut store = Store::bounded(100, 1 << 20);
+        for seq in 1..=50 {
+            store.push(track(seq, "A"));
+        }
+        let before = store.bytes();
+        store.set_max_bytes(before / 2);
+        assert!(store.bytes() <= before / 2 && store.len() < 50);
+        store.clear();
+        assert_eq!((store.bytes(), store.len()), (0, 0));
     }
 
     #[test]

@@ -9,6 +9,8 @@ use crate::inspect::Severity;
 
 /// Distinct (name, type) rows kept; beyond that, messages count under "(other)".
 const MAX_ROWS: usize = 10_000;
+/// Bytes of a name kept as a row's key: a name is as long as its sender makes it.
+const MAX_NAME: usize = 256;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SummaryRow {
@@ -32,10 +34,14 @@ impl Summary {
             return;
         }
         let kind = entry.summary.type_str(&entry.text).to_string();
-        let name = match kind.as_str() {
+        let mut name = match kind.as_str() {
             "track" | "page" | "screen" => entry.summary.display_name(&entry.text),
             _ => String::new(),
         };
+        if name.len() > MAX_NAME {
+            name = crate::model::cut_to(&name, MAX_NAME).to_string();
+        }
+        let kind = crate::model::cut_to(&kind, MAX_NAME).to_string();
         let key = if self.rows.len() >= MAX_ROWS
             && !self.rows.contains_key(&(name.clone(), kind.clone()))
         {

@@ -38,7 +38,13 @@ pub struct Viewer {
 impl Viewer {
     /// Connects to `server`'s stream with an optional `?since=` and reads the hello.
     pub async fn connect(server: &RunningServer, since: Option<u64>) -> (Viewer, Value) {
-        let mut url = server.stream_url();
+        Viewer::connect_to(&server.addr.to_string(), since).await
+    }
+
+    /// Connects to the stream at `ws://ADDR/v1/stream` (e.g. a child process's) with an
+    /// optional `?since=` and reads the hello.
+    pub async fn connect_to(addr: &str, since: Option<u64>) -> (Viewer, Value) {
+        let mut url = format!("ws://{addr}/v1/stream");
         if let Some(since) = since {
             url.push_str(&format!("?since={since}"));
         }
@@ -169,4 +175,116 @@ pub fn fixture_messages() -> Vec<String> {
 
 pub fn batch_of(messages: &[String]) -> String {
     format!(r#"{{"batch":[{}]}}"#, messages.join(","))
+}
+
+/// Resident memory of process `pid` (VmRSS in /proc/PID/status), in bytes.
+pub fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// What [`flood`] did.
+#[derive(Debug, Default)]
+pub struct Flood {
+    pub accepted: usize,
+    pub refused: usize,
+    pub bytes_posted: u64,
+    /// The highest VmRSS sampled while posting.
+    pub peak_rss: u64,
+}
+
+/// A valid track message of about `size` bytes (under the 32 KB message cap).
+pub fn message_of(size: usize, n: usize) -> String {
+    let text = serde_json::json!({"type": "track", "event": "Flood", "userId": format!("u{n}"),
+                      "properties": {"n": n, "padding": ""}})
+    .to_string();
+    let padding = "x".repeat(size.saturating_sub(text.len()));
+    serde_json::json!({"type": "track", "event": "Flood", "userId": format!("u{n}"),
+           "properties": {"n": n, "padding": padding}})
+    .to_string()
+}
+
+/// Posts ~30 KB messages to `http://ADDR/v1/track` from `clients` concurrent clients, as fast
+/// as they are answered, for at least `wall` and until at least `min_bytes` were posted
+/// (whichever comes last, so a slow machine still posts enough); samples `pid`'s VmRSS every
+/// 20 ms meanwhile. Panics after [`DEADLINE`] × 6, as a guard against hangs.
+pub async fn flood(addr: &str, pid: u32, clients: usize, wall: Duration, min_bytes: u64) -> Flood {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    let started = std::time::Instant::now();
+    let posted = Arc::new(AtomicU64::new(0));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let peak = Arc::new(AtomicU64::new(0));
+    let sampler = {
+        let (done, peak) = (Arc::clone(&done), Arc::clone(&peak));
+        tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                if let Some(rss) = rss_bytes(pid) {
+                    peak.fetch_max(rss, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let mut tasks = Vec::new();
+    for client_n in 0..clients {
+        let url = format!("http://{addr}/v1/track");
+        let (posted, accepted, refused) = (
+            Arc::clone(&posted),
+            Arc::clone(&accepted),
+            Arc::clone(&refused),
+        );
+        tasks.push(tokio::spawn(async move {
+            let http = client();
+            let mut n = client_n;
+            loop {
+                let enough =
+                    started.elapsed() >= wall && posted.load(Ordering::Relaxed) >= min_bytes;
+                if enough {
+                    return;
+                }
+                assert!(
+                    started.elapsed() < DEADLINE * 6,
+                    "flood: {} bytes posted before the guard deadline",
+                    posted.load(Ordering::Relaxed)
+                );
+                let body = message_of(30_000, n);
+                n += clients;
+                let size = body.len() as u64;
+                match http.post(&url).body(body).send().await {
+                    Ok(response) if response.status() == 200 => {
+                        accepted.fetch_add(1, Ordering::Relaxed);
+                        posted.fetch_add(size, Ordering::Relaxed);
+                    }
+                    _ => {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a flooding client");
+    }
+    done.store(true, Ordering::Relaxed);
+    let _ = sampler.await;
+    if let Some(rss) = rss_bytes(pid) {
+        peak.fetch_max(rss, Ordering::Relaxed);
+    }
+    Flood {
+        accepted: accepted.load(Ordering::Relaxed),
+        refused: refused.load(Ordering::Relaxed),
+        bytes_posted: posted.load(Ordering::Relaxed),
+        peak_rss: peak.load(Ordering::Relaxed),
+    }
 }
