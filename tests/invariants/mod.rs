@@ -555,8 +555,8 @@ pub fn plan_samples() -> Vec<Value> {
 }
 
 /// - loading any text never panics; an error says something;
-/// - a plan that loads checks any message without panicking, and its findings are `plan`
-///   findings at paths that are not empty text… unless about the message itself.
+/// - a plan that loads checks fixture messages without panicking, and gives only `plan`
+///   findings.
 pub fn check_plan(text: &str, samples: &[Value]) -> Result<(), Violation> {
     let plan = match TrackingPlan::parse(text, "fuzz.json") {
         Ok(plan) => plan,
