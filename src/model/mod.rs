@@ -363,7 +363,14 @@ impl MessageType {
 
 impl EventFrame {
     /// Wraps a bare Segment message from a plain source or file, which has no seq of its own.
+    /// Whitespace between the message's tokens goes when it holds a line break (a pretty-printed
+    /// message from a plain stream, a `\r` in a file), so the frame stays one line.
     pub fn from_plain(seq: u64, message: Box<RawValue>, source_path: &str) -> EventFrame {
+        let message = if message.get().contains(['\n', '\r']) {
+            RawValue::from_string(without_whitespace(message.get())).unwrap_or(message)
+        } else {
+            message
+        };
         let received_at = ObjectFields::parse(message.get())
             .ok()
             .and_then(|f| {
@@ -384,9 +391,50 @@ impl EventFrame {
     }
 }
 
+/// Valid JSON text without the whitespace between its tokens; strings and number literals are
+/// kept byte for byte.
+fn without_whitespace(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if matches!(c, ' ' | '\t' | '\n' | '\r') {
+            continue;
+        } else if c == '"' {
+            in_string = true;
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_message_with_line_breaks_becomes_one_line() {
+        let text = "{ \"a\" :\r\n [1.50,\n -0],\t\"s\": \"x \\\" \\n y\" }";
+        let message = RawValue::from_string(text.to_string()).unwrap();
+        let frame = Frame::Event(EventFrame::from_plain(1, message, "in.ndjson"));
+        let json = frame.to_json();
+        assert!(!json.contains(['\n', '\r']), "{json}");
+        let Frame::Event(event) = frame else {
+            unreachable!()
+        };
+        assert_eq!(event.message.get(), r#"{"a":[1.50,-0],"s":"x \" \n y"}"#);
+        // Without a line break the message is kept as it came.
+        let spaced = RawValue::from_string("{ \"a\": 1 }".to_string()).unwrap();
+        let event = EventFrame::from_plain(2, spaced, "in.ndjson");
+        assert_eq!(event.message.get(), "{ \"a\": 1 }");
+    }
 
     #[test]
     fn a_delivery_from_elsewhere_is_cut_to_our_sizes() {
