@@ -12,11 +12,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::HeaderMap;
-use eventscope::collector::{Collector, CollectorConfig, Endpoint, RequestInfo};
+use axum::http::{HeaderMap, Method, Uri};
+use eventscope::collector::{Collector, CollectorConfig};
 use eventscope::filter::{Filterable, Query};
 use eventscope::hub::{Hub, Subscription};
 use eventscope::inspect::pii::{PiiMatchers, mask};
@@ -137,18 +138,15 @@ impl CollectorHarness {
     /// - the recording reader reads the frame back: the same kind and seq, and for an event
     ///   a message equal (as a `serde_json::Value`) to the one published.
     pub fn post(&mut self, segment: &str, body: Vec<u8>) -> Result<Posted, Violation> {
-        let request = RequestInfo {
-            path: format!("/v1/{segment}"),
-            query: None,
-            peer: None,
-            user_agent: None,
+        let uri: Uri = match format!("/v1/{segment}").parse() {
+            Ok(uri) => uri,
+            Err(e) => return Err(other(format!("not a path segment {segment:?}: {e}"))),
         };
-        let endpoint = Endpoint::from_path_segment(segment);
-        let headers = HeaderMap::new();
+        let peer = SocketAddr::from(([127, 0, 0, 1], 9));
         let collector = Arc::clone(&self.collector);
         let response = self.runtime.block_on(async move {
             collector
-                .handle(endpoint, request, &headers, Body::from(body))
+                .request(peer, Method::POST, uri, HeaderMap::new(), Body::from(body))
                 .await
         });
         let status = response.status().as_u16();
