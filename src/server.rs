@@ -36,6 +36,9 @@ pub struct ServeConfig {
     /// Proxy mode: forward every accepted request to this Segment-compatible API
     /// (`--upstream`, e.g. `https://api.segment.io`).
     pub upstream: Option<String>,
+    /// `--redact`: masks secrets (or all PII) in messages before they are published or
+    /// recorded.
+    pub redactor: Option<Arc<crate::inspect::redact::Redactor>>,
 }
 
 impl Default for ServeConfig {
@@ -49,6 +52,7 @@ impl Default for ServeConfig {
             allowed_origins: Vec::new(),
             limits: Limits::default(),
             upstream: None,
+            redactor: None,
         }
     }
 }
@@ -143,6 +147,7 @@ impl Server {
                 write_keys: config.write_keys.clone(),
                 limits: config.limits,
                 upstream: upstream.clone(),
+                redactor: config.redactor.clone(),
             },
         );
         let access = StreamAccess {
