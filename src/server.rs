@@ -75,6 +75,9 @@ pub struct ServeConfig {
     /// (`--upstream`, e.g. `https://api.segment.io`).
     pub upstream: Option<String>,
     pub connections: ConnectionLimits,
+    /// `--redact`: masks secrets (or all PII) in messages before they are published or
+    /// recorded.
+    pub redactor: Option<Arc<crate::inspect::redact::Redactor>>,
 }
 
 /// Bounds on the connections a server holds.
@@ -114,6 +117,7 @@ impl Default for ServeConfig {
             limits: Limits::default(),
             upstream: None,
             connections: ConnectionLimits::default(),
+            redactor: None,
         }
     }
 }
@@ -225,6 +229,7 @@ impl Server {
                 write_keys: config.write_keys.clone(),
                 limits: config.limits,
                 upstream: upstream.clone(),
+                redactor: config.redactor.clone(),
             },
         );
         let access = StreamAccess {

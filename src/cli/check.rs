@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::CheckArgs;
 use crate::config::Config;
 use crate::inspect::plan::TrackingPlan;
+use crate::inspect::redact;
 use crate::inspect::{Finding, Inspector, Severity};
 use crate::model::json::Json;
 use crate::model::{Frame, thousands};
@@ -90,13 +91,17 @@ pub fn run(args: CheckArgs) -> ExitCode {
         let (message, findings): (Option<Json<'_>>, Vec<Finding>) = match &frame {
             Frame::Event(event) => {
                 let text = event.message.get();
-                match Json::parse(text) {
+                let (tree, mut findings) = match Json::parse(text) {
                     Ok(tree) => {
                         let findings = inspector.inspect_json(&tree, text.len());
                         (Some(tree), findings)
                     }
                     Err(_) => (None, inspector.inspect_text(text)),
-                }
+                };
+                // What the collector masked (`--redact`) still counts.
+                let redacted = redact::read_redacted(event.redacted.as_deref());
+                redact::add_redacted_findings(&mut findings, &redacted);
+                (tree, findings)
             }
             Frame::Rejected(rejected) => {
                 let finding = Finding::new(

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::inspect::redact::RedactMode;
 use crate::server::{DEFAULT_LISTEN, parse_listen};
 
 #[derive(Debug, Parser)]
@@ -87,6 +88,12 @@ pub struct ServeArgs {
     /// is refused when none is idle.
     #[arg(long, value_name = "N", default_value_t = crate::server::DEFAULT_MAX_CONNECTIONS as u64, value_parser = buffer_parser())]
     pub max_connections: u64,
+    /// Mask values in messages before they are published or recorded: `secrets` (Red PII: API
+    /// keys, tokens, private keys, cards, passwords…), `pii` (all PII) or `none` (as sent).
+    /// Verdicts still report what was masked; matchers from `[pii]` in eventscope.toml.
+    #[arg(long, value_name = "MODE", default_value = "none", env = "EVENTSCOPE_REDACT",
+          value_parser = redact_parser())]
+    pub redact: RedactMode,
 }
 
 impl ServeArgs {
@@ -115,6 +122,18 @@ pub struct ViewArgs {
     /// Tracking plan to judge messages by [default: `plan` in the config].
     #[arg(long, value_name = "FILE")]
     pub plan: Option<std::path::PathBuf>,
+}
+
+fn redact_parser()
+-> clap::builder::MapValueParser<clap::builder::PossibleValuesParser, fn(String) -> RedactMode> {
+    fn mode(name: String) -> RedactMode {
+        // Only the possible values reach here.
+        name.parse().unwrap_or_default()
+    }
+    clap::builder::TypedValueParser::map(
+        clap::builder::PossibleValuesParser::new(RedactMode::NAMES),
+        mode as fn(String) -> RedactMode,
+    )
 }
 
 fn buffer_parser() -> clap::builder::RangedU64ValueParser<u64> {

@@ -565,6 +565,7 @@ impl Selection {
                 received_at: String::new(),
                 source: crate::model::Source::default(),
                 message: p.message,
+                redacted: None,
                 adjusted: None,
             }),
         });

@@ -2,13 +2,24 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use super::{ServeArgs, init_logging, shutdown_signal};
+use crate::config::Config;
+use crate::inspect::redact::{RedactMode, Redactor};
 use crate::server::{ServeConfig, Server};
 
 pub async fn run(args: ServeArgs) -> ExitCode {
     init_logging("info");
     let connections = args.connection_limits();
+    let redact = args.redact;
+    let redactor = match redactor(redact) {
+        Ok(redactor) => redactor,
+        Err(e) => {
+            eprintln!("eventscope: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let config = ServeConfig {
         listen: args.listen.unwrap_or_else(super::default_listen),
         token: args.token,
@@ -19,6 +30,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         allowed_origins: args.allowed_origins,
         upstream: args.upstream,
         connections,
+        redactor,
         ..ServeConfig::default()
     };
     let record = config.record.clone();
@@ -40,6 +52,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     if let Some(path) = record {
         eprintln!("  recording to  {}", path.display());
     }
+    if redact != RedactMode::None {
+        eprintln!("  redacting     {redact} (masked before streaming and recording)");
+    }
     if let Some(upstream) = &server.upstream {
         eprintln!(
             "  upstream      {} (accepted requests are forwarded; answers are delivery frames)",
@@ -53,4 +68,15 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The redactor for `--redact`, with the `[pii]` matchers of the config the viewer would read
+/// (./eventscope.toml, then the user config dir); the config is read only when redacting.
+fn redactor(mode: RedactMode) -> Result<Option<Arc<Redactor>>, String> {
+    if mode == RedactMode::None {
+        return Ok(None);
+    }
+    let (config, _) = Config::load(None).map_err(|e| e.to_string())?;
+    let redactor = Redactor::new(mode, &config.pii).map_err(|e| format!("[pii]: {e}"))?;
+    Ok(redactor.map(Arc::new))
 }

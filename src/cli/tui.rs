@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::{ServeArgs, ViewArgs};
 use crate::config::Config;
+use crate::inspect::redact::{RedactMode, Redactor};
 use crate::server::{ServeConfig, ServeError, Server};
 use crate::stream::client::ClientOptions;
 use crate::tui::app::{App, Destinations, SourceKind};
@@ -87,8 +88,17 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
         Target::Embedded(args) => args.write_keys.first().cloned(),
         _ => None,
     };
+    // The viewer's own `[pii]` matchers decide what the embedded collector masks.
+    let redact = match &target {
+        Target::Embedded(args) => args.redact,
+        _ => RedactMode::None,
+    };
+    let redactor = match Redactor::new(redact, &config.pii) {
+        Ok(redactor) => redactor.map(Arc::new),
+        Err(e) => return fail(format!("[pii]: {e}"), 2),
+    };
     let (source, feed) = match target {
-        Target::Embedded(args) => match bind_embedded(args, buffer, rows_bytes).await {
+        Target::Embedded(args) => match bind_embedded(args, buffer, rows_bytes, redactor).await {
             Ok((running, note)) => {
                 let source = SourceKind::Embedded {
                     addr: running.addr.to_string(),
@@ -131,6 +141,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
     app.inspector = inspector;
     app.destinations = Destinations::from_config(&config.destination, config_path.as_deref());
     app.collector_write_key = replay_key;
+    app.redact = redact;
     let result = crate::tui::run::run(app, feed, rules).await;
     if let Some(server) = server {
         let _ = server.stop().await;
@@ -146,6 +157,7 @@ async fn bind_embedded(
     args: ServeArgs,
     buffer: usize,
     buffer_bytes: u64,
+    redactor: Option<Arc<Redactor>>,
 ) -> Result<(crate::server::RunningServer, Option<String>), ServeError> {
     let explicit = args.listen.is_some();
     let listen = args.listen.unwrap_or_else(super::default_listen);
@@ -160,6 +172,7 @@ async fn bind_embedded(
         allowed_origins: args.allowed_origins,
         upstream: args.upstream,
         connections,
+        redactor,
         ..ServeConfig::default()
     };
     match Server::bind(config.clone()).await {

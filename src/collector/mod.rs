@@ -29,6 +29,7 @@ use chrono::{DateTime, Utc};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::hub::{Hub, PendingFrame};
+use crate::inspect::redact::Redactor;
 use crate::model::{FrameKind, Source, format_timestamp, mask_secret};
 use envelope::FinishedMessage;
 use secrets::Secrets;
@@ -43,6 +44,8 @@ pub struct CollectorConfig {
     pub limits: Limits,
     /// Proxy mode (`--upstream`): where accepted requests are forwarded.
     pub upstream: Option<Arc<upstream::Upstream>>,
+    /// `--redact`: masks secrets (or all PII) in messages before they are published.
+    pub redactor: Option<Arc<Redactor>>,
 }
 
 pub struct Collector {
@@ -141,8 +144,9 @@ impl Collector {
             return self.reject(received_at, &source, error, &decoded, size, &secrets);
         }
         let count = parsed.message_count();
-        // Keys to mask in the upstream's delivery frame: the Basic one and the body's.
-        let upstream_secrets: Vec<String> = match &self.config.upstream {
+        // Keys to mask in the upstream's delivery frame: the Basic one and the body's (and
+        // below, the values `--redact` masked).
+        let mut upstream_secrets: Vec<String> = match &self.config.upstream {
             Some(_) => key.into_iter().chain(parsed.body_key.clone()).collect(),
             None => Vec::new(),
         };
@@ -155,7 +159,14 @@ impl Collector {
             Some(_) => messages.iter().map(|m| m.message_id.clone()).collect(),
             None => Vec::new(),
         };
-        let frames = event_frames(&source, received_at, messages);
+        let redactor = self.config.redactor.as_deref();
+        let frames = event_frames(
+            &source,
+            received_at,
+            messages,
+            redactor,
+            &mut upstream_secrets,
+        );
         let seqs = match self.hub.publish_recorded(frames) {
             Ok(seqs) => seqs,
             Err(e) => {
@@ -289,10 +300,15 @@ impl RequestInfo {
     }
 }
 
+/// The event frames of accepted messages. With a redactor, a message with something to mask
+/// is published masked, with a `redacted` list after it, and the masked values are added to
+/// `masked_values` (to mask in the proxy's delivery frame too).
 fn event_frames(
     source: &Source,
     received_at: DateTime<Utc>,
     messages: Vec<FinishedMessage>,
+    redactor: Option<&Redactor>,
+    masked_values: &mut Vec<String>,
 ) -> Vec<PendingFrame> {
     let received = format_timestamp(received_at);
     let source_json = serde_json::to_string(source).unwrap_or_else(|_| "{}".into());
@@ -306,8 +322,14 @@ fn event_frames(
             tail.push_str(&source_json);
             tail.push_str(",\"message\":");
             let start = tail.len();
-            tail.push_str(&message.json);
+            let redacted = redactor.and_then(|r| r.redact(&message.json));
+            tail.push_str(redacted.as_ref().map_or(&message.json, |r| &r.json));
             let message_range = start..tail.len();
+            if let Some(redacted) = redacted {
+                tail.push_str(",\"redacted\":");
+                tail.push_str(&serde_json::to_string(&redacted.masked).unwrap_or_default());
+                masked_values.extend(redacted.raw_values);
+            }
             if !message.adjusted.is_empty() {
                 tail.push_str(",\"adjusted\":");
                 tail.push_str(&serde_json::to_string(&message.adjusted).unwrap_or_default());

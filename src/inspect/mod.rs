@@ -3,12 +3,13 @@
 
 pub mod pii;
 pub mod plan;
+pub mod redact;
 mod schema_json;
 pub mod spec;
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::json::Json;
@@ -22,7 +23,7 @@ pub enum Kind {
     Pii,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -41,7 +42,7 @@ impl Severity {
 }
 
 /// The Privacy Portal's classes: Red (must not be collected), Yellow (personal data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PiiClass {
     Yellow,

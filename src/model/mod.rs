@@ -129,6 +129,10 @@ pub struct EventFrame {
     pub received_at: String,
     pub source: Source,
     pub message: Box<RawValue>,
+    /// Under `--redact`: the values the collector masked in `message`, as a JSON list of
+    /// `{"path","rule","class","severity"}` (read with `inspect::redact::read_redacted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<Box<RawValue>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adjusted: Option<Adjustments>,
 }
@@ -386,6 +390,7 @@ impl EventFrame {
                 ..Source::default()
             },
             message,
+            redacted: None,
             adjusted: None,
         }
     }

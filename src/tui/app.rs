@@ -17,6 +17,7 @@ use super::summary::Summary;
 use super::theme::Theme;
 use crate::filter::{FilterError, Query};
 use crate::forward::{Destination, Request};
+use crate::inspect::redact::RedactMode;
 use crate::inspect::{Finding, Inspector};
 use crate::model::pretty::{PrettyDoc, pretty};
 use crate::model::{DeliveryFrame, Frame};
@@ -434,6 +435,8 @@ pub struct App {
     pub destinations: Destinations,
     /// The write key replays into the embedded collector use (its first `--write-key`).
     pub collector_write_key: Option<String>,
+    /// What the embedded collector masks (`--redact`), shown in the header.
+    pub redact: RedactMode,
     pub forward: Option<ForwardPopup>,
     /// Body lines of the forward popup visible at the last draw (for paging).
     pub forward_height: usize,
@@ -480,6 +483,7 @@ impl App {
             delivery_view: DeliveryView::default(),
             destinations: Destinations::default(),
             collector_write_key: None,
+            redact: RedactMode::None,
             forward: None,
             forward_height: 20,
             replay: None,
@@ -624,10 +628,7 @@ impl App {
             return;
         };
         let doc = Arc::new(pretty(&entry.text));
-        let findings = match entry.kind {
-            EntryKind::Event => self.inspector.inspect_text(&entry.text),
-            _ => Vec::new(),
-        };
+        let findings = entry.findings(&self.inspector);
         self.detail_findings = Arc::new(SelectedFindings::of(findings, &doc));
         self.detail_doc = Some((id, doc));
     }

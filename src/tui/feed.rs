@@ -98,6 +98,7 @@ fn event_without_rescan(
         &event.received_at,
         event.source,
         event.adjusted,
+        event.redacted.as_deref(),
         text.into(),
     ))
 }

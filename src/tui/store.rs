@@ -5,8 +5,11 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use serde_json::value::RawValue;
+
 use crate::filter::{Filterable, PII_RED, PII_YELLOW, Query};
 use crate::hub::DEFAULT_BUFFER_BYTES;
+use crate::inspect::redact::{RedactedField, add_redacted_findings, read_redacted};
 use crate::inspect::{Finding, Inspector, Kind, PiiClass, Severity};
 use crate::model::{Adjustments, EventFrame, Frame, MessageType, Source, Summary, parse_timestamp};
 
@@ -90,12 +93,28 @@ pub struct Entry {
     pub source: Arc<Source>,
     pub kind: EntryKind,
     pub adjusted: Option<Box<Adjustments>>,
+    /// What the collector masked in the message (`--redact`): its verdicts count these too.
+    /// (A thin box: rows are many, redacted messages rare.)
+    pub redacted: Option<Box<Vec<RedactedField>>>,
     pub verdict: Verdict,
 }
 
 impl Entry {
     pub fn is_gap(&self) -> bool {
         matches!(self.kind, EntryKind::Gap(_))
+    }
+
+    /// What the collector masked in the message; empty without `--redact`.
+    pub fn redacted(&self) -> &[RedactedField] {
+        self.redacted.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The message's findings: the verdicts over its text, plus what the collector masked.
+    pub fn findings(&self, inspector: &Inspector) -> Vec<Finding> {
+        match self.kind {
+            EntryKind::Event => judge(inspector, &self.text, self.redacted()),
+            _ => Vec::new(),
+        }
     }
 
     pub fn rejection(&self) -> Option<&Rejection> {
@@ -188,6 +207,9 @@ pub struct Totals {
     pub missed: u64,
     /// Requests the collector refused because its recording could not be written.
     pub not_recorded: u64,
+    /// Messages with a Red PII finding (a secret, a card, a password…) at warning or above,
+    /// masked by the collector or not.
+    pub secrets: u64,
 }
 
 pub struct Store {
@@ -314,7 +336,12 @@ impl Store {
     /// Adds a row built (off the UI task) by an [`EntryBuilder`].
     pub fn push_entry(&mut self, entry: Entry) -> EntryId {
         match &entry.kind {
-            EntryKind::Event => self.totals.events += 1,
+            EntryKind::Event => {
+                self.totals.events += 1;
+                if entry.verdict.pii & PII_RED != 0 {
+                    self.totals.secrets += 1;
+                }
+            }
             EntryKind::Rejected(rejection) => {
                 self.totals.rejected += 1;
                 if rejection.code == "record_failed" {
@@ -471,9 +498,17 @@ impl EntryBuilder {
                     received_at,
                     source,
                     message,
+                    redacted,
                     adjusted,
                 } = event;
-                self.event(seq, &received_at, source, adjusted, message.into())
+                self.event(
+                    seq,
+                    &received_at,
+                    source,
+                    adjusted,
+                    redacted.as_deref(),
+                    message.into(),
+                )
             }
             Frame::Rejected(rejected) => Entry {
                 id: 0,
@@ -489,6 +524,7 @@ impl EntryBuilder {
                     body_bytes: rejected.body_bytes,
                 })),
                 adjusted: None,
+                redacted: None,
                 verdict: Verdict::default(),
             },
             Frame::Gap(gap) => Entry {
@@ -504,25 +540,29 @@ impl EntryBuilder {
                     reason: gap.reason.into_boxed_str(),
                 })),
                 adjusted: None,
+                redacted: None,
                 verdict: Verdict::default(),
             },
             Frame::Hello(_) | Frame::Delivery(_) => return None,
         })
     }
 
-    /// The row for an event frame's parts; `text` is its message's JSON.
+    /// The row for an event frame's parts; `text` is its message's JSON, `redacted` the
+    /// frame's `redacted` field.
     pub fn event(
         &mut self,
         seq: u64,
         received_at: &str,
         source: Source,
         adjusted: Option<Adjustments>,
+        redacted: Option<&RawValue>,
         text: Box<str>,
     ) -> Entry {
+        let redacted = read_redacted(redacted);
         let verdict = self
             .inspector
             .as_ref()
-            .map(|inspector| Verdict::of(&inspector.inspect_text(&text)))
+            .map(|inspector| Verdict::of(&judge(inspector, &text, &redacted)))
             .unwrap_or_default();
         Entry {
             id: 0,
@@ -534,6 +574,7 @@ impl EntryBuilder {
             source: self.intern(source),
             kind: EntryKind::Event,
             adjusted: adjusted.filter(|a| !a.is_empty()).map(Box::new),
+            redacted: (!redacted.is_empty()).then(|| Box::new(redacted)),
         }
     }
 
@@ -541,6 +582,13 @@ impl EntryBuilder {
     pub fn build_all(&mut self, frames: Vec<Frame>) -> Vec<Entry> {
         frames.into_iter().filter_map(|f| self.build(f)).collect()
     }
+}
+
+/// A message's findings: over its text, plus one per value the collector masked.
+fn judge(inspector: &Inspector, text: &str, redacted: &[RedactedField]) -> Vec<Finding> {
+    let mut findings = inspector.inspect_text(text);
+    add_redacted_findings(&mut findings, redacted);
+    findings
 }
 
 fn millis(timestamp: &str) -> i64 {
@@ -562,6 +610,7 @@ mod tests {
                 ..Source::default()
             },
             message: serde_json::value::RawValue::from_string(message.into()).unwrap(),
+            redacted: None,
             adjusted: None,
         })
     }

@@ -288,6 +288,23 @@ fn raw_lines(entry: &Entry, app: &App) -> Vec<Line<'static>> {
         }
         note("receivedAt: added".into());
     }
+    if !entry.redacted().is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "masked by the collector (--redact):",
+            t.style(Role::Muted).add_modifier(Modifier::BOLD),
+        ));
+        for field in entry.redacted() {
+            let class = match field.class {
+                crate::inspect::PiiClass::Red => "red",
+                crate::inspect::PiiClass::Yellow => "yellow",
+            };
+            lines.push(Line::styled(
+                format!("  {}: {} ({class})", field.path, field.rule),
+                t.style(Role::Muted),
+            ));
+        }
+    }
     lines
 }
 

@@ -1,4 +1,5 @@
-//! The header: source, connection state, totals, rate, rejected, missed and evicted counts.
+//! The header: source, connection state, totals, rate, rejected, secrets seen, missed and
+//! evicted counts.
 
 use std::time::Instant;
 
@@ -9,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::thousands;
+use crate::inspect::redact::RedactMode;
 use crate::tui::app::{App, Connection, SourceKind};
 use crate::tui::theme::{ColorMode, Role};
 
@@ -49,6 +51,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             base.patch(t.fg(ui.error)).add_modifier(Modifier::BOLD),
         ));
     }
+    spans.extend(secrets(app, base));
     if totals.missed > 0 || app.store.evicted() > 0 {
         spans.push(Span::styled(
             format!(
@@ -135,4 +138,32 @@ fn state_label(app: &App) -> (String, Style) {
         Connection::Loaded => ("file".into(), on(ui.muted)),
         Connection::Closed { .. } => ("closed".into(), on(ui.error)),
     }
+}
+
+/// "N secrets seen": messages with a Red PII finding, masked by the collector or not, so
+/// whether secrets are recorded as sent is visible; with `--redact`, the mode too.
+fn secrets(app: &App, base: Style) -> Vec<Span<'static>> {
+    let ui = &app.theme.ui;
+    let t = &app.theme;
+    let seen = app.store.totals().secrets;
+    let mut spans = Vec::new();
+    if seen > 0 {
+        let noun = if seen == 1 { "secret" } else { "secrets" };
+        let style = if app.redact == RedactMode::None {
+            base.patch(t.fg(ui.error)).add_modifier(Modifier::BOLD)
+        } else {
+            base
+        };
+        spans.push(Span::styled(
+            format!(" · {} {noun} seen", thousands(seen)),
+            style,
+        ));
+    }
+    if app.redact != RedactMode::None {
+        spans.push(Span::styled(
+            format!(" · redact: {}", app.redact),
+            base.patch(t.fg(ui.accent)),
+        ));
+    }
+    spans
 }
