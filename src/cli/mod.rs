@@ -2,6 +2,7 @@
 //! exit code says what kind: 1 a failure at run time, 2 a usage or access problem.
 
 mod check;
+mod jq_worker;
 mod replay;
 mod serve;
 mod tail;
@@ -44,6 +45,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Send the messages of a recording to a configured destination (`[[destination]]`).
     Replay(ReplayArgs),
+    /// The viewer's `jq:` filters run in this (internal; not for people).
+    #[command(name = crate::filter::jq_worker::WORKER_SUBCOMMAND, hide = true)]
+    JqWorker(jq_worker::JqWorkerArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -84,6 +88,9 @@ pub struct ViewArgs {
     /// Tracking plan to judge messages by [default: `plan` in the config].
     #[arg(long, value_name = "FILE")]
     pub plan: Option<std::path::PathBuf>,
+    /// Time a `jq:` filter may spend on one message before it is stopped (e.g. 100ms, 2s).
+    #[arg(long, value_name = "TIME", default_value = "100ms", value_parser = jq_worker::parse_budget)]
+    pub jq_budget: std::time::Duration,
 }
 
 fn buffer_parser() -> clap::builder::RangedU64ValueParser<u64> {
@@ -192,6 +199,11 @@ pub struct TailArgs {
 /// Runs the command line; the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let command = match cli.command {
+        // No async runtime: a worker is one thread, and small.
+        Some(Command::JqWorker(args)) => return jq_worker::run(args),
+        command => command,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -202,28 +214,46 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match cli.command {
+    match command {
         Some(Command::Serve(args)) => runtime.block_on(serve::run(args)),
         Some(Command::Tail(args)) => runtime.block_on(tail::run(args)),
         Some(Command::Check(args)) => check::run(args),
         Some(Command::Replay(args)) => runtime.block_on(replay::run(args)),
+        Some(Command::JqWorker(args)) => jq_worker::run(args),
         Some(Command::Connect(args)) => {
             let target = tui::Target::Remote {
                 url: args.url,
                 token: args.token,
             };
-            runtime.block_on(tui::run(target, args.view, args.buffer))
+            viewer(runtime, tui::run(target, args.view, args.buffer))
         }
-        Some(Command::Open(args)) => runtime.block_on(tui::run(
-            tui::Target::File(args.file),
-            args.view,
-            args.buffer,
-        )),
+        Some(Command::Open(args)) => viewer(
+            runtime,
+            tui::run(tui::Target::File(args.file), args.view, args.buffer),
+        ),
         None => {
             let buffer = cli.serve.buffer;
-            runtime.block_on(tui::run(tui::Target::Embedded(cli.serve), cli.view, buffer))
+            viewer(
+                runtime,
+                tui::run(tui::Target::Embedded(cli.serve), cli.view, buffer),
+            )
         }
     }
+}
+
+/// How long a viewer that quit waits for work still running off the UI task.
+const VIEWER_EXIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Runs the viewer; once it quit (the terminal restored, the embedded collector stopped),
+/// blocking work still running is abandoned rather than waited for: a destination's
+/// `transform` stuck in a loop must not keep the process alive after `q`.
+fn viewer(
+    runtime: tokio::runtime::Runtime,
+    run: impl std::future::Future<Output = ExitCode>,
+) -> ExitCode {
+    let code = runtime.block_on(run);
+    runtime.shutdown_timeout(VIEWER_EXIT);
+    code
 }
 
 /// An error as the one line a person sees: inner newlines (regex and parser errors draw
