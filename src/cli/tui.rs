@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use super::{ServeArgs, ViewArgs};
 use crate::config::Config;
+use crate::filter::jq_worker::JqLimits;
 use crate::server::{ServeConfig, ServeError, Server};
 use crate::stream::client::ClientOptions;
 use crate::tui::app::{App, Destinations, SourceKind};
+use crate::tui::jq::JqSettings;
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::{ColorMode, load_theme};
 use crate::tui::{feed, rules};
@@ -113,7 +115,11 @@ pub async fn run(target: Target, view: ViewArgs, buffer: u64) -> ExitCode {
     app.inspector = inspector;
     app.destinations = Destinations::from_config(&config.destination, config_path.as_deref());
     app.collector_write_key = replay_key;
-    let result = crate::tui::run::run(app, feed, rules).await;
+    let jq = JqSettings::current_exe(JqLimits {
+        budget: view.jq_budget,
+        ..JqLimits::default()
+    });
+    let result = crate::tui::run::run(app, feed, rules, jq).await;
     if let Some(server) = server {
         let _ = server.stop().await;
     }
