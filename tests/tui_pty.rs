@@ -552,3 +552,228 @@ fn the_viewer_stays_within_its_byte_budget_under_a_flood_and_shows_what_it_evict
     screen.type_text("q");
     assert!(screen.wait_exit().success());
 }
+
+/// Waits for the viewer to exit, at most `bound` after now: the liveness bound of a key or a
+/// signal (polled; a guard against a frozen UI, not a measure of speed).
+fn exits_within(screen: &mut Screen, bound: Duration) -> portable_pty::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = screen.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            start.elapsed() < bound,
+            "still running {bound:?} later; screen:\n{}",
+            screen.text()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits until the screen left the alternate screen (the reader thread may still be catching
+/// up with the last bytes the viewer wrote when it exited).
+fn wait_left_alternate_screen(screen: &Screen) {
+    let start = Instant::now();
+    while screen.parser.lock().unwrap().screen().alternate_screen() {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "still on the alternate screen:\n{}",
+            screen.text()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The jq worker the viewer started (its child running `__jq-worker`), read from /proc.
+#[cfg(target_os = "linux")]
+fn jq_worker_of(viewer: u32) -> Option<u32> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // `pid (comm) state ppid …`: the command name may hold spaces, so split after `)`.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if ppid == Some(viewer) && String::from_utf8_lossy(&cmdline).contains("__jq-worker") {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+/// Dead: gone, or a zombie left for init to reap.
+#[cfg(target_os = "linux")]
+fn wait_dead(pid: u32) {
+    let start = Instant::now();
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        if state.is_none_or(|s| s == "Z" || s == "X") {
+            return;
+        }
+        assert!(start.elapsed() < DEADLINE, "jq worker {pid} still runs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_runaway_jq_filter_is_stopped_in_place_and_q_still_quits_at_once() {
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson"]);
+    screen.wait_for("the file", |s| s.contains("Messages 600/600"));
+    screen.type_text("/jq: last(range(1e10))\r");
+    let text = screen.wait_for("the budget error in the filter bar", |s| {
+        s.contains("jq filter stopped: over its budget of 100 ms on message seq")
+    });
+    assert!(text.contains("Messages 0/600"), "{text}");
+    screen.type_text("q");
+    let status = exits_within(&mut screen, Duration::from_secs(1));
+    assert!(status.success(), "exit status {status:?}");
+    wait_left_alternate_screen(&screen);
+}
+
+#[test]
+fn q_quits_while_a_jq_filter_is_still_running() {
+    // A budget long enough that the filter is still running when `q` comes.
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson", "--jq-budget", "60s"]);
+    screen.wait_for("the file", |s| s.contains("Messages 600/600"));
+    screen.type_text("/jq: last(range(1e10))\r");
+    let text = screen.wait_for("the filter applied", |s| {
+        s.contains("Messages 0/600") && s.contains("filtering…")
+    });
+    assert!(!text.contains("jq filter stopped"), "{text}");
+    #[cfg(target_os = "linux")]
+    let worker = {
+        let viewer = screen.child.process_id().expect("a pid");
+        let start = Instant::now();
+        loop {
+            if let Some(worker) = jq_worker_of(viewer) {
+                break worker;
+            }
+            assert!(start.elapsed() < DEADLINE, "no jq worker started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    screen.type_text("q");
+    let status = exits_within(&mut screen, Duration::from_secs(1));
+    assert!(status.success(), "exit status {status:?}");
+    wait_left_alternate_screen(&screen);
+    #[cfg(target_os = "linux")]
+    wait_dead(worker);
+}
+
+#[test]
+fn esc_and_ctrl_c_answer_in_the_filter_bar_while_its_jq_filter_runs() {
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson", "--jq-budget", "60s"]);
+    screen.wait_for("the file", |s| s.contains("Messages 600/600"));
+    // No Enter: the filter applies as it is typed, and the bar stays open.
+    for _ in 0..2 {
+        screen.type_text("/jq: last(range(1e10))");
+        screen.wait_for("the filter applied", |s| {
+            s.contains("Messages 0/600") && s.contains("filtering…")
+        });
+        // Esc leaves the bar and puts the filter from before back.
+        screen.type_text("\x1b");
+        screen.wait_for("every row again", |s| s.contains("Messages 600/600"));
+    }
+    screen.type_text("/jq: last(range(1e10))");
+    screen.wait_for("the filter applied", |s| {
+        s.contains("Messages 0/600") && s.contains("filtering…")
+    });
+    screen.type_text("\x03");
+    let status = exits_within(&mut screen, Duration::from_secs(1));
+    assert!(status.success(), "exit status {status:?}");
+    wait_left_alternate_screen(&screen);
+}
+
+#[test]
+fn sigterm_ends_the_viewer_while_a_jq_filter_runs() {
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson", "--jq-budget", "60s"]);
+    screen.wait_for("the file", |s| s.contains("Messages 600/600"));
+    screen.type_text("/jq: last(range(1e10))\r");
+    screen.wait_for("the filter applied", |s| {
+        s.contains("Messages 0/600") && s.contains("filtering…")
+    });
+    let pid = screen.child.process_id().expect("a pid").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = exits_within(&mut screen, Duration::from_secs(1));
+    assert!(status.success(), "exit status {status:?}");
+    let raw = String::from_utf8_lossy(&screen.raw.lock().unwrap()).into_owned();
+    assert!(
+        raw.rfind("\x1b[?1049l") > raw.rfind("\x1b[?1049h"),
+        "left the alternate screen"
+    );
+}
+
+#[test]
+fn jq_filters_that_eat_memory_or_the_stack_are_stopped_and_the_viewer_carries_on() {
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson"]);
+    screen.wait_for("the file", |s| s.contains("Messages 600/600"));
+    for program in ["[limit(100000000; repeat(1))]", "def f: 1 + f; f"] {
+        screen.type_text(&format!("/jq: {program}\r"));
+        let text = screen.wait_for("the error in the filter bar", |s| {
+            s.contains("jq filter stopped: ")
+        });
+        assert!(text.contains(program), "the filter stays as typed: {text}");
+        // Still answering keys: clear the filter (`/`, Ctrl-U, Enter) and see every row.
+        screen.type_text("/\x15\r");
+        // (Both in one condition: a frame can be read half drawn, header before footer.)
+        screen.wait_for("every row again, the error gone", |s| {
+            s.contains("Messages 600/600") && !s.contains("jq filter stopped")
+        });
+    }
+    // A jq filter that behaves still filters, through the worker.
+    screen.type_text("/jq: .type == \"identify\"\r");
+    let text = screen.wait_for("the identifies", |s| {
+        s.contains("Messages 49/600") && !s.contains("filtering…")
+    });
+    assert!(!text.contains("jq filter stopped"), "{text}");
+    screen.type_text("q");
+    let status = exits_within(&mut screen, Duration::from_secs(1));
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[test]
+fn q_quits_while_a_destination_transform_runs_away() {
+    let dir = std::env::temp_dir().join(format!("eventscope-pty-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("eventscope.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[destination]]\nname = \"archive\"\nkind = \"file\"\npath = \"{}\"\ntransform = \"last(range(1e10))\"\n",
+            dir.join("out.ndjson").display()
+        ),
+    )
+    .unwrap();
+    let config_arg = config.display().to_string();
+    let mut screen = Screen::spawn(&[
+        "open",
+        "tests/fixtures/events.ndjson",
+        "--config",
+        &config_arg,
+    ]);
+    screen.wait_for("the file", |s| s.contains("Messages 600/600"));
+    // The forward popup maps the message off the UI task, through the transform that loops.
+    screen.type_text("f");
+    screen.wait_for("the forward popup", |s| s.contains("Forward 1 message"));
+    screen.type_text("\x1b");
+    screen.wait_for("the popup closed", |s| !s.contains("Forward 1 message"));
+    screen.type_text("q");
+    let status = exits_within(&mut screen, Duration::from_secs(1));
+    assert!(status.success(), "exit status {status:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,6 +2,7 @@
 //! exit code says what kind: 1 a failure at run time, 2 a usage or access problem.
 
 mod check;
+mod jq_worker;
 mod replay;
 mod serve;
 pub mod size;
@@ -46,6 +47,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Send the messages of a recording to a configured destination (`[[destination]]`).
     Replay(ReplayArgs),
+    /// The viewer's `jq:` filters run in this (internal; not for people).
+    #[command(name = crate::filter::jq_worker::WORKER_SUBCOMMAND, hide = true)]
+    JqWorker(jq_worker::JqWorkerArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -122,6 +126,9 @@ pub struct ViewArgs {
     /// Tracking plan to judge messages by [default: `plan` in the config].
     #[arg(long, value_name = "FILE")]
     pub plan: Option<std::path::PathBuf>,
+    /// Time a `jq:` filter may spend on one message before it is stopped (e.g. 100ms, 2s).
+    #[arg(long, value_name = "TIME", default_value = "100ms", value_parser = jq_worker::parse_budget)]
+    pub jq_budget: std::time::Duration,
 }
 
 fn redact_parser()
@@ -273,8 +280,13 @@ pub struct TailArgs {
 /// Runs the command line; the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let command = match cli.command {
+        // No async runtime: a worker is one thread, and small.
+        Some(Command::JqWorker(args)) => return jq_worker::run(args),
+        command => command,
+    };
     // An empty token would open the stream to anyone: a usage error, whichever command.
-    let token = match &cli.command {
+    let token = match &command {
         Some(Command::Serve(args)) => args.token.as_deref(),
         Some(Command::Connect(args)) => args.token.as_deref(),
         Some(Command::Tail(args)) => args.token.as_deref(),
@@ -296,33 +308,51 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match cli.command {
+    match command {
         Some(Command::Serve(args)) => runtime.block_on(serve::run(args)),
         Some(Command::Tail(args)) => runtime.block_on(tail::run(args)),
         Some(Command::Check(args)) => check::run(args),
         Some(Command::Replay(args)) => runtime.block_on(replay::run(args)),
+        Some(Command::JqWorker(args)) => jq_worker::run(args),
         Some(Command::Connect(args)) => {
             let target = tui::Target::Remote {
                 url: args.url,
                 token: args.token,
             };
             let retention = tui::Retention::new(args.buffer, args.buffer_bytes);
-            runtime.block_on(tui::run(target, args.view, retention))
+            viewer(runtime, tui::run(target, args.view, retention))
         }
-        Some(Command::Open(args)) => runtime.block_on(tui::run(
-            tui::Target::File(args.file),
-            args.view,
-            tui::Retention::new(args.buffer, args.buffer_bytes),
-        )),
+        Some(Command::Open(args)) => viewer(
+            runtime,
+            tui::run(
+                tui::Target::File(args.file),
+                args.view,
+                tui::Retention::new(args.buffer, args.buffer_bytes),
+            ),
+        ),
         None => {
             let retention = tui::Retention::new(cli.serve.buffer, cli.serve.buffer_bytes);
-            runtime.block_on(tui::run(
-                tui::Target::Embedded(cli.serve),
-                cli.view,
-                retention,
-            ))
+            viewer(
+                runtime,
+                tui::run(tui::Target::Embedded(cli.serve), cli.view, retention),
+            )
         }
     }
+}
+
+/// How long a viewer that quit waits for work still running off the UI task.
+const VIEWER_EXIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Runs the viewer; once it quit (the terminal restored, the embedded collector stopped),
+/// blocking work still running is abandoned rather than waited for: a destination's
+/// `transform` stuck in a loop must not keep the process alive after `q`.
+fn viewer(
+    runtime: tokio::runtime::Runtime,
+    run: impl std::future::Future<Output = ExitCode>,
+) -> ExitCode {
+    let code = runtime.block_on(run);
+    runtime.shutdown_timeout(VIEWER_EXIT);
+    code
 }
 
 /// An error as the one line a person sees: inner newlines (regex and parser errors draw

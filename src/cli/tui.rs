@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use super::{ServeArgs, ViewArgs};
 use crate::config::Config;
+use crate::filter::jq_worker::JqLimits;
 use crate::inspect::redact::{RedactMode, Redactor};
 use crate::server::{ServeConfig, ServeError, Server};
 use crate::stream::client::ClientOptions;
 use crate::tui::app::{App, Destinations, SourceKind};
+use crate::tui::jq::JqSettings;
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::{ColorMode, load_theme};
 use crate::tui::{feed, rules};
@@ -142,7 +144,11 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
     app.destinations = Destinations::from_config(&config.destination, config_path.as_deref());
     app.collector_write_key = replay_key;
     app.redact = redact;
-    let result = crate::tui::run::run(app, feed, rules).await;
+    let jq = JqSettings::current_exe(JqLimits {
+        budget: view.jq_budget,
+        ..JqLimits::default()
+    });
+    let result = crate::tui::run::run(app, feed, rules, jq).await;
     if let Some(server) = server {
         let _ = server.stop().await;
     }

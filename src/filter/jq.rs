@@ -15,6 +15,7 @@ const MAX_OUTPUTS: usize = 1024;
 /// A compiled jq program.
 pub(crate) struct JqFilter {
     filter: jaq_core::Filter<Data>,
+    code: Box<str>,
 }
 
 /// A compile error: what is wrong and the byte offset in the jq code.
@@ -55,7 +56,15 @@ impl JqFilter {
                     offset: offset_in(code, name),
                 }
             })?;
-        Ok(JqFilter { filter })
+        Ok(JqFilter {
+            filter,
+            code: code.trim().into(),
+        })
+    }
+
+    /// The program's text, as compiled.
+    pub(crate) fn code(&self) -> &str {
+        &self.code
     }
 
     /// True when the program yields a truthy value (not `false` or `null`) for `json` before

@@ -25,7 +25,10 @@
 //! any error, within its first 1024 outputs; input that is not JSON, runtime errors and
 //! `halt` do not match. `debug`, `stderr` and `env` are inert, and `input`/`inputs` are
 //! not defined. Expressions are limited to 1024 bytes and 32 levels of brackets (jaq
-//! recurses). A program that loops forever within one output still hangs its caller.
+//! recurses). A program that loops forever within one output still hangs a caller that runs
+//! it in process ([`Query::matches`]); the viewer asks [`Query::decide`] instead and runs the
+//! jq term in a worker process with a time budget per message and a memory cap
+//! ([`jq_worker`]).
 //!
 //! Cost per frame: field terms a few ns, free text a fraction of a ns per byte of JSON, a
 //! `jq:` term microseconds (the JSON is parsed for every frame). Terms of an AND/OR are
@@ -65,6 +68,7 @@ pub const PII_RED: u8 = 2;
 
 mod glob;
 pub(crate) mod jq;
+pub mod jq_worker;
 mod parse;
 mod predicate;
 mod query;

@@ -30,9 +30,30 @@ impl Query {
         })
     }
 
-    /// Whether `item` passes the filter.
+    /// Whether `item` passes the filter. A `jq:` term runs here, in this thread, without a
+    /// budget: where the program is untrusted and the caller must stay responsive, ask
+    /// [`Query::decide`] first and evaluate [`Query::jq_code`] elsewhere (the viewer uses a
+    /// budgeted worker process, [`crate::filter::jq_worker`]).
     pub fn matches<F: Filterable + ?Sized>(&self, item: &F) -> bool {
         self.root.matches(item)
+    }
+
+    /// Whether `item` passes the filter, decided without running its `jq:` term: `None`
+    /// when the answer depends on the jq term (then ask [`Query::matches_given`] with its
+    /// result). `type:track jq: …` is decided here for every non-track.
+    pub fn decide<F: Filterable + ?Sized>(&self, item: &F) -> Option<bool> {
+        self.root.eval(item, None)
+    }
+
+    /// Whether `item` passes the filter when its `jq:` term answered `jq`.
+    pub fn matches_given<F: Filterable + ?Sized>(&self, item: &F, jq: bool) -> bool {
+        self.root.eval(item, Some(jq)).unwrap_or(false)
+    }
+
+    /// The program of the query's `jq:` term (a query has at most one: it takes the rest of
+    /// the input).
+    pub fn jq_code(&self) -> Option<&str> {
+        self.root.jq_code()
     }
 
     /// What to highlight in the detail pane: the free-text terms and the literal parts of
@@ -112,6 +133,49 @@ impl Node {
             Node::Pred(p) => p.cost(),
             Node::Not(n) => n.cost(),
             Node::And(ns) | Node::Or(ns) => ns.iter().map(Node::cost).max().unwrap_or(0),
+        }
+    }
+
+    /// Three-valued evaluation with the jq term's answer given (`None`: unknown). An AND with
+    /// a false part is false and an OR with a true part true, whatever the jq term says.
+    fn eval<F: Filterable + ?Sized>(&self, item: &F, jq: Option<bool>) -> Option<bool> {
+        match self {
+            Node::All => Some(true),
+            Node::Pred(Predicate::Jq(_)) => jq,
+            Node::Pred(p) => Some(p.matches(item)),
+            Node::Not(n) => n.eval(item, jq).map(|b| !b),
+            Node::And(ns) => {
+                let mut known = true;
+                for n in ns.iter() {
+                    match n.eval(item, jq) {
+                        Some(false) => return Some(false),
+                        Some(true) => {}
+                        None => known = false,
+                    }
+                }
+                known.then_some(true)
+            }
+            Node::Or(ns) => {
+                let mut known = true;
+                for n in ns.iter() {
+                    match n.eval(item, jq) {
+                        Some(true) => return Some(true),
+                        Some(false) => {}
+                        None => known = false,
+                    }
+                }
+                known.then_some(false)
+            }
+        }
+    }
+
+    fn jq_code(&self) -> Option<&str> {
+        match self {
+            Node::All => None,
+            Node::Pred(Predicate::Jq(jq)) => Some(jq.code()),
+            Node::Pred(_) => None,
+            Node::Not(n) => n.jq_code(),
+            Node::And(ns) | Node::Or(ns) => ns.iter().find_map(Node::jq_code),
         }
     }
 

@@ -811,3 +811,47 @@ fn error_jq_too_big_to_compile_safely() {
     let chain = format!("jq: 1{} > 0", " + 1".repeat(200));
     assert_eq!(matching(&chain), EVERYTHING[..4]);
 }
+
+#[test]
+fn decided_without_jq_or_given_its_answer_the_result_is_the_same() {
+    let queries = [
+        "type:track",
+        "jq: .properties.total > 10",
+        "type:track jq: .properties.total > 10",
+        "type:page jq: .properties.total > 10",
+        "-freeship jq: .properties.total > 1",
+        "type:page or type:track jq: .properties.revenue < 100",
+        "(type:page or type:identify) jq: .userId == \"u_42\"",
+        "not jq: .userId",
+        "-jq: .type.x",
+        "jq: error(\"boom\"), true",
+    ];
+    for query in queries {
+        let q = Query::parse(query).unwrap();
+        let jq = q
+            .jq_code()
+            .map(|code| jq::JqFilter::compile(code).unwrap_or_else(|e| panic!("{}", e.message)));
+        for (name, item) in all_items() {
+            let decided = match q.decide(&item) {
+                Some(decided) => decided,
+                None => {
+                    let jq = jq.as_ref().expect("undecided only with a jq term");
+                    q.matches_given(&item, jq.matches(item.text()))
+                }
+            };
+            assert_eq!(decided, q.matches(&item), "{query:?} on {name}");
+        }
+    }
+    // Without a jq term everything is decided; with one, cheap terms decide what they can.
+    let q = Query::parse("type:page jq: .properties.total > 10").unwrap();
+    assert_eq!(q.jq_code(), Some(".properties.total > 10"));
+    assert_eq!(q.decide(&order_completed()), Some(false));
+    assert_eq!(q.decide(&page()), None);
+    assert_eq!(Query::parse("type:page").unwrap().jq_code(), None);
+    assert!(all_items().iter().all(|(_, item)| {
+        Query::parse("type:page or id:msg*")
+            .unwrap()
+            .decide(item)
+            .is_some()
+    }));
+}

@@ -6,6 +6,7 @@ pub mod deliveries;
 pub mod feed;
 pub mod forward;
 pub mod highlight;
+pub mod jq;
 pub mod keys;
 pub mod marks;
 pub mod replay;

@@ -22,6 +22,7 @@ use super::deliveries::Origin;
 use super::feed::{Feed, FeedReceiver};
 use super::forward::{Prepared, prepare};
 use super::highlight::{HighlightKey, HighlightWorker, Highlighted};
+use super::jq::{JqOutcome, JqRunner, JqSettings};
 use super::rules::Rules;
 use super::views::{self, DrawnLayout, Highlights};
 use crate::forward::engine::Engine;
@@ -41,6 +42,9 @@ const RESCAN_CHUNK: usize = 1024;
 const FEED_DRAIN: usize = 8;
 /// Background results (mappings, deliveries) taken per wake-up.
 const BACKGROUND_DRAIN: usize = 256;
+/// Rows (and bytes of JSON) handed to the jq worker at once.
+const JQ_BATCH_ROWS: usize = 256;
+const JQ_BATCH_BYTES: usize = 1024 * 1024;
 
 /// What work done off the UI task reports back.
 #[derive(Debug)]
@@ -72,10 +76,11 @@ pub async fn run(
     app: App,
     feed: FeedReceiver,
     rules: watch::Receiver<Rules>,
+    jq: JqSettings,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, app, feed, rules).await;
+    let result = event_loop(&mut terminal, app, feed, rules, jq).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
@@ -98,6 +103,8 @@ struct Loop {
     engine: Option<Arc<Engine>>,
     /// Text to edit in `$EDITOR` before the next turn of the loop.
     pending_edit: Option<String>,
+    /// Answers the filter's `jq:` term in a worker process.
+    jq: JqRunner,
 }
 
 async fn event_loop(
@@ -105,8 +112,10 @@ async fn event_loop(
     app: App,
     mut feed: FeedReceiver,
     mut rules: watch::Receiver<Rules>,
+    jq: JqSettings,
 ) -> anyhow::Result<()> {
     let (highlight_tx, mut highlight_rx) = mpsc::unbounded_channel();
+    let (jq_tx, mut jq_rx) = mpsc::channel(4);
     let (forward_tx, mut forward_rx) = mpsc::unbounded_channel();
     let (request_tx, mut request_rx) = mpsc::unbounded_channel();
     let (response_tx, mut response_rx) = mpsc::unbounded_channel();
@@ -127,6 +136,7 @@ async fn event_loop(
         background: background_tx,
         engine: None,
         pending_edit: None,
+        jq: JqRunner::spawn(jq, jq_tx),
     };
     let mut background = Vec::with_capacity(BACKGROUND_DRAIN);
     let mut input = EventStream::new();
@@ -154,6 +164,7 @@ async fn event_loop(
             state.app.after_change();
             state.dirty = true;
         }
+        state.feed_jq();
         if state.dirty && last_draw.elapsed() >= FRAME_BUDGET {
             state.draw(terminal)?;
             last_draw = Instant::now();
@@ -199,6 +210,18 @@ async fn event_loop(
                     }
                     state.dirty = true;
                 }
+            },
+            Some(outcome) = jq_rx.recv() => {
+                let store = &mut state.app.store;
+                match outcome {
+                    JqOutcome::Answers { generation, answers } => {
+                        store.jq_answered(generation, answers)
+                    }
+                    JqOutcome::Stopped { generation, error } => store.jq_stopped(generation, error),
+                }
+                rescan_for(&mut state.app, RESCAN_SLICE);
+                state.app.after_change();
+                state.dirty = true;
             },
             Some(result) = highlight_rx.recv() => {
                 if Some(result.key.id) == state.app.selected {
@@ -257,6 +280,18 @@ fn rescan_for(app: &mut App, slice: Duration) -> bool {
 }
 
 impl Loop {
+    /// Keeps the jq task on the current filter and hands it the rows waiting for answers.
+    fn feed_jq(&mut self) {
+        let store = &mut self.app.store;
+        self.jq.follow(store.filter_generation());
+        if let Some(batch) = store.jq_batch(JQ_BATCH_ROWS, JQ_BATCH_BYTES)
+            && let Err(batch) = self.jq.send(batch)
+        {
+            // Asked for again at a later turn (the tick wakes the loop).
+            store.jq_unsent(batch.generation);
+        }
+    }
+
     fn draw(&mut self, terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
         self.request_highlight();
         self.request_other_highlights();

@@ -1,12 +1,18 @@
 //! The retained events of a viewer: a ring bounded in rows and in bytes, with stable ids, an
 //! eviction count, and the ids matching the current filter — kept up to date as frames arrive, and rebuilt in small
 //! steps when the filter changes so that the UI never stalls on a million events.
+//!
+//! A filter's `jq:` term never runs here: rows its other terms cannot decide wait, in order,
+//! for answers from a worker process (handed out by [`Store::jq_batch`], brought back by
+//! [`Store::jq_answered`]), so a runaway program costs the UI nothing.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
+use super::jq::JqBatch;
+use crate::filter::jq_worker::JqMessage;
 use crate::filter::{Filterable, PII_RED, PII_YELLOW, Query};
 use crate::hub::DEFAULT_BUFFER_BYTES;
 use crate::inspect::redact::{RedactedField, add_redacted_findings, read_redacted};
@@ -14,6 +20,9 @@ use crate::inspect::{Finding, Inspector, Kind, PiiClass, Severity};
 use crate::model::{Adjustments, EventFrame, Frame, MessageType, Source, Summary, parse_timestamp};
 
 pub type EntryId = u64;
+
+/// Rows [`Store::jq_batch`] looks at per call for ones its jq term must answer.
+const JQ_SCAN_LIMIT: usize = 65_536;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
@@ -226,8 +235,25 @@ pub struct Store {
     filter: Query,
     /// Ids of retained entries that match the filter, in order.
     matching: VecDeque<EntryId>,
-    /// While a new filter is being applied: the next id to test.
+    /// While a new filter is being applied (or rows wait for jq): the next id to test.
     rescan_from: Option<EntryId>,
+    /// Bumped by every new filter, so that jq answers for an older one are dropped.
+    generation: u64,
+    /// The filter's `jq:` term, when it has one.
+    jq: Option<JqTerm>,
+}
+
+/// Where the filter's `jq:` term stands: its answers come from a worker, in id order.
+struct JqTerm {
+    code: Arc<str>,
+    /// Rows from this id on have not been handed out yet.
+    asked_to: EntryId,
+    /// A batch is out and its answers are not back.
+    in_flight: bool,
+    /// Answers not used yet, in id order.
+    answers: VecDeque<(EntryId, bool)>,
+    /// Why the worker was stopped: no more rows are tested until the filter changes.
+    stopped: Option<String>,
 }
 
 impl Store {
@@ -252,6 +278,8 @@ impl Store {
             filter: Query::default(),
             matching: VecDeque::new(),
             rescan_from: None,
+            generation: 0,
+            jq: None,
         }
     }
 
@@ -360,8 +388,13 @@ impl Store {
         let id = self.next_id;
         self.next_id += 1;
         entry.id = id;
-        if self.rescan_from.is_none() && self.keeps(&entry) {
-            self.matching.push_back(id);
+        if self.rescan_from.is_none() {
+            match decide(&self.filter, self.jq.is_some(), &entry) {
+                Some(true) => self.matching.push_back(id),
+                Some(false) => {}
+                // Its jq answer comes later; rows after it wait behind it, in order.
+                None => self.rescan_from = Some(id),
+            }
         }
         let weight = Store::weight(&entry, self.entries.back());
         let weight = u32::try_from(weight).unwrap_or(u32::MAX);
@@ -392,10 +425,6 @@ impl Store {
         }
     }
 
-    fn keeps(&self, entry: &Entry) -> bool {
-        entry.is_gap() || self.filter.matches(entry)
-    }
-
     /// Drops every entry (the totals stay).
     pub fn clear(&mut self) {
         self.entries.clear();
@@ -403,6 +432,9 @@ impl Store {
         self.bytes = 0;
         self.matching.clear();
         self.rescan_from = None;
+        if let Some(jq) = self.jq.as_mut() {
+            jq.answers.clear();
+        }
     }
 
     pub fn filter(&self) -> &Query {
@@ -411,12 +443,21 @@ impl Store {
 
     /// Applies a new filter; the matching ids are rebuilt by `rescan_step`.
     pub fn set_filter(&mut self, filter: Query) {
+        self.generation += 1;
+        self.jq = filter.jq_code().map(|code| JqTerm {
+            code: Arc::from(code),
+            asked_to: self.first_id(),
+            in_flight: false,
+            answers: VecDeque::new(),
+            stopped: None,
+        });
         self.filter = filter;
         self.matching.clear();
         self.rescan_from = Some(self.first_id());
     }
 
-    /// Tests up to `budget` entries against the filter; true when the rescan is complete.
+    /// Tests up to `budget` entries against the filter; true when nothing more can be done
+    /// now: the rescan is complete, or it waits for jq answers.
     pub fn rescan_step(&mut self, budget: usize) -> bool {
         let Some(from) = self.rescan_from else {
             return true;
@@ -429,12 +470,102 @@ impl Store {
                 self.rescan_from = Some(entry.id);
                 return false;
             }
-            if entry.is_gap() || self.filter.matches(entry) {
+            let keep = match decide(&self.filter, self.jq.is_some(), entry) {
+                Some(keep) => keep,
+                None => match self.jq.as_mut().and_then(|jq| jq.answer(entry.id)) {
+                    Some(answer) => self.filter.matches_given(entry, answer),
+                    None => {
+                        self.rescan_from = Some(entry.id);
+                        return true;
+                    }
+                },
+            };
+            if keep {
                 self.matching.push_back(entry.id);
             }
         }
         self.rescan_from = None;
         true
+    }
+
+    /// The generation of the current filter (bumped by every `set_filter`).
+    pub fn filter_generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The next rows the filter's jq term must answer: at most `max_rows` and about
+    /// `max_bytes` of JSON (one row at least), when none are out already.
+    pub fn jq_batch(&mut self, max_rows: usize, max_bytes: usize) -> Option<JqBatch> {
+        let from = self.rescan_from?;
+        let first = self.first_id();
+        let jq = self.jq.as_mut()?;
+        if jq.in_flight || jq.stopped.is_some() {
+            return None;
+        }
+        let start = jq.asked_to.max(from);
+        let skip = usize::try_from(start.saturating_sub(first)).unwrap_or(usize::MAX);
+        let (mut ids, mut messages, mut bytes) = (Vec::new(), Vec::new(), 0);
+        let mut next = start;
+        // Rows the other terms decide are passed over; not too many per call (the UI waits).
+        for (scanned, entry) in self.entries.iter().skip(skip).enumerate() {
+            let full = ids.len() == max_rows || (bytes >= max_bytes && !ids.is_empty());
+            if full || scanned == JQ_SCAN_LIMIT {
+                break;
+            }
+            next = entry.id + 1;
+            if decide(&self.filter, true, entry).is_none() {
+                bytes += entry.text.len();
+                ids.push(entry.id);
+                messages.push(JqMessage {
+                    seq: entry.seq,
+                    text: entry.text.clone(),
+                });
+            }
+        }
+        jq.asked_to = next;
+        if ids.is_empty() {
+            return None;
+        }
+        jq.in_flight = true;
+        Some(JqBatch {
+            generation: self.generation,
+            code: Arc::clone(&jq.code),
+            ids,
+            messages,
+        })
+    }
+
+    /// Answers for a batch from [`Store::jq_batch`]; dropped when the filter changed since.
+    pub fn jq_answered(&mut self, generation: u64, answers: Vec<(EntryId, bool)>) {
+        if let Some(jq) = self.jq.as_mut().filter(|_| generation == self.generation) {
+            jq.in_flight = false;
+            jq.answers.extend(answers);
+        }
+    }
+
+    /// A batch could not be handed over: it is asked for again.
+    pub fn jq_unsent(&mut self, generation: u64) {
+        if let Some(jq) = self.jq.as_mut().filter(|_| generation == self.generation) {
+            jq.in_flight = false;
+            jq.asked_to = jq
+                .answers
+                .back()
+                .map_or(self.rescan_from.unwrap_or(0), |(id, _)| id + 1);
+        }
+    }
+
+    /// The jq worker was stopped (over budget, out of memory, crashed): the filter shows what
+    /// it matched so far, and `error` until it changes.
+    pub fn jq_stopped(&mut self, generation: u64, error: String) {
+        if let Some(jq) = self.jq.as_mut().filter(|_| generation == self.generation) {
+            jq.in_flight = false;
+            jq.stopped = Some(error);
+        }
+    }
+
+    /// Why the filter's jq term was stopped, if it was.
+    pub fn jq_error(&self) -> Option<&str> {
+        self.jq.as_ref()?.stopped.as_deref()
     }
 
     /// How far a rescan has come, 0.0 to 1.0 (1.0 when none runs).
@@ -456,6 +587,35 @@ impl Store {
     /// Position of `id` among the visible ids.
     pub fn position(&self, id: EntryId) -> Option<usize> {
         self.matching.binary_search(&id).ok()
+    }
+}
+
+/// Whether `filter` keeps `entry`, or `None` when only its jq term can tell (`has_jq`).
+/// Gaps always stay.
+fn decide(filter: &Query, has_jq: bool, entry: &Entry) -> Option<bool> {
+    if entry.is_gap() {
+        Some(true)
+    } else if has_jq {
+        filter.decide(entry)
+    } else {
+        Some(filter.matches(entry))
+    }
+}
+
+impl JqTerm {
+    /// The answer for `id`, dropping those for rows before it (evicted since).
+    fn answer(&mut self, id: EntryId) -> Option<bool> {
+        while self.answers.front().is_some_and(|(at, _)| *at < id) {
+            self.answers.pop_front();
+        }
+        match self.answers.front() {
+            Some((at, answer)) if *at == id => {
+                let answer = *answer;
+                self.answers.pop_front();
+                Some(answer)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -699,6 +859,90 @@ mod tests {
         store.push(track(13, "Even"));
         assert_eq!(store.visible().back(), Some(&13));
         assert_eq!(store.position(6), Some(2));
+    }
+
+    fn visible(store: &Store) -> Vec<u64> {
+        store.visible().iter().copied().collect()
+    }
+
+    #[test]
+    fn a_jq_term_waits_for_its_answers_in_order_and_runs_nothing_here() {
+        let mut store = Store::new(100);
+        for seq in 1..=6 {
+            store.push(track(seq, if seq % 2 == 0 { "Even" } else { "Odd" }));
+        }
+        // `event:Even` decides the odd rows; the even ones need the worker.
+        store.set_filter(Query::parse("event:Even jq: last(range(1e10))").unwrap());
+        let generation = store.filter_generation();
+        assert!(store.rescan_step(100), "waiting, not busy");
+        assert!(visible(&store).is_empty());
+        let batch = store.jq_batch(2, 1 << 20).expect("rows to ask about");
+        assert_eq!(batch.ids, [2, 4]);
+        assert_eq!(batch.messages[0].seq, Some(2));
+        assert_eq!(&*batch.code, "last(range(1e10))");
+        assert!(
+            store.jq_batch(2, 1 << 20).is_none(),
+            "one batch out at a time"
+        );
+        store.jq_answered(generation, vec![(2, true), (4, false)]);
+        assert!(store.rescan_step(100));
+        assert_eq!(visible(&store), [2], "row 6 waits for its answer");
+        store.push(track(7, "Odd"));
+        store.push(track(8, "Even"));
+        let batch = store.jq_batch(10, 1 << 20).unwrap();
+        assert_eq!(batch.ids, [6, 8]);
+        // Answers for an older filter are dropped.
+        store.jq_answered(generation - 1, vec![(6, true), (8, true)]);
+        assert!(store.rescan_step(100));
+        assert_eq!(visible(&store), [2]);
+        store.jq_answered(generation, vec![(6, true), (8, true)]);
+        assert!(store.rescan_step(100));
+        assert_eq!(visible(&store), [2, 6, 8]);
+        assert_eq!(store.rescan_progress(), 1.0);
+        // Once the worker is stopped, nothing more is tested, and the error stays.
+        store.push(track(10, "Even"));
+        let batch = store.jq_batch(10, 1 << 20).unwrap();
+        assert_eq!(batch.ids, [9]);
+        store.jq_stopped(generation, "jq filter stopped: over its budget".into());
+        assert!(store.rescan_step(100));
+        assert!(store.jq_batch(10, 1 << 20).is_none());
+        assert_eq!(store.jq_error(), Some("jq filter stopped: over its budget"));
+        assert_eq!(visible(&store), [2, 6, 8]);
+        // A new filter starts over, without the error.
+        store.set_filter(Query::parse("event:Even").unwrap());
+        assert!(store.rescan_step(100));
+        assert_eq!(store.jq_error(), None);
+        assert!(store.jq_batch(10, 1 << 20).is_none());
+        assert_eq!(visible(&store), [2, 4, 6, 8, 9]);
+    }
+
+    #[test]
+    fn a_batch_not_handed_over_is_asked_for_again_and_evicted_rows_are_skipped() {
+        let mut store = Store::new(4);
+        for seq in 1..=4 {
+            store.push(track(seq, "A"));
+        }
+        store.set_filter(Query::parse("jq: .userId").unwrap());
+        let generation = store.filter_generation();
+        let batch = store.jq_batch(2, 1 << 20).unwrap();
+        assert_eq!(batch.ids, [1, 2]);
+        store.jq_unsent(generation);
+        let batch = store.jq_batch(2, 1 << 20).unwrap();
+        assert_eq!(batch.ids, [1, 2]);
+        // Rows 1 and 2 are evicted before their answers come back.
+        store.push(track(5, "A"));
+        store.push(track(6, "A"));
+        store.jq_answered(generation, vec![(1, true), (2, true)]);
+        assert!(store.rescan_step(100));
+        assert!(visible(&store).is_empty());
+        let batch = store.jq_batch(1, 1).unwrap();
+        assert_eq!(batch.ids, [3], "one row at least, even over the byte bound");
+        store.jq_answered(generation, vec![(3, false)]);
+        let batch = store.jq_batch(10, 1 << 20).unwrap();
+        assert_eq!(batch.ids, [4, 5, 6]);
+        store.jq_answered(generation, vec![(4, true), (5, false), (6, true)]);
+        assert!(store.rescan_step(100));
+        assert_eq!(visible(&store), [4, 6]);
     }
 
     #[test]

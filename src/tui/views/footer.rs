@@ -117,6 +117,8 @@ pub fn draw_filter_bar(frame: &mut Frame, area: Rect, app: &App) {
             format!("   ✗ {} (at {})", error.message, error.position),
             t.style(Role::Error),
         ));
+    } else if let Some(error) = app.store.jq_error() {
+        spans.push(Span::styled(format!("   ✗ {error}"), t.style(Role::Error)));
     } else if app.store.rescan_progress() < 1.0 {
         spans.push(Span::styled(
             format!("   filtering… {:.0}%", app.store.rescan_progress() * 100.0),
