@@ -777,3 +777,32 @@ fn q_quits_while_a_destination_transform_runs_away() {
     assert!(status.success(), "exit status {status:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn open_reads_every_pretty_printed_message_the_collector_recorded() {
+    let dir = std::env::temp_dir().join(format!("eventscope-pretty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = dir.join("rec.ndjson");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut config = common::config();
+        config.record = Some(record.clone());
+        let server = common::start(config).await;
+        for n in 0..5 {
+            let message = serde_json::json!({"type": "track", "event": format!("Pretty {n}"),
+                "userId": "u", "properties": {"note": "a\nb", "items": [1, 2]}});
+            let body = serde_json::to_string_pretty(&message).unwrap();
+            let (status, _) = common::post(&server, "/v1/track", body, &[]).await;
+            assert_eq!(status, 200);
+        }
+        server.stop().await.unwrap();
+    });
+    let mut screen = Screen::spawn(&["open", record.to_str().unwrap()]);
+    let text = screen.wait_for("every recorded message", |s| {
+        s.contains("5 events") && s.contains("Messages 5/5")
+    });
+    assert!(text.contains("Pretty 4"), "{text}");
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
