@@ -271,7 +271,7 @@ fn a_torn_last_line_is_skipped_with_a_warning_naming_it() {
     let problems: Vec<(u64, String)> = items
         .iter()
         .filter_map(|item| match item {
-            ReadItem::Problem { line, message } => Some((*line, message.clone())),
+            ReadItem::Problem { line, message, .. } => Some((*line, message.clone())),
             _ => None,
         })
         .collect();

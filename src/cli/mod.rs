@@ -4,6 +4,7 @@
 mod check;
 mod replay;
 mod serve;
+mod size;
 mod tail;
 mod tui;
 
@@ -111,6 +112,9 @@ pub struct OpenArgs {
     /// Messages retained; older ones are evicted (with a count).
     #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
     pub buffer: u64,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_size)]
+    pub max_line: u64,
     #[command(flatten)]
     pub view: ViewArgs,
 }
@@ -130,6 +134,9 @@ pub struct CheckArgs {
     pub show: check::Level,
     #[arg(long, value_enum, default_value = "text")]
     pub format: check::Format,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_size)]
+    pub max_line: u64,
     /// Config file [default: ./eventscope.toml, then the user config dir].
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
@@ -164,6 +171,9 @@ pub struct ReplayArgs {
     /// Tracking plan, for filter terms on verdicts [default: `plan` in the config].
     #[arg(long, value_name = "FILE")]
     pub plan: Option<std::path::PathBuf>,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_size)]
+    pub max_line: u64,
 }
 
 /// `--rate`: a positive number of messages per second.
@@ -215,7 +225,10 @@ pub fn main() -> ExitCode {
             runtime.block_on(tui::run(target, args.view, args.buffer))
         }
         Some(Command::Open(args)) => runtime.block_on(tui::run(
-            tui::Target::File(args.file),
+            tui::Target::File {
+                path: args.file,
+                max_line: args.max_line,
+            },
             args.view,
             args.buffer,
         )),

@@ -13,5 +13,6 @@ pub mod rules;
 pub mod run;
 pub mod store;
 pub mod summary;
+pub mod text;
 pub mod theme;
 pub mod views;

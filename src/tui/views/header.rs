@@ -9,7 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::thousands;
+use crate::recording::describe_size;
 use crate::tui::app::{App, Connection, SourceKind};
+use crate::tui::text::escape_line;
 use crate::tui::theme::{ColorMode, Role};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -52,6 +54,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             base.patch(t.fg(ui.gap)),
         ));
     }
+    let unread = &app.unread;
+    if unread.skipped > 0 {
+        let mut text = format!(
+            " · {} line{} skipped",
+            thousands(unread.skipped),
+            if unread.skipped == 1 { "" } else { "s" }
+        );
+        if unread.over_max_line > 0 {
+            text.push_str(&format!(
+                " ({} over --max-line {})",
+                thousands(unread.over_max_line),
+                describe_size(unread.max_line)
+            ));
+        }
+        spans.push(Span::styled(
+            text,
+            base.patch(t.fg(ui.warning)).add_modifier(Modifier::BOLD),
+        ));
+    }
     let filtered = app.store.visible().len();
     if !app.store.filter().source().is_empty() {
         spans.push(Span::styled(
@@ -85,7 +106,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             base.patch(t.fg(ui.accent)),
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+    frame.render_widget(
+        Paragraph::new(escape_line(Line::from(spans))).style(base),
+        area,
+    );
 }
 
 fn state_label(app: &App) -> (String, Style) {
@@ -125,6 +149,8 @@ fn state_label(app: &App) -> (String, Style) {
             };
             (format!("loading {percent:.0}%"), on(ui.accent))
         }
+        // The file ended early (a truncated gzip): what was read is shown.
+        Connection::Loaded if app.unread.failed.is_some() => ("read failed".into(), on(ui.error)),
         Connection::Loaded => ("file".into(), on(ui.muted)),
         Connection::Closed { .. } => ("closed".into(), on(ui.error)),
     }
