@@ -318,7 +318,7 @@ fn the_reader_takes_gzip_bare_messages_and_batches() {
                 seqs.push(event.seq);
                 lines.push(*line);
             }
-            ReadItem::Problem { line, message } => {
+            ReadItem::Problem { line, message, .. } => {
                 assert_eq!(*line, 4, "{message}");
                 assert!(message.contains("array"), "{message}");
             }

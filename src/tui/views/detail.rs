@@ -111,9 +111,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
                 ),
             ];
             let (body, rest) = shown(&entry.text);
+            lines.extend(more_line(rest, entry.text.len(), app));
             // Tabs indent (pretty-printed bodies use them); other controls are escaped.
             lines.extend(body.lines().map(|l| Line::raw(l.replace('\t', "    "))));
-            lines.extend(more_line(rest, entry.text.len(), app));
             lines
         }
         (EntryKind::Event, Tab::Pretty | Tab::Findings) if app.detail_pending == app.selected => {
@@ -136,7 +136,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
         (EntryKind::Event, Tab::Findings) => findings_lines(app),
         (EntryKind::Event, Tab::Call) if entry.text.len() > CALL_MAX => vec![Line::styled(
             format!(
-                "The message is {} bytes: the call is written for messages up to {} bytes.",
+                "No SDK call for {} bytes (up to {} bytes).",
                 thousands(entry.text.len() as u64),
                 thousands(CALL_MAX as u64)
             ),
@@ -291,14 +291,15 @@ fn shown(text: &str) -> (&str, usize) {
     (&text[..end], text.len() - end)
 }
 
-/// The line saying how much of a long text is not shown, if any is not.
+/// The line saying how much of a long text is shown, if not all of it.
 fn more_line(rest: usize, total: usize, app: &App) -> Option<Line<'static>> {
     (rest > 0).then(|| {
         Line::styled(
             format!(
-                "… {} more bytes not shown ({} in all); {} copies it whole",
-                thousands(rest as u64),
+                "The first {} bytes of {} ({} more not shown); {} copies it whole:",
+                thousands((total - rest) as u64),
                 thousands(total as u64),
+                thousands(rest as u64),
                 app.keys
                     .first_key_label(crate::tui::action::Action::CopyMessage)
             ),
@@ -311,8 +312,8 @@ fn raw_lines(entry: &Entry, app: &App) -> Vec<Line<'static>> {
     let ui = &app.theme.ui;
     let t = &app.theme;
     let (text, rest) = shown(&entry.text);
-    let mut lines = vec![Line::styled(text.to_string(), t.fg(ui.fg))];
-    lines.extend(more_line(rest, entry.text.len(), app));
+    let mut lines: Vec<Line> = more_line(rest, entry.text.len(), app).into_iter().collect();
+    lines.push(Line::styled(text.to_string(), t.fg(ui.fg)));
     if let Some(adjusted) = &entry.adjusted {
         lines.push(Line::raw(""));
         lines.push(Line::styled(

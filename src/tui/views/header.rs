@@ -29,8 +29,31 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(" eventscope ", base.add_modifier(Modifier::BOLD)),
         Span::styled(format!("{source} "), base),
         Span::styled(format!(" {state} "), state_style),
-        Span::styled(format!("  {} events", thousands(totals.events)), base),
     ];
+    // Right after the state: a recording that was not read whole must not go unnoticed.
+    let unread = &app.unread;
+    if unread.skipped > 0 {
+        let mut text = format!(
+            "  {} line{} skipped",
+            thousands(unread.skipped),
+            if unread.skipped == 1 { "" } else { "s" }
+        );
+        if unread.over_max_line > 0 {
+            text.push_str(&format!(
+                " ({} over --max-line {})",
+                thousands(unread.over_max_line),
+                describe_size(unread.max_line)
+            ));
+        }
+        spans.push(Span::styled(
+            text,
+            base.patch(t.fg(ui.warning)).add_modifier(Modifier::BOLD),
+        ));
+    }
+    spans.push(Span::styled(
+        format!("  {} events", thousands(totals.events)),
+        base,
+    ));
     if !matches!(app.source, SourceKind::File { .. }) {
         let rate = app.rate.per_second(Instant::now());
         spans.push(Span::styled(format!(" · {rate:.0}/s"), base));
@@ -52,25 +75,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 thousands(app.store.evicted())
             ),
             base.patch(t.fg(ui.gap)),
-        ));
-    }
-    let unread = &app.unread;
-    if unread.skipped > 0 {
-        let mut text = format!(
-            " · {} line{} skipped",
-            thousands(unread.skipped),
-            if unread.skipped == 1 { "" } else { "s" }
-        );
-        if unread.over_max_line > 0 {
-            text.push_str(&format!(
-                " ({} over --max-line {})",
-                thousands(unread.over_max_line),
-                describe_size(unread.max_line)
-            ));
-        }
-        spans.push(Span::styled(
-            text,
-            base.patch(t.fg(ui.warning)).add_modifier(Modifier::BOLD),
         ));
     }
     let filtered = app.store.visible().len();
