@@ -173,6 +173,7 @@ fn check_on_a_truncated_gzip_reports_what_it_read_then_exits_2() {
     let summary = stderr.find(" messages, ").expect("the summary");
     let failure = stderr.rfind("read failed").unwrap();
     assert!(summary < failure, "the summary, then the failure: {stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -205,6 +206,7 @@ fn replay_dry_run_on_a_truncated_gzip_prints_the_requests_read_then_exits_2() {
         stderr.contains("stopped early") && stderr.contains("truncated"),
         "{stderr}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -246,4 +248,5 @@ fn replay_dry_run_counts_a_line_over_max_line() {
             && stderr.contains(":2: the line is 3.0 MiB ("),
         "{stderr}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
