@@ -363,7 +363,7 @@ fn a_torn_last_line_is_skipped_with_a_warning_naming_it() {
     let problems: Vec<(u64, String)> = items
         .iter()
         .filter_map(|item| match item {
-            ReadItem::Problem { line, message } => Some((*line, message.clone())),
+            ReadItem::Problem { line, message, .. } => Some((*line, message.clone())),
             _ => None,
         })
         .collect();
@@ -410,7 +410,7 @@ fn the_reader_takes_gzip_bare_messages_and_batches() {
                 seqs.push(event.seq);
                 lines.push(*line);
             }
-            ReadItem::Problem { line, message } => {
+            ReadItem::Problem { line, message, .. } => {
                 assert_eq!(*line, 4, "{message}");
                 assert!(message.contains("array"), "{message}");
             }

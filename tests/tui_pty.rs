@@ -806,3 +806,142 @@ fn open_reads_every_pretty_printed_message_the_collector_recorded() {
     assert!(screen.wait_exit().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A file of `lines` in a fresh directory.
+fn write_recording(name: &str, contents: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("eventscope-pty-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn an_event_name_holding_a_clear_screen_sequence_is_shown_escaped_and_clears_nothing() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut screen = Screen::spawn(&["--listen", "127.0.0.1:0"]);
+    let text = screen.wait_for("the empty state", |s| s.contains("Waiting for events"));
+    let addr = address_on(&text);
+    post_batch(
+        &runtime,
+        &addr,
+        json!({"batch": [
+            {"type": "track", "event": "Before It", "userId": "u1"},
+            {"type": "track", "event": "\u{1b}[2J\u{1b}[H\u{1b}]0;pwned\u{7}Evil", "userId": "u\u{202e}2"},
+            {"type": "track", "event": "注文完了", "userId": "u3"},
+        ]}),
+    );
+    let text = screen.wait_for("three rows", |s| {
+        s.contains("Messages 3/3") && s.contains("\\u001b[2J\\u001b[H")
+    });
+    assert!(
+        text.contains("Before It") && text.contains(" eventscope http://"),
+        "nothing was cleared: {text}"
+    );
+    assert!(text.contains("u\\u202e2"), "{text}");
+    let raw = String::from_utf8_lossy(&screen.raw.lock().unwrap()).into_owned();
+    assert!(!raw.contains("\x1b]0;pwned"), "no title was set");
+    assert!(!raw.contains("\u{202e}"), "no bidi override was written");
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+}
+
+#[test]
+fn open_counts_a_line_over_max_line_in_the_header() {
+    let small = |n: u32| format!(r#"{{"type":"track","event":"Row {n}","userId":"u{n}"}}"#);
+    let long = format!(
+        r#"{{"type":"track","event":"Too Long","properties":{{"x":"{}"}}}}"#,
+        "a".repeat(4096)
+    );
+    let path = write_recording(
+        "long.ndjson",
+        format!("{}\n{long}\n{}\n", small(1), small(3)).as_bytes(),
+    );
+    let file = path.display().to_string();
+    let mut screen = Screen::spawn(&["open", "--max-line", "1KiB", &file]);
+    let text = screen.wait_for("the file and the count", |s| {
+        s.contains("Messages 2/2") && s.contains("1 line skipped (1 over --max-line 1 KiB)")
+    });
+    assert!(!text.contains("Too Long"), "{text}");
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+#[test]
+fn open_shows_what_a_truncated_gzip_held_and_says_the_read_failed() {
+    let lines: String = (1..=3)
+        .map(|n| format!("{{\"type\":\"track\",\"event\":\"Row {n}\",\"userId\":\"u{n}\"}}\n"))
+        .collect();
+    let mut data = common::gzip(lines.as_bytes());
+    let rest = common::gzip(
+        (4..=300)
+            .map(|n| format!("{{\"type\":\"track\",\"event\":\"Row {n}\"}}\n"))
+            .collect::<String>()
+            .as_bytes(),
+    );
+    data.extend_from_slice(&rest[..rest.len() / 2]);
+    let path = write_recording("cut.ndjson.gz", &data);
+    let file = path.display().to_string();
+    let mut screen = Screen::spawn(&["open", &file]);
+    let text = screen.wait_for("the rows read and the failure", |s| {
+        s.contains("read failed") && s.contains("Row ")
+    });
+    assert!(!text.contains("Row 300"), "{text}");
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+/// VmRSS of a running process, in MiB.
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_huge_message_is_shown_cut_in_every_tab_and_q_still_quits() {
+    const MIB: usize = 24;
+    let big = format!(
+        r#"{{"type":"track","event":"Huge Payload","userId":"u2","properties":{{"blob":"{}"}}}}"#,
+        "a".repeat(MIB << 20)
+    );
+    let small = |n: u32| format!(r#"{{"type":"track","event":"Row {n}","userId":"u{n}"}}"#);
+    let path = write_recording(
+        "huge.ndjson",
+        format!("{}\n{big}\n{}\n", small(1), small(3)).as_bytes(),
+    );
+    drop(big);
+    let file = path.display().to_string();
+    let mut screen = Screen::spawn(&["open", &file]);
+    screen.wait_for("the file", |s| s.contains("Messages 3/3"));
+    let pid = screen.child.process_id().expect("a pid");
+    // Select the huge message; Raw, Call, Findings and back to Pretty.
+    screen.type_text("k");
+    screen.wait_for("its layout", |s| s.contains("\"blob\": \"aaaa"));
+    screen.type_text("]");
+    screen.wait_for("the Raw view's start", |s| {
+        s.contains("The first 65,536 bytes of")
+    });
+    screen.type_text("]");
+    screen.wait_for("no call", |s| s.contains("No SDK call for"));
+    screen.type_text("]");
+    screen.wait_for("the findings", |s| s.contains("spec/too-large"));
+    screen.type_text("]");
+    screen.wait_for("Pretty again", |s| s.contains("\"blob\": \"aaaa"));
+    let rss = rss_mib(pid);
+    // The message itself is held once (24 MiB); drawing it must not hold it again and again.
+    assert!(
+        rss < 4 * MIB as u64 + 100,
+        "{rss} MiB resident with a {MIB} MiB message on screen"
+    );
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}

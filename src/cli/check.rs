@@ -16,7 +16,7 @@ use crate::inspect::redact;
 use crate::inspect::{Finding, Inspector, Severity};
 use crate::model::json::Json;
 use crate::model::{Frame, thousands};
-use crate::recording::{ReadItem, RecordingReader};
+use crate::recording::{ProblemKind, ReadItem, RecordingReader, describe_size};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -68,7 +68,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let reader = match RecordingReader::open(&args.file) {
-        Ok(reader) => reader,
+        Ok(reader) => reader.with_max_line(args.max_line),
         Err(e) => return fail(e.to_string()),
     };
     let show = args.show.severity();
@@ -77,13 +77,26 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut out = BufWriter::new(stdout.lock());
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let (mut messages, mut failing, mut skipped) = (0u64, 0u64, 0u64);
+    // Lines over `--max-line` (also in `skipped`), and why reading stopped early.
+    let mut over_max_line = 0u64;
+    let mut read_failed = None;
     let mut totals = [0u64; 3];
     for item in reader {
         let (line, frame) = match item {
             ReadItem::Frame { line, frame } => (line, frame),
-            ReadItem::Problem { message, .. } => {
-                skipped += 1;
+            // Said after the summary: nothing follows it.
+            ReadItem::Problem {
+                message,
+                kind: ProblemKind::ReadFailed,
+                ..
+            } => {
+                read_failed = Some(message);
+                continue;
+            }
+            ReadItem::Problem { message, kind, .. } => {
                 eprintln!("eventscope check: {message}");
+                skipped += 1;
+                over_max_line += u64::from(matches!(kind, ProblemKind::OverMaxLine { .. }));
                 continue;
             }
         };
@@ -195,17 +208,41 @@ pub fn run(args: CheckArgs) -> ExitCode {
         thousands(totals[Severity::Info as usize]),
         thousands(failing),
         fail_on.as_str(),
-        if skipped > 0 {
-            format!("; {} lines skipped", thousands(skipped))
-        } else {
-            String::new()
-        }
+        skipped_note(skipped, over_max_line, args.max_line)
     );
+    // What was read is judged and printed above; an input cut short is still an I/O error.
+    if let Some(message) = read_failed {
+        eprintln!(
+            "eventscope check: stopped early: {}",
+            super::one_line(&message)
+        );
+        return ExitCode::from(2);
+    }
     if failing > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `; 3 lines skipped (1 over --max-line 64 MiB)`, or nothing.
+fn skipped_note(skipped: u64, over_max_line: u64, max_line: u64) -> String {
+    if skipped == 0 {
+        return String::new();
+    }
+    let mut note = format!(
+        "; {} line{} skipped",
+        thousands(skipped),
+        if skipped == 1 { "" } else { "s" }
+    );
+    if over_max_line > 0 {
+        note.push_str(&format!(
+            " ({} over --max-line {})",
+            thousands(over_max_line),
+            describe_size(max_line)
+        ));
+    }
+    note
 }
 
 /// The rules from the config and flags: naming convention, tracking plan, PII matchers.

@@ -71,7 +71,7 @@ pub struct ServeArgs {
     pub buffer: u64,
     /// Bytes of frames retained, besides the count (512MiB, 64MB, bytes); the oldest are
     /// evicted first. The viewer gives half to its collector and half to its rows.
-    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_buffer_bytes)]
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_nonzero_size)]
     pub buffer_bytes: u64,
     /// A web origin allowed to open the stream besides loopback pages (repeatable).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
@@ -158,7 +158,7 @@ pub struct ConnectArgs {
     #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
     pub buffer: u64,
     /// Bytes the retained messages may take, besides the count (512MiB, 64MB, bytes).
-    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_buffer_bytes)]
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_nonzero_size)]
     pub buffer_bytes: u64,
     #[command(flatten)]
     pub view: ViewArgs,
@@ -172,8 +172,11 @@ pub struct OpenArgs {
     #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
     pub buffer: u64,
     /// Bytes the retained messages may take, besides the count (512MiB, 64MB, bytes).
-    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_buffer_bytes)]
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_nonzero_size)]
     pub buffer_bytes: u64,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
+    pub max_line: u64,
     #[command(flatten)]
     pub view: ViewArgs,
 }
@@ -193,6 +196,9 @@ pub struct CheckArgs {
     pub show: check::Level,
     #[arg(long, value_enum, default_value = "text")]
     pub format: check::Format,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
+    pub max_line: u64,
     /// Config file [default: ./eventscope.toml, then the user config dir].
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
@@ -227,6 +233,9 @@ pub struct ReplayArgs {
     /// Tracking plan, for filter terms on verdicts [default: `plan` in the config].
     #[arg(long, value_name = "FILE")]
     pub plan: Option<std::path::PathBuf>,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
+    pub max_line: u64,
 }
 
 /// A positive duration: `10s`, `500ms`, `1.5s`, `2m`, `1h`, or a bare number of seconds.
@@ -325,7 +334,10 @@ pub fn main() -> ExitCode {
         Some(Command::Open(args)) => viewer(
             runtime,
             tui::run(
-                tui::Target::File(args.file),
+                tui::Target::File {
+                    path: args.file,
+                    max_line: args.max_line,
+                },
                 args.view,
                 tui::Retention::new(args.buffer, args.buffer_bytes),
             ),

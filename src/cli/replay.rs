@@ -7,7 +7,8 @@
 //! newest timestamp first: a file is read twice, standard input is held in memory.
 //!
 //! Exit codes: 0 every message delivered (or nothing to send), 1 anything failed (or the
-//! run was interrupted), 2 a usage, config or I/O problem before sending.
+//! run was interrupted), 2 a usage, config or I/O problem before sending, or an input that
+//! could not be read to its end (a truncated gzip: what was read before is sent or printed).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -32,7 +33,7 @@ use crate::inspect::Inspector;
 use crate::model::{
     DeliveryFrame, FieldValue, Frame, ObjectFields, format_timestamp, parse_timestamp, thousands,
 };
-use crate::recording::{ReadItem, RecordingError, RecordingReader};
+use crate::recording::{ProblemKind, ReadItem, RecordingError, RecordingReader, describe_size};
 use crate::tui::store::EntryBuilder;
 
 /// Messages handed to the mapper at once (at least a batch): enough to pay for a transform's
@@ -71,6 +72,8 @@ struct Setup {
     query: Option<Query>,
     new_ids: bool,
     retime: bool,
+    /// Lines longer than this are skipped unread (`--max-line`).
+    max_line: u64,
 }
 
 impl Setup {
@@ -109,6 +112,7 @@ impl Setup {
             query,
             new_ids: !args.keep_ids,
             retime: args.retime,
+            max_line: args.max_line,
         })
     }
 }
@@ -154,6 +158,10 @@ async fn dry_run(setup: Setup) -> ExitCode {
     );
     for line in counts.skip_lines() {
         eprintln!("  {line}");
+    }
+    if let Some(error) = &counts.read_failed {
+        eprintln!("  stopped early: {}", one_line(error));
+        return ExitCode::from(2);
     }
     if let Some(error) = &counts.map_error {
         eprintln!("  stopped: {}", one_line(error));
@@ -276,7 +284,10 @@ async fn send(setup: Setup, rate: Option<f64>) -> ExitCode {
         eprintln!("{line}");
     }
     let map_failed = counts.as_ref().is_some_and(|c| c.map_error.is_some());
-    if tally.failed_requests > 0 || interrupted || map_failed {
+    if counts.as_ref().is_some_and(|c| c.read_failed.is_some()) {
+        // The input ended early: an I/O error, whatever was delivered from it.
+        ExitCode::from(2)
+    } else if tally.failed_requests > 0 || interrupted || map_failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -296,6 +307,11 @@ struct ReadCounts {
     rejected: u64,
     /// Lines that could not be read …
     unreadable: u64,
+    /// … and lines over `--max-line`, skipped unread (the cap, for the summary).
+    over_max_line: u64,
+    max_line: u64,
+    /// The input could not be read to its end: why (reading stopped there).
+    read_failed: Option<String>,
     /// … and the first few of them, with their line numbers.
     problems: Vec<String>,
     /// Messages the mapper left out, by reason.
@@ -324,6 +340,13 @@ impl ReadCounts {
         }
         if self.unreadable > 0 {
             parts.push(count(self.unreadable, "unreadable line"));
+        }
+        if self.over_max_line > 0 {
+            parts.push(format!(
+                "{} over --max-line {}",
+                count(self.over_max_line, "line"),
+                describe_size(self.max_line)
+            ));
         }
         for (reason, n) in &self.skipped {
             parts.push(format!("{}: {reason}", thousands(*n)));
@@ -369,14 +392,14 @@ fn produce(
     if setup.retime {
         // The newest timestamp becomes now; everything keeps its distance to it.
         let newest = if stdin {
-            let mut selection = Selection::new(setup, open(&setup.file, None)?);
+            let mut selection = Selection::new(setup, open(&setup.file, setup.max_line, None)?);
             let picked: Vec<Picked> = selection.by_ref().collect();
             let newest = picked.iter().filter_map(Picked::time).max();
             held = Some(picked);
             first_pass = Some((selection.counts, selection.problems));
             newest
         } else {
-            Selection::new(setup, open(&setup.file, None)?)
+            Selection::new(setup, open(&setup.file, setup.max_line, None)?)
                 .filter_map(|p| p.time())
                 .max()
         };
@@ -388,7 +411,10 @@ fn produce(
     let mut rewrite = Rewrite::new(setup.new_ids, shift);
     let mut selection = match held {
         Some(picked) => Selection::held(setup, picked),
-        None => Selection::new(setup, open(&setup.file, Some(&reading.bytes))?),
+        None => Selection::new(
+            setup,
+            open(&setup.file, setup.max_line, Some(&reading.bytes))?,
+        ),
     };
     let chunk_size = CHUNK_MESSAGES.max(setup.destination.batch_size.max(1));
     let mut chunk: Vec<Outgoing> = Vec::with_capacity(chunk_size);
@@ -447,13 +473,22 @@ fn produce(
     counts.filtered_out = seen.filtered_out;
     counts.rejected = seen.rejected;
     counts.unreadable = seen.unreadable;
+    counts.over_max_line = seen.over_max_line;
+    counts.max_line = setup.max_line;
+    counts.read_failed = seen.read_failed;
     counts.problems = problems;
     Ok(counts)
 }
 
-fn open(path: &Path, bytes_read: Option<&Arc<AtomicU64>>) -> Result<RecordingReader, String> {
+fn open(
+    path: &Path,
+    max_line: u64,
+    bytes_read: Option<&Arc<AtomicU64>>,
+) -> Result<RecordingReader, String> {
     if path.as_os_str() == "-" {
-        return RecordingReader::open(path).map_err(|e| e.to_string());
+        return RecordingReader::open(path)
+            .map(|reader| reader.with_max_line(max_line))
+            .map_err(|e| e.to_string());
     }
     let file = File::open(path).map_err(|source| {
         RecordingError::Open {
@@ -463,7 +498,7 @@ fn open(path: &Path, bytes_read: Option<&Arc<AtomicU64>>) -> Result<RecordingRea
         .to_string()
     })?;
     let name = path.display().to_string();
-    Ok(match bytes_read {
+    let reader = match bytes_read {
         Some(read) => RecordingReader::from_reader(
             Counting {
                 inner: file,
@@ -472,7 +507,8 @@ fn open(path: &Path, bytes_read: Option<&Arc<AtomicU64>>) -> Result<RecordingRea
             &name,
         ),
         None => RecordingReader::from_reader(file, &name),
-    })
+    };
+    Ok(reader.with_max_line(max_line))
 }
 
 /// How far the reader is, for the progress line.
@@ -525,12 +561,14 @@ impl Picked {
 /// progress bar).
 const PROBLEMS_SHOWN: usize = 5;
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct SelectionCounts {
     messages: u64,
     filtered_out: u64,
     rejected: u64,
     unreadable: u64,
+    over_max_line: u64,
+    read_failed: Option<String>,
 }
 
 /// The messages of a recording that match the filter, in order.
@@ -598,8 +636,19 @@ impl Iterator for Selection {
                     continue;
                 }
                 ReadItem::Frame { .. } => continue,
-                ReadItem::Problem { message, .. } => {
-                    self.counts.unreadable += 1;
+                ReadItem::Problem {
+                    kind: ProblemKind::ReadFailed,
+                    message,
+                    ..
+                } => {
+                    self.counts.read_failed = Some(message);
+                    continue;
+                }
+                ReadItem::Problem { message, kind, .. } => {
+                    match kind {
+                        ProblemKind::OverMaxLine { .. } => self.counts.over_max_line += 1,
+                        _ => self.counts.unreadable += 1,
+                    }
                     if self.problems.len() < PROBLEMS_SHOWN {
                         self.problems.push(message);
                     }
@@ -874,6 +923,9 @@ fn summary(
         }
         if let Some(error) = &counts.map_error {
             lines.push(format!("  stopped: {}", one_line(error)));
+        }
+        if let Some(error) = &counts.read_failed {
+            lines.push(format!("  stopped early: {}", one_line(error)));
         }
         if counts.messages_in_requests == 0 && counts.map_error.is_none() {
             lines.push("  nothing to replay".to_string());

@@ -51,8 +51,8 @@ pub fn parse_byte_size(text: &str) -> Result<u64, String> {
     }
 }
 
-/// `--buffer-bytes`: a size of at least one byte.
-pub fn parse_buffer_bytes(text: &str) -> Result<u64, String> {
+/// `--buffer-bytes`, `--max-line`: a size of at least one byte.
+pub fn parse_nonzero_size(text: &str) -> Result<u64, String> {
     match parse_byte_size(text)? {
         0 => Err(format!("`{text}`: the budget must be at least one byte")),
         bytes => Ok(bytes),
@@ -95,7 +95,7 @@ mod tests {
             let error = parse_byte_size(bad).unwrap_err();
             assert!(error.contains("is not a size"), "{bad}: {error}");
         }
-        assert!(parse_buffer_bytes("0").is_err());
-        assert_eq!(parse_buffer_bytes("1"), Ok(1));
+        assert!(parse_nonzero_size("0").is_err());
+        assert_eq!(parse_nonzero_size("1"), Ok(1));
     }
 }

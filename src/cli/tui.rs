@@ -20,8 +20,15 @@ use crate::tui::{feed, rules};
 /// What the viewer looks at.
 pub enum Target {
     Embedded(ServeArgs),
-    Remote { url: String, token: Option<String> },
-    File(std::path::PathBuf),
+    Remote {
+        url: String,
+        token: Option<String>,
+    },
+    File {
+        path: std::path::PathBuf,
+        /// Lines longer than this are skipped unread (`--max-line`).
+        max_line: u64,
+    },
 }
 
 /// How much the viewer retains: `--buffer` rows and `--buffer-bytes`.
@@ -126,7 +133,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
                 rules.clone(),
             ),
         ),
-        Target::File(path) => {
+        Target::File { path, max_line } => {
             if let Err(e) = std::fs::metadata(&path) {
                 return fail(format!("cannot open {}: {e}", path.display()), 2);
             }
@@ -134,7 +141,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
                 SourceKind::File {
                     path: path.display().to_string(),
                 },
-                feed::file(path, rules.clone()),
+                feed::file(path, max_line, rules.clone()),
             )
         }
     };

@@ -42,6 +42,28 @@ pub struct PrettyLine {
 }
 
 impl PrettyLine {
+    /// Cuts the text (and the path) to at most `max` bytes on a character boundary, ending
+    /// with `…`; the key and value ranges are kept within what is left.
+    fn cut(&mut self, max: usize) {
+        if self.text.len() > max {
+            let end = floor_boundary(&self.text, max.saturating_sub('…'.len_utf8()));
+            self.text.truncate(end);
+            self.text.push('…');
+            let clamp = |range: &mut Option<Range<usize>>| {
+                if let Some(r) = range {
+                    *r = r.start.min(end)..r.end.min(end);
+                }
+            };
+            clamp(&mut self.key);
+            clamp(&mut self.value);
+        }
+        if self.path.len() > max {
+            let end = floor_boundary(&self.path, max);
+            self.path.truncate(end);
+            self.path.shrink_to_fit();
+        }
+    }
+
     fn raw(text: &str) -> PrettyLine {
         PrettyLine {
             text: text.to_string(),
@@ -64,10 +86,49 @@ impl PrettyDoc {
 /// line. Text that is not one valid JSON value comes back raw, split on newlines, with empty
 /// paths; this never panics.
 pub fn pretty(json: &str) -> PrettyDoc {
-    let lines = Formatter::new(json)
-        .run()
-        .unwrap_or_else(|| json.lines().map(PrettyLine::raw).collect());
-    PrettyDoc { lines }
+    pretty_within(json, Bounds::NONE).0
+}
+
+/// How much of a document [`pretty_within`] lays out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// Lines at most.
+    pub lines: usize,
+    /// Bytes of a line's text (and of its path) at most: longer lines are cut on a character
+    /// boundary and end with `…`.
+    pub line_bytes: usize,
+    /// Bytes of text in all the lines: the layout stops after the line that reaches it.
+    pub total_bytes: usize,
+}
+
+impl Bounds {
+    /// Everything.
+    pub const NONE: Bounds = Bounds {
+        lines: usize::MAX,
+        line_bytes: usize::MAX,
+        total_bytes: usize::MAX,
+    };
+}
+
+/// [`pretty`] within `bounds`; true when lines were left out at the end. A document that ends
+/// early is shown as far as it goes, even if the rest would not have parsed.
+pub fn pretty_within(json: &str, bounds: Bounds) -> (PrettyDoc, bool) {
+    let mut formatter = Formatter::new(json, bounds);
+    let lines = match formatter.run() {
+        Some(()) => formatter.lines,
+        None => {
+            formatter.lines.clear();
+            formatter.text_bytes = 0;
+            for line in json.lines() {
+                if formatter.full() {
+                    break;
+                }
+                formatter.add(PrettyLine::raw(line));
+            }
+            formatter.lines
+        }
+    };
+    (PrettyDoc { lines }, formatter.cut)
 }
 
 /// The path of member `key` of the container at `parent`.
@@ -112,6 +173,20 @@ fn decode_key(raw: &str) -> Cow<'_, str> {
         .unwrap_or(Cow::Borrowed(inner))
 }
 
+/// The largest index at most `at` that is a character boundary of `text`.
+fn floor_boundary(text: &str, at: usize) -> usize {
+    let mut end = at.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+/// At most `max` bytes of `text`, cut on a character boundary.
+fn head(text: &str, max: usize) -> &str {
+    &text[..floor_boundary(text, max)]
+}
+
 /// An open, non-empty container.
 struct Open {
     path: String,
@@ -130,26 +205,52 @@ struct Formatter<'a> {
     bytes: &'a [u8],
     pos: usize,
     lines: Vec<PrettyLine>,
+    bounds: Bounds,
+    /// Bytes of text in `lines`.
+    text_bytes: usize,
+    /// The bounds were reached: lines were left out.
+    cut: bool,
 }
 
 impl<'a> Formatter<'a> {
-    fn new(src: &'a str) -> Formatter<'a> {
+    fn new(src: &'a str, bounds: Bounds) -> Formatter<'a> {
         Formatter {
             src,
             bytes: src.as_bytes(),
             pos: 0,
             lines: Vec::new(),
+            bounds,
+            text_bytes: 0,
+            cut: false,
         }
     }
 
-    /// The formatted lines, or `None` when the text is not exactly one JSON value.
-    fn run(mut self) -> Option<Vec<PrettyLine>> {
+    /// True (and `cut` set) when no more lines fit the bounds.
+    fn full(&mut self) -> bool {
+        if self.lines.len() >= self.bounds.lines || self.text_bytes >= self.bounds.total_bytes {
+            self.cut = true;
+        }
+        self.cut
+    }
+
+    fn add(&mut self, mut line: PrettyLine) {
+        line.cut(self.bounds.line_bytes);
+        self.text_bytes += line.text.len();
+        self.lines.push(line);
+    }
+
+    /// Lays out the lines; `None` when the text is not exactly one JSON value (unless the
+    /// bounds stopped it first).
+    fn run(&mut self) -> Option<()> {
         let mut stack: Vec<Open> = Vec::new();
         let mut next = Some(Next {
             path: String::new(),
             key: None,
         });
         loop {
+            if self.full() {
+                return Some(());
+            }
             if let Some(Next { path, key }) = next.take() {
                 self.skip_ws();
                 let depth = stack.len();
@@ -204,12 +305,18 @@ impl<'a> Formatter<'a> {
             // A value is complete: what follows depends on the container it is in.
             self.skip_ws();
             let Some(top) = stack.last_mut() else {
-                return (self.pos == self.bytes.len()).then_some(self.lines);
+                return (self.pos == self.bytes.len()).then_some(());
             };
             match self.peek()? {
                 b',' => {
                     self.pos += 1;
-                    self.lines.last_mut()?.text.push(',');
+                    let last = self.lines.last_mut()?;
+                    // A cut line ends with `…` (a whole one ends with a quote, a digit, a
+                    // letter or a bracket) and stays within its bound.
+                    if !last.text.ends_with('…') {
+                        last.text.push(',');
+                        self.text_bytes += 1;
+                    }
                     next = Some(if top.close == b'}' {
                         let parent = top.path.clone();
                         self.member(&parent)?
@@ -266,7 +373,11 @@ impl<'a> Formatter<'a> {
         body: &str,
         scalar: bool,
     ) {
-        let key_text = key.map(|range| &self.src[range]);
+        // Only what can be shown is copied: a little more than the line's bound, so that
+        // cutting it leaves its `…`.
+        let most = self.bounds.line_bytes.saturating_add(4);
+        let key_text = key.map(|range| head(&self.src[range], most));
+        let body = head(body, most);
         let mut text = String::with_capacity(
             depth * INDENT.len() + key_text.map_or(0, |k| k.len() + 2) + body.len() + 1,
         );
@@ -281,7 +392,7 @@ impl<'a> Formatter<'a> {
         });
         let value_start = text.len();
         text.push_str(body);
-        self.lines.push(PrettyLine {
+        self.add(PrettyLine {
             text,
             path,
             // MAX_DEPTH keeps this in range.
@@ -682,5 +793,77 @@ mod tests {
             }
         }
         Some(current)
+    }
+
+    #[test]
+    fn bounds_cut_long_lines_on_a_character_boundary_and_stop_at_the_budget() {
+        let json = format!(
+            r#"{{"a":"{}","b":[1,2,3],"c":"é{}"}}"#,
+            "x".repeat(100),
+            "é".repeat(50)
+        );
+        let bounds = Bounds {
+            lines: 100,
+            line_bytes: 40,
+            total_bytes: usize::MAX,
+        };
+        let (doc, cut) = pretty_within(&json, bounds);
+        assert!(!cut);
+        assert_eq!(texts(&doc), pretty_texts_cut(&json, 40));
+        for line in &doc.lines {
+            assert!(line.text.len() <= 40, "{:?}", line.text);
+            if let Some(value) = &line.value {
+                assert!(line.text.get(value.clone()).is_some());
+            }
+        }
+        assert!(doc.lines[1].text.ends_with('…') && !doc.lines[1].text.ends_with(",…"));
+        let (doc, cut) = pretty_within(
+            &json,
+            Bounds {
+                lines: 3,
+                ..Bounds::NONE
+            },
+        );
+        assert!(cut);
+        assert_eq!(doc.lines.len(), 3);
+        let (doc, cut) = pretty_within(
+            &json,
+            Bounds {
+                total_bytes: 10,
+                ..Bounds::NONE
+            },
+        );
+        assert!(cut);
+        assert_eq!(doc.lines.len(), 2, "{:?}", texts(&doc));
+        let (whole, cut) = pretty_within(&json, Bounds::NONE);
+        assert!(!cut);
+        assert_eq!(whole, pretty(&json));
+    }
+
+    /// `pretty`'s lines, each cut as the bounds cut it.
+    fn pretty_texts_cut(json: &str, max: usize) -> Vec<String> {
+        pretty(json)
+            .lines
+            .into_iter()
+            .map(|mut line| {
+                line.cut(max);
+                line.text
+            })
+            .collect()
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_bounded_too() {
+        let text = format!("not json\n{}\nthird\nfourth", "y".repeat(1000));
+        let (doc, cut) = pretty_within(
+            &text,
+            Bounds {
+                lines: 3,
+                line_bytes: 10,
+                total_bytes: usize::MAX,
+            },
+        );
+        assert!(cut);
+        assert_eq!(texts(&doc), ["not json", "yyyyyyy…", "third"]);
     }
 }

@@ -1,7 +1,13 @@
 //! What a viewer needs of a message at a glance — type, the name that matters, ids — found
 //! once, and kept as byte spans into the message text rather than copies.
 
+use std::borrow::Cow;
+
 use super::{MessageType, ObjectFields};
+
+/// Names and ids are cut to about this many bytes (ending with `…`) where they are shown: a
+/// row has no room for more, and a name made huge must not be copied whole on every frame.
+pub const SHOWN_BYTES: usize = 1024;
 
 /// A string field of a message: the span of its JSON text between the quotes. Strings with
 /// escapes are rare in ids and names; their span holds the escaped form, and `display`
@@ -20,14 +26,50 @@ impl TextRef {
     }
 
     /// The string's value, escapes undone.
-    pub fn display<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        let raw = self.get(text);
-        if !raw.contains('\\') {
-            return std::borrow::Cow::Borrowed(raw);
-        }
-        serde_json::from_str::<String>(&format!("\"{raw}\""))
-            .map_or(std::borrow::Cow::Borrowed(raw), std::borrow::Cow::Owned)
+    pub fn display<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        unescape(self.get(text))
     }
+
+    /// [`TextRef::display`] of at most about `max` bytes of the string: a longer one is cut
+    /// (never inside an escape or a character) and ends with `…`.
+    pub fn display_within<'a>(&self, text: &'a str, max: usize) -> Cow<'a, str> {
+        let raw = self.get(text);
+        if raw.len() <= max {
+            return unescape(raw);
+        }
+        let mut end = max;
+        while !raw.is_char_boundary(end) {
+            end -= 1;
+        }
+        // An escape cut in two does not parse: step back over it (`\uXXXX\uXXXX` at most).
+        let mut shown = None;
+        for _ in 0..12 {
+            let head = &raw[..end];
+            if !head.contains('\\') {
+                shown = Some(Cow::Borrowed(head));
+                break;
+            }
+            if let Ok(value) = serde_json::from_str::<String>(&format!("\"{head}\"")) {
+                shown = Some(Cow::Owned(value));
+                break;
+            }
+            end -= 1;
+            while !raw.is_char_boundary(end) {
+                end -= 1;
+            }
+        }
+        let mut shown = shown.unwrap_or(Cow::Borrowed(&raw[..end])).into_owned();
+        shown.push('…');
+        Cow::Owned(shown)
+    }
+}
+
+/// A JSON string's inner text with escapes undone (the text as it is if they do not parse).
+fn unescape(raw: &str) -> Cow<'_, str> {
+    if !raw.contains('\\') {
+        return Cow::Borrowed(raw);
+    }
+    serde_json::from_str::<String>(&format!("\"{raw}\"")).map_or(Cow::Borrowed(raw), Cow::Owned)
 }
 
 /// The at-a-glance fields of one message.
@@ -102,9 +144,12 @@ impl Summary {
     }
 
     /// The name column: event, page/screen name, identify's userId or email, groupId,
-    /// `previousId → userId` for alias.
+    /// `previousId → userId` for alias; each cut at [`SHOWN_BYTES`].
     pub fn display_name(&self, text: &str) -> String {
-        let get = |r: &Option<TextRef>| r.as_ref().map(|r| r.display(text).into_owned());
+        let get = |r: &Option<TextRef>| {
+            r.as_ref()
+                .map(|r| r.display_within(text, SHOWN_BYTES).into_owned())
+        };
         match self.message_type {
             Some(MessageType::Identify) => get(&self.user_id)
                 .or_else(|| get(&self.email))
@@ -118,12 +163,12 @@ impl Summary {
         }
     }
 
-    /// The user column: userId, else anonymousId.
-    pub fn user<'a>(&'a self, text: &'a str) -> &'a str {
+    /// The user column: userId, else anonymousId, escapes undone, cut at [`SHOWN_BYTES`].
+    pub fn user<'a>(&'a self, text: &'a str) -> Cow<'a, str> {
         self.user_id
             .as_ref()
             .or(self.anonymous_id.as_ref())
-            .map_or("", |r| r.get(text))
+            .map_or(Cow::Borrowed(""), |r| r.display_within(text, SHOWN_BYTES))
     }
 }
 
@@ -199,6 +244,31 @@ mod tests {
         let summary = Summary::of(text);
         assert_eq!(summary.display_name(text), "Say \"hi\"");
         assert_eq!(summary.message_id.unwrap().get(text), "m-1");
+    }
+
+    #[test]
+    fn long_names_are_cut_never_inside_an_escape() {
+        let name = format!(
+            "{}\\u00e9\\\"{}",
+            "a".repeat(SHOWN_BYTES - 3),
+            "b".repeat(5000)
+        );
+        let text = format!(
+            r#"{{"type":"track","event":"{name}","userId":"{}"}}"#,
+            "u".repeat(9000)
+        );
+        let summary = Summary::of(&text);
+        let shown = summary.display_name(&text);
+        assert!(shown.len() <= SHOWN_BYTES + 3, "{}", shown.len());
+        assert_eq!(shown, format!("{}…", "a".repeat(SHOWN_BYTES - 3)));
+        for max in SHOWN_BYTES - 3..SHOWN_BYTES + 12 {
+            let cut = summary.name.unwrap().display_within(&text, max);
+            assert!(cut.ends_with('…') && !cut.contains('\\'), "{max}: {cut}");
+        }
+        let user = summary.user(&text);
+        assert_eq!(user.len(), SHOWN_BYTES + '…'.len_utf8());
+        let short = r#"{"type":"track","event":"E","userId":"a\"b"}"#;
+        assert_eq!(Summary::of(short).user(short), "a\"b", "escapes undone");
     }
 
     #[test]

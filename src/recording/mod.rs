@@ -4,7 +4,7 @@
 mod reader;
 mod writer;
 
-pub use reader::{ReadItem, RecordingReader};
+pub use reader::{DEFAULT_MAX_LINE, ProblemKind, ReadItem, RecordingReader, describe_size};
 pub use writer::Recorder;
 
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ use crate::filter::{FilterError, Query};
 use crate::forward::{Destination, Request};
 use crate::inspect::redact::RedactMode;
 use crate::inspect::{Finding, Inspector};
-use crate::model::pretty::{PrettyDoc, pretty};
+use crate::model::pretty::{Bounds, PrettyDoc, PrettyLine, pretty, pretty_within};
 use crate::model::{DeliveryFrame, Frame};
 
 /// Rows tested at once when a filter changes; the rest is done in slices by the event loop.
@@ -337,6 +337,63 @@ impl SelectedFindings {
     }
 }
 
+/// What the detail pane lays out of a message: all of any message Segment accepts (32 KB); of
+/// a larger one, lines cut at 16 KiB and at most 20,000 lines or 1 MiB of text, so that one huge
+/// message costs the viewer a bounded amount of memory and drawing.
+pub const DETAIL_BOUNDS: Bounds = Bounds {
+    lines: 20_000,
+    line_bytes: 16 * 1024,
+    total_bytes: 1024 * 1024,
+};
+
+/// The selected message pretty-printed within [`DETAIL_BOUNDS`], ending with a line that says
+/// so when it is cut; `copy_key` is the key that copies the whole message.
+pub fn detail_doc(text: &str, copy_key: &str) -> PrettyDoc {
+    let (mut doc, cut) = pretty_within(text, DETAIL_BOUNDS);
+    if cut {
+        doc.lines.push(PrettyLine {
+            text: format!(
+                "… the rest is not shown: the message is {} bytes; {copy_key} copies it whole",
+                crate::model::thousands(text.len() as u64)
+            ),
+            path: String::new(),
+            depth: 0,
+            key: None,
+            value: None,
+        });
+    }
+    doc
+}
+
+/// Larger messages are laid out and judged off the UI task (see [`App::take_detail_job`]).
+pub const SYNC_DETAIL_BYTES: usize = 256 * 1024;
+
+/// A large selected message to lay out and judge off the UI task; the result goes to
+/// [`App::detail_ready`].
+pub struct DetailJob {
+    pub id: EntryId,
+    text: String,
+    judge: bool,
+    inspector: Arc<Inspector>,
+    copy_key: String,
+}
+
+impl DetailJob {
+    /// The message laid out within [`DETAIL_BOUNDS`].
+    pub fn layout(&self) -> PrettyDoc {
+        detail_doc(&self.text, &self.copy_key)
+    }
+
+    /// The message's findings.
+    pub fn judge(&self) -> Vec<Finding> {
+        if self.judge {
+            self.inspector.inspect_text(&self.text)
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// The line of `path`, or of its nearest ancestor that has one (a missing property sits
 /// under its parent object).
 fn anchor_line(doc: &PrettyDoc, path: &str) -> usize {
@@ -445,6 +502,12 @@ pub struct App {
     pub jobs: Vec<Job>,
     /// First line of the help overlay drawn.
     pub help_scroll: usize,
+    /// A recording's lines that could not be read (`open`).
+    pub unread: super::feed::Unread,
+    /// The large selected message being laid out and judged off the UI task, and the job to
+    /// start for it.
+    pub detail_pending: Option<EntryId>,
+    detail_job: Option<DetailJob>,
     next_generation: u64,
     next_job: u64,
 }
@@ -489,6 +552,9 @@ impl App {
             replay: None,
             jobs: Vec::new(),
             help_scroll: 0,
+            unread: super::feed::Unread::default(),
+            detail_pending: None,
+            detail_job: None,
             next_generation: 1,
             next_job: 1,
         }
@@ -615,6 +681,8 @@ impl App {
         let Some(id) = self.selected else {
             self.detail_doc = None;
             self.detail_findings = Arc::default();
+            self.detail_pending = None;
+            self.detail_job = None;
             return;
         };
         if self
@@ -627,7 +695,25 @@ impl App {
         let Some(entry) = self.store.get(id) else {
             return;
         };
-        let doc = Arc::new(pretty(&entry.text));
+        let copy_key = self.keys.first_key_label(Action::CopyMessage);
+        if entry.text.len() > SYNC_DETAIL_BYTES {
+            if self.detail_pending != Some(id) {
+                self.detail_doc = None;
+                self.detail_findings = Arc::default();
+                self.detail_pending = Some(id);
+                self.detail_job = Some(DetailJob {
+                    id,
+                    text: entry.text.to_string(),
+                    judge: matches!(entry.kind, EntryKind::Event),
+                    inspector: Arc::clone(&self.inspector),
+                    copy_key,
+                });
+            }
+            return;
+        }
+        self.detail_pending = None;
+        self.detail_job = None;
+        let doc = Arc::new(detail_doc(&entry.text, &copy_key));
         let findings = entry.findings(&self.inspector);
         self.detail_findings = Arc::new(SelectedFindings::of(findings, &doc));
         self.detail_doc = Some((id, doc));
@@ -638,7 +724,24 @@ impl App {
     pub fn set_inspector(&mut self, inspector: Arc<Inspector>) {
         self.inspector = inspector;
         self.detail_doc = None;
+        self.detail_pending = None;
         self.refresh_detail_doc();
+    }
+
+    /// The large selected message's layout and verdicts to compute off the UI task, once.
+    pub fn take_detail_job(&mut self) -> Option<DetailJob> {
+        self.detail_job.take()
+    }
+
+    /// A [`DetailJob`]'s result: shown if its message is still the one awaited.
+    pub fn detail_ready(&mut self, id: EntryId, doc: PrettyDoc, findings: Vec<Finding>) {
+        if self.detail_pending != Some(id) || self.selected != Some(id) {
+            return;
+        }
+        self.detail_pending = None;
+        let doc = Arc::new(doc);
+        self.detail_findings = Arc::new(SelectedFindings::of(findings, &doc));
+        self.detail_doc = Some((id, doc));
     }
 
     /// Selects the row shown at `index` (a mouse click); following resumes on the last row.
@@ -809,6 +912,8 @@ impl App {
                 self.store.clear();
                 self.marks.clear();
                 self.detail_doc = None;
+                self.detail_pending = None;
+                self.detail_job = None;
                 self.selected = None;
                 self.paused_at = None;
                 self.set_status("cleared", false);

@@ -14,7 +14,7 @@ use super::store::{Entry, EntryBuilder};
 use crate::budget::{self, Weigh};
 use crate::hub::Hub;
 use crate::model::{DeliveryFrame, Frame, Incoming, parse_frame_text};
-use crate::recording::{ReadItem, RecordingReader};
+use crate::recording::{ProblemKind, ReadItem, RecordingReader};
 use crate::stream::client::{ClientEvent, ClientOptions, follow};
 use tokio::sync::watch;
 
@@ -30,6 +30,9 @@ pub const QUEUED_BYTES: usize = 16 << 20;
 /// The feed's receiving end, read by the UI loop.
 pub type FeedReceiver = budget::Receiver<Feed>;
 
+/// How often a file feed reports its progress and its unread lines.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
 #[derive(Debug)]
 pub enum Feed {
     /// Rows, built off the UI task.
@@ -42,6 +45,21 @@ pub enum Feed {
         text: String,
         is_error: bool,
     },
+    /// A recording's lines that could not be read, so far (for the header).
+    Unread(Unread),
+}
+
+/// The lines of a recording the viewer could not read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unread {
+    /// Lines skipped: not a frame, a message or a batch, a torn last line, or …
+    pub skipped: u64,
+    /// … longer than `--max-line` (passed over without being held).
+    pub over_max_line: u64,
+    /// `--max-line`.
+    pub max_line: u64,
+    /// The file could not be read to its end (an I/O error, a truncated gzip): why.
+    pub failed: Option<String>,
 }
 
 impl Weigh for Feed {
@@ -53,6 +71,7 @@ impl Weigh for Feed {
                 size + frames.iter().map(super::deliveries::weight).sum::<usize>()
             }
             Feed::Notice { text, .. } => size + text.len(),
+            Feed::Unread(unread) => size + unread.failed.as_ref().map_or(0, String::len),
             Feed::Connection(_) => size,
         }
     }
@@ -224,7 +243,7 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Reads a recording on a blocking thread, in batches, with progress.
-pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> FeedReceiver {
+pub fn file(path: PathBuf, max_line: u64, rules: watch::Receiver<Rules>) -> FeedReceiver {
     let (tx, rx) = channel();
     tokio::task::spawn_blocking(move || {
         let name = path.display().to_string();
@@ -242,13 +261,17 @@ pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> FeedReceiver {
             inner: file,
             read: Arc::clone(&read),
         };
-        let reader = RecordingReader::from_reader(counting, &name);
+        let reader = RecordingReader::from_reader(counting, &name).with_max_line(max_line);
         let mut builder = EntryBuilder::judging(Arc::clone(&rules.borrow().inspector));
         let mut frames = Vec::with_capacity(BATCH);
         let mut frames_bytes = 0;
         let mut deliveries = Vec::new();
-        let mut problems = 0u64;
+        let mut unread = Unread {
+            max_line,
+            ..Unread::default()
+        };
         let mut last_problem = None;
+        let mut unread_sent = None;
         let mut last_progress = Instant::now();
         let send = |feed| tx.blocking_send(feed).is_ok();
         for item in reader {
@@ -270,9 +293,23 @@ pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> FeedReceiver {
                         frames.push(entry);
                     }
                 }
-                ReadItem::Problem { message, .. } => {
-                    problems += 1;
+                ReadItem::Problem { message, kind, .. } => {
+                    match kind {
+                        ProblemKind::ReadFailed => unread.failed = Some(message.clone()),
+                        ProblemKind::OverMaxLine { .. } => {
+                            unread.skipped += 1;
+                            unread.over_max_line += 1;
+                        }
+                        ProblemKind::Unreadable => unread.skipped += 1,
+                    }
                     last_problem = Some(message);
+                    // The header's count, at most ten times a second.
+                    if unread_sent.is_none_or(|at: Instant| at.elapsed() > PROGRESS_EVERY) {
+                        unread_sent = Some(Instant::now());
+                        if !send(Feed::Unread(unread.clone())) {
+                            return;
+                        }
+                    }
                 }
             }
             if frames.len() == BATCH || frames_bytes >= BATCH_BYTES {
@@ -280,7 +317,7 @@ pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> FeedReceiver {
                 if !send(Feed::Entries(std::mem::take(&mut frames))) {
                     return;
                 }
-                if last_progress.elapsed() > Duration::from_millis(100) {
+                if last_progress.elapsed() > PROGRESS_EVERY {
                     last_progress = Instant::now();
                     let done = read.load(Ordering::Relaxed);
                     if !send(Feed::Connection(Connection::Loading { done, total })) {
@@ -295,7 +332,11 @@ pub fn file(path: PathBuf, rules: watch::Receiver<Rules>) -> FeedReceiver {
         if !deliveries.is_empty() && !send(Feed::Deliveries(deliveries)) {
             return;
         }
+        if last_problem.is_some() && !send(Feed::Unread(unread.clone())) {
+            return;
+        }
         if let Some(message) = last_problem {
+            let problems = unread.skipped + u64::from(unread.failed.is_some());
             let text = if problems == 1 {
                 message
             } else {

@@ -22,8 +22,11 @@ use crate::tui::theme::{ColorMode, Theme, to_color};
 /// Longer lines are left plain: syntect's regexes cost grows with the line.
 pub const MAX_HIGHLIGHT_LINE: usize = 2_000;
 
-/// Entries kept by [`HighlightWorker`]'s cache.
+/// Entries kept by [`HighlightWorker`]'s cache …
 pub const CACHE_ENTRIES: usize = 64;
+
+/// … and the memory they may take, estimated (the newest entry is kept whatever its size).
+pub const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 /// One styled line: byte ranges into the [`PrettyLine`] text, in order, covering it fully.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -201,11 +204,27 @@ pub struct Highlighted {
     pub lines: Arc<Vec<StyledLine>>,
 }
 
+impl Highlighted {
+    /// Roughly the memory its document and styles take.
+    fn bytes(&self) -> usize {
+        let per_line = std::mem::size_of::<PrettyLine>() + std::mem::size_of::<StyledLine>();
+        let lines = self.doc.lines.iter().map(|l| l.text.len() + l.path.len());
+        let spans = self
+            .lines
+            .iter()
+            .map(|l| l.spans.len() * std::mem::size_of::<(Range<usize>, Style)>());
+        self.doc.lines.len() * per_line + lines.sum::<usize>() + spans.sum::<usize>()
+    }
+}
+
 /// Least recently used entries go first.
 struct Lru {
     order: VecDeque<HighlightKey>,
-    entries: HashMap<HighlightKey, Highlighted>,
+    entries: HashMap<HighlightKey, (Highlighted, usize)>,
     capacity: usize,
+    /// What the entries take, estimated, and the most they may.
+    bytes: usize,
+    max_bytes: usize,
 }
 
 impl Lru {
@@ -214,6 +233,8 @@ impl Lru {
             order: VecDeque::with_capacity(capacity + 1),
             entries: HashMap::with_capacity(capacity + 1),
             capacity,
+            bytes: 0,
+            max_bytes: CACHE_BYTES,
         }
     }
 
@@ -226,21 +247,29 @@ impl Lru {
     }
 
     fn get(&mut self, key: &HighlightKey) -> Option<Highlighted> {
-        let hit = self.entries.get(key)?.clone();
+        let hit = self.entries.get(key)?.0.clone();
         self.touch(key);
         Some(hit)
     }
 
     fn insert(&mut self, value: Highlighted) {
         let key = value.key.clone();
-        if self.entries.insert(key.clone(), value).is_some() {
+        let bytes = value.bytes();
+        self.bytes += bytes;
+        if let Some((_, old)) = self.entries.insert(key.clone(), (value, bytes)) {
+            self.bytes -= old;
             self.touch(&key);
-            return;
+        } else {
+            self.order.push_back(key);
         }
-        self.order.push_back(key);
-        while self.order.len() > self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.entries.remove(&old);
+        while self.order.len() > self.capacity
+            || (self.bytes > self.max_bytes && self.order.len() > 1)
+        {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            if let Some((_, bytes)) = self.entries.remove(&old) {
+                self.bytes -= bytes;
             }
         }
     }
@@ -248,8 +277,15 @@ impl Lru {
 
 struct Job {
     key: HighlightKey,
-    json: Arc<str>,
+    input: Input,
     theme: Arc<Theme>,
+}
+
+/// What to highlight: JSON text (pretty-printed here), or a document already laid out (shared,
+/// not copied: the detail pane's, cut to its bounds).
+enum Input {
+    Json(Arc<str>),
+    Doc(Arc<PrettyDoc>),
 }
 
 #[derive(Default)]
@@ -270,7 +306,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Pretty-prints and highlights on one dedicated thread. Dropping it stops the thread (after
-/// the highlight in progress, if any).
+/// the highlight in progress, if any) without waiting for it.
 pub struct HighlightWorker {
     shared: Arc<Shared>,
     results: UnboundedSender<Highlighted>,
@@ -311,7 +347,30 @@ impl HighlightWorker {
             let _ = self.results.send(hit);
             return;
         }
-        lock(&self.shared.queue).pending = Some(Job { key, json, theme });
+        self.enqueue(Job {
+            key,
+            input: Input::Json(json),
+            theme,
+        });
+    }
+
+    /// As [`HighlightWorker::request`], for a document already pretty-printed: the highlight
+    /// shares it.
+    pub fn request_doc(&self, key: HighlightKey, doc: Arc<PrettyDoc>, theme: Arc<Theme>) {
+        if let Some(hit) = self.cached(&key) {
+            lock(&self.shared.queue).pending = None;
+            let _ = self.results.send(hit);
+            return;
+        }
+        self.enqueue(Job {
+            key,
+            input: Input::Doc(doc),
+            theme,
+        });
+    }
+
+    fn enqueue(&self, job: Job) {
+        lock(&self.shared.queue).pending = Some(job);
         self.shared.wake.notify_one();
     }
 
@@ -331,9 +390,9 @@ impl Drop for HighlightWorker {
     fn drop(&mut self) {
         lock(&self.shared.queue).shutdown = true;
         self.shared.wake.notify_one();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        // Not joined: quitting must not wait for a long document's highlight; the thread
+        // ends after it (or with the process).
+        self.thread.take();
     }
 }
 
@@ -368,25 +427,31 @@ fn run(shared: &Shared, results: &UnboundedSender<Highlighted>) {
 }
 
 fn compute(job: Job) -> Highlighted {
-    let Job { key, json, theme } = job;
+    let Job { key, input, theme } = job;
     // A bug in the printer or syntect must not take the worker down: show the text plain.
     let (doc, lines) = std::panic::catch_unwind(|| {
-        let doc = pretty(&json);
+        let doc = match &input {
+            Input::Json(json) => Arc::new(pretty(json)),
+            Input::Doc(doc) => Arc::clone(doc),
+        };
         let lines = highlight_doc(&doc, &theme);
         (doc, lines)
     })
     .unwrap_or_else(|_| {
-        let doc = PrettyDoc {
-            lines: json
-                .lines()
-                .map(|l| PrettyLine {
-                    text: l.to_string(),
-                    path: String::new(),
-                    depth: 0,
-                    key: None,
-                    value: None,
-                })
-                .collect(),
+        let doc = match &input {
+            Input::Doc(doc) => Arc::clone(doc),
+            Input::Json(json) => Arc::new(PrettyDoc {
+                lines: json
+                    .lines()
+                    .map(|l| PrettyLine {
+                        text: l.to_string(),
+                        path: String::new(),
+                        depth: 0,
+                        key: None,
+                        value: None,
+                    })
+                    .collect(),
+            }),
         };
         let plain = theme.fg(theme.ui.fg);
         let lines = doc
@@ -398,7 +463,7 @@ fn compute(job: Job) -> Highlighted {
     });
     Highlighted {
         key,
-        doc: Arc::new(doc),
+        doc,
         lines: Arc::new(lines),
     }
 }
@@ -628,5 +693,60 @@ mod tests {
         lru.insert(entry(2));
         assert_eq!(lru.entries.len(), 3);
         assert_eq!(lru.order.len(), 3);
+    }
+
+    #[test]
+    fn lru_is_bounded_by_bytes_too_and_keeps_the_newest() {
+        let entry = |id, bytes: usize| {
+            let doc = PrettyDoc {
+                lines: vec![PrettyLine {
+                    text: "x".repeat(bytes),
+                    path: String::new(),
+                    depth: 0,
+                    key: None,
+                    value: None,
+                }],
+            };
+            Highlighted {
+                key: key(id),
+                doc: Arc::new(doc),
+                lines: Arc::new(vec![StyledLine::default()]),
+            }
+        };
+        let mut lru = Lru::new(10);
+        lru.max_bytes = 10_000;
+        for id in 0..4 {
+            lru.insert(entry(id, 3000));
+        }
+        assert!(lru.bytes <= 10_000, "{}", lru.bytes);
+        assert!(lru.get(&key(0)).is_none() && lru.get(&key(3)).is_some());
+        lru.insert(entry(9, 50_000));
+        assert_eq!(lru.order.len(), 1, "only the newest, however large");
+        assert!(lru.get(&key(9)).is_some());
+        lru.insert(entry(10, 10));
+        assert!(
+            lru.get(&key(9)).is_none(),
+            "evicted once something newer came"
+        );
+        assert_eq!(
+            lru.bytes,
+            lru.entries.values().map(|(_, b)| b).sum::<usize>()
+        );
+    }
+
+    #[test]
+    fn a_document_is_highlighted_as_it_is_shared() {
+        let (tx, mut rx) = unbounded_channel();
+        let worker = HighlightWorker::spawn(tx);
+        let theme = Arc::new(load_theme("dark", ColorMode::TrueColor).unwrap());
+        let doc = Arc::new(pretty(r#"{"a":1}"#));
+        worker.request_doc(key(5), Arc::clone(&doc), theme);
+        receive(&mut rx, &key(5));
+        let done = worker.cached(&key(5)).expect("cached");
+        assert!(
+            Arc::ptr_eq(&done.doc, &doc),
+            "the document is shared, not copied"
+        );
+        assert_eq!(done.lines.len(), doc.lines.len());
     }
 }

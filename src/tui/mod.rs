@@ -14,5 +14,6 @@ pub mod rules;
 pub mod run;
 pub mod store;
 pub mod summary;
+pub mod text;
 pub mod theme;
 pub mod views;

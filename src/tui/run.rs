@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -26,7 +27,9 @@ use super::jq::{JqOutcome, JqRunner, JqSettings};
 use super::rules::Rules;
 use super::views::{self, DrawnLayout, Highlights};
 use crate::forward::engine::Engine;
+use crate::inspect::Finding;
 use crate::model::DeliveryFrame;
+use crate::model::pretty::PrettyDoc;
 
 /// At most this often a frame is drawn (about 60 per second).
 const FRAME_BUDGET: Duration = Duration::from_millis(16);
@@ -58,6 +61,12 @@ enum Background {
     Delivery { job: u64, frame: Box<DeliveryFrame> },
     /// Every request of the job is done.
     JobDone { job: u64 },
+    /// A large message laid out and judged (see [`App::detail_ready`]).
+    Detail {
+        id: u64,
+        doc: Box<PrettyDoc>,
+        findings: Vec<Finding>,
+    },
 }
 
 impl Background {
@@ -105,6 +114,8 @@ struct Loop {
     pending_edit: Option<String>,
     /// Answers the filter's `jq:` term in a worker process.
     jq: JqRunner,
+    /// The large message whose layout was asked for last: older jobs stop early.
+    detail_wanted: Arc<AtomicU64>,
 }
 
 async fn event_loop(
@@ -137,6 +148,7 @@ async fn event_loop(
         engine: None,
         pending_edit: None,
         jq: JqRunner::spawn(jq, jq_tx),
+        detail_wanted: Arc::new(AtomicU64::new(0)),
     };
     let mut background = Vec::with_capacity(BACKGROUND_DRAIN);
     let mut input = EventStream::new();
@@ -193,6 +205,7 @@ async fn event_loop(
                         }
                         Feed::Connection(connection) => state.app.connection = connection,
                         Feed::Notice { text, is_error } => state.app.set_status(text, is_error),
+                        Feed::Unread(unread) => state.app.unread = unread,
                     }
                 }
                 state.dirty = true;
@@ -206,6 +219,9 @@ async fn event_loop(
                             }
                             Background::Delivery { job, frame } => state.app.delivered(job, *frame),
                             Background::JobDone { job } => state.app.job_done(job),
+                            Background::Detail { id, doc, findings } => {
+                                state.app.detail_ready(id, *doc, findings)
+                            }
                         }
                     }
                     state.dirty = true;
@@ -293,6 +309,7 @@ impl Loop {
     }
 
     fn draw(&mut self, terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
+        self.start_detail_job();
         self.request_highlight();
         self.request_other_highlights();
         let app = &self.app;
@@ -407,6 +424,39 @@ impl Loop {
         }
     }
 
+    /// Lays out and judges a large selected message on a thread of its own (not the blocking
+    /// pool: quitting must not wait for it); a job overtaken by a newer one stops between steps.
+    fn start_detail_job(&mut self) {
+        let Some(job) = self.app.take_detail_job() else {
+            return;
+        };
+        self.detail_wanted.store(job.id, Ordering::Relaxed);
+        let wanted = Arc::clone(&self.detail_wanted);
+        let tx = self.background.clone();
+        let spawned = std::thread::Builder::new()
+            .name("eventscope-detail".into())
+            .spawn(move || {
+                let current = || wanted.load(Ordering::Relaxed) == job.id;
+                if !current() {
+                    return;
+                }
+                let doc = job.layout();
+                if !current() {
+                    return;
+                }
+                let findings = job.judge();
+                let _ = tx.blocking_send(Background::Detail {
+                    id: job.id,
+                    doc: Box::new(doc),
+                    findings,
+                });
+            });
+        if let Err(e) = spawned {
+            self.app
+                .set_status(format!("cannot lay out the message: {e}"), true);
+        }
+    }
+
     /// Asks for the selected message's highlighting unless it is shown or cached already.
     fn request_highlight(&mut self) {
         let Some(id) = self.app.selected else {
@@ -423,9 +473,15 @@ impl Loop {
             self.highlighted = Some(cached);
             return;
         }
-        if let Some(entry) = self.app.store.get(id) {
-            let json: Arc<str> = Arc::from(&*entry.text);
-            self.worker.request(key, json, Arc::clone(&self.app.theme));
+        // The detail pane's document, shared: a long message is laid out (and held) once.
+        if let Some((_, doc)) = self
+            .app
+            .detail_doc
+            .as_ref()
+            .filter(|(doc_id, _)| *doc_id == id)
+        {
+            self.worker
+                .request_doc(key, Arc::clone(doc), Arc::clone(&self.app.theme));
         }
     }
 

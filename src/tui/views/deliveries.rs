@@ -20,12 +20,14 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::list::format_time;
 use super::{
-    DrawnLayout, Highlights, NARROW_WIDTH, delivery_style, fit, header_lines, json_lines, thousands,
+    DrawnLayout, Highlights, NARROW_WIDTH, delivery_style, fit, header_lines, json_lines, pad,
+    thousands,
 };
 use crate::model::PREVIEW_BYTES;
 use crate::tui::app::{App, DeliveryPane};
 use crate::tui::deliveries::{Delivery, millis};
 use crate::tui::highlight::Highlighted;
+use crate::tui::text::{escape, escape_line, escape_lines};
 use crate::tui::theme::{ColorMode, Role};
 
 const TIME: usize = 12;
@@ -117,7 +119,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(border(app, DeliveryPane::List))
-        .title(Line::from(title));
+        .title(escape_line(Line::from(title)));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height < 2 {
@@ -165,10 +167,10 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) -> Rect {
             let f = &delivery.frame;
             let mark = if f.ok { "✓" } else { "✗" };
             let text = format!(
-                "{mark} {:<TIME$} {:<destination$} {:<STATUS$} {:>LATENCY$} {:>ATTEMPTS$} {:>MESSAGES$}  {}",
+                "{mark} {:<TIME$} {} {} {:>LATENCY$} {:>ATTEMPTS$} {:>MESSAGES$}  {}",
                 format_time(delivery.at_ms),
-                fit(&f.destination, destination),
-                fit(&delivery.status_text(), STATUS),
+                pad(&f.destination, destination),
+                pad(&delivery.status_text(), STATUS),
                 if f.status.is_some() || f.latency_ms > 0.0 {
                     millis(f.latency_ms)
                 } else {
@@ -237,7 +239,7 @@ fn draw_pane(
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(border(app, pane))
-        .title(Line::styled(title, title_style));
+        .title(Line::styled(escape(&title).into_owned(), title_style));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(delivery) = delivery else {
@@ -337,7 +339,7 @@ fn draw_pane(
             t.style(Role::Muted),
         ));
     }
-    let mut paragraph = Paragraph::new(lines);
+    let mut paragraph = Paragraph::new(escape_lines(lines));
     if app.wrap {
         paragraph = paragraph.wrap(Wrap { trim: false });
     }

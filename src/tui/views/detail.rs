@@ -16,7 +16,16 @@ use crate::model::pretty::PrettyDoc;
 use crate::tui::app::{App, Focus, Tab};
 use crate::tui::highlight::{Highlighted, StyledLine};
 use crate::tui::store::{Entry, EntryKind};
+use crate::tui::text::{escape_line, escape_lines, fit, floor_boundary};
 use crate::tui::theme::Role;
+
+/// Bytes of a message (or a rejected body) the Raw view shows: all of any message Segment
+/// accepts (32 KB); of a larger one, the start and how much more there is.
+pub const RAW_SHOWN: usize = 64 * 1024;
+
+/// Messages over this size get no Call view: writing the call parses the whole message again
+/// on every frame.
+pub const CALL_MAX: usize = 256 * 1024;
 
 /// Draws the pane; returns the area of its text.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highlighted>) -> Rect {
@@ -48,7 +57,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
         .border_style(border)
         .title(Line::from(title));
     if let Some(entry) = entry {
-        block = block.title_bottom(Line::from(info(entry)).right_aligned());
+        let room = usize::from(area.width.saturating_sub(4));
+        block = block.title_bottom(Line::from(info(entry, room)).right_aligned());
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -57,7 +67,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
     };
     let inner = match delivery_summary(app) {
         Some(line) if inner.height > 2 => {
-            frame.render_widget(Paragraph::new(line), Rect { height: 1, ..inner });
+            frame.render_widget(
+                Paragraph::new(escape_line(line)),
+                Rect { height: 1, ..inner },
+            );
             Rect {
                 y: inner.y + 1,
                 height: inner.height - 1,
@@ -97,8 +110,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
                     t.style(Role::Muted),
                 ),
             ];
-            lines.extend(entry.text.lines().map(|l| Line::raw(l.to_string())));
+            let (body, rest) = shown(&entry.text);
+            lines.extend(more_line(rest, entry.text.len(), app));
+            // Tabs indent (pretty-printed bodies use them); other controls are escaped.
+            lines.extend(body.lines().map(|l| Line::raw(l.replace('\t', "    "))));
             lines
+        }
+        (EntryKind::Event, Tab::Pretty | Tab::Findings) if app.detail_pending == app.selected => {
+            vec![Line::styled(
+                format!(
+                    "Laying out and judging this message ({} bytes)…",
+                    thousands(entry.text.len() as u64)
+                ),
+                t.style(Role::Muted),
+            )]
         }
         (EntryKind::Event, Tab::Pretty) => {
             let doc = app.detail_doc.as_ref().map(|(_, doc)| doc.as_ref());
@@ -109,12 +134,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
         }
         (EntryKind::Event, Tab::Raw) => raw_lines(entry, app),
         (EntryKind::Event, Tab::Findings) => findings_lines(app),
+        (EntryKind::Event, Tab::Call) if entry.text.len() > CALL_MAX => vec![Line::styled(
+            format!(
+                "No SDK call for {} bytes (up to {} bytes).",
+                thousands(entry.text.len() as u64),
+                thousands(CALL_MAX as u64)
+            ),
+            t.style(Role::Muted),
+        )],
         (EntryKind::Event, Tab::Call) => sdk_call(&entry.text)
             .unwrap_or_else(|| "(not a message object)".into())
             .lines()
             .map(|l| Line::styled(l.to_string(), t.fg(ui.fg)))
             .collect(),
     };
+    let lines = escape_lines(lines);
     let wrap = !matches!(entry.kind, EntryKind::Event) || app.tab == Tab::Raw || app.wrap;
     let mut paragraph = Paragraph::new(lines).scroll((app.detail_scroll as u16, 0));
     if wrap {
@@ -233,24 +267,53 @@ fn findings_lines(app: &App) -> Vec<Line<'static>> {
         .collect()
 }
 
-fn info(entry: &Entry) -> Vec<Span<'static>> {
+/// `seq 7 · /v1/batch · wk_t…cdef`, in at most `room` columns.
+fn info(entry: &Entry, room: usize) -> Vec<Span<'static>> {
     let mut parts = Vec::new();
     if let Some(seq) = entry.seq {
         parts.push(format!("seq {seq}"));
     }
     if !entry.source.path.is_empty() {
-        parts.push(entry.source.path.clone());
+        parts.push(fit(&entry.source.path, room));
     }
     if let Some(key) = &entry.source.write_key {
-        parts.push(key.clone());
+        parts.push(fit(key, room));
     }
-    vec![Span::raw(format!(" {} ", parts.join(" · ")))]
+    vec![Span::raw(format!(
+        " {} ",
+        fit(&parts.join(" · "), room.saturating_sub(2))
+    ))]
+}
+
+/// At most [`RAW_SHOWN`] bytes of `text` (cut on a character boundary), and the bytes left.
+fn shown(text: &str) -> (&str, usize) {
+    let end = floor_boundary(text, RAW_SHOWN);
+    (&text[..end], text.len() - end)
+}
+
+/// The line saying how much of a long text is shown, if not all of it.
+fn more_line(rest: usize, total: usize, app: &App) -> Option<Line<'static>> {
+    (rest > 0).then(|| {
+        Line::styled(
+            format!(
+                "The first {} bytes of {} ({} more not shown); {} copies it whole:",
+                thousands((total - rest) as u64),
+                thousands(total as u64),
+                thousands(rest as u64),
+                app.keys
+                    .first_key_label(crate::tui::action::Action::CopyMessage)
+            ),
+            app.theme.style(Role::Muted).add_modifier(Modifier::BOLD),
+        )
+    })
 }
 
 fn raw_lines(entry: &Entry, app: &App) -> Vec<Line<'static>> {
     let ui = &app.theme.ui;
     let t = &app.theme;
-    let mut lines = vec![Line::styled(entry.text.to_string(), t.fg(ui.fg))];
+    let (text, rest) = shown(&entry.text);
+    let mut lines: Vec<Line> = more_line(rest, entry.text.len(), app).into_iter().collect();
+    lines.push(Line::styled(text.to_string(), t.fg(ui.fg)));
     if let Some(adjusted) = &entry.adjusted {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
@@ -385,7 +448,7 @@ fn draw_pretty(
             let matches = find_all(&line.text, &terms);
             spans.extend(overlay(&line.text, &base, &matches, match_style));
         }
-        lines.push(Line::from(spans));
+        lines.push(escape_line(Line::from(spans)));
         // Problems go right under their line; `info` (e.g. PII in its expected place) only
         // marks the gutter, and the Findings tab lists it.
         for finding in here.iter().filter(|f| f.severity >= Severity::Warning) {
@@ -396,7 +459,7 @@ fn draw_pretty(
             let mut spans = vec![Span::styled(format!("{indent}╰ "), t.style(Role::Muted))];
             let exact = doc.line_of(&finding.path) == Some(i);
             spans.extend(finding_spans(finding, app, !exact));
-            lines.push(Line::from(spans));
+            lines.push(escape_line(Line::from(spans)));
         }
     }
     let mut paragraph = Paragraph::new(lines);

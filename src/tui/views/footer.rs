@@ -11,6 +11,7 @@ use ratatui::widgets::Paragraph;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Mode, View};
 use crate::tui::keys::{FOOTER, FOOTER_DELIVERIES, FOOTER_MARKED};
+use crate::tui::text::{escape, escape_line};
 use crate::tui::theme::Role;
 
 /// How long a status message stays in the footer.
@@ -23,7 +24,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let color = if status.is_error { ui.error } else { ui.info };
         frame.render_widget(
             Paragraph::new(Line::styled(
-                format!(" {}", status.text),
+                format!(" {}", escape(&status.text)),
                 Style::new().fg(color),
             )),
             area,
@@ -69,7 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(format!(" {key}"), key_style));
         spans.push(Span::styled(format!(" {what} "), text_style));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(Paragraph::new(escape_line(Line::from(spans))), area);
 }
 
 fn short(action: Action) -> &'static str {
@@ -125,5 +126,5 @@ pub fn draw_filter_bar(frame: &mut Frame, area: Rect, app: &App) {
             t.style(Role::Muted),
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(Paragraph::new(escape_line(Line::from(spans))), area);
 }

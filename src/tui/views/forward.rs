@@ -21,6 +21,8 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use crate::tui::text::{escape_line, escape_lines};
+
 use super::{header_lines, json_lines, thousands};
 use crate::tui::app::App;
 use crate::tui::forward::{ForwardPopup, Preview, SHOWN_BODY_BYTES};
@@ -67,7 +69,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
     ])
     .areas(inner);
     frame.render_widget(Paragraph::new(destinations_line(popup, app)), choices);
-    frame.render_widget(Paragraph::new(summary_line(popup, app)), summary);
+    frame.render_widget(
+        Paragraph::new(escape_line(summary_line(popup, app))),
+        summary,
+    );
     frame.render_widget(
         Paragraph::new("─".repeat(rule.width as usize)).style(t.style(Role::Border)),
         rule,
@@ -204,7 +209,7 @@ fn draw_request(
             t.style(Role::Muted),
         ));
     }
-    let mut paragraph = Paragraph::new(lines);
+    let mut paragraph = Paragraph::new(escape_lines(lines));
     if app.wrap {
         paragraph = paragraph.wrap(Wrap { trim: false });
     }

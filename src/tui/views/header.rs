@@ -11,7 +11,9 @@ use ratatui::widgets::Paragraph;
 
 use super::thousands;
 use crate::inspect::redact::RedactMode;
+use crate::recording::describe_size;
 use crate::tui::app::{App, Connection, SourceKind};
+use crate::tui::text::escape_line;
 use crate::tui::theme::{ColorMode, Role};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -29,8 +31,31 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(" eventscope ", base.add_modifier(Modifier::BOLD)),
         Span::styled(format!("{source} "), base),
         Span::styled(format!(" {state} "), state_style),
-        Span::styled(format!("  {} events", thousands(totals.events)), base),
     ];
+    // Right after the state: a recording that was not read whole must not go unnoticed.
+    let unread = &app.unread;
+    if unread.skipped > 0 {
+        let mut text = format!(
+            "  {} line{} skipped",
+            thousands(unread.skipped),
+            if unread.skipped == 1 { "" } else { "s" }
+        );
+        if unread.over_max_line > 0 {
+            text.push_str(&format!(
+                " ({} over --max-line {})",
+                thousands(unread.over_max_line),
+                describe_size(unread.max_line)
+            ));
+        }
+        spans.push(Span::styled(
+            text,
+            base.patch(t.fg(ui.warning)).add_modifier(Modifier::BOLD),
+        ));
+    }
+    spans.push(Span::styled(
+        format!("  {} events", thousands(totals.events)),
+        base,
+    ));
     if !matches!(app.source, SourceKind::File { .. }) {
         let rate = app.rate.per_second(Instant::now());
         spans.push(Span::styled(format!(" · {rate:.0}/s"), base));
@@ -95,7 +120,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             base.patch(t.fg(ui.accent)),
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+    frame.render_widget(
+        Paragraph::new(escape_line(Line::from(spans))).style(base),
+        area,
+    );
 }
 
 fn state_label(app: &App) -> (String, Style) {
@@ -135,6 +163,8 @@ fn state_label(app: &App) -> (String, Style) {
             };
             (format!("loading {percent:.0}%"), on(ui.accent))
         }
+        // The file ended early (a truncated gzip): what was read is shown.
+        Connection::Loaded if app.unread.failed.is_some() => ("read failed".into(), on(ui.error)),
         Connection::Loaded => ("file".into(), on(ui.muted)),
         Connection::Closed { .. } => ("closed".into(), on(ui.error)),
     }

@@ -6,7 +6,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::{fit, thousands};
+use super::{fit, pad, thousands};
 use crate::filter::{PII_RED, PII_YELLOW};
 use crate::inspect::Severity;
 use crate::tui::app::{App, Focus, SourceKind};
@@ -137,10 +137,10 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
                 rejection.status, rejection.code, rejection.message
             );
             let text = format!(
-                "{time:<TIME$} {:<TYPE$} {:<name_width$} {:<user_width$} {:>SIZE$} {:<VERDICT$}",
+                "{time:<TIME$} {:<TYPE$} {} {} {:>SIZE$} {:<VERDICT$}",
                 "rejected",
-                fit(&name, name_width),
-                fit(&entry.source.path, user_width),
+                pad(&name, name_width),
+                pad(&entry.source.path, user_width),
                 size(rejection.body_bytes as usize),
                 "✗"
             );
@@ -153,18 +153,9 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
             let user = summary.user(&entry.text);
             Line::from(vec![
                 Span::styled(format!("{time:<TIME$} "), t.style(Role::Muted)),
-                Span::styled(
-                    format!("{:<TYPE$} ", fit(kind, TYPE)),
-                    t.style(Role::Accent),
-                ),
-                Span::styled(
-                    format!("{:<name_width$} ", fit(&name, name_width)),
-                    t.fg(ui.fg),
-                ),
-                Span::styled(
-                    format!("{:<user_width$} ", fit(user, user_width)),
-                    t.style(Role::Muted),
-                ),
+                Span::styled(format!("{} ", pad(kind, TYPE)), t.style(Role::Accent)),
+                Span::styled(format!("{} ", pad(&name, name_width)), t.fg(ui.fg)),
+                Span::styled(format!("{} ", pad(&user, user_width)), t.style(Role::Muted)),
                 Span::styled(
                     format!("{:>SIZE$} ", size(entry.text.len())),
                     t.style(Role::Muted),

@@ -175,12 +175,8 @@ pub fn delivery_style(ok: bool, app: &App) -> Style {
 
 pub use crate::model::thousands;
 
-/// Cuts `text` to `width` characters, ending with `…` when cut.
-pub fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+/// `text` in at most `width` columns, ending with `…` when cut, with control, bidi and
+/// zero-width characters escaped (see [`crate::tui::text`]).
+pub use crate::tui::text::fit;
+/// [`fit`], padded with spaces to exactly `width` columns: a column of a table.
+pub use crate::tui::text::pad;

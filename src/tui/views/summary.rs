@@ -6,7 +6,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::{fit, thousands};
+use super::{fit, pad, thousands};
 use crate::tui::app::App;
 use crate::tui::theme::Role;
 
@@ -41,9 +41,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             .map(|(rule, count)| format!("{rule}×{count}"))
             .collect();
         let counts = format!(
-            "{:<name_width$} {:<9} {:>9} {:>7} {:>8} {:>6} {:>6}  ",
-            fit(if name.is_empty() { "—" } else { name }, name_width),
-            kind,
+            "{} {} {:>9} {:>7} {:>8} {:>6} {:>6}  ",
+            pad(if name.is_empty() { "—" } else { name }, name_width),
+            pad(kind, 9),
             thousands(row.messages),
             thousands(row.errors),
             thousands(row.warnings),
