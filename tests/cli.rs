@@ -2,57 +2,14 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
+use common::binary::*;
 use common::*;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
-use tokio::process::{Child, ChildStdout, Command};
 use tokio::task::JoinHandle;
-
-fn eventscope() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_eventscope"));
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
-}
-
-async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
-    tokio::time::timeout(DEADLINE, lines.next_line())
-        .await
-        .expect("a line within the deadline")
-        .expect("stdout readable")
-        .expect("stdout open")
-}
-
-/// Waits for the child to exit; returns its code and stderr.
-async fn finish(child: Child) -> (Option<i32>, String) {
-    let output = tokio::time::timeout(DEADLINE, child.wait_with_output())
-        .await
-        .expect("exits within the deadline")
-        .expect("waitable");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// Starts `eventscope serve` with `args`; returns the child, its stdout and the address.
-async fn serve(args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>, String) {
-    let mut child = eventscope().arg("serve").args(args).spawn().expect("spawn");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = next_line(&mut lines).await;
-    let addr = first
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("first line names the address: {first}"))
-        .to_string();
-    (child, lines, addr)
-}
 
 #[tokio::test]
 async fn serve_prints_the_chosen_address_first_and_stops_cleanly_on_sigterm() {

@@ -7,6 +7,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::binary::*;
 use common::*;
 use eventscope::server::{ConnectionLimits, Timeouts};
 use eventscope::stream::Keepalive;
@@ -14,17 +15,6 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::TcpStream;
 use tokio::process::{Child, ChildStdout, Command};
-
-fn eventscope() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_eventscope"));
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("EVENTSCOPE_TOKEN")
-        .kill_on_drop(true);
-    command
-}
 
 /// `eventscope serve ARGS` under `ulimit ULIMIT` (e.g. `-n 256`: at most 256 open files, soft
 /// and hard); the child, its stdout and the address it listens on.
@@ -47,25 +37,6 @@ async fn serve_with_ulimit(
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let addr = listening_address(&mut lines).await;
     (child, lines, addr)
-}
-
-async fn serve(args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>, String) {
-    let mut child = eventscope().arg("serve").args(args).spawn().expect("spawn");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = listening_address(&mut lines).await;
-    (child, lines, addr)
-}
-
-async fn listening_address(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
-    let first = tokio::time::timeout(DEADLINE, lines.next_line())
-        .await
-        .expect("a line within the deadline")
-        .expect("stdout readable")
-        .expect("stdout open");
-    first
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("first line names the address: {first}"))
-        .to_string()
 }
 
 /// `/health` over a new connection each time (no pooled one to reuse), within the deadline.

@@ -5,37 +5,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 
+use common::binary::{eventscope, next_line, temp_dir};
 use common::{DEADLINE, WRITE_KEY, basic, client, fixture_messages, gzip};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
-
-fn eventscope() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_eventscope"));
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eventscope-{name}-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
-    tokio::time::timeout(DEADLINE, lines.next_line())
-        .await
-        .expect("a line within the deadline")
-        .expect("stdout readable")
-        .expect("stdout open")
-}
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Child;
 
 /// `eventscope serve --listen 127.0.0.1:0 ARGS`: the child and its base URL.
 async fn serve(args: &[&str]) -> (Child, String) {
@@ -235,6 +211,9 @@ async fn every_refusal_is_json_and_on_the_stream() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Request headers as (name, value) pairs.
+type Headers<'a> = Vec<(&'a str, &'a str)>;
+
 #[tokio::test]
 async fn write_keys_never_appear_raw_in_frames_recordings_or_tail() {
     let dir = temp_dir("keys");
@@ -256,7 +235,7 @@ async fn write_keys_never_appear_raw_in_frames_recordings_or_tail() {
     let basic_good = basic(WRITE_KEY);
     let basic_other = basic(other);
     let big = "x".repeat(40 * 1024);
-    let battery: Vec<(&str, String, Vec<(&str, &str)>)> = vec![
+    let battery: Vec<(&str, String, Headers)> = vec![
         // invalid JSON with the key in it
         (
             "/v1/track",

@@ -164,10 +164,8 @@ impl Hub {
     /// Returns the seqs assigned; the recording is written before this returns. A failed
     /// recording is counted and logged, and the frames are still published.
     pub fn publish(&self, frames: Vec<PendingFrame>) -> Option<RangeInclusive<u64>> {
-        match self.publish_with(frames, false) {
-            Ok(range) => range,
-            Err(_) => None,
-        }
+        // Not `must_record`: a failed recording is counted and logged inside, never returned.
+        self.publish_with(frames, false).unwrap_or_default()
     }
 
     /// As [`Hub::publish`], for frames the collector is about to acknowledge: when the

@@ -3,6 +3,8 @@
 //! hangs, never a timing assertion).
 #![allow(dead_code)]
 
+pub mod binary;
+
 use std::time::Duration;
 
 use eventscope::server::{RunningServer, ServeConfig, Server};
