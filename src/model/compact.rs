@@ -67,7 +67,16 @@ impl fmt::Display for JsonProblem {
 /// Checks `text`, a JSON value nested `depth` levels deep, and returns it without insignificant
 /// whitespace: `None` when it has none (the common case, nothing copied).
 pub fn compact(text: &str, depth: usize) -> Result<Option<String>, JsonProblem> {
-    compact_within(text, depth, MAX_DEPTH)
+    compact_within(text, depth, Some(MAX_DEPTH))
+}
+
+/// Valid JSON text without the whitespace between its tokens, checking nothing: for messages
+/// a reader already parsed (a bare message in a file, on a plain stream).
+pub fn without_whitespace(text: &str) -> String {
+    match compact_within(text, 0, None) {
+        Ok(Some(compacted)) => compacted,
+        _ => text.to_string(),
+    }
 }
 
 /// A whole frame (a message one level down) as one line, for writers of frames that came
@@ -76,10 +85,16 @@ pub fn frame_line(text: &str) -> Result<Option<String>, JsonProblem> {
     if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_none() {
         return Ok(None);
     }
-    compact_within(text, 0, MAX_DEPTH + 1)
+    compact_within(text, 0, Some(MAX_DEPTH + 1))
 }
 
-fn compact_within(text: &str, depth: usize, limit: usize) -> Result<Option<String>, JsonProblem> {
+/// With a `limit`, the readers' grammar is checked too (depth, surrogates, numbers).
+fn compact_within(
+    text: &str,
+    depth: usize,
+    limit: Option<usize>,
+) -> Result<Option<String>, JsonProblem> {
+    let strict = limit.is_some();
     let bytes = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
     // Start of the run of bytes not yet copied to `out`.
@@ -99,13 +114,13 @@ fn compact_within(text: &str, depth: usize, limit: usize) -> Result<Option<Strin
             }
             b'{' | b'[' => {
                 depth += 1;
-                if depth > limit {
+                if limit.is_some_and(|limit| depth > limit) {
                     return Err(JsonProblem::TooDeep);
                 }
             }
             b'}' | b']' => depth = depth.saturating_sub(1),
             b'"' => {
-                i = string_end(bytes, i + 1)?;
+                i = string_end(bytes, i + 1, strict)?;
                 continue;
             }
             b'-' | b'0'..=b'9' => {
@@ -115,7 +130,9 @@ fn compact_within(text: &str, depth: usize, limit: usize) -> Result<Option<Strin
                 {
                     i += 1;
                 }
-                check_number(&text[start..i])?;
+                if strict {
+                    check_number(&text[start..i])?;
+                }
                 continue;
             }
             _ => {}
@@ -130,7 +147,7 @@ fn compact_within(text: &str, depth: usize, limit: usize) -> Result<Option<Strin
 }
 
 /// The index just past the closing quote of the string whose contents start at `i`.
-fn string_end(bytes: &[u8], mut i: usize) -> Result<usize, JsonProblem> {
+fn string_end(bytes: &[u8], mut i: usize, strict: bool) -> Result<usize, JsonProblem> {
     loop {
         let Some(offset) = memchr::memchr2(b'"', b'\\', &bytes[i..]) else {
             // serde_json accepted the text, so strings are closed; be safe anyway.
@@ -141,7 +158,7 @@ fn string_end(bytes: &[u8], mut i: usize) -> Result<usize, JsonProblem> {
             return Ok(i + 1);
         }
         // An escape: `\uXXXX` is checked for surrogates, the others are two bytes.
-        if bytes.get(i + 1) == Some(&b'u') {
+        if strict && bytes.get(i + 1) == Some(&b'u') {
             let unit = hex4(bytes, i + 2);
             match unit {
                 Some(0xD800..=0xDBFF) => {

@@ -371,7 +371,7 @@ impl EventFrame {
     /// message from a plain stream, a `\r` in a file), so the frame stays one line.
     pub fn from_plain(seq: u64, message: Box<RawValue>, source_path: &str) -> EventFrame {
         let message = if message.get().contains(['\n', '\r']) {
-            RawValue::from_string(without_whitespace(message.get())).unwrap_or(message)
+            RawValue::from_string(compact::without_whitespace(message.get())).unwrap_or(message)
         } else {
             message
         };
@@ -394,30 +394,6 @@ impl EventFrame {
             adjusted: None,
         }
     }
-}
-
-/// Valid JSON text without the whitespace between its tokens; strings and number literals are
-/// kept byte for byte.
-fn without_whitespace(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for c in json.chars() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if matches!(c, ' ' | '\t' | '\n' | '\r') {
-            continue;
-        } else if c == '"' {
-            in_string = true;
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
