@@ -2,13 +2,13 @@
 # Runs fuzz targets one after the other (the machine has few cores; run one at a time).
 #   fuzz/run.sh [SECONDS] [TARGET...]       default: 600 s each, every target
 # Seed the corpora first (fuzz/seed.sh). Builds with nightly into $CARGO_TARGET_DIR
-# (default /work/fuzz-target, away from the stable builds). Set FUZZ_FEATURES=known-collector-bugs
+# (default fuzz/target, away from the stable builds). Set FUZZ_FEATURES=known-collector-bugs
 # to step over the collector defects of issue 9. Logs and crashes go to fuzz/artifacts/<target>/.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/fuzz-target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$here/target}
 seconds=${1:-600}
 shift || true
 targets=("$@")
