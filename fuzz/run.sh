@@ -2,8 +2,8 @@
 # Runs fuzz targets one after the other (the machine has few cores; run one at a time).
 #   fuzz/run.sh [SECONDS] [TARGET...]       default: 600 s each, every target
 # Seed the corpora first (fuzz/seed.sh). Builds with nightly into $CARGO_TARGET_DIR
-# (default fuzz/target, away from the stable builds). Set FUZZ_FEATURES=known-collector-bugs
-# to step over the collector defects of issue 9. Logs and crashes go to fuzz/artifacts/<target>/.
+# (default fuzz/target, away from the stable builds). Logs and crashes go to
+# fuzz/artifacts/<target>/.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,15 +15,11 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(collector pretty filter plan reader pii)
 fi
-features=()
-if [ -n "${FUZZ_FEATURES:-}" ]; then
-    features=(--features "$FUZZ_FEATURES")
-fi
 for target in "${targets[@]}"; do
     mkdir -p "artifacts/$target" "corpus/$target"
     log="artifacts/$target/run-$(date +%Y%m%d-%H%M%S).log"
     echo "== $target: ${seconds}s, log $log"
-    cargo +nightly fuzz run "${features[@]}" "$target" "corpus/$target" -- \
+    cargo +nightly fuzz run "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         >"$log" 2>&1
     echo "   exit $?; $(grep -E '^stat::number_of_executed_units|^stat::average_exec_per_sec' "$log" | tr '\n' ' ')"

@@ -54,17 +54,6 @@ pub enum Violation {
     Other(String),
 }
 
-impl Violation {
-    /// The two collector defects issue 9 describes, which the collector fix removes; the fuzz
-    /// target's `known-collector-bugs` feature steps over them to keep exploring.
-    pub fn is_known_issue_9(&self) -> bool {
-        matches!(
-            self,
-            Violation::SpansLines { .. } | Violation::ReadersReject { .. }
-        )
-    }
-}
-
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
