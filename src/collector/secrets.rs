@@ -23,6 +23,9 @@ static WRITE_KEY_FIELD: LazyLock<Option<Regex>> =
 static AUTH_CREDENTIALS: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)\b(?:basic|bearer)\s+([A-Za-z0-9+/=_.~-]{6,})").ok());
 
+/// The shortest key searched for in free text.
+pub const MIN_KEY_CHARS: usize = 8;
+
 /// The secrets of one request: known keys and the forms they take on the wire.
 #[derive(Debug, Default, Clone)]
 pub struct Secrets {
@@ -30,9 +33,12 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// Adds a write key, with its Basic credential forms (`b64(key:)`, `b64(key)`).
+    /// Adds a write key, with its Basic credential forms (`b64(key:)`, `b64(key)`). Keys
+    /// shorter than [`MIN_KEY_CHARS`] are not searched for in free text: masking every `test`
+    /// in every message would corrupt data to hide what is no secret (the `writeKey` field
+    /// and `source` still mask them).
     pub fn add_key(&mut self, key: &str) {
-        if key.is_empty() || self.texts.iter().any(|k| k == key) {
+        if key.chars().count() < MIN_KEY_CHARS || self.texts.iter().any(|k| k == key) {
             return;
         }
         self.texts.push(key.to_string());
@@ -148,6 +154,13 @@ mod tests {
         let body = format!("{}{KEY}", "x".repeat(100));
         let preview = secrets.preview(body.as_bytes(), 110);
         assert!(!preview.contains("wk_live_01"), "{preview}");
+    }
+
+    #[test]
+    fn short_keys_do_not_mask_ordinary_words() {
+        let secrets = Secrets::with_keys([&"test".to_string()]);
+        let text = r#"{"event":"test purchase"}"#.to_string();
+        assert_eq!(secrets.mask_known(text.clone()), text);
     }
 
     #[test]
