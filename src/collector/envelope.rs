@@ -381,6 +381,13 @@ mod tests {
         (serde_json::from_str(&first.json).unwrap(), first.adjusted)
     }
 
+    /// The code a body is refused with, if it is.
+    fn refusal_code(body: &str, endpoint: Endpoint) -> Option<&'static str> {
+        parse_body(body.as_bytes(), endpoint, &Limits::default())
+            .err()
+            .map(|e| e.code)
+    }
+
     #[test]
     fn corrects_timestamp_for_device_clock_skew() {
         // The device clock is 1 hour ahead; the call happened 5 s before sending.
@@ -452,39 +459,39 @@ mod tests {
 
     #[test]
     fn refuses_what_breaks_the_limits_with_stable_codes() {
-        let limits = Limits::default();
-        let code = |body: &str, endpoint| {
-            parse_body(body.as_bytes(), endpoint, &limits)
-                .err()
-                .map(|e| e.code)
-        };
         let track = Endpoint::Single(MessageType::Track);
-        assert_eq!(code("{nope", track), Some("invalid_json"));
-        assert_eq!(code("[1]", track), Some("not_an_object"));
+        assert_eq!(refusal_code("{nope", track), Some("invalid_json"));
+        assert_eq!(refusal_code("[1]", track), Some("not_an_object"));
         assert_eq!(
-            code(r#"{"batch":{}}"#, Endpoint::Batch),
+            refusal_code(r#"{"batch":{}}"#, Endpoint::Batch),
             Some("batch_not_array")
         );
         assert_eq!(
-            code(r#"{"sentAt":"x"}"#, Endpoint::Batch),
+            refusal_code(r#"{"sentAt":"x"}"#, Endpoint::Batch),
             Some("batch_not_array")
         );
         assert_eq!(
-            code(r#"{"batch":[1]}"#, Endpoint::Batch),
+            refusal_code(r#"{"batch":[1]}"#, Endpoint::Batch),
             Some("not_an_object")
         );
         let big = format!(r#"{{"event":"{}"}}"#, "x".repeat(33 * 1024));
-        assert_eq!(code(&big, track), Some("message_too_large"));
+        assert_eq!(refusal_code(&big, track), Some("message_too_large"));
         let big_item = format!(r#"{{"batch":[{big}]}}"#);
-        assert_eq!(code(&big_item, Endpoint::Batch), Some("message_too_large"));
+        assert_eq!(
+            refusal_code(&big_item, Endpoint::Batch),
+            Some("message_too_large")
+        );
         let many = format!(r#"{{"batch":[{}]}}"#, vec!["{}"; 2501].join(","));
         assert_eq!(
-            code(&many, Endpoint::Batch),
+            refusal_code(&many, Endpoint::Batch),
             Some("batch_too_many_messages")
         );
         let items = vec![format!(r#"{{"p":"{}"}}"#, "y".repeat(20_000)); 30].join(",");
         let huge = format!(r#"{{"batch":[{items}]}}"#);
-        assert_eq!(code(&huge, Endpoint::Batch), Some("batch_too_large"));
+        assert_eq!(
+            refusal_code(&huge, Endpoint::Batch),
+            Some("batch_too_large")
+        );
     }
 
     #[test]
@@ -507,30 +514,30 @@ mod tests {
 
     #[test]
     fn refuses_what_readers_cannot_read_with_its_own_code() {
-        let limits = Limits::default();
-        let code = |body: &str, endpoint| {
-            parse_body(body.as_bytes(), endpoint, &limits)
-                .err()
-                .map(|e| e.code)
-        };
         let track = Endpoint::Single(MessageType::Track);
         let deep = format!(r#"{{"p":{}{}}}"#, "[".repeat(100), "]".repeat(100));
-        assert_eq!(code(&deep, track), Some("too_deep"));
-        assert_eq!(code(r#"{"p":"\ud800"}"#, track), Some("lone_surrogate"));
-        assert_eq!(code(r#"{"p":1e400}"#, track), Some("number_out_of_range"));
+        assert_eq!(refusal_code(&deep, track), Some("too_deep"));
         assert_eq!(
-            code(r#"{"batch":[{"p":1e400}]}"#, Endpoint::Batch),
+            refusal_code(r#"{"p":"\ud800"}"#, track),
+            Some("lone_surrogate")
+        );
+        assert_eq!(
+            refusal_code(r#"{"p":1e400}"#, track),
             Some("number_out_of_range")
         );
         assert_eq!(
-            code(
+            refusal_code(r#"{"batch":[{"p":1e400}]}"#, Endpoint::Batch),
+            Some("number_out_of_range")
+        );
+        assert_eq!(
+            refusal_code(
                 r#"{"batch":[{}],"context":{"x":"\udc00"}}"#,
                 Endpoint::Batch
             ),
             Some("lone_surrogate")
         );
         // Keys too: serde_json refuses a lone surrogate in a key while parsing.
-        assert_eq!(code(r#"{"\ud800":1}"#, track), Some("invalid_json"));
+        assert_eq!(refusal_code(r#"{"\ud800":1}"#, track), Some("invalid_json"));
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct CollectorConfig {
 pub struct Collector {
     hub: Arc<Hub>,
     config: CollectorConfig,
+    /// `--write-key`s in every form they take, built once: each request starts from these.
+    known_keys: Secrets,
     requests: AtomicU64,
 }
 
@@ -58,6 +60,7 @@ impl Collector {
     pub fn new(hub: Arc<Hub>, config: CollectorConfig) -> Arc<Collector> {
         Arc::new(Collector {
             hub,
+            known_keys: Secrets::with_keys(&config.write_keys),
             config,
             requests: AtomicU64::new(0),
         })
@@ -97,7 +100,7 @@ impl Collector {
         let query = request.query.clone();
         let mut source = request.into_source();
         // Every key this request or this collector knows is masked wherever it could appear.
-        let mut secrets = Secrets::with_keys(&self.config.write_keys);
+        let mut secrets = self.known_keys.clone();
         if let Some(key) = &basic_key {
             source.write_key = Some(mask_secret(key));
             source.key_from = Some("basic".into());

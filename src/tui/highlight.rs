@@ -342,31 +342,22 @@ impl HighlightWorker {
     /// that is still pending. A highlight already in progress still finishes and is sent, so
     /// check the key of what arrives.
     pub fn request(&self, key: HighlightKey, json: Arc<str>, theme: Arc<Theme>) {
-        if let Some(hit) = self.cached(&key) {
-            lock(&self.shared.queue).pending = None;
-            let _ = self.results.send(hit);
-            return;
-        }
-        self.enqueue(Job {
-            key,
-            input: Input::Json(json),
-            theme,
-        });
+        self.ask(key, Input::Json(json), theme);
     }
 
     /// As [`HighlightWorker::request`], for a document already pretty-printed: the highlight
     /// shares it.
     pub fn request_doc(&self, key: HighlightKey, doc: Arc<PrettyDoc>, theme: Arc<Theme>) {
+        self.ask(key, Input::Doc(doc), theme);
+    }
+
+    fn ask(&self, key: HighlightKey, input: Input, theme: Arc<Theme>) {
         if let Some(hit) = self.cached(&key) {
             lock(&self.shared.queue).pending = None;
             let _ = self.results.send(hit);
             return;
         }
-        self.enqueue(Job {
-            key,
-            input: Input::Doc(doc),
-            theme,
-        });
+        self.enqueue(Job { key, input, theme });
     }
 
     fn enqueue(&self, job: Job) {
