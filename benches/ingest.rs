@@ -19,6 +19,8 @@
 //! alternating slices. Each window also reports where the CPU went (server threads, load
 //! generator, the rest of the machine, read from `/proc`), since the machine may be shared.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};

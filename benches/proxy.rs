@@ -17,6 +17,8 @@
 //! (measured requests per mode and concurrency, default 4,000), `EVENTSCOPE_BENCH_CONCURRENCY`
 //! (comma-separated client concurrencies, default `1,8`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

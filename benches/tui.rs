@@ -23,6 +23,8 @@
 //!    thread's run-queue wait are sampled, to tell the viewer's own stalls from contention.
 //! 3. The same binary with no traffic: CPU over a quiet window.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -383,7 +385,7 @@ fn frame_time(config: &Config) -> anyhow::Result<FrameReport> {
 
     println!(
         "    (size_of::<Entry>() = {} B, of which Summary {} B; plus the message text, its allocation header, and 8 B per visible id)",
-        std::mem::size_of::<eventscope::tui::store::Entry>(),
+        std::mem::size_of::<eventscope::entry::Entry>(),
         std::mem::size_of::<eventscope::model::Summary>()
     );
 

@@ -3,6 +3,8 @@
 //!
 //! `cargo bench --bench verdicts`; `EVENTSCOPE_BENCH_EVENTS=100000` for a quicker run.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};

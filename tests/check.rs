@@ -1,5 +1,7 @@
 //! `eventscope check` as CI uses it: the real binary over the fixture recording and plan.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Output};
 

@@ -1,5 +1,7 @@
 //! The command line as users and scripts meet it: the real binary as a child process.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod common;
 
 use std::sync::{Arc, Mutex};

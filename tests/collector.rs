@@ -2,6 +2,8 @@
 //! viewer: every endpoint, keys, encodings, batch merging, clock skew, and every refusal both
 //! answered and published as a `rejected` frame.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod common;
 
 use common::*;

@@ -3,6 +3,8 @@
 //! Waits are bounded by a deadline; the only time assertions are lower bounds the engine must
 //! respect (it waited at least what the server asked), never speed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -7,6 +7,8 @@
 //! forward_mappers`) and reviewed by hand against `reference/segment.md` §6; regenerate only
 //! when a mapping changes on purpose, and review the diff.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

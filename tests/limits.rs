@@ -2,6 +2,8 @@
 //! slow connections are closed, the connection count is capped under the open-file limit,
 //! requests hyper refuses are counted and published, and silent stream viewers are dropped.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod common;
 
 use std::process::Stdio;

@@ -1,6 +1,8 @@
 //! Memory is bounded in bytes, not only in frames: the real `serve` binary under a flood of
 //! valid 32 KB messages stays within `--buffer-bytes` plus a fixed overhead.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod common;
 
 use std::process::Stdio;

@@ -6,6 +6,8 @@
 //! A failure prints the minimal (shrunk) input. Run one with
 //! `cargo test --test properties collector_`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod invariants;
 
 use std::cell::RefCell;

@@ -1,6 +1,8 @@
 //! Proxy mode (`--upstream`): an SDK-like client → eventscope → a local upstream that records
 //! the exact bytes and headers it got; the upstream's answers come back as `delivery` frames.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod common;
 
 use std::collections::{BTreeMap, VecDeque};

@@ -2,6 +2,8 @@
 //! expands far past `--max-line`, and a gzip cut short. The real binary on real files (or its
 //! standard input), its memory read from /proc while it runs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod common;
 
 use std::io::{BufRead, BufReader, Write};

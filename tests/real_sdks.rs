@@ -9,6 +9,8 @@
 //! Installs are reused while the pins are unchanged. Without node/npm (or python3 with venv)
 //! on PATH a test prints `SKIPPED: …` and returns, unless `CI` is set: then it fails.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};

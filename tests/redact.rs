@@ -2,6 +2,8 @@
 //! still reporting them; without it, messages are kept as sent. The real binary, a real
 //! websocket viewer, real files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -346,13 +348,13 @@ mod viewer {
     use std::sync::Arc;
     use std::time::Instant;
 
+    use eventscope::entry::EntryBuilder;
     use eventscope::inspect::Inspector;
     use eventscope::inspect::redact::{RedactMode, Redactor};
     use eventscope::model::{Frame, Incoming, parse_frame_text};
     use eventscope::tui::action::Action;
     use eventscope::tui::app::{App, Connection, SourceKind};
     use eventscope::tui::keys::KeyMap;
-    use eventscope::tui::store::EntryBuilder;
     use eventscope::tui::theme::{ColorMode, load_theme};
     use eventscope::tui::views;
     use ratatui::Terminal;

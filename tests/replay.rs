@@ -1,6 +1,8 @@
 //! `eventscope replay`: the real binary sending a recording to a local sink (an axum server on
 //! 127.0.0.1 port 0) configured in a temporary `eventscope.toml`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};

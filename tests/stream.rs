@@ -1,6 +1,8 @@
 //! The live stream contract: resume without duplicates, explicit gaps, slow subscribers that
 //! never slow ingestion, origin and token checks, and recordings identical to the stream.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod common;
 
 use std::io::Write;

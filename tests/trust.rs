@@ -3,6 +3,8 @@
 //! keys never appear raw; a recording that can't be written is a refusal, not a silent loss.
 //! The real binary as a child process, real files, real sockets.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod common;
 
 use std::path::Path;

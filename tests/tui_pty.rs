@@ -1,6 +1,8 @@
 //! The real binary in a pseudo-terminal: post to its embedded collector, read the screen, type
 //! a filter, quit — and find the terminal restored.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 mod common;
 
 use std::io::{Read, Write};

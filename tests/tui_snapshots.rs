@@ -1,6 +1,8 @@
 //! The viewer's screens rendered into ratatui's TestBackend: text snapshots (insta, volatile
 //! text masked) plus assertions on styles, which text snapshots cannot show.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -261,9 +263,9 @@ fn no_color_draws_without_colours_and_keeps_the_selection_visible() {
 
 /// An app whose rows are judged, as the feeds do it, with the fixture plan.
 fn judged_app(frames: Vec<Frame>) -> App {
+    use eventscope::entry::EntryBuilder;
     use eventscope::inspect::Inspector;
     use eventscope::inspect::plan::TrackingPlan;
-    use eventscope::tui::store::EntryBuilder;
     let plan = TrackingPlan::load(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/plan.json"

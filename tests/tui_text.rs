@@ -2,6 +2,8 @@
 //! control, bidi and zero-width characters are shown escaped and never reach the terminal,
 //! wide characters keep the columns aligned, and a huge message is shown cut, laid out once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use eventscope::inspect::pii::PiiMatchers;
+use eventscope_core::inspect::pii::PiiMatchers;
 use libfuzzer_sys::fuzz_target;
 
 static MATCHERS: LazyLock<PiiMatchers> = LazyLock::new(PiiMatchers::default);

@@ -10,13 +10,13 @@ use clap::ValueEnum;
 use serde_json::Value;
 
 use super::CheckArgs;
-use crate::config::Config;
-use crate::inspect::plan::TrackingPlan;
-use crate::inspect::redact;
-use crate::inspect::{Finding, Inspector, Severity};
-use crate::model::json::Json;
-use crate::model::{Frame, thousands};
-use crate::recording::{ProblemKind, ReadItem, RecordingReader, describe_size};
+use eventscope_core::config::Config;
+use eventscope_core::inspect::plan::TrackingPlan;
+use eventscope_core::inspect::redact;
+use eventscope_core::inspect::{Finding, Inspector, Severity};
+use eventscope_core::model::json::Json;
+use eventscope_core::model::{Frame, thousands};
+use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader, describe_size};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -118,7 +118,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             }
             Frame::Rejected(rejected) => {
                 let finding = Finding::new(
-                    crate::inspect::Kind::Spec,
+                    eventscope_core::inspect::Kind::Spec,
                     format!("collector/{}", rejected.code),
                     "",
                     Severity::Error,
@@ -249,7 +249,7 @@ fn skipped_note(skipped: u64, over_max_line: u64, max_line: u64) -> String {
 pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Inspector, String> {
     let mut inspector = Inspector::default();
     inspector.spec.naming = config.naming.unwrap_or_default();
-    inspector.pii = crate::inspect::pii::PiiMatchers::from_config(&config.pii)
+    inspector.pii = eventscope_core::inspect::pii::PiiMatchers::from_config(&config.pii)
         .map_err(|e| format!("[pii]: {e}"))?;
     if let Some(path) = plan.or(config.plan.as_deref()) {
         inspector.plan = Some(TrackingPlan::load(path).map_err(|e| e.to_string())?);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::filter::jq_worker;
+use eventscope_core::filter::jq_worker;
 
 #[derive(Debug, Clone, Args)]
 pub struct JqWorkerArgs {

@@ -13,8 +13,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::inspect::redact::RedactMode;
-use crate::server::{DEFAULT_LISTEN, parse_listen};
+use eventscope_core::inspect::redact::RedactMode;
+use eventscope_core::server::{DEFAULT_LISTEN, parse_listen};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,7 +48,7 @@ pub enum Command {
     /// Send the messages of a recording to a configured destination (`[[destination]]`).
     Replay(ReplayArgs),
     /// The viewer's `jq:` filters run in this (internal; not for people).
-    #[command(name = crate::filter::jq_worker::WORKER_SUBCOMMAND, hide = true)]
+    #[command(name = eventscope_core::filter::jq_worker::WORKER_SUBCOMMAND, hide = true)]
     JqWorker(jq_worker::JqWorkerArgs),
 }
 
@@ -67,7 +67,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub record: Option<std::path::PathBuf>,
     /// Frames retained for resuming viewers; older ones are evicted.
-    #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
+    #[arg(long, default_value_t = eventscope_core::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
     pub buffer: u64,
     /// Bytes of frames retained, besides the count (512MiB, 64MB, bytes); the oldest are
     /// evicted first. The viewer gives half to its collector and half to its rows.
@@ -90,7 +90,7 @@ pub struct ServeArgs {
     /// Connections held at once (websockets included), at most; lowered to fit the open-file
     /// limit. At the cap the longest-idle connection is closed for a new one, or the new one
     /// is refused when none is idle.
-    #[arg(long, value_name = "N", default_value_t = crate::server::DEFAULT_MAX_CONNECTIONS as u64, value_parser = buffer_parser())]
+    #[arg(long, value_name = "N", default_value_t = eventscope_core::server::DEFAULT_MAX_CONNECTIONS as u64, value_parser = buffer_parser())]
     pub max_connections: u64,
     /// Mask values in messages before they are published or recorded: `secrets` (Red PII: API
     /// keys, tokens, private keys, cards, passwords…), `pii` (all PII) or `none` (as sent).
@@ -102,14 +102,14 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     /// The connection bounds these flags ask for.
-    pub fn connection_limits(&self) -> crate::server::ConnectionLimits {
-        crate::server::ConnectionLimits {
-            timeouts: crate::server::Timeouts {
+    pub fn connection_limits(&self) -> eventscope_core::server::ConnectionLimits {
+        eventscope_core::server::ConnectionLimits {
+            timeouts: eventscope_core::server::Timeouts {
                 header: self.header_timeout,
                 idle: self.idle_timeout,
             },
             max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
-            ..crate::server::ConnectionLimits::default()
+            ..eventscope_core::server::ConnectionLimits::default()
         }
     }
 }
@@ -155,7 +155,7 @@ pub struct ConnectArgs {
     #[arg(long, env = "EVENTSCOPE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Messages retained; older ones are evicted (with a count).
-    #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
+    #[arg(long, default_value_t = eventscope_core::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
     pub buffer: u64,
     /// Bytes the retained messages may take, besides the count (512MiB, 64MB, bytes).
     #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_nonzero_size)]
@@ -169,7 +169,7 @@ pub struct OpenArgs {
     /// A recording, or any NDJSON of frames, messages or batches, optionally gzip-compressed.
     pub file: std::path::PathBuf,
     /// Messages retained; older ones are evicted (with a count).
-    #[arg(long, default_value_t = crate::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
+    #[arg(long, default_value_t = eventscope_core::hub::DEFAULT_BUFFER as u64, value_parser = buffer_parser())]
     pub buffer: u64,
     /// Bytes the retained messages may take, besides the count (512MiB, 64MB, bytes).
     #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = size::parse_nonzero_size)]
@@ -302,11 +302,11 @@ pub fn main() -> ExitCode {
         None => cli.serve.token.as_deref(),
         Some(_) => None,
     };
-    if let Some(Err(e)) = token.map(crate::stream::check_token) {
+    if let Some(Err(e)) = token.map(eventscope_core::stream::check_token) {
         eprintln!("eventscope: {e}");
         return ExitCode::from(2);
     }
-    crate::server::raise_open_file_limit();
+    eventscope_core::server::raise_open_file_limit();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -24,17 +24,19 @@ use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ReplayArgs, one_line};
-use crate::config::Config;
-use crate::filter::Query;
-use crate::forward::destination::DestinationError;
-use crate::forward::engine::{Engine, SendOptions};
-use crate::forward::{Destination, Outgoing, Request};
-use crate::inspect::Inspector;
-use crate::model::{
+use eventscope_core::config::Config;
+use eventscope_core::entry::EntryBuilder;
+use eventscope_core::filter::Query;
+use eventscope_core::forward::destination::DestinationError;
+use eventscope_core::forward::engine::{Engine, SendOptions};
+use eventscope_core::forward::{Destination, Outgoing, Request};
+use eventscope_core::inspect::Inspector;
+use eventscope_core::model::{
     DeliveryFrame, FieldValue, Frame, ObjectFields, format_timestamp, parse_timestamp, thousands,
 };
-use crate::recording::{ProblemKind, ReadItem, RecordingError, RecordingReader, describe_size};
-use crate::tui::store::EntryBuilder;
+use eventscope_core::recording::{
+    ProblemKind, ReadItem, RecordingError, RecordingReader, describe_size,
+};
 
 /// Messages handed to the mapper at once (at least a batch): enough to pay for a transform's
 /// compilation once per many messages, few enough to keep the progress estimate close.
@@ -598,10 +600,10 @@ impl Selection {
     fn held(setup: &Setup, picked: Vec<Picked>) -> Selection {
         let items = picked.into_iter().map(|p| ReadItem::Frame {
             line: 0,
-            frame: Frame::Event(crate::model::EventFrame {
+            frame: Frame::Event(eventscope_core::model::EventFrame {
                 seq: p.seq.unwrap_or(0),
                 received_at: String::new(),
-                source: crate::model::Source::default(),
+                source: eventscope_core::model::Source::default(),
                 message: p.message,
                 redacted: None,
                 adjusted: None,
@@ -1148,7 +1150,7 @@ mod tests {
         assert_eq!(failure_label(&frame), "503 Service Unavailable");
         let frame = DeliveryFrame {
             status: Some(200),
-            notes: vec![crate::model::DeliveryNote::default(); 2],
+            notes: vec![eventscope_core::model::DeliveryNote::default(); 2],
             ..DeliveryFrame::default()
         };
         assert_eq!(failure_label(&frame), "200 OK with 2 problems");

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::{ServeArgs, init_logging, shutdown_signal};
-use crate::config::Config;
-use crate::inspect::redact::{RedactMode, Redactor};
-use crate::server::{ServeConfig, Server};
+use eventscope_core::config::Config;
+use eventscope_core::inspect::redact::{RedactMode, Redactor};
+use eventscope_core::server::{ServeConfig, Server};
 
 pub async fn run(args: ServeArgs) -> ExitCode {
     init_logging("info");

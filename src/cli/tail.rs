@@ -4,8 +4,8 @@ use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 
 use super::{TailArgs, init_logging, shutdown_signal};
-use crate::model::compact::frame_line;
-use crate::stream::client::{ClientEvent, ClientOptions, follow};
+use eventscope_core::model::compact::frame_line;
+use eventscope_core::stream::client::{ClientEvent, ClientOptions, follow};
 
 pub async fn run(args: TailArgs) -> ExitCode {
     init_logging("warn");

@@ -6,16 +6,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::{ServeArgs, ViewArgs};
-use crate::config::Config;
-use crate::filter::jq_worker::JqLimits;
-use crate::inspect::redact::{RedactMode, Redactor};
-use crate::server::{ServeConfig, ServeError, Server};
-use crate::stream::client::ClientOptions;
 use crate::tui::app::{App, Destinations, SourceKind};
 use crate::tui::jq::JqSettings;
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::{ColorMode, load_theme};
 use crate::tui::{feed, rules};
+use eventscope_core::config::Config;
+use eventscope_core::filter::jq_worker::JqLimits;
+use eventscope_core::inspect::redact::{RedactMode, Redactor};
+use eventscope_core::server::{ServeConfig, ServeError, Server};
+use eventscope_core::stream::client::ClientOptions;
 
 /// What the viewer looks at.
 pub enum Target {
@@ -171,7 +171,7 @@ async fn bind_embedded(
     buffer: usize,
     buffer_bytes: u64,
     redactor: Option<Arc<Redactor>>,
-) -> Result<(crate::server::RunningServer, Option<String>), ServeError> {
+) -> Result<(eventscope_core::server::RunningServer, Option<String>), ServeError> {
     let explicit = args.listen.is_some();
     let listen = args.listen.unwrap_or_else(super::default_listen);
     let connections = args.connection_limits();

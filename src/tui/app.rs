@@ -12,15 +12,16 @@ use super::forward::{ForwardPopup, MAX_EDIT_MESSAGES, Picked, Prepared, Preview}
 use super::keys::KeyMap;
 use super::marks::Marks;
 use super::replay::{CollectorTarget, ReplayPopup, collector_for_stream};
-use super::store::{Entry, EntryBuilder, EntryId, EntryKind, Store};
+use super::store::Store;
 use super::summary::Summary;
 use super::theme::Theme;
-use crate::filter::{FilterError, Query};
-use crate::forward::{Destination, Request};
-use crate::inspect::redact::RedactMode;
-use crate::inspect::{Finding, Inspector};
-use crate::model::pretty::{Bounds, PrettyDoc, PrettyLine, pretty, pretty_within};
-use crate::model::{DeliveryFrame, Frame};
+use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
+use eventscope_core::filter::{FilterError, Query};
+use eventscope_core::forward::{Destination, Request};
+use eventscope_core::inspect::redact::RedactMode;
+use eventscope_core::inspect::{Finding, Inspector};
+use eventscope_core::model::pretty::{Bounds, PrettyDoc, PrettyLine, pretty, pretty_within};
+use eventscope_core::model::{DeliveryFrame, Frame};
 
 /// Rows tested at once when a filter changes; the rest is done in slices by the event loop.
 const RESCAN_NOW: usize = 20_000;
@@ -189,7 +190,7 @@ impl Destinations {
     /// viewer starts even when one is unusable: the usable ones can be chosen, and the forward
     /// popup says what is wrong with the others.
     pub fn from_config(
-        tables: &[crate::forward::destination::DestinationConfig],
+        tables: &[eventscope_core::forward::destination::DestinationConfig],
         config_path: Option<&std::path::Path>,
     ) -> Destinations {
         let mut list: Vec<Arc<Destination>> = Vec::new();
@@ -354,7 +355,7 @@ pub fn detail_doc(text: &str, copy_key: &str) -> PrettyDoc {
         doc.lines.push(PrettyLine {
             text: format!(
                 "… the rest is not shown: the message is {} bytes; {copy_key} copies it whole",
-                crate::model::thousands(text.len() as u64)
+                eventscope_core::model::thousands(text.len() as u64)
             ),
             path: String::new(),
             depth: 0,
@@ -1842,7 +1843,7 @@ mod tests {
         let frames = range
             .map(|seq| {
                 let message = format!(r#"{{"type":"track","event":"E{seq}","userId":"u"}}"#);
-                Frame::Event(crate::model::EventFrame::from_plain(
+                Frame::Event(eventscope_core::model::EventFrame::from_plain(
                     seq,
                     serde_json::value::RawValue::from_string(message).unwrap(),
                     "t",

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::model::{DeliveryFrame, parse_timestamp};
+use eventscope_core::model::{DeliveryFrame, parse_timestamp};
 
 pub type DeliveryId = u64;
 
@@ -42,7 +42,7 @@ pub fn weight(frame: &DeliveryFrame) -> usize {
             .notes
             .iter()
             .map(|n| {
-                std::mem::size_of::<crate::model::DeliveryNote>()
+                std::mem::size_of::<eventscope_core::model::DeliveryNote>()
                     + n.path.len()
                     + n.code.len()
                     + n.message.len()

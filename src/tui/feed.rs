@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use super::app::Connection;
 use super::rules::Rules;
-use super::store::{Entry, EntryBuilder};
-use crate::budget::{self, Weigh};
-use crate::hub::Hub;
-use crate::model::{DeliveryFrame, Frame, Incoming, parse_frame_text};
-use crate::recording::{ProblemKind, ReadItem, RecordingReader};
-use crate::stream::client::{ClientEvent, ClientOptions, follow};
+use eventscope_core::budget::{self, Weigh};
+use eventscope_core::entry::{Entry, EntryBuilder};
+use eventscope_core::hub::Hub;
+use eventscope_core::model::{DeliveryFrame, Frame, Incoming, parse_frame_text};
+use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader};
+use eventscope_core::stream::client::{ClientEvent, ClientOptions, follow};
 use tokio::sync::watch;
 
 /// Rows per batch sent to the UI …

@@ -15,10 +15,10 @@ use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
-use crate::forward::map::{Mapped, Skipped};
-use crate::forward::{Destination, Outgoing, Request};
-use crate::inspect::Inspector;
-use crate::model::pretty::{PrettyDoc, pretty};
+use eventscope_core::forward::map::{Mapped, Skipped};
+use eventscope_core::forward::{Destination, Outgoing, Request};
+use eventscope_core::inspect::Inspector;
+use eventscope_core::model::pretty::{PrettyDoc, pretty};
 
 /// Bodies longer than this are shown cut (they are sent whole).
 pub const SHOWN_BODY_BYTES: usize = 1024 * 1024;
@@ -98,8 +98,11 @@ impl ShownRequest {
         let preview = destination.preview(request);
         let text = request.body_text();
         // Mask a little past the cut, then cut: a secret across the cut is masked whole.
-        let masked = destination.mask(crate::model::cut_to(&text, SHOWN_BODY_BYTES + 64 * 1024));
-        let body: Arc<str> = Arc::from(crate::model::cut_to(&masked, SHOWN_BODY_BYTES));
+        let masked = destination.mask(eventscope_core::model::cut_to(
+            &text,
+            SHOWN_BODY_BYTES + 64 * 1024,
+        ));
+        let body: Arc<str> = Arc::from(eventscope_core::model::cut_to(&masked, SHOWN_BODY_BYTES));
         ShownRequest {
             method: preview.method,
             url: preview.url,

@@ -16,8 +16,8 @@ use syntect::highlighting::{FontStyle, HighlightState, Highlighter, RangedHighli
 use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::model::pretty::{PrettyDoc, PrettyLine, pretty};
 use crate::tui::theme::{ColorMode, Theme, to_color};
+use eventscope_core::model::pretty::{PrettyDoc, PrettyLine, pretty};
 
 /// Longer lines are left plain: syntect's regexes cost grows with the line.
 pub const MAX_HIGHLIGHT_LINE: usize = 2_000;
@@ -315,6 +315,10 @@ pub struct HighlightWorker {
 
 impl HighlightWorker {
     /// Starts the thread; results are sent to `results` (and kept in the cache).
+    #[allow(
+        clippy::expect_used,
+        reason = "a viewer that cannot start a thread cannot run"
+    )]
     pub fn spawn(results: UnboundedSender<Highlighted>) -> HighlightWorker {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),

@@ -1,6 +1,6 @@
 //! The filter's `jq:` term, answered off the UI task: the store hands out batches of rows
 //! ([`JqBatch`]), a background task evaluates them in a worker process
-//! ([`crate::filter::jq_worker`]) under a per-message budget and a memory cap, and the answers
+//! ([`eventscope_core::filter::jq_worker`]) under a per-message budget and a memory cap, and the answers
 //! (or why the worker was stopped) come back to the event loop as [`JqOutcome`]s. A new filter
 //! cancels the work for the old one and kills its worker; the UI never waits for either.
 
@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
-use super::store::EntryId;
-use crate::filter::jq_worker::{JqEvaluator, JqLimits, JqMessage, JqStop, WorkerCommand};
+use eventscope_core::entry::EntryId;
+use eventscope_core::filter::jq_worker::{JqEvaluator, JqLimits, JqMessage, JqStop, WorkerCommand};
 
 /// Batches waiting for the task (at most one per filter is out; stale ones are skipped).
 const QUEUE: usize = 16;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::store::EntryId;
+use eventscope_core::entry::EntryId;
 
 #[derive(Debug, Default, Clone)]
 pub struct Marks {

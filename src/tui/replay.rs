@@ -15,7 +15,7 @@ use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::forward::Picked;
-use crate::model::{
+use eventscope_core::model::{
     DeliveryFrame, FieldValue, PREVIEW_BYTES, RequestPreview, ResponsePreview, format_timestamp,
     mask_secret, parse_timestamp,
 };
@@ -133,7 +133,7 @@ fn new_message_id() -> String {
 }
 
 fn timestamp_of(text: &str) -> Option<DateTime<Utc>> {
-    let fields = crate::model::ObjectFields::parse(text).ok()?;
+    let fields = eventscope_core::model::ObjectFields::parse(text).ok()?;
     fields
         .get_string("timestamp")
         .or_else(|| fields.get_string("originalTimestamp"))
@@ -194,7 +194,7 @@ pub async fn send(
     picked: &[Picked],
     messages: Vec<String>,
 ) -> Vec<DeliveryFrame> {
-    let client = match crate::forward::http_client_builder()
+    let client = match eventscope_core::forward::http_client_builder()
         .timeout(TIMEOUT)
         .user_agent(concat!(
             "eventscope/",
@@ -245,7 +245,7 @@ async fn post(
         message_ids: picked
             .iter()
             .filter_map(|p| {
-                crate::model::ObjectFields::parse(&p.text)
+                eventscope_core::model::ObjectFields::parse(&p.text)
                     .ok()?
                     .get_string("messageId")
             })
@@ -254,7 +254,7 @@ async fn post(
             method: "POST".into(),
             url: target.batch_url.clone(),
             headers,
-            body: crate::model::cut_to(&body, PREVIEW_BYTES).to_string(),
+            body: eventscope_core::model::cut_to(&body, PREVIEW_BYTES).to_string(),
             body_bytes: body.len() as u64,
         },
         attempts: 1,
@@ -276,7 +276,7 @@ async fn post(
                 })
                 .collect();
             let (body, body_bytes) =
-                crate::forward::engine::read_capped(&mut response, PREVIEW_BYTES)
+                eventscope_core::forward::engine::read_capped(&mut response, PREVIEW_BYTES)
                     .await
                     .unwrap_or_default();
             let text = String::from_utf8_lossy(&body);
@@ -284,7 +284,7 @@ async fn post(
             frame.ok = (200..300).contains(&status);
             frame.response = Some(ResponsePreview {
                 headers,
-                body: crate::model::cut_to(&text, PREVIEW_BYTES).to_string(),
+                body: eventscope_core::model::cut_to(&text, PREVIEW_BYTES).to_string(),
                 body_bytes,
             });
         }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 
-use crate::inspect::Inspector;
+use eventscope_core::inspect::Inspector;
 
 /// How often the plan file's modification time is checked.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);

@@ -26,10 +26,10 @@ use super::highlight::{HighlightKey, HighlightWorker, Highlighted};
 use super::jq::{JqOutcome, JqRunner, JqSettings};
 use super::rules::Rules;
 use super::views::{self, DrawnLayout, Highlights};
-use crate::forward::engine::Engine;
-use crate::inspect::Finding;
-use crate::model::DeliveryFrame;
-use crate::model::pretty::PrettyDoc;
+use eventscope_core::forward::engine::Engine;
+use eventscope_core::inspect::Finding;
+use eventscope_core::model::DeliveryFrame;
+use eventscope_core::model::pretty::PrettyDoc;
 
 /// At most this often a frame is drawn (about 60 per second).
 const FRAME_BUDGET: Duration = Duration::from_millis(16);

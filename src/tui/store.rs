@@ -9,202 +9,18 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use serde_json::value::RawValue;
+use eventscope_core::entry::{EntryBuilder, EntryId, EntryKind};
+use eventscope_core::filter::jq_worker::JqMessage;
+use eventscope_core::filter::{PII_RED, Query};
+use eventscope_core::hub::DEFAULT_BUFFER_BYTES;
+use eventscope_core::model::{Frame, Source};
 
 use super::jq::JqBatch;
-use crate::filter::jq_worker::JqMessage;
-use crate::filter::{Filterable, PII_RED, PII_YELLOW, Query};
-use crate::hub::DEFAULT_BUFFER_BYTES;
-use crate::inspect::redact::{RedactedField, add_redacted_findings, read_redacted};
-use crate::inspect::{Finding, Inspector, Kind, PiiClass, Severity};
-use crate::model::{Adjustments, EventFrame, Frame, MessageType, Source, Summary, parse_timestamp};
 
-pub type EntryId = u64;
+pub use eventscope_core::entry::Entry;
 
 /// Rows [`Store::jq_batch`] looks at per call for ones its jq term must answer.
 const JQ_SCAN_LIMIT: usize = 65_536;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    pub status: u16,
-    pub code: String,
-    pub message: String,
-    pub body_bytes: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryKind {
-    Event,
-    Rejected(Box<Rejection>),
-    /// Seqs `from..=to` will never arrive (boxed: gaps are rare, rows are many).
-    Gap(Box<Gap>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Gap {
-    pub from: u64,
-    pub to: u64,
-    pub reason: Box<str>,
-}
-
-/// A row's verdicts in brief: enough for the verdict column and the filter terms; the full
-/// findings are computed again for the selected message only.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Verdict {
-    /// The worst severity among the findings (`None`: no findings at all).
-    pub worst: Option<Severity>,
-    /// A spec or plan finding at warning or above.
-    pub violation: bool,
-    /// PII at warning or above: `filter::PII_YELLOW` / `PII_RED` bits.
-    pub pii: u8,
-    /// Codes of findings at warning or above, separated by spaces.
-    pub rules: Option<Box<str>>,
-}
-
-impl Verdict {
-    pub fn of(findings: &[Finding]) -> Verdict {
-        let mut verdict = Verdict {
-            worst: findings.iter().map(|f| f.severity).max(),
-            ..Verdict::default()
-        };
-        let mut rules: Vec<&str> = Vec::new();
-        for finding in findings.iter().filter(|f| f.severity >= Severity::Warning) {
-            match finding.kind {
-                Kind::Pii => {
-                    verdict.pii |= match finding.pii {
-                        Some(PiiClass::Red) => PII_RED,
-                        _ => PII_YELLOW,
-                    }
-                }
-                Kind::Spec | Kind::Plan => verdict.violation = true,
-            }
-            if !rules.contains(&finding.rule.as_ref()) {
-                rules.push(&finding.rule);
-            }
-        }
-        if !rules.is_empty() {
-            verdict.rules = Some(rules.join(" ").into_boxed_str());
-        }
-        verdict
-    }
-}
-
-/// One row of the viewer.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub id: EntryId,
-    pub seq: Option<u64>,
-    /// When the collector received it, in Unix milliseconds (0 when unknown).
-    pub received_ms: i64,
-    /// The message JSON for events; the body preview for rejected requests.
-    pub text: Box<str>,
-    pub summary: Summary,
-    pub source: Arc<Source>,
-    pub kind: EntryKind,
-    pub adjusted: Option<Box<Adjustments>>,
-    /// What the collector masked in the message (`--redact`): its verdicts count these too.
-    /// (A thin box: rows are many, redacted messages rare.)
-    pub redacted: Option<Box<Vec<RedactedField>>>,
-    pub verdict: Verdict,
-}
-
-impl Entry {
-    pub fn is_gap(&self) -> bool {
-        matches!(self.kind, EntryKind::Gap(_))
-    }
-
-    /// What the collector masked in the message; empty without `--redact`.
-    pub fn redacted(&self) -> &[RedactedField] {
-        self.redacted.as_deref().map_or(&[], Vec::as_slice)
-    }
-
-    /// The message's findings: the verdicts over its text, plus what the collector masked.
-    pub fn findings(&self, inspector: &Inspector) -> Vec<Finding> {
-        match self.kind {
-            EntryKind::Event => judge(inspector, &self.text, self.redacted()),
-            _ => Vec::new(),
-        }
-    }
-
-    pub fn rejection(&self) -> Option<&Rejection> {
-        match &self.kind {
-            EntryKind::Rejected(r) => Some(r),
-            _ => None,
-        }
-    }
-
-    /// Roughly what the row costs in memory, in bytes: itself, its text and the parts it owns
-    /// (its source, usually shared, aside).
-    pub fn weight(&self) -> usize {
-        let mut bytes = std::mem::size_of::<Entry>()
-            + self.text.len()
-            + self.verdict.rules.as_deref().map_or(0, str::len);
-        match &self.kind {
-            EntryKind::Event => {}
-            EntryKind::Rejected(r) => {
-                bytes += std::mem::size_of::<Rejection>() + r.code.len() + r.message.len();
-            }
-            EntryKind::Gap(gap) => bytes += std::mem::size_of::<Gap>() + gap.reason.len(),
-        }
-        if let Some(adjusted) = &self.adjusted {
-            bytes += std::mem::size_of::<Adjustments>()
-                + adjusted.type_from_path.as_deref().map_or(0, str::len)
-                + adjusted
-                    .merged_from_batch
-                    .iter()
-                    .map(|f| std::mem::size_of::<String>() + f.len())
-                    .sum::<usize>();
-        }
-        bytes
-    }
-}
-
-impl Filterable for Entry {
-    fn text(&self) -> &str {
-        &self.text
-    }
-    fn message_type(&self) -> Option<&str> {
-        match self.kind {
-            EntryKind::Event => Some(self.summary.type_str(&self.text)).filter(|t| !t.is_empty()),
-            _ => None,
-        }
-    }
-    fn event_name(&self) -> Option<&str> {
-        match self.summary.message_type {
-            Some(MessageType::Track | MessageType::Page | MessageType::Screen) | None => {
-                self.summary.name.as_ref().map(|n| n.get(&self.text))
-            }
-            _ => None,
-        }
-    }
-    fn user_id(&self) -> Option<&str> {
-        self.summary.user_id.as_ref().map(|r| r.get(&self.text))
-    }
-    fn anonymous_id(&self) -> Option<&str> {
-        self.summary
-            .anonymous_id
-            .as_ref()
-            .map(|r| r.get(&self.text))
-    }
-    fn message_id(&self) -> Option<&str> {
-        self.summary.message_id.as_ref().map(|r| r.get(&self.text))
-    }
-    fn write_key(&self) -> Option<&str> {
-        self.source.write_key.as_deref()
-    }
-    fn is_rejected(&self) -> bool {
-        matches!(self.kind, EntryKind::Rejected(_))
-    }
-    fn rules(&self) -> &str {
-        self.verdict.rules.as_deref().unwrap_or("")
-    }
-    fn has_violation(&self) -> bool {
-        self.verdict.violation
-    }
-    fn pii_classes(&self) -> u8 {
-        self.verdict.pii
-    }
-}
 
 /// Running totals since the viewer started (not reduced by eviction).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -231,7 +47,8 @@ pub struct Store {
     bytes: u64,
     evicted: u64,
     totals: Totals,
-    last_source: Arc<Source>,
+    /// Builds the rows of [`Store::push`] (sharing sources between them).
+    builder: EntryBuilder,
     filter: Query,
     /// Ids of retained entries that match the filter, in order.
     matching: VecDeque<EntryId>,
@@ -274,7 +91,7 @@ impl Store {
             bytes: 0,
             evicted: 0,
             totals: Totals::default(),
-            last_source: Arc::new(Source::default()),
+            builder: EntryBuilder::default(),
             filter: Query::default(),
             matching: VecDeque::new(),
             rescan_from: None,
@@ -352,12 +169,7 @@ impl Store {
 
     /// Adds a frame; returns its id. `hello` frames are not rows and return `None`.
     pub fn push(&mut self, frame: Frame) -> Option<EntryId> {
-        let mut builder = EntryBuilder {
-            last_source: Arc::clone(&self.last_source),
-            inspector: None,
-        };
-        let entry = builder.build(frame)?;
-        self.last_source = builder.last_source;
+        let entry = self.builder.build(frame)?;
         Some(self.push_entry(entry))
     }
 
@@ -619,146 +431,10 @@ impl JqTerm {
     }
 }
 
-/// Turns frames into rows: parses each message's summary once. Runs in the feed, off the UI
-/// task. Sources repeat for every message of a batch and every batch of an SDK: it shares them.
-#[derive(Default)]
-pub struct EntryBuilder {
-    last_source: Arc<Source>,
-    /// Judges each message as its row is built, when set.
-    inspector: Option<Arc<Inspector>>,
-}
-
-impl EntryBuilder {
-    /// A builder that judges each message with `inspector`.
-    pub fn judging(inspector: Arc<Inspector>) -> EntryBuilder {
-        EntryBuilder {
-            inspector: Some(inspector),
-            ..EntryBuilder::default()
-        }
-    }
-
-    /// Judges the next rows with `inspector` (after a plan reload).
-    pub fn set_inspector(&mut self, inspector: Arc<Inspector>) {
-        self.inspector = Some(inspector);
-    }
-
-    fn intern(&mut self, source: Source) -> Arc<Source> {
-        if *self.last_source != source {
-            self.last_source = Arc::new(source);
-        }
-        Arc::clone(&self.last_source)
-    }
-
-    /// The row for `frame`; `None` for frames that are not rows (`hello`, `delivery`).
-    pub fn build(&mut self, frame: Frame) -> Option<Entry> {
-        Some(match frame {
-            Frame::Event(event) => {
-                let EventFrame {
-                    seq,
-                    received_at,
-                    source,
-                    message,
-                    redacted,
-                    adjusted,
-                } = event;
-                self.event(
-                    seq,
-                    &received_at,
-                    source,
-                    adjusted,
-                    redacted.as_deref(),
-                    message.into(),
-                )
-            }
-            Frame::Rejected(rejected) => Entry {
-                id: 0,
-                seq: Some(rejected.seq),
-                received_ms: millis(&rejected.received_at),
-                text: rejected.body.into_boxed_str(),
-                summary: Summary::default(),
-                source: self.intern(rejected.source),
-                kind: EntryKind::Rejected(Box::new(Rejection {
-                    status: rejected.status,
-                    code: rejected.code,
-                    message: rejected.message,
-                    body_bytes: rejected.body_bytes,
-                })),
-                adjusted: None,
-                redacted: None,
-                verdict: Verdict::default(),
-            },
-            Frame::Gap(gap) => Entry {
-                id: 0,
-                seq: None,
-                received_ms: 0,
-                text: Box::from(""),
-                summary: Summary::default(),
-                source: Arc::clone(&self.last_source),
-                kind: EntryKind::Gap(Box::new(Gap {
-                    from: gap.from,
-                    to: gap.to,
-                    reason: gap.reason.into_boxed_str(),
-                })),
-                adjusted: None,
-                redacted: None,
-                verdict: Verdict::default(),
-            },
-            Frame::Hello(_) | Frame::Delivery(_) => return None,
-        })
-    }
-
-    /// The row for an event frame's parts; `text` is its message's JSON, `redacted` the
-    /// frame's `redacted` field.
-    pub fn event(
-        &mut self,
-        seq: u64,
-        received_at: &str,
-        source: Source,
-        adjusted: Option<Adjustments>,
-        redacted: Option<&RawValue>,
-        text: Box<str>,
-    ) -> Entry {
-        let redacted = read_redacted(redacted);
-        let verdict = self
-            .inspector
-            .as_ref()
-            .map(|inspector| Verdict::of(&judge(inspector, &text, &redacted)))
-            .unwrap_or_default();
-        Entry {
-            id: 0,
-            seq: Some(seq),
-            received_ms: millis(received_at),
-            verdict,
-            summary: Summary::of(&text),
-            text,
-            source: self.intern(source),
-            kind: EntryKind::Event,
-            adjusted: adjusted.filter(|a| !a.is_empty()).map(Box::new),
-            redacted: (!redacted.is_empty()).then(|| Box::new(redacted)),
-        }
-    }
-
-    /// Rows for a batch of frames.
-    pub fn build_all(&mut self, frames: Vec<Frame>) -> Vec<Entry> {
-        frames.into_iter().filter_map(|f| self.build(f)).collect()
-    }
-}
-
-/// A message's findings: over its text, plus one per value the collector masked.
-fn judge(inspector: &Inspector, text: &str, redacted: &[RedactedField]) -> Vec<Finding> {
-    let mut findings = inspector.inspect_text(text);
-    add_redacted_findings(&mut findings, redacted);
-    findings
-}
-
-fn millis(timestamp: &str) -> i64 {
-    parse_timestamp(timestamp).map_or(0, |t| t.timestamp_millis())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{EventFrame, GapFrame, RejectedFrame};
+    use eventscope_core::model::{EventFrame, GapFrame, RejectedFrame};
 
     pub fn event(seq: u64, message: &str) -> Frame {
         Frame::Event(EventFrame {
@@ -979,16 +655,5 @@ mod tests {
             &store.get(1).unwrap().source,
             &store.get(2).unwrap().source
         ));
-    }
-}
-
-#[cfg(test)]
-mod size {
-    /// Memory per retained event must stay within raw size + 300 bytes (issue 3's goal); the
-    /// row itself is most of that overhead.
-    #[test]
-    fn a_row_stays_small() {
-        let size = std::mem::size_of::<super::Entry>();
-        assert!(size <= 192, "Entry is {size} bytes");
     }
 }

@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::store::{Entry, EntryKind};
-use crate::filter::{PII_RED, PII_YELLOW};
-use crate::inspect::Severity;
+use eventscope_core::entry::{Entry, EntryKind};
+use eventscope_core::filter::{PII_RED, PII_YELLOW};
+use eventscope_core::inspect::Severity;
 
 /// Distinct (name, type) rows kept; beyond that, messages count under "(other)".
 const MAX_ROWS: usize = 10_000;
@@ -39,9 +39,9 @@ impl Summary {
             _ => String::new(),
         };
         if name.len() > MAX_NAME {
-            name = crate::model::cut_to(&name, MAX_NAME).to_string();
+            name = eventscope_core::model::cut_to(&name, MAX_NAME).to_string();
         }
-        let kind = crate::model::cut_to(&kind, MAX_NAME).to_string();
+        let kind = eventscope_core::model::cut_to(&kind, MAX_NAME).to_string();
         let key = if self.rows.len() >= MAX_ROWS
             && !self.rows.contains_key(&(name.clone(), kind.clone()))
         {

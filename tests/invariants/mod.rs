@@ -17,16 +17,16 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Uri};
-use eventscope::collector::{Collector, CollectorConfig};
-use eventscope::filter::{Filterable, Query};
-use eventscope::hub::{Hub, Subscription};
-use eventscope::inspect::pii::{PiiMatchers, mask};
-use eventscope::inspect::plan::TrackingPlan;
-use eventscope::inspect::{Finding, Kind};
-use eventscope::model::json::Json;
-use eventscope::model::pretty::{index_path, key_path, pretty};
-use eventscope::model::{Frame, FrameKind};
-use eventscope::recording::{ReadItem, RecordingReader};
+use eventscope_core::collector::{Collector, CollectorConfig};
+use eventscope_core::filter::{Filterable, Query};
+use eventscope_core::hub::{Hub, Subscription};
+use eventscope_core::inspect::pii::{PiiMatchers, mask};
+use eventscope_core::inspect::plan::TrackingPlan;
+use eventscope_core::inspect::{Finding, Kind};
+use eventscope_core::model::json::Json;
+use eventscope_core::model::pretty::{index_path, key_path, pretty};
+use eventscope_core::model::{Frame, FrameKind};
+use eventscope_core::recording::{ReadItem, RecordingReader};
 use serde_json::Value;
 
 /// 600 Segment messages, one per line.

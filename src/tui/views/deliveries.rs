@@ -23,12 +23,12 @@ use super::{
     DrawnLayout, Highlights, NARROW_WIDTH, delivery_style, fit, header_lines, json_lines, pad,
     thousands,
 };
-use crate::model::PREVIEW_BYTES;
 use crate::tui::app::{App, DeliveryPane};
 use crate::tui::deliveries::{Delivery, millis};
 use crate::tui::highlight::Highlighted;
 use crate::tui::text::{escape, escape_line, escape_lines};
 use crate::tui::theme::{ColorMode, Role};
+use eventscope_core::model::PREVIEW_BYTES;
 
 const TIME: usize = 12;
 const STATUS: usize = 20;

@@ -10,14 +10,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::thousands;
-use crate::inspect::{Finding, Kind, PiiClass, Severity};
-use crate::model::call::sdk_call;
-use crate::model::pretty::PrettyDoc;
 use crate::tui::app::{App, Focus, Tab};
 use crate::tui::highlight::{Highlighted, StyledLine};
-use crate::tui::store::{Entry, EntryKind};
 use crate::tui::text::{escape_line, escape_lines, fit, floor_boundary};
 use crate::tui::theme::Role;
+use eventscope_core::entry::{Entry, EntryKind};
+use eventscope_core::inspect::{Finding, Kind, PiiClass, Severity};
+use eventscope_core::model::call::sdk_call;
+use eventscope_core::model::pretty::PrettyDoc;
 
 /// Bytes of a message (or a rejected body) the Raw view shows: all of any message Segment
 /// accepts (32 KB); of a larger one, the start and how much more there is.
@@ -329,7 +329,7 @@ fn raw_lines(entry: &Entry, app: &App) -> Vec<Line<'static>> {
             note(format!("type: {kind:?}, from the endpoint path"));
         }
         match &adjusted.timestamp {
-            Some(crate::model::TimestampAdjustment::Corrected {
+            Some(eventscope_core::model::TimestampAdjustment::Corrected {
                 original,
                 sent_at,
                 skew_ms,
@@ -338,7 +338,7 @@ fn raw_lines(entry: &Entry, app: &App) -> Vec<Line<'static>> {
                     "timestamp: corrected from {original} (sentAt {sent_at}, device clock {skew_ms:+} ms)"
                 ));
             }
-            Some(crate::model::TimestampAdjustment::ServerTime) => {
+            Some(eventscope_core::model::TimestampAdjustment::ServerTime) => {
                 note("timestamp: the server time (the message had none)".into());
             }
             None => {}
@@ -359,8 +359,8 @@ fn raw_lines(entry: &Entry, app: &App) -> Vec<Line<'static>> {
         ));
         for field in entry.redacted() {
             let class = match field.class {
-                crate::inspect::PiiClass::Red => "red",
-                crate::inspect::PiiClass::Yellow => "yellow",
+                eventscope_core::inspect::PiiClass::Red => "red",
+                eventscope_core::inspect::PiiClass::Yellow => "yellow",
             };
             lines.push(Line::styled(
                 format!("  {}: {} ({class})", field.path, field.rule),

@@ -10,11 +10,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::thousands;
-use crate::inspect::redact::RedactMode;
-use crate::recording::describe_size;
 use crate::tui::app::{App, Connection, SourceKind};
 use crate::tui::text::escape_line;
 use crate::tui::theme::{ColorMode, Role};
+use eventscope_core::inspect::redact::RedactMode;
+use eventscope_core::recording::describe_size;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let ui = &app.theme.ui;

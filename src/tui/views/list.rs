@@ -7,11 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{fit, pad, thousands};
-use crate::filter::{PII_RED, PII_YELLOW};
-use crate::inspect::Severity;
 use crate::tui::app::{App, Focus, SourceKind};
-use crate::tui::store::{Entry, EntryKind};
 use crate::tui::theme::Role;
+use eventscope_core::entry::{Entry, EntryKind};
+use eventscope_core::filter::{PII_RED, PII_YELLOW};
+use eventscope_core::inspect::Severity;
 
 const TIME: usize = 12;
 const TYPE: usize = 9;

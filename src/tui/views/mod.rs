@@ -27,7 +27,7 @@ use ratatui::text::{Line, Span};
 use super::app::{App, Mode, View};
 use super::highlight::{Highlighted, StyledLine};
 use super::theme::Role;
-use crate::model::pretty::PrettyDoc;
+use eventscope_core::model::pretty::PrettyDoc;
 
 pub use help::line_count as help_line_count;
 
@@ -173,7 +173,7 @@ pub fn delivery_style(ok: bool, app: &App) -> Style {
     }
 }
 
-pub use crate::model::thousands;
+pub use eventscope_core::model::thousands;
 
 /// `text` in at most `width` columns, ending with `…` when cut, with control, bidi and
 /// zero-width characters escaped (see [`crate::tui::text`]).

@@ -108,8 +108,10 @@ pub(crate) enum Node {
 impl Node {
     /// All of `nodes`, cheapest first (terms have no side effects, so order is free).
     pub(crate) fn and(mut nodes: Vec<Node>) -> Node {
-        if nodes.len() == 1 {
-            return nodes.pop().expect("one node");
+        if nodes.len() == 1
+            && let Some(node) = nodes.pop()
+        {
+            return node;
         }
         if nodes.is_empty() {
             return Node::All;
@@ -120,8 +122,10 @@ impl Node {
 
     /// Any of `nodes`, cheapest first.
     pub(crate) fn or(mut nodes: Vec<Node>) -> Node {
-        if nodes.len() == 1 {
-            return nodes.pop().expect("one node");
+        if nodes.len() == 1
+            && let Some(node) = nodes.pop()
+        {
+            return node;
         }
         nodes.sort_by_key(Node::cost);
         Node::Or(nodes.into())

@@ -40,8 +40,9 @@ impl Glob {
             return eq(text, self.pieces[0].as_bytes());
         }
         // With a star there are at least two pieces.
-        let (first, rest) = self.pieces.split_first().expect("at least one piece");
-        let (last, middle) = rest.split_last().expect("a star makes two pieces");
+        let [first, middle @ .., last] = &self.pieces[..] else {
+            return false;
+        };
         let (first, last) = (first.as_bytes(), last.as_bytes());
         if text.len() < first.len() + last.len()
             || !eq(&text[..first.len()], first)

@@ -408,7 +408,7 @@ async fn exchange(
 
 /// An answer's body, keeping at most `cap` bytes (a huge or endless answer costs time, bounded
 /// by the timeout, not memory), and its full size.
-pub(crate) async fn read_capped(
+pub async fn read_capped(
     response: &mut reqwest::Response,
     cap: usize,
 ) -> Result<(Vec<u8>, u64), reqwest::Error> {

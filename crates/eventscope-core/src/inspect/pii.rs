@@ -173,6 +173,10 @@ struct Custom {
 }
 
 impl Default for PiiMatchers {
+    #[allow(
+        clippy::expect_used,
+        reason = "the built-in tables are tested to compile"
+    )]
     fn default() -> PiiMatchers {
         PiiMatchers::from_config(&PiiConfig::default()).expect("the built-in matchers compile")
     }
@@ -207,6 +211,10 @@ impl PiiMatchers {
                 MatchOn::Value => custom_values.push(custom),
             }
         }
+        #[allow(
+            clippy::expect_used,
+            reason = "each pattern has compiled on its own above"
+        )]
         let set = |list: &[Custom]| {
             (!list.is_empty()).then(|| {
                 RegexSet::new(list.iter().map(|c| c.regex.as_str())).expect("compiled one by one")
@@ -3652,8 +3660,8 @@ mod tests {
 
     #[test]
     fn fixture_labels_are_found_and_clean_messages_stay_clean() {
-        let events = include_str!("../../tests/fixtures/events.ndjson");
-        let labels = include_str!("../../tests/fixtures/labels.ndjson");
+        let events = include_str!("../../../../tests/fixtures/events.ndjson");
+        let labels = include_str!("../../../../tests/fixtures/labels.ndjson");
         let m = PiiMatchers::default();
         // label (or "none") -> (messages, found as labelled)
         let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();

@@ -522,7 +522,7 @@ fn query_is_cheap_to_share_across_threads() {
 /// Checked against an independent reading of the 600 fixture messages.
 #[test]
 fn fixture_counts_agree_with_serde() {
-    let fixture = include_str!("../../tests/fixtures/events.ndjson");
+    let fixture = include_str!("../../../../tests/fixtures/events.ndjson");
     let items: Vec<Item> = fixture.lines().map(Item::message).collect();
     let values: Vec<serde_json::Value> = fixture
         .lines()

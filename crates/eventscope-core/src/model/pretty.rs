@@ -749,7 +749,10 @@ mod tests {
 
     #[test]
     fn fixture_messages_round_trip() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events.ndjson");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/events.ndjson"
+        );
         let fixture = std::fs::read_to_string(path).expect("fixture");
         let largest = fixture.lines().max_by_key(|l| l.len()).unwrap();
         assert!(largest.len() > 9_000);
