@@ -21,7 +21,8 @@ use axum::body::Bytes;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+mod common;
+use common::FIXTURES;
 
 /// What the sink counted.
 #[derive(Default)]
@@ -45,7 +46,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(120_000);
-    println!("load before: {}", load());
+    println!("load before: load average {}", common::load_average());
     let dir = std::env::temp_dir().join(format!("eventscope-forward-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (batched_file, batched_events, bytes) = recording(&dir, "batched.ndjson", events);
@@ -160,7 +161,7 @@ concurrency = 8
         );
         let _ = std::io::stdout().flush();
     }
-    println!("load after: {}", load());
+    println!("load after: load average {}", common::load_average());
     let _ = std::fs::remove_dir_all(&dir);
     runtime.shutdown_timeout(Duration::from_secs(1));
 }
@@ -211,16 +212,4 @@ async fn sink(counts: Arc<Counts>) -> String {
         let _ = axum::serve(listener, app).await;
     });
     format!("http://{addr}")
-}
-
-/// `/proc/loadavg`'s first three figures, or `uptime`'s line.
-fn load() -> String {
-    if let Ok(text) = std::fs::read_to_string("/proc/loadavg") {
-        let figures: Vec<&str> = text.split_whitespace().take(3).collect();
-        return format!("load average {}", figures.join(", "));
-    }
-    Command::new("uptime")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
 }

@@ -43,7 +43,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
-const FIXTURE: &str = include_str!("../tests/fixtures/events.ndjson");
+mod common;
+use common::{FIXTURE, env_number, fixture_messages, proc_stat, runtime, status_kib};
+use eventscope::model::thousands;
+
 const BATCH_MESSAGES: usize = 100;
 const EVENT_PREFIX: &str = r#"{"type":"event","seq":"#;
 const LATENCY_RATE: u64 = 5_000;
@@ -66,10 +69,6 @@ struct Config {
     conns: Vec<usize>,
     server_threads: usize,
     client_threads: usize,
-}
-
-fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
-    std::env::var(name).ok()?.trim().parse().ok()
 }
 
 impl Config {
@@ -103,25 +102,8 @@ impl Config {
     }
 }
 
-fn runtime(name: &str, workers: usize) -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
 // ---------------------------------------------------------------------------------------------
 // Request bodies
-
-fn fixture_messages() -> Vec<&'static str> {
-    FIXTURE
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect()
-}
 
 fn now_iso() -> String {
     eventscope::model::format_timestamp(chrono::Utc::now())
@@ -476,32 +458,23 @@ struct CpuSample {
     system_busy: u64,
 }
 
-/// From a `/proc/.../stat` line: the command name, minor faults, utime and stime.
-fn stat_fields(stat: &str) -> Option<(&str, u64, u64, u64)> {
-    let open = stat.find('(')?;
-    let close = stat.rfind(')')?;
-    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-    let number = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
-    Some((&stat[open + 1..close], number(7)?, number(11)?, number(12)?))
-}
-
 fn cpu_sample() -> CpuSample {
     let (mut server_user, mut server_sys, mut client) = (0, 0, 0);
     if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
         for task in tasks.flatten() {
             let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-            match stat_fields(&stat) {
-                Some(("server", _, user, sys)) => {
-                    server_user += user;
-                    server_sys += sys;
+            match proc_stat(&stat) {
+                Some(task) if task.name == "server" => {
+                    server_user += task.utime;
+                    server_sys += task.stime;
                 }
-                Some(("client", _, user, sys)) => client += user + sys,
+                Some(task) if task.name == "client" => client += task.utime + task.stime,
                 _ => {}
             }
         }
     }
-    let faults = stat_fields(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
-        .map_or(0, |(_, faults, _, _)| faults);
+    let faults = proc_stat(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
+        .map_or(0, |own| own.minor_faults);
     let system_busy = std::fs::read_to_string("/proc/stat")
         .ok()
         .and_then(|stat| {
@@ -940,18 +913,10 @@ struct ProcMemory {
 }
 
 fn proc_memory(pid: u32) -> ProcMemory {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kb| kb.parse().ok())
-            .unwrap_or(0)
-    };
+    let pid = pid.to_string();
     ProcMemory {
-        rss_kb: field("VmRSS:"),
-        hwm_kb: field("VmHWM:"),
+        rss_kb: status_kib(&pid, "VmRSS:"),
+        hwm_kb: status_kib(&pid, "VmHWM:"),
     }
 }
 
@@ -1046,18 +1011,6 @@ fn run_memory(client_rt: &Runtime) -> MemoryResult {
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)

@@ -30,29 +30,17 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use eventscope::server::{RunningServer, ServeConfig, Server};
 use tokio::net::TcpListener;
-use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
-const FIXTURE: &str = include_str!("../tests/fixtures/events.ndjson");
+mod common;
+use common::{FIXTURE, env_number, runtime};
+
 /// analytics-node's `flushAt`: a typical SDK batch.
 const BATCH_MESSAGES: usize = 15;
 const WRITE_KEY: &str = "wk_bench_0123456789abcdef";
 const ROUNDS: usize = 4;
 const WARMUP: usize = 200;
 const ARRIVAL_DEADLINE: Duration = Duration::from_secs(10);
-
-fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
-    std::env::var(name).ok()?.trim().parse().ok()
-}
-
-fn runtime(name: &str, workers: usize) -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
 
 // ---------------------------------------------------------------------------------------------
 // The upstream: stamps each request's arrival (body complete) and hands it to the waiting

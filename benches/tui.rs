@@ -45,7 +45,10 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::value::RawValue;
 
-const FIXTURE: &str = include_str!("../tests/fixtures/events.ndjson");
+mod common;
+use common::{env_number, fixture_messages, load_1min, load_average, rss_kib};
+use eventscope::model::thousands;
+
 const COLS: u16 = 200;
 const ROWS: u16 = 50;
 const INGEST_BATCH: usize = 4096;
@@ -68,10 +71,6 @@ struct Config {
     idle_seconds: f64,
     draws: usize,
     max_load: Option<f64>,
-}
-
-fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
-    std::env::var(name).ok()?.trim().parse().ok()
 }
 
 impl Config {
@@ -97,25 +96,6 @@ impl Config {
     }
 }
 
-fn fixture_messages() -> Vec<&'static str> {
-    FIXTURE.lines().filter(|l| !l.trim().is_empty()).collect()
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
-fn load_1min() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
 /// Prints the load average before a part; with `EVENTSCOPE_BENCH_MAX_LOAD`, waits for it.
 fn settle(config: &Config, part: &str) {
     if let Some(max) = config.max_load {
@@ -134,15 +114,6 @@ fn settle(config: &Config, part: &str) {
         "\n== {part}\n  load average (1/5/15 min) at start: {}",
         load_average()
     );
-}
-
-fn rss_kib(pid: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
 }
 
 fn clock_ticks() -> f64 {
@@ -276,10 +247,6 @@ fn percentiles(samples: &[Duration]) -> Percentiles {
 
 fn goal(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
-}
-
-fn thousands(n: u64) -> String {
-    views::thousands(n)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ use eventscope::inspect::plan::TrackingPlan;
 use eventscope::model::json::Json;
 use serde_json::Value;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+mod common;
+use common::FIXTURES;
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {

@@ -1,0 +1,93 @@
+//! What the bench binaries share: settings from the environment, tokio runtimes, the fixture
+//! events, and readings from `/proc` (load, CPU ticks, page faults, memory). Each bench uses a
+//! part of it.
+#![allow(dead_code)]
+
+use tokio::runtime::Runtime;
+
+/// `tests/fixtures`, for benches that read files from it.
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+/// The 600 labelled fixture events, one message per line.
+pub const FIXTURE: &str = include_str!("../../tests/fixtures/events.ndjson");
+
+/// The fixture's messages, one per non-empty line.
+pub fn fixture_messages() -> Vec<&'static str> {
+    FIXTURE
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// A number from the environment; `None` when unset or unreadable.
+pub fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok()?.trim().parse().ok()
+}
+
+/// A multi-threaded runtime whose threads carry `name` (so `/proc` can tell them apart).
+pub fn runtime(name: &str, workers: usize) -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// The 1-, 5- and 15-minute load averages, as `/proc/loadavg` writes them ("?" without it).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// The 1-minute load average.
+pub fn load_1min() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// What a `/proc/…/stat` line says about a process or thread.
+pub struct ProcStat<'a> {
+    /// The command (or thread) name.
+    pub name: &'a str,
+    pub minor_faults: u64,
+    /// User and system time, in clock ticks.
+    pub utime: u64,
+    pub stime: u64,
+}
+
+/// Reads a `/proc/…/stat` line (stat(5)); the name may hold spaces and parentheses.
+pub fn proc_stat(stat: &str) -> Option<ProcStat<'_>> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    // The slice starts at field 3 (state): minflt is field 10, utime 14, stime 15.
+    let number = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+    Some(ProcStat {
+        name: &stat[open + 1..close],
+        minor_faults: number(7)?,
+        utime: number(11)?,
+        stime: number(12)?,
+    })
+}
+
+/// A figure in KiB from `/proc/PID/status` (`field` as "VmRSS:", "VmHWM:"…); 0 when unknown.
+pub fn status_kib(pid: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A process's resident memory, in KiB (0 when unknown).
+pub fn rss_kib(pid: &str) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
