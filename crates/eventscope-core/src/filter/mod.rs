@@ -69,6 +69,7 @@ pub const PII_RED: u8 = 2;
 mod glob;
 pub(crate) mod jq;
 pub mod jq_worker;
+mod node;
 mod parse;
 mod predicate;
 mod query;

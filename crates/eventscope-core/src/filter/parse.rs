@@ -15,8 +15,8 @@ use aho_corasick::AhoCorasick;
 use super::FilterError;
 use super::glob::Glob;
 use super::jq::JqFilter;
+use super::node::Node;
 use super::predicate::{Field, Flag, KeyPattern, Predicate};
-use super::query::Node;
 
 /// The result of parsing: the tree and what to highlight.
 pub(crate) struct Parsed {
