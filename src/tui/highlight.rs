@@ -275,7 +275,8 @@ impl Lru {
     }
 }
 
-struct Job {
+/// One highlighting asked for: the newest replaces an older one still waiting.
+struct HighlightRequest {
     key: HighlightKey,
     input: Input,
     theme: Arc<Theme>,
@@ -290,7 +291,7 @@ enum Input {
 
 #[derive(Default)]
 struct Queue {
-    pending: Option<Job>,
+    pending: Option<HighlightRequest>,
     shutdown: bool,
 }
 
@@ -361,10 +362,10 @@ impl HighlightWorker {
             let _ = self.results.send(hit);
             return;
         }
-        self.enqueue(Job { key, input, theme });
+        self.enqueue(HighlightRequest { key, input, theme });
     }
 
-    fn enqueue(&self, job: Job) {
+    fn enqueue(&self, job: HighlightRequest) {
         lock(&self.shared.queue).pending = Some(job);
         self.shared.wake.notify_one();
     }
@@ -421,8 +422,8 @@ fn run(shared: &Shared, results: &UnboundedSender<Highlighted>) {
     }
 }
 
-fn compute(job: Job) -> Highlighted {
-    let Job { key, input, theme } = job;
+fn compute(job: HighlightRequest) -> Highlighted {
+    let HighlightRequest { key, input, theme } = job;
     // A bug in the printer or syntect must not take the worker down: show the text plain.
     let (doc, lines) = std::panic::catch_unwind(|| {
         let doc = match &input {
