@@ -44,7 +44,10 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 mod common;
-use common::{FIXTURE, env_number, fixture_messages, proc_stat, runtime, status_kib};
+use common::{
+    FIXTURE, env_list, env_number, fixture_messages, proc_stat, runtime, status_kib,
+    system_busy_ticks,
+};
 use eventscope::model::thousands;
 
 const BATCH_MESSAGES: usize = 100;
@@ -76,16 +79,7 @@ impl Config {
         let seconds: f64 = env_number("EVENTSCOPE_BENCH_SECONDS")
             .filter(|s: &f64| *s > 0.0)
             .unwrap_or(10.0);
-        let conns: Vec<usize> = std::env::var("EVENTSCOPE_BENCH_CONNS")
-            .ok()
-            .map(|list| {
-                list.split(',')
-                    .filter_map(|n| n.trim().parse().ok())
-                    .filter(|n| *n > 0)
-                    .collect()
-            })
-            .filter(|list: &Vec<usize>| !list.is_empty())
-            .unwrap_or_else(|| vec![2, 4, 8, 16]);
+        let conns = env_list("EVENTSCOPE_BENCH_CONNS", &[2, 4, 8, 16]);
         Config {
             window: Duration::from_secs_f64(seconds),
             warmup: Duration::from_secs_f64((seconds * 0.2).clamp(0.3, 2.0)),
@@ -475,20 +469,7 @@ fn cpu_sample() -> CpuSample {
     }
     let faults = proc_stat(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
         .map_or(0, |own| own.minor_faults);
-    let system_busy = std::fs::read_to_string("/proc/stat")
-        .ok()
-        .and_then(|stat| {
-            let line = stat.lines().next()?.to_string();
-            let values: Vec<u64> = line
-                .split_whitespace()
-                .skip(1)
-                .take(8)
-                .filter_map(|v| v.parse().ok())
-                .collect();
-            let total: u64 = values.iter().sum();
-            Some(total - values.get(3)? - values.get(4)?)
-        })
-        .unwrap_or(0);
+    let system_busy = system_busy_ticks();
     CpuSample {
         at: Instant::now(),
         server_user,

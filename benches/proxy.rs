@@ -33,7 +33,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 mod common;
-use common::{FIXTURE, env_number, runtime};
+use common::{FIXTURE, env_list, env_number, runtime};
 
 /// analytics-node's `flushAt`: a typical SDK batch.
 const BATCH_MESSAGES: usize = 15;
@@ -238,16 +238,7 @@ fn main() {
     let requests: usize = env_number("EVENTSCOPE_BENCH_REQUESTS")
         .filter(|n| *n > 0)
         .unwrap_or(4_000);
-    let concurrencies: Vec<usize> = std::env::var("EVENTSCOPE_BENCH_CONCURRENCY")
-        .ok()
-        .map(|list| {
-            list.split(',')
-                .filter_map(|n| n.trim().parse().ok())
-                .filter(|n| *n > 0)
-                .collect()
-        })
-        .filter(|list: &Vec<usize>| !list.is_empty())
-        .unwrap_or_else(|| vec![1, 8]);
+    let concurrencies = env_list("EVENTSCOPE_BENCH_CONCURRENCY", &[1, 8]);
 
     let server_rt = runtime("server", 2);
     let client_rt = runtime("client", 1);

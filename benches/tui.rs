@@ -46,7 +46,7 @@ use ratatui::backend::TestBackend;
 use serde_json::value::RawValue;
 
 mod common;
-use common::{env_number, fixture_messages, load_1min, load_average, rss_kib};
+use common::{env_number, fixture_messages, load_1min, load_average, rss_kib, system_busy_ticks};
 use eventscope::model::thousands;
 
 const COLS: u16 = 200;
@@ -660,23 +660,6 @@ struct Moment {
     viewer: u64,
     bench: u64,
     ui_wait_ns: u64,
-}
-
-/// Busy ticks of all CPUs together (everything but idle and iowait), from `/proc/stat`.
-fn system_busy_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let Some(line) = stat.lines().next() else {
-        return 0;
-    };
-    let values: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    let total: u64 = values.iter().sum();
-    let idle = values.get(3).copied().unwrap_or(0) + values.get(4).copied().unwrap_or(0);
-    total.saturating_sub(idle)
 }
 
 /// The second field of `schedstat`: nanoseconds spent runnable, waiting on a run queue.

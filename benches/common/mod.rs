@@ -20,6 +20,20 @@ pub fn fixture_messages() -> Vec<&'static str> {
         .collect()
 }
 
+/// A comma-separated list of positive numbers from the environment, or `default`.
+pub fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
+    std::env::var(name)
+        .ok()
+        .map(|list| {
+            list.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .filter(|n| *n > 0)
+                .collect()
+        })
+        .filter(|list: &Vec<usize>| !list.is_empty())
+        .unwrap_or_else(|| default.to_vec())
+}
+
 /// A number from the environment; `None` when unset or unreadable.
 pub fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok()?.trim().parse().ok()
@@ -50,6 +64,23 @@ pub fn load_1min() -> Option<f64> {
         .next()?
         .parse()
         .ok()
+}
+
+/// Busy ticks of all CPUs together (everything but idle and iowait), from `/proc/stat`.
+pub fn system_busy_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = stat.lines().next() else {
+        return 0;
+    };
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: u64 = values.iter().sum();
+    let idle = values.get(3).copied().unwrap_or(0) + values.get(4).copied().unwrap_or(0);
+    total.saturating_sub(idle)
 }
 
 /// What a `/proc/…/stat` line says about a process or thread.

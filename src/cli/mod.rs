@@ -112,6 +112,30 @@ impl ServeArgs {
             ..eventscope_core::server::ConnectionLimits::default()
         }
     }
+
+    /// The collector these flags ask for, holding `buffer` frames and `buffer_bytes` (the
+    /// viewer keeps part of `--buffer-bytes` for itself) and masking with `redactor`.
+    pub fn serve_config(
+        self,
+        buffer: usize,
+        buffer_bytes: u64,
+        redactor: Option<std::sync::Arc<eventscope_core::inspect::redact::Redactor>>,
+    ) -> eventscope_core::server::ServeConfig {
+        let connections = self.connection_limits();
+        eventscope_core::server::ServeConfig {
+            listen: self.listen.unwrap_or_else(default_listen),
+            token: self.token,
+            write_keys: self.write_keys,
+            buffer,
+            buffer_bytes,
+            record: self.record,
+            allowed_origins: self.allowed_origins,
+            upstream: self.upstream,
+            connections,
+            redactor,
+            ..eventscope_core::server::ServeConfig::default()
+        }
+    }
 }
 
 /// Options of the viewer.

@@ -7,11 +7,10 @@ use std::sync::Arc;
 use super::{ServeArgs, init_logging, shutdown_signal};
 use eventscope_core::config::Config;
 use eventscope_core::inspect::redact::{RedactMode, Redactor};
-use eventscope_core::server::{ServeConfig, Server};
+use eventscope_core::server::Server;
 
 pub async fn run(args: ServeArgs) -> ExitCode {
     init_logging("info");
-    let connections = args.connection_limits();
     let redact = args.redact;
     let redactor = match redactor(redact) {
         Ok(redactor) => redactor,
@@ -20,19 +19,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = ServeConfig {
-        listen: args.listen.unwrap_or_else(super::default_listen),
-        token: args.token,
-        write_keys: args.write_keys,
-        buffer: usize::try_from(args.buffer).unwrap_or(usize::MAX),
-        buffer_bytes: args.buffer_bytes,
-        record: args.record,
-        allowed_origins: args.allowed_origins,
-        upstream: args.upstream,
-        connections,
-        redactor,
-        ..ServeConfig::default()
-    };
+    let buffer = usize::try_from(args.buffer).unwrap_or(usize::MAX);
+    let buffer_bytes = args.buffer_bytes;
+    let config = args.serve_config(buffer, buffer_bytes, redactor);
     let record = config.record.clone();
     let server = match Server::bind(config).await {
         Ok(server) => server,

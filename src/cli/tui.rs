@@ -173,21 +173,8 @@ async fn bind_embedded(
     redactor: Option<Arc<Redactor>>,
 ) -> Result<(eventscope_core::server::RunningServer, Option<String>), ServeError> {
     let explicit = args.listen.is_some();
-    let listen = args.listen.unwrap_or_else(super::default_listen);
-    let connections = args.connection_limits();
-    let config = ServeConfig {
-        listen,
-        token: args.token,
-        write_keys: args.write_keys,
-        buffer,
-        buffer_bytes,
-        record: args.record,
-        allowed_origins: args.allowed_origins,
-        upstream: args.upstream,
-        connections,
-        redactor,
-        ..ServeConfig::default()
-    };
+    let config = args.serve_config(buffer, buffer_bytes, redactor);
+    let listen = config.listen;
     match Server::bind(config.clone()).await {
         Ok(server) => Ok((server.spawn(), None)),
         Err(ServeError::Bind { .. }) if !explicit => {
