@@ -1,24 +1,24 @@
 //! The event loop: one `select!` over the keyboard and mouse, the feed, highlighting results,
 //! a timer and SIGTERM. It draws only when something changed, at most once per frame budget,
-//! and restores the terminal on every way out.
+//! and restores the terminal on every way out. The loop itself ([`event_loop`]) is generic
+//! over ratatui's `Backend` and reads input from a channel, so tests drive it headless.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use crossterm::event::{
-    DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind, MouseButton,
-    MouseEvent, MouseEventKind,
+    DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEvent,
+    MouseEventKind,
 };
-use futures_util::StreamExt;
-use ratatui::DefaultTerminal;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use ratatui::layout::{Position, Rect};
 use tokio::sync::{mpsc, watch};
 
 use super::action::Action;
 use super::app::{App, Effect, MapJob, Mode, ReplayJob, SendJob, View};
+use super::console::{Console, Input, Tty};
 use super::deliveries::Origin;
 use super::feed::{Feed, FeedReceiver};
 use super::forward::{Prepared, prepare};
@@ -67,6 +67,12 @@ enum Background {
         doc: Box<PrettyDoc>,
         findings: Vec<Finding>,
     },
+    /// The view written to an NDJSON file (see [`Effect::Write`]), or why not.
+    Written {
+        path: String,
+        messages: usize,
+        result: Result<(), String>,
+    },
 }
 
 impl Background {
@@ -89,7 +95,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, app, feed, rules, jq).await;
+    let (mut tty, input) = Tty::start();
+    let result = event_loop(&mut terminal, &mut tty, input, app, feed, rules, jq).await;
+    tty.stop().await;
     let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
@@ -118,13 +126,20 @@ struct Loop {
     detail_wanted: Arc<AtomicU64>,
 }
 
-async fn event_loop(
-    terminal: &mut DefaultTerminal,
+/// Runs the viewer on `terminal`, reading `input`, until the user quits, the input ends or the
+/// process is told to stop. [`run`] wires it to the real terminal; tests to a `TestBackend`.
+pub async fn event_loop<B: Backend, C: Console>(
+    terminal: &mut Terminal<B>,
+    console: &mut C,
+    mut input: mpsc::Receiver<Input>,
     app: App,
     mut feed: FeedReceiver,
     mut rules: watch::Receiver<Rules>,
     jq: JqSettings,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
     let (highlight_tx, mut highlight_rx) = mpsc::unbounded_channel();
     let (jq_tx, mut jq_rx) = mpsc::channel(4);
     let (forward_tx, mut forward_rx) = mpsc::unbounded_channel();
@@ -151,7 +166,6 @@ async fn event_loop(
         detail_wanted: Arc::new(AtomicU64::new(0)),
     };
     let mut background = Vec::with_capacity(BACKGROUND_DRAIN);
-    let mut input = EventStream::new();
     let mut tick = tokio::time::interval(TICK_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut terminate = sigterm();
@@ -160,14 +174,10 @@ async fn event_loop(
     let mut batches = Vec::with_capacity(FEED_DRAIN);
     loop {
         if let Some(text) = state.pending_edit.take() {
-            // The editor owns the terminal meanwhile: stop reading keys (crossterm's reader
-            // would steal them), hand the screen over, and take both back after.
-            drop(input);
-            let result = edit_in_editor(terminal, &text).await;
-            input = EventStream::new();
+            let result = console.edit(terminal, &text).await;
             let effect = state.app.forward_edited(result);
             if let Some(effect) = effect {
-                state.apply(effect);
+                state.apply(effect, console);
             }
             state.dirty = true;
         }
@@ -178,14 +188,14 @@ async fn event_loop(
         }
         state.feed_jq();
         if state.dirty && last_draw.elapsed() >= FRAME_BUDGET {
-            state.draw(terminal)?;
+            state.draw(terminal, console)?;
             last_draw = Instant::now();
         }
         let next_draw = tokio::time::Instant::from_std(last_draw + FRAME_BUDGET);
         tokio::select! {
-            event = input.next() => match event {
+            event = input.recv() => match event {
                 Some(Ok(event)) => {
-                    if state.handle_input(event)? {
+                    if state.handle_input(event, console)? {
                         return Ok(());
                     }
                 }
@@ -222,6 +232,19 @@ async fn event_loop(
                             Background::Detail { id, doc, findings } => {
                                 state.app.detail_ready(id, *doc, findings)
                             }
+                            Background::Written {
+                                path,
+                                messages,
+                                result,
+                            } => match result {
+                                Ok(()) => state.app.set_status(
+                                    format!("wrote {messages} messages to {path}"),
+                                    false,
+                                ),
+                                Err(e) => {
+                                    state.app.set_status(format!("cannot write {path}: {e}"), true)
+                                }
+                            },
                         }
                     }
                     state.dirty = true;
@@ -308,7 +331,14 @@ impl Loop {
         }
     }
 
-    fn draw(&mut self, terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
+    fn draw<B: Backend>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        console: &mut impl Console,
+    ) -> anyhow::Result<()>
+    where
+        B::Error: Send + Sync + 'static,
+    {
         self.start_detail_job();
         self.request_highlight();
         self.request_other_highlights();
@@ -320,7 +350,8 @@ impl Loop {
             response: self.delivery_highlighted[1].as_ref(),
         };
         let mut layout = DrawnLayout::default();
-        terminal.draw(|frame| layout = views::draw_all(frame, app, &highlights))?;
+        let drawn = terminal.draw(|frame| layout = views::draw_all(frame, app, &highlights))?;
+        console.drawn(drawn.buffer);
         self.layout = layout;
         self.dirty = false;
         if self.app.view == View::Messages {
@@ -486,7 +517,7 @@ impl Loop {
     }
 
     /// Returns true when the viewer should quit.
-    fn handle_input(&mut self, event: Event) -> anyhow::Result<bool> {
+    fn handle_input(&mut self, event: Event, console: &mut impl Console) -> anyhow::Result<bool> {
         self.dirty = true;
         let action = match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => {
@@ -502,13 +533,13 @@ impl Loop {
                         }
                         Mode::Forward => {
                             if let Some(effect) = self.app.forward_key(key) {
-                                return Ok(self.apply(effect));
+                                return Ok(self.apply(effect, console));
                             }
                             return Ok(false);
                         }
                         Mode::Replay => {
                             if let Some(effect) = self.app.replay_key(key) {
-                                return Ok(self.apply(effect));
+                                return Ok(self.apply(effect, console));
                             }
                             return Ok(false);
                         }
@@ -538,35 +569,47 @@ impl Loop {
             return Ok(false);
         };
         match self.app.update(action) {
-            Some(effect) => Ok(self.apply(effect)),
+            Some(effect) => Ok(self.apply(effect, console)),
             None => Ok(false),
         }
     }
 
     /// Does what an effect asks; true when the viewer should quit. Slow work is spawned and
     /// reports back on the background channel.
-    fn apply(&mut self, effect: Effect) -> bool {
+    fn apply(&mut self, effect: Effect, console: &mut impl Console) -> bool {
         match effect {
             Effect::Quit => return true,
-            Effect::Copy(text) => copy_osc52(&text),
-            Effect::Write { path, lines } => {
-                let mut text = lines.join("\n");
-                text.push('\n');
-                match std::fs::write(&path, text) {
-                    Ok(()) => self
-                        .app
-                        .set_status(format!("wrote {} messages to {path}", lines.len()), false),
-                    Err(e) => self
-                        .app
-                        .set_status(format!("cannot write {path}: {e}"), true),
-                }
-            }
+            Effect::Copy(text) => console.copy(&text),
+            Effect::Write { path, lines } => self.spawn_write(path, lines),
             Effect::Map(job) => self.spawn_map(job),
             Effect::Send(job) => self.spawn_send(job),
             Effect::Replay(job) => self.spawn_replay(job),
             Effect::Edit { text } => self.pending_edit = Some(text),
         }
         false
+    }
+
+    /// Writes the lines as an NDJSON file on the blocking pool; the status line says how it went.
+    fn spawn_write(&self, path: String, lines: Vec<String>) {
+        let tx = self.background.clone();
+        tokio::spawn(async move {
+            let messages = lines.len();
+            let target = path.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                let mut text = lines.join("\n");
+                text.push('\n');
+                std::fs::write(&target, text).map_err(|e| e.to_string())
+            })
+            .await;
+            let result = written.unwrap_or_else(|e| Err(e.to_string()));
+            let _ = tx
+                .send(Background::Written {
+                    path,
+                    messages,
+                    result,
+                })
+                .await;
+        });
     }
 
     fn spawn_map(&self, job: MapJob) {
@@ -677,72 +720,6 @@ impl Loop {
             _ => {}
         }
     }
-}
-
-/// Hands `text` to `$VISUAL` / `$EDITOR` (else `vi`) in a temporary file, with the terminal
-/// given back to normal mode meanwhile; returns the file's text after, or why there is none.
-async fn edit_in_editor(terminal: &mut DefaultTerminal, text: &str) -> Result<String, String> {
-    use crossterm::terminal::{
-        EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
-    };
-    let editor = ["VISUAL", "EDITOR"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .find(|value| !value.trim().is_empty())
-        .unwrap_or_else(|| "vi".into());
-    let mut words = editor.split_whitespace();
-    let program = words.next().unwrap_or("vi").to_string();
-    let args: Vec<String> = words.map(str::to_string).collect();
-    // A fresh name, created only if absent: nobody can plant a link there first.
-    let path = std::env::temp_dir().join(format!("eventscope-edit-{}.json", uuid::Uuid::new_v4()));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .and_then(|mut file| file.write_all(text.as_bytes()));
-    if let Err(e) = written {
-        return Err(format!("cannot write {}: {e}", path.display()));
-    }
-    let mut stdout = std::io::stdout();
-    let _ = crossterm::execute!(stdout, DisableMouseCapture, LeaveAlternateScreen);
-    let _ = disable_raw_mode();
-    let _ = crossterm::execute!(stdout, crossterm::cursor::Show);
-    let status = tokio::process::Command::new(&program)
-        .args(&args)
-        .arg(&path)
-        .status()
-        .await;
-    let _ = enable_raw_mode();
-    let _ = crossterm::execute!(
-        stdout,
-        EnterAlternateScreen,
-        EnableMouseCapture,
-        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
-    );
-    // The screen is blank now: forget the last frame so the next draw paints everything.
-    // (`Terminal::clear` would do it too, but asks the terminal where the cursor is first,
-    // and waits for an answer some terminals never give.)
-    terminal.swap_buffers();
-    let result = match status {
-        Ok(status) if status.success() => std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read the edit back from {}: {e}", path.display())),
-        Ok(status) => Err(format!(
-            "edit cancelled: `{editor}` exited with {status}; nothing changed"
-        )),
-        Err(e) => Err(format!(
-            "cannot run the editor `{editor}`: {e} (set $EDITOR); nothing changed"
-        )),
-    };
-    let _ = std::fs::remove_file(&path);
-    result
-}
-
-/// Copies through the terminal (OSC 52), which works over SSH too.
-fn copy_osc52(text: &str) {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
-    let mut stdout = std::io::stdout();
-    let _ = write!(stdout, "\x1b]52;c;{encoded}\x07");
-    let _ = stdout.flush();
 }
 
 #[cfg(unix)]
