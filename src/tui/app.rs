@@ -8,16 +8,17 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
 use super::deliveries::{Deliveries, DeliveryId, MessageFilter, Origin};
-use super::forward::{ForwardPopup, MAX_EDIT_MESSAGES, Picked, Prepared, Preview};
+use super::forward::{ForwardPopup, MAX_EDIT_MESSAGES, Prepared, Preview};
 use super::keys::KeyMap;
 use super::marks::Marks;
-use super::replay::{CollectorTarget, ReplayPopup, collector_for_stream};
+use super::replay::ReplayPopup;
 use super::store::Store;
 use super::summary::Summary;
 use super::theme::Theme;
 use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
 use eventscope_core::filter::{FilterError, Query};
-use eventscope_core::forward::{Destination, Request};
+use eventscope_core::forward::replay::CollectorTarget;
+use eventscope_core::forward::{Destination, Outgoing, Request};
 use eventscope_core::inspect::redact::RedactMode;
 use eventscope_core::inspect::{Finding, Inspector};
 use eventscope_core::model::pretty::{Bounds, PrettyDoc, PrettyLine, pretty, pretty_within};
@@ -232,7 +233,7 @@ pub struct Job {
 pub struct MapJob {
     pub generation: u64,
     pub destination: Arc<Destination>,
-    pub messages: Arc<Vec<Picked>>,
+    pub messages: Arc<Vec<Outgoing>>,
     pub inspector: Arc<Inspector>,
 }
 
@@ -259,7 +260,7 @@ pub struct SendJob {
 pub struct ReplayJob {
     pub job: u64,
     pub target: CollectorTarget,
-    pub messages: Arc<Vec<Picked>>,
+    pub messages: Arc<Vec<Outgoing>>,
     pub new_ids: bool,
     pub to_now: bool,
 }
@@ -1057,7 +1058,7 @@ impl App {
     }
 
     /// The marked messages, oldest first, or else the selected one.
-    pub fn picked(&self) -> Vec<Picked> {
+    pub fn picked(&self) -> Vec<Outgoing> {
         let entries: Vec<&Entry> = if self.marks.is_empty() {
             self.selected_event().into_iter().collect()
         } else {
@@ -1069,10 +1070,8 @@ impl App {
         };
         entries
             .into_iter()
-            .map(|e| Picked {
-                seq: e.seq,
-                text: e.text.clone(),
-            })
+            // An event's text is the JSON the collector or reader accepted.
+            .filter_map(|e| Outgoing::from_text(e.seq, &e.text).ok())
             .collect()
     }
 
@@ -1327,11 +1326,7 @@ impl App {
                 batch_url: format!("http://{addr}/v1/batch"),
                 write_key: self.collector_write_key.clone(),
             }),
-            SourceKind::Remote { url } => collector_for_stream(url)
-                .map(|batch_url| CollectorTarget {
-                    batch_url,
-                    write_key: None,
-                })
+            SourceKind::Remote { url } => CollectorTarget::behind_stream(url)
                 .ok_or_else(|| format!("replay: no collector is known behind {url}")),
             SourceKind::File { .. } => Err(
                 "replay needs a collector: run `eventscope` (embedded) or `eventscope connect`; \
@@ -1930,7 +1925,7 @@ mod tests {
         app.update(Action::Up);
         app.update(Action::ToggleMark);
         assert_eq!(marked(&app), [1], "a second Space unmarks");
-        let texts: Vec<String> = app.picked().iter().map(|p| p.text.to_string()).collect();
+        let texts: Vec<String> = app.picked().iter().map(|p| p.text().to_string()).collect();
         assert_eq!(texts.len(), 1);
         assert!(texts[0].contains("\"E1\""));
         app.update(Action::ClearMarks);

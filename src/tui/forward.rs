@@ -26,13 +26,6 @@ pub const SHOWN_BODY_BYTES: usize = 1024 * 1024;
 /// Editing goes through a text file: beyond this many messages, mark fewer.
 pub const MAX_EDIT_MESSAGES: usize = 1_000;
 
-/// A message picked for forwarding or replay: its seq (when known) and JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Picked {
-    pub seq: Option<u64>,
-    pub text: Box<str>,
-}
-
 /// The requests mapped for one destination.
 #[derive(Debug)]
 pub struct Prepared {
@@ -49,22 +42,11 @@ pub struct Prepared {
 /// Maps `messages` to `destination`'s requests. Pure but possibly slow: run it off the UI task.
 pub fn prepare(
     destination: Arc<Destination>,
-    messages: &[Picked],
+    messages: &[Outgoing],
     inspector: Option<&Inspector>,
 ) -> Result<Prepared, String> {
-    let outgoing = messages
-        .iter()
-        .map(|picked| {
-            let message = RawValue::from_string(picked.text.to_string())
-                .map_err(|e| format!("a picked message is not JSON: {e}"))?;
-            Ok(Outgoing {
-                seq: picked.seq,
-                message,
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
     let Mapped { requests, skipped } = destination
-        .requests(&outgoing, inspector)
+        .requests(messages, inspector)
         .map_err(|e| e.to_string())?;
     let shown = requests
         .iter()
@@ -138,7 +120,7 @@ pub enum Preview {
 #[derive(Debug)]
 pub struct ForwardPopup {
     /// What is forwarded (after edits), oldest first.
-    pub messages: Arc<Vec<Picked>>,
+    pub messages: Arc<Vec<Outgoing>>,
     /// The messages were changed in the editor.
     pub edited: bool,
     /// An edit that did not parse, reopened by the next `e`.
@@ -156,7 +138,7 @@ pub struct ForwardPopup {
 }
 
 impl ForwardPopup {
-    pub fn new(messages: Vec<Picked>) -> ForwardPopup {
+    pub fn new(messages: Vec<Outgoing>) -> ForwardPopup {
         ForwardPopup {
             messages: Arc::new(messages),
             edited: false,
@@ -196,13 +178,13 @@ impl ForwardPopup {
 }
 
 /// The messages as the editor gets them: one pretty-printed JSON array, keys in their order.
-pub fn edit_text(messages: &[Picked]) -> String {
+pub fn edit_text(messages: &[Outgoing]) -> String {
     let mut array = String::from("[");
     for (i, picked) in messages.iter().enumerate() {
         if i > 0 {
             array.push(',');
         }
-        array.push_str(&picked.text);
+        array.push_str(picked.text());
     }
     array.push(']');
     let mut text: String = pretty(&array)
@@ -218,7 +200,7 @@ pub fn edit_text(messages: &[Picked]) -> String {
 /// Reads the edited messages back: a JSON array of objects (or one object). Seqs stay with
 /// their messages when the count did not change; otherwise they are dropped (the messages
 /// are no longer the captured ones). Each message is compacted, its key order kept.
-pub fn parse_edit(text: &str, before: &[Picked]) -> Result<Vec<Picked>, String> {
+pub fn parse_edit(text: &str, before: &[Outgoing]) -> Result<Vec<Outgoing>, String> {
     let trimmed = text.trim_start();
     let values: Vec<Box<RawValue>> = if trimmed.starts_with('[') {
         serde_json::from_str(text).map_err(|e| e.to_string())?
@@ -232,14 +214,15 @@ pub fn parse_edit(text: &str, before: &[Picked]) -> Result<Vec<Picked>, String> 
         return Err(format!("message {} is not a JSON object", at + 1));
     }
     let keep_seqs = values.len() == before.len();
-    Ok(values
+    values
         .iter()
         .enumerate()
-        .map(|(i, value)| Picked {
-            seq: if keep_seqs { before[i].seq } else { None },
-            text: compact(value.get()).into_boxed_str(),
+        .map(|(i, value)| {
+            let seq = if keep_seqs { before[i].seq } else { None };
+            Outgoing::from_text(seq, &compact(value.get()))
+                .map_err(|e| format!("message {} after compacting: {e}", i + 1))
         })
-        .collect())
+        .collect()
 }
 
 /// Valid JSON without the whitespace between tokens; strings untouched.
@@ -271,11 +254,8 @@ fn compact(json: &str) -> String {
 mod tests {
     use super::*;
 
-    fn picked(seq: u64, text: &str) -> Picked {
-        Picked {
-            seq: Some(seq),
-            text: text.into(),
-        }
+    fn picked(seq: u64, text: &str) -> Outgoing {
+        Outgoing::from_text(Some(seq), text).unwrap()
     }
 
     #[test]
@@ -296,7 +276,7 @@ mod tests {
         let edited = text.replace("\"A b\"", "\"A c\"");
         let after = parse_edit(&edited, &before).unwrap();
         assert_eq!(
-            &*after[0].text,
+            after[0].text(),
             r#"{"type":"track","event":"A c","userId":"u"}"#
         );
         assert_eq!(after[1].seq, Some(2));
@@ -316,9 +296,9 @@ mod tests {
         let two = parse_edit(r#"[{"a":1},{"b":"x y"}]"#, &before).unwrap();
         assert_eq!(two.len(), 2);
         assert!(two.iter().all(|p| p.seq.is_none()));
-        assert_eq!(&*two[1].text, r#"{"b":"x y"}"#);
+        assert_eq!(two[1].text(), r#"{"b":"x y"}"#);
         let one = parse_edit(r#" {"c": "\" } "} "#, &before).unwrap();
-        assert_eq!(&*one[0].text, r#"{"c":"\" } "}"#);
+        assert_eq!(one[0].text(), r#"{"c":"\" } "}"#);
         assert_eq!(one[0].seq, Some(1));
     }
 }

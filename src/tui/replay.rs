@@ -2,57 +2,33 @@
 //! stream — as new messages (fresh `messageId`s) or the same ones, at their own times or moved
 //! to now.
 //!
-//! The collector rewrites `timestamp` from `sentAt` (clock-skew correction), so a replayed
-//! message carries no `sentAt`: its `timestamp` is then taken as it is. `receivedAt` is the
-//! collector's to set and is dropped too. Moving to now shifts every message by the same
-//! amount, so the newest lands on now and the spacing between them (a funnel, a session)
-//! stays.
+//! The rewrite is the core's [`Rewrite`], the one `eventscope replay` uses (`sentAt` and
+//! `receivedAt` are left to the collector; moving to now shifts every message by the same
+//! amount, so the newest lands on now and the spacing stays). The collector is a segment
+//! destination ([`CollectorTarget::destination`]) and the requests go through the forward
+//! engine like a forward's: retries, backoff, and one delivery each in the Deliveries view.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::de::{MapAccess, Visitor};
-use serde_json::value::RawValue;
+use tokio::sync::mpsc;
 
-use super::forward::Picked;
-use eventscope_core::model::{
-    DeliveryFrame, FieldValue, PREVIEW_BYTES, RequestPreview, ResponsePreview, format_timestamp,
-    mask_secret, parse_timestamp,
+use super::app::ReplayJob;
+use eventscope_core::forward::engine::Engine;
+
+use eventscope_core::forward::replay::{
+    COLLECTOR_NAME, CollectorTarget, Rewrite, message_time, shift_to_now,
 };
+use eventscope_core::forward::{Destination, Outgoing, Request};
+use eventscope_core::model::{DeliveryFrame, format_timestamp};
 
-/// Batches stay under the collector's 500 KB cap (and its 500-message habit).
-const BATCH_BYTES: usize = 400 * 1024;
-const BATCH_MESSAGES: usize = 500;
-const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Where replayed messages go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CollectorTarget {
-    /// `http://127.0.0.1:8707/v1/batch`.
-    pub batch_url: String,
-    /// Sent as Basic auth when the collector only accepts some keys.
-    pub write_key: Option<String>,
-}
-
-/// The collector behind a stream URL: `ws://host:port/v1/stream` → `http://host:port/v1/batch`.
-pub fn collector_for_stream(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = match scheme.to_ascii_lowercase().as_str() {
-        "ws" | "http" => "http",
-        "wss" | "https" => "https",
-        _ => return None,
-    };
-    let authority = rest
-        .split(['/', '?', '#'])
-        .next()
-        .filter(|a| !a.is_empty())?;
-    Some(format!("{scheme}://{authority}/v1/batch"))
-}
+/// How the Deliveries view labels a replay's deliveries (a forward shows its destination's kind).
+pub const DELIVERY_KIND: &str = "replay";
 
 /// The replay popup: the two choices and where the messages go.
 #[derive(Debug, Clone)]
 pub struct ReplayPopup {
-    pub messages: std::sync::Arc<Vec<Picked>>,
+    pub messages: Arc<Vec<Outgoing>>,
     /// Fresh `messageId`s (true) or the captured ones.
     pub new_ids: bool,
     /// Timestamps moved to now (true) or kept.
@@ -62,315 +38,279 @@ pub struct ReplayPopup {
     pub target: CollectorTarget,
 }
 
-/// The messages as they are posted again.
-pub fn rewrite(
-    messages: &[Picked],
+/// The collector as a destination and the requests that post the rewritten `messages` into
+/// it. Pure but proportional to the messages: run it off the UI task. `Err` is a delivery
+/// saying why nothing was sent.
+pub fn prepare(
+    target: &CollectorTarget,
+    messages: &[Outgoing],
     new_ids: bool,
     to_now: bool,
     now: DateTime<Utc>,
-) -> Vec<String> {
+) -> Result<(Arc<Destination>, Vec<Request>), Box<DeliveryFrame>> {
+    let failed = |error: String| failed(error, messages);
     let shift = if to_now {
-        messages
-            .iter()
-            .filter_map(|m| timestamp_of(&m.text))
-            .max()
-            .map(|newest| now - newest)
+        shift_to_now(
+            messages.iter().filter_map(|m| message_time(&m.message)),
+            now,
+        )
     } else {
         None
     };
-    messages
+    let rewrite = Rewrite::new(new_ids, shift);
+    let rewritten: Vec<Outgoing> = messages
         .iter()
-        .map(|picked| {
-            let Ok(fields) = serde_json::from_str::<Fields>(&picked.text) else {
-                return picked.text.to_string();
-            };
-            let mut out = Vec::with_capacity(fields.0.len() + 1);
-            let mut has_id = false;
-            for (key, value) in fields.0 {
-                match key.as_str() {
-                    "sentAt" | "receivedAt" => {}
-                    "messageId" if new_ids => {
-                        has_id = true;
-                        out.push((key, new_message_id()));
-                    }
-                    "timestamp" | "originalTimestamp" if shift.is_some() => {
-                        let moved = serde_json::from_str::<String>(value.get())
-                            .ok()
-                            .and_then(|t| parse_timestamp(&t))
-                            .zip(shift)
-                            .and_then(|(t, shift)| t.checked_add_signed(shift));
-                        let json = match moved {
-                            Some(t) => FieldValue::string(&format_timestamp(t)).json().to_string(),
-                            None => value.get().to_string(),
-                        };
-                        out.push((key, json));
-                    }
-                    _ => out.push((key, value.get().to_string())),
-                }
-            }
-            if new_ids && !has_id {
-                out.push(("messageId".into(), new_message_id()));
-            }
-            let mut text = String::from("{");
-            for (i, (key, value)) in out.iter().enumerate() {
-                if i > 0 {
-                    text.push(',');
-                }
-                text.push_str(FieldValue::string(key).json());
-                text.push(':');
-                text.push_str(value);
-            }
-            text.push('}');
-            text
+        .map(|m| Outgoing {
+            seq: m.seq,
+            message: rewrite.apply(m.message.clone()),
         })
-        .collect()
+        .collect();
+    let destination = target.destination().map_err(|e| failed(e.to_string()))?;
+    let requests = target
+        .requests(&destination, &rewritten)
+        .map_err(|e| failed(e.to_string()))?;
+    Ok((Arc::new(destination), requests))
 }
 
-fn new_message_id() -> String {
-    FieldValue::string(&format!("es-replay-{}", uuid::Uuid::new_v4()))
-        .json()
-        .to_string()
-}
-
-fn timestamp_of(text: &str) -> Option<DateTime<Utc>> {
-    let fields = eventscope_core::model::ObjectFields::parse(text).ok()?;
-    fields
-        .get_string("timestamp")
-        .or_else(|| fields.get_string("originalTimestamp"))
-        .and_then(|t| parse_timestamp(&t))
-}
-
-/// A JSON object's fields in order, values raw (what `ObjectFields` keeps, owned, so fields
-/// can be dropped).
-struct Fields(Vec<(String, Box<RawValue>)>);
-
-impl<'de> serde::Deserialize<'de> for Fields {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldsVisitor;
-        impl<'de> Visitor<'de> for FieldsVisitor {
-            type Value = Fields;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
-                let mut fields = Vec::new();
-                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
-                    fields.push(entry);
+/// Starts a replay: rewrites and maps off the UI task, then sends through `engine`. Its
+/// deliveries, labelled [`DELIVERY_KIND`], come on the channel, which closes after the last.
+/// Must be called within a tokio runtime.
+pub fn send(engine: &Arc<Engine>, job: ReplayJob) -> mpsc::Receiver<DeliveryFrame> {
+    let (tx, rx) = mpsc::channel(16);
+    let engine = Arc::clone(engine);
+    tokio::spawn(async move {
+        let ReplayJob {
+            target,
+            messages,
+            new_ids,
+            to_now,
+            ..
+        } = job;
+        let prepared = tokio::task::spawn_blocking(move || {
+            prepare(&target, &messages, new_ids, to_now, Utc::now())
+        })
+        .await
+        .unwrap_or_else(|e| Err(failed(format!("replay failed: {e}"), &[])));
+        match prepared {
+            Ok((destination, requests)) => {
+                let mut deliveries = engine.send(destination, requests);
+                while let Some(mut frame) = deliveries.recv().await {
+                    frame.kind = DELIVERY_KIND.into();
+                    if tx.send(frame).await.is_err() {
+                        return;
+                    }
                 }
-                Ok(Fields(fields))
+            }
+            Err(frame) => {
+                let _ = tx.send(*frame).await;
             }
         }
-        deserializer.deserialize_map(FieldsVisitor)
-    }
+    });
+    rx
 }
 
-/// `{"batch":[…]}` bodies under the collector's limits.
-fn batches(messages: &[String]) -> Vec<(String, std::ops::Range<usize>)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < messages.len() {
-        let mut body = String::from("{\"batch\":[");
-        let mut end = start;
-        while end < messages.len()
-            && end - start < BATCH_MESSAGES
-            && (end == start || body.len() + messages[end].len() + 2 < BATCH_BYTES)
-        {
-            if end > start {
-                body.push(',');
-            }
-            body.push_str(&messages[end]);
-            end += 1;
-        }
-        body.push_str("]}");
-        out.push((body, start..end));
-        start = end;
-    }
-    out
-}
-
-/// Posts the messages in batches; one delivery per batch, in order.
-pub async fn send(
-    target: &CollectorTarget,
-    picked: &[Picked],
-    messages: Vec<String>,
-) -> Vec<DeliveryFrame> {
-    let client = match eventscope_core::forward::http_client_builder()
-        .timeout(TIMEOUT)
-        .user_agent(concat!(
-            "eventscope/",
-            env!("CARGO_PKG_VERSION"),
-            " (replay)"
-        ))
-        .build()
-    {
-        Ok(client) => client,
-        Err(e) => {
-            return vec![DeliveryFrame {
-                at: format_timestamp(Utc::now()),
-                destination: "collector".into(),
-                kind: "replay".into(),
-                error: Some(format!("cannot start the HTTP client: {e}")),
-                ..DeliveryFrame::default()
-            }];
-        }
-    };
-    let mut out = Vec::new();
-    for (body, range) in batches(&messages) {
-        out.push(post(&client, target, &picked[range.clone()], body).await);
-    }
-    out
-}
-
-async fn post(
-    client: &reqwest::Client,
-    target: &CollectorTarget,
-    picked: &[Picked],
-    body: String,
-) -> DeliveryFrame {
-    let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-    let mut request = client
-        .post(&target.batch_url)
-        .header("Content-Type", "application/json");
-    if let Some(key) = &target.write_key {
-        request = request.basic_auth(key, Some(""));
-        headers.push((
-            "Authorization".into(),
-            format!("Basic {}", mask_secret(key)),
-        ));
-    }
-    let mut frame = DeliveryFrame {
-        destination: "collector".into(),
-        kind: "replay".into(),
-        for_seqs: picked.iter().filter_map(|p| p.seq).collect(),
-        message_ids: picked
-            .iter()
-            .filter_map(|p| {
-                eventscope_core::model::ObjectFields::parse(&p.text)
-                    .ok()?
-                    .get_string("messageId")
-            })
-            .collect(),
-        request: RequestPreview {
-            method: "POST".into(),
-            url: target.batch_url.clone(),
-            headers,
-            body: eventscope_core::model::cut_to(&body, PREVIEW_BYTES).to_string(),
-            body_bytes: body.len() as u64,
-        },
-        attempts: 1,
+/// A replay that sent nothing: one failed delivery saying why.
+pub fn failed(error: String, messages: &[Outgoing]) -> Box<DeliveryFrame> {
+    Box::new(DeliveryFrame {
+        at: format_timestamp(Utc::now()),
+        destination: COLLECTOR_NAME.into(),
+        kind: DELIVERY_KIND.into(),
+        error: Some(error),
+        for_seqs: messages.iter().filter_map(|m| m.seq).collect(),
         ..DeliveryFrame::default()
-    };
-    let started = Instant::now();
-    match request.body(body).send().await {
-        Ok(mut response) => {
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .filter(|(name, _)| name.as_str() == "content-type")
-                .map(|(name, value)| {
-                    (
-                        name.to_string(),
-                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let (body, body_bytes) =
-                eventscope_core::forward::engine::read_capped(&mut response, PREVIEW_BYTES)
-                    .await
-                    .unwrap_or_default();
-            let text = String::from_utf8_lossy(&body);
-            frame.status = Some(status);
-            frame.ok = (200..300).contains(&status);
-            frame.response = Some(ResponsePreview {
-                headers,
-                body: eventscope_core::model::cut_to(&text, PREVIEW_BYTES).to_string(),
-                body_bytes,
-            });
-        }
-        Err(e) => {
-            frame.error = Some(if e.is_timeout() {
-                format!("timeout after {}s", TIMEOUT.as_secs())
-            } else if e.is_connect() {
-                "connection refused".into()
-            } else {
-                e.to_string()
-            });
-        }
-    }
-    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-    frame.latency_ms = elapsed;
-    frame.total_ms = elapsed;
-    frame.at = format_timestamp(Utc::now());
-    frame
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn picked(text: &str) -> Picked {
-        Picked {
-            seq: Some(1),
-            text: text.into(),
-        }
+    fn outgoing(text: &str) -> Outgoing {
+        Outgoing::from_text(Some(1), text).unwrap()
     }
 
     #[test]
-    fn stream_urls_lead_to_their_collector() {
-        assert_eq!(
-            collector_for_stream("ws://10.0.0.2:8707/v1/stream?since=3").as_deref(),
-            Some("http://10.0.0.2:8707/v1/batch")
+    fn the_popup_choices_reach_the_requests() {
+        let target = CollectorTarget {
+            batch_url: "http://127.0.0.1:8707/v1/batch".into(),
+            write_key: None,
+        };
+        let a = outgoing(
+            r#"{"event":"A","messageId":"m1","timestamp":"2026-11-22T10:00:00.000Z","sentAt":"2026-11-22T10:00:01.000Z"}"#,
         );
-        assert_eq!(
-            collector_for_stream("wss://scope.example.com").as_deref(),
-            Some("https://scope.example.com/v1/batch")
-        );
-        assert_eq!(collector_for_stream("file:///x"), None);
-    }
-
-    #[test]
-    fn kept_ids_and_times_drop_only_what_the_collector_sets() {
-        let text = r#"{"type":"track","event":"A","messageId":"m1","timestamp":"2026-11-22T10:00:00.000Z","sentAt":"2026-11-22T10:00:01.000Z","receivedAt":"2026-11-22T10:00:02.000Z","properties":{"x":1}}"#;
-        let out = rewrite(&[picked(text)], false, false, Utc::now());
-        assert_eq!(
-            out[0],
-            r#"{"type":"track","event":"A","messageId":"m1","timestamp":"2026-11-22T10:00:00.000Z","properties":{"x":1}}"#
-        );
-    }
-
-    #[test]
-    fn new_ids_and_moved_times_keep_the_spacing() {
-        let a = r#"{"event":"A","messageId":"m1","timestamp":"2026-11-22T10:00:00.000Z"}"#;
-        let b = r#"{"event":"B","timestamp":"2026-11-22T10:00:05.000Z","originalTimestamp":"2026-11-22T10:00:04.000Z"}"#;
-        let now = parse_timestamp("2027-01-01T00:00:00.000Z").unwrap();
-        let out = rewrite(&[picked(a), picked(b)], true, true, now);
-        let a: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
-        let b: serde_json::Value = serde_json::from_str(&out[1]).unwrap();
-        assert_eq!(a["timestamp"], "2026-12-31T23:59:55.000Z");
-        assert_eq!(b["timestamp"], "2027-01-01T00:00:00.000Z");
-        assert_eq!(b["originalTimestamp"], "2026-12-31T23:59:59.000Z");
-        assert!(a["messageId"].as_str().unwrap().starts_with("es-replay-"));
-        assert_ne!(a["messageId"], "m1");
-        assert!(b["messageId"].as_str().unwrap().starts_with("es-replay-"));
+        let b = outgoing(r#"{"event":"B","timestamp":"2026-11-22T10:00:05.000Z"}"#);
+        let now = eventscope_core::model::parse_timestamp("2027-01-01T00:00:00.000Z").unwrap();
+        let (destination, requests) = prepare(&target, &[a, b], true, true, now).unwrap();
+        assert_eq!(destination.name, "collector");
+        assert_eq!(requests.len(), 1);
+        let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+        let batch = &body["batch"];
+        assert_eq!(batch[0]["timestamp"], "2026-12-31T23:59:55.000Z");
+        assert_eq!(batch[1]["timestamp"], "2027-01-01T00:00:00.000Z");
+        assert!(batch[0].get("sentAt").is_none());
         assert!(
-            out[0].starts_with(r#"{"event":"A","messageId":"#),
-            "order kept"
+            batch[0]["messageId"]
+                .as_str()
+                .unwrap()
+                .starts_with("es-replay-")
         );
+        assert!(
+            batch[1]["messageId"]
+                .as_str()
+                .unwrap()
+                .starts_with("es-replay-")
+        );
+        let (_, kept) = prepare(
+            &target,
+            &[outgoing(
+                r#"{"messageId":"m1","timestamp":"2026-11-22T10:00:00.000Z"}"#,
+            )],
+            false,
+            false,
+            now,
+        )
+        .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&kept[0].body).unwrap();
+        assert_eq!(body["batch"][0]["messageId"], "m1");
+        assert_eq!(body["batch"][0]["timestamp"], "2026-11-22T10:00:00.000Z");
     }
 
     #[test]
-    fn batches_stay_under_the_limits() {
-        let big = format!(r#"{{"x":"{}"}}"#, "y".repeat(100 * 1024));
-        let messages: Vec<String> = (0..9).map(|_| big.clone()).collect();
-        let parts = batches(&messages);
-        assert!(parts.len() >= 3);
-        assert!(parts.iter().all(|(body, _)| body.len() < 500 * 1024));
-        assert_eq!(parts.iter().map(|(_, r)| r.len()).sum::<usize>(), 9);
-        let small: Vec<String> = (0..1200).map(|i| format!(r#"{{"i":{i}}}"#)).collect();
-        let parts = batches(&small);
-        assert_eq!(parts.len(), 3);
-        let first: serde_json::Value = serde_json::from_str(&parts[0].0).unwrap();
-        assert_eq!(first["batch"].as_array().unwrap().len(), 500);
+    fn a_collector_that_is_not_a_url_is_a_failed_delivery() {
+        let target = CollectorTarget {
+            batch_url: "not a url".into(),
+            write_key: None,
+        };
+        let failed = prepare(&target, &[outgoing("{}")], true, false, Utc::now()).unwrap_err();
+        assert_eq!(failed.destination, "collector");
+        assert_eq!(failed.kind, "replay");
+        assert!(failed.error.unwrap().contains("endpoint"));
+        assert_eq!(failed.for_seqs, [1]);
+    }
+
+    /// A collector on 127.0.0.1:0 that answers 503 to the first request and 200 after; the
+    /// bodies it got.
+    async fn flaky_collector() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+        use axum::http::StatusCode;
+        let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::clone(&bodies);
+        let router = axum::Router::new().route(
+            "/v1/batch",
+            axum::routing::post(move |body: String| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    let mut seen = seen.lock().unwrap();
+                    seen.push(body);
+                    if seen.len() == 1 {
+                        (StatusCode::SERVICE_UNAVAILABLE, "busy")
+                    } else {
+                        (StatusCode::OK, r#"{"success":true}"#)
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        (addr, bodies)
+    }
+
+    #[tokio::test]
+    async fn r_is_retried_by_the_engine_and_shows_in_the_deliveries() {
+        use crate::tui::action::Action;
+        use crate::tui::app::{App, Effect, Mode, SourceKind, View};
+        use crate::tui::keys::KeyMap;
+        use crate::tui::theme::{ColorMode, load_theme};
+        use crossterm::event::{KeyCode, KeyEvent};
+        use eventscope_core::forward::engine::RetryPolicy;
+        use eventscope_core::model::{EventFrame, Frame};
+
+        let (addr, bodies) = flaky_collector().await;
+        let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+        let source = SourceKind::Embedded {
+            addr: addr.clone(),
+            note: None,
+        };
+        let mut app = App::new(source, 100, theme, KeyMap::default());
+        let message = r#"{"type":"track","event":"Replay Me","messageId":"orig-1","timestamp":"2026-01-02T03:04:05.000Z","sentAt":"2026-01-02T03:04:06.000Z"}"#;
+        let frame = EventFrame::from_plain(
+            7,
+            serde_json::value::RawValue::from_string(message.into()).unwrap(),
+            "t",
+        );
+        app.ingest(vec![Frame::Event(frame)], std::time::Instant::now());
+        app.update(Action::Replay);
+        assert_eq!(app.mode, Mode::Replay);
+        let Some(Effect::Replay(job)) = app.replay_key(KeyEvent::from(KeyCode::Enter)) else {
+            panic!("Enter starts the replay");
+        };
+        let id = job.job;
+        let engine = Arc::new(
+            Engine::with_policy(RetryPolicy {
+                base: std::time::Duration::from_millis(1),
+                cap: std::time::Duration::from_millis(10),
+                ..RetryPolicy::default()
+            })
+            .unwrap(),
+        );
+        let mut deliveries = send(&engine, job);
+        while let Some(frame) = deliveries.recv().await {
+            app.delivered(id, frame);
+        }
+        app.job_done(id);
+
+        let bodies = bodies.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 2, "503, then the same request again");
+        assert_eq!(bodies[0], bodies[1]);
+        let body: serde_json::Value = serde_json::from_str(&bodies[1]).unwrap();
+        let replayed = &body["batch"][0];
+        assert!(
+            replayed["messageId"]
+                .as_str()
+                .unwrap()
+                .starts_with("es-replay-")
+        );
+        assert_eq!(replayed["timestamp"], "2026-01-02T03:04:05.000Z");
+        assert!(replayed.get("sentAt").is_none(), "{replayed}");
+
+        assert_eq!(app.deliveries.len(), 1);
+        let delivery = &app.deliveries.for_message(Some(7), None)[0];
+        assert!(delivery.frame.ok);
+        assert_eq!(delivery.frame.attempts, 2);
+        assert_eq!(delivery.frame.status, Some(200));
+        assert_eq!(delivery.frame.destination, "collector");
+        assert_eq!(delivery.frame.kind, "replay");
+        assert_eq!(
+            delivery.frame.request.url,
+            format!("http://{addr}/v1/batch")
+        );
+        let status = app.status.as_ref().unwrap();
+        assert_eq!(status.text, "collector: 1 request, all delivered");
+
+        app.view = View::Deliveries;
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 20)).unwrap();
+        terminal
+            .draw(|f| {
+                crate::tui::views::draw(f, &app, None);
+            })
+            .unwrap();
+        let screen: Vec<String> = {
+            let buffer = terminal.backend().buffer();
+            (0..buffer.area.height)
+                .map(|y| {
+                    (0..buffer.area.width)
+                        .map(|x| buffer[(x, y)].symbol().to_string())
+                        .collect()
+                })
+                .collect()
+        };
+        assert!(
+            screen.iter().any(|line| line.contains("collector")
+                && line.contains(" 200 ")
+                && line.contains("replay")),
+            "{}",
+            screen.join("\n")
+        );
     }
 }

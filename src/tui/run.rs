@@ -630,29 +630,41 @@ impl Loop {
         });
     }
 
+    /// The engine, started at the first send; `None` (the job ended, the status says why)
+    /// when it cannot start.
+    fn engine_for(&mut self, job: u64) -> Option<Arc<Engine>> {
+        if let Some(engine) = &self.engine {
+            return Some(Arc::clone(engine));
+        }
+        match Engine::new() {
+            Ok(engine) => {
+                let engine = Arc::new(engine);
+                self.engine = Some(Arc::clone(&engine));
+                Some(engine)
+            }
+            Err(e) => {
+                self.app.set_status(e.to_string(), true);
+                self.app.job_done(job);
+                None
+            }
+        }
+    }
+
     fn spawn_send(&mut self, job: SendJob) {
-        let engine = match &self.engine {
-            Some(engine) => Arc::clone(engine),
-            None => match Engine::new() {
-                Ok(engine) => {
-                    let engine = Arc::new(engine);
-                    self.engine = Some(Arc::clone(&engine));
-                    engine
-                }
-                Err(e) => {
-                    self.app.set_status(e.to_string(), true);
-                    self.app.job_done(job.job);
-                    return;
-                }
-            },
+        let Some(engine) = self.engine_for(job.job) else {
+            return;
         };
-        let tx = self.background.clone();
         let SendJob {
             job,
             destination,
             requests,
         } = job;
-        let mut deliveries = engine.send(destination, requests);
+        self.report_deliveries(job, engine.send(destination, requests));
+    }
+
+    /// Hands each delivery of `job` to the UI loop as it comes, then says the job is done.
+    fn report_deliveries(&self, job: u64, mut deliveries: mpsc::Receiver<DeliveryFrame>) {
+        let tx = self.background.clone();
         tokio::spawn(async move {
             while let Some(frame) = deliveries.recv().await {
                 if !Background::delivered(&tx, job, frame).await {
@@ -663,29 +675,13 @@ impl Loop {
         });
     }
 
-    fn spawn_replay(&self, job: ReplayJob) {
-        let tx = self.background.clone();
-        tokio::spawn(async move {
-            let ReplayJob {
-                job,
-                target,
-                messages,
-                new_ids,
-                to_now,
-            } = job;
-            let picked = Arc::clone(&messages);
-            let rewritten = tokio::task::spawn_blocking(move || {
-                super::replay::rewrite(&picked, new_ids, to_now, chrono::Utc::now())
-            })
-            .await
-            .unwrap_or_default();
-            for frame in super::replay::send(&target, &messages, rewritten).await {
-                if !Background::delivered(&tx, job, frame).await {
-                    return;
-                }
-            }
-            let _ = tx.send(Background::JobDone { job }).await;
-        });
+    /// Rewrites, maps and sends through the engine like a forward (see `tui::replay`).
+    fn spawn_replay(&mut self, job: ReplayJob) {
+        let Some(engine) = self.engine_for(job.job) else {
+            return;
+        };
+        let id = job.job;
+        self.report_deliveries(id, super::replay::send(&engine, job));
     }
 
     fn handle_mouse(&mut self, mouse: MouseEvent) {

@@ -5,12 +5,15 @@
 //! - `map`: one mapper per kind, pure: messages in, the HTTP requests a destination gets out.
 //! - `engine`: sends requests (batching, concurrency, timeouts, retries with backoff and
 //!   `Retry-After`) and reports a [`Delivery`] per request.
+//! - `replay`: what a message becomes when it is sent again (ids, timestamps, `sentAt`), for
+//!   `eventscope replay` and the viewer's `R`, and the collector as a destination.
 //!
 //! Nothing here knows the terminal; the TUI, `replay` and the proxy all drive the engine.
 
 pub mod destination;
 pub mod engine;
 pub mod map;
+pub mod replay;
 
 use serde::Serialize;
 
@@ -54,13 +57,37 @@ impl Request {
     }
 }
 
-/// A message on its way out: its JSON as captured and, when it came from a stream or a
-/// recording of frames, its seq.
+/// A message on its way out — forwarded, replayed or sent to a destination: its JSON as
+/// captured (or edited) and, when it came from a stream or a recording of frames, its seq.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub seq: Option<u64>,
     pub message: Box<serde_json::value::RawValue>,
 }
+
+impl Outgoing {
+    /// `text` as an outgoing message; an error when it is not JSON.
+    pub fn from_text(seq: Option<u64>, text: &str) -> Result<Outgoing, serde_json::Error> {
+        Ok(Outgoing {
+            seq,
+            message: serde_json::value::RawValue::from_string(text.to_string())?,
+        })
+    }
+
+    /// The message's JSON text.
+    pub fn text(&self) -> &str {
+        self.message.get()
+    }
+}
+
+/// The same seq and the same JSON text.
+impl PartialEq for Outgoing {
+    fn eq(&self, other: &Outgoing) -> bool {
+        self.seq == other.seq && self.text() == other.text()
+    }
+}
+
+impl Eq for Outgoing {}
 
 /// The HTTP client settings every outgoing request of eventscope starts from: rustls with
 /// ring (reqwest is built without a default crypto provider, so it is installed here once; a

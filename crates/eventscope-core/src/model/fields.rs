@@ -84,6 +84,13 @@ impl<'a> ObjectFields<'a> {
         }
     }
 
+    /// Removes every `key` field; whether there was one.
+    pub fn remove(&mut self, key: &str) -> bool {
+        let before = self.fields.len();
+        self.fields.retain(|(k, _)| k != key);
+        self.fields.len() != before
+    }
+
     /// Checks every value against the readers' grammar and removes insignificant whitespace
     /// from those that have some (see `model::compact`); the object itself is level 1.
     pub fn compact_values(&mut self) -> Result<(), JsonProblem> {
