@@ -9,6 +9,7 @@ pub mod highlight;
 pub mod jq;
 pub mod keys;
 pub mod marks;
+pub mod popups;
 pub mod replay;
 pub mod rules;
 pub mod run;

@@ -49,19 +49,6 @@ pub fn collector_for_stream(url: &str) -> Option<String> {
     Some(format!("{scheme}://{authority}/v1/batch"))
 }
 
-/// The replay popup: the two choices and where the messages go.
-#[derive(Debug, Clone)]
-pub struct ReplayPopup {
-    pub messages: std::sync::Arc<Vec<Picked>>,
-    /// Fresh `messageId`s (true) or the captured ones.
-    pub new_ids: bool,
-    /// Timestamps moved to now (true) or kept.
-    pub to_now: bool,
-    /// The option under the cursor: 0 ids, 1 timestamps.
-    pub row: usize,
-    pub target: CollectorTarget,
-}
-
 /// The messages as they are posted again.
 pub fn rewrite(
     messages: &[Picked],

@@ -34,17 +34,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let key_style = t.style(Role::Accent).add_modifier(Modifier::BOLD);
     let text_style = t.style(Role::Muted);
     let mut spans = Vec::new();
-    let pairs: Vec<(String, &str)> = match app.mode {
+    let pairs: Vec<(String, &str)> = match &app.mode {
         Mode::Filter => vec![
             ("Enter".into(), "apply"),
             ("Esc".into(), "cancel"),
             ("↑/↓".into(), "history"),
             ("Ctrl-u".into(), "clear"),
         ],
-        Mode::Help => vec![(app.keys.first_key_label(Action::Back), "close help")],
+        Mode::Help(_) => vec![(app.keys.first_key_label(Action::Back), "close help")],
         Mode::Summary => vec![(app.keys.first_key_label(Action::Back), "close summary")],
         // The popups show their own keys.
-        Mode::Forward | Mode::Replay => Vec::new(),
+        Mode::Forward(_) | Mode::Replay(_) => Vec::new(),
         Mode::Normal => {
             let actions: &[Action] = match app.view {
                 View::Deliveries => FOOTER_DELIVERIES,
@@ -100,7 +100,7 @@ fn short(action: Action) -> &'static str {
 pub fn draw_filter_bar(frame: &mut Frame, area: Rect, app: &App) {
     let ui = &app.theme.ui;
     let t = &app.theme;
-    let editing = app.mode == Mode::Filter;
+    let editing = matches!(app.mode, Mode::Filter);
     let text = if editing {
         app.filter_input.text.as_str()
     } else {
