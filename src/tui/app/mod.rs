@@ -24,7 +24,7 @@ use super::action::{Action, Context};
 use super::deliveries::{Deliveries, Origin};
 use super::keys::KeyMap;
 use super::marks::Marks;
-use super::popups::{ForwardPopup, HelpOverlay, ReplayPopup};
+use super::popups::{FilterBar, ForwardPopup, HelpOverlay, ReplayPopup};
 use super::store::Store;
 use super::summary::Summary;
 use super::theme::Theme;
@@ -36,7 +36,6 @@ use eventscope_core::model::{DeliveryFrame, Frame};
 
 pub use delivery_view::{DeliveryDocs, DeliveryPane, DeliveryView, HELP as DELIVERIES_HELP};
 pub use detail::{DETAIL_BOUNDS, DetailJob, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc};
-pub use filter::FilterInput;
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob};
 
 /// Where the frames come from, as shown in the header.
@@ -117,7 +116,7 @@ pub enum Focus {
 #[derive(Debug)]
 pub enum Mode {
     Normal,
-    Filter,
+    Filter(FilterBar),
     Help(HelpOverlay),
     Summary,
     Forward(ForwardPopup),
@@ -130,7 +129,7 @@ impl Mode {
         match self {
             Mode::Forward(_) => Context::Forward,
             Mode::Replay(_) => Context::Replay,
-            Mode::Normal | Mode::Filter | Mode::Help(_) | Mode::Summary => Context::Main,
+            Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Summary => Context::Main,
         }
     }
 }
@@ -215,7 +214,8 @@ pub struct App {
     pub theme: Arc<Theme>,
     pub mode: Mode,
     pub focus: Focus,
-    pub filter_input: FilterInput,
+    /// Queries applied from the filter bar, oldest first (↑/↓ in the bar).
+    pub filter_history: Vec<String>,
     /// The id selected, if any.
     pub selected: Option<EntryId>,
     /// Index (into the visible rows) of the first row drawn.
@@ -278,7 +278,7 @@ impl App {
             theme,
             mode: Mode::Normal,
             focus: Focus::List,
-            filter_input: FilterInput::default(),
+            filter_history: Vec::new(),
             selected: None,
             list_offset: 0,
             follow: true,
@@ -465,7 +465,7 @@ impl App {
         let quit_key = main == Some(Action::Quit) && key.modifiers.contains(KeyModifiers::CONTROL);
         let action = match &self.mode {
             _ if quit_key => Action::Quit,
-            Mode::Filter => {
+            Mode::Filter(_) => {
                 self.filter_key(key);
                 return None;
             }
@@ -548,11 +548,7 @@ impl App {
                 }
             }
             Action::OpenFilter => {
-                self.mode = Mode::Filter;
-                self.filter_input.before = self.store.filter().source().to_string();
-                self.filter_input.text = self.filter_input.before.clone();
-                self.filter_input.error = None;
-                self.filter_input.history_pos = None;
+                self.mode = Mode::Filter(FilterBar::open(self.store.filter().source()));
             }
             Action::ClearFilter => {
                 self.apply_filter("");

@@ -151,3 +151,27 @@ impl ReplayPopup {
         frame.render_widget(Paragraph::new(lines).block(block), popup_area);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_row_decides_what_change_flips() {
+        let target = CollectorTarget {
+            batch_url: "http://127.0.0.1:8707/v1/batch".into(),
+            write_key: None,
+        };
+        let mut popup = ReplayPopup::new(Vec::new(), target);
+        assert_eq!(popup.handle(Action::ReplayChange), None);
+        assert!(!popup.new_ids);
+        popup.handle(Action::ReplayNextOption);
+        popup.handle(Action::ReplayChange);
+        assert!(popup.to_now);
+        popup.handle(Action::ReplayToggleIds);
+        assert!(popup.new_ids);
+        assert_eq!(popup.handle(Action::Quit), None, "not a replay action");
+        assert_eq!(popup.handle(Action::ReplaySend), Some(Outcome::Replay));
+        assert_eq!(popup.handle(Action::ReplayClose), Some(Outcome::Close));
+    }
+}

@@ -75,7 +75,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         area,
     );
     let show_filter_bar =
-        matches!(app.mode, Mode::Filter) || !app.store.filter().source().is_empty();
+        matches!(app.mode, Mode::Filter(_)) || !app.store.filter().source().is_empty();
     let [header_area, body, filter_area, footer_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -102,7 +102,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         View::Deliveries => deliveries::draw(frame, body, app, highlights, &mut layout),
     }
     if show_filter_bar {
-        footer::draw_filter_bar(frame, filter_area, app);
+        crate::tui::popups::filter::draw(frame, filter_area, app);
     }
     footer::draw(frame, footer_area, app);
     match &app.mode {
@@ -112,7 +112,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
             layout.forward_lines = popup.draw(frame, area, app, highlights.forward)
         }
         Mode::Replay(popup) => popup.draw(frame, area, app),
-        Mode::Normal | Mode::Filter => {}
+        Mode::Normal | Mode::Filter(_) => {}
     }
     layout
 }
