@@ -297,8 +297,10 @@ impl App {
             let last = job.last_failure.unwrap_or_default();
             self.set_status(
                 format!(
-                    "{}: {requests}, {} failed (last: {last}) — d shows them",
-                    job.label, job.failed
+                    "{}: {requests}, {} failed (last: {last}) — {} shows them",
+                    job.label,
+                    job.failed,
+                    self.keys.first_key_label(Action::Deliveries)
                 ),
                 true,
             );

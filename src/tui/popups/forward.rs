@@ -445,7 +445,10 @@ fn draw_no_destination(frame: &mut Frame, area: Rect, app: &App) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "The config is read from --config FILE, ./eventscope.toml or ~/.config/eventscope/. Esc closes.",
+        app.keys.hint(
+            "The config is read from --config FILE, ./eventscope.toml or ~/.config/eventscope/. \
+             {forward-close} closes.",
+        ),
         muted,
     ));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
