@@ -1,5 +1,6 @@
 //! Everything a user can ask of the viewer. Keys map to actions (see `keys`); state changes
-//! only in `App::update(action)`.
+//! only in `App::update(action)`. Each action belongs to a [`Context`]: the main view's, or a
+//! popup's (its keys count only while that popup is open, so they may reuse the main keys).
 
 use serde::{Deserialize, Serialize};
 
@@ -56,10 +57,76 @@ pub enum Action {
     Help,
     /// Close the top popup or mode.
     Back,
+
+    // The forward popup (`popups::forward`).
+    /// Send the requests previewed.
+    ForwardSend,
+    ForwardEdit,
+    ForwardPrevDestination,
+    ForwardNextDestination,
+    #[serde(rename = "forward-destination-1")]
+    ForwardDestination1,
+    #[serde(rename = "forward-destination-2")]
+    ForwardDestination2,
+    #[serde(rename = "forward-destination-3")]
+    ForwardDestination3,
+    #[serde(rename = "forward-destination-4")]
+    ForwardDestination4,
+    #[serde(rename = "forward-destination-5")]
+    ForwardDestination5,
+    #[serde(rename = "forward-destination-6")]
+    ForwardDestination6,
+    #[serde(rename = "forward-destination-7")]
+    ForwardDestination7,
+    #[serde(rename = "forward-destination-8")]
+    ForwardDestination8,
+    #[serde(rename = "forward-destination-9")]
+    ForwardDestination9,
+    ForwardPrevRequest,
+    ForwardNextRequest,
+    ForwardScrollUp,
+    ForwardScrollDown,
+    ForwardPageUp,
+    ForwardPageDown,
+    ForwardTop,
+    ForwardBottom,
+    ForwardClose,
+
+    // The replay popup (`popups::replay`).
+    ReplaySend,
+    ReplayPrevOption,
+    ReplayNextOption,
+    /// Flip the option under the cursor.
+    ReplayChange,
+    ReplayToggleIds,
+    ReplayToggleTimes,
+    ReplayClose,
+}
+
+/// Where an action's keys count: the main view (and the Help, Summary and Deliveries views,
+/// which read the main keys), or a popup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    Main,
+    Forward,
+    Replay,
+}
+
+impl Context {
+    pub const ALL: [Context; 3] = [Context::Main, Context::Forward, Context::Replay];
+
+    /// The name shown in help and the README.
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Main => "Keys",
+            Context::Forward => "Forward popup",
+            Context::Replay => "Replay popup",
+        }
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 66] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -97,6 +164,35 @@ impl Action {
         Action::MessageDeliveries,
         Action::Help,
         Action::Back,
+        Action::ForwardSend,
+        Action::ForwardEdit,
+        Action::ForwardPrevDestination,
+        Action::ForwardNextDestination,
+        Action::ForwardDestination1,
+        Action::ForwardDestination2,
+        Action::ForwardDestination3,
+        Action::ForwardDestination4,
+        Action::ForwardDestination5,
+        Action::ForwardDestination6,
+        Action::ForwardDestination7,
+        Action::ForwardDestination8,
+        Action::ForwardDestination9,
+        Action::ForwardPrevRequest,
+        Action::ForwardNextRequest,
+        Action::ForwardScrollUp,
+        Action::ForwardScrollDown,
+        Action::ForwardPageUp,
+        Action::ForwardPageDown,
+        Action::ForwardTop,
+        Action::ForwardBottom,
+        Action::ForwardClose,
+        Action::ReplaySend,
+        Action::ReplayPrevOption,
+        Action::ReplayNextOption,
+        Action::ReplayChange,
+        Action::ReplayToggleIds,
+        Action::ReplayToggleTimes,
+        Action::ReplayClose,
     ];
 
     /// The description shown in help and the README key table.
@@ -141,6 +237,87 @@ impl Action {
             Action::MessageDeliveries => "the selected message's deliveries (and back)",
             Action::Help => "help",
             Action::Back => "close / cancel / back; with nothing open, clear the marks",
+            Action::ForwardSend => "send the requests shown",
+            Action::ForwardEdit => "edit the messages in $EDITOR, then map them again",
+            Action::ForwardPrevDestination => "previous destination",
+            Action::ForwardNextDestination => "next destination",
+            Action::ForwardPrevRequest => "previous request",
+            Action::ForwardNextRequest => "next request",
+            Action::ForwardScrollUp => "scroll up",
+            Action::ForwardScrollDown => "scroll down",
+            Action::ForwardPageUp => "page up",
+            Action::ForwardPageDown => "page down",
+            Action::ForwardTop => "top of the request",
+            Action::ForwardBottom => "end of the request",
+            Action::ForwardClose => "close the popup",
+            Action::ReplaySend => "replay with the options shown",
+            Action::ReplayPrevOption => "previous option",
+            Action::ReplayNextOption => "next option",
+            Action::ReplayChange => "change the option under the cursor",
+            Action::ReplayToggleIds => "new or kept messageIds",
+            Action::ReplayToggleTimes => "timestamps kept or moved to now",
+            Action::ReplayClose => "cancel",
+            Action::ForwardDestination1 => "destination 1",
+            Action::ForwardDestination2 => "destination 2",
+            Action::ForwardDestination3 => "destination 3",
+            Action::ForwardDestination4 => "destination 4",
+            Action::ForwardDestination5 => "destination 5",
+            Action::ForwardDestination6 => "destination 6",
+            Action::ForwardDestination7 => "destination 7",
+            Action::ForwardDestination8 => "destination 8",
+            Action::ForwardDestination9 => "destination 9",
         }
+    }
+
+    /// Where the action's keys count.
+    pub fn context(self) -> Context {
+        match self {
+            Action::ForwardSend
+            | Action::ForwardEdit
+            | Action::ForwardPrevDestination
+            | Action::ForwardNextDestination
+            | Action::ForwardDestination1
+            | Action::ForwardDestination2
+            | Action::ForwardDestination3
+            | Action::ForwardDestination4
+            | Action::ForwardDestination5
+            | Action::ForwardDestination6
+            | Action::ForwardDestination7
+            | Action::ForwardDestination8
+            | Action::ForwardDestination9
+            | Action::ForwardPrevRequest
+            | Action::ForwardNextRequest
+            | Action::ForwardScrollUp
+            | Action::ForwardScrollDown
+            | Action::ForwardPageUp
+            | Action::ForwardPageDown
+            | Action::ForwardTop
+            | Action::ForwardBottom
+            | Action::ForwardClose => Context::Forward,
+            Action::ReplaySend
+            | Action::ReplayPrevOption
+            | Action::ReplayNextOption
+            | Action::ReplayChange
+            | Action::ReplayToggleIds
+            | Action::ReplayToggleTimes
+            | Action::ReplayClose => Context::Replay,
+            _ => Context::Main,
+        }
+    }
+
+    /// The destination a `forward-destination-N` action picks (0-based).
+    pub fn destination_index(self) -> Option<usize> {
+        const PICKS: [Action; 9] = [
+            Action::ForwardDestination1,
+            Action::ForwardDestination2,
+            Action::ForwardDestination3,
+            Action::ForwardDestination4,
+            Action::ForwardDestination5,
+            Action::ForwardDestination6,
+            Action::ForwardDestination7,
+            Action::ForwardDestination8,
+            Action::ForwardDestination9,
+        ];
+        PICKS.iter().position(|a| *a == self)
     }
 }

@@ -1,4 +1,5 @@
-//! The forward popup's state and the work behind it, kept apart from drawing.
+//! The work behind the forward popup (`popups::forward`), kept apart from its state and
+//! drawing.
 //!
 //! `f` picks the marked messages (or the selected one). Mapping them to a destination's
 //! requests runs off the UI task ([`prepare`], which may run a jq transform over thousands of
@@ -103,77 +104,6 @@ impl ShownRequest {
 
     pub fn total_lines(&self) -> usize {
         self.head_lines() + self.doc.lines.len()
-    }
-}
-
-/// Where the mapping for the chosen destination stands.
-#[derive(Debug)]
-pub enum Preview {
-    /// No destination is configured (or none resolved).
-    NoDestination,
-    Mapping,
-    Ready(Arc<Prepared>),
-    Failed(String),
-}
-
-/// The forward popup.
-#[derive(Debug)]
-pub struct ForwardPopup {
-    /// What is forwarded (after edits), oldest first.
-    pub messages: Arc<Vec<Outgoing>>,
-    /// The messages were changed in the editor.
-    pub edited: bool,
-    /// An edit that did not parse, reopened by the next `e`.
-    pub draft: Option<String>,
-    /// Index into the viewer's destinations.
-    pub destination: usize,
-    /// Of the mapping in flight or shown; answers for older ones are dropped.
-    pub generation: u64,
-    pub preview: Preview,
-    /// Which request is shown, and its masked, pretty-printed form.
-    pub request: usize,
-    pub shown: Option<ShownRequest>,
-    /// First line drawn.
-    pub scroll: usize,
-}
-
-impl ForwardPopup {
-    pub fn new(messages: Vec<Outgoing>) -> ForwardPopup {
-        ForwardPopup {
-            messages: Arc::new(messages),
-            edited: false,
-            draft: None,
-            destination: 0,
-            generation: 0,
-            preview: Preview::NoDestination,
-            request: 0,
-            shown: None,
-            scroll: 0,
-        }
-    }
-
-    pub fn prepared(&self) -> Option<&Arc<Prepared>> {
-        match &self.preview {
-            Preview::Ready(prepared) => Some(prepared),
-            _ => None,
-        }
-    }
-
-    /// Shows request `index` of the current mapping (clamped), from its top.
-    pub fn show_request(&mut self, index: usize) {
-        self.scroll = 0;
-        let Some(prepared) = self.prepared().cloned() else {
-            self.shown = None;
-            self.request = 0;
-            return;
-        };
-        self.request = index.min(prepared.requests.len().saturating_sub(1));
-        self.shown = prepared.shown.get(self.request).cloned();
-    }
-
-    /// The highlight key id of the shown request's body: unique per mapping and request.
-    pub fn highlight_id(&self) -> u64 {
-        (self.generation << 32) | (self.request as u64 & 0xffff_ffff)
     }
 }
 

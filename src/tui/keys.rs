@@ -1,11 +1,13 @@
-//! Key bindings: one table drives the dispatcher, the footer and the help overlay. Users
-//! override bindings in `eventscope.toml` under `[keys]` (`quit = ["q", "ctrl-c"]`).
+//! Key bindings: one table drives the dispatcher, the footer, the help overlay, the popups'
+//! key hints and the README's key tables. Users override bindings in `eventscope.toml` under
+//! `[keys]` (`quit = ["q", "ctrl-c"]`, `forward-send = ["ctrl-s"]`). A popup's actions count only
+//! while it is open ([`Context`]), so they may reuse the main view's keys.
 
 use std::collections::HashMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::Action;
+use super::action::{Action, Context};
 
 /// A key with modifiers, as written in config: `q`, `G`, `ctrl-c`, `shift-tab`, `enter`, `f1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -111,7 +113,7 @@ impl Key {
     }
 }
 
-/// The default bindings for the main view, in help order.
+/// The default bindings, in help order: the main view's, then each popup's.
 pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Down, &["j", "down"]),
     (Action::Up, &["k", "up"]),
@@ -150,6 +152,37 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Help, &["?", "f1"]),
     (Action::Back, &["esc"]),
     (Action::Quit, &["q", "ctrl-c"]),
+    // The forward popup.
+    (Action::ForwardSend, &["enter"]),
+    (Action::ForwardEdit, &["e"]),
+    (Action::ForwardPrevDestination, &["left", "h", "shift-tab"]),
+    (Action::ForwardNextDestination, &["right", "l", "tab"]),
+    (Action::ForwardDestination1, &["1"]),
+    (Action::ForwardDestination2, &["2"]),
+    (Action::ForwardDestination3, &["3"]),
+    (Action::ForwardDestination4, &["4"]),
+    (Action::ForwardDestination5, &["5"]),
+    (Action::ForwardDestination6, &["6"]),
+    (Action::ForwardDestination7, &["7"]),
+    (Action::ForwardDestination8, &["8"]),
+    (Action::ForwardDestination9, &["9"]),
+    (Action::ForwardPrevRequest, &["["]),
+    (Action::ForwardNextRequest, &["]"]),
+    (Action::ForwardScrollUp, &["up", "k"]),
+    (Action::ForwardScrollDown, &["down", "j"]),
+    (Action::ForwardPageUp, &["pgup", "ctrl-u"]),
+    (Action::ForwardPageDown, &["pgdown", "space", "ctrl-d"]),
+    (Action::ForwardTop, &["home", "g"]),
+    (Action::ForwardBottom, &["end", "G"]),
+    (Action::ForwardClose, &["esc", "q"]),
+    // The replay popup.
+    (Action::ReplaySend, &["enter"]),
+    (Action::ReplayPrevOption, &["up", "k", "shift-tab"]),
+    (Action::ReplayNextOption, &["down", "j", "tab"]),
+    (Action::ReplayChange, &["space", "left", "right", "h", "l"]),
+    (Action::ReplayToggleIds, &["i"]),
+    (Action::ReplayToggleTimes, &["t"]),
+    (Action::ReplayClose, &["esc", "q"]),
 ];
 
 /// Actions shown in the footer, in order.
@@ -190,7 +223,8 @@ pub const FOOTER_DELIVERIES: &[Action] = &[
 pub struct KeyMap {
     /// Each action's keys, in help order.
     bindings: Vec<(Action, Vec<Key>)>,
-    lookup: HashMap<Key, Action>,
+    /// A key means one action per context.
+    lookup: HashMap<(Context, Key), Action>,
 }
 
 impl Default for KeyMap {
@@ -211,24 +245,27 @@ impl KeyMap {
         let mut lookup = HashMap::new();
         for (action, keys) in &bindings {
             for key in keys {
-                lookup.insert(*key, *action);
+                lookup.insert((action.context(), *key), *action);
             }
         }
         KeyMap { bindings, lookup }
     }
 
-    /// The defaults with `overrides` (action name → keys) replacing whole bindings.
+    /// The defaults with `overrides` (action name → keys) replacing whole bindings. A key taken
+    /// by an override leaves the other actions of the same context.
     pub fn with_overrides(overrides: &HashMap<String, Vec<String>>) -> Result<KeyMap, String> {
         let mut map = KeyMap::default();
         for (name, keys) in overrides {
-            let action: Action = serde_json::from_value(serde_json::Value::String(name.clone()))
-                .map_err(|_| format!("[keys]: unknown action {name:?}"))?;
+            let action =
+                action_named(name).ok_or_else(|| format!("[keys]: unknown action {name:?}"))?;
             let keys = keys
                 .iter()
                 .map(|k| Key::parse(k).map_err(|e| format!("[keys] {name}: {e}")))
                 .collect::<Result<Vec<_>, _>>()?;
-            for (_, bound) in &mut map.bindings {
-                bound.retain(|k| !keys.contains(k));
+            for (other, bound) in &mut map.bindings {
+                if other.context() == action.context() {
+                    bound.retain(|k| !keys.contains(k));
+                }
             }
             if let Some((_, bound)) = map.bindings.iter_mut().find(|(a, _)| *a == action) {
                 *bound = keys;
@@ -237,18 +274,27 @@ impl KeyMap {
         Ok(KeyMap::from_bindings(map.bindings))
     }
 
+    /// The main view's action for a key.
     pub fn action(&self, event: KeyEvent) -> Option<Action> {
-        self.lookup.get(&Key::from_event(event)).copied()
+        self.action_in(Context::Main, event)
     }
 
-    pub fn bindings(&self) -> &[(Action, Vec<Key>)] {
-        &self.bindings
+    /// The action a key means in `context`.
+    pub fn action_in(&self, context: Context, event: KeyEvent) -> Option<Action> {
+        self.lookup.get(&(context, Key::from_event(event))).copied()
     }
 
-    /// The key table as Markdown, as the README shows it.
-    pub fn markdown_table(&self) -> String {
+    /// The bindings of `context`, in help order.
+    pub fn bindings(&self, context: Context) -> impl Iterator<Item = &(Action, Vec<Key>)> {
+        self.bindings
+            .iter()
+            .filter(move |(action, _)| action.context() == context)
+    }
+
+    /// The key table of `context` as Markdown, as the README shows it.
+    pub fn markdown_table(&self, context: Context) -> String {
         let mut table = String::from("| keys | action |\n|---|---|\n");
-        for (action, keys) in &self.bindings {
+        for (action, keys) in self.bindings(context) {
             let keys: Vec<String> = keys
                 .iter()
                 .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
@@ -272,6 +318,49 @@ impl KeyMap {
             .unwrap_or_default()
     }
 
+    /// The label of an action's `n`th key (from 0), or of its first when it has fewer.
+    pub fn nth_key_label(&self, action: Action, n: usize) -> String {
+        self.bindings
+            .iter()
+            .find(|(a, _)| *a == action)
+            .and_then(|(_, keys)| keys.get(n).or(keys.first()))
+            .map(Key::label)
+            .unwrap_or_default()
+    }
+
+    /// A key hint with the keys filled in from the bindings: `{forward-send} send` reads
+    /// `Enter send`. `{name}` is the action's first key, `{name.N}` its `N`th (from 1; the first
+    /// when it has fewer, so a rebound action still shows a key). A name that is no action is
+    /// left as written (the tests keep the hints honest).
+    pub fn hint(&self, template: &str) -> String {
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                rest = &rest[open..];
+                break;
+            };
+            let placeholder = &after[..close];
+            let (name, nth) = match placeholder.split_once('.') {
+                Some((name, n)) => (name, n.parse::<usize>().ok().and_then(|n| n.checked_sub(1))),
+                None => (placeholder, Some(0)),
+            };
+            match (action_named(name), nth) {
+                (Some(action), Some(n)) => out.push_str(&self.nth_key_label(action, n)),
+                _ => {
+                    out.push('{');
+                    out.push_str(placeholder);
+                    out.push('}');
+                }
+            }
+            rest = &after[close + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// `j/↓`-style label of an action's keys.
     pub fn keys_label(&self, action: Action) -> String {
         self.bindings
@@ -280,6 +369,11 @@ impl KeyMap {
             .map(|(_, keys)| keys.iter().map(Key::label).collect::<Vec<_>>().join("/"))
             .unwrap_or_default()
     }
+}
+
+/// The action `[keys]` calls `name` (`toggle-pause`, `forward-send`).
+pub fn action_named(name: &str) -> Option<Action> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
 }
 
 #[cfg(test)]
@@ -297,13 +391,51 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_key_table_matches_the_bindings() {
+    fn the_readme_key_tables_match_the_bindings() {
         let readme = include_str!("../../README.md");
-        let table = KeyMap::default().markdown_table();
-        assert!(
-            readme.contains(&table),
-            "README.md's key table is out of date; it should read:\n{table}"
+        for context in Context::ALL {
+            let table = KeyMap::default().markdown_table(context);
+            assert!(
+                readme.contains(&table),
+                "README.md's {} table is out of date; it should read:\n{table}",
+                context.title()
+            );
+        }
+    }
+
+    #[test]
+    fn popup_keys_may_reuse_main_keys_and_overrides_stay_in_their_context() {
+        let map = KeyMap::default();
+        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(map.action(q), Some(Action::Quit));
+        assert_eq!(
+            map.action_in(Context::Forward, q),
+            Some(Action::ForwardClose)
         );
+        assert_eq!(map.action_in(Context::Replay, q), Some(Action::ReplayClose));
+        let overrides = HashMap::from([("forward-send".to_string(), vec!["q".to_string()])]);
+        let map = KeyMap::with_overrides(&overrides).unwrap();
+        assert_eq!(
+            map.action_in(Context::Forward, q),
+            Some(Action::ForwardSend)
+        );
+        assert_eq!(map.action(q), Some(Action::Quit), "the main q is untouched");
+        assert_eq!(map.keys_label(Action::ForwardClose), "Esc");
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(map.action_in(Context::Forward, enter), None);
+    }
+
+    #[test]
+    fn hints_take_their_keys_from_the_bindings() {
+        let map = KeyMap::default();
+        assert_eq!(
+            map.hint("{forward-send} send · {replay-change} {replay-change.2}/{replay-change.3}"),
+            "Enter send · Space ←/→"
+        );
+        assert_eq!(map.hint("{no-such-action} x"), "{no-such-action} x");
+        let overrides = HashMap::from([("forward-send".to_string(), vec!["ctrl-s".to_string()])]);
+        let map = KeyMap::with_overrides(&overrides).unwrap();
+        assert_eq!(map.hint("{forward-send} send"), "Ctrl-s send");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod highlight;
 pub mod jq;
 pub mod keys;
 pub mod marks;
+pub mod popups;
 pub mod replay;
 pub mod rules;
 pub mod run;

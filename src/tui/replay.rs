@@ -25,19 +25,6 @@ use eventscope_core::model::{DeliveryFrame, format_timestamp};
 /// How the Deliveries view labels a replay's deliveries (a forward shows its destination's kind).
 pub const DELIVERY_KIND: &str = "replay";
 
-/// The replay popup: the two choices and where the messages go.
-#[derive(Debug, Clone)]
-pub struct ReplayPopup {
-    pub messages: Arc<Vec<Outgoing>>,
-    /// Fresh `messageId`s (true) or the captured ones.
-    pub new_ids: bool,
-    /// Timestamps moved to now (true) or kept.
-    pub to_now: bool,
-    /// The option under the cursor: 0 ids, 1 timestamps.
-    pub row: usize,
-    pub target: CollectorTarget,
-}
-
 /// The collector as a destination and the requests that post the rewritten `messages` into
 /// it. Pure but proportional to the messages: run it off the UI task. `Err` is a delivery
 /// saying why nothing was sent.
@@ -240,8 +227,8 @@ mod tests {
         );
         app.ingest(vec![Frame::Event(frame)], std::time::Instant::now());
         app.update(Action::Replay);
-        assert_eq!(app.mode, Mode::Replay);
-        let Some(Effect::Replay(job)) = app.replay_key(KeyEvent::from(KeyCode::Enter)) else {
+        assert!(matches!(app.mode, Mode::Replay(_)));
+        let Some(Effect::Replay(job)) = app.handle_key(KeyEvent::from(KeyCode::Enter)) else {
             panic!("Enter starts the replay");
         };
         let id = job.job;

@@ -371,19 +371,15 @@ impl Loop {
             view.pane_height = (layout.delivery_panes[0].height as usize).max(1);
             view.pane_lines = layout.delivery_lines;
         }
-        if self.app.mode == Mode::Forward {
-            self.app.forward_height = (layout.forward_lines.height as usize).max(1);
+        if let Mode::Forward(popup) = &mut self.app.mode {
+            popup.height = (layout.forward_lines.height as usize).max(1);
         }
         Ok(())
     }
 
     /// The highlight the forward popup's request wants, if it is open.
     fn forward_key(&self) -> Option<HighlightKey> {
-        let popup = self
-            .app
-            .forward
-            .as_ref()
-            .filter(|_| self.app.mode == Mode::Forward)?;
+        let popup = self.app.forward_popup()?;
         popup.shown.as_ref()?;
         Some(HighlightKey {
             id: popup.highlight_id(),
@@ -415,7 +411,7 @@ impl Loop {
             match self.forward_worker.cached(&key) {
                 Some(cached) => self.forward_highlighted = Some(cached),
                 None => {
-                    if let Some(shown) = self.app.forward.as_ref().and_then(|p| p.shown.as_ref()) {
+                    if let Some(shown) = self.app.forward_popup().and_then(|p| p.shown.as_ref()) {
                         let body = Arc::clone(&shown.body);
                         self.forward_worker
                             .request(key, body, Arc::clone(&self.app.theme));
@@ -519,59 +515,15 @@ impl Loop {
     /// Returns true when the viewer should quit.
     fn handle_input(&mut self, event: Event, console: &mut impl Console) -> anyhow::Result<bool> {
         self.dirty = true;
-        let action = match event {
-            Event::Key(key) if key.kind != KeyEventKind::Release => {
-                let quit_key = self.app.keys.action(key) == Some(Action::Quit)
-                    && key
-                        .modifiers
-                        .contains(crossterm::event::KeyModifiers::CONTROL);
-                if !quit_key {
-                    match self.app.mode {
-                        Mode::Filter => {
-                            self.app.filter_key(key);
-                            return Ok(false);
-                        }
-                        Mode::Forward => {
-                            if let Some(effect) = self.app.forward_key(key) {
-                                return Ok(self.apply(effect, console));
-                            }
-                            return Ok(false);
-                        }
-                        Mode::Replay => {
-                            if let Some(effect) = self.app.replay_key(key) {
-                                return Ok(self.apply(effect, console));
-                            }
-                            return Ok(false);
-                        }
-                        _ => {}
-                    }
-                }
-                match self.app.keys.action(key) {
-                    Some(action) if matches!(self.app.mode, Mode::Help | Mode::Summary) => {
-                        match action {
-                            Action::Quit => Some(Action::Quit),
-                            _ if self.app.mode == Mode::Help && self.app.scroll_help(action) => {
-                                None
-                            }
-                            _ => Some(Action::Back),
-                        }
-                    }
-                    other => other,
-                }
-            }
+        let effect = match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.app.handle_key(key),
             Event::Mouse(mouse) => {
                 self.handle_mouse(mouse);
                 None
             }
             _ => None,
         };
-        let Some(action) = action else {
-            return Ok(false);
-        };
-        match self.app.update(action) {
-            Some(effect) => Ok(self.apply(effect, console)),
-            None => Ok(false),
-        }
+        Ok(effect.is_some_and(|effect| self.apply(effect, console)))
     }
 
     /// Does what an effect asks; true when the viewer should quit. Slow work is spawned and

@@ -1,4 +1,5 @@
-//! The footer (the keys that matter now, or a status message) and the filter bar.
+//! The footer: the keys that matter now, or a status message. (The filter bar above it is a
+//! component, `popups::filter`.)
 
 use std::time::Duration;
 
@@ -34,17 +35,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let key_style = t.style(Role::Accent).add_modifier(Modifier::BOLD);
     let text_style = t.style(Role::Muted);
     let mut spans = Vec::new();
-    let pairs: Vec<(String, &str)> = match app.mode {
-        Mode::Filter => vec![
+    let pairs: Vec<(String, &str)> = match &app.mode {
+        Mode::Filter(_) => vec![
             ("Enter".into(), "apply"),
             ("Esc".into(), "cancel"),
             ("↑/↓".into(), "history"),
             ("Ctrl-u".into(), "clear"),
         ],
-        Mode::Help => vec![(app.keys.first_key_label(Action::Back), "close help")],
+        Mode::Help(_) => vec![(app.keys.first_key_label(Action::Back), "close help")],
         Mode::Summary => vec![(app.keys.first_key_label(Action::Back), "close summary")],
         // The popups show their own keys.
-        Mode::Forward | Mode::Replay => Vec::new(),
+        Mode::Forward(_) | Mode::Replay(_) => Vec::new(),
         Mode::Normal => {
             let actions: &[Action] = match app.view {
                 View::Deliveries => FOOTER_DELIVERIES,
@@ -95,36 +96,4 @@ fn short(action: Action) -> &'static str {
         Action::Back => "back",
         other => other.description(),
     }
-}
-
-pub fn draw_filter_bar(frame: &mut Frame, area: Rect, app: &App) {
-    let ui = &app.theme.ui;
-    let t = &app.theme;
-    let editing = app.mode == Mode::Filter;
-    let text = if editing {
-        app.filter_input.text.as_str()
-    } else {
-        app.store.filter().source()
-    };
-    let mut spans = vec![
-        Span::styled(" / ", t.style(Role::Accent).add_modifier(Modifier::BOLD)),
-        Span::styled(text.to_string(), t.fg(ui.fg)),
-    ];
-    if editing {
-        spans.push(Span::styled("█", t.style(Role::Accent)));
-    }
-    if let Some(error) = app.filter_input.error.as_ref().filter(|_| editing) {
-        spans.push(Span::styled(
-            format!("   ✗ {} (at {})", error.message, error.position),
-            t.style(Role::Error),
-        ));
-    } else if let Some(error) = app.store.jq_error() {
-        spans.push(Span::styled(format!("   ✗ {error}"), t.style(Role::Error)));
-    } else if app.store.rescan_progress() < 1.0 {
-        spans.push(Span::styled(
-            format!("   filtering… {:.0}%", app.store.rescan_progress() * 100.0),
-            t.style(Role::Muted),
-        ));
-    }
-    frame.render_widget(Paragraph::new(escape_line(Line::from(spans))), area);
 }

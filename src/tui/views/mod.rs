@@ -1,4 +1,5 @@
-//! Drawing: pure reads of `App`. One file per region; popups drawn last, on top.
+//! Drawing: pure reads of `App`. One file per region; popups (components in `tui::popups`,
+//! each drawing itself) drawn last, on top.
 //!
 //! ```text
 //! ┌ header: source · state · totals · rate · rejected · missed · evicted ─────────┐
@@ -12,11 +13,8 @@
 mod deliveries;
 mod detail;
 mod footer;
-mod forward;
 mod header;
-mod help;
 mod list;
-mod replay;
 mod summary;
 
 use ratatui::Frame;
@@ -28,8 +26,6 @@ use super::app::{App, Mode, View};
 use super::highlight::{Highlighted, StyledLine};
 use super::theme::Role;
 use eventscope_core::model::pretty::PrettyDoc;
-
-pub use help::line_count as help_line_count;
 
 /// Below this width the panes stack.
 pub const NARROW_WIDTH: u16 = 100;
@@ -78,7 +74,8 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         ratatui::widgets::Block::new().style(app.theme.style(super::theme::Role::Base)),
         area,
     );
-    let show_filter_bar = app.mode == Mode::Filter || !app.store.filter().source().is_empty();
+    let show_filter_bar =
+        matches!(app.mode, Mode::Filter(_)) || !app.store.filter().source().is_empty();
     let [header_area, body, filter_area, footer_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -105,15 +102,17 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         View::Deliveries => deliveries::draw(frame, body, app, highlights, &mut layout),
     }
     if show_filter_bar {
-        footer::draw_filter_bar(frame, filter_area, app);
+        crate::tui::popups::filter::draw(frame, filter_area, app);
     }
     footer::draw(frame, footer_area, app);
-    match app.mode {
-        Mode::Help => help::draw(frame, area, app),
+    match &app.mode {
+        Mode::Help(help) => help.draw(frame, area, app),
         Mode::Summary => summary::draw(frame, area, app),
-        Mode::Forward => layout.forward_lines = forward::draw(frame, area, app, highlights.forward),
-        Mode::Replay => replay::draw(frame, area, app),
-        Mode::Normal | Mode::Filter => {}
+        Mode::Forward(popup) => {
+            layout.forward_lines = popup.draw(frame, area, app, highlights.forward)
+        }
+        Mode::Replay(popup) => popup.draw(frame, area, app),
+        Mode::Normal | Mode::Filter(_) => {}
     }
     layout
 }

@@ -1,0 +1,255 @@
+//! The detail pane's side of the state: the selected message laid out (here, or off the UI
+//! task when it is large), its verdicts and the line each sits under, the cursor and scrolling,
+//! and jumping between filter matches.
+
+use std::sync::Arc;
+
+use super::App;
+use crate::tui::action::Action;
+use eventscope_core::entry::{EntryId, EntryKind};
+use eventscope_core::inspect::{Finding, Inspector};
+use eventscope_core::model::pretty::{Bounds, PrettyDoc, PrettyLine, pretty_within};
+
+/// The verdicts of the selected message, and the Pretty line each one sits under.
+#[derive(Debug, Default)]
+pub struct SelectedFindings {
+    pub findings: Vec<Finding>,
+    /// For each finding, the line of its path (or of its nearest ancestor present).
+    pub lines: Vec<usize>,
+}
+
+impl SelectedFindings {
+    pub(super) fn of(findings: Vec<Finding>, doc: &PrettyDoc) -> SelectedFindings {
+        let lines = findings.iter().map(|f| anchor_line(doc, &f.path)).collect();
+        SelectedFindings { findings, lines }
+    }
+
+    /// Indexes of the findings under `line`.
+    pub fn at_line(&self, line: usize) -> impl Iterator<Item = usize> + '_ {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter(move |(_, l)| **l == line)
+            .map(|(i, _)| i)
+    }
+}
+
+/// What the detail pane lays out of a message: all of any message Segment accepts (32 KB); of
+/// a larger one, lines cut at 16 KiB and at most 20,000 lines or 1 MiB of text, so that one huge
+/// message costs the viewer a bounded amount of memory and drawing.
+pub const DETAIL_BOUNDS: Bounds = Bounds {
+    lines: 20_000,
+    line_bytes: 16 * 1024,
+    total_bytes: 1024 * 1024,
+};
+
+/// The selected message pretty-printed within [`DETAIL_BOUNDS`], ending with a line that says
+/// so when it is cut; `copy_key` is the key that copies the whole message.
+pub fn detail_doc(text: &str, copy_key: &str) -> PrettyDoc {
+    let (mut doc, cut) = pretty_within(text, DETAIL_BOUNDS);
+    if cut {
+        doc.lines.push(PrettyLine {
+            text: format!(
+                "… the rest is not shown: the message is {} bytes; {copy_key} copies it whole",
+                eventscope_core::model::thousands(text.len() as u64)
+            ),
+            path: String::new(),
+            depth: 0,
+            key: None,
+            value: None,
+        });
+    }
+    doc
+}
+
+/// Larger messages are laid out and judged off the UI task (see [`App::take_detail_job`]).
+pub const SYNC_DETAIL_BYTES: usize = 256 * 1024;
+
+/// A large selected message to lay out and judge off the UI task; the result goes to
+/// [`App::detail_ready`].
+pub struct DetailJob {
+    pub id: EntryId,
+    text: String,
+    judge: bool,
+    inspector: Arc<Inspector>,
+    copy_key: String,
+}
+
+impl DetailJob {
+    /// The message laid out within [`DETAIL_BOUNDS`].
+    pub fn layout(&self) -> PrettyDoc {
+        detail_doc(&self.text, &self.copy_key)
+    }
+
+    /// The message's findings.
+    pub fn judge(&self) -> Vec<Finding> {
+        if self.judge {
+            self.inspector.inspect_text(&self.text)
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// The line of `path`, or of its nearest ancestor that has one (a missing property sits
+/// under its parent object).
+fn anchor_line(doc: &PrettyDoc, path: &str) -> usize {
+    let mut path = path;
+    loop {
+        if let Some(line) = doc.line_of(path) {
+            return line;
+        }
+        match parent_path(path) {
+            Some(parent) => path = parent,
+            None => return 0,
+        }
+    }
+}
+
+/// `properties.products[0].price` → `properties.products[0]` → `properties.products`.
+fn parent_path(path: &str) -> Option<&str> {
+    if path.is_empty() {
+        return None;
+    }
+    let cut = if path.ends_with(']') {
+        path.rfind('[')
+    } else {
+        path.rfind('.')
+    };
+    Some(cut.map_or("", |at| &path[..at]))
+}
+
+impl App {
+    pub(super) fn refresh_detail_doc(&mut self) {
+        let Some(id) = self.selected else {
+            self.detail_doc = None;
+            self.detail_findings = Arc::default();
+            self.detail_pending = None;
+            self.detail_job = None;
+            return;
+        };
+        if self
+            .detail_doc
+            .as_ref()
+            .is_some_and(|(doc_id, _)| *doc_id == id)
+        {
+            return;
+        }
+        let Some(entry) = self.store.get(id) else {
+            return;
+        };
+        let copy_key = self.keys.first_key_label(Action::CopyMessage);
+        if entry.text.len() > SYNC_DETAIL_BYTES {
+            if self.detail_pending != Some(id) {
+                self.detail_doc = None;
+                self.detail_findings = Arc::default();
+                self.detail_pending = Some(id);
+                self.detail_job = Some(DetailJob {
+                    id,
+                    text: entry.text.to_string(),
+                    judge: matches!(entry.kind, EntryKind::Event),
+                    inspector: Arc::clone(&self.inspector),
+                    copy_key,
+                });
+            }
+            return;
+        }
+        self.detail_pending = None;
+        self.detail_job = None;
+        let doc = Arc::new(detail_doc(&entry.text, &copy_key));
+        let findings = entry.findings(&self.inspector);
+        self.detail_findings = Arc::new(SelectedFindings::of(findings, &doc));
+        self.detail_doc = Some((id, doc));
+    }
+
+    /// Judges again with new rules (a reloaded plan): the selected message now, rows as
+    /// they arrive.
+    pub fn set_inspector(&mut self, inspector: Arc<Inspector>) {
+        self.inspector = inspector;
+        self.detail_doc = None;
+        self.detail_pending = None;
+        self.refresh_detail_doc();
+    }
+
+    /// The large selected message's layout and verdicts to compute off the UI task, once.
+    pub fn take_detail_job(&mut self) -> Option<DetailJob> {
+        self.detail_job.take()
+    }
+
+    /// A [`DetailJob`]'s result: shown if its message is still the one awaited.
+    pub fn detail_ready(&mut self, id: EntryId, doc: PrettyDoc, findings: Vec<Finding>) {
+        if self.detail_pending != Some(id) || self.selected != Some(id) {
+            return;
+        }
+        self.detail_pending = None;
+        let doc = Arc::new(doc);
+        self.detail_findings = Arc::new(SelectedFindings::of(findings, &doc));
+        self.detail_doc = Some((id, doc));
+    }
+
+    /// Selects the row shown at `index` (a mouse click); following resumes on the last row.
+    pub(super) fn detail_lines(&self) -> usize {
+        self.detail_doc
+            .as_ref()
+            .map_or(0, |(_, doc)| doc.lines.len())
+    }
+
+    pub(super) fn scroll_detail(&mut self, delta: isize) {
+        let lines = self.detail_lines();
+        if lines == 0 {
+            return;
+        }
+        let cursor = (self.detail_cursor as isize + delta).clamp(0, lines as isize - 1) as usize;
+        self.detail_cursor = cursor;
+        let height = self.detail_height.max(1);
+        if cursor < self.detail_scroll {
+            self.detail_scroll = cursor;
+        } else if cursor >= self.detail_scroll + height {
+            self.detail_scroll = cursor + 1 - height;
+        }
+    }
+
+    /// Lines of the detail pane that contain a filter match.
+    pub fn match_lines(&self) -> Vec<usize> {
+        let terms = self.store.filter().highlights();
+        let Some((_, doc)) = &self.detail_doc else {
+            return Vec::new();
+        };
+        if terms.is_empty() {
+            return Vec::new();
+        }
+        let terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
+        doc.lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| {
+                let lower = line.text.to_lowercase();
+                terms.iter().any(|t| lower.contains(t.as_str()))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub(super) fn jump_to_match(&mut self, forward: bool) {
+        let lines = self.match_lines();
+        let target = if forward {
+            lines
+                .iter()
+                .find(|l| **l > self.detail_cursor)
+                .or(lines.first())
+        } else {
+            lines
+                .iter()
+                .rev()
+                .find(|l| **l < self.detail_cursor)
+                .or(lines.last())
+        };
+        match target {
+            Some(line) => {
+                let delta = *line as isize - self.detail_cursor as isize;
+                self.scroll_detail(delta);
+            }
+            None => self.set_status("no match in this message", false),
+        }
+    }
+}

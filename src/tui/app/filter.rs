@@ -1,0 +1,64 @@
+//! Applying a query to the rows, and doing what the filter bar (`popups::filter`) asks.
+
+use crossterm::event::KeyEvent;
+
+use super::{App, Mode};
+use crate::tui::popups::filter::Outcome;
+use eventscope_core::filter::Query;
+
+/// Rows tested at once when a filter changes; the rest is done in slices by the event loop.
+const RESCAN_NOW: usize = 20_000;
+
+impl App {
+    /// Applies `text` as the filter if it parses; otherwise keeps the last valid one and
+    /// shows the error in the bar (when it is open).
+    pub fn apply_filter(&mut self, text: &str) -> bool {
+        match Query::parse(text) {
+            Ok(query) => {
+                if let Mode::Filter(bar) = &mut self.mode {
+                    bar.error = None;
+                }
+                if query.source() != self.store.filter().source() {
+                    self.store.set_filter(query);
+                    // A first slice now; the event loop applies it to the rest between keys.
+                    self.store.rescan_step(RESCAN_NOW);
+                    self.after_change();
+                }
+                true
+            }
+            Err(error) => {
+                if let Mode::Filter(bar) = &mut self.mode {
+                    bar.error = Some(error);
+                }
+                false
+            }
+        }
+    }
+
+    /// A key typed while the filter bar is open.
+    pub fn filter_key(&mut self, key: KeyEvent) {
+        let Mode::Filter(bar) = &mut self.mode else {
+            return;
+        };
+        match bar.handle(key, &self.filter_history) {
+            None => {}
+            Some(Outcome::Cancel { before }) => {
+                self.mode = Mode::Normal;
+                self.apply_filter(&before);
+            }
+            Some(Outcome::Close) => self.mode = Mode::Normal,
+            Some(Outcome::Submit(text)) if self.apply_filter(&text) => {
+                self.mode = Mode::Normal;
+                let history = &mut self.filter_history;
+                if !text.is_empty() && history.last() != Some(&text) {
+                    history.push(text);
+                }
+            }
+            // A query that does not parse: the bar stays open with the error.
+            Some(Outcome::Submit(_)) => {}
+            Some(Outcome::Changed(text)) => {
+                self.apply_filter(&text);
+            }
+        }
+    }
+}

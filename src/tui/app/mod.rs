@@ -1,0 +1,678 @@
+//! The viewer's state and its one place of change, `update`. Drawing reads this state and
+//! never changes it; the event loop feeds it frames, keys ([`App::handle_key`]) and background
+//! results.
+//!
+//! One file per part of the state: `detail` (the selected message's layout and verdicts),
+//! `marks`, `filter` (the filter bar), `delivery_view` (the Deliveries view) and `jobs`
+//! (forwards and replays). The popups' own state lives in their components (`tui::popups`),
+//! held by [`Mode`].
+
+mod delivery_view;
+mod detail;
+mod filter;
+mod jobs;
+mod marks;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyEvent, KeyModifiers};
+
+use super::action::{Action, Context};
+use super::deliveries::{Deliveries, Origin};
+use super::keys::KeyMap;
+use super::marks::Marks;
+use super::popups::{FilterBar, ForwardPopup, HelpOverlay, ReplayPopup};
+use super::store::Store;
+use super::summary::Summary;
+use super::theme::Theme;
+use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
+use eventscope_core::inspect::Inspector;
+use eventscope_core::inspect::redact::RedactMode;
+use eventscope_core::model::pretty::PrettyDoc;
+use eventscope_core::model::{DeliveryFrame, Frame};
+
+pub use delivery_view::{DeliveryDocs, DeliveryPane, DeliveryView, HELP as DELIVERIES_HELP};
+pub use detail::{DETAIL_BOUNDS, DetailJob, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc};
+pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob};
+
+/// Where the frames come from, as shown in the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// The collector embedded in this process, at `http://ADDR`.
+    Embedded {
+        addr: String,
+        note: Option<String>,
+    },
+    Remote {
+        url: String,
+    },
+    File {
+        path: String,
+    },
+}
+
+/// The state of the feed, as shown in the header.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    Connecting,
+    Live,
+    Reconnecting {
+        error: String,
+        retry_at: Instant,
+    },
+    Loading {
+        done: u64,
+        total: u64,
+    },
+    /// A file read to its end.
+    Loaded,
+    Closed {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Pretty,
+    Raw,
+    Call,
+    Findings,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Pretty, Tab::Raw, Tab::Call, Tab::Findings];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Pretty => "Pretty",
+            Tab::Raw => "Raw",
+            Tab::Call => "Call",
+            Tab::Findings => "Findings",
+        }
+    }
+
+    fn step(self, forward: bool) -> Tab {
+        let i = Tab::ALL.iter().position(|t| *t == self).unwrap_or(0);
+        let n = Tab::ALL.len();
+        Tab::ALL[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Detail,
+}
+
+/// Modes and popups, topmost first: keys go to the mode, drawing puts it on top. A popup's
+/// state lives in its variant, so it exists exactly while the popup is open.
+#[derive(Debug)]
+pub enum Mode {
+    Normal,
+    Filter(FilterBar),
+    Help(HelpOverlay),
+    Summary,
+    Forward(ForwardPopup),
+    Replay(ReplayPopup),
+}
+
+impl Mode {
+    /// Where keys are looked up while this mode is on top.
+    pub fn context(&self) -> Context {
+        match self {
+            Mode::Forward(_) => Context::Forward,
+            Mode::Replay(_) => Context::Replay,
+            Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Summary => Context::Main,
+        }
+    }
+}
+
+/// What the body of the screen shows, under any popup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The message list and the detail pane.
+    Messages,
+    /// One row per delivery, the selected one's request and response below.
+    Deliveries,
+}
+
+/// A message for the status line, fading after a while.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub text: String,
+    pub is_error: bool,
+    pub at: Instant,
+}
+
+/// Events per second over the last few seconds.
+#[derive(Debug, Default)]
+pub struct RateMeter {
+    window: std::collections::VecDeque<(Instant, u64)>,
+}
+
+impl RateMeter {
+    const SPAN: Duration = Duration::from_secs(2);
+
+    pub fn record(&mut self, now: Instant, count: u64) {
+        self.window.push_back((now, count));
+        while self
+            .window
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > Self::SPAN)
+        {
+            self.window.pop_front();
+        }
+    }
+
+    pub fn per_second(&self, now: Instant) -> f64 {
+        let total: u64 = self
+            .window
+            .iter()
+            .filter(|(t, _)| now.duration_since(*t) <= Self::SPAN)
+            .map(|(_, c)| c)
+            .sum();
+        total as f64 / Self::SPAN.as_secs_f64()
+    }
+}
+
+/// Something the event loop must do outside the state (the terminal, the disk, the network).
+#[derive(Debug, Clone)]
+pub enum Effect {
+    Quit,
+    /// Copy to the clipboard with OSC 52.
+    Copy(String),
+    /// Write these NDJSON lines to a file.
+    Write {
+        path: String,
+        lines: Vec<String>,
+    },
+    /// Map messages for the forward popup; answer with [`App::forward_mapped`].
+    Map(MapJob),
+    /// Send requests; answer with [`App::delivered`] per delivery and [`App::job_done`].
+    Send(SendJob),
+    /// Suspend the screen and edit `text` in `$EDITOR`; answer with [`App::forward_edited`].
+    Edit {
+        text: String,
+    },
+    /// Post messages into a collector; answer like [`Effect::Send`].
+    Replay(ReplayJob),
+}
+
+pub struct App {
+    pub store: Store,
+    pub source: SourceKind,
+    pub connection: Connection,
+    pub rate: RateMeter,
+    pub keys: KeyMap,
+    pub theme: Arc<Theme>,
+    pub mode: Mode,
+    pub focus: Focus,
+    /// Queries applied from the filter bar, oldest first (↑/↓ in the bar).
+    pub filter_history: Vec<String>,
+    /// The id selected, if any.
+    pub selected: Option<EntryId>,
+    /// Index (into the visible rows) of the first row drawn.
+    pub list_offset: usize,
+    /// Keep the newest message selected as frames arrive.
+    pub follow: bool,
+    /// While paused: the last id shown; newer ones wait.
+    pub paused_at: Option<EntryId>,
+    pub tab: Tab,
+    pub wrap: bool,
+    /// First line of the detail pane drawn, and the cursor line (for `Y`, `n`, `N`).
+    pub detail_scroll: usize,
+    pub detail_cursor: usize,
+    /// The pretty-printed selected message.
+    pub detail_doc: Option<(EntryId, Arc<PrettyDoc>)>,
+    /// The selected message's verdicts.
+    pub detail_findings: Arc<SelectedFindings>,
+    /// The rules messages are judged by.
+    pub inspector: Arc<Inspector>,
+    /// Hide PII values on screen.
+    pub mask_pii: bool,
+    /// Per event name: messages, findings by rule, PII by class.
+    pub summary: Summary,
+    pub status: Option<Status>,
+    /// Rows and lines visible at the last draw (for paging).
+    pub list_height: usize,
+    pub detail_height: usize,
+    /// Messages or Deliveries, under any popup.
+    pub view: View,
+    /// Marked messages, for `f` and `R`.
+    pub marks: Marks,
+    pub deliveries: Deliveries,
+    pub delivery_view: DeliveryView,
+    /// Where `f` can send.
+    pub destinations: Destinations,
+    /// The write key replays into the embedded collector use (its first `--write-key`).
+    pub collector_write_key: Option<String>,
+    /// What the embedded collector masks (`--redact`), shown in the header.
+    pub redact: RedactMode,
+    /// Forwards and replays in flight.
+    pub jobs: Vec<Job>,
+    /// A recording's lines that could not be read (`open`).
+    pub unread: crate::tui::feed::Unread,
+    /// The large selected message being laid out and judged off the UI task, and the job to
+    /// start for it.
+    pub detail_pending: Option<EntryId>,
+    detail_job: Option<DetailJob>,
+    next_generation: u64,
+    next_job: u64,
+}
+
+impl App {
+    pub fn new(source: SourceKind, capacity: usize, theme: Arc<Theme>, keys: KeyMap) -> App {
+        App {
+            store: Store::new(capacity),
+            source,
+            connection: Connection::Connecting,
+            rate: RateMeter::default(),
+            keys,
+            theme,
+            mode: Mode::Normal,
+            focus: Focus::List,
+            filter_history: Vec::new(),
+            selected: None,
+            list_offset: 0,
+            follow: true,
+            paused_at: None,
+            tab: Tab::Pretty,
+            wrap: false,
+            detail_scroll: 0,
+            detail_cursor: 0,
+            detail_doc: None,
+            detail_findings: Arc::default(),
+            inspector: Arc::new(Inspector::default()),
+            mask_pii: false,
+            summary: Summary::default(),
+            status: None,
+            list_height: 20,
+            detail_height: 20,
+            view: View::Messages,
+            marks: Marks::default(),
+            deliveries: Deliveries::default(),
+            delivery_view: DeliveryView::default(),
+            destinations: Destinations::default(),
+            collector_write_key: None,
+            redact: RedactMode::None,
+            jobs: Vec::new(),
+            unread: crate::tui::feed::Unread::default(),
+            detail_pending: None,
+            detail_job: None,
+            next_generation: 1,
+            next_job: 1,
+        }
+    }
+
+    /// Adds frames (building their rows here; the feed does that off the UI task). Delivery
+    /// frames go to the deliveries, not the rows.
+    pub fn ingest(&mut self, frames: Vec<Frame>, now: Instant) {
+        let (deliveries, frames): (Vec<Frame>, Vec<Frame>) = frames
+            .into_iter()
+            .partition(|f| matches!(f, Frame::Delivery(_)));
+        self.ingest_entries(EntryBuilder::default().build_all(frames), now);
+        self.ingest_deliveries(
+            deliveries
+                .into_iter()
+                .filter_map(|f| match f {
+                    Frame::Delivery(d) => Some(d),
+                    _ => None,
+                })
+                .collect(),
+            Origin::Stream,
+        );
+    }
+
+    /// Adds deliveries (from the stream, or made here).
+    pub fn ingest_deliveries(&mut self, frames: Vec<DeliveryFrame>, origin: Origin) {
+        if frames.is_empty() {
+            return;
+        }
+        for frame in frames {
+            self.deliveries.push(frame, origin);
+        }
+        self.deliveries_changed();
+    }
+
+    /// Adds rows built by the feed.
+    pub fn ingest_entries(&mut self, entries: Vec<Entry>, now: Instant) {
+        let mut events = 0;
+        for entry in entries {
+            if matches!(entry.kind, EntryKind::Event) {
+                events += 1;
+            }
+            self.summary.record(&entry);
+            self.store.push_entry(entry);
+        }
+        self.rate.record(now, events);
+        self.after_change();
+    }
+
+    /// Rows shown: visible ids, cut at the pause point while paused.
+    pub fn shown_len(&self) -> usize {
+        let visible = self.store.visible();
+        match self.paused_at {
+            Some(last) => visible.partition_point(|id| *id <= last),
+            None => visible.len(),
+        }
+    }
+
+    /// New rows waiting behind a pause.
+    pub fn waiting(&self) -> usize {
+        self.store.visible().len() - self.shown_len()
+    }
+
+    pub fn shown_id(&self, index: usize) -> Option<EntryId> {
+        (index < self.shown_len())
+            .then(|| self.store.visible().get(index).copied())
+            .flatten()
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        self.store.position(self.selected?)
+    }
+
+    /// Keeps the selection valid, following and visible after any change.
+    pub fn after_change(&mut self) {
+        match self.store.last_id() {
+            Some(last) => self
+                .marks
+                .forget_before((last + 1).saturating_sub(self.store.len() as u64)),
+            None => {
+                self.marks.clear();
+            }
+        }
+        let len = self.shown_len();
+        if len == 0 {
+            self.selected = None;
+            self.list_offset = 0;
+            return;
+        }
+        let index = if self.follow || self.selected.is_none() {
+            len - 1
+        } else {
+            match self.selected_index() {
+                Some(i) if i < len => i,
+                // The selected row was evicted or filtered out: the nearest newer one.
+                _ => {
+                    let selected = self.selected.unwrap_or(0);
+                    let next = self.store.visible().partition_point(|id| *id < selected);
+                    next.min(len - 1)
+                }
+            }
+        };
+        self.select_index(index);
+    }
+
+    pub(super) fn select_index(&mut self, index: usize) {
+        let id = self.shown_id(index);
+        if id != self.selected {
+            self.selected = id;
+            self.detail_scroll = 0;
+            self.detail_cursor = 0;
+        }
+        let height = self.list_height.max(1);
+        if index < self.list_offset {
+            self.list_offset = index;
+        } else if index >= self.list_offset + height {
+            self.list_offset = index + 1 - height;
+        }
+        self.list_offset = self.list_offset.min(self.shown_len().saturating_sub(1));
+        self.refresh_detail_doc();
+    }
+
+    /// Selects the row shown at `index` (a mouse click); following resumes on the last row.
+    pub fn select_row(&mut self, index: usize) {
+        let len = self.shown_len();
+        if index < len {
+            self.focus = Focus::List;
+            self.follow = index == len - 1 && self.paused_at.is_none();
+            self.select_index(index);
+        }
+    }
+
+    pub(super) fn move_selection(&mut self, delta: isize) {
+        let len = self.shown_len();
+        if len == 0 {
+            return;
+        }
+        let current = self.selected_index().unwrap_or(len - 1) as isize;
+        let target = (current + delta).clamp(0, len as isize - 1) as usize;
+        self.follow = target == len - 1 && delta > 0 && self.paused_at.is_none();
+        self.select_index(target);
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>, is_error: bool) {
+        self.status = Some(Status {
+            text: text.into(),
+            is_error,
+            at: Instant::now(),
+        });
+    }
+
+    /// A key: looked up in the key map for the mode on top, then applied by [`App::update`].
+    /// The filter bar reads text instead; in Help and Summary any other key closes them. A
+    /// quit key with Ctrl quits from anywhere.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        let main = self.keys.action(key);
+        let quit_key = main == Some(Action::Quit) && key.modifiers.contains(KeyModifiers::CONTROL);
+        let action = match &self.mode {
+            _ if quit_key => Action::Quit,
+            Mode::Filter(_) => {
+                self.filter_key(key);
+                return None;
+            }
+            Mode::Forward(_) | Mode::Replay(_) => self.keys.action_in(self.mode.context(), key)?,
+            Mode::Help(_) | Mode::Summary => match main? {
+                Action::Quit => Action::Quit,
+                action @ (Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Live)
+                    if matches!(self.mode, Mode::Help(_)) =>
+                {
+                    action
+                }
+                _ => Action::Back,
+            },
+            Mode::Normal => main?,
+        };
+        self.update(action)
+    }
+
+    /// Applies an action; returns what the event loop must do besides redrawing. The popups'
+    /// actions go to the open popup, which answers what the app must do.
+    pub fn update(&mut self, action: Action) -> Option<Effect> {
+        match action.context() {
+            Context::Forward => return self.update_forward(action),
+            Context::Replay => return self.update_replay(action),
+            Context::Main => {}
+        }
+        let page = self.list_height;
+        if let Mode::Help(help) = &mut self.mode
+            && help.handle(action, page, &self.keys)
+        {
+            return None;
+        }
+        if self.view == View::Deliveries
+            && let Some(effect) = self.update_deliveries(action)
+        {
+            return effect;
+        }
+        let page = self.list_height.max(1) as isize;
+        let detail_page = self.detail_height.max(1) as isize;
+        let in_detail = self.focus == Focus::Detail;
+        match action {
+            Action::Quit => return Some(Effect::Quit),
+            Action::Up if in_detail => self.scroll_detail(-1),
+            Action::Down if in_detail => self.scroll_detail(1),
+            Action::PageUp if in_detail => self.scroll_detail(-detail_page),
+            Action::PageDown if in_detail => self.scroll_detail(detail_page),
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::PageUp => self.move_selection(-page),
+            Action::PageDown => self.move_selection(page),
+            Action::Top => {
+                if in_detail {
+                    self.scroll_detail(-(self.detail_lines() as isize));
+                } else {
+                    self.follow = false;
+                    self.select_index(0);
+                }
+            }
+            Action::Live => {
+                if in_detail {
+                    self.scroll_detail(self.detail_lines() as isize);
+                } else {
+                    self.paused_at = None;
+                    self.follow = true;
+                    self.after_change();
+                }
+            }
+            Action::TogglePause => {
+                self.paused_at = match self.paused_at {
+                    Some(_) => None,
+                    None => Some(self.store.last_id().unwrap_or(0)),
+                };
+                if self.paused_at.is_none() && self.follow {
+                    self.after_change();
+                }
+            }
+            Action::OpenFilter => {
+                self.mode = Mode::Filter(FilterBar::open(self.store.filter().source()));
+            }
+            Action::ClearFilter => {
+                self.apply_filter("");
+            }
+            Action::NextMatch => self.jump_to_match(true),
+            Action::PrevMatch => self.jump_to_match(false),
+            Action::SwitchFocus => {
+                self.focus = match self.focus {
+                    Focus::List => Focus::Detail,
+                    Focus::Detail => Focus::List,
+                }
+            }
+            Action::NextTab | Action::PrevTab => {
+                self.tab = self.tab.step(action == Action::NextTab);
+                self.detail_cursor = 0;
+                self.detail_scroll = 0;
+            }
+            Action::ShowPretty => self.tab = Tab::Pretty,
+            Action::ShowRaw => self.tab = Tab::Raw,
+            Action::ShowCall => self.tab = Tab::Call,
+            Action::ShowFindings => {
+                self.tab = Tab::Findings;
+                self.detail_cursor = 0;
+                self.detail_scroll = 0;
+            }
+            Action::JumpToFinding => {
+                if self.tab == Tab::Findings
+                    && let Some(line) = self.detail_findings.lines.get(self.detail_cursor).copied()
+                {
+                    self.tab = Tab::Pretty;
+                    self.focus = Focus::Detail;
+                    self.detail_cursor = 0;
+                    self.detail_scroll = 0;
+                    self.scroll_detail(line as isize);
+                }
+            }
+            Action::ToggleMask => {
+                self.mask_pii = !self.mask_pii;
+                let state = if self.mask_pii { "masked" } else { "shown" };
+                self.set_status(format!("PII values {state}"), false);
+            }
+            Action::ToggleWrap => self.wrap = !self.wrap,
+            Action::CopyMessage => {
+                let entry = self.selected.and_then(|id| self.store.get(id));
+                if let Some(entry) = entry {
+                    let text = entry.text.to_string();
+                    self.set_status(format!("copied {} bytes of JSON", text.len()), false);
+                    return Some(Effect::Copy(text));
+                }
+            }
+            Action::CopyPath => {
+                let path = self
+                    .detail_doc
+                    .as_ref()
+                    .and_then(|(_, doc)| doc.lines.get(self.detail_cursor).map(|l| l.path.clone()));
+                if let Some(path) = path {
+                    let shown = if path.is_empty() { "(root)" } else { &path };
+                    self.set_status(format!("copied path {shown}"), false);
+                    return Some(Effect::Copy(path));
+                }
+            }
+            Action::WriteView => return self.write_view(),
+            Action::Clear => {
+                self.store.clear();
+                self.marks.clear();
+                self.detail_doc = None;
+                self.detail_pending = None;
+                self.detail_job = None;
+                self.selected = None;
+                self.paused_at = None;
+                self.set_status("cleared", false);
+            }
+            Action::ToggleMark => self.toggle_mark(),
+            Action::MarkRange => self.mark_range(),
+            Action::MarkMatching => self.mark_matching(),
+            Action::ClearMarks => self.clear_marks(),
+            Action::Forward => return self.open_forward(),
+            Action::Replay => self.open_replay(),
+            Action::Deliveries => self.open_deliveries(None),
+            Action::MessageDeliveries => self.open_message_deliveries(),
+            Action::Help => {
+                self.mode = if matches!(self.mode, Mode::Help(_)) {
+                    Mode::Normal
+                } else {
+                    Mode::Help(HelpOverlay::default())
+                }
+            }
+            Action::Summary => {
+                self.mode = if matches!(self.mode, Mode::Summary) {
+                    Mode::Normal
+                } else {
+                    Mode::Summary
+                }
+            }
+            Action::Back => {
+                if !matches!(self.mode, Mode::Normal) {
+                    self.mode = Mode::Normal;
+                } else if self.focus == Focus::Detail {
+                    self.focus = Focus::List;
+                } else if !self.marks.is_empty() {
+                    self.clear_marks();
+                }
+            }
+            // The popups' actions went to them above.
+            _ => {}
+        }
+        None
+    }
+
+    fn write_view(&mut self) -> Option<Effect> {
+        let lines: Vec<String> = (0..self.shown_len())
+            .filter_map(|i| self.shown_id(i))
+            .filter_map(|id| self.store.get(id))
+            .filter(|entry| !entry.is_gap() && entry.rejection().is_none())
+            .map(|entry| entry.text.to_string())
+            .collect();
+        if lines.is_empty() {
+            self.set_status("nothing to write: the view has no messages", true);
+            return None;
+        }
+        let path = format!(
+            "eventscope-{}.ndjson",
+            chrono::Utc::now().format("%Y%m%d-%H%M%S")
+        );
+        Some(Effect::Write { path, lines })
+    }
+}

@@ -1,0 +1,258 @@
+//! The app state's unit tests.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::*;
+use crate::tui::popups::forward::Preview;
+use crate::tui::theme::{ColorMode, load_theme};
+use eventscope_core::model::{DeliveryFrame, Frame};
+
+fn app() -> App {
+    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+    let source = SourceKind::File { path: "t".into() };
+    App::new(source, 100, theme, KeyMap::default())
+}
+
+fn tracks(app: &mut App, range: std::ops::Range<u64>) {
+    let frames = range
+        .map(|seq| {
+            let message = format!(r#"{{"type":"track","event":"E{seq}","userId":"u"}}"#);
+            Frame::Event(eventscope_core::model::EventFrame::from_plain(
+                seq,
+                serde_json::value::RawValue::from_string(message).unwrap(),
+                "t",
+            ))
+        })
+        .collect();
+    app.ingest(frames, Instant::now());
+}
+
+#[test]
+fn follows_the_newest_until_moved_up_and_g_goes_back_to_live() {
+    let mut app = app();
+    tracks(&mut app, 1..6);
+    assert_eq!(app.selected, Some(5));
+    app.update(Action::Up);
+    assert!(!app.follow);
+    tracks(&mut app, 6..8);
+    assert_eq!(app.selected, Some(4), "stays put while not following");
+    app.update(Action::Live);
+    assert_eq!(app.selected, Some(7));
+    tracks(&mut app, 8..9);
+    assert_eq!(app.selected, Some(8), "follows again");
+}
+
+#[test]
+fn a_click_selects_its_row_and_leaves_live_mode_unless_it_is_the_last() {
+    let mut app = app();
+    tracks(&mut app, 1..6);
+    app.select_row(1);
+    assert_eq!((app.selected, app.follow), (Some(2), false));
+    app.select_row(99);
+    assert_eq!(
+        app.selected,
+        Some(2),
+        "a click below the rows changes nothing"
+    );
+    app.select_row(4);
+    assert_eq!((app.selected, app.follow), (Some(5), true));
+}
+
+#[test]
+fn pause_freezes_the_rows_and_counts_new_ones() {
+    let mut app = app();
+    tracks(&mut app, 1..4);
+    app.update(Action::TogglePause);
+    tracks(&mut app, 4..10);
+    assert_eq!(app.shown_len(), 3);
+    assert_eq!(app.waiting(), 6);
+    assert_eq!(app.selected, Some(3));
+    app.update(Action::TogglePause);
+    assert_eq!(app.shown_len(), 9);
+    assert_eq!(app.selected, Some(9));
+}
+
+#[test]
+fn the_selection_survives_eviction() {
+    let mut app = app();
+    tracks(&mut app, 1..50);
+    app.update(Action::Top);
+    assert_eq!(app.selected, Some(1));
+    tracks(&mut app, 50..130);
+    let selected = app.selected.unwrap();
+    assert!(
+        app.store.get(selected).is_some(),
+        "a retained row is selected"
+    );
+    assert_eq!(app.store.evicted(), 29);
+}
+
+fn marked(app: &App) -> Vec<EntryId> {
+    app.marks.iter().collect()
+}
+
+#[test]
+fn space_toggles_a_mark_and_moves_down() {
+    let mut app = app();
+    tracks(&mut app, 1..6);
+    app.update(Action::Top);
+    app.update(Action::ToggleMark);
+    assert_eq!(marked(&app), [1]);
+    assert_eq!(app.selected, Some(2), "the selection moved down");
+    app.update(Action::ToggleMark);
+    assert_eq!(marked(&app), [1, 2]);
+    app.update(Action::Up);
+    app.update(Action::ToggleMark);
+    assert_eq!(marked(&app), [1], "a second Space unmarks");
+    let texts: Vec<String> = app.picked().iter().map(|p| p.text().to_string()).collect();
+    assert_eq!(texts.len(), 1);
+    assert!(texts[0].contains("\"E1\""));
+    app.update(Action::ClearMarks);
+    assert!(app.marks.is_empty());
+    assert_eq!(
+        app.picked().len(),
+        1,
+        "without marks, the selected message is picked"
+    );
+}
+
+#[test]
+fn v_marks_the_range_from_the_anchor_to_the_selection_either_way() {
+    let mut app = app();
+    tracks(&mut app, 1..11);
+    app.update(Action::Top);
+    app.update(Action::Down);
+    app.update(Action::ToggleMark); // marks 2, moves to 3
+    for _ in 0..3 {
+        app.update(Action::Down);
+    }
+    assert_eq!(app.selected, Some(6));
+    app.update(Action::MarkRange);
+    assert_eq!(marked(&app), [2, 3, 4, 5, 6]);
+    // Upwards from a new anchor.
+    app.update(Action::Live);
+    app.update(Action::ToggleMark); // marks 10 (the last row stays selected)
+    app.update(Action::Up);
+    app.update(Action::Up);
+    app.update(Action::MarkRange);
+    assert_eq!(marked(&app), [2, 3, 4, 5, 6, 8, 9, 10]);
+    // No anchor: V marks the selected row only.
+    app.update(Action::ClearMarks);
+    app.update(Action::MarkRange);
+    assert_eq!(marked(&app), [8]);
+}
+
+#[test]
+fn star_marks_every_message_the_filter_shows_and_marks_outlive_the_filter() {
+    let mut app = app();
+    tracks(&mut app, 1..11);
+    app.apply_filter("event:E1*");
+    while !app.store.rescan_step(100) {}
+    app.after_change();
+    app.update(Action::MarkMatching);
+    assert_eq!(marked(&app), [1, 10]);
+    app.apply_filter("");
+    while !app.store.rescan_step(100) {}
+    assert_eq!(marked(&app), [1, 10], "marks stay when the filter changes");
+    assert_eq!(app.picked().len(), 2);
+    // Esc with nothing else open clears them.
+    app.update(Action::Back);
+    assert!(app.marks.is_empty());
+}
+
+#[test]
+fn marks_go_with_evicted_rows_and_with_clear() {
+    let mut app = app();
+    tracks(&mut app, 1..6);
+    app.update(Action::MarkMatching);
+    tracks(&mut app, 6..103);
+    assert_eq!(app.store.evicted(), 2);
+    assert_eq!(marked(&app), [3, 4, 5]);
+    app.update(Action::Clear);
+    assert!(app.marks.is_empty());
+}
+
+#[test]
+fn deliveries_are_not_rows_and_d_jumps_to_a_messages_deliveries_and_back() {
+    let mut app = app();
+    tracks(&mut app, 1..4);
+    let delivery = |seq: u64, status: u16| {
+        Frame::Delivery(DeliveryFrame {
+            destination: "upstream".into(),
+            kind: "upstream".into(),
+            for_seqs: vec![seq],
+            status: Some(status),
+            ok: status == 200,
+            latency_ms: 12.0,
+            attempts: 1,
+            ..DeliveryFrame::default()
+        })
+    };
+    app.ingest(vec![delivery(2, 200), delivery(3, 503)], Instant::now());
+    assert_eq!(app.store.len(), 3, "deliveries are not rows");
+    assert_eq!(app.deliveries.len(), 2);
+    app.update(Action::Up);
+    assert_eq!(app.selected, Some(2));
+    let lines: Vec<String> = app
+        .selected_deliveries()
+        .iter()
+        .map(|d| d.one_line())
+        .collect();
+    assert_eq!(lines, ["upstream 200 · 12 ms · 1 attempt"]);
+    app.update(Action::MessageDeliveries);
+    assert_eq!(app.view, View::Deliveries);
+    assert_eq!(app.deliveries.visible().len(), 1);
+    app.update(Action::Back);
+    assert_eq!(app.view, View::Messages);
+    assert_eq!(app.selected, Some(2), "back on the same message");
+    // All deliveries; Enter shows the selected one's message.
+    app.update(Action::Deliveries);
+    assert_eq!(app.deliveries.visible().len(), 2);
+    assert_eq!(app.delivery_view.selected, Some(2), "the newest");
+    app.update(Action::JumpToFinding);
+    assert_eq!(app.view, View::Messages);
+    assert_eq!(app.selected, Some(3));
+}
+
+#[test]
+fn forward_without_destinations_explains_and_replay_needs_a_collector() {
+    let mut app = app();
+    tracks(&mut app, 1..3);
+    assert!(app.update(Action::Forward).is_none(), "nothing to map");
+    assert!(matches!(
+        app.forward_popup().unwrap().preview,
+        Preview::NoDestination
+    ));
+    app.handle_key(KeyEvent::from(KeyCode::Esc));
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(app.forward_popup().is_none());
+    app.update(Action::Replay);
+    assert!(matches!(app.mode, Mode::Normal), "a file has no collector");
+    assert!(app.status.as_ref().unwrap().text.contains("collector"));
+}
+
+#[test]
+fn copy_and_write_produce_effects() {
+    let mut app = app();
+    tracks(&mut app, 1..3);
+    match app.update(Action::CopyMessage) {
+        Some(Effect::Copy(text)) => assert!(text.contains("\"E2\"")),
+        other => panic!("{other:?}"),
+    }
+    app.update(Action::SwitchFocus);
+    app.update(Action::Down);
+    assert!(matches!(
+        app.update(Action::CopyPath),
+        Some(Effect::Copy(path)) if path == "type"
+    ));
+    match app.update(Action::WriteView) {
+        Some(Effect::Write { lines, path }) => {
+            assert_eq!(lines.len(), 2);
+            assert!(path.ends_with(".ndjson"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

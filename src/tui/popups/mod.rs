@@ -1,0 +1,14 @@
+//! Popups (and the filter bar) as components, one file each (after gitui's `src/popups/*.rs`):
+//! its state, what it answers (`handle`), the key hints it shows (its `HELP`, filled in from
+//! the key map) and `draw`. `App::mode` holds the open one; `App::update` hands it its
+//! actions (the filter bar reads text, through `App::filter_key`).
+
+pub mod filter;
+pub mod forward;
+pub mod help;
+pub mod replay;
+
+pub use filter::FilterBar;
+pub use forward::ForwardPopup;
+pub use help::HelpOverlay;
+pub use replay::ReplayPopup;
