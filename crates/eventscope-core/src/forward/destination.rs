@@ -1009,6 +1009,265 @@ mod tests {
         );
     }
 
+    /// Pins every kind's table: what it needs, which keys it takes, its regions and hosts, its
+    /// defaults and limits.
+    #[test]
+    fn every_kind_names_what_it_needs() {
+        let cases = [
+            (
+                "segment",
+                "",
+                "segment needs `write_key` (the source's write key)",
+            ),
+            (
+                "amplitude",
+                "",
+                "amplitude needs `api_key` (the project's API key)",
+            ),
+            (
+                "posthog",
+                "",
+                "posthog needs `api_key` (the project API key, phc_…)",
+            ),
+            ("ga4", "", "ga4 needs `measurement_id` (G-…)"),
+            (
+                "ga4",
+                "measurement_id = \"G-1\"\n",
+                "ga4 needs `api_secret` (a Measurement Protocol API secret)",
+            ),
+            (
+                "mixpanel",
+                "",
+                "mixpanel needs `token` (the project token) or `api_secret`",
+            ),
+            (
+                "webhook",
+                "",
+                "webhook needs `endpoint` (the URL to send to)",
+            ),
+            ("file", "", "file needs `path` (where NDJSON is appended)"),
+        ];
+        for (kind, extra, message) in cases {
+            assert_eq!(
+                error(&format!("name = \"x\"\nkind = \"{kind}\"\n{extra}")),
+                format!("destination `x`: {message}")
+            );
+        }
+    }
+
+    #[test]
+    fn every_kind_refuses_the_keys_of_others() {
+        let all_but_file = "webhook, segment, amplitude, mixpanel, ga4, posthog";
+        let keys = [
+            ("write_key", "write_key = \"k\"", "segment"),
+            ("api_key", "api_key = \"k\"", "amplitude, posthog"),
+            ("token", "token = \"k\"", "mixpanel"),
+            ("measurement_id", "measurement_id = \"G-1\"", "ga4"),
+            ("api_secret", "api_secret = \"k\"", "mixpanel, ga4"),
+            ("shared_secret", "shared_secret = \"k\"", "webhook"),
+            ("debug", "debug = true", "ga4"),
+            ("method", "method = \"PUT\"", "webhook"),
+            ("path", "path = \"out.ndjson\"", "file"),
+            (
+                "endpoint",
+                "endpoint = \"http://127.0.0.1:9/\"",
+                all_but_file,
+            ),
+            ("headers", "headers = { X-A = \"b\" }", all_but_file),
+        ];
+        for kind in DestinationKind::ALL {
+            for (key, line, users) in keys {
+                let got = resolve(&format!("name = \"x\"\nkind = \"{kind}\"\n{line}"))
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                let refused = format!(
+                    "destination `x`: `{key}` is not used by {kind} destinations (it is for {users})"
+                );
+                if users.split(", ").any(|u| u == kind.as_str()) {
+                    assert!(!got.contains("is not used"), "{kind} {key}: {got}");
+                } else {
+                    assert_eq!(got, refused, "{kind} {key}");
+                }
+            }
+        }
+        // Misplaced keys are reported in one fixed order, before anything else.
+        assert_eq!(
+            error(
+                "name = \"f\"\nkind = \"file\"\nendpoint = \"http://x/\"\nwrite_key = \"env:NOPE\""
+            ),
+            "destination `f`: `write_key` is not used by file destinations (it is for segment)"
+        );
+    }
+
+    #[test]
+    fn every_kind_knows_its_regions_and_hosts() {
+        let creds = |kind: &str| match kind {
+            "segment" => "write_key = \"k\"",
+            "amplitude" | "posthog" => "api_key = \"k\"",
+            "mixpanel" => "token = \"k\"",
+            "ga4" => "measurement_id = \"G-1\"\napi_secret = \"s\"",
+            "webhook" => "endpoint = \"http://127.0.0.1:9/\"",
+            _ => "path = \"out.ndjson\"",
+        };
+        let hosts = [
+            ("segment", None, "https://api.segment.io/v1/batch"),
+            ("segment", Some("us"), "https://api.segment.io/v1/batch"),
+            (
+                "segment",
+                Some("eu"),
+                "https://events.eu1.segmentapis.com/v1/batch",
+            ),
+            ("amplitude", None, "https://api2.amplitude.com/2/httpapi"),
+            (
+                "amplitude",
+                Some("us"),
+                "https://api2.amplitude.com/2/httpapi",
+            ),
+            (
+                "amplitude",
+                Some("eu"),
+                "https://api.eu.amplitude.com/2/httpapi",
+            ),
+            ("mixpanel", None, "https://api.mixpanel.com/import?strict=1"),
+            (
+                "mixpanel",
+                Some("us"),
+                "https://api.mixpanel.com/import?strict=1",
+            ),
+            (
+                "mixpanel",
+                Some("eu"),
+                "https://api-eu.mixpanel.com/import?strict=1",
+            ),
+            (
+                "mixpanel",
+                Some("in"),
+                "https://api-in.mixpanel.com/import?strict=1",
+            ),
+            ("posthog", None, "https://us.i.posthog.com/batch/"),
+            ("posthog", Some("us"), "https://us.i.posthog.com/batch/"),
+            ("posthog", Some("eu"), "https://eu.i.posthog.com/batch/"),
+            (
+                "ga4",
+                None,
+                "https://www.google-analytics.com/mp/collect?measurement_id=G-1&api_secret=s",
+            ),
+            ("webhook", None, "http://127.0.0.1:9/"),
+        ];
+        for (kind, region, url) in hosts {
+            let region = region
+                .map(|r| format!("region = \"{r}\"\n"))
+                .unwrap_or_default();
+            let d = resolve(&format!(
+                "name = \"x\"\nkind = \"{kind}\"\n{region}{}",
+                creds(kind)
+            ))
+            .unwrap();
+            assert_eq!(d.url, url, "{kind} {region}");
+        }
+        let refused = [
+            (
+                "segment",
+                "in",
+                "segment has no region `in` (known: us, eu)",
+            ),
+            (
+                "amplitude",
+                "in",
+                "amplitude has no region `in` (known: us, eu)",
+            ),
+            (
+                "posthog",
+                "in",
+                "posthog has no region `in` (known: us, eu)",
+            ),
+            (
+                "ga4",
+                "us",
+                "ga4 has no regions; use `endpoint` to choose the host",
+            ),
+            (
+                "file",
+                "eu",
+                "file has no regions; use `endpoint` to choose the host",
+            ),
+        ];
+        for (kind, region, message) in refused {
+            assert_eq!(
+                error(&format!(
+                    "name = \"x\"\nkind = \"{kind}\"\nregion = \"{region}\"\n{}",
+                    creds(kind)
+                )),
+                format!("destination `x`: {message}")
+            );
+        }
+        assert_eq!(
+            error(
+                "name = \"x\"\nkind = \"webhook\"\nregion = \"us\"\nendpoint = \"http://127.0.0.1:9/\""
+            ),
+            "destination `x`: set `endpoint` or `region`, not both (the endpoint decides the host)"
+        );
+    }
+
+    #[test]
+    fn every_kind_has_its_defaults_and_limits() {
+        use DestinationKind as K;
+        let secs = Duration::from_secs;
+        let table = [
+            (K::Webhook, "webhook", 1, Some(4000), secs(5), vec![]),
+            (
+                K::Segment,
+                "segment",
+                100,
+                Some(2500),
+                secs(10),
+                vec![Region::Us, Region::Eu],
+            ),
+            (
+                K::Amplitude,
+                "amplitude",
+                1000,
+                Some(2000),
+                secs(10),
+                vec![Region::Us, Region::Eu],
+            ),
+            (
+                K::Mixpanel,
+                "mixpanel",
+                2000,
+                Some(2000),
+                secs(10),
+                vec![Region::Us, Region::Eu, Region::In],
+            ),
+            (K::Ga4, "ga4", 25, Some(25), secs(10), vec![]),
+            (
+                K::Posthog,
+                "posthog",
+                1000,
+                Some(100_000),
+                secs(10),
+                vec![Region::Us, Region::Eu],
+            ),
+            (K::File, "file", 1000, Some(100_000), secs(10), vec![]),
+        ];
+        assert_eq!(DestinationKind::ALL.len(), table.len());
+        for (kind, (expected, name, batch, max, timeout, regions)) in
+            DestinationKind::ALL.into_iter().zip(table)
+        {
+            assert_eq!(kind, expected);
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+            let parsed: DestinationKind =
+                serde_json::from_value(serde_json::Value::String(name.to_string())).unwrap();
+            assert_eq!(parsed, kind);
+            assert_eq!(kind.default_batch_size(), batch, "{kind}");
+            assert_eq!(kind.max_batch_size(), max, "{kind}");
+            assert_eq!(kind.default_timeout(), timeout, "{kind}");
+            assert_eq!(kind.regions().to_vec(), regions, "{kind}");
+        }
+    }
+
     #[test]
     fn timeouts_read_numbers_and_units() {
         assert_eq!(parse_timeout("5s"), Some(Duration::from_secs(5)));
