@@ -424,10 +424,9 @@ fn r_replays_a_message_into_the_embedded_collector_with_a_new_message_id() {
     let text = screen.wait_for("the replayed copy", |s| {
         s.contains("Messages 2/2") && s.contains("\"es-replay-")
     });
-    // Kept: the collector's clock correction by the batch's `sentAt` moves it by the
-    // request's milliseconds at most, and keeps the replayed value as `originalTimestamp`.
+    // Kept exactly: the replay sends no `sentAt`, so the collector corrects nothing.
     assert!(
-        text.contains("2026-01-02T03:04:05.000Z"),
+        text.contains(r#""timestamp": "2026-01-02T03:04:05.000Z""#),
         "the timestamp is kept: {text}"
     );
     screen.type_text("d");

@@ -131,6 +131,7 @@ mod tests {
         assert_eq!(destination.name, "collector");
         assert_eq!(requests.len(), 1);
         let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+        assert!(body.get("sentAt").is_none(), "no batch sentAt: {body}");
         let batch = &body["batch"];
         assert_eq!(batch[0]["timestamp"], "2026-12-31T23:59:55.000Z");
         assert_eq!(batch[1]["timestamp"], "2027-01-01T00:00:00.000Z");
