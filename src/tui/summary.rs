@@ -23,12 +23,13 @@ pub struct SummaryRow {
     pub rules: BTreeMap<Box<str>, u64>,
 }
 
+/// The Summary view's rows by (event name, type); `model::Summary` is one message's fields.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub struct SummaryTable {
     rows: HashMap<(String, String), SummaryRow>,
 }
 
-impl Summary {
+impl SummaryTable {
     pub fn record(&mut self, entry: &Entry) {
         if !matches!(entry.kind, EntryKind::Event) {
             return;

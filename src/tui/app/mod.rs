@@ -26,7 +26,7 @@ use super::keys::KeyMap;
 use super::marks::Marks;
 use super::popups::{FilterBar, ForwardPopup, HelpOverlay, ReplayPopup};
 use super::store::Store;
-use super::summary::Summary;
+use super::summary::SummaryTable;
 use super::theme::Theme;
 use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
 use eventscope_core::inspect::Inspector;
@@ -238,7 +238,7 @@ pub struct App {
     /// Hide PII values on screen.
     pub mask_pii: bool,
     /// Per event name: messages, findings by rule, PII by class.
-    pub summary: Summary,
+    pub summary: SummaryTable,
     pub status: Option<Status>,
     /// Rows and lines visible at the last draw (for paging).
     pub list_height: usize,
@@ -291,7 +291,7 @@ impl App {
             detail_findings: Arc::default(),
             inspector: Arc::new(Inspector::default()),
             mask_pii: false,
-            summary: Summary::default(),
+            summary: SummaryTable::default(),
             status: None,
             list_height: 20,
             detail_height: 20,
