@@ -11,7 +11,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use eventscope::inspect::Inspector;
-use eventscope::inspect::plan::TrackingPlan;
 use eventscope::model::json::Json;
 use serde_json::Value;
 
@@ -28,7 +27,8 @@ fn main() {
         .lines()
         .map(str::to_string)
         .collect();
-    let plan = TrackingPlan::load(Path::new(&format!("{FIXTURES}/plan.json"))).expect("plan");
+    let plan =
+        eventscope::cli::plan::load(Path::new(&format!("{FIXTURES}/plan.json"))).expect("plan");
     let inspector = Inspector {
         plan: Some(plan),
         ..Inspector::default()

@@ -270,8 +270,7 @@ fn no_color_draws_without_colours_and_keeps_the_selection_visible() {
 fn judged_app(frames: Vec<Frame>) -> App {
     use eventscope::entry::EntryBuilder;
     use eventscope::inspect::Inspector;
-    use eventscope::inspect::plan::TrackingPlan;
-    let plan = TrackingPlan::load(std::path::Path::new(concat!(
+    let plan = eventscope::cli::plan::load(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/plan.json"
     )))

@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use super::CheckArgs;
 use eventscope_core::config::Config;
-use eventscope_core::inspect::plan::TrackingPlan;
 use eventscope_core::inspect::redact;
 use eventscope_core::inspect::{Finding, Inspector, Severity};
 use eventscope_core::model::json::Json;
@@ -252,7 +251,7 @@ pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Insp
     inspector.pii = eventscope_core::inspect::pii::PiiMatchers::from_config(&config.pii)
         .map_err(|e| format!("[pii]: {e}"))?;
     if let Some(path) = plan.or(config.plan.as_deref()) {
-        inspector.plan = Some(TrackingPlan::load(path).map_err(|e| e.to_string())?);
+        inspector.plan = Some(super::plan::load(path)?);
     }
     Ok(inspector)
 }

@@ -3,6 +3,7 @@
 
 mod check;
 mod jq_worker;
+pub mod plan;
 mod replay;
 mod serve;
 pub mod size;
