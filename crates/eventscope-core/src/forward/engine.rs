@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 
-use super::{Destination, DestinationKind, Request};
+use super::{Destination, Request};
 use crate::model::{DeliveryFrame, DeliveryNote, PREVIEW_BYTES, ResponsePreview, format_timestamp};
 
 /// How much of an answer is kept in memory to judge it (GA4's validation messages, Mixpanel's
@@ -136,7 +136,7 @@ impl Engine {
         loop {
             attempt += 1;
             // Only a `file` destination touches the disk, whatever URL a request carries.
-            let outcome = if destination.kind == DestinationKind::File {
+            let outcome = if destination.appends_to_file() {
                 self.append(destination, &request).await
             } else {
                 self.attempt(destination, &request).await
