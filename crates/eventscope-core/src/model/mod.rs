@@ -446,4 +446,11 @@ mod tests {
         assert_eq!(cut_to("abc", 10), "abc");
         assert_eq!(thousands(1234567), "1,234,567");
     }
+
+    #[test]
+    fn previews_are_cut_on_character_boundaries() {
+        let text = "é".repeat(10);
+        assert_eq!(cut_to(&text, 5), "éé");
+        assert_eq!(cut_to("abc", 10), "abc");
+    }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::Region;
 use super::kind::{Field, KindSpec, Need, Target};
+use crate::forward::map;
 
 pub(super) const SPEC: KindSpec = KindSpec {
     name: "amplitude",
@@ -18,4 +19,5 @@ pub(super) const SPEC: KindSpec = KindSpec {
     // Fewer than 2000 events, else 413.
     max_batch_size: Some(2000),
     default_timeout: Duration::from_secs(10),
+    mapper: &map::amplitude::MAPPER,
 };

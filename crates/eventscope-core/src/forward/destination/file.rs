@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::kind::{Field, KindSpec, Need, Target};
+use crate::forward::map;
 
 pub(super) const SPEC: KindSpec = KindSpec {
     name: "file",
@@ -13,4 +14,5 @@ pub(super) const SPEC: KindSpec = KindSpec {
     // No documented count; a bound keeps a typo from asking for a huge buffer.
     max_batch_size: Some(100_000),
     default_timeout: Duration::from_secs(10),
+    mapper: &map::file::MAPPER,
 };

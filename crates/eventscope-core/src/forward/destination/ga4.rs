@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::kind::{Field, KindSpec, Need, Target};
+use crate::forward::map;
 
 pub(super) const SPEC: KindSpec = KindSpec {
     name: "ga4",
@@ -22,4 +23,5 @@ pub(super) const SPEC: KindSpec = KindSpec {
     default_batch_size: 25,
     max_batch_size: Some(25),
     default_timeout: Duration::from_secs(10),
+    mapper: &map::ga4::MAPPER,
 };

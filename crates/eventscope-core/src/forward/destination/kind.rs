@@ -1,12 +1,14 @@
 //! What a destination kind is: [`DestinationKind`] as written in `kind = "…"` and the
 //! [`KindSpec`] each kind's file declares (the fields it takes, what it needs, where it sends,
-//! its batch defaults and limits), read by the generic resolution in `mod.rs`.
+//! its batch defaults and limits, its mapper), read by the generic resolution in `mod.rs`.
+//! [`DestinationKind::spec`] is the one place in `forward` that matches over kinds.
 
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::{DestinationConfig, Region, amplitude, file, ga4, mixpanel, posthog, segment, webhook};
+use crate::forward::map::Mapper;
 
 /// The kinds of destination eventscope can map messages for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -77,8 +79,8 @@ impl std::fmt::Display for DestinationKind {
     }
 }
 
-/// One kind's table: everything about it that resolving a `[[destination]]` table needs.
-/// The request itself (path, body, authentication) is its mapper's, in `forward::map`.
+/// One kind's table: everything about it that resolving a `[[destination]]` table needs,
+/// and its [`Mapper`] for the requests themselves (path, body, authentication, answers).
 pub(crate) struct KindSpec {
     /// As written in `kind = "…"`, shown in messages.
     pub(crate) name: &'static str,
@@ -91,6 +93,8 @@ pub(crate) struct KindSpec {
     pub(crate) default_batch_size: usize,
     pub(crate) max_batch_size: Option<usize>,
     pub(crate) default_timeout: Duration,
+    /// Declared as `MAPPER` in `forward/map/<kind>.rs`.
+    pub(crate) mapper: &'static Mapper,
 }
 
 /// Where a kind's requests go.

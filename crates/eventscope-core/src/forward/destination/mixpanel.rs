@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::Region;
 use super::kind::{Field, KindSpec, Need, Target};
+use crate::forward::map;
 
 pub(super) const SPEC: KindSpec = KindSpec {
     name: "mixpanel",
@@ -27,4 +28,5 @@ pub(super) const SPEC: KindSpec = KindSpec {
     default_batch_size: 2000,
     max_batch_size: Some(2000),
     default_timeout: Duration::from_secs(10),
+    mapper: &map::mixpanel::MAPPER,
 };

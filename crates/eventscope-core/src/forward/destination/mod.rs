@@ -8,9 +8,9 @@
 //!
 //! - `kind`: [`DestinationKind`] and the shape of a kind's table (`KindSpec`).
 //! - one file per kind (`webhook`, `segment`, `amplitude`, `mixpanel`, `ga4`, `posthog`,
-//!   `file`): the keys it takes, what it needs, its hosts, batch defaults and limits. Adding a
-//!   kind is a file here, a variant with its arm in `DestinationKind::spec`, and a mapper in
-//!   `forward::map`.
+//!   `file`): the keys it takes, what it needs, its hosts, batch defaults and limits, and its
+//!   mapper (declared in `forward::map::<kind>`). Adding a kind is a file here, a file there
+//!   and a variant with its arm in `DestinationKind::spec`.
 //! - `secrets`: `env:VAR` values and every form a secret takes on the wire, so that
 //!   [`Destination::mask`] can hide them in any text shown or logged.
 //! - this file: the table, the resolved [`Destination`], and the generic resolution.
@@ -349,10 +349,7 @@ impl Destination {
                     Some(endpoint) => checked_endpoint(endpoint).map_err(invalid)?,
                     None => spec.default_host(config.region).to_string(),
                 };
-                (
-                    map::request_url(kind, &base, &credentials, config.debug),
-                    None,
-                )
+                (spec.mapper.url(&base, &credentials, config.debug), None)
             }
         };
         let headers = Headers::resolve(config, env).map_err(invalid)?;
@@ -472,6 +469,12 @@ impl Destination {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Mapped, MapError> {
         map::map(self, messages, inspector, now)
+    }
+
+    /// Whether requests are appended to [`Destination::file`] rather than sent (the kind's
+    /// target, whatever URL a request carries).
+    pub(crate) fn appends_to_file(&self) -> bool {
+        matches!(self.kind.spec().target, Target::File)
     }
 
     /// Judges an answer: delivered (`true` for a 2xx without reported errors) and what the

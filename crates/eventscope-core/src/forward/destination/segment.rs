@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::Region;
 use super::kind::{Field, KindSpec, Need, Target};
+use crate::forward::map;
 
 pub(super) const SPEC: KindSpec = KindSpec {
     name: "segment",
@@ -18,4 +19,5 @@ pub(super) const SPEC: KindSpec = KindSpec {
     // 500 KB per batch, so a few thousand small messages at most.
     max_batch_size: Some(2500),
     default_timeout: Duration::from_secs(10),
+    mapper: &map::segment::MAPPER,
 };

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::kind::{Field, KindSpec, Need, Target};
+use crate::forward::map;
 
 pub(super) const SPEC: KindSpec = KindSpec {
     name: "webhook",
@@ -21,4 +22,5 @@ pub(super) const SPEC: KindSpec = KindSpec {
     max_batch_size: Some(4000),
     // Webhooks must answer within 5 s at Segment.
     default_timeout: Duration::from_secs(5),
+    mapper: &map::webhook::MAPPER,
 };

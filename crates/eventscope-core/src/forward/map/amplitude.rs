@@ -18,15 +18,38 @@
 
 use serde_json::{Map, Value, json};
 
-use super::Mapping;
 use super::fields::{at, copy, id_at, message_type, put, str_at, timestamp, viewed_name};
-use crate::forward::destination::Destination;
+use super::request::{joined_url, json_array, json_string, no_basic_user, vendor_requests};
+use super::{Mapper, Mapping, Skipped, Staged};
+use crate::forward::Request;
+use crate::forward::destination::{Credentials, Destination};
 use crate::model::DeliveryNote;
 
 /// Amplitude refuses bodies of 1 MB or more.
-pub(super) const MAX_BODY_BYTES: usize = 1000 * 1000 - 1024;
+const MAX_BODY_BYTES: usize = 1000 * 1000 - 1024;
 
-pub(super) fn event(_destination: &Destination, m: &Value) -> Mapping<Value> {
+pub(crate) const MAPPER: Mapper = Mapper {
+    requests,
+    url,
+    basic_user: no_basic_user,
+    notes,
+};
+
+/// A list of events, cut to `batch_size` and the body cap.
+fn requests(
+    destination: &Destination,
+    staged: &mut [Staged<'_>],
+    skipped: &mut Vec<(usize, Skipped)>,
+    _now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Request> {
+    vendor_requests(destination, staged, skipped, event, body, MAX_BODY_BYTES)
+}
+
+fn url(base: &str, _credentials: &Credentials, _debug: bool) -> String {
+    joined_url(base, "/2/httpapi", &[])
+}
+
+fn event(_destination: &Destination, m: &Value) -> Mapping<Value> {
     let kind = message_type(m);
     let event_type = match kind.as_str() {
         "track" => match str_at(m, &["event"]) {
@@ -146,7 +169,7 @@ fn session_ms(v: &Value) -> Option<i64> {
     }
 }
 
-pub(super) fn body(destination: &Destination, events: &[String]) -> Vec<u8> {
+fn body(destination: &Destination, events: &[String]) -> Vec<u8> {
     let key = destination
         .credentials
         .api_key
@@ -154,8 +177,8 @@ pub(super) fn body(destination: &Destination, events: &[String]) -> Vec<u8> {
         .unwrap_or_default();
     format!(
         "{{\"api_key\":{},\"events\":{}}}",
-        super::json_string(key),
-        super::json_array(events)
+        json_string(key),
+        json_array(events)
     )
     .into_bytes()
 }
@@ -163,7 +186,7 @@ pub(super) fn body(destination: &Destination, events: &[String]) -> Vec<u8> {
 /// Amplitude's error answers: `{"code":400,"error":"…","missing_field":"api_key",
 /// "events_with_invalid_fields":{"time":[3,4]},"events_with_missing_fields":{…},
 /// "silenced_events":[…],"throttled_events":[…]}`.
-pub(super) fn notes(json: &Value) -> Vec<DeliveryNote> {
+fn notes(json: &Value) -> Vec<DeliveryNote> {
     let mut notes = Vec::new();
     let error = super::fields::error_text(json);
     if let Some(field) = json.get("missing_field").and_then(Value::as_str) {

@@ -3,12 +3,27 @@
 //! method `APPEND`, URL `file:///abs/path` — that the engine performs as an append, so that
 //! previews, deliveries and `--dry-run` show it like any other.
 
-use super::Prepared;
+use super::request::{base_url, no_basic_user, no_notes};
+use super::{Mapper, Skipped, Staged};
 use crate::forward::Request;
 use crate::forward::destination::Destination;
 
-pub(super) fn requests(destination: &Destination, prepared: &[Prepared<'_>]) -> Vec<Request> {
-    prepared
+pub(crate) const MAPPER: Mapper = Mapper {
+    requests,
+    // The destination's URL is already `file:///abs/path`.
+    url: base_url,
+    basic_user: no_basic_user,
+    notes: no_notes,
+};
+
+/// Every message goes; `batch_size` lines per append.
+fn requests(
+    destination: &Destination,
+    staged: &mut [Staged<'_>],
+    _skipped: &mut Vec<(usize, Skipped)>,
+    _now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Request> {
+    staged
         .chunks(destination.batch_size.max(1))
         .map(|chunk| {
             let mut body = String::new();

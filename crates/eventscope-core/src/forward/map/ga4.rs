@@ -22,8 +22,9 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::fields::{at, id_at, message_type, str_at, timestamp};
-use super::{Mapping, Prepared, Skipped, chunks, json_array, json_headers, json_string};
-use crate::forward::destination::Destination;
+use super::request::{chunks, joined_url, json_array, json_headers, json_string, no_basic_user};
+use super::{Mapper, Mapping, Skipped, Staged};
+use crate::forward::destination::{Credentials, Destination};
 use crate::forward::{Carried, Request};
 use crate::model::DeliveryNote;
 
@@ -49,15 +50,48 @@ struct Ga4Event {
     event: Value,
 }
 
-pub(super) fn requests(
+pub(crate) const MAPPER: Mapper = Mapper {
+    requests,
+    url,
+    basic_user: no_basic_user,
+    notes,
+};
+
+/// `/mp/collect` (`/debug/mp/collect` with `debug`, which validates without recording) with
+/// the measurement id and API secret in the query.
+fn url(base: &str, credentials: &Credentials, debug: bool) -> String {
+    let path = if debug {
+        "/debug/mp/collect"
+    } else {
+        "/mp/collect"
+    };
+    joined_url(
+        base,
+        path,
+        &[
+            (
+                "measurement_id",
+                credentials.measurement_id.as_deref().unwrap_or_default(),
+            ),
+            (
+                "api_secret",
+                credentials.api_secret.as_deref().unwrap_or_default(),
+            ),
+        ],
+    )
+}
+
+/// One request per `client_id` (and `user_id`) batch.
+fn requests(
     destination: &Destination,
-    prepared: &mut [Prepared<'_>],
+    staged: &mut [Staged<'_>],
     skipped: &mut Vec<(usize, Skipped)>,
+    _now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<Request> {
     // (client_id, user_id) → its events, in order of first appearance.
     let mut groups: Vec<(Identity, Vec<Queued>)> = Vec::new();
     let mut index: HashMap<Identity, usize> = HashMap::new();
-    for item in prepared.iter_mut() {
+    for item in staged.iter_mut() {
         match event(item.value()) {
             Mapping::Item(e) => {
                 let key = (e.client_id, e.user_id);
@@ -368,7 +402,7 @@ fn limit_params(params: Map<String, Value>) -> Map<String, Value> {
 }
 
 /// The debug endpoint's `{"validationMessages":[{"fieldPath","description","validationCode"}]}`.
-pub(super) fn notes(json: &Value) -> Vec<DeliveryNote> {
+fn notes(json: &Value) -> Vec<DeliveryNote> {
     json.get("validationMessages")
         .and_then(Value::as_array)
         .into_iter()

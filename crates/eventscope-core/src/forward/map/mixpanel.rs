@@ -17,17 +17,49 @@
 
 use serde_json::{Map, Value};
 
-use super::Mapping;
 use super::fields::{
     at, copy, message_type, put, str_at, timestamp, user_or_anonymous, viewed_name,
 };
-use crate::forward::destination::Destination;
+use super::request::{joined_url, json_array, vendor_requests};
+use super::{Mapper, Mapping, Skipped, Staged};
+use crate::forward::Request;
+use crate::forward::destination::{Credentials, Destination};
 use crate::model::DeliveryNote;
 
 /// Older docs cap `/import` at 2 MB (newer ones at 10 MB): stay under the smaller.
-pub(super) const MAX_BODY_BYTES: usize = 2 * 1000 * 1000 - 1024;
+const MAX_BODY_BYTES: usize = 2 * 1000 * 1000 - 1024;
 
-pub(super) fn event(_destination: &Destination, m: &Value) -> Mapping<Value> {
+pub(crate) const MAPPER: Mapper = Mapper {
+    requests,
+    url,
+    basic_user,
+    notes,
+};
+
+/// A list of events, cut to `batch_size` and the body cap.
+fn requests(
+    destination: &Destination,
+    staged: &mut [Staged<'_>],
+    skipped: &mut Vec<(usize, Skipped)>,
+    _now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Request> {
+    vendor_requests(destination, staged, skipped, event, body, MAX_BODY_BYTES)
+}
+
+/// `/import?strict=1`: Mixpanel validates each record and reports the ones it refuses.
+fn url(base: &str, _credentials: &Credentials, _debug: bool) -> String {
+    joined_url(base, "/import", &[("strict", "1")])
+}
+
+/// The API secret, else the project token.
+fn basic_user(credentials: &Credentials) -> Option<String> {
+    credentials
+        .api_secret
+        .clone()
+        .or_else(|| credentials.token.clone())
+}
+
+fn event(_destination: &Destination, m: &Value) -> Mapping<Value> {
     let kind = message_type(m);
     let name = match kind.as_str() {
         "track" => match str_at(m, &["event"]) {
@@ -168,14 +200,14 @@ pub(super) fn event(_destination: &Destination, m: &Value) -> Mapping<Value> {
     Mapping::Item(Value::Object(e))
 }
 
-pub(super) fn body(_destination: &Destination, events: &[String]) -> Vec<u8> {
-    super::json_array(events).into_bytes()
+fn body(_destination: &Destination, events: &[String]) -> Vec<u8> {
+    json_array(events).into_bytes()
 }
 
 /// A 400 with `failed_records` is a partial success: one note per failed record.
 /// `{"code":400,"error":"…","failed_records":[{"index":0,"$insert_id":"…","field":
 /// "properties.time","message":"…"}],"num_records_imported":999,"status":"Bad Request"}`.
-pub(super) fn notes(json: &Value) -> Vec<DeliveryNote> {
+fn notes(json: &Value) -> Vec<DeliveryNote> {
     let Some(records) = json.get("failed_records").and_then(Value::as_array) else {
         return Vec::new();
     };

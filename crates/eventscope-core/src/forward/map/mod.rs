@@ -7,7 +7,8 @@
 //!    the destination and the message.
 //! 2. **redact** — with `redact_pii`, every value the PII matchers flag is replaced by
 //!    `[redacted email]`, `[redacted]`…
-//! 3. **map** — one file per kind turns each message into what the vendor takes, following
+//! 3. **map** — one file per kind declares its [`Mapper`] (requests, URL, authentication,
+//!    answer notes), which turns each message into what the vendor takes, following
 //!    Segment's default mappings (`reference/segment.md` §6). A message the kind cannot carry
 //!    (an `alias` to GA4, an `identify` to Mixpanel's `/import`) is skipped with the reason.
 //! 4. **batch** — up to the destination's `batch_size` per request and under the vendor's
@@ -16,21 +17,23 @@
 //! Messages that pass through unchanged (webhook, segment, file without transform or
 //! redaction) keep their bytes exactly as captured.
 
-mod amplitude;
+// Each kind's file declares its `MAPPER`, which the kind's `KindSpec` points to.
+pub(super) mod amplitude;
 mod fields;
-mod file;
-mod ga4;
-mod mixpanel;
-mod posthog;
+pub(super) mod file;
+pub(super) mod ga4;
+pub(super) mod mixpanel;
+pub(super) mod posthog;
 mod redact;
-mod segment;
-mod webhook;
+mod request;
+pub(super) mod segment;
+pub(super) mod webhook;
 
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::destination::{Credentials, Destination, DestinationKind};
+use super::destination::{Credentials, Destination};
 use super::{Carried, Outgoing, Request};
 use crate::model::DeliveryNote;
 
@@ -65,9 +68,40 @@ pub enum MapError {
     },
 }
 
+/// One kind's mapper, declared as `MAPPER` in `map/<kind>.rs` and reached through the kind's
+/// table (`destination.kind.spec().mapper`): everything about a kind's requests and answers.
+pub(crate) struct Mapper {
+    /// Steps 3 and 4: the staged messages into requests; a message the kind cannot carry goes
+    /// to `skipped` (with its index) instead. `now` is the time of mapping.
+    requests: RequestsFn,
+    /// The URL requests go to, from the base (`endpoint` or the region's host), the
+    /// credentials and `debug`.
+    url: fn(&str, &Credentials, bool) -> String,
+    /// The Basic-auth user name, for kinds that authenticate that way.
+    basic_user: fn(&Credentials) -> Option<String>,
+    /// What an answer's JSON body says about the payload, one note per problem.
+    notes: fn(&Value) -> Vec<DeliveryNote>,
+}
+
+/// A kind's steps 3 and 4: `(destination, staged messages, skips with their index, now)`.
+type RequestsFn = fn(
+    &Destination,
+    &mut [Staged<'_>],
+    &mut Vec<(usize, Skipped)>,
+    chrono::DateTime<chrono::Utc>,
+) -> Vec<Request>;
+
+impl Mapper {
+    /// The URL requests go to: the base (endpoint or the region's host) with the kind's path
+    /// and query. A base that already ends with the path is used as is.
+    pub(crate) fn url(&self, base: &str, credentials: &Credentials, debug: bool) -> String {
+        (self.url)(base, credentials, debug)
+    }
+}
+
 /// A message on its way through the pipeline: its bytes as captured until something changes
 /// it, then its value.
-struct Prepared<'a> {
+struct Staged<'a> {
     /// Position in the caller's list, to report skips in order.
     index: usize,
     carried: Carried,
@@ -78,7 +112,7 @@ struct Prepared<'a> {
     changed: bool,
 }
 
-impl Prepared<'_> {
+impl Staged<'_> {
     /// The message as JSON text on one line: as captured when unchanged.
     fn text(&self) -> String {
         match (&self.value, self.changed) {
@@ -123,7 +157,7 @@ pub(crate) fn map(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Mapped, MapError> {
     let mut skipped = Vec::new();
-    let mut prepared: Vec<Prepared<'_>> = Vec::with_capacity(messages.len());
+    let mut staged: Vec<Staged<'_>> = Vec::with_capacity(messages.len());
     let transform =
         match &destination.transform {
             Some(code) => Some(crate::filter::jq::JqFilter::compile(code).map_err(|e| {
@@ -156,7 +190,7 @@ pub(crate) fn map(
             ));
             continue;
         }
-        let mut item = Prepared {
+        let mut item = Staged {
             index,
             carried,
             raw: &outgoing.message,
@@ -207,39 +241,11 @@ pub(crate) fn map(
                 item.changed = true;
             }
         }
-        prepared.push(item);
+        staged.push(item);
     }
 
-    let mut requests = match destination.kind {
-        DestinationKind::Webhook => webhook::requests(destination, &prepared),
-        DestinationKind::Segment => segment::requests(destination, &prepared, now),
-        DestinationKind::File => file::requests(destination, &prepared),
-        DestinationKind::Amplitude => vendor_requests(
-            destination,
-            &mut prepared,
-            &mut skipped,
-            amplitude::event,
-            amplitude::body,
-            amplitude::MAX_BODY_BYTES,
-        ),
-        DestinationKind::Mixpanel => vendor_requests(
-            destination,
-            &mut prepared,
-            &mut skipped,
-            mixpanel::event,
-            mixpanel::body,
-            mixpanel::MAX_BODY_BYTES,
-        ),
-        DestinationKind::Posthog => vendor_requests(
-            destination,
-            &mut prepared,
-            &mut skipped,
-            posthog::event,
-            posthog::body,
-            posthog::MAX_BODY_BYTES,
-        ),
-        DestinationKind::Ga4 => ga4::requests(destination, &mut prepared, &mut skipped),
-    };
+    let mapper = destination.kind.spec().mapper;
+    let mut requests = (mapper.requests)(destination, &mut staged, &mut skipped, now);
     // Custom headers replace a default of the same name, then come in name order (a TOML
     // table has no order worth keeping).
     for request in &mut requests {
@@ -270,181 +276,10 @@ fn describe_at(index: usize, carried: &Carried) -> String {
     at
 }
 
-/// Vendors whose request is a list of events: map each message, then cut the list into
-/// requests of at most `batch_size` events and `max_bytes` bytes.
-fn vendor_requests(
-    destination: &Destination,
-    prepared: &mut [Prepared<'_>],
-    skipped: &mut Vec<(usize, Skipped)>,
-    event: fn(&Destination, &Value) -> Mapping<Value>,
-    body: fn(&Destination, &[String]) -> Vec<u8>,
-    max_bytes: usize,
-) -> Vec<Request> {
-    let mut events: Vec<(Carried, String)> = Vec::with_capacity(prepared.len());
-    for item in prepared.iter_mut() {
-        match event(destination, item.value()) {
-            Mapping::Item(value) => events.push((item.carried.clone(), value.to_string())),
-            Mapping::Skip(reason) => skipped.push((
-                item.index,
-                Skipped {
-                    carried: item.carried.clone(),
-                    reason,
-                },
-            )),
-        }
-    }
-    chunks(&events, destination.batch_size, max_bytes)
-        .into_iter()
-        .map(|chunk| {
-            let texts: Vec<String> = chunk.iter().map(|(_, t)| t.clone()).collect();
-            Request {
-                method: "POST".to_string(),
-                url: destination.url.clone(),
-                headers: json_headers(destination),
-                body: body(destination, &texts),
-                carries: chunk.iter().map(|(c, _)| c.clone()).collect(),
-            }
-        })
-        .collect()
-}
-
-/// Consecutive runs of at most `max_count` items whose texts (plus a comma each) stay
-/// within `max_bytes`; an item over the cap alone still gets a request of its own (the
-/// vendor's answer then says why it is refused).
-pub(crate) fn chunks<T>(
-    items: &[(Carried, T)],
-    max_count: usize,
-    max_bytes: usize,
-) -> Vec<&[(Carried, T)]>
-where
-    T: AsRef<str>,
-{
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut bytes = 0;
-    for (i, (_, text)) in items.iter().enumerate() {
-        let len = text.as_ref().len() + 1;
-        let count = i - start;
-        if count > 0 && (count >= max_count.max(1) || bytes + len > max_bytes) {
-            out.push(&items[start..i]);
-            start = i;
-            bytes = 0;
-        }
-        bytes += len;
-    }
-    if start < items.len() {
-        out.push(&items[start..]);
-    }
-    out
-}
-
-/// `[a,b,c]` from JSON texts.
-pub(crate) fn json_array(texts: &[String]) -> String {
-    let len = texts.iter().map(|t| t.len() + 1).sum::<usize>() + 2;
-    let mut out = String::with_capacity(len);
-    out.push('[');
-    for (i, text) in texts.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(text);
-    }
-    out.push(']');
-    out
-}
-
-/// A JSON string literal.
-pub(crate) fn json_string(text: &str) -> String {
-    Value::String(text.to_string()).to_string()
-}
-
-/// `eventscope/0.1.0`.
-pub(crate) fn user_agent() -> String {
-    format!("eventscope/{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// `Content-Type: application/json` and our `User-Agent`, plus Basic auth where the kind
-/// uses it.
-fn json_headers(destination: &Destination) -> Vec<(String, String)> {
-    let mut headers = vec![
-        ("Content-Type".to_string(), "application/json".to_string()),
-        ("User-Agent".to_string(), user_agent()),
-    ];
-    if let Some(user) = basic_user(destination) {
-        headers.push(("Authorization".to_string(), basic_auth(&user)));
-    }
-    headers
-}
-
-/// `Basic base64(user:)`.
-pub(crate) fn basic_auth(user: &str) -> String {
-    use base64::Engine as _;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:"))
-    )
-}
-
-/// The Basic-auth user name, for kinds that authenticate that way: Segment's write key;
-/// Mixpanel's API secret, else its project token.
+/// The Basic-auth user name `destination`'s requests carry, if its kind authenticates that
+/// way (also a form of secret to mask).
 pub(crate) fn basic_user(destination: &Destination) -> Option<String> {
-    let c = &destination.credentials;
-    match destination.kind {
-        DestinationKind::Segment => c.write_key.clone(),
-        DestinationKind::Mixpanel => c.api_secret.clone().or_else(|| c.token.clone()),
-        _ => None,
-    }
-}
-
-/// The URL requests go to: the base (endpoint or the region's host) and the kind's path.
-/// A base that already ends with the path is used as is.
-pub(crate) fn request_url(
-    kind: DestinationKind,
-    base: &str,
-    credentials: &Credentials,
-    debug: bool,
-) -> String {
-    let path = match kind {
-        DestinationKind::Webhook | DestinationKind::File => return base.to_string(),
-        DestinationKind::Segment => "/v1/batch",
-        DestinationKind::Amplitude => "/2/httpapi",
-        DestinationKind::Mixpanel => "/import",
-        DestinationKind::Posthog => "/batch/",
-        DestinationKind::Ga4 if debug => "/debug/mp/collect",
-        DestinationKind::Ga4 => "/mp/collect",
-    };
-    let trimmed = base.trim_end_matches('/');
-    let mut url = if trimmed.ends_with(path.trim_end_matches('/')) || base.contains('?') {
-        base.to_string()
-    } else {
-        format!("{trimmed}{path}")
-    };
-    let query: Vec<(&str, &str)> = match kind {
-        DestinationKind::Mixpanel => vec![("strict", "1")],
-        DestinationKind::Ga4 => vec![
-            (
-                "measurement_id",
-                credentials.measurement_id.as_deref().unwrap_or_default(),
-            ),
-            (
-                "api_secret",
-                credentials.api_secret.as_deref().unwrap_or_default(),
-            ),
-        ],
-        _ => Vec::new(),
-    };
-    if !query.is_empty()
-        && let Ok(mut parsed) = reqwest::Url::parse(&url)
-    {
-        {
-            let mut pairs = parsed.query_pairs_mut();
-            for (k, v) in query {
-                pairs.append_pair(k, v);
-            }
-        }
-        url = parsed.to_string();
-    }
-    url
+    (destination.kind.spec().mapper.basic_user)(&destination.credentials)
 }
 
 /// Delivered or not, and the destination's remarks about the payload.
@@ -455,13 +290,9 @@ pub(crate) fn read_answer(
 ) -> (bool, Vec<DeliveryNote>) {
     let success = (200..300).contains(&status);
     let json: Option<Value> = serde_json::from_slice(body).ok();
-    let mut notes = match (&json, destination.kind) {
-        (Some(json), DestinationKind::Ga4) => ga4::notes(json),
-        (Some(json), DestinationKind::Mixpanel) => mixpanel::notes(json),
-        (Some(json), DestinationKind::Amplitude) => amplitude::notes(json),
-        (Some(json), DestinationKind::Posthog) => posthog::notes(json),
-        (Some(json), DestinationKind::Segment) => segment::notes(json),
-        _ => Vec::new(),
+    let mut notes = match &json {
+        Some(json) => (destination.kind.spec().mapper.notes)(json),
+        None => Vec::new(),
     };
     if !success && notes.is_empty() {
         // Whatever error text the answer has, as one note.

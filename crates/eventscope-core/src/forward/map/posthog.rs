@@ -15,15 +15,38 @@
 
 use serde_json::{Map, Value};
 
-use super::Mapping;
 use super::fields::{at, copy, id_at, message_type, put, str_at, user_or_anonymous};
-use crate::forward::destination::Destination;
+use super::request::{joined_url, json_array, json_string, no_basic_user, vendor_requests};
+use super::{Mapper, Mapping, Skipped, Staged};
+use crate::forward::Request;
+use crate::forward::destination::{Credentials, Destination};
 use crate::model::DeliveryNote;
 
 /// PostHog takes bodies under 20 MB.
-pub(super) const MAX_BODY_BYTES: usize = 20 * 1000 * 1000 - 1024;
+const MAX_BODY_BYTES: usize = 20 * 1000 * 1000 - 1024;
 
-pub(super) fn event(_destination: &Destination, m: &Value) -> Mapping<Value> {
+pub(crate) const MAPPER: Mapper = Mapper {
+    requests,
+    url,
+    basic_user: no_basic_user,
+    notes,
+};
+
+/// A list of events, cut to `batch_size` and the body cap.
+fn requests(
+    destination: &Destination,
+    staged: &mut [Staged<'_>],
+    skipped: &mut Vec<(usize, Skipped)>,
+    _now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Request> {
+    vendor_requests(destination, staged, skipped, event, body, MAX_BODY_BYTES)
+}
+
+fn url(base: &str, _credentials: &Credentials, _debug: bool) -> String {
+    joined_url(base, "/batch/", &[])
+}
+
+fn event(_destination: &Destination, m: &Value) -> Mapping<Value> {
     let kind = message_type(m);
     let Some(distinct_id) = (if kind == "alias" {
         id_at(m, "userId")
@@ -109,7 +132,7 @@ pub(super) fn event(_destination: &Destination, m: &Value) -> Mapping<Value> {
     Mapping::Item(Value::Object(e))
 }
 
-pub(super) fn body(destination: &Destination, events: &[String]) -> Vec<u8> {
+fn body(destination: &Destination, events: &[String]) -> Vec<u8> {
     let key = destination
         .credentials
         .api_key
@@ -117,15 +140,15 @@ pub(super) fn body(destination: &Destination, events: &[String]) -> Vec<u8> {
         .unwrap_or_default();
     format!(
         "{{\"api_key\":{},\"historical_migration\":false,\"batch\":{}}}",
-        super::json_string(key),
-        super::json_array(events)
+        json_string(key),
+        json_array(events)
     )
     .into_bytes()
 }
 
 /// PostHog's errors: `{"type":"validation_error","code":"invalid_payload","detail":"…",
 /// "attr":null}`.
-pub(super) fn notes(json: &Value) -> Vec<DeliveryNote> {
+fn notes(json: &Value) -> Vec<DeliveryNote> {
     let Some(detail) = json.get("detail").and_then(Value::as_str) else {
         return Vec::new();
     };

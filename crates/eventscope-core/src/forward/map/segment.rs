@@ -5,20 +5,30 @@
 
 use serde_json::Value;
 
-use super::{Prepared, chunks, json_array, json_headers, json_string};
+use super::request::{chunks, joined_url, json_array, json_headers, json_string};
+use super::{Mapper, Skipped, Staged};
 use crate::forward::Request;
-use crate::forward::destination::Destination;
+use crate::forward::destination::{Credentials, Destination};
 use crate::model::{DeliveryNote, format_timestamp};
 
 /// Segment refuses batches over 500 KB.
 const MAX_BODY_BYTES: usize = 500 * 1000;
 
-pub(super) fn requests(
+pub(crate) const MAPPER: Mapper = Mapper {
+    requests,
+    url,
+    basic_user,
+    notes,
+};
+
+/// Every message goes, as captured.
+fn requests(
     destination: &Destination,
-    prepared: &[Prepared<'_>],
+    staged: &mut [Staged<'_>],
+    _skipped: &mut Vec<(usize, Skipped)>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<Request> {
-    let items: Vec<_> = prepared
+    let items: Vec<_> = staged
         .iter()
         .map(|p| (p.carried.clone(), p.text()))
         .collect();
@@ -39,8 +49,17 @@ pub(super) fn requests(
         .collect()
 }
 
+fn url(base: &str, _credentials: &Credentials, _debug: bool) -> String {
+    joined_url(base, "/v1/batch", &[])
+}
+
+/// The write key.
+fn basic_user(credentials: &Credentials) -> Option<String> {
+    credentials.write_key.clone()
+}
+
 /// `{"success":false,"code":"…","message":"…"}` (eventscope's collector, Segment's API).
-pub(super) fn notes(json: &Value) -> Vec<DeliveryNote> {
+fn notes(json: &Value) -> Vec<DeliveryNote> {
     if json.get("success").and_then(Value::as_bool) != Some(false) {
         return Vec::new();
     }

@@ -3,6 +3,7 @@
 use chrono::TimeZone;
 use serde_json::{Value, json};
 
+use super::request::chunks;
 use super::*;
 use crate::forward::destination::DestinationConfig;
 

@@ -11,16 +11,31 @@
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use super::{Prepared, json_array};
+use super::request::{base_url, json_array, no_basic_user, no_notes};
+use super::{Mapper, Skipped, Staged};
 use crate::forward::Request;
 use crate::forward::destination::Destination;
 
-pub(super) fn requests(destination: &Destination, prepared: &[Prepared<'_>]) -> Vec<Request> {
+pub(crate) const MAPPER: Mapper = Mapper {
+    requests,
+    url: base_url,
+    basic_user: no_basic_user,
+    // The status says it all; an error text in the body becomes the note of a failure.
+    notes: no_notes,
+};
+
+/// Every message goes (a webhook skips none); batches of `batch_size`.
+fn requests(
+    destination: &Destination,
+    staged: &mut [Staged<'_>],
+    _skipped: &mut Vec<(usize, Skipped)>,
+    _now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Request> {
     let size = destination.batch_size.max(1);
-    prepared
+    staged
         .chunks(size)
         .map(|chunk| {
-            let texts: Vec<String> = chunk.iter().map(Prepared::text).collect();
+            let texts: Vec<String> = chunk.iter().map(Staged::text).collect();
             let body = if size == 1 {
                 texts[0].clone()
             } else {
