@@ -361,7 +361,7 @@ fn frame_time(config: &Config) -> anyhow::Result<FrameReport> {
     let mut layout = views::DrawnLayout::default();
     terminal.draw(|f| layout = views::draw(f, &app, None))?;
     app.list_height = (layout.list_rows.height as usize).max(1);
-    app.detail_height = (layout.detail_lines.height as usize).max(1);
+    app.detail.height = (layout.detail_lines.height as usize).max(1);
     app.after_change();
 
     // The app's highlight worker caches results; draws reuse them. Highlight each message the
@@ -369,7 +369,7 @@ fn frame_time(config: &Config) -> anyhow::Result<FrameReport> {
     let mut cache: HashMap<u64, Highlighted> = HashMap::new();
     let mut highlight_times = Vec::new();
     let mut highlight = |app: &App, cache: &mut HashMap<u64, Highlighted>| {
-        if let Some((id, doc)) = &app.detail_doc
+        if let Some((id, doc)) = &app.detail.doc
             && !cache.contains_key(id)
         {
             let started = Instant::now();

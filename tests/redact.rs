@@ -458,7 +458,8 @@ mod viewer {
         app.select_row(0);
         app.update(Action::ShowFindings);
         let finding = app
-            .detail_findings
+            .detail
+            .findings
             .findings
             .iter()
             .find(|f| f.rule == "pii/api-key")

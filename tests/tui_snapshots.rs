@@ -65,7 +65,7 @@ fn sample_events() -> Vec<Frame> {
 
 /// Renders with the selected message highlighted synchronously (as the worker would).
 fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
-    let highlighted = app.detail_doc.as_ref().map(|(id, doc)| Highlighted {
+    let highlighted = app.detail.doc.as_ref().map(|(id, doc)| Highlighted {
         key: HighlightKey {
             id: *id,
             theme: app.theme.name.clone(),
@@ -346,7 +346,8 @@ fn pii_values_are_highlighted_and_the_findings_tab_lists_everything() {
     // Enter on a finding shows its line in the Pretty tab.
     app.update(Action::SwitchFocus);
     let index = app
-        .detail_findings
+        .detail
+        .findings
         .findings
         .iter()
         .position(|f| f.rule == "pii/phone")
@@ -355,9 +356,9 @@ fn pii_values_are_highlighted_and_the_findings_tab_lists_everything() {
         app.update(Action::Down);
     }
     app.update(Action::JumpToFinding);
-    assert_eq!(app.tab, eventscope::tui::app::Tab::Pretty);
-    let doc = &app.detail_doc.as_ref().unwrap().1;
-    assert_eq!(doc.lines[app.detail_cursor].path, "traits.notes");
+    assert_eq!(app.detail.tab, eventscope::tui::app::Tab::Pretty);
+    let doc = &app.detail.doc.as_ref().unwrap().1;
+    assert_eq!(doc.lines[app.detail.cursor].path, "traits.notes");
 }
 
 #[test]
@@ -443,7 +444,8 @@ fn highlight(id: u64, doc: &Arc<eventscope::model::pretty::PrettyDoc>, app: &App
 /// Renders with every highlighting ready (as the workers would make it).
 fn render_all(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     let message = app
-        .detail_doc
+        .detail
+        .doc
         .as_ref()
         .map(|(id, doc)| highlight(*id, doc, app));
     let forward = app.forward_popup().and_then(|popup| {

@@ -205,7 +205,7 @@ fn every_pane_escapes_what_a_peer_sent() {
     for index in 0..3 {
         app.select_row(index);
         for tab in Tab::ALL {
-            while app.tab != tab {
+            while app.detail.tab != tab {
                 app.update(Action::NextTab);
             }
             let buffer = render(&app, 140, 30);
@@ -213,7 +213,7 @@ fn every_pane_escapes_what_a_peer_sent() {
         }
     }
     app.select_row(0);
-    while app.tab != Tab::Raw {
+    while app.detail.tab != Tab::Raw {
         app.update(Action::NextTab);
     }
     let screen = screen_text(&render(&app, 140, 30));
@@ -256,8 +256,8 @@ fn a_huge_message_is_laid_out_once_off_the_ui_task_and_shown_cut() {
         Instant::now(),
     );
     app.select_row(0);
-    assert!(app.detail_doc.is_none(), "not laid out on the UI task");
-    assert_eq!(app.detail_pending, app.selected);
+    assert!(app.detail.doc.is_none(), "not laid out on the UI task");
+    assert_eq!(app.detail.pending, app.selected);
     let screen = screen_text(&render(&app, 140, 30));
     assert!(
         screen.contains("Laying out and judging this message"),
@@ -275,7 +275,7 @@ fn a_huge_message_is_laid_out_once_off_the_ui_task_and_shown_cut() {
     assert!(shown < 2 << 20, "the layout is bounded: {shown} bytes");
     assert!(doc.lines.iter().all(|l| l.text.len() <= 16 * 1024));
     app.detail_ready(job.id, doc, findings);
-    let doc = &app.detail_doc.as_ref().expect("shown").1;
+    let doc = &app.detail.doc.as_ref().expect("shown").1;
     assert!(
         doc.lines
             .last()
@@ -288,12 +288,12 @@ fn a_huge_message_is_laid_out_once_off_the_ui_task_and_shown_cut() {
     let screen = screen_text(&render(&app, 140, 30));
     assert!(screen.contains("\"blob\": \"aaaa"), "{screen}");
 
-    while app.tab != Tab::Raw {
+    while app.detail.tab != Tab::Raw {
         app.update(Action::NextTab);
     }
     let screen = screen_text(&render(&app, 140, 30));
     assert!(screen.contains("The first 65,536 bytes of"), "{screen}");
-    while app.tab != Tab::Call {
+    while app.detail.tab != Tab::Call {
         app.update(Action::NextTab);
     }
     let screen = screen_text(&render(&app, 140, 30));
@@ -305,5 +305,5 @@ fn a_huge_message_is_laid_out_once_off_the_ui_task_and_shown_cut() {
     // A result that comes after the selection moved on is dropped.
     app.select_row(1);
     app.detail_ready(job.id, Default::default(), Vec::new());
-    assert_ne!(app.detail_doc.as_ref().map(|(id, _)| *id), Some(job.id));
+    assert_ne!(app.detail.doc.as_ref().map(|(id, _)| *id), Some(job.id));
 }

@@ -359,9 +359,9 @@ impl Loop {
                 layout.list_rows.height as usize,
                 layout.detail_lines.height as usize,
             );
-            if rows != self.app.list_height || lines != self.app.detail_height {
+            if rows != self.app.list_height || lines != self.app.detail.height {
                 self.app.list_height = rows.max(1);
-                self.app.detail_height = lines.max(1);
+                self.app.detail.height = lines.max(1);
                 self.app.after_change();
                 self.dirty = true;
             }
@@ -503,7 +503,8 @@ impl Loop {
         // The detail pane's document, shared: a long message is laid out (and held) once.
         if let Some((_, doc)) = self
             .app
-            .detail_doc
+            .detail
+            .doc
             .as_ref()
             .filter(|(doc_id, _)| *doc_id == id)
         {

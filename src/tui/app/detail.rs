@@ -4,11 +4,44 @@
 
 use std::sync::Arc;
 
-use super::App;
+use super::{App, Tab};
 use crate::tui::action::Action;
 use eventscope_core::entry::{EntryId, EntryKind};
 use eventscope_core::inspect::{Finding, Inspector};
 use eventscope_core::model::pretty::{Bounds, PrettyDoc, PrettyLine, pretty_within};
+
+/// What the detail pane shows and where it stands.
+#[derive(Debug)]
+pub struct DetailPane {
+    pub tab: Tab,
+    pub wrap: bool,
+    /// First line drawn, and the cursor line (for `Y`, `n`, `N`).
+    pub scroll: usize,
+    pub cursor: usize,
+    /// Lines visible at the last draw (for paging).
+    pub height: usize,
+    /// The pretty-printed selected message.
+    pub doc: Option<(EntryId, Arc<PrettyDoc>)>,
+    /// The selected message's verdicts.
+    pub findings: Arc<SelectedFindings>,
+    /// The large selected message being laid out and judged off the UI task.
+    pub pending: Option<EntryId>,
+}
+
+impl Default for DetailPane {
+    fn default() -> DetailPane {
+        DetailPane {
+            tab: Tab::Pretty,
+            wrap: false,
+            scroll: 0,
+            cursor: 0,
+            height: 20,
+            doc: None,
+            findings: Arc::default(),
+            pending: None,
+        }
+    }
+}
 
 /// The verdicts of the selected message, and the Pretty line each one sits under.
 #[derive(Debug, Default)]
@@ -122,14 +155,15 @@ fn parent_path(path: &str) -> Option<&str> {
 impl App {
     pub(super) fn refresh_detail_doc(&mut self) {
         let Some(id) = self.selected else {
-            self.detail_doc = None;
-            self.detail_findings = Arc::default();
-            self.detail_pending = None;
+            self.detail.doc = None;
+            self.detail.findings = Arc::default();
+            self.detail.pending = None;
             self.detail_job = None;
             return;
         };
         if self
-            .detail_doc
+            .detail
+            .doc
             .as_ref()
             .is_some_and(|(doc_id, _)| *doc_id == id)
         {
@@ -140,10 +174,10 @@ impl App {
         };
         let copy_key = self.keys.first_key_label(Action::CopyMessage);
         if entry.text.len() > SYNC_DETAIL_BYTES {
-            if self.detail_pending != Some(id) {
-                self.detail_doc = None;
-                self.detail_findings = Arc::default();
-                self.detail_pending = Some(id);
+            if self.detail.pending != Some(id) {
+                self.detail.doc = None;
+                self.detail.findings = Arc::default();
+                self.detail.pending = Some(id);
                 self.detail_job = Some(DetailJob {
                     id,
                     text: entry.text.to_string(),
@@ -154,20 +188,20 @@ impl App {
             }
             return;
         }
-        self.detail_pending = None;
+        self.detail.pending = None;
         self.detail_job = None;
         let doc = Arc::new(detail_doc(&entry.text, &copy_key));
         let findings = entry.findings(&self.inspector);
-        self.detail_findings = Arc::new(SelectedFindings::of(findings, &doc));
-        self.detail_doc = Some((id, doc));
+        self.detail.findings = Arc::new(SelectedFindings::of(findings, &doc));
+        self.detail.doc = Some((id, doc));
     }
 
     /// Judges again with new rules (a reloaded plan): the selected message now, rows as
     /// they arrive.
     pub fn set_inspector(&mut self, inspector: Arc<Inspector>) {
         self.inspector = inspector;
-        self.detail_doc = None;
-        self.detail_pending = None;
+        self.detail.doc = None;
+        self.detail.pending = None;
         self.refresh_detail_doc();
     }
 
@@ -178,18 +212,19 @@ impl App {
 
     /// A [`DetailJob`]'s result: shown if its message is still the one awaited.
     pub fn detail_ready(&mut self, id: EntryId, doc: PrettyDoc, findings: Vec<Finding>) {
-        if self.detail_pending != Some(id) || self.selected != Some(id) {
+        if self.detail.pending != Some(id) || self.selected != Some(id) {
             return;
         }
-        self.detail_pending = None;
+        self.detail.pending = None;
         let doc = Arc::new(doc);
-        self.detail_findings = Arc::new(SelectedFindings::of(findings, &doc));
-        self.detail_doc = Some((id, doc));
+        self.detail.findings = Arc::new(SelectedFindings::of(findings, &doc));
+        self.detail.doc = Some((id, doc));
     }
 
     /// Selects the row shown at `index` (a mouse click); following resumes on the last row.
     pub(super) fn detail_lines(&self) -> usize {
-        self.detail_doc
+        self.detail
+            .doc
             .as_ref()
             .map_or(0, |(_, doc)| doc.lines.len())
     }
@@ -199,20 +234,20 @@ impl App {
         if lines == 0 {
             return;
         }
-        let cursor = (self.detail_cursor as isize + delta).clamp(0, lines as isize - 1) as usize;
-        self.detail_cursor = cursor;
-        let height = self.detail_height.max(1);
-        if cursor < self.detail_scroll {
-            self.detail_scroll = cursor;
-        } else if cursor >= self.detail_scroll + height {
-            self.detail_scroll = cursor + 1 - height;
+        let cursor = (self.detail.cursor as isize + delta).clamp(0, lines as isize - 1) as usize;
+        self.detail.cursor = cursor;
+        let height = self.detail.height.max(1);
+        if cursor < self.detail.scroll {
+            self.detail.scroll = cursor;
+        } else if cursor >= self.detail.scroll + height {
+            self.detail.scroll = cursor + 1 - height;
         }
     }
 
     /// Lines of the detail pane that contain a filter match.
     pub fn match_lines(&self) -> Vec<usize> {
         let terms = self.store.filter().highlights();
-        let Some((_, doc)) = &self.detail_doc else {
+        let Some((_, doc)) = &self.detail.doc else {
             return Vec::new();
         };
         if terms.is_empty() {
@@ -235,18 +270,18 @@ impl App {
         let target = if forward {
             lines
                 .iter()
-                .find(|l| **l > self.detail_cursor)
+                .find(|l| **l > self.detail.cursor)
                 .or(lines.first())
         } else {
             lines
                 .iter()
                 .rev()
-                .find(|l| **l < self.detail_cursor)
+                .find(|l| **l < self.detail.cursor)
                 .or(lines.last())
         };
         match target {
             Some(line) => {
-                let delta = *line as isize - self.detail_cursor as isize;
+                let delta = *line as isize - self.detail.cursor as isize;
                 self.scroll_detail(delta);
             }
             None => self.set_status("no match in this message", false),

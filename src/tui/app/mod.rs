@@ -31,11 +31,12 @@ use super::theme::Theme;
 use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
 use eventscope_core::inspect::Inspector;
 use eventscope_core::inspect::redact::RedactMode;
-use eventscope_core::model::pretty::PrettyDoc;
 use eventscope_core::model::{DeliveryFrame, Frame};
 
 pub use delivery_view::{DeliveryDocs, DeliveryPane, DeliveryView, HELP as DELIVERIES_HELP};
-pub use detail::{DETAIL_BOUNDS, DetailJob, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc};
+pub use detail::{
+    DETAIL_BOUNDS, DetailJob, DetailPane, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc,
+};
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob};
 
 /// Where the frames come from, as shown in the header.
@@ -224,15 +225,8 @@ pub struct App {
     pub follow: bool,
     /// While paused: the last id shown; newer ones wait.
     pub paused_at: Option<EntryId>,
-    pub tab: Tab,
-    pub wrap: bool,
-    /// First line of the detail pane drawn, and the cursor line (for `Y`, `n`, `N`).
-    pub detail_scroll: usize,
-    pub detail_cursor: usize,
-    /// The pretty-printed selected message.
-    pub detail_doc: Option<(EntryId, Arc<PrettyDoc>)>,
-    /// The selected message's verdicts.
-    pub detail_findings: Arc<SelectedFindings>,
+    /// The detail pane: its tab, scroll and cursor, and the selected message laid out.
+    pub detail: DetailPane,
     /// The rules messages are judged by.
     pub inspector: Arc<Inspector>,
     /// Hide PII values on screen.
@@ -242,7 +236,6 @@ pub struct App {
     pub status: Option<Status>,
     /// Rows and lines visible at the last draw (for paging).
     pub list_height: usize,
-    pub detail_height: usize,
     /// Messages or Deliveries, under any popup.
     pub view: View,
     /// Marked messages, for `f` and `R`.
@@ -259,9 +252,7 @@ pub struct App {
     pub jobs: Vec<Job>,
     /// A recording's lines that could not be read (`open`).
     pub unread: crate::tui::feed::Unread,
-    /// The large selected message being laid out and judged off the UI task, and the job to
-    /// start for it.
-    pub detail_pending: Option<EntryId>,
+    /// The job to start for a large selected message (see [`DetailPane::pending`]).
     detail_job: Option<DetailJob>,
     next_generation: u64,
     next_job: u64,
@@ -283,18 +274,11 @@ impl App {
             list_offset: 0,
             follow: true,
             paused_at: None,
-            tab: Tab::Pretty,
-            wrap: false,
-            detail_scroll: 0,
-            detail_cursor: 0,
-            detail_doc: None,
-            detail_findings: Arc::default(),
             inspector: Arc::new(Inspector::default()),
             mask_pii: false,
             summary: SummaryTable::default(),
             status: None,
             list_height: 20,
-            detail_height: 20,
             view: View::Messages,
             marks: Marks::default(),
             deliveries: Deliveries::default(),
@@ -304,7 +288,7 @@ impl App {
             redact: RedactMode::None,
             jobs: Vec::new(),
             unread: crate::tui::feed::Unread::default(),
-            detail_pending: None,
+            detail: DetailPane::default(),
             detail_job: None,
             next_generation: 1,
             next_job: 1,
@@ -415,8 +399,8 @@ impl App {
         let id = self.shown_id(index);
         if id != self.selected {
             self.selected = id;
-            self.detail_scroll = 0;
-            self.detail_cursor = 0;
+            self.detail.scroll = 0;
+            self.detail.cursor = 0;
         }
         let height = self.list_height.max(1);
         if index < self.list_offset {
@@ -509,7 +493,7 @@ impl App {
             return effect;
         }
         let page = self.list_height.max(1) as isize;
-        let detail_page = self.detail_height.max(1) as isize;
+        let detail_page = self.detail.height.max(1) as isize;
         let in_detail = self.focus == Focus::Detail;
         match action {
             Action::Quit => return Some(Effect::Quit),
@@ -562,26 +546,26 @@ impl App {
                 }
             }
             Action::NextTab | Action::PrevTab => {
-                self.tab = self.tab.step(action == Action::NextTab);
-                self.detail_cursor = 0;
-                self.detail_scroll = 0;
+                self.detail.tab = self.detail.tab.step(action == Action::NextTab);
+                self.detail.cursor = 0;
+                self.detail.scroll = 0;
             }
-            Action::ShowPretty => self.tab = Tab::Pretty,
-            Action::ShowRaw => self.tab = Tab::Raw,
-            Action::ShowCall => self.tab = Tab::Call,
+            Action::ShowPretty => self.detail.tab = Tab::Pretty,
+            Action::ShowRaw => self.detail.tab = Tab::Raw,
+            Action::ShowCall => self.detail.tab = Tab::Call,
             Action::ShowFindings => {
-                self.tab = Tab::Findings;
-                self.detail_cursor = 0;
-                self.detail_scroll = 0;
+                self.detail.tab = Tab::Findings;
+                self.detail.cursor = 0;
+                self.detail.scroll = 0;
             }
             Action::JumpToFinding => {
-                if self.tab == Tab::Findings
-                    && let Some(line) = self.detail_findings.lines.get(self.detail_cursor).copied()
+                if self.detail.tab == Tab::Findings
+                    && let Some(line) = self.detail.findings.lines.get(self.detail.cursor).copied()
                 {
-                    self.tab = Tab::Pretty;
+                    self.detail.tab = Tab::Pretty;
                     self.focus = Focus::Detail;
-                    self.detail_cursor = 0;
-                    self.detail_scroll = 0;
+                    self.detail.cursor = 0;
+                    self.detail.scroll = 0;
                     self.scroll_detail(line as isize);
                 }
             }
@@ -590,7 +574,7 @@ impl App {
                 let state = if self.mask_pii { "masked" } else { "shown" };
                 self.set_status(format!("PII values {state}"), false);
             }
-            Action::ToggleWrap => self.wrap = !self.wrap,
+            Action::ToggleWrap => self.detail.wrap = !self.detail.wrap,
             Action::CopyMessage => {
                 let entry = self.selected.and_then(|id| self.store.get(id));
                 if let Some(entry) = entry {
@@ -600,10 +584,10 @@ impl App {
                 }
             }
             Action::CopyPath => {
-                let path = self
-                    .detail_doc
-                    .as_ref()
-                    .and_then(|(_, doc)| doc.lines.get(self.detail_cursor).map(|l| l.path.clone()));
+                let path =
+                    self.detail.doc.as_ref().and_then(|(_, doc)| {
+                        doc.lines.get(self.detail.cursor).map(|l| l.path.clone())
+                    });
                 if let Some(path) = path {
                     let shown = if path.is_empty() { "(root)" } else { &path };
                     self.set_status(format!("copied path {shown}"), false);
@@ -614,8 +598,8 @@ impl App {
             Action::Clear => {
                 self.store.clear();
                 self.marks.clear();
-                self.detail_doc = None;
-                self.detail_pending = None;
+                self.detail.doc = None;
+                self.detail.pending = None;
                 self.detail_job = None;
                 self.selected = None;
                 self.paused_at = None;

@@ -400,7 +400,7 @@ fn draw_request(
         ));
     }
     let mut paragraph = Paragraph::new(escape_lines(lines));
-    if app.wrap {
+    if app.detail.wrap {
         paragraph = paragraph.wrap(Wrap { trim: false });
     }
     frame.render_widget(paragraph, area);

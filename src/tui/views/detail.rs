@@ -41,7 +41,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
         if i > 0 {
             title.push(Span::styled(" │ ", t.style(Role::Border)));
         }
-        let style = if *tab == app.tab {
+        let style = if *tab == app.detail.tab {
             Style::new()
                 .fg(ui.accent)
                 .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
@@ -79,7 +79,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
         }
         _ => inner,
     };
-    let lines = match (&entry.kind, app.tab) {
+    let lines = match (&entry.kind, app.detail.tab) {
         (EntryKind::Gap(gap), _) => vec![
             Line::styled(
                 format!(
@@ -116,7 +116,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
             lines.extend(body.lines().map(|l| Line::raw(l.replace('\t', "    "))));
             lines
         }
-        (EntryKind::Event, Tab::Pretty | Tab::Findings) if app.detail_pending == app.selected => {
+        (EntryKind::Event, Tab::Pretty | Tab::Findings) if app.detail.pending == app.selected => {
             vec![Line::styled(
                 format!(
                     "Laying out and judging this message ({} bytes)…",
@@ -126,7 +126,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
             )]
         }
         (EntryKind::Event, Tab::Pretty) => {
-            let doc = app.detail_doc.as_ref().map(|(_, doc)| doc.as_ref());
+            let doc = app.detail.doc.as_ref().map(|(_, doc)| doc.as_ref());
             let styled = highlighted
                 .filter(|h| Some(h.key.id) == app.selected)
                 .map(|h| h.lines.as_slice());
@@ -149,8 +149,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
             .collect(),
     };
     let lines = escape_lines(lines);
-    let wrap = !matches!(entry.kind, EntryKind::Event) || app.tab == Tab::Raw || app.wrap;
-    let mut paragraph = Paragraph::new(lines).scroll((app.detail_scroll as u16, 0));
+    let wrap =
+        !matches!(entry.kind, EntryKind::Event) || app.detail.tab == Tab::Raw || app.detail.wrap;
+    let mut paragraph = Paragraph::new(lines).scroll((app.detail.scroll as u16, 0));
     if wrap {
         paragraph = paragraph.wrap(Wrap { trim: false });
     }
@@ -246,7 +247,7 @@ fn finding_spans(finding: &Finding, app: &App, with_path: bool) -> Vec<Span<'sta
 
 fn findings_lines(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
-    let findings = &app.detail_findings.findings;
+    let findings = &app.detail.findings.findings;
     if findings.is_empty() {
         return vec![Line::styled(
             "No findings: the spec, the plan and the privacy rules are satisfied.",
@@ -258,7 +259,7 @@ fn findings_lines(app: &App) -> Vec<Line<'static>> {
         .enumerate()
         .map(|(i, finding)| {
             let line = Line::from(finding_spans(finding, app, true));
-            if app.focus == Focus::Detail && i == app.detail_cursor {
+            if app.focus == Focus::Detail && i == app.detail.cursor {
                 line.patch_style(t.style(Role::Selected))
             } else {
                 line
@@ -395,14 +396,14 @@ fn draw_pretty(
         .style(Role::Match)
         .add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
     let height = area.height as usize;
-    let selected = &app.detail_findings;
+    let selected = &app.detail.findings;
     let mut lines: Vec<Line> = Vec::with_capacity(height);
-    for (i, line) in doc.lines.iter().enumerate().skip(app.detail_scroll) {
+    for (i, line) in doc.lines.iter().enumerate().skip(app.detail.scroll) {
         if lines.len() >= height {
             break;
         }
         let here: Vec<&Finding> = selected.at_line(i).map(|f| &selected.findings[f]).collect();
-        let cursor = app.focus == Focus::Detail && i == app.detail_cursor;
+        let cursor = app.focus == Focus::Detail && i == app.detail.cursor;
         let number_style = if cursor {
             t.style(Role::Accent).add_modifier(Modifier::BOLD)
         } else {
@@ -463,7 +464,7 @@ fn draw_pretty(
         }
     }
     let mut paragraph = Paragraph::new(lines);
-    if app.wrap {
+    if app.detail.wrap {
         paragraph = paragraph.wrap(Wrap { trim: false });
     }
     frame.render_widget(paragraph, area);
