@@ -2,6 +2,11 @@
 //! (AWS, Stripe, GitHub, Slack), private key blocks, bearer tokens, IBANs and IPv4 addresses.
 //! Each returns the byte range it found; none allocates, except a JWT header's decoding.
 
+use base64::Engine;
+use base64::alphabet;
+use base64::engine::GeneralPurpose;
+use base64::engine::general_purpose::NO_PAD;
+
 /// `8-4-4-4-12` hex digits: a UUID has digits but no personal data.
 pub(super) fn is_uuid(b: &[u8]) -> bool {
     b.len() == 36
@@ -86,6 +91,14 @@ pub(super) fn email_at(b: &[u8], at: usize, domain: usize) -> Option<std::ops::R
     Some(start..end)
 }
 
+/// Base64url without padding, as JWT segments are written (RFC 7515). Like the decoder it
+/// replaced, it ignores the unused low bits of the last character; a segment of 4n+1
+/// characters (never valid base64) is refused.
+const JWT_SEGMENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    NO_PAD.with_decode_allow_trailing_bits(true),
+);
+
 fn is_b64url(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
 }
@@ -118,37 +131,11 @@ pub(super) fn jwt_at(b: &[u8], at: usize) -> Option<std::ops::Range<usize>> {
     if b.get(end).is_some_and(|&c| c == b'.' || is_b64url(c)) {
         return None;
     }
-    let header = b64url_decode(&b[at..header_end])?;
+    let header = JWT_SEGMENT.decode(&b[at..header_end]).ok()?;
     let header: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&header).ok()?;
     header.get("alg")?.as_str()?;
     Some(at..end)
-}
-
-/// Decodes unpadded base64url; `None` on a bad character.
-fn b64url_decode(text: &[u8]) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in text {
-        acc = (acc << 6) | value(c)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }
 
 /// `AKIA`/`ASIA` and 16 upper-case letters or digits, standing alone.
@@ -348,4 +335,80 @@ pub(super) fn ipv4_at(b: &[u8], i: usize) -> Option<(usize, [u8; 4])> {
         Some(_) => true,
     };
     right_ok.then_some((pos, octets))
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use proptest::prelude::*;
+
+    use super::{JWT_SEGMENT, jwt_at};
+
+    /// The hand-written decoder `JWT_SEGMENT` replaced, kept as the reference it must agree with.
+    fn reference_decode(text: &[u8]) -> Option<Vec<u8>> {
+        let value = |c: u8| -> Option<u32> {
+            Some(u32::from(match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'-' | b'+' => 62,
+                b'_' | b'/' => 63,
+                _ => return None,
+            }))
+        };
+        let mut out = Vec::new();
+        let (mut acc, mut bits) = (0u32, 0u32);
+        for &c in text {
+            acc = (acc << 6) | value(c)?;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        Some(out)
+    }
+
+    fn is_jwt(text: &str) -> bool {
+        jwt_at(text.as_bytes(), 0) == Some(0..text.len())
+    }
+
+    proptest! {
+        /// Header segments only ever hold base64url characters (the segment ends at any other).
+        /// On them the crate decodes as the old decoder did, except that a 4n+1-character
+        /// segment, which the old one read by dropping its last character, is refused.
+        #[test]
+        fn jwt_segments_decode_as_before(text in "[A-Za-z0-9_-]{0,64}") {
+            let new = JWT_SEGMENT.decode(&text).ok();
+            if text.len() % 4 == 1 {
+                prop_assert_eq!(new, None);
+            } else {
+                prop_assert_eq!(new, reference_decode(text.as_bytes()));
+            }
+        }
+    }
+
+    #[test]
+    fn jwt_headers_decode_strictly_where_it_matters() {
+        // `{"alg":"HS256"}`, `{"alg":"none"}`: 4n and 4n+3 characters.
+        assert!(is_jwt("eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"));
+        assert!(is_jwt("eyJhbGciOiJub25lIn0.e30.c2lnbmF0dXJl"));
+        // Unused low bits set in the last character (`1` for `0`): still read, as before.
+        assert!(is_jwt("eyJhbGciOiJub25lIn1.e30.c2lnbmF0dXJl"));
+        // Padding on the signature is part of the token.
+        assert!(is_jwt("eyJhbGciOiJub25lIn0.e30.c2lnbmF0dXJlcw=="));
+        // Padding or standard-alphabet characters in the header end it: not a JWT.
+        assert!(!is_jwt("eyJhbGciOiJIUzI1NiJ9=.e30.c2lnbmF0dXJl"));
+        assert_eq!(jwt_at(b"eyJhbGciOiJub25lIn0=.e30.c2lnbmF0dXJl", 0), None);
+        assert_eq!(jwt_at(b"eyJhbGciOiJIUzI1NiJ9+.e30.c2lnbmF0dXJl", 0), None);
+        assert_eq!(jwt_at(b"eyJhbGciOiJIUzI1/NiJ9.e30.c2lnbmF0dXJl", 0), None);
+        // A stray 21st character after a valid header: the old decoder dropped it and
+        // accepted the token; a 4n+1-character segment is not base64, so it is refused now.
+        assert_eq!(
+            reference_decode(b"eyJhbGciOiJIUzI1NiJ9A").map(|h| h.len()),
+            Some(15)
+        );
+        assert_eq!(jwt_at(b"eyJhbGciOiJIUzI1NiJ9A.e30.c2lnbmF0dXJl", 0), None);
+    }
 }
