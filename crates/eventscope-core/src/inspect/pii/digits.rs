@@ -22,6 +22,7 @@ const SEP_DOT: u8 = 4;
 const SEP_PLUS: u8 = 8;
 
 impl Groups {
+    #[inline]
     pub(super) fn read(b: &[u8], start: usize) -> Groups {
         let mut g = Groups {
             end: start,
@@ -88,14 +89,17 @@ impl Groups {
         g
     }
 
+    #[inline]
     fn len(&self, k: usize) -> usize {
         self.groups[k].1
     }
 
+    #[inline]
     fn any_paren(&self) -> bool {
         self.groups[..self.n].iter().any(|g| g.2)
     }
 
+    #[inline]
     fn number(&self, b: &[u8], k: usize) -> u32 {
         let (s, len, _) = self.groups[k];
         b[s..s + len]
@@ -103,12 +107,14 @@ impl Groups {
             .fold(0, |v, c| v * 10 + u32::from(c - b'0'))
     }
 
+    #[inline]
     fn first_digit(&self, b: &[u8], k: usize) -> u8 {
         b[self.groups[k].0]
     }
 
     /// `123-45-6789`, without the never-issued ranges (area 000, 666, 900–999; group 00;
     /// serial 0000).
+    #[inline]
     pub(super) fn is_ssn(&self, b: &[u8]) -> bool {
         if self.plus
             || self.n != 3
@@ -124,6 +130,7 @@ impl Groups {
 
     /// 13–19 digits, one block or 4-digit-led groups split by one kind of separator,
     /// Luhn-valid, with a known issuer prefix.
+    #[inline]
     pub(super) fn is_card(&self, b: &[u8]) -> bool {
         if self.plus
             || self.any_paren()
@@ -145,6 +152,7 @@ impl Groups {
 
     /// `+14155552671`, `+44 20 7946 0958`, `+1 (415) 555-9120`, `(415) 555-9120`,
     /// `415-555-9120`, `1-415-555-9120`, `020 7946 0958`.
+    #[inline]
     pub(super) fn is_phone(&self, b: &[u8]) -> bool {
         if self.n == 0 {
             return false;
@@ -183,6 +191,7 @@ impl Groups {
 }
 
 /// The Luhn checksum of ASCII digits.
+#[inline]
 pub(super) fn luhn(digits: &[u8]) -> bool {
     let sum: u32 = digits
         .iter()
@@ -203,6 +212,7 @@ pub(super) fn luhn(digits: &[u8]) -> bool {
 
 /// A known issuer prefix for the number's length: Visa, Mastercard, Amex, Discover, JCB,
 /// Diners, UnionPay, Maestro.
+#[inline]
 pub(super) fn iin_ok(d: &[u8]) -> bool {
     let num = |k: usize| {
         d[..k]

@@ -23,6 +23,7 @@ pub(super) enum Takes {
 }
 
 impl Takes {
+    #[inline]
     pub(super) fn accepts(self, value: &Value) -> bool {
         match value {
             Value::String(s) => !s.trim().is_empty(),
@@ -68,6 +69,7 @@ pub(super) struct KeyRule {
 
 impl KeyRule {
     /// The class of a match, given where one of the rule's sequences occurs in the key.
+    #[inline]
     pub(super) fn verdict(
         &self,
         words: &Words<'_>,
@@ -97,6 +99,7 @@ impl KeyRule {
 
 impl PiiMatchers {
     /// The first enabled built-in rule the key matches, with its effective class.
+    #[inline]
     pub(super) fn key_rule(
         &self,
         key: &str,
@@ -235,6 +238,7 @@ pub(super) struct Words<'a> {
 }
 
 impl<'a> Words<'a> {
+    #[inline]
     pub(super) fn of(key: &'a str) -> Words<'a> {
         let mut w = Words {
             key,
@@ -250,6 +254,7 @@ impl<'a> Words<'a> {
         w
     }
 
+    #[inline]
     fn push(&mut self, s: u16, e: u16) {
         if self.n < MAX_WORDS {
             self.spans[self.n] = (s, e);
@@ -257,33 +262,40 @@ impl<'a> Words<'a> {
         }
     }
 
+    #[inline]
     pub(super) fn len(&self) -> usize {
         self.n
     }
 
+    #[inline]
     pub(super) fn get(&self, i: usize) -> &'a str {
         let (s, e) = self.spans[i];
         &self.key[usize::from(s)..usize::from(e)]
     }
 
+    #[inline]
     fn is(&self, i: usize, word: &str) -> bool {
         self.get(i).eq_ignore_ascii_case(word)
     }
 
+    #[inline]
     pub(super) fn equals(&self, seq: &[&str]) -> bool {
         self.n == seq.len() && seq.iter().enumerate().all(|(i, w)| self.is(i, w))
     }
 
+    #[inline]
     pub(super) fn any_of(&self, list: &[&str]) -> bool {
         (0..self.n).any(|i| list.iter().any(|w| self.is(i, w)))
     }
 
     /// Whether `seq` occurs as consecutive words from word `i`.
+    #[inline]
     pub(super) fn matches_at(&self, i: usize, seq: &[&str]) -> bool {
         i + seq.len() <= self.n && seq.iter().enumerate().all(|(k, w)| self.is(i + k, w))
     }
 
     /// Whether a word outside `span` is in `list`.
+    #[inline]
     pub(super) fn other_in(&self, span: (usize, usize), list: &[&str]) -> bool {
         (0..self.n).any(|i| (i < span.0 || i >= span.1) && list.iter().any(|w| self.is(i, w)))
     }
@@ -355,6 +367,7 @@ fn split_words(b: &[u8], mut f: impl FnMut(usize, usize)) {
 
 /// A hash of a word without regard to ASCII case, from its length and its first and last three
 /// bytes: one multiplication. Words that share them are told apart by a comparison later.
+#[inline]
 pub(super) fn word_hash(word: &[u8]) -> u64 {
     let n = word.len();
     let at = |i: usize| u64::from(word.get(i).map_or(0, u8::to_ascii_lowercase));
@@ -383,6 +396,7 @@ impl Default for WordFilter {
 }
 
 impl WordFilter {
+    #[inline]
     fn positions(h: u64) -> [usize; 2] {
         [(h >> 52) as usize, (h >> 40) as usize & 4095]
     }
@@ -393,6 +407,7 @@ impl WordFilter {
         }
     }
 
+    #[inline]
     pub(super) fn contains(&self, h: u64) -> bool {
         WordFilter::positions(h)
             .iter()

@@ -23,6 +23,7 @@ pub(super) struct Place<'a> {
 }
 
 impl<'a> Place<'a> {
+    #[inline]
     pub(super) fn root(key: &'a str) -> Place<'a> {
         Place {
             key: Some(key),
@@ -34,6 +35,7 @@ impl<'a> Place<'a> {
         }
     }
 
+    #[inline]
     pub(super) fn member(&self, key: &'a str) -> Place<'a> {
         Place {
             key: Some(key),

@@ -66,6 +66,7 @@ static BYTE_CLASS: [(u8, u8); 256] = {
 impl Profile {
     /// Whole 16-byte blocks with byte-wide lanes the compiler vectorises (counts summed every
     /// 15 blocks, before a lane can overflow), the tail through a table.
+    #[inline]
     pub(super) fn of(b: &[u8]) -> Profile {
         let mut digits = 0usize;
         let (mut f, mut g) = (0u8, 0u8);

@@ -8,6 +8,7 @@ use base64::engine::GeneralPurpose;
 use base64::engine::general_purpose::NO_PAD;
 
 /// `8-4-4-4-12` hex digits: a UUID has digits but no personal data.
+#[inline]
 pub(super) fn is_uuid(b: &[u8]) -> bool {
     b.len() == 36
         && b.iter().enumerate().all(|(i, c)| match i {
@@ -40,6 +41,7 @@ pub(super) fn api_key_at(b: &[u8], i: usize) -> Option<(std::ops::Range<usize>, 
     None
 }
 
+#[inline]
 pub(super) fn is_word_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
 }

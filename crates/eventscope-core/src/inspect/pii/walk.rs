@@ -201,6 +201,8 @@ impl<'a> Scan<'_, '_> {
         }
     }
 
+    /// Records one finding at `node`: its severity from the class and the place, its message,
+    /// and its path, written out only now.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn push(
         &mut self,
