@@ -8,6 +8,7 @@ pub mod compact;
 mod fields;
 pub mod json;
 mod mask;
+pub mod path;
 pub mod pretty;
 mod summary;
 mod timestamps;
