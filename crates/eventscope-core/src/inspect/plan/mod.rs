@@ -56,7 +56,9 @@ use super::{Finding, Kind, Severity, describe};
 use crate::model::json::{Json, Object};
 
 use report::validate;
-use unplanned::{Seg, Shape, Walk};
+use unplanned::{Shape, Walk};
+
+use crate::model::path::PathNode;
 use versions::{Versions, asked_version, named};
 
 /// Why a tracking plan could not be loaded. One line, naming the file and where in it.
@@ -174,7 +176,12 @@ impl TrackingPlan {
                     traits: traits_call,
                     out,
                 };
-                walk.object(mine.as_ref(), theirs, value, &Seg::Root(object));
+                walk.object(
+                    mine.as_ref(),
+                    theirs,
+                    value,
+                    &PathNode::Key(&PathNode::Root, object),
+                );
             }
         }
 

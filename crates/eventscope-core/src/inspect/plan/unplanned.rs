@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{FastMap, fold, plan};
 use crate::inspect::{Finding, Severity, describe};
 use crate::model::json::Json;
-use crate::model::pretty::{index_path, key_path};
+use crate::model::path::PathNode;
 
 /// An unplanned property or trait.
 #[allow(clippy::too_many_arguments)]
@@ -95,23 +95,6 @@ impl Shape {
     }
 }
 
-/// A path built only when a finding needs it.
-pub(super) enum Seg<'a> {
-    Root(&'static str),
-    Key(&'a Seg<'a>, &'a str),
-    Index(&'a Seg<'a>, usize),
-}
-
-impl Seg<'_> {
-    fn render(&self) -> String {
-        match self {
-            Seg::Root(path) => (*path).to_string(),
-            Seg::Key(parent, key) => key_path(&parent.render(), key),
-            Seg::Index(parent, i) => index_path(&parent.render(), *i),
-        }
-    }
-}
-
 pub(super) struct Walk<'a> {
     pub(super) label: &'a str,
     pub(super) traits: bool,
@@ -125,7 +108,7 @@ impl Walk<'_> {
         a: Option<&Shape>,
         b: Option<&Shape>,
         value: &Json<'_>,
-        at: &Seg<'_>,
+        at: &PathNode<'_>,
     ) {
         match value {
             Json::Object(object) => {
@@ -147,7 +130,7 @@ impl Walk<'_> {
                     let sa = ca.and_then(|c| c.as_deref());
                     let sb = cb.and_then(|c| c.as_deref());
                     if sa.is_some() || sb.is_some() {
-                        self.object(sa, sb, member, &Seg::Key(at, name));
+                        self.object(sa, sb, member, &PathNode::Key(at, name));
                     }
                 }
             }
@@ -158,7 +141,7 @@ impl Walk<'_> {
                     return;
                 }
                 for (i, item) in items.iter().enumerate() {
-                    self.object(ia, ib, item, &Seg::Index(at, i));
+                    self.object(ia, ib, item, &PathNode::Index(at, i));
                 }
             }
             _ => {}
@@ -172,14 +155,14 @@ impl Walk<'_> {
         bm: Option<&Members>,
         name: &str,
         value: &Json<'_>,
-        at: &Seg<'_>,
+        at: &PathNode<'_>,
     ) {
         let planned: Vec<&str> = [am, bm]
             .into_iter()
             .flatten()
             .flat_map(|m| m.names.keys().map(AsRef::as_ref))
             .collect();
-        let path = key_path(&at.render(), name);
+        let path = PathNode::Key(at, name).render();
         self.out.push(unplanned(
             self.traits,
             path,
