@@ -11,6 +11,9 @@ pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"
 /// The 600 labelled fixture events, one message per line.
 pub const FIXTURE: &str = include_str!("../../tests/fixtures/events.ndjson");
 
+/// Fixture messages per `/v1/batch` body in the ingest and viewer load generators.
+pub const BATCH_MESSAGES: usize = 100;
+
 /// The fixture's messages, one per non-empty line.
 pub fn fixture_messages() -> Vec<&'static str> {
     FIXTURE
