@@ -104,6 +104,12 @@ fn settle(config: &Config, part: &str) {
 }
 
 fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this binary without it, and a
+    // test run should not spend minutes and both cores here.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("tui benchmark skipped: run it with `cargo bench --bench tui`");
+        return Ok(());
+    }
     let config = Config::from_env();
     println!(
         "eventscope TUI benchmark — {} cores, CLK_TCK {}",
