@@ -35,8 +35,7 @@ use tokio::sync::oneshot;
 mod common;
 use common::{FIXTURE, env_list, env_number, runtime};
 
-/// analytics-node's `flushAt`: a typical SDK batch.
-/// A proxied batch is small, as an SDK's flush is (the other benches post 100).
+/// analytics-node's `flushAt`: a typical SDK batch (the other benches post 100).
 const PROXY_BATCH_MESSAGES: usize = 15;
 const WRITE_KEY: &str = "wk_bench_0123456789abcdef";
 const ROUNDS: usize = 4;
