@@ -98,12 +98,15 @@ pub struct Entry {
     pub verdict: Verdict,
 }
 
+// Small accessors are `#[inline]`: the viewer calls them per row per frame, across crates.
 impl Entry {
+    #[inline]
     pub fn is_gap(&self) -> bool {
         matches!(self.kind, EntryKind::Gap(_))
     }
 
     /// What the collector masked in the message; empty without `--redact`.
+    #[inline]
     pub fn redacted(&self) -> &[RedactedField] {
         self.redacted.as_deref().map_or(&[], Vec::as_slice)
     }
@@ -116,6 +119,7 @@ impl Entry {
         }
     }
 
+    #[inline]
     pub fn rejection(&self) -> Option<&Rejection> {
         match &self.kind {
             EntryKind::Rejected(r) => Some(r),

@@ -320,6 +320,7 @@ pub enum FrameKind {
 }
 
 impl FrameKind {
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             FrameKind::Event => "event",
@@ -350,6 +351,7 @@ impl MessageType {
         MessageType::Alias,
     ];
 
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             MessageType::Track => "track",

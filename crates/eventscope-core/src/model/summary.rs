@@ -18,8 +18,11 @@ pub struct TextRef {
     len: u32,
 }
 
+// The viewer reads these per row per frame from another crate: the small ones are `#[inline]`
+// (without it they cannot be inlined across the crate boundary; the tui bench drew ~4 % slower).
 impl TextRef {
     /// The string as it appears in the JSON text (escapes not undone).
+    #[inline]
     pub fn get<'a>(&self, text: &'a str) -> &'a str {
         let (start, end) = (self.start as usize, (self.start + self.len) as usize);
         text.get(start..end).unwrap_or("")
@@ -135,6 +138,7 @@ impl Summary {
     }
 
     /// The type as text (`track`…, or what was sent, or empty).
+    #[inline]
     pub fn type_str<'a>(&'a self, text: &'a str) -> &'a str {
         match (self.message_type, &self.other_type) {
             (Some(t), _) => t.as_str(),
