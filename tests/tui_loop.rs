@@ -98,6 +98,16 @@ impl Screen {
         }
     }
 
+    /// Waits for the empty viewer, posts `messages` as one batch to `collector` and returns the
+    /// first frame that lists them all.
+    async fn load(&mut self, collector: &RunningServer, messages: &[Value]) -> String {
+        self.wait_for("the empty state", |s| s.contains("Waiting for events"))
+            .await;
+        post_batch(collector, json!({ "batch": messages })).await;
+        let all = format!("Messages {0}/{0}", messages.len());
+        self.wait_for(&all, |s| s.contains(&all)).await
+    }
+
     /// The first frame (from now on, or the last one drawn) that passes `check`.
     async fn wait_for(&mut self, what: &str, check: impl Fn(&str) -> bool) -> String {
         let waited = tokio::time::timeout(DEADLINE, self.frames.wait_for(|s| check(s)))
@@ -176,20 +186,15 @@ async fn typing_a_filter_narrows_the_list_on_screen() {
     let collector = common::start_default().await;
     let (mut screen, viewer) = viewer(&collector, Destinations::default());
     let script = async {
-        screen
-            .wait_for("the empty state", |s| s.contains("Waiting for events"))
-            .await;
-        post_batch(
-            &collector,
-            json!({"batch": [
-                track("Signed Up", "m-1"),
-                track("Order Completed", "m-2"),
-                track("Cart Viewed", "m-3"),
-            ]}),
-        )
-        .await;
         let all = screen
-            .wait_for("three rows", |s| s.contains("Messages 3/3"))
+            .load(
+                &collector,
+                &[
+                    track("Signed Up", "m-1"),
+                    track("Order Completed", "m-2"),
+                    track("Cart Viewed", "m-3"),
+                ],
+            )
             .await;
         assert_eq!(rows(&all).len(), 3, "{all}");
 
@@ -225,15 +230,10 @@ async fn pause_freezes_the_list_while_messages_keep_arriving_and_resume_shows_th
     let (mut screen, viewer) = viewer(&collector, Destinations::default());
     let script = async {
         screen
-            .wait_for("the empty state", |s| s.contains("Waiting for events"))
-            .await;
-        post_batch(
-            &collector,
-            json!({"batch": [track("Signed Up", "m-1"), track("Cart Viewed", "m-2")]}),
-        )
-        .await;
-        screen
-            .wait_for("two rows", |s| s.contains("Messages 2/2"))
+            .load(
+                &collector,
+                &[track("Signed Up", "m-1"), track("Cart Viewed", "m-2")],
+            )
             .await;
 
         screen.type_text("p").await;
@@ -310,15 +310,10 @@ async fn f_then_enter_forwards_the_selected_message_to_a_local_webhook() {
     let (mut screen, viewer) = viewer(&collector, hook_destination(hook));
     let script = async {
         screen
-            .wait_for("the empty state", |s| s.contains("Waiting for events"))
-            .await;
-        post_batch(
-            &collector,
-            json!({"batch": [track("Signed Up", "m-1"), track("Order Completed", "m-2")]}),
-        )
-        .await;
-        screen
-            .wait_for("two rows", |s| s.contains("Messages 2/2"))
+            .load(
+                &collector,
+                &[track("Signed Up", "m-1"), track("Order Completed", "m-2")],
+            )
             .await;
 
         // The newest row is selected: forward it.
@@ -367,15 +362,10 @@ async fn w_writes_the_view_off_the_ui_task_and_says_where() {
     let (mut screen, viewer) = viewer(&collector, Destinations::default());
     let script = async {
         screen
-            .wait_for("the empty state", |s| s.contains("Waiting for events"))
-            .await;
-        post_batch(
-            &collector,
-            json!({"batch": [track("Signed Up", "w-1"), track("Cart Viewed", "w-2")]}),
-        )
-        .await;
-        screen
-            .wait_for("two rows", |s| s.contains("Messages 2/2"))
+            .load(
+                &collector,
+                &[track("Signed Up", "w-1"), track("Cart Viewed", "w-2")],
+            )
             .await;
         screen.type_text("w").await;
         let status = screen
@@ -407,13 +397,7 @@ async fn e_in_the_forward_popup_edits_through_the_console_and_sends_the_edit() {
     let (hook, mut received) = start_hook().await;
     let (mut screen, viewer) = viewer(&collector, hook_destination(hook));
     let script = async {
-        screen
-            .wait_for("the empty state", |s| s.contains("Waiting for events"))
-            .await;
-        post_batch(&collector, json!({"batch": [track("Signup", "e-1")]})).await;
-        screen
-            .wait_for("the row", |s| s.contains("Messages 1/1"))
-            .await;
+        screen.load(&collector, &[track("Signup", "e-1")]).await;
         screen.type_text("f1").await;
         screen
             .wait_for("the webhook's request", |s| s.contains("\"Signup\""))
