@@ -166,24 +166,22 @@ impl CollectorTarget {
             path: None,
         };
         // The environment is not read: nothing here is `env:VAR`.
-        Destination::from_config_with(&config, &|_| None)
+        let mut destination = Destination::from_config_with(&config, &|_| None)?;
+        // With a batch `sentAt`, the collector would correct each `timestamp` by the time
+        // between mapping and arrival (the request's milliseconds, and every retry's wait):
+        // timestamps "kept" would not be. Without it, `timestamp` is taken as sent.
+        destination.stamp_sent_at = false;
+        Ok(destination)
     }
 
     /// The requests that post `messages` into the collector through `destination` (built by
     /// [`CollectorTarget::destination`]); without a write key, without `Authorization`.
-    ///
-    /// The batches carry no `sentAt`: with one, the collector would correct each `timestamp`
-    /// by the time between mapping and arrival (the request's milliseconds, and every retry's
-    /// wait), so timestamps "kept" would not be. Without it, `timestamp` is taken as sent.
     pub fn requests(
         &self,
         destination: &Destination,
         messages: &[Outgoing],
     ) -> Result<Vec<Request>, MapError> {
         let mut requests = destination.requests(messages, None)?.requests;
-        for request in &mut requests {
-            without_batch_sent_at(&mut request.body);
-        }
         if self.write_key.is_none() {
             for request in &mut requests {
                 request
@@ -192,26 +190,6 @@ impl CollectorTarget {
             }
         }
         Ok(requests)
-    }
-}
-
-/// Removes the batch-level `sentAt` the segment mapper writes last in its body,
-/// `{"batch":[…],"sentAt":"…"}` (the messages' own `sentAt` are gone already: see [`Rewrite`]).
-fn without_batch_sent_at(body: &mut Vec<u8>) {
-    const KEY: &[u8] = b",\"sentAt\":";
-    let Some(at) = body.windows(KEY.len()).rposition(|w| w == KEY) else {
-        return;
-    };
-    // Only the batch's own key: after it comes one string and the closing brace.
-    if body[at + KEY.len()..]
-        .iter()
-        .filter(|b| **b == b'"')
-        .count()
-        == 2
-        && body.ends_with(b"\"}")
-    {
-        body.truncate(at);
-        body.push(b'}');
     }
 }
 

@@ -213,6 +213,9 @@ pub struct Destination {
     pub(crate) redact_pii: bool,
     pub(crate) debug: bool,
     pub(crate) method: WebhookMethod,
+    /// `segment`: the batch carries the time of mapping as its `sentAt` (Segment's clock-skew
+    /// correction). Off for replays into a collector, which must take `timestamp` as sent.
+    pub stamp_sent_at: bool,
 }
 
 /// Secrets stay masked even in debug output.
@@ -403,6 +406,7 @@ impl Destination {
             redact_pii: config.redact_pii,
             debug: config.debug,
             method: config.method.unwrap_or(WebhookMethod::Post),
+            stamp_sent_at: true,
         };
         destination.secrets = collect_secrets(&destination, headers.secrets);
         Ok(destination)

@@ -1,7 +1,8 @@
 //! `segment`: `POST {endpoint}/v1/batch` with `{"batch":[…],"sentAt":…}` and Basic auth
 //! (`write_key:`), which Segment, RudderStack and another eventscope all accept. Messages
 //! go as captured (their own `sentAt`, `timestamp` and `messageId` kept); the batch's
-//! `sentAt` is the time of mapping. Batches stay under Segment's 500 KB cap.
+//! `sentAt` is the time of mapping (left out when `Destination::stamp_sent_at` is off: replays
+//! into a collector). Batches stay under Segment's 500 KB cap.
 
 use serde_json::Value;
 
@@ -32,12 +33,16 @@ fn requests(
         .iter()
         .map(|p| (p.carried.clone(), p.text()))
         .collect();
-    let sent_at = json_string(&format_timestamp(now));
+    let sent_at = if destination.stamp_sent_at {
+        format!(",\"sentAt\":{}", json_string(&format_timestamp(now)))
+    } else {
+        String::new()
+    };
     chunks(&items, destination.batch_size, MAX_BODY_BYTES - 64)
         .into_iter()
         .map(|chunk| {
             let texts: Vec<String> = chunk.iter().map(|(_, t)| t.clone()).collect();
-            let body = format!("{{\"batch\":{},\"sentAt\":{sent_at}}}", json_array(&texts));
+            let body = format!("{{\"batch\":{}{sent_at}}}", json_array(&texts));
             Request {
                 method: "POST".to_string(),
                 url: destination.url.clone(),
