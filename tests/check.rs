@@ -50,27 +50,40 @@ fn the_fixture_findings_match_the_labels() {
         "--plan",
         "tests/fixtures/plan.json",
         "--format",
-        "json",
+        "ndjson",
         "tests/fixtures/events.ndjson",
     ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "errors were found: {stderr}");
     // line → (kind, rule) of findings at warning or above.
     let mut found: BTreeMap<u64, BTreeSet<(String, String)>> = BTreeMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut lines: Vec<&str> = stdout.lines().collect();
+    let last: Value = serde_json::from_str(lines.pop().unwrap()).unwrap();
+    assert!(last["summary"].is_object(), "ends with a summary: {last}");
+    assert_eq!(last["summary"]["findings"].as_u64(), Some(lines.len() as u64));
+    for line in lines {
         let finding: Value = serde_json::from_str(line).expect("one JSON object per line");
         assert!(finding["messageId"].is_string(), "{finding}");
         let severity = finding["severity"].as_str().unwrap();
         if severity == "info" {
             continue;
         }
-        found
-            .entry(finding["line"].as_u64().unwrap())
-            .or_default()
-            .insert((
-                finding["kind"].as_str().unwrap().to_string(),
-                finding["rule"].as_str().unwrap().to_string(),
-            ));
+        // A merged finding counts for each of its rules.
+        let rules = std::iter::once(&finding["rule"])
+            .chain(finding["also"].as_array().into_iter().flatten())
+            .map(|r| r.as_str().unwrap().to_string());
+        for rule in rules {
+            let kind = rule.split('/').next().unwrap().to_string();
+            let kind = if kind == "custom" { "pii".into() } else { kind };
+            found
+                .entry(finding["line"].as_u64().unwrap())
+                .or_default()
+                .insert((
+                    if finding["kind"] == "pii" { "pii".into() } else { kind },
+                    rule,
+                ));
+        }
     }
     let mut problems = Vec::new();
     for label in labels() {
@@ -234,4 +247,204 @@ fn pii_rules_from_the_config_apply_and_a_bad_one_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("broken"), "{stderr}");
+}
+
+/// A scratch directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("eventscope-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The fixture's findings as one JSON document, read by python's `json.load` (a real JSON
+/// parser outside Rust): the findings listed and the summary's totals agree.
+#[test]
+fn the_json_document_parses_with_python_and_its_totals_count_its_findings() {
+    let output = check(&[
+        "--plan",
+        "tests/fixtures/plan.json",
+        "--format",
+        "json",
+        "--show",
+        "info",
+        "tests/fixtures/events.ndjson",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let dir = scratch("json-doc");
+    let doc = dir.join("check.json");
+    std::fs::write(&doc, &output.stdout).unwrap();
+    let script = r#"
+import json, sys, collections
+doc = json.load(open(sys.argv[1]))
+s, f = doc["summary"], doc["findings"]
+assert s["findings"] == len(f), (s["findings"], len(f))
+assert s["by_severity"] == dict(collections.Counter(x["severity"] for x in f) | {k: 0 for k in ("error", "warning", "info") if k not in {x["severity"] for x in f}}), s["by_severity"]
+assert s["by_rule"] == dict(collections.Counter(x["rule"] for x in f)), "by_rule"
+assert s["by_event"] == dict(collections.Counter(x["event"] for x in f)), "by_event"
+assert all(x["event"] for x in f), "every finding names its event"
+assert any(x["type"] == "identify" and x["event"] == "identify" for x in f)
+print("ok", len(f))
+"#;
+    let python = match Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&doc)
+        .output()
+    {
+        Ok(python) => python,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            println!("SKIPPED: python3 not available ({e})");
+            return;
+        }
+        Err(e) => panic!("python3 is required under CI: {e}"),
+    };
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    assert!(String::from_utf8_lossy(&python.stdout).starts_with("ok "));
+}
+
+const MISSPELLED: &str = r#"{"type":"track","event":"Product Viewd","userId":"u1","messageId":"m1","properties":{"product_id":"p1"}}
+{"type":"identify","userId":"u1","messageId":"m2","traits":{"name":"Ada"}}
+"#;
+
+#[test]
+fn a_misspelled_event_gets_a_suggestion_and_fails_at_warning() {
+    let dir = scratch("misspelled");
+    let events = dir.join("events.ndjson");
+    std::fs::write(&events, MISSPELLED).unwrap();
+    let events = events.to_str().unwrap();
+    let plan = "tests/fixtures/plan.json";
+    let output = check(&["--plan", plan, "--format", "ndjson", events]);
+    assert_eq!(output.status.code(), Some(0), "a warning by default");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let unplanned: Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|f| f["rule"] == "plan/unplanned-event")
+        .unwrap_or_else(|| panic!("no unplanned-event finding: {stdout}"));
+    assert!(
+        unplanned["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean \"Product Viewed\"?"),
+        "{unplanned}"
+    );
+    assert_eq!(unplanned["event"], "Product Viewd");
+    assert_eq!(
+        check(&["--plan", plan, "--fail-on", "warning", events])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        check(&["--plan", plan, "--unplanned-event", "error", events])
+            .status
+            .code(),
+        Some(1),
+        "the flag makes it an error"
+    );
+}
+
+/// The JUnit case of an unplanned event fails at or above `--fail-on`; `[plan]
+/// unplanned_event = "allow"` in the config lets it pass with no finding.
+#[test]
+fn junit_fails_an_unplanned_event_unless_the_config_allows_it() {
+    let dir = scratch("junit-unplanned");
+    let events = dir.join("events.ndjson");
+    std::fs::write(&events, MISSPELLED).unwrap();
+    let events = events.to_str().unwrap();
+    let plan = "tests/fixtures/plan.json";
+    let case = |output: &Output| {
+        let xml = String::from_utf8(output.stdout.clone()).unwrap();
+        let document = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let case = document
+            .descendants()
+            .find(|n| n.attribute("name") == Some("Product Viewd (track)"))
+            .unwrap_or_else(|| panic!("a case for the event: {xml}"));
+        let failure = case
+            .children()
+            .find(|n| n.has_tag_name("failure"))
+            .map(|n| n.text().unwrap_or_default().to_string());
+        (failure, xml.clone())
+    };
+    let output = check(&["--plan", plan, "--format", "junit", "--fail-on", "warning", events]);
+    assert_eq!(output.status.code(), Some(1));
+    let (failure, xml) = case(&output);
+    let failure = failure.unwrap_or_else(|| panic!("the case fails: {xml}"));
+    assert!(failure.contains("plan/unplanned-event"), "{failure}");
+    assert!(failure.contains("Product Viewed"), "{failure}");
+
+    let config = dir.join("eventscope.toml");
+    std::fs::write(
+        &config,
+        format!("[plan]\nfile = \"{plan}\"\nunplanned_event = \"error\"\n"),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let output = check(&["--config", config, "--format", "junit", events]);
+    assert_eq!(output.status.code(), Some(1), "an error by config");
+    assert!(case(&output).0.is_some());
+
+    std::fs::write(config, format!("[plan]\nfile = \"{plan}\"\nunplanned_event = \"allow\"\n"))
+        .unwrap();
+    let output = check(&["--config", config, "--format", "junit", "--fail-on", "warning", events]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(case(&output).0, None);
+}
+
+#[test]
+fn text_puts_totals_first_then_findings_by_severity() {
+    let output = check(&[
+        "--plan",
+        "tests/fixtures/plan.json",
+        "--show",
+        "info",
+        "tests/fixtures/events.ndjson",
+    ]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in:\n{text}"))
+    };
+    assert!(at("By rule") < at("By event"));
+    assert!(at("By event") < at("\nErrors ("));
+    assert!(at("\nErrors (") < at("\nWarnings ("));
+    assert!(at("\nWarnings (") < at("\nInfo ("));
+    // Under a heading: rules, then events (indented deeper), then examples.
+    let errors = &text[at("\nErrors (")..at("\nWarnings (")];
+    assert!(errors.lines().nth(1).unwrap().starts_with("  plan/") || errors.lines().nth(1).unwrap().starts_with("  spec/") || errors.lines().nth(1).unwrap().starts_with("  pii/"), "{errors}");
+    assert!(errors.lines().nth(2).unwrap().starts_with("    "), "{errors}");
+    // "… and N more" counts only what its group hides: at the default --show (warning) no
+    // info finding is counted anywhere.
+    let output = check(&["--plan", "tests/fixtures/plan.json", "tests/fixtures/events.ndjson"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(!text.contains("\nInfo ("), "{text}");
+    assert!(text.lines().next().unwrap().contains("info not shown"), "{text}");
+    let json = check(&[
+        "--plan",
+        "tests/fixtures/plan.json",
+        "--format",
+        "json",
+        "tests/fixtures/events.ndjson",
+    ]);
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let listed = doc["findings"].as_array().unwrap().len() as u64;
+    let mut examples = 0u64;
+    let mut more = 0u64;
+    for line in text.lines() {
+        if let Some(n) = line.trim().strip_prefix("… and ").and_then(|r| r.strip_suffix(" more")) {
+            more += n.replace(',', "").parse::<u64>().unwrap();
+        } else if line.starts_with("      ") {
+            examples += 1;
+        }
+    }
+    assert_eq!(examples + more, listed, "shown plus hidden is what JSON lists");
 }

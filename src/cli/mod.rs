@@ -45,6 +45,7 @@ pub enum Command {
     /// Print a stream's frames as NDJSON, reconnecting and resuming without duplicates.
     Tail(TailArgs),
     /// Judge a recording (or `-`) against the spec, a tracking plan and privacy rules, for CI.
+    #[command(after_long_help = check::HELP)]
     Check(CheckArgs),
     /// Send the messages of a recording to a configured destination (`[[destination]]`).
     Replay(ReplayArgs),
@@ -221,6 +222,18 @@ pub struct CheckArgs {
     pub show: check::Level,
     #[arg(long, value_enum, default_value = "text")]
     pub format: check::Format,
+    /// A track event the plan has no rule for: `error`, `warning` or `allow` (no finding)
+    /// [default: `[plan] unplanned-event` in the config, else warning].
+    #[arg(long, value_name = "LEVEL")]
+    pub unplanned_event: Option<eventscope_core::inspect::plan::Unplanned>,
+    /// An event property no rule lists: `error`, `warning` or `allow`
+    /// [default: `[plan] unplanned-property`, else warning].
+    #[arg(long, value_name = "LEVEL")]
+    pub unplanned_property: Option<eventscope_core::inspect::plan::Unplanned>,
+    /// An identify or group trait no rule lists: `error`, `warning` or `allow`
+    /// [default: `[plan] unplanned-trait`, else warning].
+    #[arg(long, value_name = "LEVEL")]
+    pub unplanned_trait: Option<eventscope_core::inspect::plan::Unplanned>,
     /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
     pub max_line: u64,

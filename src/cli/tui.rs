@@ -81,7 +81,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
         Ok(inspector) => Arc::new(inspector),
         Err(e) => return fail(e, 2),
     };
-    let plan_path = view.plan.clone().or(config.plan.clone());
+    let plan_path = view.plan.clone().or(config.plan.file().map(Into::into));
     let rules = match plan_path {
         Some(path) => {
             let config = config.clone();

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::inspect::plan::{Unplanned, UnplannedPolicy};
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
@@ -14,8 +16,9 @@ pub struct Config {
     pub theme: Option<String>,
     /// Action name → keys, e.g. `quit = ["q", "ctrl-c"]`.
     pub keys: HashMap<String, Vec<String>>,
-    /// The tracking plan to judge messages against.
-    pub plan: Option<PathBuf>,
+    /// The tracking plan to judge messages against: `plan = "plan.json"`, or a `[plan]` table
+    /// with `file` and what unplanned events, properties and traits are.
+    pub plan: PlanConfig,
     /// Event naming convention: `object-action` (default), `snake_case` or `off`.
     pub naming: Option<crate::inspect::spec::Naming>,
     /// Extra PII matchers and expected places.
@@ -23,6 +26,64 @@ pub struct Config {
     /// `[[destination]]` tables: where forward and replay send messages (resolved, with
     /// `env:VAR` credentials read, by `forward::destination::resolve_all`).
     pub destination: Vec<crate::forward::destination::DestinationConfig>,
+}
+
+/// `plan = "FILE"` or `[plan]`: `file`, `unplanned-event`, `unplanned-property`,
+/// `unplanned-trait` (each `"error"`, `"warning"` (default) or `"allow"`; `unplanned_event`
+/// and the like are read too, as Protocols' settings are often written).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PlanTable {
+    pub file: Option<PathBuf>,
+    #[serde(alias = "unplanned_event")]
+    pub unplanned_event: Option<Unplanned>,
+    #[serde(alias = "unplanned_property")]
+    pub unplanned_property: Option<Unplanned>,
+    #[serde(alias = "unplanned_trait")]
+    pub unplanned_trait: Option<Unplanned>,
+}
+
+/// The `plan` key: a file name alone, or the `[plan]` table.
+#[derive(Debug, Clone, Default)]
+pub struct PlanConfig(pub PlanTable);
+
+impl PlanConfig {
+    pub fn file(&self) -> Option<&Path> {
+        self.0.file.as_deref()
+    }
+
+    /// The policy the file sets, over the defaults (warnings).
+    pub fn unplanned(&self) -> UnplannedPolicy {
+        let d = UnplannedPolicy::default();
+        UnplannedPolicy {
+            event: self.0.unplanned_event.unwrap_or(d.event),
+            property: self.0.unplanned_property.unwrap_or(d.property),
+            traits: self.0.unplanned_trait.unwrap_or(d.traits),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PlanConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PlanConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a plan file name or a [plan] table")
+            }
+            fn visit_str<E: serde::de::Error>(self, file: &str) -> Result<PlanConfig, E> {
+                Ok(PlanConfig(PlanTable {
+                    file: Some(PathBuf::from(file)),
+                    ..PlanTable::default()
+                }))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<PlanConfig, A::Error> {
+                PlanTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(PlanConfig)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +213,27 @@ timeout = 2
             err.contains("invalid timeout") && err.contains("line 4"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_plan_is_a_file_name_or_a_table_with_the_unplanned_policy() {
+        let config = Config::parse("plan = \"p.json\"\n", "eventscope.toml").unwrap();
+        assert_eq!(config.plan.file(), Some(Path::new("p.json")));
+        assert_eq!(config.plan.unplanned(), UnplannedPolicy::default());
+        let config = Config::parse(
+            "[plan]\nfile = \"p.json\"\nunplanned_event = \"error\"\nunplanned-trait = \"allow\"\n",
+            "eventscope.toml",
+        )
+        .unwrap();
+        assert_eq!(config.plan.file(), Some(Path::new("p.json")));
+        let policy = config.plan.unplanned();
+        assert_eq!(policy.event, Unplanned::Error);
+        assert_eq!(policy.property, Unplanned::Warning);
+        assert_eq!(policy.traits, Unplanned::Allow);
+        let err = Config::parse("[plan]\nunplanned_event = \"block\"\n", "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("block") && err.contains("line 2"), "{err}");
     }
 
     #[test]

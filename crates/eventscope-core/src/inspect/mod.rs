@@ -1,6 +1,7 @@
 //! Verdicts: a message in, findings out — the Segment spec, a tracking plan (JSON Schema), and
 //! privacy matchers. Pure: no I/O besides loading a plan file, no terminal.
 
+mod merge;
 pub mod pii;
 pub mod plan;
 pub mod redact;
@@ -68,6 +69,10 @@ pub struct Finding {
     /// For PII findings: the class of data found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pii: Option<PiiClass>,
+    /// Other rules that found the same problem at the same path (a spec rule beside the plan's,
+    /// merged into this one finding); empty for most findings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Cow<'static, str>>,
 }
 
 impl Finding {
@@ -87,7 +92,13 @@ impl Finding {
             expected: None,
             actual: None,
             pii: None,
+            also: Vec::new(),
         }
+    }
+
+    /// This finding's rule, then the rules merged into it.
+    pub fn rules(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.rule.as_ref()).chain(self.also.iter().map(AsRef::as_ref))
     }
 
     pub fn expected(mut self, expected: impl Into<String>) -> Finding {
@@ -148,13 +159,15 @@ impl Inspector {
         }
     }
 
-    /// Findings for a parsed message; `size` is its size in bytes as sent.
+    /// Findings for a parsed message; `size` is its size in bytes as sent. One finding per
+    /// problem: a spec finding and a plan finding on the same path for the same cause are one.
     pub fn inspect_json(&self, message: &Json<'_>, size: usize) -> Vec<Finding> {
         let mut findings = Vec::new();
         self.spec.check(message, size, &mut findings);
         if let Some(plan) = &self.plan {
             plan.check(message, &mut findings);
         }
+        merge::same_cause(&mut findings);
         self.pii.scan(message, &mut findings);
         findings.sort_by(|a, b| {
             b.severity

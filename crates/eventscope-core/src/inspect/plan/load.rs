@@ -9,8 +9,9 @@ use jsonschema::{Draft, ValidationError};
 use serde_json::{Map, Value};
 
 use super::unplanned::Shape;
+use super::policy::UnplannedPolicy;
 use super::versions::Versions;
-use super::{FastMap, PlanError, Rule, Scope, TrackingPlan, fold};
+use super::{FastMap, PlanError, Rule, Scope, TrackingPlan};
 use crate::inspect::describe_value;
 use crate::inspect::schema_json::Borrowed;
 
@@ -42,7 +43,7 @@ impl TrackingPlan {
             screen: FastMap::default(),
             identify: None,
             group: None,
-            track_folded: FastMap::default(),
+            unplanned: UnplannedPolicy::default(),
         };
         let mut seen: HashMap<(RuleType, String, i64), String> = HashMap::new();
         for raw in raw {
@@ -60,10 +61,7 @@ impl TrackingPlan {
                 RuleType::Common => plan.common.get_or_insert_with(Versions::default),
                 RuleType::Identify => plan.identify.get_or_insert_with(Versions::default),
                 RuleType::Group => plan.group.get_or_insert_with(Versions::default),
-                RuleType::Track => {
-                    plan.track_folded.insert(fold(&key), key.clone());
-                    plan.track.entry(key).or_default()
-                }
+                RuleType::Track => plan.track.entry(key).or_default(),
                 RuleType::Page => plan.page.entry(key).or_default(),
                 RuleType::Screen => plan.screen.entry(key).or_default(),
             };

@@ -19,9 +19,10 @@
 //!
 //! **Findings.** Schema violations are errors, one rule code per keyword (`plan/required`,
 //! `plan/type`, `plan/enum`, `plan/pattern`, `plan/format`, `plan/minimum`,
-//! `plan/max-length`…). Unplanned things are warnings: `plan/unplanned-event` (a track whose
-//! event has no rule, when the plan has track rules), `plan/unplanned-property` and
-//! `plan/unplanned-trait`. A property that `additionalProperties: false` forbids is reported
+//! `plan/max-length`…). Unplanned things are warnings by default (errors, or no finding, as the
+//! [`UnplannedPolicy`] says): `plan/unplanned-event` (a track whose event has no rule, when the
+//! plan has track rules, with the nearest planned name as "did you mean"),
+//! `plan/unplanned-property` and `plan/unplanned-trait`. A property that `additionalProperties: false` forbids is reported
 //! once, as unplanned, at the property's own path, and as an error since the schema rejects it.
 //!
 //! **What "unplanned" means.** Like Protocols, only *event properties* (under `properties`) of
@@ -35,10 +36,13 @@
 //!
 //! The core compiles a plan from text ([`TrackingPlan::parse`]); reading the file is the
 //! caller's job (the CLI's `cli::plan::load`). `load` reads both shapes and compiles,
-//! `versions` picks a rule's version, `report` turns schema errors into findings and
-//! `unplanned` walks a message for names no rule lists.
+//! `versions` picks a rule's version, `report` turns schema errors into findings,
+//! `unplanned` walks a message for names no rule lists, `policy` says what those are and
+//! `near` finds the planned name a misspelled one meant.
 
 mod load;
+mod near;
+mod policy;
 mod report;
 mod unplanned;
 mod versions;
@@ -55,6 +59,9 @@ use super::schema_json::Borrowed;
 use super::{Finding, Kind, Severity, describe};
 use crate::model::json::{Json, Object};
 
+pub use policy::{Unplanned, UnplannedPolicy};
+
+use near::nearest;
 use report::validate;
 use unplanned::{Shape, Walk};
 
@@ -104,8 +111,8 @@ pub struct TrackingPlan {
     screen: FastMap<Box<str>, Versions>,
     identify: Option<Versions>,
     group: Option<Versions>,
-    /// Track event names folded (lowercase, letters and digits only) for "did you mean".
-    track_folded: FastMap<String, Box<str>>,
+    /// What unplanned events, properties and traits are (warnings unless configured).
+    unplanned: UnplannedPolicy,
 }
 
 impl TrackingPlan {
@@ -126,6 +133,15 @@ impl TrackingPlan {
 
     pub fn is_empty(&self) -> bool {
         self.rule_count == 0
+    }
+
+    /// Sets what unplanned events, properties and traits are (`[plan]` in the config).
+    pub fn set_unplanned(&mut self, policy: UnplannedPolicy) {
+        self.unplanned = policy;
+    }
+
+    pub fn unplanned(&self) -> UnplannedPolicy {
+        self.unplanned
     }
 
     /// Appends a finding for each way `message` departs from the plan.
@@ -168,11 +184,18 @@ impl TrackingPlan {
                     common.and_then(|c| c.properties.as_ref()),
                 )
             };
+            let policy = if traits_call {
+                self.unplanned.traits
+            } else {
+                self.unplanned.property
+            };
             if let Some(value) = m.get(object)
                 && (mine.is_some() || theirs.is_some())
+                && let Some(severity) = policy.severity()
             {
                 let mut walk = Walk {
                     label: &rule.label,
+                    severity,
                     traits: traits_call,
                     out,
                 };
@@ -204,8 +227,10 @@ impl TrackingPlan {
         if let Some(versions) = self.track.get(name) {
             return Some(versions);
         }
-        if !self.track.is_empty() {
-            let near = self.track_folded.get(&fold(name));
+        if let Some(severity) = self.unplanned.event.severity()
+            && !self.track.is_empty()
+        {
+            let near = nearest(name, self.track.keys().map(AsRef::as_ref));
             let mut text = format!(
                 "{} is not in the tracking plan",
                 Value::String(name.to_string())
@@ -218,7 +243,7 @@ impl TrackingPlan {
                 None => "an event in the plan".to_string(),
             };
             out.push(
-                plan("plan/unplanned-event", "event", Severity::Warning, text)
+                plan("plan/unplanned-event", "event", severity, text)
                     .expected(expected)
                     .actual(describe(event)),
             );
@@ -263,12 +288,4 @@ fn plan(
     message: String,
 ) -> Finding {
     Finding::new(Kind::Plan, rule, path, severity, message)
-}
-
-/// Lowercase letters and digits only: `Order completed` ~ `order_completed` ~ `OrderCompleted`.
-fn fold(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
 }

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::{FastMap, fold, plan};
+use super::near::nearest;
+use super::{FastMap, plan};
 use crate::inspect::{Finding, Severity, describe};
 use crate::model::json::Json;
 use crate::model::path::PathNode;
@@ -28,8 +29,7 @@ pub(super) fn unplanned(
         ("plan/unplanned-property", "property")
     };
     let mut text = format!("{path} is not in the tracking plan for {label}{why}");
-    let folded = fold(name);
-    if let Some(near) = planned.iter().find(|p| fold(p) == folded) {
+    if let Some(near) = nearest(name, planned.iter().copied()) {
         let _ = write!(text, "; did you mean {near}?");
     }
     let mut names: Vec<&str> = planned.to_vec();
@@ -97,6 +97,8 @@ impl Shape {
 
 pub(super) struct Walk<'a> {
     pub(super) label: &'a str,
+    /// What an unplanned name is (the policy's verdict; the walk is skipped when allowed).
+    pub(super) severity: Severity,
     pub(super) traits: bool,
     pub(super) out: &'a mut Vec<Finding>,
 }
@@ -166,7 +168,7 @@ impl Walk<'_> {
         self.out.push(unplanned(
             self.traits,
             path,
-            Severity::Warning,
+            self.severity,
             self.label,
             "",
             &planned,

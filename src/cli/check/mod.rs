@@ -1,0 +1,281 @@
+//! `eventscope check FILE|-`: verdicts for CI over a recording or any NDJSON of messages.
+//! Streams the input (memory stays flat), counts findings ([`tally`]) and prints them as a
+//! text report ([`text`]), one JSON document or NDJSON lines ([`records`]), or JUnit XML
+//! ([`junit`]). Exits 0 when clean, 1 with findings at or above `--fail-on`, 2 on usage or I/O
+//! errors.
+
+mod junit;
+mod records;
+mod tally;
+mod text;
+
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+
+use super::CheckArgs;
+use eventscope_core::config::Config;
+use eventscope_core::inspect::plan::UnplannedPolicy;
+use eventscope_core::inspect::redact;
+use eventscope_core::inspect::{Finding, Inspector, Severity};
+use eventscope_core::model::Frame;
+use eventscope_core::model::json::Json;
+use eventscope_core::model::thousands;
+use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader, describe_size};
+
+use records::Records;
+use tally::{Names, Tally};
+
+/// `check --help`: the formats and exit codes (kept in step with the README's `check` section).
+pub const HELP: &str = "\
+Formats (--format):
+  text    totals by rule and by event first, then the findings grouped by severity,
+          rule and event, a few examples each (\"… and N more\" counts what that group hides)
+  json    one JSON document: {\"findings\":[…],\"summary\":{…}}; the summary's findings,
+          by_severity, by_rule and by_event add up to the findings listed (those at or
+          above --show); not_shown counts the rest
+  ndjson  one finding per line, then one {\"summary\":{…}} line
+  junit   JUnit XML, one test case per event name; a case fails with findings at or
+          above --fail-on (an unplanned event too)
+Each finding names its rule (and `also`, other rules that found the same problem), path,
+severity, message, expected/actual, and its line, messageId, type and event (the track
+event, the page/screen name, else the type).
+
+Unplanned events, properties and traits are warnings unless --unplanned-event,
+--unplanned-property, --unplanned-trait or [plan] in eventscope.toml say error or allow.
+
+Exit codes:
+  0  no finding at or above --fail-on (default error)
+  1  findings at or above --fail-on
+  2  usage or I/O error: bad flag, config or plan, unreadable input (what was read is
+     still reported)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Totals by rule and event, then findings by severity → rule → event, with examples.
+    Text,
+    /// One JSON document: `{"findings":[…],"summary":{…}}`.
+    Json,
+    /// One finding per line, then a `{"summary":{…}}` line.
+    Ndjson,
+    /// JUnit XML: one test case per event name.
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Level {
+    fn severity(self) -> Severity {
+        match self {
+            Level::Info => Severity::Info,
+            Level::Warning => Severity::Warning,
+            Level::Error => Severity::Error,
+        }
+    }
+}
+
+pub fn run(args: CheckArgs) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("eventscope check: {}", super::one_line(&message));
+        ExitCode::from(2)
+    };
+    let config = match Config::load(args.config.as_deref()) {
+        Ok((config, _)) => config,
+        Err(e) => return fail(e.to_string()),
+    };
+    let mut inspector = match inspector(&config, args.plan.as_deref()) {
+        Ok(inspector) => inspector,
+        Err(e) => return fail(e),
+    };
+    if let Some(plan) = inspector.plan.as_mut() {
+        let from_config = plan.unplanned();
+        plan.set_unplanned(UnplannedPolicy {
+            event: args.unplanned_event.unwrap_or(from_config.event),
+            property: args.unplanned_property.unwrap_or(from_config.property),
+            traits: args.unplanned_trait.unwrap_or(from_config.traits),
+        });
+    }
+    let reader = match RecordingReader::open(&args.file) {
+        Ok(reader) => reader.with_max_line(args.max_line),
+        Err(e) => return fail(e.to_string()),
+    };
+    let mut tally = Tally::new(args.show.severity(), args.fail_on.severity());
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut records = match args.format {
+        Format::Json | Format::Ndjson => {
+            match Records::start(&mut out, args.format == Format::Json) {
+                Ok(records) => Some(records),
+                Err(_) => return ExitCode::from(2),
+            }
+        }
+        Format::Text | Format::Junit => None,
+    };
+    let mut skipped = 0u64;
+    // Lines over `--max-line` (also in `skipped`), and why reading stopped early.
+    let mut over_max_line = 0u64;
+    let mut read_failed = None;
+    for item in reader {
+        let (line, frame) = match item {
+            ReadItem::Frame { line, frame } => (line, frame),
+            // Said after the summary: nothing follows it.
+            ReadItem::Problem {
+                message,
+                kind: ProblemKind::ReadFailed,
+                ..
+            } => {
+                read_failed = Some(message);
+                continue;
+            }
+            ReadItem::Problem { message, kind, .. } => {
+                eprintln!("eventscope check: {message}");
+                skipped += 1;
+                over_max_line += u64::from(matches!(kind, ProblemKind::OverMaxLine { .. }));
+                continue;
+            }
+        };
+        // Parse once: the verdicts and the fields printed with them share the tree.
+        let (message, findings): (Option<Json<'_>>, Vec<Finding>) = match &frame {
+            Frame::Event(event) => {
+                let text = event.message.get();
+                let (tree, mut findings) = match Json::parse(text) {
+                    Ok(tree) => {
+                        let findings = inspector.inspect_json(&tree, text.len());
+                        (Some(tree), findings)
+                    }
+                    Err(_) => (None, inspector.inspect_text(text)),
+                };
+                // What the collector masked (`--redact`) still counts.
+                if event.redacted.is_some() {
+                    let redacted = redact::read_redacted(event.redacted.as_deref());
+                    redact::add_redacted_findings(&mut findings, &redacted);
+                }
+                (tree, findings)
+            }
+            Frame::Rejected(rejected) => {
+                let finding = Finding::new(
+                    eventscope_core::inspect::Kind::Spec,
+                    format!("collector/{}", rejected.code),
+                    "",
+                    Severity::Error,
+                    format!(
+                        "the collector refused a request: {} {}",
+                        rejected.status, rejected.message
+                    ),
+                );
+                (Json::parse(&rejected.body).ok(), vec![finding])
+            }
+            _ => continue,
+        };
+        let names = names(message.as_ref(), matches!(frame, Frame::Rejected(_)));
+        tally.message(&names);
+        for finding in &findings {
+            if tally.finding(finding, &names, line)
+                && let Some(records) = records.as_mut()
+                && records
+                    .write(&mut out, finding, &names, line, frame.seq())
+                    .is_err()
+            {
+                return ExitCode::from(2);
+            }
+        }
+    }
+    tally.finish();
+    let written = match (args.format, records) {
+        (Format::Text, _) => text::write(&mut out, &tally),
+        (Format::Junit, _) => junit::write(&mut out, &tally),
+        (_, Some(records)) => records.finish(&mut out, &records::summary(&tally, skipped)),
+        (_, None) => Ok(()),
+    };
+    if written.and_then(|()| out.flush()).is_err() {
+        return ExitCode::from(2);
+    }
+    eprintln!(
+        "eventscope check: {} messages, {} errors, {} warnings, {} info; {} messages at or above {}{}",
+        thousands(tally.messages),
+        thousands(tally.shown[Severity::Error as usize] + tally.hidden[Severity::Error as usize]),
+        thousands(tally.shown[Severity::Warning as usize] + tally.hidden[Severity::Warning as usize]),
+        thousands(tally.shown[Severity::Info as usize] + tally.hidden[Severity::Info as usize]),
+        thousands(tally.failing),
+        tally.fail_on.as_str(),
+        skipped_note(skipped, over_max_line, args.max_line)
+    );
+    // What was read is judged and printed above; an input cut short is still an I/O error.
+    if let Some(message) = read_failed {
+        eprintln!(
+            "eventscope check: stopped early: {}",
+            super::one_line(&message)
+        );
+        return ExitCode::from(2);
+    }
+    if tally.failing > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The message's type, event (the track event, the page/screen name, else the type) and id.
+fn names<'a>(message: Option<&'a Json<'a>>, rejected: bool) -> Names<'a> {
+    let field = |key: &str| {
+        message
+            .and_then(|m| m.get(key))
+            .and_then(Json::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let kind = match field("type") {
+        Some(kind) => kind,
+        None if rejected => "rejected",
+        None => "?",
+    };
+    let event = match kind {
+        "track" => field("event"),
+        "page" | "screen" => field("name"),
+        _ => None,
+    };
+    Names {
+        kind,
+        event: event.unwrap_or(kind),
+        message_id: field("messageId"),
+    }
+}
+
+/// `; 3 lines skipped (1 over --max-line 64 MiB)`, or nothing.
+fn skipped_note(skipped: u64, over_max_line: u64, max_line: u64) -> String {
+    if skipped == 0 {
+        return String::new();
+    }
+    let mut note = format!(
+        "; {} line{} skipped",
+        thousands(skipped),
+        if skipped == 1 { "" } else { "s" }
+    );
+    if over_max_line > 0 {
+        note.push_str(&format!(
+            " ({} over --max-line {})",
+            thousands(over_max_line),
+            describe_size(max_line)
+        ));
+    }
+    note
+}
+
+/// The rules from the config and flags: naming convention, tracking plan, PII matchers.
+pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Inspector, String> {
+    let mut inspector = Inspector::default();
+    inspector.spec.naming = config.naming.unwrap_or_default();
+    inspector.pii = eventscope_core::inspect::pii::PiiMatchers::from_config(&config.pii)
+        .map_err(|e| format!("[pii]: {e}"))?;
+    if let Some(path) = plan.or(config.plan.file()) {
+        let mut plan = super::plan::load(path)?;
+        plan.set_unplanned(config.plan.unplanned());
+        inspector.plan = Some(plan);
+    }
+    Ok(inspector)
+}
