@@ -23,7 +23,7 @@ pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
     events.sort_by(|a, b| a.0.cmp(b.0));
     let failures = events.iter().filter(|(_, e)| failing(&e.all) > 0).count();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    for tag in ["testsuites", "  testsuite"] {
+    for tag in ["<testsuites", "  <testsuite"] {
         writeln!(
             out,
             r#"{tag} name="eventscope check" tests="{}" failures="{failures}">"#,

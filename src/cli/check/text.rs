@@ -138,11 +138,16 @@ pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
                     } else {
                         String::new()
                     };
+                    // Most messages name their path; name it once.
+                    let path = if e.text.contains(e.path.as_str()) {
+                        String::new()
+                    } else {
+                        format!("{}: ", e.path)
+                    };
                     writeln!(
                         out,
-                        "      {} {}: {}{also}  {}",
+                        "      {} {path}{}{also}  {}",
                         mark(e.severity),
-                        e.path,
                         e.text,
                         e.place()
                     )?;
