@@ -2,6 +2,10 @@
 //! over a million events (wall time and peak memory).
 //!
 //! `cargo bench --bench verdicts`; `EVENTSCOPE_BENCH_EVENTS=100000` for a quicker run.
+//! Then `check` and ajv (`benches/ajv`, installed with `npm ci` from its lock file) side by
+//! side as whole processes on one core (`taskset -c 0` when present) over the same file of
+//! `EVENTSCOPE_BENCH_SIDE_EVENTS` (default 100,000) events; ajv is skipped with a message when
+//! node or its `node_modules` are missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
 
@@ -182,4 +186,76 @@ fn main() {
         "check said: {}",
         String::from_utf8_lossy(&output.stderr).trim()
     );
+    side_by_side(&messages_again());
+}
+
+fn messages_again() -> Vec<String> {
+    std::fs::read_to_string(format!("{FIXTURES}/events.ndjson"))
+        .expect("fixtures")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// `eventscope check` and ajv as whole processes, one after the other, on one core, over the
+/// same file: the figure the README quotes.
+fn side_by_side(messages: &[String]) {
+    let total: usize = std::env::var("EVENTSCOPE_BENCH_SIDE_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let path = std::env::temp_dir().join(format!("eventscope-side-{}.ndjson", std::process::id()));
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("temp file"));
+        for i in 0..total {
+            writeln!(out, "{}", messages[i % messages.len()]).expect("write");
+        }
+    }
+    let plan = format!("{FIXTURES}/plan.json");
+    let file = path.to_str().expect("utf-8 temp path").to_string();
+    let pinned = Command::new("taskset").arg("-V").output().is_ok();
+    let run = |name: &str, program: &str, args: &[&str]| {
+        let mut command = if pinned {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0", program]);
+            c
+        } else {
+            Command::new(program)
+        };
+        let start = Instant::now();
+        let output = command.args(args).stdout(Stdio::null()).output();
+        let wall = start.elapsed().as_secs_f64();
+        match output {
+            Ok(o) => println!(
+                "{name:<28} {total} events: {wall:.2} s, {:.0} events/s{}  ({})",
+                total as f64 / wall,
+                if pinned { " on core 0" } else { "" },
+                String::from_utf8_lossy(&o.stderr)
+                    .trim()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+            ),
+            Err(e) => println!("{name}: SKIPPED ({e})"),
+        }
+        wall
+    };
+    let check = run(
+        "eventscope check (json)",
+        env!("CARGO_BIN_EXE_eventscope"),
+        &["check", "--plan", &plan, "--format", "json", &file],
+    );
+    let ajv = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/ajv"));
+    if ajv.join("node_modules/ajv").exists() {
+        let script = ajv.join("validate.mjs");
+        let ajv_wall = run(
+            "ajv (plan only)",
+            "node",
+            &[script.to_str().expect("utf-8 path"), &plan, &file],
+        );
+        println!("check is {:.2}x ajv's speed", ajv_wall / check);
+    } else {
+        println!("ajv: SKIPPED (run `npm ci` in benches/ajv)");
+    }
+    let _ = std::fs::remove_file(&path);
 }

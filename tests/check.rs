@@ -61,7 +61,10 @@ fn the_fixture_findings_match_the_labels() {
     let mut lines: Vec<&str> = stdout.lines().collect();
     let last: Value = serde_json::from_str(lines.pop().unwrap()).unwrap();
     assert!(last["summary"].is_object(), "ends with a summary: {last}");
-    assert_eq!(last["summary"]["findings"].as_u64(), Some(lines.len() as u64));
+    assert_eq!(
+        last["summary"]["findings"].as_u64(),
+        Some(lines.len() as u64)
+    );
     for line in lines {
         let finding: Value = serde_json::from_str(line).expect("one JSON object per line");
         assert!(finding["messageId"].is_string(), "{finding}");
@@ -80,7 +83,11 @@ fn the_fixture_findings_match_the_labels() {
                 .entry(finding["line"].as_u64().unwrap())
                 .or_default()
                 .insert((
-                    if finding["kind"] == "pii" { "pii".into() } else { kind },
+                    if finding["kind"] == "pii" {
+                        "pii".into()
+                    } else {
+                        kind
+                    },
                     rule,
                 ));
         }
@@ -370,7 +377,15 @@ fn junit_fails_an_unplanned_event_unless_the_config_allows_it() {
             .map(|n| n.text().unwrap_or_default().to_string());
         (failure, xml.clone())
     };
-    let output = check(&["--plan", plan, "--format", "junit", "--fail-on", "warning", events]);
+    let output = check(&[
+        "--plan",
+        plan,
+        "--format",
+        "junit",
+        "--fail-on",
+        "warning",
+        events,
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let (failure, xml) = case(&output);
     let failure = failure.unwrap_or_else(|| panic!("the case fails: {xml}"));
@@ -388,9 +403,20 @@ fn junit_fails_an_unplanned_event_unless_the_config_allows_it() {
     assert_eq!(output.status.code(), Some(1), "an error by config");
     assert!(case(&output).0.is_some());
 
-    std::fs::write(config, format!("[plan]\nfile = \"{plan}\"\nunplanned_event = \"allow\"\n"))
-        .unwrap();
-    let output = check(&["--config", config, "--format", "junit", "--fail-on", "warning", events]);
+    std::fs::write(
+        config,
+        format!("[plan]\nfile = \"{plan}\"\nunplanned_event = \"allow\"\n"),
+    )
+    .unwrap();
+    let output = check(&[
+        "--config",
+        config,
+        "--format",
+        "junit",
+        "--fail-on",
+        "warning",
+        events,
+    ]);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -429,10 +455,17 @@ fn text_puts_totals_first_then_findings_by_severity() {
     assert!(lines[2].starts_with("    "), "an event under it: {errors}");
     // "… and N more" counts only what its group hides: at the default --show (warning) no
     // info finding is counted anywhere.
-    let output = check(&["--plan", "tests/fixtures/plan.json", "tests/fixtures/events.ndjson"]);
+    let output = check(&[
+        "--plan",
+        "tests/fixtures/plan.json",
+        "tests/fixtures/events.ndjson",
+    ]);
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(!text.contains("\nInfo ("), "{text}");
-    assert!(text.lines().next().unwrap().contains("info not shown"), "{text}");
+    assert!(
+        text.lines().next().unwrap().contains("info not shown"),
+        "{text}"
+    );
     let json = check(&[
         "--plan",
         "tests/fixtures/plan.json",
@@ -445,11 +478,19 @@ fn text_puts_totals_first_then_findings_by_severity() {
     let mut examples = 0u64;
     let mut more = 0u64;
     for line in text.lines() {
-        if let Some(n) = line.trim().strip_prefix("… and ").and_then(|r| r.strip_suffix(" more")) {
+        if let Some(n) = line
+            .trim()
+            .strip_prefix("… and ")
+            .and_then(|r| r.strip_suffix(" more"))
+        {
             more += n.replace(',', "").parse::<u64>().unwrap();
         } else if line.starts_with("      ") {
             examples += 1;
         }
     }
-    assert_eq!(examples + more, listed, "shown plus hidden is what JSON lists");
+    assert_eq!(
+        examples + more,
+        listed,
+        "shown plus hidden is what JSON lists"
+    );
 }

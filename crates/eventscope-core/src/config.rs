@@ -77,7 +77,10 @@ impl<'de> Deserialize<'de> for PlanConfig {
                     ..PlanTable::default()
                 }))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<PlanConfig, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<PlanConfig, A::Error> {
                 PlanTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
                     .map(PlanConfig)
             }

@@ -22,7 +22,7 @@ use eventscope_core::inspect::{Finding, Inspector, Severity};
 use eventscope_core::model::Frame;
 use eventscope_core::model::json::Json;
 use eventscope_core::model::thousands;
-use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader, describe_size};
+use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader, Step, describe_size};
 
 use records::Records;
 use tally::{Names, Tally};
@@ -117,75 +117,52 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
         Format::Text | Format::Junit => None,
     };
-    let mut skipped = 0u64;
-    // Lines over `--max-line` (also in `skipped`), and why reading stopped early.
-    let mut over_max_line = 0u64;
-    let mut read_failed = None;
-    for item in reader {
-        let (line, frame) = match item {
-            ReadItem::Frame { line, frame } => (line, frame),
-            // Said after the summary: nothing follows it.
-            ReadItem::Problem {
-                message,
-                kind: ProblemKind::ReadFailed,
-                ..
-            } => {
-                read_failed = Some(message);
-                continue;
-            }
-            ReadItem::Problem { message, kind, .. } => {
-                eprintln!("eventscope check: {message}");
-                skipped += 1;
-                over_max_line += u64::from(matches!(kind, ProblemKind::OverMaxLine { .. }));
-                continue;
-            }
-        };
-        // Parse once: the verdicts and the fields printed with them share the tree.
-        let (message, findings): (Option<Json<'_>>, Vec<Finding>) = match &frame {
-            Frame::Event(event) => {
-                let text = event.message.get();
-                let (tree, mut findings) = match Json::parse(text) {
-                    Ok(tree) => {
+    let mut judge = Judge {
+        inspector: &inspector,
+        tally: &mut tally,
+        records: records.as_mut(),
+        out: &mut out,
+        skipped: 0,
+        over_max_line: 0,
+        read_failed: None,
+    };
+    let mut reader = reader;
+    loop {
+        let item = match reader.step() {
+            Step::End => break,
+            Step::Skip => continue,
+            Step::Item(item) => item,
+            Step::Line { line, complete } => {
+                // A bare message (the common case) is parsed once, here, and judged on that
+                // tree; frames and batches go the reader's way.
+                let seq = reader.next_seq();
+                let text = reader.text();
+                let judged = match Json::parse(text) {
+                    Ok(tree) if is_message(&tree) => {
                         let findings = inspector.inspect_json(&tree, text.len());
-                        (Some(tree), findings)
+                        Some(judge.message(line, Some(seq), Some(&tree), &findings, false))
                     }
-                    Err(_) => (None, inspector.inspect_text(text)),
+                    _ => None,
                 };
-                // What the collector masked (`--redact`) still counts.
-                if event.redacted.is_some() {
-                    let redacted = redact::read_redacted(event.redacted.as_deref());
-                    redact::add_redacted_findings(&mut findings, &redacted);
+                match judged {
+                    Some(Ok(())) => {
+                        reader.take_seq();
+                        continue;
+                    }
+                    Some(Err(_)) => return ExitCode::from(2),
+                    None => match reader.interpret(line, complete) {
+                        Some(item) => item,
+                        None => continue,
+                    },
                 }
-                (tree, findings)
             }
-            Frame::Rejected(rejected) => {
-                let finding = Finding::new(
-                    eventscope_core::inspect::Kind::Spec,
-                    format!("collector/{}", rejected.code),
-                    "",
-                    Severity::Error,
-                    format!(
-                        "the collector refused a request: {} {}",
-                        rejected.status, rejected.message
-                    ),
-                );
-                (Json::parse(&rejected.body).ok(), vec![finding])
-            }
-            _ => continue,
         };
-        let names = names(message.as_ref(), matches!(frame, Frame::Rejected(_)));
-        tally.message(&names);
-        for finding in &findings {
-            if tally.finding(finding, &names, line)
-                && let Some(records) = records.as_mut()
-                && records
-                    .write(&mut out, finding, &names, line, frame.seq())
-                    .is_err()
-            {
-                return ExitCode::from(2);
-            }
+        if judge.item(item).is_err() {
+            return ExitCode::from(2);
         }
     }
+    let (skipped, over_max_line, read_failed) =
+        (judge.skipped, judge.over_max_line, judge.read_failed.take());
     tally.finish();
     let written = match (args.format, records) {
         (Format::Text, _) => text::write(&mut out, &tally),
@@ -200,7 +177,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
         "eventscope check: {} messages, {} errors, {} warnings, {} info; {} messages at or above {}{}",
         thousands(tally.messages),
         thousands(tally.shown[Severity::Error as usize] + tally.hidden[Severity::Error as usize]),
-        thousands(tally.shown[Severity::Warning as usize] + tally.hidden[Severity::Warning as usize]),
+        thousands(
+            tally.shown[Severity::Warning as usize] + tally.hidden[Severity::Warning as usize]
+        ),
         thousands(tally.shown[Severity::Info as usize] + tally.hidden[Severity::Info as usize]),
         thousands(tally.failing),
         tally.fail_on.as_str(),
@@ -221,8 +200,104 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
 }
 
+/// What one run judges with and writes to.
+struct Judge<'r, W: Write> {
+    inspector: &'r Inspector,
+    tally: &'r mut Tally,
+    records: Option<&'r mut Records>,
+    out: &'r mut W,
+    skipped: u64,
+    /// Lines over `--max-line` (also in `skipped`), and why reading stopped early.
+    over_max_line: u64,
+    read_failed: Option<String>,
+}
+
+impl<W: Write> Judge<'_, W> {
+    /// A frame or a problem from the reader.
+    fn item(&mut self, item: ReadItem) -> std::io::Result<()> {
+        let (line, frame) = match item {
+            ReadItem::Frame { line, frame } => (line, frame),
+            // Said after the summary: nothing follows it.
+            ReadItem::Problem {
+                message,
+                kind: ProblemKind::ReadFailed,
+                ..
+            } => {
+                self.read_failed = Some(message);
+                return Ok(());
+            }
+            ReadItem::Problem { message, kind, .. } => {
+                eprintln!("eventscope check: {message}");
+                self.skipped += 1;
+                self.over_max_line += u64::from(matches!(kind, ProblemKind::OverMaxLine { .. }));
+                return Ok(());
+            }
+        };
+        match &frame {
+            Frame::Event(event) => {
+                let text = event.message.get();
+                let tree = Json::parse(text).ok();
+                let mut findings = match &tree {
+                    Some(tree) => self.inspector.inspect_json(tree, text.len()),
+                    None => self.inspector.inspect_text(text),
+                };
+                // What the collector masked (`--redact`) still counts.
+                if event.redacted.is_some() {
+                    let redacted = redact::read_redacted(event.redacted.as_deref());
+                    redact::add_redacted_findings(&mut findings, &redacted);
+                }
+                self.message(line, frame.seq(), tree.as_ref(), &findings, false)
+            }
+            Frame::Rejected(rejected) => {
+                let finding = Finding::new(
+                    eventscope_core::inspect::Kind::Spec,
+                    format!("collector/{}", rejected.code),
+                    "",
+                    Severity::Error,
+                    format!(
+                        "the collector refused a request: {} {}",
+                        rejected.status, rejected.message
+                    ),
+                );
+                let tree = Json::parse(&rejected.body).ok();
+                self.message(line, frame.seq(), tree.as_ref(), &[finding], true)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a message's findings and writes the shown ones (JSON and NDJSON).
+    fn message(
+        &mut self,
+        line: u64,
+        seq: Option<u64>,
+        tree: Option<&Json<'_>>,
+        findings: &[Finding],
+        rejected: bool,
+    ) -> std::io::Result<()> {
+        let names = names(tree, rejected);
+        self.tally.message(&names);
+        for finding in findings {
+            if self.tally.finding(finding, &names, line)
+                && let Some(records) = self.records.as_deref_mut()
+            {
+                records.write(self.out, finding, &names, line, seq)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A bare Segment message (not a stream frame or a batch): judged straight from its tree.
+fn is_message(tree: &Json<'_>) -> bool {
+    matches!(
+        tree.get("type").and_then(Json::as_str),
+        Some("track" | "identify" | "page" | "screen" | "group" | "alias")
+    )
+}
+
 /// The message's type, event (the track event, the page/screen name, else the type) and id.
-fn names<'a>(message: Option<&'a Json<'a>>, rejected: bool) -> Names<'a> {
+fn names<'a>(message: Option<&'a Json<'_>>, rejected: bool) -> Names<'a> {
     let field = |key: &str| {
         message
             .and_then(|m| m.get(key))

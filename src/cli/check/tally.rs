@@ -130,7 +130,8 @@ fn entry<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut 
     if !map.contains_key(key) {
         map.insert(key.to_string(), V::default());
     }
-    map.get_mut(key).unwrap_or_else(|| unreachable!("inserted above"))
+    map.get_mut(key)
+        .unwrap_or_else(|| unreachable!("inserted above"))
 }
 
 impl Tally {
@@ -207,7 +208,11 @@ impl Tally {
     /// Shown findings by the `event` field (what JSON records name), by severity.
     pub fn by_event(&self) -> HashMap<&str, [u64; 3]> {
         let mut out: HashMap<&str, [u64; 3]> = HashMap::new();
-        for e in self.events.values().filter(|e| e.shown.iter().sum::<u64>() > 0) {
+        for e in self
+            .events
+            .values()
+            .filter(|e| e.shown.iter().sum::<u64>() > 0)
+        {
             let slot = out.entry(e.event.as_str()).or_default();
             for (a, b) in slot.iter_mut().zip(e.shown) {
                 *a += b;

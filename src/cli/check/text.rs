@@ -70,7 +70,10 @@ pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
     let width = rules.iter().map(|(r, _)| r.len()).max().unwrap_or(0).max(7);
     writeln!(out, "\nBy rule{:w$}{header}", "", w = width + 2 - 7)?;
     for (rule, counts) in rules {
-        let cells: String = columns.iter().map(|s| cell(counts[*s as usize], 9)).collect();
+        let cells: String = columns
+            .iter()
+            .map(|s| cell(counts[*s as usize], 9))
+            .collect();
         writeln!(out, "  {rule:<width$}{cells}")?;
     }
 

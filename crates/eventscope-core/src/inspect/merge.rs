@@ -2,7 +2,6 @@
 //! path (`properties.revenue` is a string: `spec/reserved-type` and `plan/type`). Such pairs
 //! become one finding, the more severe (the plan's on a tie), listing the other rule in `also`.
 
-
 use super::{Finding, Kind};
 
 /// What a rule complains about, for deciding whether two findings are the same problem.
@@ -81,11 +80,36 @@ mod tests {
     #[test]
     fn a_spec_and_a_plan_finding_on_one_path_for_one_cause_are_one() {
         let mut findings = vec![
-            finding(Kind::Spec, "spec/reserved-type", "properties.revenue", Severity::Warning),
-            finding(Kind::Spec, "spec/currency", "properties.currency", Severity::Warning),
-            finding(Kind::Plan, "plan/type", "properties.revenue", Severity::Error),
-            finding(Kind::Plan, "plan/required", "properties.order_id", Severity::Error),
-            finding(Kind::Plan, "plan/type", "properties.currency", Severity::Error),
+            finding(
+                Kind::Spec,
+                "spec/reserved-type",
+                "properties.revenue",
+                Severity::Warning,
+            ),
+            finding(
+                Kind::Spec,
+                "spec/currency",
+                "properties.currency",
+                Severity::Warning,
+            ),
+            finding(
+                Kind::Plan,
+                "plan/type",
+                "properties.revenue",
+                Severity::Error,
+            ),
+            finding(
+                Kind::Plan,
+                "plan/required",
+                "properties.order_id",
+                Severity::Error,
+            ),
+            finding(
+                Kind::Plan,
+                "plan/type",
+                "properties.currency",
+                Severity::Error,
+            ),
         ];
         same_cause(&mut findings);
         let rules: Vec<Vec<&str>> = findings.iter().map(|f| f.rules().collect()).collect();
@@ -110,6 +134,9 @@ mod tests {
         ];
         same_cause(&mut findings);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].rules().collect::<Vec<_>>(), ["spec/email", "plan/format"]);
+        assert_eq!(
+            findings[0].rules().collect::<Vec<_>>(),
+            ["spec/email", "plan/format"]
+        );
     }
 }

@@ -4,7 +4,7 @@
 mod reader;
 mod writer;
 
-pub use reader::{DEFAULT_MAX_LINE, ProblemKind, ReadItem, RecordingReader, describe_size};
+pub use reader::{DEFAULT_MAX_LINE, ProblemKind, ReadItem, RecordingReader, Step, describe_size};
 pub use writer::Recorder;
 
 #[derive(Debug, thiserror::Error)]

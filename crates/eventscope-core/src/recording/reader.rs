@@ -39,6 +39,20 @@ pub enum ReadItem {
     },
 }
 
+/// One step of [`RecordingReader::step`].
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // moved once per line, not stored
+pub enum Step {
+    /// A line's text is ready: read it with [`RecordingReader::text`].
+    Line { line: u64, complete: bool },
+    /// A frame or problem, as the iterator gives them.
+    Item(ReadItem),
+    /// A blank line.
+    Skip,
+    /// Nothing more.
+    End,
+}
+
 /// Why a line was not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemKind {
@@ -170,12 +184,53 @@ impl RecordingReader {
         }
     }
 
+    /// Reads the next line for a caller that parses lines itself (`check`, to parse each line
+    /// once): [`Step::Line`] when its text is ready ([`RecordingReader::text`]), to judge
+    /// directly or hand back to [`RecordingReader::interpret`]. Items queued by a batch line
+    /// come first ([`Step::Item`]), as from the iterator.
+    pub fn step(&mut self) -> Step {
+        if let Some(item) = self.queued.pop_front() {
+            return Step::Item(item);
+        }
+        if self.done {
+            return Step::End;
+        }
+        match self.read_step() {
+            Some(step) => step,
+            None => Step::Skip,
+        }
+    }
+
+    /// The line [`Step::Line`] stands for, trimmed.
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.buf).unwrap_or_default().trim()
+    }
+
+    /// The sequence number the next bare message gets (what [`RecordingReader::interpret`]
+    /// would give its frame); [`RecordingReader::take_seq`] uses it up.
+    pub fn next_seq(&self) -> u64 {
+        self.last_seq + 1
+    }
+
+    /// Uses up [`RecordingReader::next_seq`], for a bare message judged without `interpret`.
+    pub fn take_seq(&mut self) {
+        self.last_seq += 1;
+    }
+
     fn read_line(&mut self) -> Option<ReadItem> {
+        match self.read_step()? {
+            Step::Line { line, complete } => self.interpret(line, complete),
+            Step::Item(item) => Some(item),
+            Step::Skip | Step::End => None,
+        }
+    }
+
+    fn read_step(&mut self) -> Option<Step> {
         let read = match self.next_line() {
             Ok(Some(read)) => read,
             Ok(None) => {
                 self.done = true;
-                return None;
+                return Some(Step::End);
             }
             Err(e) => {
                 self.done = true;
@@ -184,20 +239,20 @@ impl RecordingReader {
                 } else {
                     ""
                 };
-                return Some(ReadItem::Problem {
+                return Some(Step::Item(ReadItem::Problem {
                     line: self.line + 1,
                     message: format!(
                         "{}: read failed after line {}: {e}{hint}",
                         self.name, self.line
                     ),
                     kind: ProblemKind::ReadFailed,
-                });
+                }));
             }
         };
         self.line += 1;
         let line = self.line;
         if read.over {
-            return Some(ReadItem::Problem {
+            return Some(Step::Item(ReadItem::Problem {
                 line,
                 message: format!(
                     "{}:{line}: the line is {} ({} bytes), over --max-line {}; skipped unread",
@@ -207,22 +262,29 @@ impl RecordingReader {
                     describe_size(self.max_line)
                 ),
                 kind: ProblemKind::OverMaxLine { bytes: read.bytes },
-            });
+            }));
         }
         let complete = read.complete;
         let text = match std::str::from_utf8(&self.buf) {
             Ok(text) => text.trim(),
             Err(e) => {
-                return Some(ReadItem::Problem {
+                return Some(Step::Item(ReadItem::Problem {
                     line,
                     message: format!("{}:{line}: not UTF-8 ({e}); skipped", self.name),
                     kind: ProblemKind::Unreadable,
-                });
+                }));
             }
         };
         if text.is_empty() {
             return None;
         }
+        Some(Step::Line { line, complete })
+    }
+
+    /// Reads the line [`Step::Line`] stands for as the iterator would: a frame, bare messages
+    /// or a batch (queued), or a problem. `None` for nothing to report.
+    pub fn interpret(&mut self, line: u64, complete: bool) -> Option<ReadItem> {
+        let text = std::str::from_utf8(&self.buf).unwrap_or_default().trim();
         let incoming = match parse_frame_text(text) {
             Ok(incoming) => incoming,
             Err(e) if !complete => {

@@ -8,8 +8,8 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, ValidationError};
 use serde_json::{Map, Value};
 
-use super::unplanned::Shape;
 use super::policy::UnplannedPolicy;
+use super::unplanned::Shape;
 use super::versions::Versions;
 use super::{FastMap, PlanError, Rule, Scope, TrackingPlan};
 use crate::inspect::describe_value;

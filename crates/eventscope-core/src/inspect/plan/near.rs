@@ -53,6 +53,10 @@ mod tests {
             assert_eq!(nearest(typed, plan), Some("Product Viewed"), "{typed}");
         }
         assert_eq!(nearest("Signed Up", plan), None);
-        assert_eq!(nearest("ab", ["ac"]), None, "short names need an exact fold");
+        assert_eq!(
+            nearest("ab", ["ac"]),
+            None,
+            "short names need an exact fold"
+        );
     }
 }
