@@ -153,17 +153,19 @@ fn truncated_gz(dir: &Path) -> PathBuf {
 fn check_on_a_truncated_gzip_reports_what_it_read_then_exits_2() {
     let dir = temp_dir();
     let path = truncated_gz(&dir);
-    let output = eventscope(&["check", "--format", "json", path.to_str().unwrap()], &dir);
+    let output = eventscope(
+        &["check", "--format", "ndjson", path.to_str().unwrap()],
+        &dir,
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "an I/O error: {stderr}");
+    // Findings, then the summary line.
     let lines: Vec<u64> = stdout
         .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["line"]
-                .as_u64()
-                .unwrap()
-        })
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|record| record.get("summary").is_none())
+        .map(|finding| finding["line"].as_u64().unwrap())
         .collect();
     for line in 1..=3 {
         assert!(lines.contains(&line), "line {line} judged: {lines:?}");

@@ -211,7 +211,7 @@ async fn serve_redact_secrets_masks_stream_and_recording_and_check_still_reports
 
     // The verdicts over the masked recording still report the keys.
     let output = Command::new(env!("CARGO_BIN_EXE_eventscope"))
-        .args(["check", record.to_str().unwrap(), "--format", "json"])
+        .args(["check", record.to_str().unwrap(), "--format", "ndjson"])
         .current_dir(&dir)
         .env("HOME", &dir)
         .env("XDG_CONFIG_HOME", &dir)

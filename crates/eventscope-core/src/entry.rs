@@ -68,8 +68,11 @@ impl Verdict {
                 }
                 Kind::Spec | Kind::Plan => verdict.violation = true,
             }
-            if !rules.contains(&finding.rule.as_ref()) {
-                rules.push(&finding.rule);
+            // A merged finding answers to each of its rules (`rule:spec/*` still finds it).
+            for rule in finding.rules() {
+                if !rules.contains(&rule) {
+                    rules.push(rule);
+                }
             }
         }
         if !rules.is_empty() {
@@ -344,5 +347,27 @@ mod size {
     fn a_row_stays_small() {
         let size = std::mem::size_of::<super::Entry>();
         assert!(size <= 192, "Entry is {size} bytes");
+    }
+}
+
+#[cfg(test)]
+mod verdict {
+    use crate::inspect::{Finding, Kind, Severity};
+
+    #[test]
+    fn a_merged_finding_answers_to_each_of_its_rules() {
+        let mut finding = Finding::new(
+            Kind::Plan,
+            "plan/type",
+            "properties.revenue",
+            Severity::Error,
+            "",
+        );
+        finding.also.push("spec/reserved-type".into());
+        let verdict = super::Verdict::of(&[finding]);
+        assert_eq!(
+            verdict.rules.as_deref(),
+            Some("plan/type spec/reserved-type")
+        );
     }
 }

@@ -21,7 +21,12 @@ pub(super) fn nearest<'a>(
     let limit = (folded.len() / 3).min(2);
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {
-        let distance = strsim::osa_distance(&folded, &fold(candidate));
+        let other = fold(candidate);
+        // Each edit changes the length by at most one: most candidates end here.
+        if other.len().abs_diff(folded.len()) > limit {
+            continue;
+        }
+        let distance = strsim::osa_distance(&folded, &other);
         if distance > limit {
             continue;
         }
