@@ -1,5 +1,5 @@
 //! The detail pane: the selected message as Pretty (highlighted, numbered), Raw (as received)
-//! or Call (the SDK call), with filter matches marked.
+//! or Call (the SDK call, in the sending SDK's language), with filter matches marked.
 
 use std::ops::Range;
 

@@ -233,7 +233,7 @@ pub fn sdk_call(text: &str) -> Option<String> {
 /// comma after the last one there (languages that allow it).
 fn call_args(head: &str, args: &[String], close: &str, trailing: bool) -> String {
     let inline = args.join(", ");
-    if !inline.contains('\n') && head.len() + inline.len() + close.len() <= literal::WIDTH + 20 {
+    if !inline.contains('\n') && head.len() + inline.len() + close.len() <= literal::WIDTH {
         return format!("{head}{inline}{close}");
     }
     // The last argument may open on the head's line when it alone spans lines: `f("a", {`.

@@ -134,7 +134,8 @@ fn ruby_go_java_swift_and_kotlin_forms() {
     );
     assert_eq!(
         from("analytics-ruby", &track),
-        r#"Analytics.track(user_id: "u", event: "Order Completed", properties: { revenue: 42 })"#
+        "Analytics.track(\n  user_id: \"u\",\n  event: \"Order Completed\",\n  \
+         properties: { revenue: 42 },\n)"
     );
     assert_eq!(
         from("analytics-go", &track),
@@ -148,11 +149,12 @@ fn ruby_go_java_swift_and_kotlin_forms() {
     );
     assert_eq!(
         from("analytics-swift", &track),
-        r#"analytics.track(name: "Order Completed", properties: ["revenue": 42])"#
+        "analytics.track(\n  name: \"Order Completed\",\n  properties: [\"revenue\": 42]\n)",
+        "Swift: no comma after the last argument"
     );
     assert_eq!(
         from("analytics-kotlin", &track),
-        r#"analytics.track("Order Completed", buildJsonObject { put("revenue", 42) })"#
+        "analytics.track(\n  \"Order Completed\",\n  buildJsonObject { put(\"revenue\", 42) },\n)"
     );
     // A call the SDK does not have falls back to analytics.js's.
     let page = fields("page", r#""name":"Home","userId":"u""#);
@@ -187,7 +189,7 @@ fn rudderstack_identify_takes_its_traits_from_the_context() {
         "messageId":"m","originalTimestamp":"2026-11-22T12:00:00.000Z"}"#;
     assert_eq!(
         sdk_call(text).unwrap(),
-        r#"rudderanalytics.identify("u", { email: "ada@example.com", plan: "pro" });"#
+        "rudderanalytics.identify(\n  \"u\",\n  { email: \"ada@example.com\", plan: \"pro\" },\n);"
     );
     // RudderStack's Node SDK copies the traits into the context: they are shown once.
     let node = r#"{"type":"identify","userId":"u","traits":{"plan":"pro"},
