@@ -39,7 +39,7 @@ enum Form {
 
 /// `context.library.name` → the form and the object the calls are made on, as each SDK's
 /// documentation writes them. Matched exactly; analytics-next also by its npm name.
-const SDKS: [(&str, Form, &str); 13] = [
+const SDKS: [(&str, Form, &str); 12] = [
     ("analytics.js", Form::Browser, "analytics"),
     ("@segment/analytics-next", Form::Browser, "analytics"),
     (
@@ -58,7 +58,6 @@ const SDKS: [(&str, Form, &str); 13] = [
     ("analytics-java", Form::Java, "analytics"),
     ("analytics-swift", Form::Swift, "analytics"),
     ("analytics-kotlin", Form::Kotlin, "analytics"),
-    ("analytics-android", Form::Kotlin, "analytics"),
 ];
 
 /// The form and receiver for a library name; unknown libraries get analytics.js's.
