@@ -427,3 +427,133 @@ async fn e_in_the_forward_popup_edits_through_the_console_and_sends_the_edit() {
     result.unwrap();
     collector.stop().await.unwrap();
 }
+
+/// The detail pane's cells (right of the list) on each line, joined.
+fn detail_pane(screen: &str) -> String {
+    screen
+        .lines()
+        .filter_map(|line| line.split('│').nth(3))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A batch as analytics-python 2.x sends it: the SDK stamps `timestamp` and `messageId`, the
+/// collector adds `receivedAt` and corrects `timestamp` for the device clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_call_tab_shows_analytics_python_calls_in_python_without_server_fields() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        screen
+            .wait_for("the empty state", |s| s.contains("Waiting for events"))
+            .await;
+        post_batch(
+            &collector,
+            json!({
+                "batch": [{
+                    "type": "track", "userId": "user_python_1", "event": "Order Completed",
+                    "properties": {"revenue": 19.99, "paid": true, "coupon": null},
+                    "integrations": {}, "anonymousId": null,
+                    "context": {"library": {"name": "analytics-python", "version": "2.4.0"}},
+                    "timestamp": "2026-11-22T12:00:00.000+00:00",
+                    "messageId": "7b3f5c2e-0000-4000-8000-000000000001"
+                }],
+                "sentAt": "2026-11-22T12:00:00.500+00:00"
+            }),
+        )
+        .await;
+        screen
+            .wait_for("the row", |s| s.contains("Messages 1/1"))
+            .await;
+        screen.key(KeyCode::Char('3')).await;
+        let call = screen
+            .wait_for("the Python call", |s| s.contains("analytics.track("))
+            .await;
+        let pane = detail_pane(&call);
+        for expected in [
+            "user_id='user_python_1'",
+            "event='Order Completed'",
+            "properties={'coupon': None, 'paid': True, 'revenue': 19.99}",
+        ] {
+            assert!(pane.contains(expected), "{expected} in\n{call}");
+        }
+        for server_field in [
+            "timestamp",
+            "receivedAt",
+            "message_id",
+            "7b3f5c2e",
+            "library",
+        ] {
+            assert!(!pane.contains(server_field), "{server_field} in\n{call}");
+        }
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+/// RudderStack JS v3: `page()` before `identify` sends `userId: ""`, and `identify` puts the
+/// traits in `context.traits`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rudderstack_messages_show_the_anonymous_id_and_identify_calls_with_their_traits() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let library = json!({"name": "RudderLabs JavaScript SDK", "version": "3.11.0"});
+    let script = async {
+        let all = screen
+            .load(
+                &collector,
+                &[
+                    json!({"type": "page", "name": "Pricing", "userId": "",
+                        "anonymousId": "anon-rs-7", "messageId": "rs-1",
+                        "context": {"library": library, "traits": {}}}),
+                    json!({"type": "identify", "userId": "user-rs-9",
+                        "anonymousId": "anon-rs-8", "messageId": "rs-2",
+                        "context": {"library": library, "locale": "en-US",
+                            "traits": {"email": "ada@example.com", "plan": "pro"}}}),
+                ],
+            )
+            .await;
+        let page_row = rows(&all)
+            .into_iter()
+            .find(|row| row.contains("Pricing"))
+            .unwrap_or_else(|| panic!("no page row:\n{all}"));
+        assert!(page_row.contains("anon-rs-7"), "{all}");
+
+        // `user:` finds the page by its anonymousId.
+        screen.type_text("/user:anon-rs-7\r").await;
+        screen
+            .wait_for("the page alone", |s| s.contains("Messages 1/2"))
+            .await;
+
+        // The bar opens holding the current filter: erase it, then ask for the identify.
+        screen.type_text("/").await;
+        for _ in "user:anon-rs-7".chars() {
+            screen.key(KeyCode::Backspace).await;
+        }
+        screen.type_text("user:user-rs-9\r").await;
+        screen
+            .wait_for("the identify alone", |s| s.contains("Messages 1/2"))
+            .await;
+        screen.key(KeyCode::Char('3')).await;
+        let call = screen
+            .wait_for("the identify call", |s| {
+                s.contains("rudderanalytics.identify(")
+            })
+            .await;
+        let pane = detail_pane(&call);
+        assert!(pane.contains(r#""user-rs-9","#), "{call}");
+        assert!(
+            pane.contains(r#"{ email: "ada@example.com", plan: "pro" }"#),
+            "{call}"
+        );
+        for whole_message in ["context", "locale", "anonymousId", "messageId"] {
+            assert!(!pane.contains(whole_message), "{whole_message} in\n{call}");
+        }
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}

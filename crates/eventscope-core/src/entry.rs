@@ -340,6 +340,40 @@ fn millis(timestamp: &str) -> i64 {
 }
 
 #[cfg(test)]
+mod empty_ids {
+    use super::*;
+    use crate::filter::Query;
+
+    /// RudderStack's page() before identify sends `userId: ""`: the row's user is its
+    /// anonymousId, and `user:` finds it by that alone.
+    #[test]
+    fn an_empty_user_id_counts_as_absent_in_the_row_and_the_user_filter() {
+        let text = r#"{"type":"page","name":"Home","userId":"","anonymousId":"anon-1"}"#;
+        let row = |text: &str| {
+            EntryBuilder::default().event(
+                1,
+                "2026-11-22T12:00:00.000Z",
+                Source::default(),
+                None,
+                None,
+                Box::from(text),
+            )
+        };
+        let entry = row(text);
+        assert_eq!(entry.summary.user(&entry.text), "anon-1");
+        assert_eq!(entry.user_id(), None);
+        let matches = |filter: &str, entry: &Entry| Query::parse(filter).unwrap().matches(entry);
+        assert!(matches("user:anon-1", &entry));
+        assert!(matches("user:anon-*", &entry));
+        // With no other id, a blank userId matches no `user:` at all, not even `*`.
+        let blank = row(r#"{"type":"track","event":"A B","userId":"  "}"#);
+        assert_eq!(blank.summary.user(&blank.text), "");
+        assert!(!matches("user:*", &blank));
+        assert!(matches("user:*", &entry));
+    }
+}
+
+#[cfg(test)]
 mod size {
     /// Memory per retained event must stay within raw size + 300 bytes (issue 3's goal); the
     /// row itself is most of that overhead.

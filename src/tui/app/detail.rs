@@ -8,6 +8,7 @@ use super::{App, Tab};
 use crate::tui::action::Action;
 use eventscope_core::entry::{EntryId, EntryKind};
 use eventscope_core::inspect::{Finding, Inspector};
+use eventscope_core::model::call::sdk_call;
 use eventscope_core::model::pretty::{Bounds, PrettyDoc, PrettyLine, pretty_within};
 
 /// What the detail pane shows and where it stands.
@@ -26,6 +27,9 @@ pub struct DetailPane {
     pub findings: Arc<SelectedFindings>,
     /// The large selected message being laid out and judged off the UI task.
     pub pending: Option<EntryId>,
+    /// The SDK call of the message `doc` lays out, written once with it (for messages laid out
+    /// here: a larger one gets no Call view); `None` for what is not a message object.
+    pub call: Option<Arc<str>>,
 }
 
 impl Default for DetailPane {
@@ -39,6 +43,7 @@ impl Default for DetailPane {
             doc: None,
             findings: Arc::default(),
             pending: None,
+            call: None,
         }
     }
 }
@@ -190,6 +195,10 @@ impl App {
         }
         self.detail.pending = None;
         self.detail_job = None;
+        self.detail.call = matches!(entry.kind, EntryKind::Event)
+            .then(|| sdk_call(&entry.text))
+            .flatten()
+            .map(Arc::from);
         let doc = Arc::new(detail_doc(&entry.text, &copy_key));
         let findings = entry.findings(&self.inspector);
         self.detail.findings = Arc::new(SelectedFindings::of(findings, &doc));

@@ -1,5 +1,5 @@
 //! The detail pane: the selected message as Pretty (highlighted, numbered), Raw (as received)
-//! or Call (the SDK call), with filter matches marked.
+//! or Call (the SDK call, in the sending SDK's language), with filter matches marked.
 
 use std::ops::Range;
 
@@ -10,22 +10,21 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::thousands;
-use crate::tui::app::{App, Focus, Tab};
+use crate::tui::app::{App, Focus, SYNC_DETAIL_BYTES, Tab};
 use crate::tui::highlight::{Highlighted, StyledLine};
 use crate::tui::text::{escape_line, escape_lines, fit, floor_boundary};
 use crate::tui::theme::Role;
 use eventscope_core::entry::{Entry, EntryKind};
 use eventscope_core::inspect::{Finding, Kind, PiiClass, Severity};
-use eventscope_core::model::call::sdk_call;
 use eventscope_core::model::pretty::PrettyDoc;
 
 /// Bytes of a message (or a rejected body) the Raw view shows: all of any message Segment
 /// accepts (32 KB); of a larger one, the start and how much more there is.
 pub const RAW_SHOWN: usize = 64 * 1024;
 
-/// Messages over this size get no Call view: writing the call parses the whole message again
-/// on every frame.
-pub const CALL_MAX: usize = 256 * 1024;
+/// Messages over this size get no Call view: the call is written with the synchronous layout
+/// of the selected message ([`SYNC_DETAIL_BYTES`]), not off the UI task.
+pub const CALL_MAX: usize = SYNC_DETAIL_BYTES;
 
 /// Draws the pane; returns the area of its text.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highlighted>) -> Rect {
@@ -142,11 +141,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
             ),
             t.style(Role::Muted),
         )],
-        (EntryKind::Event, Tab::Call) => sdk_call(&entry.text)
-            .unwrap_or_else(|| "(not a message object)".into())
-            .lines()
-            .map(|l| Line::styled(l.to_string(), t.fg(ui.fg)))
-            .collect(),
+        (EntryKind::Event, Tab::Call) => match (&app.detail.doc, &app.detail.call) {
+            (Some((id, _)), Some(call)) if Some(*id) == app.selected => call
+                .lines()
+                .map(|l| Line::styled(l.to_string(), t.fg(ui.fg)))
+                .collect(),
+            _ => vec![Line::styled("(not a message object)", t.style(Role::Muted))],
+        },
     };
     let lines = escape_lines(lines);
     let wrap =

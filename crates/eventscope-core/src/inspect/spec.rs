@@ -228,8 +228,47 @@ fn check_identity(m: &Map<'_>, kind: Option<&str>, out: &mut Vec<Finding>) {
                     ));
                 }
             }
+            // analytics-next's `alias("new")` right after `identify("new")` sends this.
+            if let (Some(previous), Some(user)) = (
+                m.get("previousId").and_then(Value::as_str),
+                m.get("userId").and_then(Value::as_str),
+            ) && previous == user
+                && !user.trim().is_empty()
+            {
+                out.push(
+                    spec(
+                        "spec/alias-same-id",
+                        "previousId",
+                        Severity::Warning,
+                        format!(
+                            "previousId equals userId ({}): the alias links the user to itself \
+                             and merges nothing",
+                            describe(&Value::String(user.into()))
+                        ),
+                    )
+                    .expected("previousId: the id the user had before userId"),
+                );
+            }
         }
         _ => {}
+    }
+    // An empty id is absent to Segment (and to this viewer's user column and `user:`).
+    for key in ["userId", "anonymousId"] {
+        if let Some(value) = m
+            .get(key)
+            .filter(|v| v.as_str().is_some_and(|s| s.trim().is_empty()))
+        {
+            out.push(
+                spec(
+                    "spec/empty-id",
+                    key,
+                    Severity::Warning,
+                    format!("{key} is an empty string: it counts as absent"),
+                )
+                .expected(format!("{key}: a non-empty string, or no {key} at all"))
+                .actual(describe(value)),
+            );
+        }
     }
 }
 
@@ -645,6 +684,45 @@ mod tests {
         assert_eq!(
             rules(json!({"type": "Track", "userId": "u"})),
             ["spec/unknown-type@type"]
+        );
+    }
+
+    #[test]
+    fn an_empty_id_is_named_and_counts_as_absent() {
+        // RudderStack's page() before identify: userId "" beside the anonymousId.
+        assert_eq!(
+            rules(json!({"type": "page", "userId": "", "anonymousId": "anon-1"})),
+            ["spec/empty-id@userId"]
+        );
+        assert_eq!(
+            rules(json!({"type": "track", "event": "A B", "userId": " ", "anonymousId": ""})),
+            [
+                "spec/missing-identity@",
+                "spec/empty-id@userId",
+                "spec/empty-id@anonymousId"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_alias_to_itself_is_a_warning_naming_both_ids() {
+        let message = json!({"type": "alias", "previousId": "user-9", "userId": "user-9"});
+        let mut out = Vec::new();
+        SpecRules::default().check(&Json::from_value(&message), 100, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        let finding = &out[0];
+        assert_eq!(finding.rule, "spec/alias-same-id");
+        assert_eq!(finding.severity, Severity::Warning);
+        assert_eq!(finding.path, "previousId");
+        assert!(
+            finding.message.contains("previousId equals userId")
+                && finding.message.contains("user-9"),
+            "{}",
+            finding.message
+        );
+        assert_eq!(
+            rules(json!({"type": "alias", "previousId": "anon-1", "userId": "user-9"})),
+            Vec::<String>::new()
         );
     }
 

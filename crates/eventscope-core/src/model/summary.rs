@@ -130,8 +130,10 @@ impl Summary {
                 // An unknown type: whichever of the usual names it carries.
                 message_type.is_none().then(|| string("event")).flatten()
             }),
-            user_id: string("userId"),
-            anonymous_id: string("anonymousId"),
+            // An empty or blank id counts as absent (RudderStack's page() before identify
+            // sends `userId: ""`): the user column and `user:` go by the other.
+            user_id: string("userId").filter(|r| !r.display(text).trim().is_empty()),
+            anonymous_id: string("anonymousId").filter(|r| !r.display(text).trim().is_empty()),
             message_id: string("messageId"),
             email,
         }
@@ -233,6 +235,18 @@ mod tests {
                 "u1",
             ),
             (r#"{"type":"Track","event":"X"}"#, "Track", "X", ""),
+            (
+                r#"{"type":"page","name":"Home","userId":"","anonymousId":"a7"}"#,
+                "page",
+                "Home",
+                "a7",
+            ),
+            (
+                r#"{"type":"track","event":"E","userId":" \t","anonymousId":"a8"}"#,
+                "track",
+                "E",
+                "a8",
+            ),
         ];
         for (text, kind, name, user) in cases {
             let summary = Summary::of(text);
