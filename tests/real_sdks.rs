@@ -171,7 +171,10 @@ async fn analytics_next_in_chromium_delivers_every_call_and_its_metrics_are_no_r
         "the metrics post is counted: {health}"
     );
     assert_eq!(health["rejected"], 0, "{health}");
-    assert_eq!(health["events"], 6, "the five calls and the sentinel: {health}");
+    assert_eq!(
+        health["events"], 6,
+        "the five calls and the sentinel: {health}"
+    );
 }
 
 /// RudderStack JS v3 with `useBeacon: true`: one `navigator.sendBeacon` of `text/plain` to
