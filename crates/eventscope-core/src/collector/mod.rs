@@ -14,20 +14,6 @@ mod secrets;
 pub mod upstream;
 
 pub use envelope::{Endpoint, Limits};
-
-/// What a request's method and path ask the collector for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    /// Messages to publish (`/v1/…`, `/beacon/v1/…`).
-    Messages(Endpoint),
-    /// SDK telemetry (`/v1/m`): answered `200 {"success":true}` and counted, never published.
-    Metrics,
-}
-
-/// analytics.js (analytics-next) posts its own counters here every 30 s when `apiHost` is set.
-const METRICS_PATH: &str = "/v1/m";
-/// RudderStack's `sendBeacon` transport posts `/beacon/v1/batch?writeKey=K`.
-const BEACON_PREFIX: &str = "/beacon/v1/";
 pub use error::IngestError;
 
 use std::net::SocketAddr;
@@ -49,6 +35,20 @@ use crate::inspect::redact::Redactor;
 use crate::model::{FrameKind, Source, format_timestamp, mask_secret};
 use envelope::FinishedMessage;
 use secrets::Secrets;
+
+/// What a request's method and path ask the collector for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Messages to publish (`/v1/…`, `/beacon/v1/…`).
+    Messages(Endpoint),
+    /// SDK telemetry (`/v1/m`): answered `200 {"success":true}` and counted, never published.
+    Metrics,
+}
+
+/// analytics.js (analytics-next) posts its own counters here every 30 s when `apiHost` is set.
+const METRICS_PATH: &str = "/v1/m";
+/// RudderStack's `sendBeacon` transport posts `/beacon/v1/batch?writeKey=K`.
+const BEACON_PREFIX: &str = "/beacon/v1/";
 
 /// The first bytes of a refused body kept in its `rejected` frame.
 pub const PREVIEW_BYTES: usize = 4096;
