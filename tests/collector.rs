@@ -515,6 +515,142 @@ async fn health_counts_requests_events_and_rejections() {
     server.stop().await.unwrap();
 }
 
+/// analytics-next posts its counters to `{apiHost}/m` every 30 s: answered like Segment does,
+/// counted in `/health`, and neither an event nor a rejection (it was a `rejected 404` row).
+#[tokio::test]
+async fn sdk_metrics_posts_are_answered_and_counted_but_never_published() {
+    let mut config = config();
+    // Telemetry carries no write key: an allow-list does not refuse it.
+    config.write_keys = vec![WRITE_KEY.to_string()];
+    config.limits.max_body_bytes = 4096;
+    let server = start(config).await;
+    let (mut viewer, _) = Viewer::connect(&server, None).await;
+    let metrics = json!({"series": [{"type": "Counter", "metric": "analytics_js.invoke",
+        "value": 1, "tags": {"type": "track", "library": "analytics.js",
+        "library_version": "npm:next-1.84.3"}}]});
+    let text_plain = [("Content-Type", "text/plain")];
+    let (status, answer) = post(&server, "/v1/m", metrics.to_string(), &text_plain).await;
+    assert_eq!((status, answer), (200, json!({"success": true})));
+    // Not judged: a body that is not JSON is telemetry the SDK never reads the answer to.
+    let (status, _) = post(&server, "/v1/m", "not json", &text_plain).await;
+    assert_eq!(status, 200);
+
+    // The next frame is the next event: the metrics posts published nothing.
+    let track = json!({"type": "track", "event": "After metrics", "userId": "u"});
+    let auth = basic(WRITE_KEY);
+    let (status, _) = post(
+        &server,
+        "/v1/t",
+        track.to_string(),
+        &[("Authorization", &auth)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let frame = viewer.next().await;
+    assert_eq!(frame["type"], "event", "{frame}");
+    assert_eq!(frame["message"]["event"], "After metrics", "{frame}");
+
+    let report = health(&server.addr.to_string()).await;
+    assert_eq!(report["metrics"], 2, "{report}");
+    assert_eq!(report["events"], 1, "{report}");
+    assert_eq!(report["rejected"], 0, "{report}");
+
+    // Bounded like every route: an oversized body is refused (and shown), and GET is no post.
+    let (status, answer) = post(&server, "/v1/m", "x".repeat(5000), &text_plain).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (413, Some("body_too_large"))
+    );
+    assert_eq!(viewer.next().await["type"], "rejected");
+    let response = client()
+        .get(format!("{}/v1/m", server.http_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(health(&server.addr.to_string()).await["metrics"], 2);
+    server.stop().await.unwrap();
+}
+
+/// RudderStack's beacon transport: `text/plain` to `/beacon/v1/batch?writeKey=K`, no
+/// Authorization header, from another origin. Served like `/v1/batch`, the key taken from the
+/// query (`keyFrom: "query"`), checked against `--write-key`, and masked in every frame.
+#[tokio::test]
+async fn beacon_batches_take_the_write_key_from_the_query_and_mask_it() {
+    let mut config = config();
+    config.write_keys = vec![WRITE_KEY.to_string()];
+    let server = start(config).await;
+    let (mut viewer, _) = Viewer::connect(&server, None).await;
+    let page_url = format!("https://shop.example.com/?writeKey={WRITE_KEY}");
+    let body = json!({"sentAt": "2026-01-01T00:00:00.000Z", "batch": [
+        {"type": "page", "name": "Home", "anonymousId": "a1", "properties": {"url": page_url},
+         "originalTimestamp": "2026-01-01T00:00:00.000Z"},
+        {"type": "track", "event": "Clicked", "anonymousId": "a1"},
+    ]});
+    let response = client()
+        .post(format!(
+            "{}/beacon/v1/batch?writeKey={WRITE_KEY}",
+            server.http_url()
+        ))
+        .header("Content-Type", "text/plain;charset=UTF-8")
+        .header("Origin", "https://shop.example.com")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://shop.example.com"
+    );
+    for (frame, name) in viewer.take(2).await.iter().zip(["page", "track"]) {
+        assert_eq!(frame["type"], "event", "{frame}");
+        assert_eq!(frame["message"]["type"], name, "{frame}");
+        assert_eq!(frame["source"]["path"], "/beacon/v1/batch", "{frame}");
+        assert_eq!(frame["source"]["keyFrom"], "query", "{frame}");
+        assert_eq!(frame["source"]["writeKey"], "wk_t…cdef", "{frame}");
+        assert!(
+            !frame.to_string().contains(WRITE_KEY),
+            "key leaked: {frame}"
+        );
+    }
+
+    // The other beacon paths are the tracking API's; a wrong key is refused, masked.
+    let track = json!({"type": "track", "event": "Single", "anonymousId": "a1"});
+    let (status, _) = post(
+        &server,
+        &format!("/beacon/v1/track?writeKey={WRITE_KEY}"),
+        track.to_string(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let frame = viewer.next().await;
+    assert_eq!(
+        (&frame["message"]["event"], &frame["source"]["keyFrom"]),
+        (&json!("Single"), &json!("query"))
+    );
+    let wrong = "wk_wrong_0123456789abcdef";
+    let (status, answer) = post(
+        &server,
+        &format!("/beacon/v1/batch?writeKey={wrong}"),
+        body.to_string(),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (401, Some("invalid_write_key"))
+    );
+    let frame = viewer.next().await;
+    assert_eq!(frame["type"], "rejected", "{frame}");
+    assert_eq!(frame["source"]["writeKey"], "wk_w…cdef", "{frame}");
+    assert_eq!(frame["source"]["keyFrom"], "query", "{frame}");
+    assert!(!frame.to_string().contains(wrong), "key leaked: {frame}");
+    assert!(!answer.to_string().contains(wrong), "key leaked: {answer}");
+    server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn mangled_bodies_never_break_the_server() {
     let server = start_default().await;

@@ -399,6 +399,34 @@ async fn refused_requests_are_not_forwarded() {
     server.stop().await.unwrap();
 }
 
+/// RudderStack's beacon goes on to the upstream with its path and query (the data plane needs the
+/// key there), while the delivery frame shows the key masked; analytics.js's `/v1/m` telemetry
+/// is answered here and not forwarded.
+#[tokio::test]
+async fn beacons_are_forwarded_with_their_query_masked_in_the_delivery_and_metrics_stay_here() {
+    let mut upstream = start_upstream(&[], None).await;
+    let server = start_proxy(&upstream.url()).await;
+    let (mut viewer, _) = Viewer::connect(&server, None).await;
+    let (status, _) = post(&server, "/v1/m", r#"{"series":[]}"#, &[]).await;
+    assert_eq!(status, 200);
+    let beacon = r#"{"batch":[{"type":"track","event":"Beacon","anonymousId":"a"}]}"#;
+    let path = format!("/beacon/v1/batch?writeKey={WRITE_KEY}");
+    let (status, _) = post(&server, &path, beacon, &[("Content-Type", "text/plain")]).await;
+    assert_eq!(status, 200);
+    // The upstream's first request is the beacon: the metrics post never left.
+    let got = upstream.next().await;
+    assert_eq!(got.path_and_query, path);
+    assert_eq!(got.body, beacon.as_bytes());
+    let frames = frames_until_deliveries(&mut viewer, 1).await;
+    let (delivery, text) = frames.last().unwrap();
+    assert_eq!(delivery["type"], "delivery", "{delivery}");
+    let url = delivery["request"]["url"].as_str().unwrap_or_default();
+    assert!(url.contains("/beacon/v1/batch?writeKey=wk_t…cdef"), "{url}");
+    assert!(!text.contains(WRITE_KEY), "key leaked: {text}");
+    assert!(upstream.nothing_more());
+    server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_500_is_retried_and_the_delivery_counts_two_attempts() {
     let mut upstream = start_upstream(&[500], None).await;

@@ -6,8 +6,15 @@
 //! - `segment-analytics-python` (PyPI), pinned in `tests/sdk/python/requirements.txt` and
 //!   installed into the venv `target/sdk/python/venv`, sending gzipped batches.
 //!
-//! Installs are reused while the pins are unchanged. Without node/npm (or python3 with venv)
-//! on PATH a test prints `SKIPPED: …` and returns, unless `CI` is set: then it fails.
+//! - In a real browser (`tests/sdk/browser`, `npm ci` into `target/sdk/browser/`):
+//!   `@segment/analytics-next` and RudderStack JS v3 (`@rudderstack/analytics-js`), bundled
+//!   with esbuild into a page served from another loopback origin (so CORS applies), run in
+//!   Debian's headless Chromium (`/usr/bin/chromium`, or `$CHROMIUM`) by `playwright-core`.
+//!   No internet: analytics-next gets inline CDN settings, RudderStack its source config from
+//!   the page's server and its plugins from its bundled build.
+//!
+//! Installs are reused while the pins are unchanged. Without node/npm (or python3 with venv,
+//! or Chromium) a test prints `SKIPPED: …` and returns, unless `CI` is set: then it fails.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
 
@@ -34,6 +41,8 @@ const INSTALL_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 const NODE_WRITE_KEY: &str = "wk_node_0123456789abcdef";
 const PYTHON_WRITE_KEY: &str = "wk_python_0123456789abcdef";
+const NEXT_WRITE_KEY: &str = "wk_next_0123456789abcdef";
+const RUDDER_WRITE_KEY: &str = "wk_rudder_0123456789abcdef";
 
 // ---------------------------------------------------------------------------------------------
 // The tests
@@ -116,6 +125,209 @@ async fn analytics_python_delivers_gzipped_batches() {
             email: "grace@example.com",
         },
     );
+}
+
+/// analytics-next with `apiHost` set, as the README says to use it: its five calls arrive, and
+/// its metrics post to `/v1/m` (forced with a short `metrics.flushTimer`) is answered 200 and
+/// counted in `/health`, with no `rejected` frame (it was a red `rejected 404` row before).
+#[tokio::test]
+async fn analytics_next_in_chromium_delivers_every_call_and_its_metrics_are_no_rejection() {
+    const TEST: &str =
+        "analytics_next_in_chromium_delivers_every_call_and_its_metrics_are_no_rejection";
+    let Some(dir) = browser_setup(TEST).await else {
+        return;
+    };
+    let server = Server::start().await;
+    let mut stream = Stream::connect(&server).await;
+    run_sender(
+        "node drive.mjs analytics-next",
+        drive(&dir, "analytics-next", &server, NEXT_WRITE_KEY),
+        &server,
+    )
+    .await;
+
+    let frames = stream.frames_until_sentinel(&server).await;
+    let events = sdk_events(&frames, &server);
+    let version = pinned_browser_version("@segment/analytics-next");
+    assert_five_calls(&events, &server, NEXT_WRITE_KEY, "basic");
+    for event in &events {
+        let message = &event["message"];
+        let path = event["source"]["path"].as_str().unwrap_or_default();
+        let short = &message["type"].as_str().unwrap_or_default()[..1];
+        assert_eq!(
+            path,
+            format!("/v1/{short}"),
+            "analytics.js's short paths: {event}"
+        );
+        assert_eq!(
+            message["context"]["library"],
+            json!({"name": "analytics.js", "version": format!("npm:next-{version}")}),
+            "{event}"
+        );
+    }
+    let health = health(&server).await;
+    assert!(
+        health["metrics"].as_u64().unwrap_or(0) >= 1,
+        "the metrics post is counted: {health}"
+    );
+    assert_eq!(health["rejected"], 0, "{health}");
+    assert_eq!(
+        health["events"], 6,
+        "the five calls and the sentinel: {health}"
+    );
+}
+
+/// RudderStack JS v3 with `useBeacon: true`: one `navigator.sendBeacon` of `text/plain` to
+/// `/beacon/v1/batch?writeKey=K` (no Authorization header) carries the five calls, and the key
+/// is taken from the query (`keyFrom: "query"`), masked.
+#[tokio::test]
+async fn rudderstack_beacon_in_chromium_delivers_every_call() {
+    const TEST: &str = "rudderstack_beacon_in_chromium_delivers_every_call";
+    let Some(dir) = browser_setup(TEST).await else {
+        return;
+    };
+    let server = Server::start().await;
+    let mut stream = Stream::connect(&server).await;
+    run_sender(
+        "node drive.mjs rudderstack",
+        drive(&dir, "rudderstack", &server, RUDDER_WRITE_KEY),
+        &server,
+    )
+    .await;
+
+    let frames = stream.frames_until_sentinel(&server).await;
+    let events = sdk_events(&frames, &server);
+    let version = pinned_browser_version("@rudderstack/analytics-js");
+    assert_five_calls(&events, &server, RUDDER_WRITE_KEY, "query");
+    for event in &events {
+        assert_eq!(event["source"]["path"], "/beacon/v1/batch", "{event}");
+        let library = &event["message"]["context"]["library"];
+        assert_eq!(library["name"], "RudderLabs JavaScript SDK", "{event}");
+        assert_eq!(library["version"], version.as_str(), "{event}");
+    }
+}
+
+/// page, identify, track, group and alias from a browser page, each once, the key masked.
+fn assert_five_calls(events: &[Value], server: &Server, write_key: &str, key_from: &str) {
+    let mut types: Vec<&str> = events
+        .iter()
+        .map(|e| e["message"]["type"].as_str().unwrap_or("?"))
+        .collect();
+    types.sort_unstable();
+    assert_eq!(
+        types,
+        ["alias", "group", "identify", "page", "track"],
+        "one call of each kind; frames: {events:#?}\n{}",
+        server.log()
+    );
+    for event in events {
+        let source = &event["source"];
+        let message = &event["message"];
+        assert_eq!(source["keyFrom"], key_from, "{event}");
+        let masked = source["writeKey"].as_str().unwrap_or_default();
+        assert!(
+            masked.starts_with(&write_key[..4]) && masked.len() < write_key.len(),
+            "source.writeKey is the masked key: {event}"
+        );
+        assert!(
+            !event.to_string().contains(write_key),
+            "the full write key leaked into a frame: {event}"
+        );
+        let user_agent = source["userAgent"].as_str().unwrap_or_default();
+        assert!(user_agent.contains("HeadlessChrome/"), "{event}");
+        match message["type"].as_str() {
+            Some("track") => {
+                assert_eq!(message["event"], "Order Completed", "{event}");
+                assert_eq!(
+                    message["properties"]["revenue"].as_f64(),
+                    Some(42.5),
+                    "{event}"
+                );
+            }
+            Some("identify") => {
+                assert_eq!(
+                    message["traits"]["email"]
+                        .as_str()
+                        .or(message["context"]["traits"]["email"].as_str()),
+                    Some("ada@example.com"),
+                    "{event}"
+                );
+            }
+            Some("page") => assert_eq!(message["properties"]["path"], "/browser-sdk", "{event}"),
+            Some("group") => assert!(message["groupId"].is_string(), "{event}"),
+            Some("alias") => assert!(message["previousId"].is_string(), "{event}"),
+            other => panic!("unexpected message type {other:?}: {event}"),
+        }
+    }
+}
+
+/// node and npm, Chromium, and the browser SDKs installed; `None` when skipped.
+async fn browser_setup(test: &str) -> Option<PathBuf> {
+    let tools = probe_node_for(test).await?;
+    let chromium = chromium_path();
+    let Some(version) = version_of(&chromium, &["--version"]).await else {
+        missing(
+            test,
+            &format!("Chromium ({chromium}; set CHROMIUM to use another)"),
+        );
+        return None;
+    };
+    say(&format!("real_sdks: using {tools}, {version}"));
+    Some(
+        install_npm_sdk(
+            "browser",
+            BROWSER_FILES,
+            "node_modules/playwright-core/package.json",
+        )
+        .await,
+    )
+}
+
+const BROWSER_FILES: &[&str] = &[
+    "package.json",
+    "drive.mjs",
+    "pages/analytics-next.mjs",
+    "pages/rudderstack.mjs",
+];
+
+fn chromium_path() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// `node drive.mjs SDK HOST:PORT KEY` in the browser SDKs' install directory.
+fn drive(dir: &Path, sdk: &str, server: &Server, write_key: &str) -> Command {
+    let mut node = Command::new("node");
+    node.arg(dir.join("drive.mjs"))
+        .args([sdk, server.addr.as_str(), write_key])
+        .env("CHROMIUM", chromium_path())
+        .current_dir(dir);
+    node
+}
+
+/// `GET /health` as JSON.
+async fn health(server: &Server) -> Value {
+    eventscope::forward::http_client_builder()
+        .build()
+        .unwrap()
+        .get(format!("http://{}/health", server.addr))
+        .timeout(DEADLINE)
+        .send()
+        .await
+        .expect("GET /health")
+        .json()
+        .await
+        .expect("/health is JSON")
+}
+
+/// The exact version of `package` pinned in tests/sdk/browser/package.json.
+fn pinned_browser_version(package: &str) -> String {
+    let manifest: Value =
+        serde_json::from_str(&read(&sdk_source_dir("browser").join("package.json")))
+            .expect("tests/sdk/browser/package.json is JSON");
+    manifest["dependencies"][package]
+        .as_str()
+        .unwrap_or_else(|| panic!("tests/sdk/browser/package.json pins {package}"))
+        .to_string()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,9 +655,12 @@ async fn version_of(program: &str, args: &[&str]) -> Option<String> {
 
 /// node ≥ 20 (the SDK's engines field) and npm.
 async fn probe_node() -> Option<String> {
-    const TEST: &str = "analytics_node_delivers_track_identify_page";
+    probe_node_for("analytics_node_delivers_track_identify_page").await
+}
+
+async fn probe_node_for(test: &str) -> Option<String> {
     let Some(node) = version_of("node", &["--version"]).await else {
-        missing(TEST, "node");
+        missing(test, "node");
         return None;
     };
     let major: u32 = node
@@ -455,11 +670,11 @@ async fn probe_node() -> Option<String> {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
     if major < 20 {
-        missing(TEST, &format!("node >= 20 (found {node})"));
+        missing(test, &format!("node >= 20 (found {node})"));
         return None;
     }
     let Some(npm) = version_of("npm", &["--version"]).await else {
-        missing(TEST, "npm");
+        missing(test, "npm");
         return None;
     };
     Some(format!("node {node}, npm {npm}"))
@@ -547,22 +762,36 @@ fn pinned_python_sdk_version() -> String {
 /// Copies tests/sdk/node into target/sdk/node and runs `npm ci` there unless the same lockfile
 /// is already installed. Returns the install directory.
 async fn install_node_sdk() -> PathBuf {
-    let src = sdk_source_dir("node");
-    let dir = sdk_install_dir("node");
+    install_npm_sdk(
+        "node",
+        &["package.json", "send.mjs"],
+        "node_modules/@segment/analytics-node/package.json",
+    )
+    .await
+}
+
+/// Copies `files` of tests/sdk/SDK into target/sdk/SDK and runs `npm ci` there unless the same
+/// lockfile is already installed (and `installed_marker` exists). Returns the install directory.
+async fn install_npm_sdk(sdk: &str, files: &[&str], installed_marker: &str) -> PathBuf {
+    let src = sdk_source_dir(sdk);
+    let dir = sdk_install_dir(sdk);
     let _lock = lock_dir(&dir);
     let lockfile = read(&src.join("package-lock.json"));
-    for file in ["package.json", "send.mjs"] {
-        write(&dir.join(file), &read(&src.join(file)));
+    for file in files {
+        let to = dir.join(file);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
+        }
+        write(&to, &read(&src.join(file)));
     }
     // The stamp is the lockfile `npm ci` last installed successfully.
     let stamp = dir.join(".installed-package-lock.json");
-    let installed = dir
-        .join("node_modules/@segment/analytics-node/package.json")
-        .is_file()
+    let installed = dir.join(installed_marker).is_file()
         && std::fs::read_to_string(&stamp).is_ok_and(|s| s == lockfile);
     if installed {
         say(&format!(
-            "real_sdks: @segment/analytics-node already installed in {}",
+            "real_sdks: tests/sdk/{sdk} already installed in {}",
             dir.display()
         ));
         return dir;
@@ -570,8 +799,8 @@ async fn install_node_sdk() -> PathBuf {
     let _ = std::fs::remove_file(&stamp);
     write(&dir.join("package-lock.json"), &lockfile);
     say(&format!(
-        "real_sdks: installing @segment/analytics-node with `npm ci` in {} (downloads from the \
-         npm registry; allowing up to {INSTALL_DEADLINE:?})",
+        "real_sdks: installing tests/sdk/{sdk} with `npm ci` in {} (downloads from the npm \
+         registry; allowing up to {INSTALL_DEADLINE:?})",
         dir.display()
     ));
     let mut npm = Command::new("npm");

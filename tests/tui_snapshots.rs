@@ -110,6 +110,36 @@ fn empty_state_tells_where_to_point_an_sdk() {
     snapshot("empty_state", &terminal);
 }
 
+/// analytics.js's telemetry posts (`/v1/m`) are counted in the header, not shown as rows.
+#[test]
+fn the_header_counts_sdk_metrics_posts_apart_from_events_and_rejections() {
+    let header = |app: &App| {
+        let terminal = render(app, 120, 24);
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.width)
+            .map(|x| buffer[(x, 0)].symbol().to_string())
+            .collect::<String>()
+    };
+    let mut app = embedded_app();
+    let metrics = eventscope::hub::MetricsCounter::default();
+    app.sdk_metrics = Some(metrics.clone());
+    assert!(
+        !header(&app).contains("metrics"),
+        "none yet: {}",
+        header(&app)
+    );
+    metrics.add();
+    metrics.add();
+    let line = header(&app);
+    assert!(line.contains("0 rejected · 2 metrics"), "{line}");
+    assert!(line.contains("0 events"), "{line}");
+    // And no row for them: the list still waits for its first event.
+    find(
+        render(&app, 120, 24).backend().buffer(),
+        "Waiting for events.",
+    );
+}
+
 #[test]
 fn list_and_detail_with_a_highlighted_track_message() {
     let mut app = embedded_app();

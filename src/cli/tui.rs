@@ -92,6 +92,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
         None => rules::fixed(Arc::clone(&inspector)),
     };
     let mut server = None;
+    let mut sdk_metrics = None;
     // Replays into the embedded collector authenticate like an SDK when it checks keys.
     let replay_key = match &target {
         Target::Embedded(args) => args.write_keys.first().cloned(),
@@ -114,6 +115,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
                     note,
                 };
                 let feed = feed::embedded(Arc::clone(&running.hub), rules.clone());
+                sdk_metrics = Some(running.hub.metrics());
                 server = Some(running);
                 (source, feed)
             }
@@ -150,6 +152,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
     app.inspector = inspector;
     app.destinations = Destinations::from_config(&config.destination, config_path.as_deref());
     app.collector_write_key = replay_key;
+    app.sdk_metrics = sdk_metrics;
     app.redact = redact;
     let jq = JqSettings::current_exe(JqLimits {
         budget: view.jq_budget,

@@ -29,6 +29,7 @@ use super::store::Store;
 use super::summary::SummaryTable;
 use super::theme::Theme;
 use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
+use eventscope_core::hub::MetricsCounter;
 use eventscope_core::inspect::Inspector;
 use eventscope_core::inspect::redact::RedactMode;
 use eventscope_core::model::{DeliveryFrame, Frame};
@@ -246,6 +247,8 @@ pub struct App {
     pub destinations: Destinations,
     /// The write key replays into the embedded collector use (its first `--write-key`).
     pub collector_write_key: Option<String>,
+    /// The embedded collector's count of SDK telemetry posts (`/v1/m`), for the header.
+    pub sdk_metrics: Option<MetricsCounter>,
     /// What the embedded collector masks (`--redact`), shown in the header.
     pub redact: RedactMode,
     /// Forwards and replays in flight.
@@ -285,6 +288,7 @@ impl App {
             delivery_view: DeliveryView::default(),
             destinations: Destinations::default(),
             collector_write_key: None,
+            sdk_metrics: None,
             redact: RedactMode::None,
             jobs: Vec::new(),
             unread: crate::tui::feed::Unread::default(),

@@ -69,6 +69,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         format!(" · {} rejected", thousands(totals.rejected)),
         rejected_style,
     ));
+    // SDK telemetry (`/v1/m`) is answered, not shown as rows: counted so it is not a mystery.
+    if let Some(metrics) = app.sdk_metrics.as_ref().map(|m| m.get()).filter(|&n| n > 0) {
+        spans.push(Span::styled(
+            format!(" · {} metrics", thousands(metrics)),
+            base,
+        ));
+    }
     if totals.not_recorded > 0 {
         // The collector answered 503: the SDK will send again, the recording has a hole now.
         spans.push(Span::styled(

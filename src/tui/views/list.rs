@@ -229,6 +229,11 @@ fn draw_empty(frame: &mut Frame, area: Rect, app: &App) {
                         ),
                         muted,
                     ),
+                    // Chrome's Local Network Access check stops a public page before it sends.
+                    Line::styled(
+                        "  Page on a public origin? Allow Chrome's Local network access, or serve it from localhost",
+                        muted,
+                    ),
                 ];
                 if let Some(note) = note {
                     lines.insert(1, Line::styled(note.clone(), t.style(Role::Warning)));

@@ -1,4 +1,5 @@
-//! Write keys: from `Authorization: Basic b64(key:)` or the body's `writeKey`.
+//! Write keys: from `Authorization: Basic b64(key:)`, the `writeKey` query parameter
+//! (RudderStack's beacon transport) or the body's `writeKey`.
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
@@ -21,6 +22,22 @@ pub fn basic_write_key(headers: &HeaderMap) -> Option<String> {
     (!user.is_empty()).then(|| user.to_string())
 }
 
+/// The `writeKey` query parameter (percent-decoded; `+` is a space), when not empty.
+pub fn query_write_key(query: Option<&str>) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        if name != "writeKey" {
+            return None;
+        }
+        let value = value.replace('+', " ");
+        let key = percent_encoding::percent_decode_str(&value)
+            .decode_utf8()
+            .ok()?
+            .into_owned();
+        (!key.is_empty()).then_some(key)
+    })
+}
+
 /// Checks `key` against the `--write-key` allow-list (empty list: any key, or none).
 pub fn check_write_key(allowed: &[String], key: Option<&str>) -> Result<(), IngestError> {
     if allowed.is_empty() {
@@ -30,7 +47,7 @@ pub fn check_write_key(allowed: &[String], key: Option<&str>) -> Result<(), Inge
         None => Err(IngestError::new(
             axum::http::StatusCode::UNAUTHORIZED,
             "missing_write_key",
-            "Missing writeKey: send it as the Basic auth user name or as \"writeKey\" in the body",
+            "Missing writeKey: send it as the Basic auth user name, as \"writeKey\" in the body or as the writeKey query parameter",
         )),
         Some(key) if !allowed.iter().any(|k| k == key) => Err(IngestError::new(
             axum::http::StatusCode::UNAUTHORIZED,
@@ -68,6 +85,22 @@ mod tests {
         );
         assert_eq!(basic_write_key(&headers("Bearer abc")), None);
         assert_eq!(basic_write_key(&headers("Basic !!!")), None);
+    }
+
+    #[test]
+    fn reads_the_write_key_query_parameter() {
+        assert_eq!(
+            query_write_key(Some("writeKey=wk_123")).as_deref(),
+            Some("wk_123")
+        );
+        assert_eq!(
+            query_write_key(Some("a=1&writeKey=wk%2F1+2&b")).as_deref(),
+            Some("wk/1 2")
+        );
+        assert_eq!(query_write_key(Some("writeKey=")), None);
+        assert_eq!(query_write_key(Some("writekey=x&key=y")), None);
+        assert_eq!(query_write_key(Some("writeKey=%FF")), None);
+        assert_eq!(query_write_key(None), None);
     }
 
     #[test]

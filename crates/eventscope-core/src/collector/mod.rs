@@ -1,5 +1,7 @@
 //! The Segment HTTP tracking API: `/v1/{track,identify,page,screen,group,alias,batch,import}`
-//! and the SDK short paths `/v1/{t,i,p,s,g,a,b}`.
+//! and the SDK short paths `/v1/{t,i,p,s,g,a,b}`; the same under `/beacon/v1/` (RudderStack's
+//! beacon transport, write key in the `writeKey` query parameter); `/v1/m`, analytics.js's
+//! telemetry, answered and counted only.
 //!
 //! Every accepted message becomes an `event` frame; every refused request is answered with a
 //! JSON error *and* published as a `rejected` frame, so the viewer shows what the SDK did wrong.
@@ -33,6 +35,20 @@ use crate::inspect::redact::Redactor;
 use crate::model::{FrameKind, Source, format_timestamp, mask_secret};
 use envelope::FinishedMessage;
 use secrets::Secrets;
+
+/// What a request's method and path ask the collector for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Messages to publish (`/v1/…`, `/beacon/v1/…`).
+    Messages(Endpoint),
+    /// SDK telemetry (`/v1/m`): answered `200 {"success":true}` and counted, never published.
+    Metrics,
+}
+
+/// analytics.js (analytics-next) posts its own counters here every 30 s when `apiHost` is set.
+const METRICS_PATH: &str = "/v1/m";
+/// RudderStack's `sendBeacon` transport posts `/beacon/v1/batch?writeKey=K`.
+const BEACON_PREFIX: &str = "/beacon/v1/";
 
 /// The first bytes of a refused body kept in its `rejected` frame.
 pub const PREVIEW_BYTES: usize = 4096;
@@ -89,23 +105,29 @@ impl Collector {
     /// Handles one request to the tracking API: `route` is what its method and path ask for.
     pub async fn handle(
         &self,
-        route: Result<Endpoint, IngestError>,
+        route: Result<Route, IngestError>,
         request: RequestInfo,
         headers: &HeaderMap,
         body: Body,
     ) -> Response {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let received_at = Utc::now();
-        let basic_key = auth::basic_write_key(headers);
         let query = request.query.clone();
         let mut source = request.into_source();
         // Every key this request or this collector knows is masked wherever it could appear.
         let mut secrets = self.known_keys.clone();
-        if let Some(key) = &basic_key {
-            source.write_key = Some(mask_secret(key));
-            source.key_from = Some("basic".into());
-            secrets.add_key(key);
-        }
+        // The Basic user name first; else `?writeKey=` (RudderStack's beacon, which cannot
+        // set headers); the body's `writeKey` last, below.
+        let header_key = match auth::basic_write_key(headers) {
+            Some(key) => Some((key, "basic")),
+            None => auth::query_write_key(query.as_deref()).map(|key| (key, "query")),
+        };
+        let header_key = header_key.map(|(key, from)| {
+            source.write_key = Some(mask_secret(&key));
+            source.key_from = Some(from.into());
+            secrets.add_key(&key);
+            key
+        });
 
         let limit = self.config.limits.max_body_bytes;
         let raw = match body::read_limited(body, limit).await {
@@ -123,7 +145,14 @@ impl Collector {
             }
         };
         let endpoint = match route {
-            Ok(endpoint) => endpoint,
+            Ok(Route::Messages(endpoint)) => endpoint,
+            Ok(Route::Metrics) => {
+                // Telemetry is not judged: the SDK never reads the answer, and a rejected row
+                // every 30 s would only hide the events (see the README's /v1/m note).
+                self.hub.metrics().add();
+                tracing::debug!(bytes = size, "sdk metrics");
+                return success();
+            }
             Err(error) => {
                 return self.reject(received_at, &source, error, &decoded, size, &secrets);
             }
@@ -137,7 +166,7 @@ impl Collector {
         if let Some(key) = &parsed.body_key {
             secrets.add_key(key);
         }
-        let key = basic_key.or_else(|| {
+        let key = header_key.or_else(|| {
             let key = parsed.body_key.clone()?;
             source.write_key = Some(mask_secret(&key));
             source.key_from = Some("body".into());
@@ -203,12 +232,7 @@ impl Collector {
             });
         }
         tracing::debug!(path = %source.path, count, "accepted");
-        (
-            StatusCode::OK,
-            [(CONTENT_TYPE, "application/json")],
-            r#"{"success":true}"#,
-        )
-            .into_response()
+        success()
     }
 
     fn reject(
@@ -252,6 +276,16 @@ impl Collector {
         }
         response
     }
+}
+
+/// Segment's answer to an accepted request.
+fn success() -> Response {
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, "application/json")],
+        r#"{"success":true}"#,
+    )
+        .into_response()
 }
 
 /// A `rejected` frame's fields after its seq, in the order the contract shows them.
@@ -352,7 +386,7 @@ fn request_target(path: &str, query: Option<&str>) -> String {
 }
 
 /// What a request's method and path ask for, or why they are refused.
-fn route(method: &Method, path: &str) -> Result<Endpoint, IngestError> {
+fn route(method: &Method, path: &str) -> Result<Route, IngestError> {
     // The server's other routes, reached here only with a method they don't take.
     if matches!(path, "/health" | "/v1/stream") {
         return Err(IngestError::method_not_allowed(
@@ -360,7 +394,19 @@ fn route(method: &Method, path: &str) -> Result<Endpoint, IngestError> {
             format!("{method} {path}: this path takes GET"),
         ));
     }
-    let endpoint = match path.strip_prefix("/v1/") {
+    if path == METRICS_PATH {
+        return match *method == Method::POST {
+            true => Ok(Route::Metrics),
+            false => Err(IngestError::method_not_allowed(
+                "POST, OPTIONS",
+                format!("{method} {path}: SDK metrics are posted"),
+            )),
+        };
+    }
+    let segment = path
+        .strip_prefix("/v1/")
+        .or_else(|| path.strip_prefix(BEACON_PREFIX));
+    let endpoint = match segment {
         Some(segment) if !segment.contains('/') => {
             let segment = percent_encoding::percent_decode_str(segment)
                 .decode_utf8()
@@ -375,7 +421,7 @@ fn route(method: &Method, path: &str) -> Result<Endpoint, IngestError> {
         _ => None,
     };
     match (endpoint, *method == Method::POST) {
-        (Some(endpoint), true) => Ok(endpoint),
+        (Some(endpoint), true) => Ok(Route::Messages(endpoint)),
         (Some(_), false) => Err(IngestError::method_not_allowed(
             "POST, OPTIONS",
             format!("{method} {path}: the tracking API takes POST"),
@@ -391,7 +437,7 @@ fn route(method: &Method, path: &str) -> Result<Endpoint, IngestError> {
 
 fn unknown_endpoint_error(path: &str) -> IngestError {
     let mut message = format!(
-        "no endpoint POST {path}; the collector serves /v1/{{track,identify,page,screen,group,alias,batch,import}} and /v1/{{t,i,p,s,g,a,b}}"
+        "no endpoint POST {path}; the collector serves /v1/{{track,identify,page,screen,group,alias,batch,import}}, /v1/{{t,i,p,s,g,a,b}}, the same under /beacon/v1/, and /v1/m"
     );
     if path.starts_with("/v1/v1/") {
         message.push_str(

@@ -91,6 +91,22 @@ struct Counters {
     deliveries: AtomicU64,
     record_errors: AtomicU64,
     subscribers: AtomicUsize,
+    metrics: MetricsCounter,
+}
+
+/// Posts of SDK telemetry to `/v1/m`: counted, never published as frames (they are neither
+/// events nor rejections). A shared handle, cheap to read every frame (the viewer's header).
+#[derive(Debug, Clone, Default)]
+pub struct MetricsCounter(Arc<AtomicU64>);
+
+impl MetricsCounter {
+    pub fn add(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// A point-in-time view of the hub, for `/health` and headers.
@@ -109,6 +125,8 @@ pub struct HubStatus {
     pub events: u64,
     pub rejected: u64,
     pub deliveries: u64,
+    /// SDK telemetry posts to `/v1/m` (answered, not published).
+    pub metrics: u64,
     pub subscribers: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recording: Option<String>,
@@ -253,6 +271,11 @@ impl Hub {
         }
     }
 
+    /// The count of SDK telemetry posts (`/v1/m`) this hub's collector answered.
+    pub fn metrics(&self) -> MetricsCounter {
+        self.counters.metrics.clone()
+    }
+
     pub fn instance(&self) -> &str {
         &self.instance
     }
@@ -271,6 +294,7 @@ impl Hub {
             events: self.counters.events.load(Ordering::Relaxed),
             rejected: self.counters.rejected.load(Ordering::Relaxed),
             deliveries: self.counters.deliveries.load(Ordering::Relaxed),
+            metrics: self.counters.metrics.get(),
             subscribers: self.counters.subscribers.load(Ordering::Relaxed),
             recording: self.recording_path.clone(),
             record_errors: self.counters.record_errors.load(Ordering::Relaxed),

@@ -56,7 +56,8 @@ pub struct Source {
     /// The write key, masked (`abcd…wxyz`); never the full key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_key: Option<String>,
-    /// Where the key was found: `basic` (Authorization header) or `body` (`writeKey`).
+    /// Where the key was found: `basic` (Authorization header), `query` (`?writeKey=`, the
+    /// beacon transport) or `body` (`writeKey`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_from: Option<String>,
     /// The HTTP method when it was not POST (a refused request).
