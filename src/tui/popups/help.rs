@@ -164,4 +164,17 @@ mod tests {
             assert!(line.width() <= TEXT_WIDTH, "{line:?}");
         }
     }
+
+    #[test]
+    fn the_readme_filter_table_is_the_parsers() {
+        let readme = include_str!("../../../README.md");
+        let mut table = String::from("| term | matches |\n|---|---|\n");
+        for term in TERMS {
+            table.push_str(&format!("| `{}` | {} |\n", term.syntax, term.help));
+        }
+        assert!(
+            readme.contains(&table),
+            "README.md's filter table is out of date; it should read:\n{table}"
+        );
+    }
 }
