@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use eventscope::config::Config;
+use eventscope::filter::jq_worker::{JqLimits, WorkerCommand};
 use eventscope::inspect::Inspector;
 use eventscope::server::RunningServer;
 use eventscope::tui::app::{App, Connection, Destinations, SourceKind};
@@ -98,6 +99,16 @@ impl Screen {
         }
     }
 
+    /// Opens the filter bar, replaces its text with `query` (typed key by key, as a person
+    /// would) and applies it.
+    async fn filter(&self, query: &str) {
+        self.key(KeyCode::Char('/')).await;
+        let clear = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
+        self.keys.send(Ok(Event::Key(clear))).await.unwrap();
+        self.type_text(query).await;
+        self.key(KeyCode::Enter).await;
+    }
+
     /// Waits for the empty viewer, posts `messages` as one batch to `collector` and returns the
     /// first frame that lists them all.
     async fn load(&mut self, collector: &RunningServer, messages: &[Value]) -> String {
@@ -130,6 +141,23 @@ fn viewer(
     Screen,
     impl std::future::Future<Output = anyhow::Result<()>> + use<>,
 ) {
+    let jq = JqSettings {
+        command: Err("no jq worker in these tests".into()),
+        limits: Default::default(),
+    };
+    viewer_with(collector, destinations, jq, (140, 36))
+}
+
+/// [`viewer`] with `jq` answering `jq:` terms, on a `size` terminal.
+fn viewer_with(
+    collector: &RunningServer,
+    destinations: Destinations,
+    jq: JqSettings,
+    (width, height): (u16, u16),
+) -> (
+    Screen,
+    impl std::future::Future<Output = anyhow::Result<()>> + use<>,
+) {
     let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
     let source = SourceKind::Embedded {
         addr: collector.addr.to_string(),
@@ -140,15 +168,11 @@ fn viewer(
     app.destinations = destinations;
     let rules = rules::fixed(Arc::new(Inspector::default()));
     let feed = feed::embedded(Arc::clone(&collector.hub), rules.clone());
-    let jq = JqSettings {
-        command: Err("no jq worker in these tests".into()),
-        limits: Default::default(),
-    };
     let (keys, input) = mpsc::channel(INPUT_QUEUE);
     let (screen, frames) = watch::channel(String::new());
     let (copies, copied) = mpsc::unbounded_channel();
     let run = async move {
-        let mut terminal = Terminal::new(TestBackend::new(140, 36))?;
+        let mut terminal = Terminal::new(TestBackend::new(width, height))?;
         let mut console = Recorder {
             screen,
             copied: copies,
@@ -551,6 +575,89 @@ async fn rudderstack_messages_show_the_anonymous_id_and_identify_calls_with_thei
         for whole_message in ["context", "locale", "anonymousId", "messageId"] {
             assert!(!pane.contains(whole_message), "{whole_message} in\n{call}");
         }
+/// The viewer with a real jq worker (`eventscope __jq-worker`, the binary under test).
+fn jq_worker() -> JqSettings {
+    JqSettings {
+        command: Ok(WorkerCommand::eventscope(env!("CARGO_BIN_EXE_eventscope"))),
+        limits: JqLimits {
+            budget: DEADLINE,
+            ..JqLimits::default()
+        },
+    }
+}
+
+/// 600 messages: 100 identifies, then 500 tracks. A filter `type:identify or jq: …` decides
+/// the identifies at once and waits for the worker on every track, in batches: the list
+/// fills in slices.
+fn identifies_then_tracks() -> Vec<Value> {
+    (1..=600)
+        .map(|i| {
+            if i <= 100 {
+                json!({"type": "identify", "userId": format!("u{i}"), "messageId": format!("m-{i}")})
+            } else {
+                track(&format!("Event {i}"), &format!("m-{i}"))
+            }
+        })
+        .collect()
+}
+
+/// The list shows a full page (the 140×36 screen with the filter bar has room for 29 rows).
+fn assert_full_page(screen: &str, what: &str) {
+    let shown = rows(screen);
+    assert!(
+        shown.len() >= 25,
+        "{what}: the list shows {} rows of 101 matches:\n{screen}",
+        shown.len()
+    );
+}
+
+const IDENTIFIES_AND_599: &str = "type:identify or jq: .event == \"Event 599\"";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_applied_in_slices_fills_the_list_live_scrolled_and_paused() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) =
+        viewer_with(&collector, Destinations::default(), jq_worker(), (140, 36));
+    let script = async {
+        screen.load(&collector, &identifies_then_tracks()).await;
+
+        // Live: the matches fill the page, the newest at the bottom.
+        screen.filter(IDENTIFIES_AND_599).await;
+        let live = screen
+            .wait_for("the identifies and Event 599", |s| {
+                s.contains("Messages 101/600")
+            })
+            .await;
+        assert_full_page(&live, "live");
+        assert!(rows(&live).last().unwrap().contains("Event 599"), "{live}");
+
+        // Scrolled up (not following), another filter and back: a full page again.
+        screen.type_text("kkk").await;
+        screen.filter("jq: .type == \"track\"").await;
+        screen
+            .wait_for("the tracks", |s| s.contains("Messages 500/600"))
+            .await;
+        screen.filter(IDENTIFIES_AND_599).await;
+        let scrolled = screen
+            .wait_for("the identifies again", |s| s.contains("Messages 101/600"))
+            .await;
+        assert_full_page(&scrolled, "scrolled");
+
+        // Paused: the same.
+        screen.type_text("Gp").await;
+        screen.filter("jq: .type == \"track\"").await;
+        screen
+            .wait_for("the tracks while paused", |s| {
+                s.contains("Messages 500/600") && s.contains("paused")
+            })
+            .await;
+        screen.filter(IDENTIFIES_AND_599).await;
+        let paused = screen
+            .wait_for("the identifies while paused", |s| {
+                s.contains("Messages 101/600") && s.contains("paused")
+            })
+            .await;
+        assert_full_page(&paused, "paused");
         screen.type_text("q").await;
     };
     let (result, ()) = tokio::join!(viewer, script);

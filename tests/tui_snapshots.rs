@@ -251,15 +251,152 @@ fn the_help_overlay_lists_every_binding() {
     app.update(Action::Help);
     let terminal = render(&app, 120, 40);
     snapshot("help_overlay", &terminal);
-    let buffer = terminal.backend().buffer();
-    // The main view's bindings one per line; the popups' keys are at the end (see
-    // tests/tui_keys.rs).
+    // The main view's bindings one per line (wrapped at 80 columns); the popups' keys, the
+    // row marks and the filter terms follow (see tests/tui_keys.rs).
+    let all = words(&screen_text(&render(&app, 120, 100)));
     for action in Action::ALL
         .into_iter()
         .filter(|a| a.context() == eventscope::tui::action::Context::Main)
     {
-        find(buffer, action.description());
+        assert!(all.contains(&words(action.description())), "{action:?}");
     }
+}
+
+/// The text as words: borders and runs of spaces become one space.
+fn words(text: &str) -> String {
+    text.replace(['│', '┌', '┐', '└', '┘', '─'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The detail pane's column of a side-by-side screen, as words.
+fn detail_words(screen: &str) -> String {
+    let column: Vec<&str> = screen
+        .lines()
+        .filter_map(|line| line.split('│').nth(3))
+        .collect();
+    words(&column.join("\n"))
+}
+
+#[test]
+fn at_80_by_24_the_header_keeps_its_state_and_the_help_scrolls_through_every_term() {
+    let mut app = embedded_app();
+    app.ingest(sample_events(), Instant::now());
+    app.apply_filter("type:track or type:page");
+    app.update(Action::Up);
+    app.ingest(
+        vec![event(
+            4,
+            404,
+            r#"{"type":"page","name":"Docs","anonymousId":"anon-2","messageId":"m-4"}"#,
+        )],
+        Instant::now(),
+    );
+    let terminal = render(&app, 80, 24);
+    let text = screen_text(&terminal);
+    let header = text.lines().next().unwrap();
+    assert!(header.contains("scrolled · 1 new ↓"), "{text}");
+    assert!(header.contains("3 shown"), "{text}");
+    assert!(header.trim_end().chars().count() <= 80, "{text}");
+
+    // The help, page by page: every filter term and every row mark, nothing cut at the right.
+    app.update(Action::Help);
+    let mut seen = String::new();
+    for _ in 0..10 {
+        let text = screen_text(&render(&app, 80, 24));
+        assert!(text.contains("┌ Keys"), "{text}");
+        seen.push_str(&words(&text));
+        seen.push(' ');
+        app.update(Action::PageDown);
+    }
+    for term in eventscope::filter::TERMS {
+        assert!(
+            seen.contains(&words(&format!("{} {}", term.syntax, term.help))),
+            "{} is missing from the help at 80×24",
+            term.syntax
+        );
+    }
+    for (glyph, meaning) in eventscope::tui::glyphs::LEGEND {
+        assert!(
+            seen.contains(&words(&format!("{glyph} {meaning}"))),
+            "{glyph}"
+        );
+    }
+}
+
+#[test]
+fn a_scrolled_list_says_it_is_not_following_and_g_follows_again() {
+    let mut app = embedded_app();
+    app.ingest(sample_events(), Instant::now());
+    app.update(Action::Up);
+    let more = (4..6)
+        .map(|seq| {
+            event(
+                seq,
+                500,
+                r#"{"type":"track","event":"Late","userId":"u","messageId":"m-late"}"#,
+            )
+        })
+        .collect();
+    app.ingest(more, Instant::now());
+    let text = screen_text(&render(&app, 160, 45));
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .contains("↑ scrolled · 2 new ↓ · G follows"),
+        "{text}"
+    );
+    assert!(!text.contains("● live"), "{text}");
+    app.update(Action::Live);
+    let text = screen_text(&render(&app, 160, 45));
+    assert!(text.lines().next().unwrap().contains("● live"), "{text}");
+}
+
+#[test]
+fn at_160_by_45_findings_say_path_and_value_once_and_wrap_without_cutting() {
+    let app = judged_app(vec![event(3, 303, WRONG_TYPE)]);
+    let text = screen_text(&render(&app, 160, 45));
+    let detail = detail_words(&text);
+    assert!(
+        detail.contains(
+            "╰ ✗ plan/type should be a number, got string \"42.50\" (Order Completed v1)"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        detail.matches("\"42.50\"").count(),
+        3,
+        "the line and one per finding: {detail}"
+    );
+    assert!(
+        !detail.contains("properties.total properties.total"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn pii_in_its_expected_place_gets_no_row_mark_and_the_footer_explains_the_marks_once() {
+    let mut app = judged_app(vec![event(
+        1,
+        101,
+        r#"{"type":"identify","userId":"user_42","traits":{"email":"jane@example.com"},"messageId":"m-e","context":{"library":{"name":"analytics.js","version":"1"}}}"#,
+    )]);
+    let text = screen_text(&render(&app, 160, 45));
+    let row = text.lines().find(|l| l.contains("identify")).unwrap();
+    let list = row.split('│').nth(1).unwrap();
+    assert!(!list.contains('·') && !list.contains('●'), "{row}");
+    assert!(!text.contains("row marks:"), "no glyph yet: {text}");
+
+    let entries = eventscope::entry::EntryBuilder::judging(Arc::clone(&app.inspector))
+        .build_all(vec![event(2, 202, WRONG_TYPE)]);
+    app.ingest_entries(entries, Instant::now());
+    let text = screen_text(&render(&app, 160, 45));
+    assert!(
+        text.contains("row marks: ✗ error · ! warning · ● PII · · note"),
+        "{text}"
+    );
 }
 
 #[test]

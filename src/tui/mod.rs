@@ -6,6 +6,7 @@ pub mod console;
 pub mod deliveries;
 pub mod feed;
 pub mod forward;
+pub mod glyphs;
 pub mod highlight;
 pub mod jq;
 pub mod keys;

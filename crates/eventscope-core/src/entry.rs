@@ -49,12 +49,17 @@ pub struct Verdict {
     pub pii: u8,
     /// Codes of findings at warning or above, separated by spaces.
     pub rules: Option<Box<str>>,
+    /// A spec or plan finding at info (a note, not PII in its expected place).
+    pub notes: bool,
 }
 
 impl Verdict {
     pub fn of(findings: &[Finding]) -> Verdict {
         let mut verdict = Verdict {
             worst: findings.iter().map(|f| f.severity).max(),
+            notes: findings
+                .iter()
+                .any(|f| f.severity == Severity::Info && f.kind != Kind::Pii),
             ..Verdict::default()
         };
         let mut rules: Vec<&str> = Vec::new();

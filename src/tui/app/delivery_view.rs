@@ -116,7 +116,7 @@ impl App {
             label,
         };
         let from = entry.id;
-        self.follow = false;
+        self.set_follow(false);
         self.open_deliveries(Some(filter));
         self.delivery_view.from_message = Some(from);
         if self.deliveries.visible().is_empty() {
@@ -329,7 +329,7 @@ impl App {
             Some(index) => {
                 self.delivery_view.from_message = None;
                 self.close_deliveries();
-                self.follow = false;
+                self.set_follow(false);
                 self.focus = Focus::List;
                 self.select_index(index);
             }

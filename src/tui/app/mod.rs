@@ -222,8 +222,12 @@ pub struct App {
     pub selected: Option<EntryId>,
     /// Index (into the visible rows) of the first row drawn.
     pub list_offset: usize,
-    /// Keep the newest message selected as frames arrive.
+    /// Keep the newest message selected as frames arrive (see [`App::set_follow`]).
     pub follow: bool,
+    /// While not following: the newest id when following stopped; newer rows are "new".
+    unfollowed_at: Option<EntryId>,
+    /// The footer has said once what the row glyphs mean.
+    glyphs_explained: bool,
     /// While paused: the last id shown; newer ones wait.
     pub paused_at: Option<EntryId>,
     /// The detail pane: its tab, scroll and cursor, and the selected message laid out.
@@ -276,6 +280,8 @@ impl App {
             selected: None,
             list_offset: 0,
             follow: true,
+            unfollowed_at: None,
+            glyphs_explained: false,
             paused_at: None,
             inspector: Arc::new(Inspector::default()),
             mask_pii: false,
@@ -332,6 +338,12 @@ impl App {
     /// Adds rows built by the feed.
     pub fn ingest_entries(&mut self, entries: Vec<Entry>, now: Instant) {
         let mut events = 0;
+        if !self.glyphs_explained && entries.iter().any(super::glyphs::has_glyph) {
+            // Once, the first time a row glyph shows: what the glyphs mean.
+            self.glyphs_explained = true;
+            let help = self.keys.first_key_label(Action::Help);
+            self.set_status(super::glyphs::hint(&help), false);
+        }
         for entry in entries {
             if matches!(entry.kind, EntryKind::Event) {
                 events += 1;
@@ -412,7 +424,11 @@ impl App {
         } else if index >= self.list_offset + height {
             self.list_offset = index + 1 - height;
         }
-        self.list_offset = self.list_offset.min(self.shown_len().saturating_sub(1));
+        // The page stays full: no rows are hidden above while there is room below (the rows
+        // shrink when a filter changes and grow back as its slices complete).
+        self.list_offset = self
+            .list_offset
+            .min(self.shown_len().saturating_sub(height));
         self.refresh_detail_doc();
     }
 
@@ -421,7 +437,7 @@ impl App {
         let len = self.shown_len();
         if index < len {
             self.focus = Focus::List;
-            self.follow = index == len - 1 && self.paused_at.is_none();
+            self.set_follow(index == len - 1 && self.paused_at.is_none());
             self.select_index(index);
         }
     }
@@ -433,8 +449,36 @@ impl App {
         }
         let current = self.selected_index().unwrap_or(len - 1) as isize;
         let target = (current + delta).clamp(0, len as isize - 1) as usize;
-        self.follow = target == len - 1 && delta > 0 && self.paused_at.is_none();
+        self.set_follow(target == len - 1 && delta > 0 && self.paused_at.is_none());
         self.select_index(target);
+    }
+
+    /// Follows the newest message, or stops following (a move up): rows arriving after
+    /// that are counted by [`App::new_below`].
+    pub fn set_follow(&mut self, follow: bool) {
+        if follow {
+            self.unfollowed_at = None;
+        } else if self.follow || self.unfollowed_at.is_none() {
+            self.unfollowed_at = Some(self.store.last_id().unwrap_or(0));
+        }
+        self.follow = follow;
+    }
+
+    /// Rows shown that arrived since following stopped (off-screen below); `None` while
+    /// following.
+    pub fn new_below(&self) -> Option<usize> {
+        if self.follow {
+            return None;
+        }
+        let since = self.unfollowed_at.unwrap_or(0);
+        let len = self.shown_len();
+        Some(
+            len - self
+                .store
+                .visible()
+                .partition_point(|id| *id <= since)
+                .min(len),
+        )
     }
 
     pub fn set_status(&mut self, text: impl Into<String>, is_error: bool) {
@@ -513,7 +557,7 @@ impl App {
                 if in_detail {
                     self.scroll_detail(-(self.detail_lines() as isize));
                 } else {
-                    self.follow = false;
+                    self.set_follow(false);
                     self.select_index(0);
                 }
             }
@@ -522,7 +566,7 @@ impl App {
                     self.scroll_detail(self.detail_lines() as isize);
                 } else {
                     self.paused_at = None;
-                    self.follow = true;
+                    self.set_follow(true);
                     self.after_change();
                 }
             }
@@ -606,6 +650,7 @@ impl App {
                 self.detail.pending = None;
                 self.detail_job = None;
                 self.selected = None;
+                self.list_offset = 0;
                 self.paused_at = None;
                 self.set_status("cleared", false);
             }

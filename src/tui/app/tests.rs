@@ -256,3 +256,72 @@ fn copy_and_write_produce_effects() {
         other => panic!("{other:?}"),
     }
 }
+
+/// An app of `capacity` rows holding `count` tracks named `E1`…, `list_height` rows drawn.
+fn big_app(capacity: usize, count: u64, list_height: usize) -> App {
+    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+    let source = SourceKind::File { path: "t".into() };
+    let mut app = App::new(source, capacity, theme, KeyMap::default());
+    app.list_height = list_height;
+    tracks(&mut app, 1..count + 1);
+    app
+}
+
+/// Rows the list draws: from its offset to the end of the page.
+fn drawn_rows(app: &App) -> usize {
+    app.shown_len()
+        .saturating_sub(app.list_offset)
+        .min(app.list_height)
+}
+
+#[test]
+fn a_filter_applied_in_slices_keeps_the_page_full_as_they_complete() {
+    // 30,000 rows: the first slice tests 20,000 of them at once, the event loop the rest.
+    for scrolled in [false, true] {
+        let mut app = big_app(50_000, 30_000, 30);
+        if scrolled {
+            app.update(Action::PageUp);
+        }
+        app.apply_filter("E1");
+        assert!(app.shown_len() > 30, "the first slice found matches");
+        assert_eq!(drawn_rows(&app), 30, "scrolled: {scrolled}");
+        while !app.store.rescan_step(1000) {
+            app.after_change();
+            assert_eq!(drawn_rows(&app), 30, "scrolled: {scrolled}");
+        }
+        app.after_change();
+        assert_eq!(drawn_rows(&app), 30, "scrolled: {scrolled}");
+        // `G` shows the newest match, at the bottom of a full page.
+        app.update(Action::Live);
+        assert_eq!(drawn_rows(&app), 30);
+        assert_eq!(app.selected_index(), Some(app.shown_len() - 1));
+    }
+}
+
+#[test]
+fn clearing_and_refilling_keeps_the_page_full() {
+    let mut app = big_app(1000, 500, 20);
+    app.update(Action::Clear);
+    tracks(&mut app, 501..531);
+    assert_eq!(drawn_rows(&app), 20);
+}
+
+#[test]
+fn moving_up_stops_following_and_counts_the_rows_that_arrive_below() {
+    let mut app = app();
+    tracks(&mut app, 1..6);
+    assert_eq!(app.new_below(), None, "following");
+    app.update(Action::Up);
+    assert_eq!(app.new_below(), Some(0));
+    tracks(&mut app, 6..9);
+    assert_eq!(app.new_below(), Some(3));
+    app.update(Action::Up);
+    assert_eq!(
+        app.new_below(),
+        Some(3),
+        "still counted from where following stopped"
+    );
+    app.update(Action::Live);
+    assert_eq!(app.new_below(), None);
+    assert_eq!(app.selected, Some(8));
+}

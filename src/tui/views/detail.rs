@@ -9,7 +9,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::thousands;
+use super::{finding, thousands};
 use crate::tui::app::{App, Focus, SYNC_DETAIL_BYTES, Tab};
 use crate::tui::highlight::{Highlighted, StyledLine};
 use crate::tui::text::{escape_line, escape_lines, fit, floor_boundary};
@@ -132,7 +132,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
             return draw_pretty(frame, inner, app, doc, styled);
         }
         (EntryKind::Event, Tab::Raw) => raw_lines(entry, app),
-        (EntryKind::Event, Tab::Findings) => findings_lines(app),
+        (EntryKind::Event, Tab::Findings) => findings_lines(app, usize::from(inner.width)),
         (EntryKind::Event, Tab::Call) if entry.text.len() > CALL_MAX => vec![Line::styled(
             format!(
                 "No SDK call for {} bytes (up to {} bytes).",
@@ -205,48 +205,7 @@ fn delivery_summary(app: &App) -> Option<Line<'static>> {
     Some(Line::from(spans))
 }
 
-/// `✗`, `!`, `·` and the style of a severity.
-fn severity_mark(severity: Severity, app: &App) -> (&'static str, Style) {
-    let t = &app.theme;
-    match severity {
-        Severity::Error => ("✗", t.style(Role::Error)),
-        Severity::Warning => ("!", t.style(Role::Warning)),
-        Severity::Info => ("·", t.style(Role::Muted)),
-    }
-}
-
-/// One finding as a line: mark, rule, path (unless it sits under its own line), message,
-/// expected and actual.
-fn finding_spans(finding: &Finding, app: &App, with_path: bool) -> Vec<Span<'static>> {
-    let t = &app.theme;
-    let (mark, style) = severity_mark(finding.severity, app);
-    let path = if finding.path.is_empty() {
-        "(message)".to_string()
-    } else {
-        finding.path.clone()
-    };
-    let mut detail = finding.message.clone();
-    if let Some(expected) = &finding.expected {
-        detail.push_str(&format!(" — expected {expected}"));
-        if let Some(actual) = &finding.actual {
-            detail.push_str(&format!(", got {actual}"));
-        }
-    }
-    let mut spans = vec![
-        Span::styled(format!("{mark} "), style),
-        Span::styled(
-            format!("{} ", finding.rule),
-            style.add_modifier(Modifier::BOLD),
-        ),
-    ];
-    if with_path {
-        spans.push(Span::styled(format!("{path} "), t.style(Role::Accent)));
-    }
-    spans.push(Span::styled(detail, t.fg(app.theme.ui.fg)));
-    spans
-}
-
-fn findings_lines(app: &App) -> Vec<Line<'static>> {
+fn findings_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let t = &app.theme;
     let findings = &app.detail.findings.findings;
     if findings.is_empty() {
@@ -255,18 +214,19 @@ fn findings_lines(app: &App) -> Vec<Line<'static>> {
             t.style(Role::Muted),
         )];
     }
-    findings
-        .iter()
-        .enumerate()
-        .map(|(i, finding)| {
-            let line = Line::from(finding_spans(finding, app, true));
-            if app.focus == Focus::Detail && i == app.detail.cursor {
+    let mut lines = Vec::new();
+    for (i, finding) in findings.iter().enumerate() {
+        let wrapped = finding::wrap(Vec::new(), finding::spans(finding, app, true), 2, width);
+        let cursor = app.focus == Focus::Detail && i == app.detail.cursor;
+        lines.extend(wrapped.into_iter().map(|line| {
+            if cursor {
                 line.patch_style(t.style(Role::Selected))
             } else {
                 line
             }
-        })
-        .collect()
+        }));
+    }
+    lines
 }
 
 /// `seq 7 · /v1/batch · wk_t…cdef`, in at most `room` columns.
@@ -412,7 +372,7 @@ fn draw_pretty(
         };
         let worst = here.iter().map(|f| f.severity).max();
         let (marker, marker_style) = match worst {
-            Some(severity) => severity_mark(severity, app),
+            Some(severity) => finding::severity_mark(severity, app),
             None if cursor => ("▶", number_style),
             None => (" ", number_style),
         };
@@ -453,15 +413,22 @@ fn draw_pretty(
         lines.push(escape_line(Line::from(spans)));
         // Problems go right under their line; `info` (e.g. PII in its expected place) only
         // marks the gutter, and the Findings tab lists it.
+        // Each wraps under its first line, indented past `╰ ✗ `, so no value is cut.
+        let width = usize::from(area.width);
         for finding in here.iter().filter(|f| f.severity >= Severity::Warning) {
-            if lines.len() >= height {
-                break;
-            }
-            let indent = " ".repeat(gutter + 1 + usize::from(line.depth) * 2 + 2);
-            let mut spans = vec![Span::styled(format!("{indent}╰ "), t.style(Role::Muted))];
+            let indent = (gutter + 1 + usize::from(line.depth) * 2 + 2).min(width / 2);
+            let first = vec![Span::styled(
+                format!("{}╰ ", " ".repeat(indent)),
+                t.style(Role::Muted),
+            )];
             let exact = doc.line_of(&finding.path) == Some(i);
-            spans.extend(finding_spans(finding, app, !exact));
-            lines.push(escape_line(Line::from(spans)));
+            let spans = finding::spans(finding, app, !exact);
+            for wrapped in finding::wrap(first, spans, indent + 4, width) {
+                if lines.len() >= height {
+                    break;
+                }
+                lines.push(escape_line(wrapped));
+            }
         }
     }
     let mut paragraph = Paragraph::new(lines);

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::thousands;
+use crate::tui::action::Action;
 use crate::tui::app::{App, Connection, SourceKind};
 use crate::tui::text::escape_line;
 use crate::tui::theme::{ColorMode, Role};
@@ -32,6 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(format!("{source} "), base),
         Span::styled(format!(" {state} "), state_style),
     ];
+    let state_at = 2;
     // Right after the state: a recording that was not read whole must not go unnoticed.
     let unread = &app.unread;
     if unread.skipped > 0 {
@@ -127,10 +129,43 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             base.patch(t.fg(ui.accent)),
         ));
     }
+    let spans = compact(spans, state_at, usize::from(area.width));
     frame.render_widget(
         Paragraph::new(escape_line(Line::from(spans))).style(base),
         area,
     );
+}
+
+/// The header within `width` columns (80 at least is supported): when it does not fit, the
+/// name goes, then the source, then the counts shorten (`·` items keep their numbers); the
+/// state (at `state_at`) always stays.
+fn compact(mut spans: Vec<Span<'static>>, state_at: usize, width: usize) -> Vec<Span<'static>> {
+    let wide = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
+    if wide(&spans) <= width {
+        return spans;
+    }
+    // The source, then the name, leave first.
+    for drop in [1, 0] {
+        if wide(&spans) > width && drop < state_at {
+            spans[drop].content = "".into();
+        }
+    }
+    if let Some(first) = spans.get_mut(state_at) {
+        first.content = first.content.trim_start().to_string().into();
+    }
+    if wide(&spans) > width {
+        for span in spans.iter_mut().skip(state_at + 1) {
+            let short = span
+                .content
+                .replace(" events", " ev")
+                .replace(" rejected", " rej")
+                .replace(" missed", " miss")
+                .replace(" evicted", " evict")
+                .replace(" delivered", " dlv");
+            span.content = short.into();
+        }
+    }
+    spans
 }
 
 fn state_label(app: &App) -> (String, Style) {
@@ -149,6 +184,19 @@ fn state_label(app: &App) -> (String, Style) {
         let waiting = app.waiting();
         return (
             format!("⏸ paused · {} new", thousands(waiting as u64)),
+            on(ui.paused),
+        );
+    }
+    // Moved up: the list no longer follows; rows keep arriving below, off-screen.
+    if let Some(new) = app.new_below()
+        && app.connection != Connection::Loaded
+    {
+        return (
+            format!(
+                "↑ scrolled · {} new ↓ · {} follows",
+                thousands(new as u64),
+                app.keys.first_key_label(Action::Live)
+            ),
             on(ui.paused),
         );
     }

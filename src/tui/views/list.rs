@@ -8,10 +8,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{fit, pad, thousands};
 use crate::tui::app::{App, Focus, SourceKind};
+use crate::tui::glyphs::{Glyph, PiiGlyph, pii_glyph, verdict_glyph};
 use crate::tui::theme::Role;
 use eventscope_core::entry::{Entry, EntryKind};
-use eventscope_core::filter::{PII_RED, PII_YELLOW};
-use eventscope_core::inspect::Severity;
 
 const TIME: usize = 12;
 const TYPE: usize = 9;
@@ -167,13 +166,13 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
     }
 }
 
-/// `✗` for errors, `!` for warnings, `·` for info only.
+/// The verdict column: see [`crate::tui::glyphs`].
 fn verdict_mark<'a>(entry: &Entry, app: &App) -> Span<'a> {
     let t = &app.theme;
-    match entry.verdict.worst {
-        Some(Severity::Error) => Span::styled("✗", t.style(Role::Error)),
-        Some(Severity::Warning) => Span::styled("!", t.style(Role::Warning)),
-        Some(Severity::Info) => Span::styled("·", t.style(Role::Muted)),
+    match verdict_glyph(entry) {
+        Some(glyph @ Glyph::Error) => Span::styled(glyph.symbol(), t.style(Role::Error)),
+        Some(glyph @ Glyph::Warning) => Span::styled(glyph.symbol(), t.style(Role::Warning)),
+        Some(glyph @ Glyph::Note) => Span::styled(glyph.symbol(), t.style(Role::Muted)),
         None => Span::raw(" "),
     }
 }
@@ -181,12 +180,10 @@ fn verdict_mark<'a>(entry: &Entry, app: &App) -> Span<'a> {
 /// `●` in the PII class's colour (Red over Yellow) when PII is found at warning or above.
 fn pii_mark<'a>(entry: &Entry, app: &App) -> Span<'a> {
     let t = &app.theme;
-    if entry.verdict.pii & PII_RED != 0 {
-        Span::styled("●", t.style(Role::Error))
-    } else if entry.verdict.pii & PII_YELLOW != 0 {
-        Span::styled("●", t.style(Role::Pii))
-    } else {
-        Span::raw(" ")
+    match pii_glyph(entry) {
+        Some(PiiGlyph::Red) => Span::styled("●", t.style(Role::Error)),
+        Some(PiiGlyph::Yellow) => Span::styled("●", t.style(Role::Pii)),
+        None => Span::raw(" "),
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod deliveries;
 mod detail;
+mod finding;
 mod footer;
 mod header;
 mod list;
@@ -179,3 +180,5 @@ pub use eventscope_core::model::thousands;
 pub use crate::tui::text::fit;
 /// [`fit`], padded with spaces to exactly `width` columns: a column of a table.
 pub use crate::tui::text::pad;
+/// Styled text wrapped under a first line, indented (findings, the help overlay).
+pub use finding::wrap;

@@ -11,11 +11,16 @@
 //! id:8a6a63ec-*                   messageId, case-sensitive
 //! key:abcd…wxyz  key:abcd         write key: the full key, or a prefix of its mask (`...` = `…`)
 //! has:rejected                    rejected requests
+//! has:violation  has:pii          a spec or plan finding / PII at warning or above
+//! rule:plan/type  rule:plan       a finding's rule (`*` globs; no `/` = every rule under it)
+//! pii:red  pii:yellow             PII of a class at warning or above
 //! a b        a or b               AND (implicit) binds tighter than `or`
 //! -a         not a                negation
 //! (a or b) c                      grouping
 //! jq: .properties.total > 10      jq (jaq) on the message JSON, to the end of the input
 //! ```
+//!
+//! [`TERMS`] is the same list, one line of help each, for the viewer's help.
 //!
 //! `or` and `not` are keywords in any case; quote them (`"or"`) to search for the words.
 //! Parentheses end a word, so values containing them must be quoted. A `name:` prefix is
@@ -73,10 +78,12 @@ mod node;
 mod parse;
 mod predicate;
 mod query;
+mod terms;
 #[cfg(test)]
 mod tests;
 
 pub use query::Query;
+pub use terms::{TERMS, Term};
 
 /// Why a query does not parse: what is wrong, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -425,6 +425,10 @@ fn field_predicate(field: Field, value: &str, value_pos: usize) -> Result<Predic
                 ));
             }
         },
+        // `rule:plan` is every `plan/…` rule: a value without `/` or `*` is a prefix.
+        Field::Rule if !value.contains(['/', '*']) => {
+            Predicate::Rule(Glob::new(&format!("{value}/*"), false))
+        }
         Field::Rule => Predicate::Rule(Glob::new(value, false)),
         Field::Pii => match value.to_ascii_lowercase().as_str() {
             "red" => Predicate::Pii(super::PII_RED),

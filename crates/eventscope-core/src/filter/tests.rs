@@ -733,7 +733,14 @@ fn verdict_terms() {
         assert!(!matches(q, &clean), "{q}");
     }
     assert!(!matches("pii:red", &bad));
-    assert!(!matches("rule:plan", &bad), "rule codes match whole");
+    assert!(matches("rule:plan", &bad), "rule:plan is rule:plan/*");
+    assert!(matches("rule:pii", &bad));
+    assert!(!matches("rule:plan", &clean));
+    assert!(!matches("rule:spec", &bad));
+    assert!(
+        !matches("rule:plan/typ", &bad),
+        "a code with `/` matches whole"
+    );
     assert!(matches("-has:violation", &clean));
 }
 
