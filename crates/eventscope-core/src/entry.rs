@@ -49,6 +49,11 @@ pub struct Verdict {
     pub pii: u8,
     /// Codes of findings at warning or above, separated by spaces.
     pub rules: Option<Box<str>>,
+    /// The worst severity among the spec and plan findings (PII aside), for the Summary's
+    /// separate error and warning counts.
+    pub violation_worst: Option<Severity>,
+    /// Bit `i`: the `i`th code of `rules` had a finding at error (codes past 16 count as not).
+    pub error_rules: u16,
 }
 
 impl Verdict {
@@ -66,10 +71,20 @@ impl Verdict {
                         _ => PII_YELLOW,
                     }
                 }
-                Kind::Spec | Kind::Plan => verdict.violation = true,
+                Kind::Spec | Kind::Plan => {
+                    verdict.violation = true;
+                    verdict.violation_worst = verdict.violation_worst.max(Some(finding.severity));
+                }
             }
-            if !rules.contains(&finding.rule.as_ref()) {
-                rules.push(&finding.rule);
+            let index = match rules.iter().position(|r| *r == finding.rule.as_ref()) {
+                Some(index) => index,
+                None => {
+                    rules.push(&finding.rule);
+                    rules.len() - 1
+                }
+            };
+            if finding.severity == Severity::Error && index < 16 {
+                verdict.error_rules |= 1 << index;
             }
         }
         if !rules.is_empty() {

@@ -12,6 +12,7 @@ mod detail;
 mod filter;
 mod jobs;
 mod marks;
+mod summary;
 #[cfg(test)]
 mod tests;
 
@@ -26,7 +27,6 @@ use super::keys::KeyMap;
 use super::marks::Marks;
 use super::popups::{FilterBar, ForwardPopup, HelpOverlay, ReplayPopup};
 use super::store::Store;
-use super::summary::SummaryTable;
 use super::theme::Theme;
 use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
 use eventscope_core::inspect::Inspector;
@@ -119,7 +119,7 @@ pub enum Mode {
     Normal,
     Filter(FilterBar),
     Help(HelpOverlay),
-    Summary,
+    Summary(summary::SummaryBox),
     Forward(ForwardPopup),
     Replay(ReplayPopup),
 }
@@ -130,7 +130,8 @@ impl Mode {
         match self {
             Mode::Forward(_) => Context::Forward,
             Mode::Replay(_) => Context::Replay,
-            Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Summary => Context::Main,
+            Mode::Summary(_) => Context::Summary,
+            Mode::Normal | Mode::Filter(_) | Mode::Help(_) => Context::Main,
         }
     }
 }
@@ -231,8 +232,6 @@ pub struct App {
     pub inspector: Arc<Inspector>,
     /// Hide PII values on screen.
     pub mask_pii: bool,
-    /// Per event name: messages, findings by rule, PII by class.
-    pub summary: SummaryTable,
     pub status: Option<Status>,
     /// Rows and lines visible at the last draw (for paging).
     pub list_height: usize,
@@ -276,7 +275,6 @@ impl App {
             paused_at: None,
             inspector: Arc::new(Inspector::default()),
             mask_pii: false,
-            summary: SummaryTable::default(),
             status: None,
             list_height: 20,
             view: View::Messages,
@@ -332,11 +330,11 @@ impl App {
             if matches!(entry.kind, EntryKind::Event) {
                 events += 1;
             }
-            self.summary.record(&entry);
             self.store.push_entry(entry);
         }
         self.rate.record(now, events);
         self.after_change();
+        self.refresh_summary();
     }
 
     /// Rows shown: visible ids, cut at the pause point while paused.
@@ -442,7 +440,7 @@ impl App {
     }
 
     /// A key: looked up in the key map for the mode on top, then applied by [`App::update`].
-    /// The filter bar reads text instead; in Help and Summary any other key closes them. A
+    /// The filter bar reads text instead; in Help any other key closes it. A
     /// quit key with Ctrl quits from anywhere.
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<Effect> {
         let main = self.keys.action(key);
@@ -453,8 +451,10 @@ impl App {
                 self.filter_key(key);
                 return None;
             }
-            Mode::Forward(_) | Mode::Replay(_) => self.keys.action_in(self.mode.context(), key)?,
-            Mode::Help(_) | Mode::Summary => match main? {
+            Mode::Forward(_) | Mode::Replay(_) | Mode::Summary(_) => {
+                self.keys.action_in(self.mode.context(), key)?
+            }
+            Mode::Help(_) => match main? {
                 Action::Quit => Action::Quit,
                 action @ (Action::Up
                 | Action::Down
@@ -462,10 +462,7 @@ impl App {
                 | Action::PageDown
                 | Action::Top
                 | Action::Live)
-                    if matches!(self.mode, Mode::Help(_)) =>
-                {
-                    action
-                }
+                => action,
                 _ => Action::Back,
             },
             Mode::Normal => main?,
@@ -479,6 +476,7 @@ impl App {
         match action.context() {
             Context::Forward => return self.update_forward(action),
             Context::Replay => return self.update_replay(action),
+            Context::Summary => return self.update_summary(action),
             Context::Main => {}
         }
         let page = self.list_height;
@@ -620,13 +618,7 @@ impl App {
                     Mode::Help(HelpOverlay::default())
                 }
             }
-            Action::Summary => {
-                self.mode = if matches!(self.mode, Mode::Summary) {
-                    Mode::Normal
-                } else {
-                    Mode::Summary
-                }
-            }
+            Action::Summary => self.open_summary(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {
                     self.mode = Mode::Normal;
