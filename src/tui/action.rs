@@ -259,7 +259,7 @@ impl Action {
                 "in Findings: show the finding's line; in Deliveries: show the message"
             }
             Action::ToggleMask => "mask PII values on screen",
-            Action::Summary => "summary: messages, findings by rule and PII per event name",
+            Action::Summary => "summary of the shown messages: errors, warnings, PII per event and per rule",
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
             Action::CopyPath => "copy the JSON path of the line under the cursor",

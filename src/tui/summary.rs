@@ -193,9 +193,9 @@ impl Tally {
         self.pending
     }
 
-    /// Rows of the list counted (messages, rejections and gaps).
-    pub fn counted(&self) -> u64 {
-        self.counted
+    /// Messages counted (the list's rejections and gaps aside).
+    pub fn messages(&self) -> u64 {
+        self.counts.iter().sum()
     }
 
     fn live(&self) -> impl Iterator<Item = (&Signature, u64)> {

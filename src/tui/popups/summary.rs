@@ -26,8 +26,8 @@ page · {summary-next-tab} by event / by rule · {summary-sort} sort · \
 {summary-filter} list those messages · {summary-close} close";
 
 /// The short hint on the Summary's border.
-const BORDER_HINT: &str = " {summary-next-tab} tab · {summary-sort} sort · \
-{summary-prev-cell}/{summary-next-cell} cell · {summary-filter} list · {summary-close} close ";
+const BORDER_HINT: &str = " {summary-next-tab} by event/rule · {summary-sort} sort · \
+{summary-prev-cell}/{summary-next-cell} cell · {summary-filter} filter · {summary-close} close ";
 
 /// New messages counted per refresh (per frame at most): a million rows take a few frames.
 const COUNT_BUDGET: usize = 100_000;
@@ -299,8 +299,12 @@ impl SummaryView {
             area
         };
         frame.render_widget(Clear, popup);
-        let counted = self.tally.counted();
-        let mut title = format!(" Summary of the {} rows shown ", thousands(counted));
+        let messages = self.tally.messages();
+        let mut title = format!(
+            " Summary of the {} message{} shown ",
+            thousands(messages),
+            if messages == 1 { "" } else { "s" }
+        );
         let filter = app.store.filter().source();
         if !filter.is_empty() {
             title = format!("{}· filter {filter} ", title);
@@ -408,7 +412,7 @@ impl SummaryView {
 
     fn event_table(&self, w: usize, app: &App) -> Table {
         let t = &app.theme;
-        const COUNTS: usize = 46; // marker, type and five numbers with their spaces
+        const COUNTS: usize = 45; // marker, type and five numbers with their spaces
         let longest = self
             .events
             .iter()
@@ -480,7 +484,7 @@ impl SummaryView {
 
     fn rule_table(&self, w: usize, app: &App) -> Table {
         let t = &app.theme;
-        const COUNTS: usize = 24; // marker, severity and two numbers with their spaces
+        const COUNTS: usize = 23; // marker, severity and two numbers with their spaces
         let longest = self
             .rules
             .iter()
