@@ -489,7 +489,10 @@ async fn the_summary_counts_only_what_the_filter_shows_and_its_keys_never_reach_
         let after = screen
             .wait_for("the list again", |s| !s.contains("Summary of the"))
             .await;
-        assert!(after.contains("Messages 3/8"), "nothing was cleared:\n{after}");
+        assert!(
+            after.contains("Messages 3/8"),
+            "nothing was cleared:\n{after}"
+        );
         assert!(!after.contains("paused"), "not paused:\n{after}");
         screen.type_text("y").await;
         let copied = tokio::time::timeout(DEADLINE, screen.copied.recv())
@@ -518,7 +521,10 @@ async fn the_summary_counts_only_what_the_filter_shows_and_its_keys_never_reach_
                 s.contains("Summary of the 6 messages shown")
             })
             .await;
-        assert!(summary_row(&summary, "Order Completed").is_none(), "{summary}");
+        assert!(
+            summary_row(&summary, "Order Completed").is_none(),
+            "{summary}"
+        );
         screen.type_text("q").await;
         screen
             .wait_for("the summary closed by q", |s| !s.contains("Summary of the"))
@@ -551,7 +557,10 @@ async fn the_summary_scrolls_through_more_rows_than_fit() {
             .wait_for("the last row", |s| summary_row(s, "Event 59").is_some())
             .await;
         assert!(summary_row(&bottom, "Event 00").is_none(), "{bottom}");
-        assert!(bottom.contains("▶ Event 59"), "the cursor is on it:\n{bottom}");
+        assert!(
+            bottom.contains("▶ Event 59"),
+            "the cursor is on it:\n{bottom}"
+        );
         screen.key(KeyCode::PageUp).await;
         screen.type_text("k").await;
         let moved = screen
@@ -617,14 +626,18 @@ async fn enter_in_the_summary_filters_the_list_to_the_event_the_rule_or_both() {
         assert!(row.contains("Signed Up×1"), "{row}");
         screen.type_text("\r").await;
         let filtered = screen
-            .wait_for("the list filtered to the rule", |s| s.contains("Messages 4/6"))
+            .wait_for("the list filtered to the rule", |s| {
+                s.contains("Messages 4/6")
+            })
             .await;
         assert!(filtered.contains("rule:pii/email"), "{filtered}");
 
         // A picked cell: the rule's second top event → the rule and that event.
         screen.type_text("s").await;
         screen.key(KeyCode::Tab).await;
-        screen.wait_for("the by-rule tab", |s| s.contains("top events")).await;
+        screen
+            .wait_for("the by-rule tab", |s| s.contains("top events"))
+            .await;
         screen.type_text("ll\r").await;
         let filtered = screen
             .wait_for("the list filtered to the rule and event", |s| {

@@ -971,12 +971,12 @@ fn qa_reaches_the_per_event_violation_table_in_a_few_keys() {
     press(&mut screen, "?");
     screen.wait_for("the help", |s| s.contains("summary of the shown messages"));
     press(&mut screen, "\x1b");
-    screen.wait_for("the help closed", |s| !s.contains("summary of the shown messages"));
+    screen.wait_for("the help closed", |s| {
+        !s.contains("summary of the shown messages")
+    });
     press(&mut screen, "s");
     let table = screen.wait_for("the per-event violation table", |s| {
-        s.contains("Summary of the 600 messages shown")
-            && s.contains("err")
-            && s.contains("plan/")
+        s.contains("Summary of the 600 messages shown") && s.contains("err") && s.contains("plan/")
     });
     let elapsed = start.elapsed();
     // The rows with plan errors come first, with their rules beside them.

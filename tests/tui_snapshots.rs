@@ -451,7 +451,10 @@ fn the_summary_fits_80x24_and_160x45_with_every_rule_of_every_row_shown_whole() 
             }
             other => panic!("{other:?}"),
         };
-        assert!(rules.iter().any(|r| r.rule.starts_with("plan/")), "{rules:?}");
+        assert!(
+            rules.iter().any(|r| r.rule.starts_with("plan/")),
+            "{rules:?}"
+        );
         for rule in &rules {
             let terminal = render(&app, width, height);
             let screen = joined(&terminal);
@@ -462,7 +465,11 @@ fn the_summary_fits_80x24_and_160x45_with_every_rule_of_every_row_shown_whole() 
                 screen_text(&terminal)
             );
             let top = &rule.events[0];
-            let top_name = if top.name.is_empty() { &top.kind } else { &top.name };
+            let top_name = if top.name.is_empty() {
+                &top.kind
+            } else {
+                &top.name
+            };
             assert!(screen.contains(&format!("{top_name}×")), "{top_name}");
             app.update(Action::SummaryDown);
         }

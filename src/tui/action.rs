@@ -259,7 +259,9 @@ impl Action {
                 "in Findings: show the finding's line; in Deliveries: show the message"
             }
             Action::ToggleMask => "mask PII values on screen",
-            Action::Summary => "summary of the shown messages: errors, warnings, PII per event and per rule",
+            Action::Summary => {
+                "summary of the shown messages: errors, warnings, PII per event and per rule"
+            }
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
             Action::CopyPath => "copy the JSON path of the line under the cursor",
@@ -304,7 +306,9 @@ impl Action {
             Action::SummarySort => "sort by errors, warnings, PII, messages, name",
             Action::SummaryNextTab => "next tab (by event, by rule)",
             Action::SummaryPrevTab => "previous tab",
-            Action::SummaryNextCell => "pick the next rule (by event) or event (by rule) in the row",
+            Action::SummaryNextCell => {
+                "pick the next rule (by event) or event (by rule) in the row"
+            }
             Action::SummaryPrevCell => "pick the previous rule or event in the row",
             Action::SummaryFilter => "filter the list to the row's event, rule or picked cell",
             Action::SummaryClose => "close the summary",

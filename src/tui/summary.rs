@@ -104,7 +104,9 @@ impl Tally {
         let visible = store.visible();
         let shown = shown.min(visible.len());
         // Counted rows the list no longer shows (evicted, cleared, or past a new pause).
-        let kept = visible.partition_point(|id| *id <= self.counted_to).min(shown) as u64;
+        let kept = visible
+            .partition_point(|id| *id <= self.counted_to)
+            .min(shown) as u64;
         if kept < self.counted {
             self.forget_oldest(self.counted - kept);
         }
@@ -320,5 +322,75 @@ impl RuleRow {
     /// A PII rule (`pii/…`) rather than a spec or plan one.
     pub fn is_pii(&self) -> bool {
         self.rule.starts_with("pii/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eventscope_core::filter::Query;
+    use eventscope_core::model::{EventFrame, Frame, Source};
+
+    fn track(seq: u64, name: &str) -> Frame {
+        let message = format!(r#"{{"type":"track","event":"{name}","userId":"u{seq}"}}"#);
+        Frame::Event(EventFrame {
+            seq,
+            received_at: "2026-11-22T10:00:00.123Z".into(),
+            source: Source::default(),
+            message: serde_json::value::RawValue::from_string(message).unwrap(),
+            redacted: None,
+            adjusted: None,
+        })
+    }
+
+    fn counts(tally: &Tally) -> Vec<(String, u64)> {
+        let mut rows: Vec<_> = tally
+            .by_event()
+            .into_iter()
+            .map(|r| (r.name, r.messages))
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    fn pairs(list: &[(&str, u64)]) -> Vec<(String, u64)> {
+        list.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+    }
+
+    #[test]
+    fn counts_in_slices_follow_the_filter_and_take_evicted_rows_off() {
+        let mut store = Store::new(6);
+        for (seq, name) in [(1, "A"), (2, "B"), (3, "A"), (4, "A")] {
+            store.push(track(seq, name));
+        }
+        let mut tally = Tally::default();
+        // A budget of 3: one more call finishes the count.
+        assert!(!tally.refresh(&store, store.visible().len(), 3));
+        assert_eq!(tally.pending(), 1);
+        assert!(tally.refresh(&store, store.visible().len(), 3));
+        assert_eq!(counts(&tally), pairs(&[("A", 3), ("B", 1)]));
+
+        // Only what the list shows: cut at a pause after the first two rows.
+        let mut paused = Tally::default();
+        paused.refresh(&store, 2, 100);
+        assert_eq!(counts(&paused), pairs(&[("A", 1), ("B", 1)]));
+
+        // New rows push the oldest out of the store (capacity 6): they leave the count.
+        for (seq, name) in [(5, "B"), (6, "C"), (7, "C"), (8, "C")] {
+            store.push(track(seq, name));
+        }
+        assert!(tally.refresh(&store, store.visible().len(), 100));
+        assert_eq!(counts(&tally), pairs(&[("A", 2), ("B", 1), ("C", 3)]));
+
+        // A new filter starts the count over, on what it shows.
+        store.set_filter(Query::parse("event:C").unwrap());
+        while !store.rescan_step(100) {}
+        tally.refresh(&store, store.visible().len(), 100);
+        assert_eq!(counts(&tally), pairs(&[("C", 3)]));
+
+        store.clear();
+        tally.refresh(&store, store.visible().len(), 100);
+        assert!(counts(&tally).is_empty());
+        assert_eq!(tally.messages(), 0);
     }
 }

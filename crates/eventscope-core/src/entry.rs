@@ -361,3 +361,46 @@ mod size {
         assert!(size <= 192, "Entry is {size} bytes");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_keeps_the_worst_violation_apart_from_pii_and_which_rules_reached_error() {
+        let findings = [
+            Finding::new(
+                Kind::Pii,
+                "pii/card",
+                "properties.note",
+                Severity::Error,
+                "card",
+            ),
+            Finding::new(
+                Kind::Plan,
+                "plan/type",
+                "properties.total",
+                Severity::Warning,
+                "type",
+            ),
+            Finding::new(Kind::Spec, "spec/x", "", Severity::Info, "info only"),
+            Finding::new(
+                Kind::Plan,
+                "plan/type",
+                "properties.price",
+                Severity::Error,
+                "type",
+            ),
+        ];
+        let verdict = Verdict::of(&findings);
+        assert_eq!(verdict.worst, Some(Severity::Error));
+        assert_eq!(verdict.violation_worst, Some(Severity::Error));
+        assert_eq!(verdict.rules.as_deref(), Some("pii/card plan/type"));
+        assert_eq!(verdict.error_rules, 0b11);
+        // A PII error alone is no violation error.
+        let verdict = Verdict::of(&findings[..2]);
+        assert_eq!(verdict.violation_worst, Some(Severity::Warning));
+        assert_eq!(verdict.error_rules, 0b01);
+        assert_eq!(Verdict::of(&[]).violation_worst, None);
+    }
+}

@@ -461,8 +461,7 @@ impl App {
                 | Action::PageUp
                 | Action::PageDown
                 | Action::Top
-                | Action::Live)
-                => action,
+                | Action::Live) => action,
                 _ => Action::Back,
             },
             Mode::Normal => main?,

@@ -310,7 +310,10 @@ impl SummaryView {
             title = format!("{}· filter {filter} ", title);
         }
         if self.pending() > 0 {
-            title = format!("{title}· counting, {} to go ", thousands(self.pending() as u64));
+            title = format!(
+                "{title}· counting, {} to go ",
+                thousands(self.pending() as u64)
+            );
         }
         let hint = app.keys.hint(BORDER_HINT);
         let block = Block::new()
@@ -318,8 +321,11 @@ impl SummaryView {
             .border_style(t.style(Role::Accent))
             .title(fit(&title, popup.width.saturating_sub(2) as usize))
             .title_bottom(
-                Line::styled(fit(&hint, popup.width.saturating_sub(2) as usize), t.style(Role::Muted))
-                    .right_aligned(),
+                Line::styled(
+                    fit(&hint, popup.width.saturating_sub(2) as usize),
+                    t.style(Role::Muted),
+                )
+                .right_aligned(),
             )
             .style(t.style(Role::Base));
         let inner = block.inner(popup);
@@ -419,7 +425,10 @@ impl SummaryView {
             .map(|r| width(&r.name))
             .max()
             .unwrap_or(0);
-        let name_w = longest.clamp(10, 32).min(w.saturating_sub(COUNTS + 1)).max(6);
+        let name_w = longest
+            .clamp(10, 32)
+            .min(w.saturating_sub(COUNTS + 1))
+            .max(6);
         let fixed = name_w + COUNTS;
         let inline = w.saturating_sub(fixed + 2) >= 24;
         let heading = format!(
@@ -446,7 +455,11 @@ impl SummaryView {
                 } else {
                     t.fg(t.ui.fg)
                 };
-                let name = if row.name.is_empty() { "—" } else { &row.name };
+                let name = if row.name.is_empty() {
+                    "—"
+                } else {
+                    &row.name
+                };
                 let counts = format!(
                     "{} {} {} {:>7} {:>6} {:>6} {:>5} {:>5}",
                     if selected { "▶" } else { " " },
@@ -485,13 +498,11 @@ impl SummaryView {
     fn rule_table(&self, w: usize, app: &App) -> Table {
         let t = &app.theme;
         const COUNTS: usize = 23; // marker, severity and two numbers with their spaces
-        let longest = self
-            .rules
-            .iter()
-            .map(|r| width(&r.rule))
-            .max()
-            .unwrap_or(0);
-        let rule_w = longest.clamp(8, 40).min(w.saturating_sub(COUNTS + 1)).max(6);
+        let longest = self.rules.iter().map(|r| width(&r.rule)).max().unwrap_or(0);
+        let rule_w = longest
+            .clamp(8, 40)
+            .min(w.saturating_sub(COUNTS + 1))
+            .max(6);
         let fixed = rule_w + COUNTS;
         let inline = w.saturating_sub(fixed + 2) >= 24;
         let heading = format!(
@@ -681,7 +692,9 @@ pub fn combine(terms: &str, current: &str) -> String {
             terms.to_string()
         };
     }
-    let has_or = current.split_whitespace().any(|w| w.eq_ignore_ascii_case("or"));
+    let has_or = current
+        .split_whitespace()
+        .any(|w| w.eq_ignore_ascii_case("or"));
     if has_or && !current.contains("jq:") {
         format!("{terms} ({current})")
     } else {
@@ -699,18 +712,30 @@ mod tests {
             event_terms("Say \"hi\"", "track").as_deref(),
             Some("type:track event:\"Say \\\"hi\\\"\"")
         );
-        assert_eq!(event_terms("", "identify").as_deref(), Some("type:identify"));
+        assert_eq!(
+            event_terms("", "identify").as_deref(),
+            Some("type:identify")
+        );
         assert_eq!(event_terms(OTHER, "track"), None);
         assert_eq!(combine("type:track", ""), "type:track");
-        assert_eq!(combine("type:track", "has:violation"), "type:track has:violation");
+        assert_eq!(
+            combine("type:track", "has:violation"),
+            "type:track has:violation"
+        );
         assert_eq!(combine("type:track", "a or b"), "type:track (a or b)");
-        assert_eq!(combine("type:track", "a or jq: .x"), "type:track a or jq: .x");
+        assert_eq!(
+            combine("type:track", "a or jq: .x"),
+            "type:track a or jq: .x"
+        );
         assert_eq!(combine("type:track", "type:track x"), "type:track x");
         for query in [
             combine("type:track event:\"A\"", "a or b"),
             combine("rule:plan/x", "jq: .type == \"track\""),
         ] {
-            assert!(eventscope_core::filter::Query::parse(&query).is_ok(), "{query}");
+            assert!(
+                eventscope_core::filter::Query::parse(&query).is_ok(),
+                "{query}"
+            );
         }
     }
 
