@@ -648,6 +648,16 @@ impl Loop {
     fn handle_mouse(&mut self, mouse: MouseEvent) {
         let at = Position::new(mouse.column, mouse.row);
         let inside = |area: Rect| area.contains(at);
+        if matches!(self.app.mode, Mode::Summary(_)) {
+            // The Summary is on top: the wheel scrolls it, nothing reaches the view below.
+            let action = match mouse.kind {
+                MouseEventKind::ScrollDown => Action::SummaryDown,
+                MouseEventKind::ScrollUp => Action::SummaryUp,
+                _ => return,
+            };
+            self.app.update(action);
+            return;
+        }
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) if inside(self.layout.list_rows) => {
                 let row = (mouse.row - self.layout.list_rows.y) as usize;

@@ -334,7 +334,6 @@ impl App {
         }
         self.rate.record(now, events);
         self.after_change();
-        self.refresh_summary();
     }
 
     /// Rows shown: visible ids, cut at the pause point while paused.
