@@ -88,6 +88,11 @@ impl Screen {
         self.keys.send(Ok(Event::Key(key))).await.unwrap();
     }
 
+    async fn ctrl(&self, c: char) {
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        self.keys.send(Ok(Event::Key(key))).await.unwrap();
+    }
+
     /// Types `text`, `\r` being Enter.
     async fn type_text(&self, text: &str) {
         for c in text.chars() {
@@ -510,6 +515,102 @@ async fn the_call_tab_shows_analytics_python_calls_in_python_without_server_fiel
         ] {
             assert!(!pane.contains(server_field), "{server_field} in\n{call}");
         }
+// ---- The Summary (`s`) ----
+
+fn track_with(event: &str, id: &str, properties: Value) -> Value {
+    json!({"type": "track", "event": event, "userId": "u1", "messageId": id, "properties": properties})
+}
+
+/// The Summary's table row of `name` (the line that starts with it, after the cursor mark).
+fn summary_row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
+    screen.lines().find(|line| {
+        line.split('│')
+            .any(|cell| cell.trim_start_matches(['▶', ' ']).starts_with(name))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summary_counts_only_what_the_filter_shows_and_its_keys_never_reach_the_list() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        let mut messages: Vec<Value> = (0..5)
+            .map(|i| track("Product Viewed", &format!("pv-{i}")))
+            .collect();
+        messages.extend((0..3).map(|i| track("Order Completed", &format!("oc-{i}"))));
+        screen.load(&collector, &messages).await;
+        screen.type_text("/Order\r").await;
+        screen
+            .wait_for("the filtered list", |s| s.contains("Messages 3/8"))
+            .await;
+        // The first shown row selected, and what `y` copies then.
+        screen.type_text("gy").await;
+        let before = tokio::time::timeout(DEADLINE, screen.copied.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(before.contains("\"oc-0\""), "{before}");
+
+        screen.type_text("s").await;
+        let summary = screen
+            .wait_for("the summary of the filtered list", |s| {
+                s.contains("Summary of the 3 messages shown")
+            })
+            .await;
+        let row = summary_row(&summary, "Order Completed").expect(&summary);
+        assert!(row.split_whitespace().any(|c| c == "3"), "{row}");
+        assert!(
+            summary_row(&summary, "Product Viewed").is_none(),
+            "a row the filter hides:\n{summary}"
+        );
+
+        // Keys of the main view mean nothing here or something of the Summary's own: `j`/`k`
+        // move its cursor, `c` (clear all messages) and `p` (pause) do nothing, `G`/`g` scroll it.
+        screen.type_text("jjkGgcpwz").await;
+        screen.key(KeyCode::Esc).await;
+        let after = screen
+            .wait_for("the list again", |s| !s.contains("Summary of the"))
+            .await;
+        assert!(
+            after.contains("Messages 3/8"),
+            "nothing was cleared:\n{after}"
+        );
+        assert!(!after.contains("paused"), "not paused:\n{after}");
+        screen.type_text("y").await;
+        let copied = tokio::time::timeout(DEADLINE, screen.copied.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(copied, before, "the list's selection did not move");
+
+        // The count follows a new filter and new messages.
+        screen.ctrl('l').await; // clear the filter
+        screen.type_text("/Product\r").await;
+        screen
+            .wait_for("the other filter", |s| s.contains("Messages 5/8"))
+            .await;
+        post_batch(
+            &collector,
+            json!({"batch": [track("Product Viewed", "pv-new")]}),
+        )
+        .await;
+        screen
+            .wait_for("the new message", |s| s.contains("Messages 6/9"))
+            .await;
+        screen.type_text("s").await;
+        let summary = screen
+            .wait_for("the summary of the new filter", |s| {
+                s.contains("Summary of the 6 messages shown")
+            })
+            .await;
+        assert!(
+            summary_row(&summary, "Order Completed").is_none(),
+            "{summary}"
+        );
+        screen.type_text("q").await;
+        screen
+            .wait_for("the summary closed by q", |s| !s.contains("Summary of the"))
+            .await;
         screen.type_text("q").await;
     };
     let (result, ()) = tokio::join!(viewer, script);
@@ -658,6 +759,118 @@ async fn a_filter_applied_in_slices_fills_the_list_live_scrolled_and_paused() {
             })
             .await;
         assert_full_page(&paused, "paused");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summary_scrolls_through_more_rows_than_fit() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        let messages: Vec<Value> = (0..60)
+            .map(|i| track(&format!("Event {i:02}"), &format!("m-{i}")))
+            .collect();
+        screen.load(&collector, &messages).await;
+        screen.type_text("s").await;
+        let top = screen
+            .wait_for("the summary", |s| s.contains("Summary of the 60"))
+            .await;
+        // Same counts everywhere: the rows are in name order.
+        assert!(summary_row(&top, "Event 00").is_some(), "{top}");
+        assert!(summary_row(&top, "Event 59").is_none(), "{top}");
+        screen.type_text("G").await;
+        let bottom = screen
+            .wait_for("the last row", |s| summary_row(s, "Event 59").is_some())
+            .await;
+        assert!(summary_row(&bottom, "Event 00").is_none(), "{bottom}");
+        assert!(
+            bottom.contains("▶ Event 59"),
+            "the cursor is on it:\n{bottom}"
+        );
+        screen.key(KeyCode::PageUp).await;
+        screen.type_text("k").await;
+        let moved = screen
+            .wait_for("a page up", |s| summary_row(s, "Event 59").is_none())
+            .await;
+        assert!(!moved.contains("▶ Event 59"), "{moved}");
+        screen.type_text("g").await;
+        screen
+            .wait_for("the first row again", |s| s.contains("▶ Event 00"))
+            .await;
+        screen.type_text("sq").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_in_the_summary_filters_the_list_to_the_event_the_rule_or_both() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        let note = json!({"note": "write to jane.doe@example.com"});
+        let mut messages: Vec<Value> = (0..3)
+            .map(|i| track_with("Product Viewed", &format!("pv-{i}"), note.clone()))
+            .collect();
+        messages.push(track_with("Signed Up", "su-1", note.clone()));
+        messages.push(track("Order Completed", "oc-1"));
+        messages.push(track("Order Completed", "oc-2"));
+        screen.load(&collector, &messages).await;
+
+        // By event: the selected row (most messages first: Product Viewed).
+        screen.type_text("s").await;
+        let summary = screen
+            .wait_for("the summary", |s| s.contains("Summary of the 6"))
+            .await;
+        let row = summary_row(&summary, "Product Viewed").expect(&summary);
+        assert!(row.contains("pii/email×3"), "{row}");
+        screen.type_text("\r").await;
+        let filtered = screen
+            .wait_for("the list filtered to the event", |s| {
+                s.contains("Messages 3/6")
+            })
+            .await;
+        assert!(
+            filtered.contains("type:track event:\"Product Viewed\""),
+            "the filter bar shows the query:\n{filtered}"
+        );
+        assert_eq!(rows(&filtered).len(), 3, "{filtered}");
+
+        // By rule, after clearing the filter: the rule's row filters to the rule.
+        screen.ctrl('l').await;
+        screen
+            .wait_for("the filter cleared", |s| s.contains("Messages 6/6"))
+            .await;
+        screen.type_text("s").await;
+        screen.key(KeyCode::Tab).await;
+        let by_rule = screen
+            .wait_for("the by-rule tab", |s| s.contains("top events"))
+            .await;
+        let row = summary_row(&by_rule, "pii/email").expect(&by_rule);
+        assert!(row.contains("Product Viewed×3"), "{row}");
+        assert!(row.contains("Signed Up×1"), "{row}");
+        screen.type_text("\r").await;
+        let filtered = screen
+            .wait_for("the list filtered to the rule", |s| {
+                s.contains("Messages 4/6")
+            })
+            .await;
+        assert!(filtered.contains("rule:pii/email"), "{filtered}");
+
+        // A picked cell: the rule's second top event → the rule and that event.
+        screen.type_text("s").await;
+        screen.key(KeyCode::Tab).await;
+        screen
+            .wait_for("the by-rule tab", |s| s.contains("top events"))
+            .await;
+        screen.type_text("ll\r").await;
+        let filtered = screen
+            .wait_for("the list filtered to the rule and event", |s| {
+                s.contains("Messages 1/6")
+            })
+            .await;
+        assert!(
+            filtered.contains("rule:pii/email type:track event:\"Signed Up\""),
+            "{filtered}"
+        );
         screen.type_text("q").await;
     };
     let (result, ()) = tokio::join!(viewer, script);

@@ -553,6 +553,102 @@ fn the_summary_view_counts_messages_findings_and_pii_per_event() {
     assert!(cells.contains(&"2"), "two messages: {row}");
 }
 
+/// The fixture's 600 messages as frames.
+fn fixture_frames() -> Vec<Frame> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/events.ndjson"
+    ))
+    .unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, line)| event(i as u64 + 1, (i % 1000) as u32, line))
+        .collect()
+}
+
+/// The screen's text, its lines joined by spaces (a wrapped cell reads whole within a line).
+fn joined(terminal: &Terminal<TestBackend>) -> String {
+    screen_text(terminal).lines().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_summary_fits_80x24_and_160x45_with_every_rule_of_every_row_shown_whole() {
+    use eventscope::tui::popups::summary::SummaryTab;
+    for (width, height) in [(80, 24), (160, 45)] {
+        let mut app = judged_app(fixture_frames());
+        app.update(Action::Summary);
+        let rows = match &app.mode {
+            Mode::Summary(view) => view.events.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(rows.len() > 10, "{rows:?}");
+        assert!(rows.iter().any(|r| r.errors > 0 && !r.rules.is_empty()));
+        // Every row in turn is selected, hence drawn: its name and every rule×count whole.
+        for (i, row) in rows.iter().enumerate() {
+            let terminal = render(&app, width, height);
+            let screen = joined(&terminal);
+            let name_shown: String = row.name.chars().take(20).collect();
+            assert!(
+                screen.contains(&format!("▶ {name_shown}")) || row.name.is_empty(),
+                "{width}x{height}: row {i} {:?} is not drawn:\n{}",
+                row.name,
+                screen_text(&terminal)
+            );
+            for (rule, n) in &row.rules {
+                let cell = format!("{rule}×{}", views::thousands(*n));
+                assert!(
+                    screen.contains(&cell),
+                    "{width}x{height}: {cell} of {:?} is cut or missing:\n{}",
+                    row.name,
+                    screen_text(&terminal)
+                );
+            }
+            for word in ["PII-R", "PII-Y", "secrets", "personal data", "err", "warn"] {
+                assert!(screen.contains(word), "{width}x{height}: no {word}");
+            }
+            app.update(Action::SummaryDown);
+        }
+        // The by-rule tab at the same size: every rule code whole, with its severity.
+        app.update(Action::SummaryNextTab);
+        let rules = match &app.mode {
+            Mode::Summary(view) => {
+                assert_eq!(view.tab, SummaryTab::ByRule);
+                view.rules.clone()
+            }
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            rules.iter().any(|r| r.rule.starts_with("plan/")),
+            "{rules:?}"
+        );
+        for rule in &rules {
+            let terminal = render(&app, width, height);
+            let screen = joined(&terminal);
+            assert!(
+                screen.contains(&format!("▶ {}", rule.rule)),
+                "{width}x{height}: {} is not drawn whole:\n{}",
+                rule.rule,
+                screen_text(&terminal)
+            );
+            let top = &rule.events[0];
+            let top_name = if top.name.is_empty() {
+                &top.kind
+            } else {
+                &top.name
+            };
+            assert!(screen.contains(&format!("{top_name}×")), "{top_name}");
+            app.update(Action::SummaryDown);
+        }
+        if (width, height) == (80, 24) {
+            app.update(Action::SummaryTop);
+            snapshot("summary_by_rule_80x24", &render(&app, width, height));
+            app.update(Action::SummaryPrevTab);
+            snapshot("summary_by_event_80x24", &render(&app, width, height));
+        }
+    }
+}
+
 // ---- Marks, forwarding and deliveries ----
 
 use eventscope::config::Config;

@@ -101,19 +101,43 @@ pub enum Action {
     ReplayToggleIds,
     ReplayToggleTimes,
     ReplayClose,
+
+    // The Summary (`popups::summary`).
+    SummaryDown,
+    SummaryUp,
+    SummaryPageDown,
+    SummaryPageUp,
+    SummaryTop,
+    SummaryBottom,
+    /// Cycle the order: errors, warnings, PII, messages, name.
+    SummarySort,
+    SummaryNextTab,
+    SummaryPrevTab,
+    /// Pick the next rule (by event) or top event (by rule) of the selected row.
+    SummaryNextCell,
+    SummaryPrevCell,
+    /// Filter the list to the selected row (and picked cell).
+    SummaryFilter,
+    SummaryClose,
 }
 
-/// Where an action's keys count: the main view (and the Help, Summary and Deliveries views,
-/// which read the main keys), or a popup.
+/// Where an action's keys count: the main view (and the Help and Deliveries views, which read
+/// the main keys), or a popup (the Summary is one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Context {
     Main,
     Forward,
     Replay,
+    Summary,
 }
 
 impl Context {
-    pub const ALL: [Context; 3] = [Context::Main, Context::Forward, Context::Replay];
+    pub const ALL: [Context; 4] = [
+        Context::Main,
+        Context::Forward,
+        Context::Replay,
+        Context::Summary,
+    ];
 
     /// The name shown in help and the README.
     pub fn title(self) -> &'static str {
@@ -121,12 +145,13 @@ impl Context {
             Context::Main => "Keys",
             Context::Forward => "Forward popup",
             Context::Replay => "Replay popup",
+            Context::Summary => "Summary",
         }
     }
 }
 
 impl Action {
-    pub const ALL: [Action; 66] = [
+    pub const ALL: [Action; 79] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -193,6 +218,19 @@ impl Action {
         Action::ReplayToggleIds,
         Action::ReplayToggleTimes,
         Action::ReplayClose,
+        Action::SummaryDown,
+        Action::SummaryUp,
+        Action::SummaryPageDown,
+        Action::SummaryPageUp,
+        Action::SummaryTop,
+        Action::SummaryBottom,
+        Action::SummarySort,
+        Action::SummaryNextTab,
+        Action::SummaryPrevTab,
+        Action::SummaryNextCell,
+        Action::SummaryPrevCell,
+        Action::SummaryFilter,
+        Action::SummaryClose,
     ];
 
     /// The description shown in help and the README key table.
@@ -221,7 +259,9 @@ impl Action {
                 "in Findings: show the finding's line; in Deliveries: show the message"
             }
             Action::ToggleMask => "mask PII values on screen",
-            Action::Summary => "summary: messages, findings by rule and PII per event name",
+            Action::Summary => {
+                "summary of the shown messages: errors, warnings, PII per event and per rule"
+            }
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
             Action::CopyPath => "copy the JSON path of the line under the cursor",
@@ -257,6 +297,21 @@ impl Action {
             Action::ReplayToggleIds => "new or kept messageIds",
             Action::ReplayToggleTimes => "timestamps kept or moved to now",
             Action::ReplayClose => "cancel",
+            Action::SummaryDown => "next row",
+            Action::SummaryUp => "previous row",
+            Action::SummaryPageDown => "page down",
+            Action::SummaryPageUp => "page up",
+            Action::SummaryTop => "first row",
+            Action::SummaryBottom => "last row",
+            Action::SummarySort => "sort by errors, warnings, PII, messages, name",
+            Action::SummaryNextTab => "next tab (by event, by rule)",
+            Action::SummaryPrevTab => "previous tab",
+            Action::SummaryNextCell => {
+                "pick the next rule (by event) or event (by rule) in the row"
+            }
+            Action::SummaryPrevCell => "pick the previous rule or event in the row",
+            Action::SummaryFilter => "filter the list to the row's event, rule or picked cell",
+            Action::SummaryClose => "close the summary",
             Action::ForwardDestination1 => "destination 1",
             Action::ForwardDestination2 => "destination 2",
             Action::ForwardDestination3 => "destination 3",
@@ -301,6 +356,19 @@ impl Action {
             | Action::ReplayToggleIds
             | Action::ReplayToggleTimes
             | Action::ReplayClose => Context::Replay,
+            Action::SummaryDown
+            | Action::SummaryUp
+            | Action::SummaryPageDown
+            | Action::SummaryPageUp
+            | Action::SummaryTop
+            | Action::SummaryBottom
+            | Action::SummarySort
+            | Action::SummaryNextTab
+            | Action::SummaryPrevTab
+            | Action::SummaryNextCell
+            | Action::SummaryPrevCell
+            | Action::SummaryFilter
+            | Action::SummaryClose => Context::Summary,
             _ => Context::Main,
         }
     }

@@ -183,6 +183,20 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::ReplayToggleIds, &["i"]),
     (Action::ReplayToggleTimes, &["t"]),
     (Action::ReplayClose, &["esc", "q"]),
+    // The Summary.
+    (Action::SummaryDown, &["j", "down"]),
+    (Action::SummaryUp, &["k", "up"]),
+    (Action::SummaryPageDown, &["pgdown", "ctrl-d", "space"]),
+    (Action::SummaryPageUp, &["pgup", "ctrl-u"]),
+    (Action::SummaryTop, &["g", "home"]),
+    (Action::SummaryBottom, &["G", "end"]),
+    (Action::SummarySort, &["o"]),
+    (Action::SummaryNextTab, &["tab", "]"]),
+    (Action::SummaryPrevTab, &["shift-tab", "["]),
+    (Action::SummaryNextCell, &["right", "l"]),
+    (Action::SummaryPrevCell, &["left", "h"]),
+    (Action::SummaryFilter, &["enter"]),
+    (Action::SummaryClose, &["esc", "q", "s"]),
 ];
 
 /// Actions shown in the footer, in order.

@@ -340,6 +340,8 @@ impl Loop {
         B::Error: Send + Sync + 'static,
     {
         self.start_detail_job();
+        // The open Summary counts what the list shows, a bounded slice per frame.
+        let summary_counted = self.app.refresh_summary();
         self.request_highlight();
         self.request_other_highlights();
         let app = &self.app;
@@ -373,6 +375,12 @@ impl Loop {
         }
         if let Mode::Forward(popup) = &mut self.app.mode {
             popup.height = (layout.forward_lines.height as usize).max(1);
+        }
+        if let Mode::Summary(view) = &mut self.app.mode {
+            view.page = (layout.summary_rows.height as usize).max(1);
+        }
+        if !summary_counted {
+            self.dirty = true;
         }
         Ok(())
     }
@@ -640,6 +648,16 @@ impl Loop {
     fn handle_mouse(&mut self, mouse: MouseEvent) {
         let at = Position::new(mouse.column, mouse.row);
         let inside = |area: Rect| area.contains(at);
+        if matches!(self.app.mode, Mode::Summary(_)) {
+            // The Summary is on top: the wheel scrolls it, nothing reaches the view below.
+            let action = match mouse.kind {
+                MouseEventKind::ScrollDown => Action::SummaryDown,
+                MouseEventKind::ScrollUp => Action::SummaryUp,
+                _ => return,
+            };
+            self.app.update(action);
+            return;
+        }
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) if inside(self.layout.list_rows) => {
                 let row = (mouse.row - self.layout.list_rows.y) as usize;

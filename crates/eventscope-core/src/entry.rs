@@ -51,6 +51,11 @@ pub struct Verdict {
     pub rules: Option<Box<str>>,
     /// A spec or plan finding at info (a note, not PII in its expected place).
     pub notes: bool,
+    /// The worst severity among the spec and plan findings (PII aside), for the Summary's
+    /// separate error and warning counts.
+    pub violation_worst: Option<Severity>,
+    /// Bit `i`: the `i`th code of `rules` had a finding at error (codes past 16 count as not).
+    pub error_rules: u16,
 }
 
 impl Verdict {
@@ -71,12 +76,22 @@ impl Verdict {
                         _ => PII_YELLOW,
                     }
                 }
-                Kind::Spec | Kind::Plan => verdict.violation = true,
+                Kind::Spec | Kind::Plan => {
+                    verdict.violation = true;
+                    verdict.violation_worst = verdict.violation_worst.max(Some(finding.severity));
+                }
             }
             // A merged finding answers to each of its rules (`rule:spec/*` still finds it).
             for rule in finding.rules() {
-                if !rules.contains(&rule) {
-                    rules.push(rule);
+                let index = match rules.iter().position(|r| *r == rule) {
+                    Some(index) => index,
+                    None => {
+                        rules.push(rule);
+                        rules.len() - 1
+                    }
+                };
+                if finding.severity == Severity::Error && index < 16 {
+                    verdict.error_rules |= 1 << index;
                 }
             }
         }
@@ -408,5 +423,48 @@ mod verdict {
             verdict.rules.as_deref(),
             Some("plan/type spec/reserved-type")
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_keeps_the_worst_violation_apart_from_pii_and_which_rules_reached_error() {
+        let findings = [
+            Finding::new(
+                Kind::Pii,
+                "pii/card",
+                "properties.note",
+                Severity::Error,
+                "card",
+            ),
+            Finding::new(
+                Kind::Plan,
+                "plan/type",
+                "properties.total",
+                Severity::Warning,
+                "type",
+            ),
+            Finding::new(Kind::Spec, "spec/x", "", Severity::Info, "info only"),
+            Finding::new(
+                Kind::Plan,
+                "plan/type",
+                "properties.price",
+                Severity::Error,
+                "type",
+            ),
+        ];
+        let verdict = Verdict::of(&findings);
+        assert_eq!(verdict.worst, Some(Severity::Error));
+        assert_eq!(verdict.violation_worst, Some(Severity::Error));
+        assert_eq!(verdict.rules.as_deref(), Some("pii/card plan/type"));
+        assert_eq!(verdict.error_rules, 0b11);
+        // A PII error alone is no violation error.
+        let verdict = Verdict::of(&findings[..2]);
+        assert_eq!(verdict.violation_worst, Some(Severity::Warning));
+        assert_eq!(verdict.error_rules, 0b01);
+        assert_eq!(Verdict::of(&[]).violation_worst, None);
     }
 }

@@ -12,6 +12,7 @@ mod detail;
 mod filter;
 mod jobs;
 mod marks;
+mod summary;
 #[cfg(test)]
 mod tests;
 
@@ -26,7 +27,6 @@ use super::keys::KeyMap;
 use super::marks::Marks;
 use super::popups::{FilterBar, ForwardPopup, HelpOverlay, ReplayPopup};
 use super::store::Store;
-use super::summary::SummaryTable;
 use super::theme::Theme;
 use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
 use eventscope_core::hub::MetricsCounter;
@@ -120,7 +120,7 @@ pub enum Mode {
     Normal,
     Filter(FilterBar),
     Help(HelpOverlay),
-    Summary,
+    Summary(summary::SummaryBox),
     Forward(ForwardPopup),
     Replay(ReplayPopup),
 }
@@ -131,7 +131,8 @@ impl Mode {
         match self {
             Mode::Forward(_) => Context::Forward,
             Mode::Replay(_) => Context::Replay,
-            Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Summary => Context::Main,
+            Mode::Summary(_) => Context::Summary,
+            Mode::Normal | Mode::Filter(_) | Mode::Help(_) => Context::Main,
         }
     }
 }
@@ -236,8 +237,6 @@ pub struct App {
     pub inspector: Arc<Inspector>,
     /// Hide PII values on screen.
     pub mask_pii: bool,
-    /// Per event name: messages, findings by rule, PII by class.
-    pub summary: SummaryTable,
     pub status: Option<Status>,
     /// Rows and lines visible at the last draw (for paging).
     pub list_height: usize,
@@ -285,7 +284,6 @@ impl App {
             paused_at: None,
             inspector: Arc::new(Inspector::default()),
             mask_pii: false,
-            summary: SummaryTable::default(),
             status: None,
             list_height: 20,
             view: View::Messages,
@@ -348,7 +346,6 @@ impl App {
             if matches!(entry.kind, EntryKind::Event) {
                 events += 1;
             }
-            self.summary.record(&entry);
             self.store.push_entry(entry);
         }
         self.rate.record(now, events);
@@ -490,7 +487,7 @@ impl App {
     }
 
     /// A key: looked up in the key map for the mode on top, then applied by [`App::update`].
-    /// The filter bar reads text instead; in Help and Summary any other key closes them. A
+    /// The filter bar reads text instead; in Help any other key closes it. A
     /// quit key with Ctrl quits from anywhere.
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<Effect> {
         let main = self.keys.action(key);
@@ -501,19 +498,17 @@ impl App {
                 self.filter_key(key);
                 return None;
             }
-            Mode::Forward(_) | Mode::Replay(_) => self.keys.action_in(self.mode.context(), key)?,
-            Mode::Help(_) | Mode::Summary => match main? {
+            Mode::Forward(_) | Mode::Replay(_) | Mode::Summary(_) => {
+                self.keys.action_in(self.mode.context(), key)?
+            }
+            Mode::Help(_) => match main? {
                 Action::Quit => Action::Quit,
                 action @ (Action::Up
                 | Action::Down
                 | Action::PageUp
                 | Action::PageDown
                 | Action::Top
-                | Action::Live)
-                    if matches!(self.mode, Mode::Help(_)) =>
-                {
-                    action
-                }
+                | Action::Live) => action,
                 _ => Action::Back,
             },
             Mode::Normal => main?,
@@ -527,6 +522,7 @@ impl App {
         match action.context() {
             Context::Forward => return self.update_forward(action),
             Context::Replay => return self.update_replay(action),
+            Context::Summary => return self.update_summary(action),
             Context::Main => {}
         }
         let page = self.list_height;
@@ -669,13 +665,7 @@ impl App {
                     Mode::Help(HelpOverlay::default())
                 }
             }
-            Action::Summary => {
-                self.mode = if matches!(self.mode, Mode::Summary) {
-                    Mode::Normal
-                } else {
-                    Mode::Summary
-                }
-            }
+            Action::Summary => self.open_summary(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {
                     self.mode = Mode::Normal;

@@ -43,9 +43,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ("Ctrl-u".into(), "clear"),
         ],
         Mode::Help(_) => vec![(app.keys.first_key_label(Action::Back), "close help")],
-        Mode::Summary => vec![(app.keys.first_key_label(Action::Back), "close summary")],
         // The popups show their own keys.
-        Mode::Forward(_) | Mode::Replay(_) => Vec::new(),
+        Mode::Summary(_) | Mode::Forward(_) | Mode::Replay(_) => Vec::new(),
         Mode::Normal => {
             let actions: &[Action] = match app.view {
                 View::Deliveries => FOOTER_DELIVERIES,

@@ -16,7 +16,6 @@ mod finding;
 mod footer;
 mod header;
 mod list;
-mod summary;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -45,6 +44,8 @@ pub struct DrawnLayout {
     pub delivery_lines: [usize; 2],
     /// The forward popup's request text.
     pub forward_lines: Rect,
+    /// The Summary's rows.
+    pub summary_rows: Rect,
 }
 
 /// Highlighting ready for what is on screen: the selected message, the forward popup's
@@ -108,7 +109,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
     footer::draw(frame, footer_area, app);
     match &app.mode {
         Mode::Help(help) => help.draw(frame, area, app),
-        Mode::Summary => summary::draw(frame, area, app),
+        Mode::Summary(view) => layout.summary_rows = view.draw(frame, area, app),
         Mode::Forward(popup) => {
             layout.forward_lines = popup.draw(frame, area, app, highlights.forward)
         }
