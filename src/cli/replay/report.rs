@@ -47,7 +47,8 @@ pub(super) struct ReadCounts {
     pub(super) skipped: BTreeMap<String, u64>,
     pub(super) requests: u64,
     pub(super) messages_in_requests: u64,
-    /// The transform failed: reading stopped there.
+    /// The transform did not compile: reading stopped there (a transform failing on one
+    /// message skips it, in `skipped`).
     pub(super) map_error: Option<String>,
     /// `--retime` found no timestamp to anchor on.
     pub(super) no_timestamps: bool,
