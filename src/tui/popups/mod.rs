@@ -7,8 +7,10 @@ pub mod filter;
 pub mod forward;
 pub mod help;
 pub mod replay;
+pub mod write;
 
 pub use filter::FilterBar;
 pub use forward::ForwardPopup;
 pub use help::HelpOverlay;
 pub use replay::ReplayPopup;
+pub use write::WritePrompt;

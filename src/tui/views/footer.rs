@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Mode::Help(_) => vec![(app.keys.first_key_label(Action::Back), "close help")],
         Mode::Summary => vec![(app.keys.first_key_label(Action::Back), "close summary")],
         // The popups show their own keys.
-        Mode::Forward(_) | Mode::Replay(_) => Vec::new(),
+        Mode::Forward(_) | Mode::Replay(_) | Mode::Write(_) => Vec::new(),
         Mode::Normal => {
             let actions: &[Action] = match app.view {
                 View::Deliveries => FOOTER_DELIVERIES,

@@ -112,6 +112,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
             layout.forward_lines = popup.draw(frame, area, app, highlights.forward)
         }
         Mode::Replay(popup) => popup.draw(frame, area, app),
+        Mode::Write(prompt) => prompt.draw(frame, area, app),
         Mode::Normal | Mode::Filter(_) => {}
     }
     layout
