@@ -163,9 +163,8 @@ impl Tally {
                 format!(": {}", clip(&said, 200))
             };
             self.examples.push(format!(
-                "{label} after {} attempt{}{}{said}",
-                frame.attempts,
-                if frame.attempts == 1 { "" } else { "s" },
+                "{label} after {}{}{said}",
+                count(u64::from(frame.attempts), "attempt"),
                 seq_span(&frame.for_seqs),
             ));
         }
@@ -183,11 +182,8 @@ fn failure_label(frame: &DeliveryFrame) -> String {
             let mut label = format!("{status} {reason}").trim_end().to_string();
             // A 2xx that failed: the destination reported problems in the payload.
             if (200..300).contains(&status) && !frame.notes.is_empty() {
-                let n = frame.notes.len();
-                label.push_str(&format!(
-                    " with {n} problem{}",
-                    if n == 1 { "" } else { "s" }
-                ));
+                let n = frame.notes.len() as u64;
+                label.push_str(&format!(" with {}", count(n, "problem")));
             }
             if let Some(error) = error {
                 label.push_str(&format!(" ({error})"));
@@ -199,10 +195,7 @@ fn failure_label(frame: &DeliveryFrame) -> String {
     }
 }
 
-/// `1 request`, `1,200 requests`.
-pub(super) fn count(n: u64, word: &str) -> String {
-    format!("{} {word}{}", thousands(n), if n == 1 { "" } else { "s" })
-}
+pub(super) use eventscope_core::model::count;
 
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

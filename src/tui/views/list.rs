@@ -123,8 +123,8 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
             let (from, to, reason) = (&gap.from, &gap.to, &gap.reason);
             let missed = to.saturating_sub(*from) + 1;
             let text = format!(
-                "— {} frames missed (seq {from}–{to}): {reason} —",
-                thousands(missed)
+                "— {} missed (seq {from}–{to}): {reason} —",
+                eventscope_core::model::count(missed, "frame")
             );
             Line::styled(
                 fit(&text, width),
