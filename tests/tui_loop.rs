@@ -517,3 +517,44 @@ async fn e_in_the_forward_popup_edits_through_the_console_and_sends_the_edit() {
     result.unwrap();
     collector.stop().await.unwrap();
 }
+
+/// The welcome screen shows each command whole on a line of its own (no border to copy along,
+/// no wrapping inside it), and `y` copies the curl example.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_welcome_screen_shows_whole_commands_and_y_copies_the_curl_example() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let addr = collector.addr.to_string();
+    let curl =
+        format!(r#"curl -u KEY: http://{addr}/v1/track -d '{{"event":"Test","userId":"u1"}}'"#);
+    let script = async {
+        let welcome = screen
+            .wait_for("the welcome screen", |s| s.contains("Waiting for events"))
+            .await;
+        for command in [
+            curl.as_str(),
+            &format!("new Analytics({{ writeKey, host: 'http://{addr}' }})"),
+            &format!("analytics.host = 'http://{addr}'"),
+        ] {
+            let line = welcome
+                .lines()
+                .find(|l| l.contains(command))
+                .unwrap_or_else(|| panic!("`{command}` is not on one line:\n{welcome}"));
+            assert!(!line.contains('│'), "no border on the line: {line}");
+            assert_eq!(line.trim(), command);
+        }
+        screen.type_text("y").await;
+        let copied = tokio::time::timeout(DEADLINE, screen.copied.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(copied, curl);
+        screen
+            .wait_for("the status", |s| s.contains("copied the curl example"))
+            .await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}

@@ -581,6 +581,14 @@ impl App {
                 self.set_status(format!("PII values {state}"), false);
             }
             Action::ToggleWrap => self.detail.wrap = !self.detail.wrap,
+            Action::CopyMessage if self.store.is_empty() => {
+                // The welcome screen: `y` copies its curl example.
+                if let SourceKind::Embedded { addr, .. } = &self.source {
+                    let curl = crate::tui::views::welcome::curl_example(addr);
+                    self.set_status("copied the curl example", false);
+                    return Some(Effect::Copy(curl));
+                }
+            }
             Action::CopyMessage => {
                 let entry = self.selected.and_then(|id| self.store.get(id));
                 if let Some(entry) = entry {

@@ -43,11 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
         return inner;
     }
     let header_area = Rect { height: 1, ..inner };
-    let rows_area = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
-    };
+    let rows_area = rows_area(area);
     // While messages are marked, a gutter shows the marks (and costs no width otherwise).
     let marking = !app.marks.is_empty();
     let gutter = if marking { MARK } else { 0 };
@@ -190,6 +186,16 @@ fn pii_mark<'a>(entry: &Entry, app: &App) -> Span<'a> {
     }
 }
 
+/// Where the rows go in a list drawn in `area`: inside the border, under the column heading.
+pub fn rows_area(area: Rect) -> Rect {
+    let inner = Block::new().borders(Borders::ALL).inner(area);
+    Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    }
+}
+
 fn draw_empty(frame: &mut Frame, area: Rect, app: &App) {
     let ui = &app.theme.ui;
     let t = &app.theme;
@@ -199,42 +205,8 @@ fn draw_empty(frame: &mut Frame, area: Rect, app: &App) {
         vec![Line::styled("No message matches the filter.", strong)]
     } else {
         match &app.source {
-            SourceKind::Embedded { addr, note } => {
-                let mut lines = vec![
-                    Line::styled("Waiting for events.", strong),
-                    Line::raw(""),
-                    Line::styled(
-                        format!("Point an SDK at http://{addr}"),
-                        t.style(Role::Accent),
-                    ),
-                    Line::raw(""),
-                    Line::styled("curl", strong),
-                    Line::styled(
-                        format!(
-                            "  curl -u KEY: http://{addr}/v1/track -d '{{\"event\":\"Test\",\"userId\":\"u1\"}}'"
-                        ),
-                        muted,
-                    ),
-                    Line::styled("@segment/analytics-node", strong),
-                    Line::styled(
-                        format!("  new Analytics({{ writeKey, host: 'http://{addr}' }})"),
-                        muted,
-                    ),
-                    Line::styled("segment-analytics-python", strong),
-                    Line::styled(format!("  analytics.host = 'http://{addr}'"), muted),
-                    Line::styled("analytics.js", strong),
-                    Line::styled(
-                        format!(
-                            "  integrations: {{ 'Segment.io': {{ apiHost: '{addr}/v1', protocol: 'http' }} }}"
-                        ),
-                        muted,
-                    ),
-                ];
-                if let Some(note) = note {
-                    lines.insert(1, Line::styled(note.clone(), t.style(Role::Warning)));
-                }
-                lines
-            }
+            // The empty viewer over its collector is the welcome screen (`views::welcome`).
+            SourceKind::Embedded { .. } => vec![Line::styled("Waiting for events.", strong)],
             SourceKind::Remote { url } => vec![
                 Line::styled("Waiting for events.", strong),
                 Line::styled(format!("Streaming from {url}"), muted),
