@@ -293,14 +293,75 @@ async fn start_hook() -> (std::net::SocketAddr, mpsc::UnboundedReceiver<String>)
 
 /// One destination: the webhook at `hook`.
 fn hook_destination(hook: std::net::SocketAddr) -> Destinations {
+    hook_destination_with(hook, "")
+}
+
+/// The webhook at `hook`, with `extra` lines in its table.
+fn hook_destination_with(hook: std::net::SocketAddr, extra: &str) -> Destinations {
     let config = Config::parse(
         &format!(
-            "[[destination]]\nname = \"local-hook\"\nkind = \"webhook\"\nendpoint = \"http://{hook}/hook\"\n"
+            "[[destination]]\nname = \"local-hook\"\nkind = \"webhook\"\nendpoint = \"http://{hook}/hook\"\n{extra}\n"
         ),
         "eventscope.toml",
     )
     .unwrap();
     Destinations::from_config(&config.destination, None)
+}
+
+/// A transform failing on one of the marked messages: the popup names it as skipped with the
+/// reason, and Enter sends the others (through a jq assignment to a path they lack).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transform_failing_on_one_message_skips_it_and_forwards_the_rest() {
+    let collector = common::start_default().await;
+    let (hook, mut received) = start_hook().await;
+    let transform = r#"transform = 'if .event == "Bad" then error("no bad events") else .properties.via = "eventscope" end'"#;
+    let (mut screen, viewer) = viewer(&collector, hook_destination_with(hook, transform));
+    let script = async {
+        screen
+            .load(
+                &collector,
+                &[
+                    track("Good", "t-1"),
+                    track("Bad", "t-2"),
+                    track("Fine", "t-3"),
+                ],
+            )
+            .await;
+        screen.type_text("*f").await;
+        screen
+            .wait_for("the forward popup", |s| s.contains("Forward 3 messages"))
+            .await;
+        screen.type_text("1").await;
+        screen
+            .wait_for("the skipped message", |s| {
+                s.contains("1 skipped (seq 2: transform failed: no bad events)")
+            })
+            .await;
+        screen.type_text("\r").await;
+        let mut events = Vec::new();
+        for _ in 0..2 {
+            let body = tokio::time::timeout(DEADLINE, received.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            let message: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(message["properties"]["via"], "eventscope", "{body}");
+            events.push(message["event"].as_str().unwrap().to_string());
+        }
+        events.sort();
+        assert_eq!(events, ["Fine", "Good"]);
+        screen
+            .wait_for("both delivered", |s| s.contains("2 delivered"))
+            .await;
+        assert!(
+            received.try_recv().is_err(),
+            "the failing message is not sent"
+        );
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
