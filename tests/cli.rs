@@ -399,6 +399,10 @@ fn completions_cover_the_subcommands_in_each_shell() {
         bash.contains("--listen") && bash.contains("--record"),
         "and the flags"
     );
+    assert!(
+        !bash.contains(eventscope::filter::jq_worker::WORKER_SUBCOMMAND),
+        "the internal worker is not offered"
+    );
     for (shell, marker) in [
         ("zsh", "#compdef eventscope"),
         ("fish", "complete -c eventscope"),

@@ -31,8 +31,17 @@ pub fn completions(args: &CompletionsArgs) -> ExitCode {
         Shell::Fish => clap_complete::Shell::Fish,
     };
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "eventscope", &mut out);
+    clap_complete::generate(shell, &mut visible_command(), "eventscope", &mut out);
     write_out(&out)
+}
+
+/// The command line without its hidden subcommands (clap_complete's bash script would offer
+/// the internal jq worker otherwise).
+fn visible_command() -> clap::Command {
+    let full = Cli::command();
+    clap::Command::new("eventscope")
+        .args(full.get_arguments().cloned())
+        .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned())
 }
 
 /// Writes the man page (roff, section 1: the command, its options and every subcommand's)
