@@ -40,6 +40,7 @@ pub fn completions(args: &CompletionsArgs) -> ExitCode {
 fn visible_command() -> clap::Command {
     let full = Cli::command();
     clap::Command::new("eventscope")
+        .version(env!("CARGO_PKG_VERSION"))
         .args(full.get_arguments().cloned())
         .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned())
 }
