@@ -369,3 +369,86 @@ async fn tail_resuming_ahead_of_a_restarted_server_prints_the_gap_then_every_ret
     assert!(stderr.contains("the server restarted"), "{stderr}");
     server.stop().await.unwrap();
 }
+
+fn run_eventscope(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_eventscope"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("spawn eventscope")
+}
+
+#[test]
+fn completions_cover_the_subcommands_in_each_shell() {
+    let bash = run_eventscope(&["completions", "bash"]);
+    assert!(bash.status.success(), "{bash:?}");
+    let bash = String::from_utf8_lossy(&bash.stdout);
+    for sub in [
+        "open",
+        "connect",
+        "serve",
+        "tail",
+        "check",
+        "replay",
+        "completions",
+        "man",
+    ] {
+        assert!(bash.contains(sub), "bash completion lacks `{sub}`");
+    }
+    assert!(
+        bash.contains("--listen") && bash.contains("--record"),
+        "and the flags"
+    );
+    assert!(
+        !bash.contains(eventscope::filter::jq_worker::WORKER_SUBCOMMAND),
+        "the internal worker is not offered"
+    );
+    for (shell, marker) in [
+        ("zsh", "#compdef eventscope"),
+        ("fish", "complete -c eventscope"),
+    ] {
+        let out = run_eventscope(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(marker) && text.contains("replay"),
+            "{shell}: {text}"
+        );
+    }
+    let bad = run_eventscope(&["completions", "tcsh"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn the_man_page_documents_the_flags_of_the_command_and_its_subcommands() {
+    let out = run_eventscope(&["man"]);
+    assert!(out.status.success(), "{out:?}");
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH eventscope"),
+        "roff: {page}"
+    );
+    // roff writes `-` as `\-`.
+    for flag in [
+        r"\-\-listen",
+        r"\-\-record",
+        r"\-\-theme",
+        r"\-\-jq\-budget",
+    ] {
+        assert!(page.contains(flag), "the main options: {flag}");
+    }
+    for section in [
+        "EVENTSCOPE OPEN OPTIONS",
+        "EVENTSCOPE CHECK OPTIONS",
+        "EVENTSCOPE REPLAY OPTIONS",
+    ] {
+        assert!(page.contains(section), "{section}");
+    }
+    for flag in [r"\-\-max\-line", r"\-\-since", r"\-\-fail\-on"] {
+        assert!(page.contains(flag), "subcommand flags: {flag}");
+    }
+}

@@ -258,6 +258,48 @@ async fn the_filter_selects_what_is_sent() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A transform failing on some messages skips those, with the reason in the report; the rest
+/// are delivered. Assigning through a missing path (an identify has no `properties`) works
+/// as in jq.
+#[tokio::test]
+async fn a_transform_failing_on_some_messages_skips_them_and_delivers_the_rest() {
+    let dir = temp_dir();
+    let (url, received) = sink(200).await;
+    let config = config(
+        &dir,
+        &url,
+        r#"transform = 'if .type == "group" then error("no groups here") else .properties.via = "replay" end'"#,
+    );
+    let run = replay(&[
+        FIXTURE,
+        "--to",
+        "sink",
+        "--config",
+        config.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let received = received.lock().unwrap();
+    assert_eq!(
+        received.messages.len(),
+        600 - 21,
+        "all but the fixture's 21 groups"
+    );
+    assert!(
+        received
+            .messages
+            .iter()
+            .all(|m| m["properties"]["via"] == "replay"),
+        "identifies (no `properties` in the fixture) get one too"
+    );
+    assert!(
+        run.stderr.contains("21: transform failed: no groups here"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[tokio::test]
 async fn a_failing_sink_exits_1_and_the_summary_names_the_status() {
     let dir = temp_dir();

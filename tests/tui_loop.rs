@@ -322,14 +322,75 @@ async fn start_hook() -> (std::net::SocketAddr, mpsc::UnboundedReceiver<String>)
 
 /// One destination: the webhook at `hook`.
 fn hook_destination(hook: std::net::SocketAddr) -> Destinations {
+    hook_destination_with(hook, "")
+}
+
+/// The webhook at `hook`, with `extra` lines in its table.
+fn hook_destination_with(hook: std::net::SocketAddr, extra: &str) -> Destinations {
     let config = Config::parse(
         &format!(
-            "[[destination]]\nname = \"local-hook\"\nkind = \"webhook\"\nendpoint = \"http://{hook}/hook\"\n"
+            "[[destination]]\nname = \"local-hook\"\nkind = \"webhook\"\nendpoint = \"http://{hook}/hook\"\n{extra}\n"
         ),
         "eventscope.toml",
     )
     .unwrap();
     Destinations::from_config(&config.destination, None)
+}
+
+/// A transform failing on one of the marked messages: the popup names it as skipped with the
+/// reason, and Enter sends the others (through a jq assignment to a path they lack).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transform_failing_on_one_message_skips_it_and_forwards_the_rest() {
+    let collector = common::start_default().await;
+    let (hook, mut received) = start_hook().await;
+    let transform = r#"transform = 'if .event == "Bad" then error("no bad events") else .properties.via = "eventscope" end'"#;
+    let (mut screen, viewer) = viewer(&collector, hook_destination_with(hook, transform));
+    let script = async {
+        screen
+            .load(
+                &collector,
+                &[
+                    track("Good", "t-1"),
+                    track("Bad", "t-2"),
+                    track("Fine", "t-3"),
+                ],
+            )
+            .await;
+        screen.type_text("*f").await;
+        screen
+            .wait_for("the forward popup", |s| s.contains("Forward 3 messages"))
+            .await;
+        screen.type_text("1").await;
+        screen
+            .wait_for("the skipped message", |s| {
+                s.contains("1 skipped (seq 2: transform failed: no bad events)")
+            })
+            .await;
+        screen.type_text("\r").await;
+        let mut events = Vec::new();
+        for _ in 0..2 {
+            let body = tokio::time::timeout(DEADLINE, received.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            let message: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(message["properties"]["via"], "eventscope", "{body}");
+            events.push(message["event"].as_str().unwrap().to_string());
+        }
+        events.sort();
+        assert_eq!(events, ["Fine", "Good"]);
+        screen
+            .wait_for("both delivered", |s| s.contains("2 delivered"))
+            .await;
+        assert!(
+            received.try_recv().is_err(),
+            "the failing message is not sent"
+        );
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,10 +446,51 @@ async fn f_then_enter_forwards_the_selected_message_to_a_local_webhook() {
     collector.stop().await.unwrap();
 }
 
+/// The viewer over a recording (as `eventscope open FILE`), and its screen.
+fn file_viewer(
+    path: std::path::PathBuf,
+) -> (
+    Screen,
+    impl std::future::Future<Output = anyhow::Result<()>> + use<>,
+) {
+    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+    let source = SourceKind::File {
+        path: path.display().to_string(),
+    };
+    let app = App::new(source, 1000, theme, KeyMap::default());
+    let rules = rules::fixed(Arc::new(Inspector::default()));
+    let feed = feed::file(path, 1 << 20, rules.clone());
+    let jq = JqSettings {
+        command: Err("no jq worker in these tests".into()),
+        limits: Default::default(),
+    };
+    let (keys, input) = mpsc::channel(INPUT_QUEUE);
+    let (screen, frames) = watch::channel(String::new());
+    let (copies, copied) = mpsc::unbounded_channel();
+    let run = async move {
+        let mut terminal = Terminal::new(TestBackend::new(140, 36))?;
+        let mut console = Recorder {
+            screen,
+            copied: copies,
+        };
+        run::event_loop(&mut terminal, &mut console, input, app, feed, rules, jq).await
+    };
+    let screen = Screen {
+        keys,
+        frames,
+        copied,
+    };
+    (screen, run)
+}
+
+/// `w` asks for the path (a default shown, editable), writes the rows as recorded frames
+/// (rejected requests and sources included), and `open` of the file shows the same rows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn w_writes_the_view_off_the_ui_task_and_says_where() {
+async fn w_asks_for_a_path_and_writes_frames_that_open_shows_the_same() {
     let collector = common::start_default().await;
     let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let path = std::env::temp_dir().join(format!("eventscope-w-{}.ndjson", uuid::Uuid::new_v4()));
+    let written_path = path.display().to_string();
     let script = async {
         screen
             .load(
@@ -396,28 +498,77 @@ async fn w_writes_the_view_off_the_ui_task_and_says_where() {
                 &[track("Signed Up", "w-1"), track("Cart Viewed", "w-2")],
             )
             .await;
-        screen.type_text("w").await;
-        let status = screen
-            .wait_for("the written status", |s| s.contains("wrote 2 messages to "))
+        let (status, _) = common::post(&collector, "/v1/track", r#"{"event":"Torn""#, &[]).await;
+        assert_eq!(status, 400);
+        let before = screen
+            .wait_for("the rejected row", |s| s.contains("Messages 3/3"))
             .await;
-        let path = status
-            .split("wrote 2 messages to ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap()
-            .to_string();
-        let written = std::fs::read_to_string(&path).unwrap();
-        let _ = std::fs::remove_file(&path);
-        let ids: Vec<String> = written
-            .lines()
-            .map(|line| serde_json::from_str::<Value>(line).unwrap()["messageId"].to_string())
-            .collect();
-        assert_eq!(ids, ["\"w-1\"", "\"w-2\""], "{written}");
+        screen.type_text("w").await;
+        let prompt = screen
+            .wait_for("the path prompt", |s| {
+                s.contains("Write 3 rows as recorded")
+            })
+            .await;
+        assert!(
+            prompt.contains("eventscope-") && prompt.contains(".ndjson"),
+            "{prompt}"
+        );
+        // Esc cancels: nothing written, the view is back.
+        screen.key(KeyCode::Esc).await;
+        screen
+            .wait_for("the prompt closed", |s| !s.contains("Write 3 rows"))
+            .await;
+        screen.type_text("w").await;
+        screen
+            .wait_for("the path prompt", |s| {
+                s.contains("Write 3 rows as recorded")
+            })
+            .await;
+        let ctrl_u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
+        screen.keys.send(Ok(Event::Key(ctrl_u))).await.unwrap();
+        screen.type_text(&format!("{written_path}\r")).await;
+        let wrote = format!("wrote 3 rows to {written_path}");
+        screen.wait_for(&wrote, |s| s.contains(&wrote)).await;
         screen.type_text("q").await;
+        before
     };
-    let (result, ()) = tokio::join!(viewer, script);
+    let (result, before) = tokio::join!(viewer, script);
     result.unwrap();
     collector.stop().await.unwrap();
+
+    let written = std::fs::read_to_string(&path).unwrap();
+    let kinds: Vec<String> = written
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["type"].to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["\"event\"", "\"event\"", "\"rejected\""],
+        "{written}"
+    );
+    assert!(
+        written.contains(r#""path":"/v1/batch""#),
+        "sources kept: {written}"
+    );
+
+    let (mut opened, viewer) = file_viewer(path.clone());
+    let script = async {
+        let after = opened
+            .wait_for("the recording's rows", |s| s.contains("Messages 3/3"))
+            .await;
+        opened.type_text("q").await;
+        after
+    };
+    let (result, after) = tokio::join!(viewer, script);
+    result.unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(
+        rows(&after),
+        rows(&before),
+        "the same rows:\n{before}\n{after}"
+    );
+    assert_eq!(rows(&after).len(), 3);
+    assert!(after.contains("rejected"), "{after}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -576,6 +727,31 @@ async fn the_summary_counts_only_what_the_filter_shows_and_its_keys_never_reach_
             "nothing was cleared:\n{after}"
         );
         assert!(!after.contains("paused"), "not paused:\n{after}");
+/// The welcome screen shows each command whole on a line of its own (no border to copy along,
+/// no wrapping inside it), and `y` copies the curl example.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_welcome_screen_shows_whole_commands_and_y_copies_the_curl_example() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let addr = collector.addr.to_string();
+    let curl =
+        format!(r#"curl -u KEY: http://{addr}/v1/track -d '{{"event":"Test","userId":"u1"}}'"#);
+    let script = async {
+        let welcome = screen
+            .wait_for("the welcome screen", |s| s.contains("Waiting for events"))
+            .await;
+        for command in [
+            curl.as_str(),
+            &format!("new Analytics({{ writeKey, host: 'http://{addr}' }})"),
+            &format!("analytics.host = 'http://{addr}'"),
+        ] {
+            let line = welcome
+                .lines()
+                .find(|l| l.contains(command))
+                .unwrap_or_else(|| panic!("`{command}` is not on one line:\n{welcome}"));
+            assert!(!line.contains('│'), "no border on the line: {line}");
+            assert_eq!(line.trim(), command);
+        }
         screen.type_text("y").await;
         let copied = tokio::time::timeout(DEADLINE, screen.copied.recv())
             .await
@@ -871,6 +1047,10 @@ async fn enter_in_the_summary_filters_the_list_to_the_event_the_rule_or_both() {
             filtered.contains("rule:pii/email type:track event:\"Signed Up\""),
             "{filtered}"
         );
+        assert_eq!(copied, curl);
+        screen
+            .wait_for("the status", |s| s.contains("copied the curl example"))
+            .await;
         screen.type_text("q").await;
     };
     let (result, ()) = tokio::join!(viewer, script);

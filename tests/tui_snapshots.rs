@@ -920,3 +920,62 @@ fn the_header_says_how_many_requests_were_not_recorded() {
     let at = find(buffer, "2 not recorded");
     assert_eq!(buffer[at].fg, app.theme.ui.error, "shown as an error");
 }
+
+/// Every popup clears the cells it covers: over rows and a detail full of `Z`, no `Z` shows
+/// inside its border (a cell not drawn by the popup would keep the view's character).
+#[test]
+fn popups_clear_the_cells_they_cover() {
+    let zs = "Z".repeat(60);
+    let popups: [(Action, &str); 3] = [
+        (Action::Help, " Keys "),
+        (Action::Forward, " Forward "),
+        (Action::WriteView, " Write the view "),
+    ];
+    for (open, title) in popups {
+        let mut app = embedded_app();
+        let frames: Vec<Frame> = (1..=40)
+            .map(|seq| {
+                let message = format!(
+                    r#"{{"type":"track","event":"{zs}","userId":"{zs}","properties":{{"{zs}":"{zs}","a":"{zs}","b":"{zs}","c":"{zs}"}},"messageId":"m-{seq}"}}"#
+                );
+                event(seq, seq as u32, &message)
+            })
+            .collect();
+        app.ingest(frames, Instant::now());
+        app.update(open);
+        let terminal = render(&app, 140, 36);
+        let buffer = terminal.backend().buffer();
+        let (tx, ty) = find(buffer, title);
+        let left = (0..tx)
+            .rev()
+            .find(|&x| buffer[(x, ty)].symbol() == "┌")
+            .unwrap_or_else(|| panic!("{title}: no top-left corner"));
+        let right = (tx..buffer.area.width)
+            .find(|&x| buffer[(x, ty)].symbol() == "┐")
+            .unwrap_or_else(|| panic!("{title}: no top-right corner"));
+        let bottom = (ty + 1..buffer.area.height)
+            .find(|&y| buffer[(left, y)].symbol() == "└")
+            .unwrap_or_else(|| panic!("{title}: no bottom-left corner"));
+        for y in ty + 1..bottom {
+            let inside: String = (left + 1..right)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            assert!(
+                !inside.contains('Z'),
+                "{title}: the view shows through at row {y}: {inside}\n{}",
+                views_text(buffer)
+            );
+        }
+    }
+}
+
+fn views_text(buffer: &Buffer) -> String {
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

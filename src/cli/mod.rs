@@ -2,6 +2,7 @@
 //! exit code says what kind: 1 a failure at run time, 2 a usage or access problem.
 
 mod check;
+mod docs;
 mod jq_worker;
 pub mod plan;
 mod replay;
@@ -49,6 +50,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Send the messages of a recording to a configured destination (`[[destination]]`).
     Replay(ReplayArgs),
+    /// Print shell completions (bash, zsh or fish) to stdout.
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
     /// The viewer's `jq:` filters run in this (internal; not for people).
     #[command(name = eventscope_core::filter::jq_worker::WORKER_SUBCOMMAND, hide = true)]
     JqWorker(jq_worker::JqWorkerArgs),
@@ -330,6 +335,8 @@ pub fn main() -> ExitCode {
     let command = match cli.command {
         // No async runtime: a worker is one thread, and small.
         Some(Command::JqWorker(args)) => return jq_worker::run(args),
+        Some(Command::Completions(args)) => return docs::completions(&args),
+        Some(Command::Man) => return docs::man(),
         command => command,
     };
     // An empty token would open the stream to anyone: a usage error, whichever command.
@@ -361,6 +368,8 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => check::run(args),
         Some(Command::Replay(args)) => runtime.block_on(replay::run(args)),
         Some(Command::JqWorker(args)) => jq_worker::run(args),
+        Some(Command::Completions(args)) => docs::completions(&args),
+        Some(Command::Man) => docs::man(),
         Some(Command::Connect(args)) => {
             let target = tui::Target::Remote {
                 url: args.url,

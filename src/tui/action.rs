@@ -265,7 +265,7 @@ impl Action {
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
             Action::CopyPath => "copy the JSON path of the line under the cursor",
-            Action::WriteView => "write the filtered view to an NDJSON file",
+            Action::WriteView => "write the shown rows as a recording (asks for the path)",
             Action::Clear => "clear all messages",
             Action::ToggleMark => "mark / unmark the message and go to the next",
             Action::MarkRange => "mark from the last marked row to the selection",

@@ -340,7 +340,10 @@ pub fn file(path: PathBuf, max_line: u64, rules: watch::Receiver<Rules>) -> Feed
             let text = if problems == 1 {
                 message
             } else {
-                format!("{problems} lines skipped; the last: {message}")
+                format!(
+                    "{} skipped; the last: {message}",
+                    eventscope_core::model::count(problems, "line")
+                )
             };
             send(Feed::Notice {
                 text,

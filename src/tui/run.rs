@@ -238,7 +238,10 @@ where
                                 result,
                             } => match result {
                                 Ok(()) => state.app.set_status(
-                                    format!("wrote {messages} messages to {path}"),
+                                    format!(
+                                        "wrote {} to {path}",
+                                        eventscope_core::model::count(messages as u64, "row")
+                                    ),
                                     false,
                                 ),
                                 Err(e) => {

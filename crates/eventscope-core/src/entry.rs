@@ -150,6 +150,51 @@ impl Entry {
         }
     }
 
+    /// The frame this row came from, as a recording holds it (`open` of a file of these shows
+    /// the same rows): events with their source, adjustments and what was masked, rejected
+    /// requests with their answer; `None` for a gap (not a frame the collector published).
+    /// `receivedAt` is rebuilt from the row's milliseconds (empty when unknown).
+    pub fn to_frame(&self) -> Option<Frame> {
+        // 0 is "unknown", which an empty `receivedAt` reads back as.
+        let received_at = match self.received_ms {
+            0 => String::new(),
+            ms => chrono::DateTime::from_timestamp_millis(ms)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                .unwrap_or_default(),
+        };
+        let source = Source::clone(&self.source);
+        match &self.kind {
+            EntryKind::Event => {
+                let message = RawValue::from_string(self.text.to_string()).ok()?;
+                let redacted = match self.redacted() {
+                    [] => None,
+                    fields => serde_json::to_string(fields)
+                        .ok()
+                        .and_then(|text| RawValue::from_string(text).ok()),
+                };
+                Some(Frame::Event(EventFrame {
+                    seq: self.seq.unwrap_or(0),
+                    received_at,
+                    source,
+                    message,
+                    redacted,
+                    adjusted: self.adjusted.as_deref().cloned(),
+                }))
+            }
+            EntryKind::Rejected(rejection) => Some(Frame::Rejected(crate::model::RejectedFrame {
+                seq: self.seq.unwrap_or(0),
+                received_at,
+                source,
+                status: rejection.status,
+                code: rejection.code.clone(),
+                message: rejection.message.clone(),
+                body: self.text.to_string(),
+                body_bytes: rejection.body_bytes,
+            })),
+            EntryKind::Gap(_) => None,
+        }
+    }
+
     /// Roughly what the row costs in memory, in bytes: itself, its text and the parts it owns
     /// (its source, usually shared, aside).
     pub fn weight(&self) -> usize {

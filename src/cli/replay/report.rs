@@ -47,7 +47,8 @@ pub(super) struct ReadCounts {
     pub(super) skipped: BTreeMap<String, u64>,
     pub(super) requests: u64,
     pub(super) messages_in_requests: u64,
-    /// The transform failed: reading stopped there.
+    /// The transform did not compile: reading stopped there (a transform failing on one
+    /// message skips it, in `skipped`).
     pub(super) map_error: Option<String>,
     /// `--retime` found no timestamp to anchor on.
     pub(super) no_timestamps: bool,
@@ -162,9 +163,8 @@ impl Tally {
                 format!(": {}", clip(&said, 200))
             };
             self.examples.push(format!(
-                "{label} after {} attempt{}{}{said}",
-                frame.attempts,
-                if frame.attempts == 1 { "" } else { "s" },
+                "{label} after {}{}{said}",
+                count(u64::from(frame.attempts), "attempt"),
                 seq_span(&frame.for_seqs),
             ));
         }
@@ -182,11 +182,8 @@ fn failure_label(frame: &DeliveryFrame) -> String {
             let mut label = format!("{status} {reason}").trim_end().to_string();
             // A 2xx that failed: the destination reported problems in the payload.
             if (200..300).contains(&status) && !frame.notes.is_empty() {
-                let n = frame.notes.len();
-                label.push_str(&format!(
-                    " with {n} problem{}",
-                    if n == 1 { "" } else { "s" }
-                ));
+                let n = frame.notes.len() as u64;
+                label.push_str(&format!(" with {}", count(n, "problem")));
             }
             if let Some(error) = error {
                 label.push_str(&format!(" ({error})"));
@@ -198,10 +195,7 @@ fn failure_label(frame: &DeliveryFrame) -> String {
     }
 }
 
-/// `1 request`, `1,200 requests`.
-pub(super) fn count(n: u64, word: &str) -> String {
-    format!("{} {word}{}", thousands(n), if n == 1 { "" } else { "s" })
-}
+pub(super) use eventscope_core::model::count;
 
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

@@ -76,9 +76,8 @@ fn print_request(
     let preview = destination.preview(request);
     writeln!(
         out,
-        "# request {number}: {} message{}{}",
-        request.carries.len(),
-        if request.carries.len() == 1 { "" } else { "s" },
+        "# request {number}: {}{}",
+        eventscope_core::model::count(request.carries.len() as u64, "message"),
         seq_range(request)
     )?;
     writeln!(out, "{} {}", preview.method, preview.url)?;

@@ -197,7 +197,13 @@ impl App {
                     popup.edited = true;
                     popup.draft = None;
                     effect = self.remap(&mut popup);
-                    self.set_status(format!("edited: {count} messages, mapped again"), false);
+                    self.set_status(
+                        format!(
+                            "edited: {}, mapped again",
+                            eventscope_core::model::count(count as u64, "message")
+                        ),
+                        false,
+                    );
                 }
                 Err(error) => {
                     popup.draft = Some(text);
@@ -230,8 +236,8 @@ impl App {
                 let count = prepared.requests.len();
                 self.set_status(
                     format!(
-                        "sending {count} request{} to {}…",
-                        if count == 1 { "" } else { "s" },
+                        "sending {} to {}…",
+                        eventscope_core::model::count(count as u64, "request"),
                         prepared.destination.name
                     ),
                     false,
@@ -286,11 +292,7 @@ impl App {
             return;
         };
         let job = self.jobs.remove(at);
-        let requests = format!(
-            "{} request{}",
-            job.done,
-            if job.done == 1 { "" } else { "s" }
-        );
+        let requests = eventscope_core::model::count(job.done as u64, "request");
         if job.failed == 0 {
             self.set_status(format!("{}: {requests}, all delivered", job.label), false);
         } else {
@@ -359,8 +361,8 @@ impl App {
                 let count = popup.messages.len();
                 self.set_status(
                     format!(
-                        "replaying {count} message{} into {}…",
-                        if count == 1 { "" } else { "s" },
+                        "replaying {} into {}…",
+                        eventscope_core::model::count(count as u64, "message"),
                         popup.target.batch_url
                     ),
                     false,

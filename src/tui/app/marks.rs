@@ -51,7 +51,13 @@ impl App {
             })
             .collect();
         let added = self.marks.mark_all(ids);
-        self.set_status(format!("marked {added} more messages"), false);
+        self.set_status(
+            format!(
+                "marked {} more",
+                eventscope_core::model::count(added as u64, "message")
+            ),
+            false,
+        );
     }
 
     /// `*`: marks every message the filter shows.
@@ -69,10 +75,13 @@ impl App {
         let what = if self.store.filter().source().is_empty() {
             "every message".to_string()
         } else {
-            format!(
-                "the {} messages the filter shows",
-                crate::tui::views::thousands(shown as u64)
-            )
+            match shown {
+                1 => "the 1 message the filter shows".to_string(),
+                n => format!(
+                    "the {} the filter shows",
+                    eventscope_core::model::count(n as u64, "message")
+                ),
+            }
         };
         self.set_status(
             format!(

@@ -25,7 +25,8 @@ use super::action::{Action, Context};
 use super::deliveries::{Deliveries, Origin};
 use super::keys::KeyMap;
 use super::marks::Marks;
-use super::popups::{FilterBar, ForwardPopup, HelpOverlay, ReplayPopup};
+use super::popups::write::Outcome as WriteOutcome;
+use super::popups::{FilterBar, ForwardPopup, HelpOverlay, ReplayPopup, WritePrompt};
 use super::store::Store;
 use super::theme::Theme;
 use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
@@ -123,6 +124,8 @@ pub enum Mode {
     Summary(summary::SummaryBox),
     Forward(ForwardPopup),
     Replay(ReplayPopup),
+    /// `w`: the path to write the view to.
+    Write(WritePrompt),
 }
 
 impl Mode {
@@ -132,7 +135,7 @@ impl Mode {
             Mode::Forward(_) => Context::Forward,
             Mode::Replay(_) => Context::Replay,
             Mode::Summary(_) => Context::Summary,
-            Mode::Normal | Mode::Filter(_) | Mode::Help(_) => Context::Main,
+            Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Write(_) => Context::Main,
         }
     }
 }
@@ -498,6 +501,7 @@ impl App {
                 self.filter_key(key);
                 return None;
             }
+            Mode::Write(_) => return self.write_key(key),
             Mode::Forward(_) | Mode::Replay(_) | Mode::Summary(_) => {
                 self.keys.action_in(self.mode.context(), key)?
             }
@@ -619,6 +623,14 @@ impl App {
                 self.set_status(format!("PII values {state}"), false);
             }
             Action::ToggleWrap => self.detail.wrap = !self.detail.wrap,
+            Action::CopyMessage if self.store.is_empty() => {
+                // The welcome screen: `y` copies its curl example.
+                if let SourceKind::Embedded { addr, .. } = &self.source {
+                    let curl = crate::tui::views::welcome::curl_example(addr);
+                    self.set_status("copied the curl example", false);
+                    return Some(Effect::Copy(curl));
+                }
+            }
             Action::CopyMessage => {
                 let entry = self.selected.and_then(|id| self.store.get(id));
                 if let Some(entry) = entry {
@@ -681,14 +693,10 @@ impl App {
         None
     }
 
+    /// `w`: opens the write prompt over the rows the view shows.
     fn write_view(&mut self) -> Option<Effect> {
-        let lines: Vec<String> = (0..self.shown_len())
-            .filter_map(|i| self.shown_id(i))
-            .filter_map(|id| self.store.get(id))
-            .filter(|entry| !entry.is_gap() && entry.rejection().is_none())
-            .map(|entry| entry.text.to_string())
-            .collect();
-        if lines.is_empty() {
+        let rows = self.rows_to_write().count();
+        if rows == 0 {
             self.set_status("nothing to write: the view has no messages", true);
             return None;
         }
@@ -696,6 +704,39 @@ impl App {
             "eventscope-{}.ndjson",
             chrono::Utc::now().format("%Y%m%d-%H%M%S")
         );
-        Some(Effect::Write { path, lines })
+        self.mode = Mode::Write(WritePrompt::open(path, rows));
+        None
+    }
+
+    /// The rows `w` writes: what the view shows, messages and rejected requests (gaps are no
+    /// frames).
+    fn rows_to_write(&self) -> impl Iterator<Item = &Entry> {
+        (0..self.shown_len())
+            .filter_map(|i| self.shown_id(i))
+            .filter_map(|id| self.store.get(id))
+            .filter(|entry| !entry.is_gap())
+    }
+
+    /// A key typed in the write prompt: Enter writes the rows as recorded frames (so `open`
+    /// of the file shows the same rows), Esc closes it.
+    fn write_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        let Mode::Write(prompt) = &mut self.mode else {
+            return None;
+        };
+        match prompt.handle(key)? {
+            WriteOutcome::Cancel => {
+                self.mode = Mode::Normal;
+                None
+            }
+            WriteOutcome::Write(path) => {
+                self.mode = Mode::Normal;
+                let lines: Vec<String> = self
+                    .rows_to_write()
+                    .filter_map(|entry| entry.to_frame())
+                    .map(|frame| frame.to_json())
+                    .collect();
+                Some(Effect::Write { path, lines })
+            }
+        }
     }
 }

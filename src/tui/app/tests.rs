@@ -248,13 +248,34 @@ fn copy_and_write_produce_effects() {
         app.update(Action::CopyPath),
         Some(Effect::Copy(path)) if path == "type"
     ));
-    match app.update(Action::WriteView) {
+    // `w` asks for the path (a default shown, editable); Enter writes the rows as frames.
+    assert!(app.update(Action::WriteView).is_none());
+    let Mode::Write(prompt) = &app.mode else {
+        panic!("{:?}", app.mode)
+    };
+    assert!(prompt.path.ends_with(".ndjson"), "{}", prompt.path);
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    for c in "out.ndjson".chars() {
+        assert!(app.handle_key(KeyEvent::from(KeyCode::Char(c))).is_none());
+    }
+    match app.handle_key(KeyEvent::from(KeyCode::Enter)) {
         Some(Effect::Write { lines, path }) => {
+            assert_eq!(path, "out.ndjson");
             assert_eq!(lines.len(), 2);
-            assert!(path.ends_with(".ndjson"));
+            assert!(
+                lines.iter().all(|l| l.starts_with(r#"{"type":"event""#)),
+                "{lines:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
+    assert!(matches!(app.mode, Mode::Normal));
+    app.update(Action::WriteView);
+    assert!(
+        app.handle_key(KeyEvent::from(KeyCode::Esc)).is_none(),
+        "Esc cancels"
+    );
+    assert!(matches!(app.mode, Mode::Normal));
 }
 
 /// An app of `capacity` rows holding `count` tracks named `E1`…, `list_height` rows drawn.

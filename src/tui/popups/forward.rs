@@ -34,6 +34,7 @@ use crate::tui::text::{escape_line, escape_lines};
 use crate::tui::theme::Role;
 use crate::tui::views::{header_lines, json_lines, thousands};
 use eventscope_core::forward::Outgoing;
+use eventscope_core::model::count as count_of;
 
 /// The popup's keys for the help overlay, filled in from the bindings (`{action}` is its
 /// first key).
@@ -215,11 +216,7 @@ impl ForwardPopup {
         let area = area.inner(Margin::new(2, 1));
         frame.render_widget(Clear, area);
         let count = popup.messages.len();
-        let mut title = format!(
-            " Forward {} message{} ",
-            thousands(count as u64),
-            if count == 1 { "" } else { "s" }
-        );
+        let mut title = format!(" Forward {} ", count_of(count as u64, "message"));
         if popup.edited {
             title.push_str("(edited) ");
         }
@@ -322,19 +319,14 @@ fn summary_line(popup: &ForwardPopup, app: &App) -> Line<'static> {
         Preview::Failed(error) => Line::styled(format!(" ✗ {error}"), t.style(Role::Error)),
         Preview::Ready(prepared) => {
             let n = prepared.requests.len();
-            let mut text = format!(
-                " {} request{}",
-                thousands(n as u64),
-                if n == 1 { "" } else { "s" }
-            );
+            let mut text = format!(" {}", count_of(n as u64, "request"));
             if let Some(shown) = &popup.shown {
                 text.push_str(&format!(
-                    " · request {} of {} · {} message{} · {} bytes",
+                    " · request {} of {} · {} · {}",
                     popup.request + 1,
                     thousands(n as u64),
-                    shown.messages,
-                    if shown.messages == 1 { "" } else { "s" },
-                    thousands(shown.body_bytes as u64)
+                    count_of(shown.messages as u64, "message"),
+                    count_of(shown.body_bytes as u64, "byte")
                 ));
             }
             let mut spans = vec![Span::styled(text, t.fg(t.ui.fg))];

@@ -8,9 +8,11 @@ pub mod forward;
 pub mod help;
 pub mod replay;
 pub mod summary;
+pub mod write;
 
 pub use filter::FilterBar;
 pub use forward::ForwardPopup;
 pub use help::HelpOverlay;
 pub use replay::ReplayPopup;
 pub use summary::SummaryView;
+pub use write::WritePrompt;

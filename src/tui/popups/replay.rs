@@ -14,7 +14,6 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::theme::Role;
-use crate::tui::views::thousands;
 use eventscope_core::forward::Outgoing;
 use eventscope_core::forward::replay::CollectorTarget;
 
@@ -106,9 +105,8 @@ impl ReplayPopup {
             Line::from(vec![
                 Span::styled(
                     format!(
-                        " {} message{} → ",
-                        thousands(count as u64),
-                        if count == 1 { "" } else { "s" }
+                        " {} → ",
+                        eventscope_core::model::count(count as u64, "message")
                     ),
                     t.fg(t.ui.fg),
                 ),

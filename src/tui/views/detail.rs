@@ -82,8 +82,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
         (EntryKind::Gap(gap), _) => vec![
             Line::styled(
                 format!(
-                    "{} frames will never arrive (seq {}–{}).",
-                    thousands(gap.to.saturating_sub(gap.from) + 1),
+                    "{} never arrive (seq {}–{}).",
+                    match gap.to.saturating_sub(gap.from) + 1 {
+                        1 => "1 frame will".to_string(),
+                        n => format!("{} will", eventscope_core::model::count(n, "frame")),
+                    },
                     gap.from,
                     gap.to
                 ),

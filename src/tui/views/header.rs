@@ -15,6 +15,7 @@ use crate::tui::app::{App, Connection, SourceKind};
 use crate::tui::text::escape_line;
 use crate::tui::theme::{ColorMode, Role};
 use eventscope_core::inspect::redact::RedactMode;
+use eventscope_core::model::count;
 use eventscope_core::recording::describe_size;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -37,11 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     // Right after the state: a recording that was not read whole must not go unnoticed.
     let unread = &app.unread;
     if unread.skipped > 0 {
-        let mut text = format!(
-            "  {} line{} skipped",
-            thousands(unread.skipped),
-            if unread.skipped == 1 { "" } else { "s" }
-        );
+        let mut text = format!("  {} skipped", count(unread.skipped, "line"));
         if unread.over_max_line > 0 {
             text.push_str(&format!(
                 " ({} over --max-line {})",
@@ -55,7 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     spans.push(Span::styled(
-        format!("  {} events", thousands(totals.events)),
+        format!("  {}", count(totals.events, "event")),
         base,
     ));
     if !matches!(app.source, SourceKind::File { .. }) {
@@ -233,14 +230,13 @@ fn secrets(app: &App, base: Style) -> Vec<Span<'static>> {
     let seen = app.store.totals().secrets;
     let mut spans = Vec::new();
     if seen > 0 {
-        let noun = if seen == 1 { "secret" } else { "secrets" };
         let style = if app.redact == RedactMode::None {
             base.patch(t.fg(ui.error)).add_modifier(Modifier::BOLD)
         } else {
             base
         };
         spans.push(Span::styled(
-            format!(" · {} {noun} seen", thousands(seen)),
+            format!(" · {} seen", count(seen, "secret")),
             style,
         ));
     }

@@ -42,11 +42,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
         return inner;
     }
     let header_area = Rect { height: 1, ..inner };
-    let rows_area = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
-    };
+    let rows_area = rows_area(area);
     // While messages are marked, a gutter shows the marks (and costs no width otherwise).
     let marking = !app.marks.is_empty();
     let gutter = if marking { MARK } else { 0 };
@@ -122,8 +118,8 @@ fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<
             let (from, to, reason) = (&gap.from, &gap.to, &gap.reason);
             let missed = to.saturating_sub(*from) + 1;
             let text = format!(
-                "— {} frames missed (seq {from}–{to}): {reason} —",
-                thousands(missed)
+                "— {} missed (seq {from}–{to}): {reason} —",
+                eventscope_core::model::count(missed, "frame")
             );
             Line::styled(
                 fit(&text, width),
@@ -187,6 +183,16 @@ fn pii_mark<'a>(entry: &Entry, app: &App) -> Span<'a> {
     }
 }
 
+/// Where the rows go in a list drawn in `area`: inside the border, under the column heading.
+pub fn rows_area(area: Rect) -> Rect {
+    let inner = Block::new().borders(Borders::ALL).inner(area);
+    Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    }
+}
+
 fn draw_empty(frame: &mut Frame, area: Rect, app: &App) {
     let ui = &app.theme.ui;
     let t = &app.theme;
@@ -196,47 +202,8 @@ fn draw_empty(frame: &mut Frame, area: Rect, app: &App) {
         vec![Line::styled("No message matches the filter.", strong)]
     } else {
         match &app.source {
-            SourceKind::Embedded { addr, note } => {
-                let mut lines = vec![
-                    Line::styled("Waiting for events.", strong),
-                    Line::raw(""),
-                    Line::styled(
-                        format!("Point an SDK at http://{addr}"),
-                        t.style(Role::Accent),
-                    ),
-                    Line::raw(""),
-                    Line::styled("curl", strong),
-                    Line::styled(
-                        format!(
-                            "  curl -u KEY: http://{addr}/v1/track -d '{{\"event\":\"Test\",\"userId\":\"u1\"}}'"
-                        ),
-                        muted,
-                    ),
-                    Line::styled("@segment/analytics-node", strong),
-                    Line::styled(
-                        format!("  new Analytics({{ writeKey, host: 'http://{addr}' }})"),
-                        muted,
-                    ),
-                    Line::styled("segment-analytics-python", strong),
-                    Line::styled(format!("  analytics.host = 'http://{addr}'"), muted),
-                    Line::styled("analytics.js", strong),
-                    Line::styled(
-                        format!(
-                            "  integrations: {{ 'Segment.io': {{ apiHost: '{addr}/v1', protocol: 'http' }} }}"
-                        ),
-                        muted,
-                    ),
-                    // Chrome's Local Network Access check stops a public page before it sends.
-                    Line::styled(
-                        "  Page on a public origin? Allow Chrome's Local network access, or serve it from localhost",
-                        muted,
-                    ),
-                ];
-                if let Some(note) = note {
-                    lines.insert(1, Line::styled(note.clone(), t.style(Role::Warning)));
-                }
-                lines
-            }
+            // The empty viewer over its collector is the welcome screen (`views::welcome`).
+            SourceKind::Embedded { .. } => vec![Line::styled("Waiting for events.", strong)],
             SourceKind::Remote { url } => vec![
                 Line::styled("Waiting for events.", strong),
                 Line::styled(format!("Streaming from {url}"), muted),

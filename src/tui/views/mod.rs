@@ -16,13 +16,14 @@ mod finding;
 mod footer;
 mod header;
 mod list;
+pub mod welcome;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::app::{App, Mode, View};
+use super::app::{App, Mode, SourceKind, View};
 use super::highlight::{Highlighted, StyledLine};
 use super::theme::Role;
 use eventscope_core::model::pretty::PrettyDoc;
@@ -97,9 +98,22 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
                     .areas(body)
             };
             layout.list = list_area;
-            layout.list_rows = list::draw(frame, list_area, app);
-            layout.detail = detail_area;
-            layout.detail_lines = detail::draw(frame, detail_area, app, highlighted);
+            let welcome = match &app.source {
+                SourceKind::Embedded { addr, note } if app.store.is_empty() => {
+                    Some((addr, note.as_deref()))
+                }
+                _ => None,
+            };
+            if let Some((addr, note)) = welcome {
+                // Drawn over the whole body; the list's areas stay what they will be when the
+                // first rows arrive (paging and following count on them).
+                layout.list_rows = list::rows_area(list_area);
+                welcome::draw(frame, body, app, addr, note);
+            } else {
+                layout.list_rows = list::draw(frame, list_area, app);
+                layout.detail = detail_area;
+                layout.detail_lines = detail::draw(frame, detail_area, app, highlighted);
+            }
         }
         View::Deliveries => deliveries::draw(frame, body, app, highlights, &mut layout),
     }
@@ -114,6 +128,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
             layout.forward_lines = popup.draw(frame, area, app, highlights.forward)
         }
         Mode::Replay(popup) => popup.draw(frame, area, app),
+        Mode::Write(prompt) => prompt.draw(frame, area, app),
         Mode::Normal | Mode::Filter(_) => {}
     }
     layout

@@ -30,7 +30,8 @@ impl JqFilter {
         check_size(code)?;
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
-            .chain(jaq_json::defs());
+            .chain(jaq_json::defs())
+            .chain(jq_defs());
         let loader = Loader::new(defs);
         let arena = Arena::default();
         let modules = loader
@@ -120,7 +121,11 @@ impl JqFilter {
 
 fn exception_text(exn: jaq_core::Exn<'_, Val>) -> String {
     match exn.get_err() {
-        Ok(err) => err.to_string(),
+        // As jq prints it: a string error (`error("…")`, a type error) without its quotes.
+        Ok(err) => {
+            let text = err.into_val().to_string();
+            serde_json::from_str::<String>(&text).unwrap_or(text)
+        }
         Err(exn) => match exn.get_halt() {
             Ok(code) => format!("halted with exit code {code}"),
             Err(_) => "stopped unexpectedly".to_string(),
@@ -163,6 +168,32 @@ fn check_size(code: &str) -> Result<(), JqError> {
         }
     }
     Ok(())
+}
+
+/// Definitions that replace jaq's where jq's differ (later definitions shadow earlier ones).
+/// With the patched `jaq-json` (vendor/jaq-json/PATCHED.md) updates through missing paths
+/// build them as jq does; these make deleting a missing path leave the value as it is
+/// (`del(.properties.email)` on an identify), where jaq's `f |= empty` would build the path.
+const JQ_DEFS: &str = r#"
+def _es_has_path($p):
+  if $p == [] then true
+  else $p[0] as $k
+  | if type == "object" and ($k | type) == "string" then has($k) and (.[$k] | _es_has_path($p[1:]))
+    elif type == "array" and ($k | type) == "number" then
+      ($k < length and $k >= -length) and (.[$k] | _es_has_path($p[1:]))
+    elif type == "array" and ($k | type) == "object" then true
+    else false end
+  end;
+def delpaths($paths):
+  reduce ($paths | unique | reverse)[] as $p (.; if _es_has_path($p) then getpath($p) |= empty else . end);
+def del(f): delpaths([path(f)]);
+"#;
+
+fn jq_defs() -> impl Iterator<Item = load::parse::Def<&'static str>> {
+    // A constant that parses (a unit test compiles programs using it): nothing to report.
+    load::parse(JQ_DEFS, |p| p.defs())
+        .unwrap_or_default()
+        .into_iter()
 }
 
 /// The standard library without its side effects: `debug`/`stderr` would log on every

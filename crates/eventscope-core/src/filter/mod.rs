@@ -73,6 +73,8 @@ pub const PII_RED: u8 = 2;
 
 mod glob;
 pub(crate) mod jq;
+#[cfg(test)]
+mod jq_compat;
 pub mod jq_worker;
 mod node;
 mod parse;

@@ -36,6 +36,45 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `n` and the noun, in the singular for one: `1 event`, `2 events`, `1,204 deliveries`,
+/// `3 matches`. Every count a person reads goes through it (`noun` is the singular).
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{} {}", thousands(n), plural(n, noun))
+}
+
+/// `noun` for `n` of it: as is for one, else its plural (`delivery` → `deliveries`, `match`
+/// → `matches`, `event` → `events`).
+pub fn plural(n: u64, noun: &str) -> std::borrow::Cow<'_, str> {
+    if n == 1 {
+        return noun.into();
+    }
+    let consonant_y = noun.strip_suffix('y').filter(|stem| {
+        stem.chars()
+            .last()
+            .is_some_and(|c| !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u'))
+    });
+    if let Some(stem) = consonant_y {
+        format!("{stem}ies").into()
+    } else if ["s", "x", "ch", "sh"].iter().any(|end| noun.ends_with(end)) {
+        format!("{noun}es").into()
+    } else {
+        format!("{noun}s").into()
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn counts_say_one_noun_and_many_nouns() {
+    assert_eq!(count(1, "event"), "1 event");
+    assert_eq!(count(0, "event"), "0 events");
+    assert_eq!(count(1_204, "delivery"), "1,204 deliveries");
+    assert_eq!(count(1, "delivery"), "1 delivery");
+    assert_eq!(count(2, "match"), "2 matches");
+    assert_eq!(count(2, "key"), "2 keys");
+    assert_eq!(count(3, "rejected request"), "3 rejected requests");
+    assert_eq!(plural(1, "line"), "line");
+}
+
 /// At most `max` bytes of `text`, cut on a character boundary: previews of bodies and values.
 pub fn cut_to(text: &str, max: usize) -> &str {
     &text[..text.floor_char_boundary(max)]

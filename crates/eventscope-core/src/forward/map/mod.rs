@@ -3,8 +3,8 @@
 //!
 //! The pipeline, per [`Destination::requests`](super::Destination::requests) call:
 //! 1. **transform** — the destination's jq program on each message; `null` or no output drops
-//!    the message (reported in [`Mapped::skipped`]); a runtime error is a [`MapError`] naming
-//!    the destination and the message.
+//!    the message, and a runtime error (or an output that is not one object) skips it, both
+//!    reported in [`Mapped::skipped`] with the reason; the other messages go on.
 //! 2. **redact** — with `redact_pii`, every value the PII matchers flag is replaced by
 //!    `[redacted email]`, `[redacted]`…
 //! 3. **map** — one file per kind declares its [`Mapper`] (requests, URL, authentication,
@@ -57,12 +57,12 @@ pub struct Skipped {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MapError {
-    /// The transform failed on a message: a bug in the jq program to fix, not a message to
-    /// skip quietly.
+    /// The transform does not compile (checked when the configuration loads, too). A
+    /// transform failing on one message skips that message instead ([`Skipped`]).
     #[error("destination `{destination}`: transform failed on {at}: {message}")]
     Transform {
         destination: String,
-        /// `seq 12 (messageId abc)`, `message 3`.
+        /// `compile`.
         at: String,
         message: String,
     },
@@ -198,39 +198,30 @@ pub(crate) fn map(
             changed: false,
         };
         if let Some(filter) = &transform {
-            let at = || describe_at(index, &item.carried);
-            match filter.transform(outgoing.message.get()) {
-                Ok(None) => {
-                    skipped.push((
-                        index,
-                        Skipped {
-                            carried: item.carried,
-                            reason: "dropped by the transform".to_string(),
-                        },
-                    ));
-                    continue;
-                }
+            // A runtime error is about this message (a field it lacks, a type it has): it is
+            // skipped with the reason, and the others go on.
+            let failed = match filter.transform(outgoing.message.get()) {
+                Ok(None) => Some("dropped by the transform".to_string()),
+                Ok(Some(value)) if !value.is_object() => Some(format!(
+                    "transform failed: yields {}; a transform must yield a message object (or null to drop it)",
+                    crate::inspect::describe_value(&value)
+                )),
                 Ok(Some(value)) => {
-                    if !value.is_object() {
-                        return Err(MapError::Transform {
-                            destination: destination.name.clone(),
-                            at: at(),
-                            message: format!(
-                                "yields {}; a transform must yield a message object (or null to drop it)",
-                                crate::inspect::describe_value(&value)
-                            ),
-                        });
-                    }
                     item.value = Some(value);
                     item.changed = true;
+                    None
                 }
-                Err(message) => {
-                    return Err(MapError::Transform {
-                        destination: destination.name.clone(),
-                        at: at(),
-                        message,
-                    });
-                }
+                Err(message) => Some(format!("transform failed: {message}")),
+            };
+            if let Some(reason) = failed {
+                skipped.push((
+                    index,
+                    Skipped {
+                        carried: item.carried,
+                        reason,
+                    },
+                ));
+                continue;
             }
         }
         if destination.redact_pii {
@@ -262,18 +253,6 @@ pub(crate) fn map(
         requests,
         skipped: skipped.into_iter().map(|(_, s)| s).collect(),
     })
-}
-
-/// `seq 12 (messageId abc)` or `message 3 (messageId abc)`: which message, for errors.
-fn describe_at(index: usize, carried: &Carried) -> String {
-    let mut at = match carried.seq {
-        Some(seq) => format!("seq {seq}"),
-        None => format!("message {}", index + 1),
-    };
-    if let Some(id) = &carried.message_id {
-        at.push_str(&format!(" (messageId {id})"));
-    }
-    at
 }
 
 /// The Basic-auth user name `destination`'s requests carry, if its kind authenticates that

@@ -198,44 +198,72 @@ fn transform_changes_drops_and_fails_clearly() {
     assert!(mapped.requests.is_empty());
     assert_eq!(mapped.skipped.len(), 1);
 
-    let failing = destination(&format!("{HOOK}\ntransform = '.event + 1'"));
-    let err = failing
-        .requests_at(
-            &[outgoing(
+    // A transform failing on one message skips it with the reason; the others go on.
+    let failing = destination(&format!(
+        "{HOOK}\ntransform = 'if .event == \"Bad\" then .event + 1 else . end'"
+    ));
+    let mapped = map_all(
+        &failing,
+        &[
+            outgoing(
+                3,
+                &json!({"type": "track", "event": "A", "messageId": "m3"}),
+            ),
+            outgoing(
                 4,
-                &json!({"type": "track", "event": "A", "messageId": "m4"}),
-            )],
-            None,
-            now(),
-        )
-        .unwrap_err()
-        .to_string();
+                &json!({"type": "track", "event": "Bad", "messageId": "m4"}),
+            ),
+            outgoing(
+                5,
+                &json!({"type": "track", "event": "C", "messageId": "m5"}),
+            ),
+        ],
+    );
+    let carried: usize = mapped.requests.iter().map(|r| r.carries.len()).sum();
+    assert_eq!(carried, 2, "seq 3 and 5 go on");
+    assert_eq!(mapped.skipped.len(), 1);
+    assert_eq!(mapped.skipped[0].carried.seq, Some(4));
     assert!(
-        err.starts_with("destination `hook`: transform failed on seq 4 (messageId m4):"),
-        "{err}"
+        mapped.skipped[0].reason.starts_with("transform failed: "),
+        "{}",
+        mapped.skipped[0].reason
     );
 
     let scalar = destination(&format!("{HOOK}\ntransform = '.event'"));
-    let err = scalar
-        .requests_at(
-            &[outgoing(1, &json!({"type": "track", "event": "A"}))],
-            None,
-            now(),
-        )
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("must yield a message object"), "{err}");
+    let mapped = map_all(
+        &scalar,
+        &[outgoing(1, &json!({"type": "track", "event": "A"}))],
+    );
+    assert!(mapped.requests.is_empty());
+    assert!(
+        mapped.skipped[0]
+            .reason
+            .contains("must yield a message object"),
+        "{}",
+        mapped.skipped[0].reason
+    );
 
     let many = destination(&format!("{HOOK}\ntransform = '., .'"));
-    let err = many
-        .requests_at(
-            &[outgoing(1, &json!({"type": "track", "event": "A"}))],
-            None,
-            now(),
-        )
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("more than one value"), "{err}");
+    let mapped = map_all(
+        &many,
+        &[outgoing(1, &json!({"type": "track", "event": "A"}))],
+    );
+    assert!(
+        mapped.skipped[0].reason.contains("more than one value"),
+        "{}",
+        mapped.skipped[0].reason
+    );
+
+    // jq's semantics: assigning through a missing path builds it (an identify has no
+    // `properties`).
+    let assign = destination(&format!(
+        "{HOOK}\ntransform = '.properties.source = \"crm\"'"
+    ));
+    let mapped = map_all(
+        &assign,
+        &[outgoing(1, &json!({"type": "identify", "userId": "u1"}))],
+    );
+    assert_eq!(body(&mapped.requests[0])["properties"]["source"], "crm");
 }
 
 #[test]
