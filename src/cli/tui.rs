@@ -10,6 +10,7 @@ use crate::tui::app::{App, Destinations, SourceKind};
 use crate::tui::jq::JqSettings;
 use crate::tui::keys::KeyMap;
 use crate::tui::theme::{ColorMode, load_theme};
+use crate::tui::publish::Publisher;
 use crate::tui::{feed, rules};
 use eventscope_core::config::Config;
 use eventscope_core::filter::jq_worker::JqLimits;
@@ -106,6 +107,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
         Ok(redactor) => redactor.map(Arc::new),
         Err(e) => return fail(format!("[pii]: {e}"), 2),
     };
+    let mut publisher = None;
     let (source, feed) = match target {
         Target::Embedded(args) => match bind_embedded(args, buffer, rows_bytes, redactor).await {
             Ok((running, note)) => {
@@ -114,6 +116,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
                     note,
                 };
                 let feed = feed::embedded(Arc::clone(&running.hub), rules.clone());
+                publisher = Some(Publisher::Hub(Arc::clone(&running.hub)));
                 server = Some(running);
                 (source, feed)
             }
@@ -122,17 +125,22 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
                 return fail(e, code);
             }
         },
-        Target::Remote { url, token } => (
-            SourceKind::Remote { url: url.clone() },
-            feed::remote(
-                ClientOptions {
-                    url,
-                    token,
-                    since: Some(0),
-                },
-                rules.clone(),
-            ),
-        ),
+        Target::Remote { url, token } => {
+            let (to_stream, deliveries) = Publisher::stream();
+            publisher = Some(to_stream);
+            (
+                SourceKind::Remote { url: url.clone() },
+                feed::remote(
+                    ClientOptions {
+                        url,
+                        token,
+                        since: Some(0),
+                    },
+                    rules.clone(),
+                    Some(deliveries),
+                ),
+            )
+        }
         Target::File { path, max_line } => {
             if let Err(e) = std::fs::metadata(&path) {
                 return fail(format!("cannot open {}: {e}", path.display()), 2);
@@ -151,6 +159,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
     app.destinations = Destinations::from_config(&config.destination, config_path.as_deref());
     app.collector_write_key = replay_key;
     app.redact = redact;
+    app.publisher = publisher;
     let jq = JqSettings::current_exe(JqLimits {
         budget: view.jq_budget,
         ..JqLimits::default()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{App, Effect, Mode, SourceKind};
 use crate::tui::action::Action;
-use crate::tui::deliveries::Origin;
+use crate::tui::deliveries::{CarriedNames, Origin};
 use crate::tui::forward::{Prepared, parse_edit};
 use crate::tui::popups::forward::{self, ForwardPopup, Preview};
 use crate::tui::popups::replay::{self, ReplayPopup};
@@ -65,6 +65,8 @@ pub struct Job {
     pub failed: usize,
     /// The last failure, e.g. `500` or `timeout after 5s`.
     pub last_failure: Option<String>,
+    /// The event names and users of its messages, for its deliveries.
+    pub names: Arc<CarriedNames>,
 }
 
 /// Mapping the picked messages to a destination's requests (off the UI task).
@@ -226,7 +228,8 @@ impl App {
             Some(forward::Outcome::Edit(text)) => effect = Some(Effect::Edit { text }),
             Some(forward::Outcome::Status { text, is_error }) => self.set_status(text, is_error),
             Some(forward::Outcome::Send(prepared)) => {
-                let job = self.start_job(&prepared.destination.name);
+                let names = CarriedNames::of(&popup.messages);
+                let job = self.start_job(&prepared.destination.name, names);
                 let count = prepared.requests.len();
                 self.set_status(
                     format!(
@@ -248,7 +251,7 @@ impl App {
         effect
     }
 
-    fn start_job(&mut self, label: &str) -> u64 {
+    fn start_job(&mut self, label: &str, names: CarriedNames) -> u64 {
         let id = self.next_job;
         self.next_job += 1;
         self.jobs.push(Job {
@@ -258,13 +261,18 @@ impl App {
             ok: 0,
             failed: 0,
             last_failure: None,
+            names: Arc::new(names),
         });
         id
     }
 
     /// One delivery of a forward or replay made here.
-    pub fn delivered(&mut self, job: u64, frame: DeliveryFrame) {
+    /// It carries its messages' event names and users, and is published (see `tui::publish`)
+    /// so that the recording, `tail` and other viewers get it too.
+    pub fn delivered(&mut self, job: u64, mut frame: DeliveryFrame) {
+        frame = frame.bounded();
         if let Some(progress) = self.jobs.iter_mut().find(|j| j.id == job) {
+            progress.names.fill(&mut frame);
             progress.done += 1;
             if frame.ok {
                 progress.ok += 1;
@@ -275,6 +283,12 @@ impl App {
                     (None, Some(error)) => error.clone(),
                     (None, None) => "failed".into(),
                 });
+            }
+        }
+        if let Some(publisher) = &self.publisher {
+            match publisher.publish(frame.clone()) {
+                Ok(()) => self.deliveries.expect_echo(&frame),
+                Err(e) => self.set_status(format!("delivery not published: {e}"), true),
             }
         }
         self.ingest_deliveries(vec![frame], Origin::Here);
@@ -355,7 +369,7 @@ impl App {
                 let Mode::Replay(popup) = std::mem::replace(&mut self.mode, Mode::Normal) else {
                     return None;
                 };
-                let job = self.start_job("collector");
+                let job = self.start_job("collector", CarriedNames::of(&popup.messages));
                 let count = popup.messages.len();
                 self.set_status(
                     format!(

@@ -252,6 +252,8 @@ pub struct App {
     pub jobs: Vec<Job>,
     /// A recording's lines that could not be read (`open`).
     pub unread: crate::tui::feed::Unread,
+    /// Where our deliveries are published (none for a recording).
+    pub publisher: Option<crate::tui::publish::Publisher>,
     /// The job to start for a large selected message (see [`DetailPane::pending`]).
     detail_job: Option<DetailJob>,
     next_generation: u64,
@@ -288,6 +290,7 @@ impl App {
             redact: RedactMode::None,
             jobs: Vec::new(),
             unread: crate::tui::feed::Unread::default(),
+            publisher: None,
             detail: DetailPane::default(),
             detail_job: None,
             next_generation: 1,
@@ -320,6 +323,10 @@ impl App {
             return;
         }
         for frame in frames {
+            // Ours, back from the stream: shown already.
+            if origin == Origin::Stream && self.deliveries.is_echo(&frame) {
+                continue;
+            }
             self.deliveries.push(frame, origin);
         }
         self.deliveries_changed();
