@@ -175,7 +175,8 @@ fn with_default_keys_the_popup_hints_read_as_before() {
     );
     assert_eq!(
         keys.hint(eventscope::tui::app::DELIVERIES_HELP),
-        "↑/↓ delivery · Tab list / request / response · Enter its message · Esc back"
+        "↑/↓ delivery · / filter (dest: status: user: event: id: seq: text) · Tab list / request \
+         / response · Enter its message · Esc back"
     );
 }
 

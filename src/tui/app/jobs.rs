@@ -11,7 +11,7 @@ use crate::tui::forward::{Prepared, parse_edit};
 use crate::tui::popups::forward::{self, ForwardPopup, Preview};
 use crate::tui::popups::replay::{self, ReplayPopup};
 use eventscope_core::forward::replay::CollectorTarget;
-use eventscope_core::forward::{Destination, Outgoing, Request};
+use eventscope_core::forward::{Destination, DestinationError, Outgoing, Request};
 use eventscope_core::inspect::Inspector;
 use eventscope_core::model::DeliveryFrame;
 
@@ -21,6 +21,9 @@ pub struct Destinations {
     pub list: Vec<Arc<Destination>>,
     /// The config's `[[destination]]` tables could not be used: one line, shown in the popup.
     pub problem: Option<String>,
+    /// Destinations that cannot be used (a missing `env:` credential, a bad table), found at
+    /// start: named in the header, listed disabled in the forward popup.
+    pub unusable: Vec<Unusable>,
     /// The config file read, if any, for the popup's hint.
     pub config_path: Option<String>,
 }
@@ -35,6 +38,7 @@ impl Destinations {
     ) -> Destinations {
         let mut list: Vec<Arc<Destination>> = Vec::new();
         let mut problems = Vec::new();
+        let mut unusable = Vec::new();
         for table in tables {
             match Destination::from_config(table) {
                 Ok(destination) if list.iter().any(|d| d.name == destination.name) => problems
@@ -43,13 +47,47 @@ impl Destinations {
                         destination.name
                     )),
                 Ok(destination) => list.push(Arc::new(destination)),
-                Err(e) => problems.push(e.to_string()),
+                Err(e) => {
+                    if let DestinationError::Invalid { name, message } = &e {
+                        unusable.push(Unusable::new(name, message));
+                    }
+                    problems.push(e.to_string())
+                }
             }
         }
         Destinations {
             list,
             problem: (!problems.is_empty()).then(|| problems.join("; ")),
+            unusable,
             config_path: config_path.map(|p| p.display().to_string()),
+        }
+    }
+}
+
+/// A configured destination that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    pub name: String,
+    /// The whole reason, e.g. "`api_key` reads env:AMP_KEY, but the environment variable
+    /// AMP_KEY is not set".
+    pub reason: String,
+    /// A few words for the header: `env AMP_KEY not set`, or the reason.
+    pub short: String,
+}
+
+impl Unusable {
+    fn new(name: &str, reason: &str) -> Unusable {
+        let missing = reason
+            .split_once("reads env:")
+            .and_then(|(_, rest)| rest.split([',', ' ']).next())
+            .filter(|var| !var.is_empty() && reason.ends_with("is not set"));
+        Unusable {
+            name: name.to_string(),
+            reason: reason.to_string(),
+            short: match missing {
+                Some(var) => format!("env {var} not set"),
+                None => reason.to_string(),
+            },
         }
     }
 }

@@ -37,7 +37,7 @@ pub use delivery_view::{DeliveryDocs, DeliveryPane, DeliveryView, HELP as DELIVE
 pub use detail::{
     DETAIL_BOUNDS, DetailJob, DetailPane, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc,
 };
-pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob};
+pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
 
 /// Where the frames come from, as shown in the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
