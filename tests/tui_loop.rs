@@ -639,3 +639,69 @@ async fn a_missing_env_credential_is_named_at_start_and_disabled_in_the_forward_
     result.unwrap();
     collector.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_of_a_remote_collector_sends_its_deliveries_there_and_shows_each_once() {
+    use eventscope::stream::client::ClientOptions;
+
+    let collector = common::start_default().await;
+    let (mut other, _) = common::Viewer::connect(&collector, None).await;
+    let (hook, mut received) = start_hook().await;
+    let url = format!("ws://{}/v1/stream", collector.addr);
+    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+    let mut app = App::new(
+        SourceKind::Remote { url: url.clone() },
+        1000,
+        theme,
+        KeyMap::default(),
+    );
+    app.destinations = hook_destination(hook);
+    let (publisher, deliveries) = Publisher::stream();
+    app.publisher = Some(publisher);
+    let rules = rules::fixed(Arc::new(Inspector::default()));
+    let options = ClientOptions {
+        url,
+        token: None,
+        since: Some(0),
+    };
+    let feed = feed::remote(options, rules.clone(), Some(deliveries));
+    let (mut screen, viewer) = viewer_of(app, feed, rules);
+    let script = async {
+        screen
+            .load(&collector, &[track_by("Order Completed", "r-1", "u-7")])
+            .await;
+        screen.type_text("f1").await;
+        screen
+            .wait_for("the webhook's request", |s| {
+                s.contains(&format!("POST http://{hook}/hook"))
+            })
+            .await;
+        screen.type_text("\r").await;
+        tokio::time::timeout(DEADLINE, received.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let frame = loop {
+            let frame = other.next().await;
+            if frame["type"] == "delivery" {
+                break frame;
+            }
+        };
+        assert_eq!(frame["users"], json!(["u-7"]), "{frame}");
+        assert_eq!(frame["events"], json!(["Order Completed"]), "{frame}");
+        assert_eq!(frame["messageIds"], json!(["r-1"]), "{frame}");
+        // The frame comes back on the viewer's own socket before the next event: by the time
+        // that event is listed, the copy has been seen, and the delivery is still shown once.
+        post_batch(&collector, json!({"batch": [track_by("Later", "r-2", "u-8")]})).await;
+        let shown = screen
+            .wait_for("the next event", |s| s.contains(" 2 events "))
+            .await;
+        assert_eq!(delivery_rows(&shown, "local-hook").len(), 1, "{shown}");
+        assert!(shown.contains("1 delivery · 1 delivered · 0 failed"), "{shown}");
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    other.close().await;
+    collector.stop().await.unwrap();
+}
