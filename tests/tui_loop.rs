@@ -17,8 +17,8 @@ use eventscope::tui::app::{App, Connection, Destinations, SourceKind};
 use eventscope::tui::console::{Console, INPUT_QUEUE, Input};
 use eventscope::tui::jq::JqSettings;
 use eventscope::tui::keys::KeyMap;
-use eventscope::tui::theme::{ColorMode, load_theme};
 use eventscope::tui::publish::Publisher;
+use eventscope::tui::theme::{ColorMode, load_theme};
 use eventscope::tui::{feed, rules, run};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, TestBackend};
@@ -491,7 +491,9 @@ async fn forwards_from_the_viewer_are_recorded_streamed_to_others_and_shown_by_o
             .await;
         // Mark the three (Space marks and moves down) and forward them: three requests.
         screen.type_text("g   ").await;
-        screen.wait_for("three marks", |s| s.contains("3 marked")).await;
+        screen
+            .wait_for("three marks", |s| s.contains("3 marked"))
+            .await;
         screen.type_text("f1").await;
         screen
             .wait_for("the mapped requests", |s| s.contains("request 1 of 3"))
@@ -529,13 +531,22 @@ async fn forwards_from_the_viewer_are_recorded_streamed_to_others_and_shown_by_o
                 delivery_rows(s, "local-hook").len() == 3
             })
             .await;
-        assert!(shown.contains("3 deliveries · 3 delivered · 0 failed"), "{shown}");
+        assert!(
+            shown.contains("3 deliveries · 3 delivered · 0 failed"),
+            "{shown}"
+        );
         let row = delivery_rows(&shown, "local-hook")
             .into_iter()
             .find(|l| l.contains("u-2"))
             .unwrap_or_else(|| panic!("no row for u-2:\n{shown}"));
-        assert!(row.contains("Order Completed") && row.contains("m-2"), "{row}");
-        assert!(shown.contains("event") && shown.contains("messageId"), "{shown}");
+        assert!(
+            row.contains("Order Completed") && row.contains("m-2"),
+            "{row}"
+        );
+        assert!(
+            shown.contains("event") && shown.contains("messageId"),
+            "{shown}"
+        );
 
         // `/` inside the view filters the deliveries (the messages' filter stays as it was).
         screen.type_text("/user:u-2\r").await;
@@ -580,7 +591,10 @@ async fn forwards_from_the_viewer_are_recorded_streamed_to_others_and_shown_by_o
                 delivery_rows(s, "local-hook").len() == 3
             })
             .await;
-        assert!(shown.contains("3 deliveries · 3 delivered · 0 failed"), "{shown}");
+        assert!(
+            shown.contains("3 deliveries · 3 delivered · 0 failed"),
+            "{shown}"
+        );
         assert!(!shown.contains("No deliveries yet"), "{shown}");
         for user in ["u-1", "u-2", "u-3"] {
             assert!(
@@ -622,7 +636,9 @@ async fn a_missing_env_credential_is_named_at_start_and_disabled_in_the_forward_
             "{header}"
         );
         post_batch(&collector, json!({"batch": [track("Signed Up", "c-1")]})).await;
-        screen.wait_for("the row", |s| s.contains("Messages 1/1")).await;
+        screen
+            .wait_for("the row", |s| s.contains("Messages 1/1"))
+            .await;
         screen.type_text("f").await;
         let popup = screen
             .wait_for("the forward popup", |s| s.contains("Forward 1 message"))
@@ -692,12 +708,19 @@ async fn a_viewer_of_a_remote_collector_sends_its_deliveries_there_and_shows_eac
         assert_eq!(frame["messageIds"], json!(["r-1"]), "{frame}");
         // The frame comes back on the viewer's own socket before the next event: by the time
         // that event is listed, the copy has been seen, and the delivery is still shown once.
-        post_batch(&collector, json!({"batch": [track_by("Later", "r-2", "u-8")]})).await;
+        post_batch(
+            &collector,
+            json!({"batch": [track_by("Later", "r-2", "u-8")]}),
+        )
+        .await;
         let shown = screen
             .wait_for("the next event", |s| s.contains(" 2 events "))
             .await;
         assert_eq!(delivery_rows(&shown, "local-hook").len(), 1, "{shown}");
-        assert!(shown.contains("1 delivery · 1 delivered · 0 failed"), "{shown}");
+        assert!(
+            shown.contains("1 delivery · 1 delivered · 0 failed"),
+            "{shown}"
+        );
         screen.type_text("q").await;
     };
     let (result, ()) = tokio::join!(viewer, script);

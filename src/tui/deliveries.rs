@@ -320,7 +320,9 @@ impl Deliveries {
     }
 
     fn shows(&self, delivery: &Delivery) -> bool {
-        self.filter.as_ref().is_none_or(|f| f.matches(&delivery.frame))
+        self.filter
+            .as_ref()
+            .is_none_or(|f| f.matches(&delivery.frame))
             && self.query.matches(delivery)
     }
 
@@ -429,8 +431,7 @@ impl CarriedNames {
             );
         for (event, user) in found {
             for (list, value) in [(&mut frame.events, event), (&mut frame.users, user)] {
-                if !value.is_empty() && list.len() < DeliveryFrame::NAMES && !list.contains(value)
-                {
+                if !value.is_empty() && list.len() < DeliveryFrame::NAMES && !list.contains(value) {
                     list.push(value.clone());
                 }
             }
@@ -497,7 +498,11 @@ mod tests {
         assert_eq!(store.visible().iter().copied().collect::<Vec<_>>(), [2]);
         assert_eq!(store.visible_failed(), 1);
         store.push(delivery(&[2], &["m2"], 500), Origin::Here);
-        assert_eq!(store.visible().len(), 1, "a new row is shown only if it matches");
+        assert_eq!(
+            store.visible().len(),
+            1,
+            "a new row is shown only if it matches"
+        );
         store.set_query(DeliveryQuery::default());
         assert_eq!(store.visible().len(), 3);
     }

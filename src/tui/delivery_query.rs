@@ -55,9 +55,11 @@ impl DeliveryQuery {
                 Some(("user", value)) => Term::User(lower(value)),
                 Some(("event", value)) => Term::Event(lower(value)),
                 Some(("id" | "messageid" | "messageId", value)) => Term::MessageId(lower(value)),
-                Some(("seq", value)) => Term::Seq(value.parse().map_err(|_| {
-                    format!("seq:{value}: a seq is a whole number, e.g. seq:13")
-                })?),
+                Some(("seq", value)) => {
+                    Term::Seq(value.parse().map_err(|_| {
+                        format!("seq:{value}: a seq is a whole number, e.g. seq:13")
+                    })?)
+                }
                 Some(("status", value)) => Term::Status(status(value)?),
                 _ => Term::Text(lower(&word)),
             };
@@ -205,6 +207,10 @@ mod tests {
     fn a_bad_term_says_what_would_do() {
         let error = DeliveryQuery::parse("status:maybe").unwrap_err();
         assert!(error.contains("status:failed"), "{error}");
-        assert!(DeliveryQuery::parse("seq:x").unwrap_err().contains("seq:13"));
+        assert!(
+            DeliveryQuery::parse("seq:x")
+                .unwrap_err()
+                .contains("seq:13")
+        );
     }
 }

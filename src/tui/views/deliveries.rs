@@ -133,7 +133,8 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) -> Rect {
                 "No delivery matches `{}` ({} in all). {} clears the filter.",
                 app.deliveries.query().source(),
                 thousands(app.deliveries.len() as u64),
-                app.keys.first_key_label(crate::tui::action::Action::ClearFilter)
+                app.keys
+                    .first_key_label(crate::tui::action::Action::ClearFilter)
             ),
             (Some(filter), _) => format!("No delivery carried {} yet.", filter.label),
             _ => "No deliveries yet. Mark messages (Space) and press f to forward them, \
