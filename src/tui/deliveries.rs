@@ -439,6 +439,47 @@ impl CarriedNames {
     }
 }
 
+/// How many of the newest rows a delivery from the stream without `events` and `users` (the
+/// proxy's) is looked up in: its messages arrived just before it.
+const LOOKED_UP_ROWS: u64 = 1024;
+
+/// Fills a stream delivery's `events` and `users` from the newest rows that carry its seqs,
+/// when the sender left them empty.
+pub fn fill_from_rows(store: &crate::tui::store::Store, frame: &mut DeliveryFrame) {
+    if !frame.events.is_empty() || !frame.users.is_empty() || frame.for_seqs.is_empty() {
+        return;
+    }
+    let Some(last) = store.last_id() else {
+        return;
+    };
+    let wanted: std::collections::HashSet<u64> = frame.for_seqs.iter().copied().collect();
+    let mut found = Vec::new();
+    let oldest = last.saturating_sub(LOOKED_UP_ROWS.min(store.len() as u64));
+    for id in (oldest..=last).rev() {
+        let Some(entry) = store.get(id) else {
+            continue;
+        };
+        if entry.seq.is_some_and(|seq| wanted.contains(&seq)) {
+            found.push(id);
+            if found.len() == wanted.len() {
+                break;
+            }
+        }
+    }
+    for id in found.into_iter().rev() {
+        let Some(entry) = store.get(id) else {
+            continue;
+        };
+        let event = event_name(&entry.summary, &entry.text);
+        let user = entry.summary.user(&entry.text).into_owned();
+        for (list, value) in [(&mut frame.events, event), (&mut frame.users, user)] {
+            if !value.is_empty() && list.len() < DeliveryFrame::NAMES && !list.contains(&value) {
+                list.push(value);
+            }
+        }
+    }
+}
+
 /// A track's event name, a page's or screen's name, else the type (`identify`).
 fn event_name(summary: &Summary, text: &str) -> String {
     match summary.message_type {

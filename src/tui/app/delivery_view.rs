@@ -19,8 +19,7 @@ use eventscope_core::model::pretty::{PrettyDoc, pretty};
 /// The view's keys for the help overlay: main-view actions that mean something else here,
 /// filled in from the bindings.
 pub const HELP: &str = "{up.2}/{down.2} delivery · {open-filter} filter (dest: status: user: \
-event: id: seq: text) · {switch-focus} list / request / response · {jump-to-finding} its message \
-· {back} back";
+event: text) · {switch-focus} panes · {jump-to-finding} its message · {back} back";
 
 /// The panes of the Deliveries view, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -327,6 +327,8 @@ impl App {
             if origin == Origin::Stream && self.deliveries.is_echo(&frame) {
                 continue;
             }
+            let mut frame = frame;
+            super::deliveries::fill_from_rows(&self.store, &mut frame);
             self.deliveries.push(frame, origin);
         }
         self.deliveries_changed();
