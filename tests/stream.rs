@@ -432,3 +432,108 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn a_viewers_delivery_frames_sent_on_its_socket_reach_every_subscriber_and_the_recording() {
+    use eventscope::model::DeliveryFrame;
+    use eventscope::stream::client::{ClientEvent, ClientOptions, follow_publishing};
+
+    let recording = std::env::temp_dir().join(format!(
+        "eventscope-published-{}.ndjson",
+        uuid::Uuid::new_v4()
+    ));
+    let mut config = config();
+    config.token = Some("s3cret-token".into());
+    config.record = Some(recording.clone());
+    let server = start(config).await;
+    let url = format!("ws://{}/v1/stream", server.addr);
+    let mut other = Viewer::try_connect(&url, &[("Authorization", "Bearer s3cret-token")])
+        .await
+        .unwrap();
+    assert_eq!(other.next().await["type"], "hello");
+
+    // A viewer connected to this collector (as `connect` does) sends its delivery.
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let mut events = follow_publishing(
+        ClientOptions {
+            url: url.clone(),
+            token: Some("s3cret-token".into()),
+            since: Some(0),
+        },
+        rx,
+    );
+    let delivery = DeliveryFrame {
+        at: "2026-12-05T10:00:01.000Z".into(),
+        destination: "amp-dev".into(),
+        kind: "amplitude".into(),
+        for_seqs: vec![7],
+        message_ids: vec!["m-7".into()],
+        events: vec!["Order Completed".into()],
+        users: vec!["u-7".into()],
+        status: Some(200),
+        ok: true,
+        seq: Some(999),
+        ..DeliveryFrame::default()
+    };
+    tx.send(delivery).await.unwrap();
+
+    let frame = tokio::time::timeout(DEADLINE, other.next()).await.unwrap();
+    assert_eq!(frame["type"], "delivery", "{frame}");
+    assert_eq!(frame["seq"], 1, "the hub numbers it: {frame}");
+    assert_eq!(frame["users"], json!(["u-7"]), "{frame}");
+    assert_eq!(frame["events"], json!(["Order Completed"]), "{frame}");
+    assert_eq!(frame["messageIds"], json!(["m-7"]), "{frame}");
+    // The sender gets it back like any subscriber.
+    let echoed = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match events.recv().await {
+                Some(ClientEvent::Frame {
+                    frame: Frame::Delivery(d),
+                    ..
+                }) => return d,
+                Some(_) => continue,
+                None => panic!("the client stopped"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(echoed.users, ["u-7"]);
+    other.close().await;
+    server.stop().await.unwrap();
+    let text = std::fs::read_to_string(&recording).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(r#"{"type":"delivery","seq":1,"#) && l.contains("amp-dev")),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(&recording);
+}
+
+#[tokio::test]
+async fn text_a_client_sends_that_is_not_a_delivery_frame_is_ignored() {
+    use futures_util::SinkExt;
+    let server = start_default().await;
+    let (mut viewer, _) = Viewer::connect(&server, Some(0)).await;
+    let bogus = [
+        r#"{"type":"event","seq":5,"receivedAt":"t","source":{"path":"/v1/t"},"message":{}}"#,
+        "not json",
+        r#"{"type":"track","event":"x"}"#,
+    ];
+    for text in bogus {
+        viewer
+            .ws
+            .send(tokio_tungstenite::tungstenite::Message::Text(text.into()))
+            .await
+            .unwrap();
+    }
+    post_tracks(&server, 0..1).await;
+    let frame = viewer.next().await;
+    assert_eq!(
+        (frame["type"].as_str(), frame["seq"].as_u64()),
+        (Some("event"), Some(1)),
+        "nothing the client sent became a frame: {frame}"
+    );
+    viewer.close().await;
+    server.stop().await.unwrap();
+}

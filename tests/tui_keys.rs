@@ -160,7 +160,8 @@ fn the_help_overlay_shows_the_popup_keys_as_bound() {
     );
     assert!(
         text.contains(
-            "Deliveries: ↑/↓ delivery · Tab list / request / response · Enter its message · Esc back"
+            "Deliveries: ↑/↓ delivery · / filter (dest: status: user: event: text) · Tab panes · \
+             Enter its message · Esc back"
         ),
         "{text}"
     );
@@ -180,7 +181,8 @@ fn with_default_keys_the_popup_hints_read_as_before() {
     );
     assert_eq!(
         keys.hint(eventscope::tui::app::DELIVERIES_HELP),
-        "↑/↓ delivery · Tab list / request / response · Enter its message · Esc back"
+        "↑/↓ delivery · / filter (dest: status: user: event: text) · Tab panes · Enter its \
+         message · Esc back"
     );
 }
 

@@ -18,6 +18,7 @@ use eventscope::tui::app::{App, Connection, Destinations, SourceKind};
 use eventscope::tui::console::{Console, INPUT_QUEUE, Input};
 use eventscope::tui::jq::JqSettings;
 use eventscope::tui::keys::KeyMap;
+use eventscope::tui::publish::Publisher;
 use eventscope::tui::theme::{ColorMode, load_theme};
 use eventscope::tui::{feed, rules, run};
 use ratatui::Terminal;
@@ -173,6 +174,22 @@ fn viewer_with(
     app.destinations = destinations;
     let rules = rules::fixed(Arc::new(Inspector::default()));
     let feed = feed::embedded(Arc::clone(&collector.hub), rules.clone());
+    viewer_of(app, feed, rules)
+}
+
+/// The loop over `app` fed by `feed`, and its screen.
+fn viewer_of(
+    app: App,
+    feed: feed::FeedReceiver,
+    rules: watch::Receiver<rules::Rules>,
+) -> (
+    Screen,
+    impl std::future::Future<Output = anyhow::Result<()>> + use<>,
+) {
+    let jq = JqSettings {
+        command: Err("no jq worker in these tests".into()),
+        limits: Default::default(),
+    };
     let (keys, input) = mpsc::channel(INPUT_QUEUE);
     let (screen, frames) = watch::channel(String::new());
     let (copies, copied) = mpsc::unbounded_channel();
@@ -435,7 +452,7 @@ async fn f_then_enter_forwards_the_selected_message_to_a_local_webhook() {
             })
             .await;
         assert!(
-            deliveries.contains("Deliveries 1 · 1 delivered · 0 failed"),
+            deliveries.contains("1 delivery · 1 delivered · 0 failed"),
             "{deliveries}"
         );
         assert!(received.try_recv().is_err(), "one request only");
@@ -787,6 +804,124 @@ async fn the_welcome_screen_shows_whole_commands_and_y_copies_the_curl_example()
         screen
             .wait_for("the summary closed by q", |s| !s.contains("Summary of the"))
             .await;
+fn track_by(event: &str, id: &str, user: &str) -> Value {
+    json!({"type": "track", "event": event, "userId": user, "messageId": id})
+}
+
+/// Rows of the Deliveries view: lines with a delivered or failed mark and `destination`.
+fn delivery_rows<'a>(screen: &'a str, destination: &str) -> Vec<&'a str> {
+    screen
+        .lines()
+        .filter(|l| (l.contains('✓') || l.contains('✗')) && l.contains(destination))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwards_from_the_viewer_are_recorded_streamed_to_others_and_shown_by_open() {
+    let recording = std::env::temp_dir().join(format!(
+        "eventscope-deliveries-{}.ndjson",
+        uuid::Uuid::new_v4()
+    ));
+    let collector = common::start(eventscope::server::ServeConfig {
+        record: Some(recording.clone()),
+        ..common::config()
+    })
+    .await;
+    let (mut other, _) = common::Viewer::connect(&collector, None).await;
+    let (hook, mut received) = start_hook().await;
+    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+    let source = SourceKind::Embedded {
+        addr: collector.addr.to_string(),
+        note: None,
+    };
+    let mut app = App::new(source, 1000, Arc::clone(&theme), KeyMap::default());
+    app.connection = Connection::Live;
+    app.destinations = hook_destination(hook);
+    app.publisher = Some(Publisher::Hub(Arc::clone(&collector.hub)));
+    let rules = rules::fixed(Arc::new(Inspector::default()));
+    let feed = feed::embedded(Arc::clone(&collector.hub), rules.clone());
+    let (mut screen, viewer) = viewer_of(app, feed, rules);
+    let script = async {
+        screen
+            .load(
+                &collector,
+                &[
+                    track_by("Signed Up", "m-1", "u-1"),
+                    track_by("Order Completed", "m-2", "u-2"),
+                    track_by("Cart Viewed", "m-3", "u-3"),
+                ],
+            )
+            .await;
+        // Mark the three (Space marks and moves down) and forward them: three requests.
+        screen.type_text("g   ").await;
+        screen
+            .wait_for("three marks", |s| s.contains("3 marked"))
+            .await;
+        screen.type_text("f1").await;
+        screen
+            .wait_for("the mapped requests", |s| s.contains("request 1 of 3"))
+            .await;
+        screen.type_text("\r").await;
+        for _ in 0..3 {
+            tokio::time::timeout(DEADLINE, received.recv())
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        // Another subscriber of the collector gets each delivery as a frame.
+        let mut frames = Vec::new();
+        while frames.len() < 3 {
+            let frame = other.next().await;
+            if frame["type"] == "delivery" {
+                frames.push(frame);
+            }
+        }
+        let mut users: Vec<&str> = frames
+            .iter()
+            .map(|f| {
+                assert!(f["seq"].as_u64().is_some(), "{f}");
+                assert_eq!(f["destination"], "local-hook", "{f}");
+                assert_eq!(f["status"], 200, "{f}");
+                assert_eq!(f["messageIds"].as_array().unwrap().len(), 1, "{f}");
+                f["users"][0].as_str().unwrap()
+            })
+            .collect();
+        users.sort();
+        assert_eq!(users, ["u-1", "u-2", "u-3"]);
+
+        let shown = screen
+            .wait_for("three deliveries", |s| {
+                delivery_rows(s, "local-hook").len() == 3
+            })
+            .await;
+        assert!(
+            shown.contains("3 deliveries · 3 delivered · 0 failed"),
+            "{shown}"
+        );
+        let row = delivery_rows(&shown, "local-hook")
+            .into_iter()
+            .find(|l| l.contains("u-2"))
+            .unwrap_or_else(|| panic!("no row for u-2:\n{shown}"));
+        assert!(
+            row.contains("Order Completed") && row.contains("m-2"),
+            "{row}"
+        );
+        assert!(
+            shown.contains("event") && shown.contains("messageId"),
+            "{shown}"
+        );
+
+        // `/` inside the view filters the deliveries (the messages' filter stays as it was).
+        screen.type_text("/user:u-2\r").await;
+        let filtered = screen
+            .wait_for("u-2's delivery", |s| {
+                s.contains("1 delivery matching user:u-2 · 0 failed · of 3")
+            })
+            .await;
+        let rows = delivery_rows(&filtered, "local-hook");
+        assert_eq!(rows.len(), 1, "{filtered}");
+        assert!(rows[0].contains("u-2"), "{filtered}");
+        assert!(filtered.contains("/ user:u-2"), "{filtered}");
         screen.type_text("q").await;
     };
     let (result, ()) = tokio::join!(viewer, script);
@@ -971,6 +1106,93 @@ async fn the_summary_scrolls_through_more_rows_than_fit() {
             .wait_for("the first row again", |s| s.contains("▶ Event 00"))
             .await;
         screen.type_text("sq").await;
+    other.close().await;
+    collector.stop().await.unwrap();
+
+    let text = std::fs::read_to_string(&recording).unwrap();
+    let delivery_lines = text
+        .lines()
+        .filter(|l| l.starts_with(r#"{"type":"delivery""#))
+        .count();
+    assert_eq!(delivery_lines, 3, "{text}");
+
+    // `open` of the recording shows the deliveries, with their events and users.
+    let rules = rules::fixed(Arc::new(Inspector::default()));
+    let feed = feed::file(recording.clone(), u64::MAX, rules.clone());
+    let source = SourceKind::File {
+        path: recording.display().to_string(),
+    };
+    let app = App::new(source, 1000, theme, KeyMap::default());
+    let (mut screen, viewer) = viewer_of(app, feed, rules);
+    let script = async {
+        screen
+            .wait_for("the recording", |s| s.contains("Messages 3/3"))
+            .await;
+        screen.type_text("d").await;
+        let shown = screen
+            .wait_for("the recorded deliveries", |s| {
+                delivery_rows(s, "local-hook").len() == 3
+            })
+            .await;
+        assert!(
+            shown.contains("3 deliveries · 3 delivered · 0 failed"),
+            "{shown}"
+        );
+        assert!(!shown.contains("No deliveries yet"), "{shown}");
+        for user in ["u-1", "u-2", "u-3"] {
+            assert!(
+                delivery_rows(&shown, "local-hook")
+                    .iter()
+                    .any(|l| l.contains(user)),
+                "{user}:\n{shown}"
+            );
+        }
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    let _ = std::fs::remove_file(&recording);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_env_credential_is_named_at_start_and_disabled_in_the_forward_popup() {
+    let collector = common::start_default().await;
+    let (hook, _received) = start_hook().await;
+    let config = Config::parse(
+        &format!(
+            "[[destination]]\nname = \"local-hook\"\nkind = \"webhook\"\nendpoint = \"http://{hook}/hook\"\n\n\
+             [[destination]]\nname = \"amp-dev\"\nkind = \"amplitude\"\napi_key = \"env:EVENTSCOPE_TEST_UNSET_AMP_KEY\"\n"
+        ),
+        "eventscope.toml",
+    )
+    .unwrap();
+    let destinations = Destinations::from_config(&config.destination, None);
+    let (mut screen, viewer) = viewer(&collector, destinations);
+    let script = async {
+        // Before any key: the header names it.
+        let first = screen
+            .wait_for("the empty state", |s| s.contains("Waiting for events"))
+            .await;
+        let header = first.lines().next().unwrap();
+        assert!(
+            header.contains("✗ amp-dev: env EVENTSCOPE_TEST_UNSET_AMP_KEY not set"),
+            "{header}"
+        );
+        post_batch(&collector, json!({"batch": [track("Signed Up", "c-1")]})).await;
+        screen
+            .wait_for("the row", |s| s.contains("Messages 1/1"))
+            .await;
+        screen.type_text("f").await;
+        let popup = screen
+            .wait_for("the forward popup", |s| s.contains("Forward 1 message"))
+            .await;
+        assert!(popup.contains("1 local-hook (webhook)"), "{popup}");
+        assert!(
+            popup.contains("✗ amp-dev disabled: `api_key` reads env:EVENTSCOPE_TEST_UNSET_AMP_KEY"),
+            "{popup}"
+        );
+        // q closes the popup, then quits.
+        screen.type_text("qq").await;
     };
     let (result, ()) = tokio::join!(viewer, script);
     result.unwrap();
@@ -1051,9 +1273,74 @@ async fn enter_in_the_summary_filters_the_list_to_the_event_the_rule_or_both() {
         screen
             .wait_for("the status", |s| s.contains("copied the curl example"))
             .await;
+async fn a_viewer_of_a_remote_collector_sends_its_deliveries_there_and_shows_each_once() {
+    use eventscope::stream::client::ClientOptions;
+
+    let collector = common::start_default().await;
+    let (mut other, _) = common::Viewer::connect(&collector, None).await;
+    let (hook, mut received) = start_hook().await;
+    let url = format!("ws://{}/v1/stream", collector.addr);
+    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+    let mut app = App::new(
+        SourceKind::Remote { url: url.clone() },
+        1000,
+        theme,
+        KeyMap::default(),
+    );
+    app.destinations = hook_destination(hook);
+    let (publisher, deliveries) = Publisher::stream();
+    app.publisher = Some(publisher);
+    let rules = rules::fixed(Arc::new(Inspector::default()));
+    let options = ClientOptions {
+        url,
+        token: None,
+        since: Some(0),
+    };
+    let feed = feed::remote(options, rules.clone(), Some(deliveries));
+    let (mut screen, viewer) = viewer_of(app, feed, rules);
+    let script = async {
+        screen
+            .load(&collector, &[track_by("Order Completed", "r-1", "u-7")])
+            .await;
+        screen.type_text("f1").await;
+        screen
+            .wait_for("the webhook's request", |s| {
+                s.contains(&format!("POST http://{hook}/hook"))
+            })
+            .await;
+        screen.type_text("\r").await;
+        tokio::time::timeout(DEADLINE, received.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let frame = loop {
+            let frame = other.next().await;
+            if frame["type"] == "delivery" {
+                break frame;
+            }
+        };
+        assert_eq!(frame["users"], json!(["u-7"]), "{frame}");
+        assert_eq!(frame["events"], json!(["Order Completed"]), "{frame}");
+        assert_eq!(frame["messageIds"], json!(["r-1"]), "{frame}");
+        // The frame comes back on the viewer's own socket before the next event: by the time
+        // that event is listed, the copy has been seen, and the delivery is still shown once.
+        post_batch(
+            &collector,
+            json!({"batch": [track_by("Later", "r-2", "u-8")]}),
+        )
+        .await;
+        let shown = screen
+            .wait_for("the next event", |s| s.contains(" 2 events "))
+            .await;
+        assert_eq!(delivery_rows(&shown, "local-hook").len(), 1, "{shown}");
+        assert!(
+            shown.contains("1 delivery · 1 delivered · 0 failed"),
+            "{shown}"
+        );
         screen.type_text("q").await;
     };
     let (result, ()) = tokio::join!(viewer, script);
     result.unwrap();
+    other.close().await;
     collector.stop().await.unwrap();
 }

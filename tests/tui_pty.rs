@@ -336,7 +336,7 @@ fn marked_messages_forwarded_to_a_local_webhook_come_back_as_two_200_deliveries(
             == 2
     });
     assert!(
-        deliveries.contains("Deliveries 2 · 2 delivered · 0 failed"),
+        deliveries.contains("2 deliveries · 2 delivered · 0 failed"),
         "{deliveries}"
     );
 
@@ -995,4 +995,88 @@ fn qa_reaches_the_per_event_violation_table_in_a_few_keys() {
     screen.wait_for("the summary closed", |s| !s.contains("Summary of the"));
     screen.type_text("q");
     assert!(screen.wait_exit().success());
+/// The on-call question — "what did the destination answer for user X's last event?" — asked
+/// of a running viewer that has forwarded events of several users earlier, by someone who read
+/// only `?`: the Deliveries view (`d`), its own filter (`/`) on the user, Enter. The keys are
+/// counted (at most 12); the count and the time are printed, never asserted on.
+#[test]
+fn on_call_reaches_a_past_delivery_answer_for_one_user_in_few_keys() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // A destination that answers each request with the user it carried.
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|body: String| async move {
+            let message: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            axum::Json(json!({"accepted": true, "answerFor": message["userId"]}))
+        }),
+    );
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let hook = Hook {
+        addr: listener.local_addr().unwrap(),
+        received: Arc::default(),
+    };
+    runtime.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let config = write_config(&hook);
+    let config_arg = config.display().to_string();
+    let mut screen = Screen::spawn(&["--listen", "127.0.0.1:0", "--config", &config_arg]);
+    let text = screen.wait_for("the empty state", |s| s.contains("Waiting for events"));
+    let addr = address_on(&text);
+    post_batch(
+        &runtime,
+        &addr,
+        json!({"batch": [
+            {"type": "track", "event": "Signed Up", "userId": "u-1", "messageId": "oc-1"},
+            {"type": "track", "event": "Order Completed", "userId": "u-2", "messageId": "oc-2"},
+            {"type": "track", "event": "Cart Viewed", "userId": "u-3", "messageId": "oc-3"},
+        ]}),
+    );
+    screen.wait_for("three rows", |s| s.contains("Messages 3/3"));
+    // Earlier that day: the three were forwarded to the webhook (setup, not counted).
+    screen.type_text("g   ");
+    screen.wait_for("three marks", |s| s.contains("3 marked"));
+    screen.type_text("f");
+    screen.wait_for("the forward popup", |s| s.contains("Forward 3 messages"));
+    screen.type_text("2");
+    screen.wait_for("the mapped requests", |s| s.contains("request 1 of 3"));
+    screen.type_text("\r");
+    screen.wait_for("three deliveries", |s| {
+        s.contains("3 deliveries · 3 delivered · 0 failed")
+    });
+    // Back to the messages, where the on-call engineer starts; more events arrive meanwhile.
+    screen.type_text("\x1b");
+    screen.wait_for("the messages", |s| s.contains("Messages 3/3"));
+    post_batch(
+        &runtime,
+        &addr,
+        json!({"batch": [{"type": "page", "name": "Home", "userId": "u-9"}]}),
+    );
+    screen.wait_for("four rows", |s| s.contains("Messages 4/4"));
+
+    // The question, key by key.
+    let started = Instant::now();
+    let keys = ["d", "/", "u", "-", "2", "\r"];
+    for key in keys {
+        screen.type_text(key);
+    }
+    let answer = screen.wait_for("u-2's delivery and its answer", |s| {
+        s.contains("1 delivery matching u-2") && s.contains(r#""answerFor": "u-2""#)
+    });
+    let elapsed = started.elapsed();
+    assert!(answer.contains("Order Completed"), "{answer}");
+    assert!(!answer.contains(r#""answerFor": "u-1""#), "{answer}");
+    println!(
+        "on-call: {} keys ({}), {:.2} s from a running viewer to u-2's delivery answer",
+        keys.len(),
+        keys.join(" ").replace('\r', "Enter"),
+        elapsed.as_secs_f64()
+    );
+    assert!(keys.len() <= 12, "{} keys", keys.len());
+
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(config.parent().unwrap());
 }

@@ -9,6 +9,7 @@ use super::{ServeArgs, ViewArgs};
 use crate::tui::app::{App, Destinations, SourceKind};
 use crate::tui::jq::JqSettings;
 use crate::tui::keys::KeyMap;
+use crate::tui::publish::Publisher;
 use crate::tui::theme::{ColorMode, load_theme};
 use crate::tui::{feed, rules};
 use eventscope_core::config::Config;
@@ -107,6 +108,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
         Ok(redactor) => redactor.map(Arc::new),
         Err(e) => return fail(format!("[pii]: {e}"), 2),
     };
+    let mut publisher = None;
     let (source, feed) = match target {
         Target::Embedded(args) => match bind_embedded(args, buffer, rows_bytes, redactor).await {
             Ok((running, note)) => {
@@ -116,6 +118,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
                 };
                 let feed = feed::embedded(Arc::clone(&running.hub), rules.clone());
                 sdk_metrics = Some(running.hub.metrics());
+                publisher = Some(Publisher::Hub(Arc::clone(&running.hub)));
                 server = Some(running);
                 (source, feed)
             }
@@ -124,17 +127,22 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
                 return fail(e, code);
             }
         },
-        Target::Remote { url, token } => (
-            SourceKind::Remote { url: url.clone() },
-            feed::remote(
-                ClientOptions {
-                    url,
-                    token,
-                    since: Some(0),
-                },
-                rules.clone(),
-            ),
-        ),
+        Target::Remote { url, token } => {
+            let (to_stream, deliveries) = Publisher::stream();
+            publisher = Some(to_stream);
+            (
+                SourceKind::Remote { url: url.clone() },
+                feed::remote(
+                    ClientOptions {
+                        url,
+                        token,
+                        since: Some(0),
+                    },
+                    rules.clone(),
+                    Some(deliveries),
+                ),
+            )
+        }
         Target::File { path, max_line } => {
             if let Err(e) = std::fs::metadata(&path) {
                 return fail(format!("cannot open {}: {e}", path.display()), 2);
@@ -154,6 +162,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
     app.collector_write_key = replay_key;
     app.sdk_metrics = sdk_metrics;
     app.redact = redact;
+    app.publisher = publisher;
     let jq = JqSettings::current_exe(JqLimits {
         budget: view.jq_budget,
         ..JqLimits::default()

@@ -1,11 +1,17 @@
 //! The deliveries the viewer knows of: forwards and replays made here, and `delivery` frames
-//! from the stream (the proxy's upstream answers). A bounded ring with stable ids, indexed by
-//! the seqs and `messageId`s each delivery carried, so that a message finds its deliveries
-//! without a scan and the Deliveries view can be narrowed to one message.
+//! from the stream (the proxy's upstream answers, other viewers' deliveries, our own coming
+//! back). A bounded ring with stable ids, indexed by the seqs and `messageId`s each delivery
+//! carried, so that a message finds its deliveries without a scan; the Deliveries view can be
+//! narrowed to one message and by its own query ([`DeliveryQuery`]).
 
 use std::collections::{HashMap, VecDeque};
 
-use eventscope_core::model::{DeliveryFrame, parse_timestamp};
+use crate::tui::delivery_query::DeliveryQuery;
+use eventscope_core::forward::Outgoing;
+use eventscope_core::model::{DeliveryFrame, MessageType, Summary, parse_timestamp};
+
+/// Our own deliveries published and not yet back from the stream, at most.
+const AWAITING_ECHO: usize = 4096;
 
 pub type DeliveryId = u64;
 
@@ -38,6 +44,7 @@ pub fn weight(frame: &DeliveryFrame) -> usize {
                     .sum::<usize>()
         })
         + frame.error.as_ref().map_or(0, String::len)
+        + frame.events.iter().chain(&frame.users).map(String::len).sum::<usize>()
         + frame
             .notes
             .iter()
@@ -150,8 +157,13 @@ pub struct Deliveries {
     by_seq: HashMap<u64, Vec<DeliveryId>>,
     by_message_id: HashMap<String, Vec<DeliveryId>>,
     filter: Option<MessageFilter>,
-    /// Ids shown (all, or those of the filtered message), in order.
+    /// The view's own query (`/` inside it).
+    query: DeliveryQuery,
+    /// Ids shown (all, or those of the filtered message and query), in order.
     visible: VecDeque<DeliveryId>,
+    /// Keys ([`echo_key`]) of our deliveries published to the hub, oldest first: the stream
+    /// brings each back once, and that copy is not shown twice.
+    awaiting_echo: VecDeque<String>,
 }
 
 impl Default for Deliveries {
@@ -178,7 +190,9 @@ impl Deliveries {
             by_seq: HashMap::new(),
             by_message_id: HashMap::new(),
             filter: None,
+            query: DeliveryQuery::default(),
             visible: VecDeque::new(),
+            awaiting_echo: VecDeque::new(),
         }
     }
 
@@ -221,17 +235,18 @@ impl Deliveries {
                 .or_default()
                 .push(id);
         }
-        if self.filter.as_ref().is_none_or(|f| f.matches(&frame)) {
-            self.visible.push_back(id);
-        }
         let at_ms = parse_timestamp(&frame.at).map_or(0, |t| t.timestamp_millis());
         self.bytes += weight(&frame) as u64;
-        self.rows.push_back(Delivery {
+        let delivery = Delivery {
             id,
             origin,
             at_ms,
             frame,
-        });
+        };
+        if self.shows(&delivery) {
+            self.visible.push_back(id);
+        }
+        self.rows.push_back(delivery);
         // The oldest go while over either bound; the newest stays.
         while self.rows.len() > 1
             && (self.rows.len() > self.capacity || self.bytes > self.max_bytes)
@@ -288,13 +303,68 @@ impl Deliveries {
 
     /// Shows only one message's deliveries (`Some`), or all of them.
     pub fn set_filter(&mut self, filter: Option<MessageFilter>) {
+        self.filter = filter;
+        self.refilter();
+    }
+
+    pub fn query(&self) -> &DeliveryQuery {
+        &self.query
+    }
+
+    /// Shows only the deliveries `query` matches (within the message filter).
+    pub fn set_query(&mut self, query: DeliveryQuery) {
+        if query != self.query {
+            self.query = query;
+            self.refilter();
+        }
+    }
+
+    fn shows(&self, delivery: &Delivery) -> bool {
+        self.filter
+            .as_ref()
+            .is_none_or(|f| f.matches(&delivery.frame))
+            && self.query.matches(delivery)
+    }
+
+    fn refilter(&mut self) {
         self.visible = self
             .rows
             .iter()
-            .filter(|d| filter.as_ref().is_none_or(|f| f.matches(&d.frame)))
+            .filter(|d| self.shows(d))
             .map(|d| d.id)
             .collect();
-        self.filter = filter;
+    }
+
+    /// Deliveries shown that failed (for the view's title).
+    pub fn visible_failed(&self) -> usize {
+        self.visible
+            .iter()
+            .filter_map(|id| self.get(*id))
+            .filter(|d| !d.frame.ok)
+            .count()
+    }
+
+    /// Our delivery was published: its copy from the stream is the same delivery.
+    pub fn expect_echo(&mut self, frame: &DeliveryFrame) {
+        if self.awaiting_echo.len() >= AWAITING_ECHO {
+            self.awaiting_echo.pop_front();
+        }
+        self.awaiting_echo.push_back(echo_key(frame));
+    }
+
+    /// Whether `frame`, from the stream, is one of ours coming back (then it is forgotten).
+    pub fn is_echo(&mut self, frame: &DeliveryFrame) -> bool {
+        if self.awaiting_echo.is_empty() {
+            return false;
+        }
+        let key = echo_key(frame);
+        match self.awaiting_echo.iter().position(|k| *k == key) {
+            Some(at) => {
+                self.awaiting_echo.remove(at);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The ids shown, oldest first.
@@ -307,9 +377,176 @@ impl Deliveries {
     }
 }
 
+/// What tells one delivery from another, whichever way it came (the hub adds the seq).
+fn echo_key(f: &DeliveryFrame) -> String {
+    format!(
+        "{}|{}|{}|{:?}|{:?}|{}|{:?}|{:?}",
+        f.at, f.destination, f.kind, f.status, f.error, f.attempts, f.for_seqs, f.message_ids
+    )
+}
+
+/// The event names and users of the messages a forward or replay sends, by seq and by
+/// `messageId`, to fill in each delivery's `events` and `users` (a viewer that never saw the
+/// messages shows and filters by them too).
+#[derive(Debug, Default)]
+pub struct CarriedNames {
+    by_seq: HashMap<u64, (String, String)>,
+    by_message_id: HashMap<String, (String, String)>,
+}
+
+impl CarriedNames {
+    pub fn of(messages: &[Outgoing]) -> CarriedNames {
+        let mut names = CarriedNames::default();
+        for message in messages {
+            let text = message.text();
+            let summary = Summary::of(text);
+            let named = (event_name(&summary, text), summary.user(text).into_owned());
+            if let Some(id) = &summary.message_id {
+                names
+                    .by_message_id
+                    .insert(id.get(text).to_string(), named.clone());
+            }
+            if let Some(seq) = message.seq {
+                names.by_seq.insert(seq, named);
+            }
+        }
+        names
+    }
+
+    /// Fills `frame.events` and `frame.users` (distinct, in order) where the sender left them
+    /// empty.
+    pub fn fill(&self, frame: &mut DeliveryFrame) {
+        if !frame.events.is_empty() || !frame.users.is_empty() {
+            return;
+        }
+        let found = frame
+            .for_seqs
+            .iter()
+            .filter_map(|seq| self.by_seq.get(seq))
+            .chain(
+                frame
+                    .message_ids
+                    .iter()
+                    .filter_map(|id| self.by_message_id.get(id)),
+            );
+        for (event, user) in found {
+            for (list, value) in [(&mut frame.events, event), (&mut frame.users, user)] {
+                if !value.is_empty() && list.len() < DeliveryFrame::NAMES && !list.contains(value) {
+                    list.push(value.clone());
+                }
+            }
+        }
+    }
+}
+
+/// How many of the newest rows a delivery from the stream without `events` and `users` (the
+/// proxy's) is looked up in: its messages arrived just before it.
+const LOOKED_UP_ROWS: u64 = 1024;
+
+/// Fills a stream delivery's `events` and `users` from the newest rows that carry its seqs,
+/// when the sender left them empty.
+pub fn fill_from_rows(store: &crate::tui::store::Store, frame: &mut DeliveryFrame) {
+    if !frame.events.is_empty() || !frame.users.is_empty() || frame.for_seqs.is_empty() {
+        return;
+    }
+    let Some(last) = store.last_id() else {
+        return;
+    };
+    let wanted: std::collections::HashSet<u64> = frame.for_seqs.iter().copied().collect();
+    let mut found = Vec::new();
+    let oldest = last.saturating_sub(LOOKED_UP_ROWS.min(store.len() as u64));
+    for id in (oldest..=last).rev() {
+        let Some(entry) = store.get(id) else {
+            continue;
+        };
+        if entry.seq.is_some_and(|seq| wanted.contains(&seq)) {
+            found.push(id);
+            if found.len() == wanted.len() {
+                break;
+            }
+        }
+    }
+    for id in found.into_iter().rev() {
+        let Some(entry) = store.get(id) else {
+            continue;
+        };
+        let event = event_name(&entry.summary, &entry.text);
+        let user = entry.summary.user(&entry.text).into_owned();
+        for (list, value) in [(&mut frame.events, event), (&mut frame.users, user)] {
+            if !value.is_empty() && list.len() < DeliveryFrame::NAMES && !list.contains(&value) {
+                list.push(value);
+            }
+        }
+    }
+}
+
+/// A track's event name, a page's or screen's name, else the type (`identify`).
+fn event_name(summary: &Summary, text: &str) -> String {
+    match summary.message_type {
+        Some(MessageType::Track | MessageType::Page | MessageType::Screen) => {
+            let name = summary.display_name(text);
+            if name.is_empty() {
+                summary.type_str(text).to_string()
+            } else {
+                name
+            }
+        }
+        _ => summary.type_str(text).to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_deliveries_come_back_once_and_carry_names() {
+        let messages = vec![
+            Outgoing::from_text(
+                Some(13),
+                r#"{"type":"track","event":"Order Completed","userId":"u-1","messageId":"m-13"}"#,
+            )
+            .unwrap(),
+            Outgoing::from_text(
+                None,
+                r#"{"type":"identify","anonymousId":"a-2","messageId":"m-14"}"#,
+            )
+            .unwrap(),
+        ];
+        let mut frame = delivery(&[13], &["m-13", "m-14"], 200);
+        CarriedNames::of(&messages).fill(&mut frame);
+        assert_eq!(frame.events, ["Order Completed", "identify"]);
+        assert_eq!(frame.users, ["u-1", "a-2"]);
+        let mut store = Deliveries::new(10);
+        store.expect_echo(&frame);
+        store.push(frame.clone(), Origin::Here);
+        let mut echoed = frame.clone();
+        echoed.seq = Some(99);
+        assert!(store.is_echo(&echoed));
+        assert!(!store.is_echo(&echoed), "each is expected back once");
+    }
+
+    #[test]
+    fn the_query_narrows_within_the_message_filter() {
+        let mut store = Deliveries::new(10);
+        let mut one = delivery(&[1], &["m1"], 200);
+        one.users = vec!["u-1".into()];
+        let mut two = delivery(&[1], &["m1"], 503);
+        two.users = vec!["u-2".into()];
+        store.push(one, Origin::Here);
+        store.push(two, Origin::Stream);
+        store.set_query(DeliveryQuery::parse("user:u-2").unwrap());
+        assert_eq!(store.visible().iter().copied().collect::<Vec<_>>(), [2]);
+        assert_eq!(store.visible_failed(), 1);
+        store.push(delivery(&[2], &["m2"], 500), Origin::Here);
+        assert_eq!(
+            store.visible().len(),
+            1,
+            "a new row is shown only if it matches"
+        );
+        store.set_query(DeliveryQuery::default());
+        assert_eq!(store.visible().len(), 3);
+    }
 
     fn delivery(seqs: &[u64], ids: &[&str], status: u16) -> DeliveryFrame {
         DeliveryFrame {

@@ -15,7 +15,7 @@ use eventscope_core::entry::{Entry, EntryBuilder};
 use eventscope_core::hub::Hub;
 use eventscope_core::model::{DeliveryFrame, Frame, Incoming, parse_frame_text};
 use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader};
-use eventscope_core::stream::client::{ClientEvent, ClientOptions, follow};
+use eventscope_core::stream::client::{ClientEvent, ClientOptions, follow, follow_publishing};
 use tokio::sync::watch;
 
 /// Rows per batch sent to the UI …
@@ -175,11 +175,18 @@ pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> FeedReceiver {
     rx
 }
 
-/// Follows a remote stream, reconnecting and resuming.
-pub fn remote(options: ClientOptions, rules: watch::Receiver<Rules>) -> FeedReceiver {
+/// Follows a remote stream, reconnecting and resuming; sends `publish`'s deliveries to it.
+pub fn remote(
+    options: ClientOptions,
+    rules: watch::Receiver<Rules>,
+    publish: Option<tokio::sync::mpsc::Receiver<DeliveryFrame>>,
+) -> FeedReceiver {
     let (tx, rx) = channel();
     tokio::spawn(async move {
-        let mut events = follow(options);
+        let mut events = match publish {
+            Some(deliveries) => follow_publishing(options, deliveries),
+            None => follow(options),
+        };
         let mut builder = EntryBuilder::judging(Arc::clone(&rules.borrow().inspector));
         let mut buffer = Vec::new();
         while events.recv_many(&mut buffer, BATCH).await > 0 {

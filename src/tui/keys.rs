@@ -226,6 +226,7 @@ pub const FOOTER_MARKED: &[Action] = &[
 
 /// The footer of the Deliveries view.
 pub const FOOTER_DELIVERIES: &[Action] = &[
+    Action::OpenFilter,
     Action::SwitchFocus,
     Action::JumpToFinding,
     Action::Back,

@@ -1,19 +1,25 @@
 //! The Deliveries view's side of the state: one row per delivery, the selected one's request
-//! and response below; opening it (all deliveries or one message's), moving in it, and back to
-//! the messages.
+//! and response below; opening it (all deliveries or one message's), its own filter (`/`
+//! inside it edits a [`DeliveryQuery`] in the filter bar), moving in it, and back to the
+//! messages.
 
 use std::sync::Arc;
 
-use super::{App, Effect, Focus, View};
+use crossterm::event::KeyEvent;
+
+use super::{App, Effect, Focus, Mode, View};
 use crate::tui::action::Action;
 use crate::tui::deliveries::{DeliveryId, MessageFilter};
+use crate::tui::delivery_query::DeliveryQuery;
+use crate::tui::popups::FilterBar;
+use crate::tui::popups::filter::Outcome;
 use eventscope_core::entry::{EntryId, EntryKind};
 use eventscope_core::model::pretty::{PrettyDoc, pretty};
 
 /// The view's keys for the help overlay: main-view actions that mean something else here,
 /// filled in from the bindings.
-pub const HELP: &str = "{up.2}/{down.2} delivery · {switch-focus} list / request / response · \
-{jump-to-finding} its message · {back} back";
+pub const HELP: &str = "{up.2}/{down.2} delivery · {open-filter} filter (dest: status: user: \
+event: text) · {switch-focus} panes · {jump-to-finding} its message · {back} back";
 
 /// The panes of the Deliveries view, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,6 +56,10 @@ pub struct DeliveryView {
     pub pane_lines: [usize; 2],
     /// The message selected when `D` opened the view, selected again on the way back.
     pub from_message: Option<EntryId>,
+    /// Queries applied in the view, oldest first (↑/↓ in the bar).
+    pub history: Vec<String>,
+    /// Why the query being edited does not parse (the last valid one stays applied).
+    pub query_error: Option<String>,
 }
 
 impl Default for DeliveryView {
@@ -65,6 +75,8 @@ impl Default for DeliveryView {
             pane_height: 10,
             pane_lines: [usize::MAX, usize::MAX],
             from_message: None,
+            history: Vec::new(),
+            query_error: None,
         }
     }
 }
@@ -269,8 +281,11 @@ impl App {
                 self.close_deliveries()
             }
             Action::OpenFilter => {
-                self.close_deliveries();
-                return None;
+                self.delivery_view.query_error = None;
+                self.mode = Mode::Filter(FilterBar::open(self.deliveries.query().source()));
+            }
+            Action::ClearFilter => {
+                self.apply_delivery_query("");
             }
             Action::ToggleMark | Action::MarkRange | Action::MarkMatching => {
                 self.set_status("marks are set in the message list (d goes back)", false)
@@ -284,11 +299,57 @@ impl App {
             | Action::ToggleMask
             | Action::ToggleWrap
             | Action::TogglePause
-            | Action::ClearFilter
             | Action::Clear => return None,
             _ => {}
         }
         Some(None)
+    }
+
+    /// Applies `text` as the view's query if it parses; otherwise keeps the last valid one and
+    /// says why in the bar.
+    fn apply_delivery_query(&mut self, text: &str) -> bool {
+        match DeliveryQuery::parse(text) {
+            Ok(query) => {
+                self.delivery_view.query_error = None;
+                self.deliveries.set_query(query);
+                self.deliveries_changed();
+                true
+            }
+            Err(error) => {
+                self.delivery_view.query_error = Some(error);
+                false
+            }
+        }
+    }
+
+    /// A key typed in the filter bar while the Deliveries view is shown: it edits the view's
+    /// query, not the messages' filter.
+    pub(super) fn delivery_filter_key(&mut self, key: KeyEvent) {
+        let Mode::Filter(bar) = &mut self.mode else {
+            return;
+        };
+        match bar.handle(key, &self.delivery_view.history) {
+            None => {}
+            Some(Outcome::Cancel { before }) => {
+                self.mode = Mode::Normal;
+                self.apply_delivery_query(&before);
+            }
+            Some(Outcome::Close) => self.mode = Mode::Normal,
+            Some(Outcome::Submit(text)) if self.apply_delivery_query(&text) => {
+                self.mode = Mode::Normal;
+                let history = &mut self.delivery_view.history;
+                if !text.is_empty() && history.last() != Some(&text) {
+                    history.push(text);
+                }
+                if self.deliveries.visible().is_empty() {
+                    self.set_status("no delivery matches the filter", false);
+                }
+            }
+            Some(Outcome::Submit(_)) => {}
+            Some(Outcome::Changed(text)) => {
+                self.apply_delivery_query(&text);
+            }
+        }
     }
 
     fn scroll_delivery_pane(&mut self, delta: isize) {

@@ -37,6 +37,9 @@ impl App {
 
     /// A key typed while the filter bar is open.
     pub fn filter_key(&mut self, key: KeyEvent) {
+        if self.view == super::View::Deliveries {
+            return self.delivery_filter_key(key);
+        }
         let Mode::Filter(bar) = &mut self.mode else {
             return;
         };

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use super::{App, Effect, Mode, SourceKind};
 use crate::tui::action::Action;
-use crate::tui::deliveries::Origin;
+use crate::tui::deliveries::{CarriedNames, Origin};
 use crate::tui::forward::{Prepared, parse_edit};
 use crate::tui::popups::forward::{self, ForwardPopup, Preview};
 use crate::tui::popups::replay::{self, ReplayPopup};
 use eventscope_core::forward::replay::CollectorTarget;
-use eventscope_core::forward::{Destination, Outgoing, Request};
+use eventscope_core::forward::{Destination, DestinationError, Outgoing, Request};
 use eventscope_core::inspect::Inspector;
 use eventscope_core::model::DeliveryFrame;
 
@@ -21,6 +21,9 @@ pub struct Destinations {
     pub list: Vec<Arc<Destination>>,
     /// The config's `[[destination]]` tables could not be used: one line, shown in the popup.
     pub problem: Option<String>,
+    /// Destinations that cannot be used (a missing `env:` credential, a bad table), found at
+    /// start: named in the header, listed disabled in the forward popup.
+    pub unusable: Vec<Unusable>,
     /// The config file read, if any, for the popup's hint.
     pub config_path: Option<String>,
 }
@@ -35,6 +38,7 @@ impl Destinations {
     ) -> Destinations {
         let mut list: Vec<Arc<Destination>> = Vec::new();
         let mut problems = Vec::new();
+        let mut unusable = Vec::new();
         for table in tables {
             match Destination::from_config(table) {
                 Ok(destination) if list.iter().any(|d| d.name == destination.name) => problems
@@ -43,13 +47,47 @@ impl Destinations {
                         destination.name
                     )),
                 Ok(destination) => list.push(Arc::new(destination)),
-                Err(e) => problems.push(e.to_string()),
+                Err(e) => {
+                    if let DestinationError::Invalid { name, message } = &e {
+                        unusable.push(Unusable::new(name, message));
+                    }
+                    problems.push(e.to_string())
+                }
             }
         }
         Destinations {
             list,
             problem: (!problems.is_empty()).then(|| problems.join("; ")),
+            unusable,
             config_path: config_path.map(|p| p.display().to_string()),
+        }
+    }
+}
+
+/// A configured destination that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    pub name: String,
+    /// The whole reason, e.g. "`api_key` reads env:AMP_KEY, but the environment variable
+    /// AMP_KEY is not set".
+    pub reason: String,
+    /// A few words for the header: `env AMP_KEY not set`, or the reason.
+    pub short: String,
+}
+
+impl Unusable {
+    fn new(name: &str, reason: &str) -> Unusable {
+        let missing = reason
+            .split_once("reads env:")
+            .and_then(|(_, rest)| rest.split([',', ' ']).next())
+            .filter(|var| !var.is_empty() && reason.ends_with("is not set"));
+        Unusable {
+            name: name.to_string(),
+            reason: reason.to_string(),
+            short: match missing {
+                Some(var) => format!("env {var} not set"),
+                None => reason.to_string(),
+            },
         }
     }
 }
@@ -65,6 +103,8 @@ pub struct Job {
     pub failed: usize,
     /// The last failure, e.g. `500` or `timeout after 5s`.
     pub last_failure: Option<String>,
+    /// The event names and users of its messages, for its deliveries.
+    pub names: Arc<CarriedNames>,
 }
 
 /// Mapping the picked messages to a destination's requests (off the UI task).
@@ -232,7 +272,8 @@ impl App {
             Some(forward::Outcome::Edit(text)) => effect = Some(Effect::Edit { text }),
             Some(forward::Outcome::Status { text, is_error }) => self.set_status(text, is_error),
             Some(forward::Outcome::Send(prepared)) => {
-                let job = self.start_job(&prepared.destination.name);
+                let names = CarriedNames::of(&popup.messages);
+                let job = self.start_job(&prepared.destination.name, names);
                 let count = prepared.requests.len();
                 self.set_status(
                     format!(
@@ -254,7 +295,7 @@ impl App {
         effect
     }
 
-    fn start_job(&mut self, label: &str) -> u64 {
+    fn start_job(&mut self, label: &str, names: CarriedNames) -> u64 {
         let id = self.next_job;
         self.next_job += 1;
         self.jobs.push(Job {
@@ -264,13 +305,18 @@ impl App {
             ok: 0,
             failed: 0,
             last_failure: None,
+            names: Arc::new(names),
         });
         id
     }
 
     /// One delivery of a forward or replay made here.
-    pub fn delivered(&mut self, job: u64, frame: DeliveryFrame) {
+    /// It carries its messages' event names and users, and is published (see `tui::publish`)
+    /// so that the recording, `tail` and other viewers get it too.
+    pub fn delivered(&mut self, job: u64, mut frame: DeliveryFrame) {
+        frame = frame.bounded();
         if let Some(progress) = self.jobs.iter_mut().find(|j| j.id == job) {
+            progress.names.fill(&mut frame);
             progress.done += 1;
             if frame.ok {
                 progress.ok += 1;
@@ -281,6 +327,12 @@ impl App {
                     (None, Some(error)) => error.clone(),
                     (None, None) => "failed".into(),
                 });
+            }
+        }
+        if let Some(publisher) = &self.publisher {
+            match publisher.publish(frame.clone()) {
+                Ok(()) => self.deliveries.expect_echo(&frame),
+                Err(e) => self.set_status(format!("delivery not published: {e}"), true),
             }
         }
         self.ingest_deliveries(vec![frame], Origin::Here);
@@ -357,7 +409,7 @@ impl App {
                 let Mode::Replay(popup) = std::mem::replace(&mut self.mode, Mode::Normal) else {
                     return None;
                 };
-                let job = self.start_job("collector");
+                let job = self.start_job("collector", CarriedNames::of(&popup.messages));
                 let count = popup.messages.len();
                 self.set_status(
                     format!(

@@ -39,7 +39,7 @@ pub use delivery_view::{DeliveryDocs, DeliveryPane, DeliveryView, HELP as DELIVE
 pub use detail::{
     DETAIL_BOUNDS, DetailJob, DetailPane, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc,
 };
-pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob};
+pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
 
 /// Where the frames come from, as shown in the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,6 +261,8 @@ pub struct App {
     pub jobs: Vec<Job>,
     /// A recording's lines that could not be read (`open`).
     pub unread: crate::tui::feed::Unread,
+    /// Where our deliveries are published (none for a recording).
+    pub publisher: Option<crate::tui::publish::Publisher>,
     /// The job to start for a large selected message (see [`DetailPane::pending`]).
     detail_job: Option<DetailJob>,
     next_generation: u64,
@@ -299,6 +301,7 @@ impl App {
             redact: RedactMode::None,
             jobs: Vec::new(),
             unread: crate::tui::feed::Unread::default(),
+            publisher: None,
             detail: DetailPane::default(),
             detail_job: None,
             next_generation: 1,
@@ -331,6 +334,12 @@ impl App {
             return;
         }
         for frame in frames {
+            // Ours, back from the stream: shown already.
+            if origin == Origin::Stream && self.deliveries.is_echo(&frame) {
+                continue;
+            }
+            let mut frame = frame;
+            super::deliveries::fill_from_rows(&self.store, &mut frame);
             self.deliveries.push(frame, origin);
         }
         self.deliveries_changed();

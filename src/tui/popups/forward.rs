@@ -302,7 +302,20 @@ fn destinations_line(popup: &ForwardPopup, app: &App) -> Line<'static> {
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    if let Some(problem) = &app.destinations.problem {
+    // Unusable ones are listed, disabled, with the reason.
+    for unusable in &app.destinations.unusable {
+        spans.push(Span::styled(
+            format!(" ✗ {} ", unusable.name),
+            t.style(Role::Muted).add_modifier(Modifier::CROSSED_OUT),
+        ));
+        spans.push(Span::styled(
+            format!("disabled: {} ", unusable.reason),
+            t.style(Role::Warning),
+        ));
+    }
+    if app.destinations.unusable.is_empty()
+        && let Some(problem) = &app.destinations.problem
+    {
         spans.push(Span::styled(
             format!(" ✗ {problem}"),
             t.style(Role::Warning),

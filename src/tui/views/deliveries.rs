@@ -1,12 +1,15 @@
-//! The Deliveries view: one row per delivery (green delivered, red not), and below, the
+//! The Deliveries view: one row per delivery (green delivered, red not) with the event, user
+//! and messageId it carried, its own filter bar when a query is set or edited, and below, the
 //! selected one's request as sent (secrets masked) beside the destination's answer, with what
 //! the destination said about the payload listed first, as findings.
 //!
 //! ```text
-//! ┌ Deliveries 2 · 1 delivered · 1 failed ───────────────────────────────────────┐
-//! │ time (UTC)   destination     status             latency attempts msgs  kind    │
-//! │ 10:00:01.000 hook            200                  12 ms        1    1  webhook │
+//! ┌ 4 deliveries for seq 13 · 1 failed ──────────────────────────────────────────┐
+//! │ time (UTC)   destination status     event            user      messageId   latency │
+//! │ 10:00:01.000 hook        200        Order Completed  u-1       m-13          12 ms │
 //! └──────────────────────────────────────────────────────────────────────────────┘
+//!  / user:u-1
+
 //! ┌ Request ───────────────────────────┐┌ Response 200 · 12 ms · 1 attempt ───────┐
 //! │ POST http://127.0.0.1:9000/hook    ││ content-type: application/json          │
 //! │  1 {                               ││  1 {                                    │
@@ -23,7 +26,7 @@ use super::{
     DrawnLayout, Highlights, NARROW_WIDTH, delivery_style, fit, header_lines, json_lines, pad,
     thousands,
 };
-use crate::tui::app::{App, DeliveryPane};
+use crate::tui::app::{App, DeliveryPane, Mode};
 use crate::tui::deliveries::{Delivery, millis};
 use crate::tui::highlight::Highlighted;
 use crate::tui::text::{escape, escape_line, escape_lines};
@@ -31,10 +34,8 @@ use crate::tui::theme::{ColorMode, Role};
 use eventscope_core::model::PREVIEW_BYTES;
 
 const TIME: usize = 12;
-const STATUS: usize = 20;
+const STATUS: usize = 12;
 const LATENCY: usize = 8;
-const ATTEMPTS: usize = 8;
-const MESSAGES: usize = 5;
 
 pub fn draw(
     frame: &mut Frame,
@@ -43,9 +44,16 @@ pub fn draw(
     highlights: &Highlights,
     layout: &mut DrawnLayout,
 ) {
-    let [list_area, panes] =
+    let editing = matches!(app.mode, Mode::Filter(_));
+    let show_bar = editing || !app.deliveries.query().is_empty();
+    let [top, panes] =
         Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(area);
+    let [list_area, bar_area] =
+        Layout::vertical([Constraint::Min(2), Constraint::Length(u16::from(show_bar))]).areas(top);
     layout.delivery_rows = draw_list(frame, list_area, app);
+    if show_bar {
+        draw_bar(frame, bar_area, app, editing);
+    }
     let [request_area, response_area] = if area.width < NARROW_WIDTH {
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(panes)
     } else {
@@ -86,36 +94,7 @@ fn border(app: &App, pane: DeliveryPane) -> Style {
 /// Draws the rows; returns their area.
 fn draw_list(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     let t = &app.theme;
-    let totals = app.deliveries.totals();
-    let mut title = vec![Span::raw(format!(
-        " Deliveries {} · ",
-        thousands(app.deliveries.visible().len() as u64)
-    ))];
-    title.push(Span::styled(
-        format!("{} delivered", thousands(totals.ok)),
-        delivery_style(true, app),
-    ));
-    title.push(Span::raw(" · "));
-    title.push(Span::styled(
-        format!("{} failed ", thousands(totals.failed)),
-        if totals.failed > 0 {
-            delivery_style(false, app)
-        } else {
-            t.style(Role::Muted)
-        },
-    ));
-    if let Some(filter) = app.deliveries.filter() {
-        title.push(Span::styled(
-            format!("· for {} ", filter.label),
-            t.style(Role::Accent),
-        ));
-    }
-    if app.deliveries.evicted() > 0 {
-        title.push(Span::styled(
-            format!("· {} evicted ", thousands(app.deliveries.evicted())),
-            t.style(Role::Gap),
-        ));
-    }
+    let title = title(app);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(border(app, DeliveryPane::List))
@@ -126,12 +105,16 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) -> Rect {
         return inner;
     }
     let width = inner.width as usize;
-    let destination = width
-        .saturating_sub(TIME + STATUS + LATENCY + ATTEMPTS + MESSAGES + 2 + 6 + 10)
-        .clamp(8, 24);
+    let columns = Columns::for_width(width);
     let heading = format!(
-        "  {:<TIME$} {:<destination$} {:<STATUS$} {:>LATENCY$} {:>ATTEMPTS$} {:>MESSAGES$}  kind",
-        "time (UTC)", "destination", "status", "latency", "attempts", "msgs"
+        "  {:<TIME$} {} {} {} {} {} {:>LATENCY$}",
+        "time (UTC)",
+        pad("destination", columns.destination),
+        pad("status", STATUS),
+        pad("event", columns.event),
+        pad("user", columns.user),
+        pad("messageId", columns.message_id),
+        "latency",
     );
     frame.render_widget(
         Paragraph::new(fit(&heading, width))
@@ -145,9 +128,16 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     };
     let visible = app.deliveries.visible();
     if visible.is_empty() {
-        let text = match app.deliveries.filter() {
-            Some(filter) => format!("No delivery carried {} yet.", filter.label),
-            None => "No deliveries yet. Mark messages (Space) and press f to forward them, \
+        let text = match (app.deliveries.filter(), app.deliveries.query().is_empty()) {
+            (_, false) if !app.deliveries.is_empty() => format!(
+                "No delivery matches `{}` ({} in all). {} clears the filter.",
+                app.deliveries.query().source(),
+                thousands(app.deliveries.len() as u64),
+                app.keys
+                    .first_key_label(crate::tui::action::Action::ClearFilter)
+            ),
+            (Some(filter), _) => format!("No delivery carried {} yet.", filter.label),
+            _ => "No deliveries yet. Mark messages (Space) and press f to forward them, \
                      R to replay them, or run with --upstream URL to see a proxy's answers."
                 .to_string(),
         };
@@ -166,19 +156,24 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) -> Rect {
         .map(|delivery| {
             let f = &delivery.frame;
             let mark = if f.ok { "✓" } else { "✗" };
+            let message_id = match (f.message_ids.first(), f.for_seqs.first()) {
+                (Some(_), _) => some_of(&f.message_ids),
+                (None, Some(seq)) => format!("seq {seq}"),
+                (None, None) => "—".into(),
+            };
             let text = format!(
-                "{mark} {:<TIME$} {} {} {:>LATENCY$} {:>ATTEMPTS$} {:>MESSAGES$}  {}",
+                "{mark} {:<TIME$} {} {} {} {} {} {:>LATENCY$}",
                 format_time(delivery.at_ms),
-                pad(&f.destination, destination),
+                pad(&f.destination, columns.destination),
                 pad(&delivery.status_text(), STATUS),
+                pad(&some_of(&f.events), columns.event),
+                pad(&some_of(&f.users), columns.user),
+                pad(&message_id, columns.message_id),
                 if f.status.is_some() || f.latency_ms > 0.0 {
                     millis(f.latency_ms)
                 } else {
                     "—".into()
                 },
-                f.attempts,
-                delivery.message_count(),
-                f.kind,
             );
             let line = Line::styled(fit(&text, width), delivery_style(f.ok, app));
             if Some(delivery.id) == selected {
@@ -195,6 +190,115 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) -> Rect {
         .collect();
     frame.render_widget(Paragraph::new(lines), rows);
     rows
+}
+
+/// The list's title: what is shown, for what, how many failed — `4 deliveries for seq 13 ·
+/// 1 failed`.
+fn title(app: &App) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let store = &app.deliveries;
+    let shown = store.visible().len();
+    let narrowed = store.filter().is_some() || !store.query().is_empty();
+    let mut text = format!(" {}", plural(shown, "delivery"));
+    if let Some(filter) = store.filter() {
+        text.push_str(&format!(" for {}", filter.label));
+    }
+    if !store.query().is_empty() {
+        text.push_str(&format!(" matching {}", store.query().source()));
+    }
+    let mut spans = vec![Span::raw(text)];
+    let failed = if narrowed {
+        store.visible_failed() as u64
+    } else {
+        store.totals().failed
+    };
+    if !narrowed {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(
+            format!("{} delivered", thousands(store.totals().ok)),
+            delivery_style(true, app),
+        ));
+    }
+    spans.push(Span::raw(" · "));
+    spans.push(Span::styled(
+        format!("{} failed", thousands(failed)),
+        if failed > 0 {
+            delivery_style(false, app)
+        } else {
+            t.style(Role::Muted)
+        },
+    ));
+    if narrowed {
+        spans.push(Span::styled(
+            format!(" · of {}", thousands(store.len() as u64)),
+            t.style(Role::Muted),
+        ));
+    }
+    if store.evicted() > 0 {
+        spans.push(Span::styled(
+            format!(" · {} evicted", thousands(store.evicted())),
+            t.style(Role::Gap),
+        ));
+    }
+    spans.push(Span::raw(" "));
+    spans
+}
+
+/// The columns that share the width left by time, status and latency.
+struct Columns {
+    destination: usize,
+    event: usize,
+    user: usize,
+    message_id: usize,
+}
+
+impl Columns {
+    fn for_width(width: usize) -> Columns {
+        let rest = width.saturating_sub(2 + TIME + 1 + STATUS + 1 + LATENCY + 1 + 4);
+        let destination = (rest * 18 / 100).clamp(6, 20);
+        let event = (rest * 32 / 100).clamp(8, 32);
+        let user = (rest * 22 / 100).clamp(6, 24);
+        let message_id = rest.saturating_sub(destination + event + user).clamp(6, 40);
+        Columns {
+            destination,
+            event,
+            user,
+            message_id,
+        }
+    }
+}
+
+/// The first of `values`, and how many more: `u-1 +2`; `—` for none.
+fn some_of(values: &[String]) -> String {
+    match values {
+        [] => "—".into(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} +{}", rest.len()),
+    }
+}
+
+/// The view's query bar: the query being edited (with why it does not parse), or the one set.
+fn draw_bar(frame: &mut Frame, area: Rect, app: &App, editing: bool) {
+    let t = &app.theme;
+    let text = match &app.mode {
+        Mode::Filter(bar) => bar.text.clone(),
+        _ => app.deliveries.query().source().to_string(),
+    };
+    let mut spans = vec![
+        Span::styled(" / ", t.style(Role::Accent).add_modifier(Modifier::BOLD)),
+        Span::styled(text, t.fg(t.ui.fg)),
+    ];
+    if editing {
+        spans.push(Span::styled("█", t.style(Role::Accent)));
+        match &app.delivery_view.query_error {
+            Some(error) => spans.push(Span::styled(format!("   ✗ {error}"), t.style(Role::Error))),
+            None => spans.push(Span::styled(
+                "   dest: status: user: event: id: seq: or any text",
+                t.style(Role::Muted),
+            )),
+        }
+    }
+    frame.render_widget(Paragraph::new(escape_line(Line::from(spans))), area);
 }
 
 /// Draws the request or response pane; returns its text area and its line count.
@@ -348,5 +452,10 @@ fn draw_pane(
 }
 
 fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+    let n = thousands(n as u64);
+    match what.strip_suffix('y') {
+        Some(stem) if n != "1" => format!("{n} {stem}ies"),
+        _ if n == "1" => format!("{n} {what}"),
+        _ => format!("{n} {what}s"),
+    }
 }

@@ -106,6 +106,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             base.patch(t.fg(ui.accent)).add_modifier(Modifier::BOLD),
         ));
     }
+    // Checked at start: a destination `f` cannot use is named before anyone presses `f`.
+    for unusable in &app.destinations.unusable {
+        spans.push(Span::styled(
+            format!(" · ✗ {}: {}", unusable.name, unusable.short),
+            base.patch(t.fg(ui.warning)).add_modifier(Modifier::BOLD),
+        ));
+    }
     let deliveries = app.deliveries.totals();
     if deliveries.ok + deliveries.failed > 0 {
         spans.push(Span::styled(

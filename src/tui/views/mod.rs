@@ -77,8 +77,9 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         ratatui::widgets::Block::new().style(app.theme.style(super::theme::Role::Base)),
         area,
     );
-    let show_filter_bar =
-        matches!(app.mode, Mode::Filter(_)) || !app.store.filter().source().is_empty();
+    // The Deliveries view draws its own query's bar.
+    let show_filter_bar = app.view == View::Messages
+        && (matches!(app.mode, Mode::Filter(_)) || !app.store.filter().source().is_empty());
     let [header_area, body, filter_area, footer_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),

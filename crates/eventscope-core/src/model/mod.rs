@@ -231,6 +231,14 @@ pub struct DeliveryFrame {
     /// … and by `messageId`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub message_ids: Vec<String>,
+    /// The carried messages' event names (`track`) or types, distinct, in order (at most
+    /// [`DeliveryFrame::NAMES`]): what the Deliveries view shows and filters by, also for a
+    /// viewer that never saw the messages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+    /// … and their users (`userId`, else `anonymousId`), the same way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
     #[serde(default)]
     pub request: RequestPreview,
     /// The last answer's HTTP status; absent when none came (timeout, refused connection).
@@ -259,12 +267,17 @@ pub struct DeliveryFrame {
 }
 
 impl DeliveryFrame {
+    /// Distinct event names and users a frame keeps.
+    pub const NAMES: usize = 100;
+
     /// The frame within the sizes eventscope itself writes (bodies cut at [`PREVIEW_BYTES`],
     /// at most 10,000 carried messages and 100 notes): a frame read from a remote stream or a
     /// file may have been written by anyone.
     pub fn bounded(mut self) -> DeliveryFrame {
         const CARRIED: usize = 10_000;
         const NOTES: usize = 100;
+        self.events.truncate(Self::NAMES);
+        self.users.truncate(Self::NAMES);
         if self.request.body.len() > PREVIEW_BYTES {
             self.request.body = cut_to(&self.request.body, PREVIEW_BYTES).to_string();
         }

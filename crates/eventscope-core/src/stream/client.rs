@@ -1,6 +1,9 @@
 //! Following a stream: connect, reconnect with backoff, resume from the last seq seen without
 //! duplicates. Also reads plain sources — websockets whose messages are bare Segment messages
 //! or `{"batch":[…]}` objects — turning them into event frames with local seqs.
+//!
+//! [`follow_publishing`] also sends the owner's `delivery` frames to the server on the same
+//! socket (the server publishes them to every subscriber and its recording).
 
 use std::time::Duration;
 
@@ -10,7 +13,11 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::budget::{self, Weigh};
-use crate::model::{EventFrame, Frame, Hello, Incoming, parse_frame_text};
+use crate::model::{DeliveryFrame, EventFrame, Frame, Hello, Incoming, parse_frame_text};
+
+/// A `delivery` frame sent to the server is at most this long (the server refuses messages
+/// over 1 MiB and would drop the connection): longer ones lose carried ids until they fit.
+pub const MAX_PUBLISHED: usize = 512 * 1024;
 
 /// Events waiting for the owner: at most this many …
 const QUEUED: usize = 1024;
@@ -130,8 +137,37 @@ impl Weigh for ClientEvent {
 /// or when the receiver is dropped.
 pub fn follow(options: ClientOptions) -> budget::Receiver<ClientEvent> {
     let (tx, rx) = budget::channel(QUEUED, QUEUED_BYTES);
-    tokio::spawn(run(options, tx));
+    tokio::spawn(run(options, tx, None));
     rx
+}
+
+/// As [`follow`], and sends each frame of `deliveries` to the server while connected (frames
+/// wait in the channel while it reconnects; one whose write fails is lost with the socket).
+pub fn follow_publishing(
+    options: ClientOptions,
+    deliveries: tokio::sync::mpsc::Receiver<DeliveryFrame>,
+) -> budget::Receiver<ClientEvent> {
+    let (tx, rx) = budget::channel(QUEUED, QUEUED_BYTES);
+    tokio::spawn(run(options, tx, Some(deliveries)));
+    rx
+}
+
+/// `frame` as the text of a `delivery` frame of at most [`MAX_PUBLISHED`] bytes; `None` when
+/// even trimmed it is longer.
+pub fn publishable(frame: DeliveryFrame) -> Option<String> {
+    let mut frame = frame.bounded();
+    frame.seq = None;
+    for keep in [usize::MAX, 1_000, 10] {
+        frame.for_seqs.truncate(keep);
+        frame.message_ids.truncate(keep);
+        frame.events.truncate(keep);
+        frame.users.truncate(keep);
+        let text = Frame::Delivery(frame.clone()).to_json();
+        if text.len() <= MAX_PUBLISHED {
+            return Some(text);
+        }
+    }
+    None
 }
 
 /// Where the client is in the stream, carried across reconnections.
@@ -174,7 +210,9 @@ impl Backoff {
     }
 }
 
-async fn run(options: ClientOptions, tx: budget::Sender<ClientEvent>) {
+type Outgoing = Option<tokio::sync::mpsc::Receiver<DeliveryFrame>>;
+
+async fn run(options: ClientOptions, tx: budget::Sender<ClientEvent>, mut outgoing: Outgoing) {
     let base = match stream_url(&options.url) {
         Ok(base) => base,
         Err(e) => {
@@ -189,7 +227,16 @@ async fn run(options: ClientOptions, tx: budget::Sender<ClientEvent>) {
     let mut backoff = Backoff::default();
     loop {
         let mut delivered = false;
-        let error = match session(&base, &options, &mut position, &mut delivered, &tx).await {
+        let ended = session(
+            &base,
+            &options,
+            &mut position,
+            &mut delivered,
+            &tx,
+            &mut outgoing,
+        )
+        .await;
+        let error = match ended {
             Ok(()) => "the server closed the stream".to_string(),
             Err(SessionEnd::Fatal(e)) => {
                 let _ = tx.send(ClientEvent::Fatal(e)).await;
@@ -228,6 +275,7 @@ async fn session(
     position: &mut Position,
     delivered: &mut bool,
     tx: &budget::Sender<ClientEvent>,
+    outgoing: &mut Outgoing,
 ) -> Result<(), SessionEnd> {
     let mut query = Vec::new();
     if let Some(since) = position.last_seq {
@@ -284,7 +332,19 @@ async fn session(
     };
     let (mut sink, mut stream) = socket.split();
     let mut announced = false;
-    while let Some(message) = stream.next().await {
+    loop {
+        let message = tokio::select! {
+            message = stream.next() => message,
+            Some(frame) = next_outgoing(outgoing) => {
+                if let Some(text) = publishable(frame) {
+                    sink.send(Message::Text(text.into()))
+                        .await
+                        .map_err(|e| SessionEnd::Failed(format!("{base}: {e}")))?;
+                }
+                continue;
+            }
+        };
+        let Some(message) = message else { break };
         let text = match message {
             Ok(Message::Text(text)) => text.to_string(),
             Ok(Message::Binary(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -302,6 +362,17 @@ async fn session(
         }
     }
     Ok(())
+}
+
+/// The next frame to publish; never, without a channel (or once it is closed).
+async fn next_outgoing(outgoing: &mut Outgoing) -> Option<DeliveryFrame> {
+    match outgoing {
+        Some(rx) => match rx.recv().await {
+            Some(frame) => Some(frame),
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
 }
 
 impl Position {

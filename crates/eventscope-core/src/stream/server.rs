@@ -1,5 +1,10 @@
 //! `GET /v1/stream`: a websocket of JSON frames — `hello`, then retained frames after `since`,
 //! then live ones, with `gap` frames wherever frames will never arrive.
+//!
+//! A client may send `delivery` frames back on the same socket (a viewer's forwards and
+//! replays): each is bounded and published to the hub like the proxy's, so every subscriber
+//! and the recording get it. The socket's token and origin checks are its only gate; anything
+//! else a client sends is ignored.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,13 +23,15 @@ use tokio::time::Instant;
 
 use super::origin::is_allowed_origin;
 use crate::hub::Hub;
-use crate::model::Frame;
+use crate::model::{Frame, Incoming, parse_frame_text};
 
 /// Frames read from the hub per write (and at most `hub::READ_BYTES` of them); the socket is
 /// flushed after each batch.
 const BATCH: usize = 512;
-/// A viewer only ever sends pongs and a close: anything larger is refused, not buffered.
-const MAX_INCOMING: usize = 64 * 1024;
+/// A viewer sends pongs, a close and its `delivery` frames (bodies cut at 16 KiB each, the
+/// carried ids trimmed to fit: `stream::client::MAX_PUBLISHED`): anything larger is refused,
+/// not buffered.
+const MAX_INCOMING: usize = 1024 * 1024;
 /// How often a subscriber is pinged ([`Keepalive::default`]).
 pub const PING_EVERY: Duration = Duration::from_secs(20);
 /// How long a pinged subscriber may stay silent before it is taken for dead.
@@ -237,7 +244,7 @@ async fn serve_subscriber(
                     _ = hub.shut_down() => return,
                     _ = liveness.ping.tick() => liveness.ping_due(),
                     _ = until(deadline) => return liveness.close(),
-                    message = incoming.next() => if !liveness.heard(message) { return },
+                    message = incoming.next() => if !liveness.heard(published(&hub, message)) { return },
                 }
             }
             continue;
@@ -262,11 +269,27 @@ async fn serve_subscriber(
                 let _ = sink.send(Message::Close(Some(close))).await;
                 return;
             },
-            message = incoming.next() => if !liveness.heard(message) { return },
+            message = incoming.next() => if !liveness.heard(published(&hub, message)) { return },
             _ = liveness.ping.tick() => liveness.ping_due(),
             _ = until(deadline) => return liveness.close(),
         }
     }
+}
+
+/// Publishes a `delivery` frame the client sent; passes every message on to [`Liveness`].
+fn published(
+    hub: &Hub,
+    message: Option<Result<Message, axum::Error>>,
+) -> Option<Result<Message, axum::Error>> {
+    if let Some(Ok(Message::Text(text))) = &message {
+        match parse_frame_text(text.as_str()) {
+            Ok(Incoming::Frame(Frame::Delivery(delivery))) => {
+                hub.publish_delivery(delivery.bounded());
+            }
+            _ => tracing::debug!("ignored a text frame from a stream client"),
+        }
+    }
+    message
 }
 
 /// One subscriber's pings and the peer's silence.
