@@ -138,6 +138,14 @@ impl Screen {
     }
 }
 
+/// Settings that answer `jq:` terms with an error: these tests need no worker.
+fn no_jq() -> JqSettings {
+    JqSettings {
+        command: Err("no jq worker in these tests".into()),
+        limits: Default::default(),
+    }
+}
+
 /// The viewer over `collector`'s hub with `destinations`, and its screen. The returned future
 /// is the loop: run it alongside the test's script (which ends with `q`).
 fn viewer(
@@ -147,11 +155,7 @@ fn viewer(
     Screen,
     impl std::future::Future<Output = anyhow::Result<()>> + use<>,
 ) {
-    let jq = JqSettings {
-        command: Err("no jq worker in these tests".into()),
-        limits: Default::default(),
-    };
-    viewer_with(collector, destinations, jq, (140, 36))
+    viewer_with(collector, destinations, no_jq(), (140, 36))
 }
 
 /// [`viewer`] with `jq` answering `jq:` terms, on a `size` terminal.
@@ -159,7 +163,7 @@ fn viewer_with(
     collector: &RunningServer,
     destinations: Destinations,
     jq: JqSettings,
-    (width, height): (u16, u16),
+    size: (u16, u16),
 ) -> (
     Screen,
     impl std::future::Future<Output = anyhow::Result<()>> + use<>,
@@ -174,10 +178,10 @@ fn viewer_with(
     app.destinations = destinations;
     let rules = rules::fixed(Arc::new(Inspector::default()));
     let feed = feed::embedded(Arc::clone(&collector.hub), rules.clone());
-    viewer_of(app, feed, rules)
+    viewer_loop(app, feed, rules, jq, size)
 }
 
-/// The loop over `app` fed by `feed`, and its screen.
+/// The loop over `app` fed by `feed`, and its screen (140×36, no jq worker).
 fn viewer_of(
     app: App,
     feed: feed::FeedReceiver,
@@ -186,10 +190,20 @@ fn viewer_of(
     Screen,
     impl std::future::Future<Output = anyhow::Result<()>> + use<>,
 ) {
-    let jq = JqSettings {
-        command: Err("no jq worker in these tests".into()),
-        limits: Default::default(),
-    };
+    viewer_loop(app, feed, rules, no_jq(), (140, 36))
+}
+
+/// The loop over `app` fed by `feed` on a `width`×`height` `TestBackend`, and its screen.
+fn viewer_loop(
+    app: App,
+    feed: feed::FeedReceiver,
+    rules: watch::Receiver<rules::Rules>,
+    jq: JqSettings,
+    (width, height): (u16, u16),
+) -> (
+    Screen,
+    impl std::future::Future<Output = anyhow::Result<()>> + use<>,
+) {
     let (keys, input) = mpsc::channel(INPUT_QUEUE);
     let (screen, frames) = watch::channel(String::new());
     let (copies, copied) = mpsc::unbounded_channel();
@@ -463,43 +477,6 @@ async fn f_then_enter_forwards_the_selected_message_to_a_local_webhook() {
     collector.stop().await.unwrap();
 }
 
-/// The viewer over a recording (as `eventscope open FILE`), and its screen.
-fn file_viewer(
-    path: std::path::PathBuf,
-) -> (
-    Screen,
-    impl std::future::Future<Output = anyhow::Result<()>> + use<>,
-) {
-    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
-    let source = SourceKind::File {
-        path: path.display().to_string(),
-    };
-    let app = App::new(source, 1000, theme, KeyMap::default());
-    let rules = rules::fixed(Arc::new(Inspector::default()));
-    let feed = feed::file(path, 1 << 20, rules.clone());
-    let jq = JqSettings {
-        command: Err("no jq worker in these tests".into()),
-        limits: Default::default(),
-    };
-    let (keys, input) = mpsc::channel(INPUT_QUEUE);
-    let (screen, frames) = watch::channel(String::new());
-    let (copies, copied) = mpsc::unbounded_channel();
-    let run = async move {
-        let mut terminal = Terminal::new(TestBackend::new(140, 36))?;
-        let mut console = Recorder {
-            screen,
-            copied: copies,
-        };
-        run::event_loop(&mut terminal, &mut console, input, app, feed, rules, jq).await
-    };
-    let screen = Screen {
-        keys,
-        frames,
-        copied,
-    };
-    (screen, run)
-}
-
 /// `w` asks for the path (a default shown, editable), writes the rows as recorded frames
 /// (rejected requests and sources included), and `open` of the file shows the same rows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -625,64 +602,35 @@ async fn e_in_the_forward_popup_edits_through_the_console_and_sends_the_edit() {
     collector.stop().await.unwrap();
 }
 
-/// The detail pane's cells (right of the list) on each line, joined.
-fn detail_pane(screen: &str) -> String {
-    screen
-        .lines()
-        .filter_map(|line| line.split('│').nth(3))
-        .collect::<Vec<_>>()
-        .join("\n")
+fn track_by(event: &str, id: &str, user: &str) -> Value {
+    json!({"type": "track", "event": event, "userId": user, "messageId": id})
 }
 
-/// A batch as analytics-python 2.x sends it: the SDK stamps `timestamp` and `messageId`, the
-/// collector adds `receivedAt` and corrects `timestamp` for the device clock.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_call_tab_shows_analytics_python_calls_in_python_without_server_fields() {
-    let collector = common::start_default().await;
-    let (mut screen, viewer) = viewer(&collector, Destinations::default());
-    let script = async {
-        screen
-            .wait_for("the empty state", |s| s.contains("Waiting for events"))
-            .await;
-        post_batch(
-            &collector,
-            json!({
-                "batch": [{
-                    "type": "track", "userId": "user_python_1", "event": "Order Completed",
-                    "properties": {"revenue": 19.99, "paid": true, "coupon": null},
-                    "integrations": {}, "anonymousId": null,
-                    "context": {"library": {"name": "analytics-python", "version": "2.4.0"}},
-                    "timestamp": "2026-11-22T12:00:00.000+00:00",
-                    "messageId": "7b3f5c2e-0000-4000-8000-000000000001"
-                }],
-                "sentAt": "2026-11-22T12:00:00.500+00:00"
-            }),
-        )
-        .await;
-        screen
-            .wait_for("the row", |s| s.contains("Messages 1/1"))
-            .await;
-        screen.key(KeyCode::Char('3')).await;
-        let call = screen
-            .wait_for("the Python call", |s| s.contains("analytics.track("))
-            .await;
-        let pane = detail_pane(&call);
-        for expected in [
-            "user_id='user_python_1'",
-            "event='Order Completed'",
-            "properties={'coupon': None, 'paid': True, 'revenue': 19.99}",
-        ] {
-            assert!(pane.contains(expected), "{expected} in\n{call}");
-        }
-        for server_field in [
-            "timestamp",
-            "receivedAt",
-            "message_id",
-            "7b3f5c2e",
-            "library",
-        ] {
-            assert!(!pane.contains(server_field), "{server_field} in\n{call}");
-        }
+/// Rows of the Deliveries view: lines with a delivered or failed mark and `destination`.
+fn delivery_rows<'a>(screen: &'a str, destination: &str) -> Vec<&'a str> {
+    screen
+        .lines()
+        .filter(|l| (l.contains('✓') || l.contains('✗')) && l.contains(destination))
+        .collect()
+}
+
+/// The viewer over a recording (as `eventscope open FILE`), and its screen.
+fn file_viewer(
+    path: std::path::PathBuf,
+) -> (
+    Screen,
+    impl std::future::Future<Output = anyhow::Result<()>> + use<>,
+) {
+    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+    let source = SourceKind::File {
+        path: path.display().to_string(),
+    };
+    let app = App::new(source, 1000, theme, KeyMap::default());
+    let rules = rules::fixed(Arc::new(Inspector::default()));
+    let feed = feed::file(path, 1 << 20, rules.clone());
+    viewer_of(app, feed, rules)
+}
+
 // ---- The Summary (`s`) ----
 
 fn track_with(event: &str, id: &str, properties: Value) -> Value {
@@ -744,31 +692,6 @@ async fn the_summary_counts_only_what_the_filter_shows_and_its_keys_never_reach_
             "nothing was cleared:\n{after}"
         );
         assert!(!after.contains("paused"), "not paused:\n{after}");
-/// The welcome screen shows each command whole on a line of its own (no border to copy along,
-/// no wrapping inside it), and `y` copies the curl example.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_welcome_screen_shows_whole_commands_and_y_copies_the_curl_example() {
-    let collector = common::start_default().await;
-    let (mut screen, viewer) = viewer(&collector, Destinations::default());
-    let addr = collector.addr.to_string();
-    let curl =
-        format!(r#"curl -u KEY: http://{addr}/v1/track -d '{{"event":"Test","userId":"u1"}}'"#);
-    let script = async {
-        let welcome = screen
-            .wait_for("the welcome screen", |s| s.contains("Waiting for events"))
-            .await;
-        for command in [
-            curl.as_str(),
-            &format!("new Analytics({{ writeKey, host: 'http://{addr}' }})"),
-            &format!("analytics.host = 'http://{addr}'"),
-        ] {
-            let line = welcome
-                .lines()
-                .find(|l| l.contains(command))
-                .unwrap_or_else(|| panic!("`{command}` is not on one line:\n{welcome}"));
-            assert!(!line.contains('│'), "no border on the line: {line}");
-            assert_eq!(line.trim(), command);
-        }
         screen.type_text("y").await;
         let copied = tokio::time::timeout(DEADLINE, screen.copied.recv())
             .await
@@ -804,16 +727,391 @@ async fn the_welcome_screen_shows_whole_commands_and_y_copies_the_curl_example()
         screen
             .wait_for("the summary closed by q", |s| !s.contains("Summary of the"))
             .await;
-fn track_by(event: &str, id: &str, user: &str) -> Value {
-    json!({"type": "track", "event": event, "userId": user, "messageId": id})
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
 }
 
-/// Rows of the Deliveries view: lines with a delivered or failed mark and `destination`.
-fn delivery_rows<'a>(screen: &'a str, destination: &str) -> Vec<&'a str> {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summary_scrolls_through_more_rows_than_fit() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        let messages: Vec<Value> = (0..60)
+            .map(|i| track(&format!("Event {i:02}"), &format!("m-{i}")))
+            .collect();
+        screen.load(&collector, &messages).await;
+        screen.type_text("s").await;
+        let top = screen
+            .wait_for("the summary", |s| s.contains("Summary of the 60"))
+            .await;
+        // Same counts everywhere: the rows are in name order.
+        assert!(summary_row(&top, "Event 00").is_some(), "{top}");
+        assert!(summary_row(&top, "Event 59").is_none(), "{top}");
+        screen.type_text("G").await;
+        let bottom = screen
+            .wait_for("the last row", |s| summary_row(s, "Event 59").is_some())
+            .await;
+        assert!(summary_row(&bottom, "Event 00").is_none(), "{bottom}");
+        assert!(
+            bottom.contains("▶ Event 59"),
+            "the cursor is on it:\n{bottom}"
+        );
+        screen.key(KeyCode::PageUp).await;
+        screen.type_text("k").await;
+        let moved = screen
+            .wait_for("a page up", |s| summary_row(s, "Event 59").is_none())
+            .await;
+        assert!(!moved.contains("▶ Event 59"), "{moved}");
+        screen.type_text("g").await;
+        screen
+            .wait_for("the first row again", |s| s.contains("▶ Event 00"))
+            .await;
+        screen.type_text("sq").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_in_the_summary_filters_the_list_to_the_event_the_rule_or_both() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        let note = json!({"note": "write to jane.doe@example.com"});
+        let mut messages: Vec<Value> = (0..3)
+            .map(|i| track_with("Product Viewed", &format!("pv-{i}"), note.clone()))
+            .collect();
+        messages.push(track_with("Signed Up", "su-1", note.clone()));
+        messages.push(track("Order Completed", "oc-1"));
+        messages.push(track("Order Completed", "oc-2"));
+        screen.load(&collector, &messages).await;
+
+        // By event: the selected row (most messages first: Product Viewed).
+        screen.type_text("s").await;
+        let summary = screen
+            .wait_for("the summary", |s| s.contains("Summary of the 6"))
+            .await;
+        let row = summary_row(&summary, "Product Viewed").expect(&summary);
+        assert!(row.contains("pii/email×3"), "{row}");
+        screen.type_text("\r").await;
+        let filtered = screen
+            .wait_for("the list filtered to the event", |s| {
+                s.contains("Messages 3/6")
+            })
+            .await;
+        assert!(
+            filtered.contains("type:track event:\"Product Viewed\""),
+            "the filter bar shows the query:\n{filtered}"
+        );
+        assert_eq!(rows(&filtered).len(), 3, "{filtered}");
+
+        // By rule, after clearing the filter: the rule's row filters to the rule.
+        screen.ctrl('l').await;
+        screen
+            .wait_for("the filter cleared", |s| s.contains("Messages 6/6"))
+            .await;
+        screen.type_text("s").await;
+        screen.key(KeyCode::Tab).await;
+        let by_rule = screen
+            .wait_for("the by-rule tab", |s| s.contains("top events"))
+            .await;
+        let row = summary_row(&by_rule, "pii/email").expect(&by_rule);
+        assert!(row.contains("Product Viewed×3"), "{row}");
+        assert!(row.contains("Signed Up×1"), "{row}");
+        screen.type_text("\r").await;
+        let filtered = screen
+            .wait_for("the list filtered to the rule", |s| {
+                s.contains("Messages 4/6")
+            })
+            .await;
+        assert!(filtered.contains("rule:pii/email"), "{filtered}");
+
+        // A picked cell: the rule's second top event → the rule and that event.
+        screen.type_text("s").await;
+        screen.key(KeyCode::Tab).await;
+        screen
+            .wait_for("the by-rule tab", |s| s.contains("top events"))
+            .await;
+        screen.type_text("ll\r").await;
+        let filtered = screen
+            .wait_for("the list filtered to the rule and event", |s| {
+                s.contains("Messages 1/6")
+            })
+            .await;
+        assert!(
+            filtered.contains("rule:pii/email type:track event:\"Signed Up\""),
+            "{filtered}"
+        );
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+/// The viewer with a real jq worker (`eventscope __jq-worker`, the binary under test).
+fn jq_worker() -> JqSettings {
+    JqSettings {
+        command: Ok(WorkerCommand::eventscope(env!("CARGO_BIN_EXE_eventscope"))),
+        limits: JqLimits {
+            budget: DEADLINE,
+            ..JqLimits::default()
+        },
+    }
+}
+
+/// 600 messages: 100 identifies, then 500 tracks. A filter `type:identify or jq: …` decides
+/// the identifies at once and waits for the worker on every track, in batches: the list
+/// fills in slices.
+fn identifies_then_tracks() -> Vec<Value> {
+    (1..=600)
+        .map(|i| {
+            if i <= 100 {
+                json!({"type": "identify", "userId": format!("u{i}"), "messageId": format!("m-{i}")})
+            } else {
+                track(&format!("Event {i}"), &format!("m-{i}"))
+            }
+        })
+        .collect()
+}
+
+/// The list shows a full page (the 140×36 screen with the filter bar has room for 29 rows).
+fn assert_full_page(screen: &str, what: &str) {
+    let shown = rows(screen);
+    assert!(
+        shown.len() >= 25,
+        "{what}: the list shows {} rows of 101 matches:\n{screen}",
+        shown.len()
+    );
+}
+
+const IDENTIFIES_AND_599: &str = "type:identify or jq: .event == \"Event 599\"";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_applied_in_slices_fills_the_list_live_scrolled_and_paused() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) =
+        viewer_with(&collector, Destinations::default(), jq_worker(), (140, 36));
+    let script = async {
+        screen.load(&collector, &identifies_then_tracks()).await;
+
+        // Live: the matches fill the page, the newest at the bottom.
+        screen.filter(IDENTIFIES_AND_599).await;
+        let live = screen
+            .wait_for("the identifies and Event 599", |s| {
+                s.contains("Messages 101/600")
+            })
+            .await;
+        assert_full_page(&live, "live");
+        assert!(rows(&live).last().unwrap().contains("Event 599"), "{live}");
+
+        // Scrolled up (not following), another filter and back: a full page again.
+        screen.type_text("kkk").await;
+        screen.filter("jq: .type == \"track\"").await;
+        screen
+            .wait_for("the tracks", |s| s.contains("Messages 500/600"))
+            .await;
+        screen.filter(IDENTIFIES_AND_599).await;
+        let scrolled = screen
+            .wait_for("the identifies again", |s| s.contains("Messages 101/600"))
+            .await;
+        assert_full_page(&scrolled, "scrolled");
+
+        // Paused: the same.
+        screen.type_text("Gp").await;
+        screen.filter("jq: .type == \"track\"").await;
+        screen
+            .wait_for("the tracks while paused", |s| {
+                s.contains("Messages 500/600") && s.contains("paused")
+            })
+            .await;
+        screen.filter(IDENTIFIES_AND_599).await;
+        let paused = screen
+            .wait_for("the identifies while paused", |s| {
+                s.contains("Messages 101/600") && s.contains("paused")
+            })
+            .await;
+        assert_full_page(&paused, "paused");
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+/// The detail pane's cells (right of the list) on each line, joined.
+fn detail_pane(screen: &str) -> String {
     screen
         .lines()
-        .filter(|l| (l.contains('✓') || l.contains('✗')) && l.contains(destination))
-        .collect()
+        .filter_map(|line| line.split('│').nth(3))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A batch as analytics-python 2.x sends it: the SDK stamps `timestamp` and `messageId`, the
+/// collector adds `receivedAt` and corrects `timestamp` for the device clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_call_tab_shows_analytics_python_calls_in_python_without_server_fields() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        screen
+            .wait_for("the empty state", |s| s.contains("Waiting for events"))
+            .await;
+        post_batch(
+            &collector,
+            json!({
+                "batch": [{
+                    "type": "track", "userId": "user_python_1", "event": "Order Completed",
+                    "properties": {"revenue": 19.99, "paid": true, "coupon": null},
+                    "integrations": {}, "anonymousId": null,
+                    "context": {"library": {"name": "analytics-python", "version": "2.4.0"}},
+                    "timestamp": "2026-11-22T12:00:00.000+00:00",
+                    "messageId": "7b3f5c2e-0000-4000-8000-000000000001"
+                }],
+                "sentAt": "2026-11-22T12:00:00.500+00:00"
+            }),
+        )
+        .await;
+        screen
+            .wait_for("the row", |s| s.contains("Messages 1/1"))
+            .await;
+        screen.key(KeyCode::Char('3')).await;
+        let call = screen
+            .wait_for("the Python call", |s| s.contains("analytics.track("))
+            .await;
+        let pane = detail_pane(&call);
+        for expected in [
+            "user_id='user_python_1'",
+            "event='Order Completed'",
+            "properties={'coupon': None, 'paid': True, 'revenue': 19.99}",
+        ] {
+            assert!(pane.contains(expected), "{expected} in\n{call}");
+        }
+        for server_field in [
+            "timestamp",
+            "receivedAt",
+            "message_id",
+            "7b3f5c2e",
+            "library",
+        ] {
+            assert!(!pane.contains(server_field), "{server_field} in\n{call}");
+        }
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+/// RudderStack JS v3: `page()` before `identify` sends `userId: ""`, and `identify` puts the
+/// traits in `context.traits`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rudderstack_messages_show_the_anonymous_id_and_identify_calls_with_their_traits() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let library = json!({"name": "RudderLabs JavaScript SDK", "version": "3.11.0"});
+    let script = async {
+        let all = screen
+            .load(
+                &collector,
+                &[
+                    json!({"type": "page", "name": "Pricing", "userId": "",
+                        "anonymousId": "anon-rs-7", "messageId": "rs-1",
+                        "context": {"library": library, "traits": {}}}),
+                    json!({"type": "identify", "userId": "user-rs-9",
+                        "anonymousId": "anon-rs-8", "messageId": "rs-2",
+                        "context": {"library": library, "locale": "en-US",
+                            "traits": {"email": "ada@example.com", "plan": "pro"}}}),
+                ],
+            )
+            .await;
+        let page_row = rows(&all)
+            .into_iter()
+            .find(|row| row.contains("Pricing"))
+            .unwrap_or_else(|| panic!("no page row:\n{all}"));
+        assert!(page_row.contains("anon-rs-7"), "{all}");
+
+        // `user:` finds the page by its anonymousId.
+        screen.type_text("/user:anon-rs-7\r").await;
+        screen
+            .wait_for("the page alone", |s| s.contains("Messages 1/2"))
+            .await;
+
+        // The bar opens holding the current filter: erase it, then ask for the identify.
+        screen.type_text("/").await;
+        for _ in "user:anon-rs-7".chars() {
+            screen.key(KeyCode::Backspace).await;
+        }
+        screen.type_text("user:user-rs-9\r").await;
+        screen
+            .wait_for("the identify alone", |s| s.contains("Messages 1/2"))
+            .await;
+        screen.key(KeyCode::Char('3')).await;
+        let call = screen
+            .wait_for("the identify call", |s| {
+                s.contains("rudderanalytics.identify(")
+            })
+            .await;
+        let pane = detail_pane(&call);
+        assert!(pane.contains(r#""user-rs-9","#), "{call}");
+        assert!(
+            pane.contains(r#"{ email: "ada@example.com", plan: "pro" }"#),
+            "{call}"
+        );
+        for whole_message in ["context", "locale", "anonymousId", "messageId"] {
+            assert!(!pane.contains(whole_message), "{whole_message} in\n{call}");
+        }
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+/// The welcome screen shows each command whole on a line of its own (no border to copy along,
+/// no wrapping inside it), and `y` copies the curl example.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_welcome_screen_shows_whole_commands_and_y_copies_the_curl_example() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let addr = collector.addr.to_string();
+    let curl =
+        format!(r#"curl -u KEY: http://{addr}/v1/track -d '{{"event":"Test","userId":"u1"}}'"#);
+    let script = async {
+        let welcome = screen
+            .wait_for("the welcome screen", |s| s.contains("Waiting for events"))
+            .await;
+        for command in [
+            curl.as_str(),
+            &format!("new Analytics({{ writeKey, host: 'http://{addr}' }})"),
+            &format!("analytics.host = 'http://{addr}'"),
+        ] {
+            let line = welcome
+                .lines()
+                .find(|l| l.contains(command))
+                .unwrap_or_else(|| panic!("`{command}` is not on one line:\n{welcome}"));
+            assert!(!line.contains('│'), "no border on the line: {line}");
+            assert_eq!(line.trim(), command);
+        }
+        screen.type_text("y").await;
+        let copied = tokio::time::timeout(DEADLINE, screen.copied.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(copied, curl);
+        screen
+            .wait_for("the status", |s| s.contains("copied the curl example"))
+            .await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -926,186 +1224,6 @@ async fn forwards_from_the_viewer_are_recorded_streamed_to_others_and_shown_by_o
     };
     let (result, ()) = tokio::join!(viewer, script);
     result.unwrap();
-    collector.stop().await.unwrap();
-}
-
-/// RudderStack JS v3: `page()` before `identify` sends `userId: ""`, and `identify` puts the
-/// traits in `context.traits`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rudderstack_messages_show_the_anonymous_id_and_identify_calls_with_their_traits() {
-    let collector = common::start_default().await;
-    let (mut screen, viewer) = viewer(&collector, Destinations::default());
-    let library = json!({"name": "RudderLabs JavaScript SDK", "version": "3.11.0"});
-    let script = async {
-        let all = screen
-            .load(
-                &collector,
-                &[
-                    json!({"type": "page", "name": "Pricing", "userId": "",
-                        "anonymousId": "anon-rs-7", "messageId": "rs-1",
-                        "context": {"library": library, "traits": {}}}),
-                    json!({"type": "identify", "userId": "user-rs-9",
-                        "anonymousId": "anon-rs-8", "messageId": "rs-2",
-                        "context": {"library": library, "locale": "en-US",
-                            "traits": {"email": "ada@example.com", "plan": "pro"}}}),
-                ],
-            )
-            .await;
-        let page_row = rows(&all)
-            .into_iter()
-            .find(|row| row.contains("Pricing"))
-            .unwrap_or_else(|| panic!("no page row:\n{all}"));
-        assert!(page_row.contains("anon-rs-7"), "{all}");
-
-        // `user:` finds the page by its anonymousId.
-        screen.type_text("/user:anon-rs-7\r").await;
-        screen
-            .wait_for("the page alone", |s| s.contains("Messages 1/2"))
-            .await;
-
-        // The bar opens holding the current filter: erase it, then ask for the identify.
-        screen.type_text("/").await;
-        for _ in "user:anon-rs-7".chars() {
-            screen.key(KeyCode::Backspace).await;
-        }
-        screen.type_text("user:user-rs-9\r").await;
-        screen
-            .wait_for("the identify alone", |s| s.contains("Messages 1/2"))
-            .await;
-        screen.key(KeyCode::Char('3')).await;
-        let call = screen
-            .wait_for("the identify call", |s| {
-                s.contains("rudderanalytics.identify(")
-            })
-            .await;
-        let pane = detail_pane(&call);
-        assert!(pane.contains(r#""user-rs-9","#), "{call}");
-        assert!(
-            pane.contains(r#"{ email: "ada@example.com", plan: "pro" }"#),
-            "{call}"
-        );
-        for whole_message in ["context", "locale", "anonymousId", "messageId"] {
-            assert!(!pane.contains(whole_message), "{whole_message} in\n{call}");
-        }
-/// The viewer with a real jq worker (`eventscope __jq-worker`, the binary under test).
-fn jq_worker() -> JqSettings {
-    JqSettings {
-        command: Ok(WorkerCommand::eventscope(env!("CARGO_BIN_EXE_eventscope"))),
-        limits: JqLimits {
-            budget: DEADLINE,
-            ..JqLimits::default()
-        },
-    }
-}
-
-/// 600 messages: 100 identifies, then 500 tracks. A filter `type:identify or jq: …` decides
-/// the identifies at once and waits for the worker on every track, in batches: the list
-/// fills in slices.
-fn identifies_then_tracks() -> Vec<Value> {
-    (1..=600)
-        .map(|i| {
-            if i <= 100 {
-                json!({"type": "identify", "userId": format!("u{i}"), "messageId": format!("m-{i}")})
-            } else {
-                track(&format!("Event {i}"), &format!("m-{i}"))
-            }
-        })
-        .collect()
-}
-
-/// The list shows a full page (the 140×36 screen with the filter bar has room for 29 rows).
-fn assert_full_page(screen: &str, what: &str) {
-    let shown = rows(screen);
-    assert!(
-        shown.len() >= 25,
-        "{what}: the list shows {} rows of 101 matches:\n{screen}",
-        shown.len()
-    );
-}
-
-const IDENTIFIES_AND_599: &str = "type:identify or jq: .event == \"Event 599\"";
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_filter_applied_in_slices_fills_the_list_live_scrolled_and_paused() {
-    let collector = common::start_default().await;
-    let (mut screen, viewer) =
-        viewer_with(&collector, Destinations::default(), jq_worker(), (140, 36));
-    let script = async {
-        screen.load(&collector, &identifies_then_tracks()).await;
-
-        // Live: the matches fill the page, the newest at the bottom.
-        screen.filter(IDENTIFIES_AND_599).await;
-        let live = screen
-            .wait_for("the identifies and Event 599", |s| {
-                s.contains("Messages 101/600")
-            })
-            .await;
-        assert_full_page(&live, "live");
-        assert!(rows(&live).last().unwrap().contains("Event 599"), "{live}");
-
-        // Scrolled up (not following), another filter and back: a full page again.
-        screen.type_text("kkk").await;
-        screen.filter("jq: .type == \"track\"").await;
-        screen
-            .wait_for("the tracks", |s| s.contains("Messages 500/600"))
-            .await;
-        screen.filter(IDENTIFIES_AND_599).await;
-        let scrolled = screen
-            .wait_for("the identifies again", |s| s.contains("Messages 101/600"))
-            .await;
-        assert_full_page(&scrolled, "scrolled");
-
-        // Paused: the same.
-        screen.type_text("Gp").await;
-        screen.filter("jq: .type == \"track\"").await;
-        screen
-            .wait_for("the tracks while paused", |s| {
-                s.contains("Messages 500/600") && s.contains("paused")
-            })
-            .await;
-        screen.filter(IDENTIFIES_AND_599).await;
-        let paused = screen
-            .wait_for("the identifies while paused", |s| {
-                s.contains("Messages 101/600") && s.contains("paused")
-            })
-            .await;
-        assert_full_page(&paused, "paused");
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_summary_scrolls_through_more_rows_than_fit() {
-    let collector = common::start_default().await;
-    let (mut screen, viewer) = viewer(&collector, Destinations::default());
-    let script = async {
-        let messages: Vec<Value> = (0..60)
-            .map(|i| track(&format!("Event {i:02}"), &format!("m-{i}")))
-            .collect();
-        screen.load(&collector, &messages).await;
-        screen.type_text("s").await;
-        let top = screen
-            .wait_for("the summary", |s| s.contains("Summary of the 60"))
-            .await;
-        // Same counts everywhere: the rows are in name order.
-        assert!(summary_row(&top, "Event 00").is_some(), "{top}");
-        assert!(summary_row(&top, "Event 59").is_none(), "{top}");
-        screen.type_text("G").await;
-        let bottom = screen
-            .wait_for("the last row", |s| summary_row(s, "Event 59").is_some())
-            .await;
-        assert!(summary_row(&bottom, "Event 00").is_none(), "{bottom}");
-        assert!(
-            bottom.contains("▶ Event 59"),
-            "the cursor is on it:\n{bottom}"
-        );
-        screen.key(KeyCode::PageUp).await;
-        screen.type_text("k").await;
-        let moved = screen
-            .wait_for("a page up", |s| summary_row(s, "Event 59").is_none())
-            .await;
-        assert!(!moved.contains("▶ Event 59"), "{moved}");
-        screen.type_text("g").await;
-        screen
-            .wait_for("the first row again", |s| s.contains("▶ Event 00"))
-            .await;
-        screen.type_text("sq").await;
     other.close().await;
     collector.stop().await.unwrap();
 
@@ -1155,124 +1273,6 @@ async fn the_summary_scrolls_through_more_rows_than_fit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_env_credential_is_named_at_start_and_disabled_in_the_forward_popup() {
-    let collector = common::start_default().await;
-    let (hook, _received) = start_hook().await;
-    let config = Config::parse(
-        &format!(
-            "[[destination]]\nname = \"local-hook\"\nkind = \"webhook\"\nendpoint = \"http://{hook}/hook\"\n\n\
-             [[destination]]\nname = \"amp-dev\"\nkind = \"amplitude\"\napi_key = \"env:EVENTSCOPE_TEST_UNSET_AMP_KEY\"\n"
-        ),
-        "eventscope.toml",
-    )
-    .unwrap();
-    let destinations = Destinations::from_config(&config.destination, None);
-    let (mut screen, viewer) = viewer(&collector, destinations);
-    let script = async {
-        // Before any key: the header names it.
-        let first = screen
-            .wait_for("the empty state", |s| s.contains("Waiting for events"))
-            .await;
-        let header = first.lines().next().unwrap();
-        assert!(
-            header.contains("✗ amp-dev: env EVENTSCOPE_TEST_UNSET_AMP_KEY not set"),
-            "{header}"
-        );
-        post_batch(&collector, json!({"batch": [track("Signed Up", "c-1")]})).await;
-        screen
-            .wait_for("the row", |s| s.contains("Messages 1/1"))
-            .await;
-        screen.type_text("f").await;
-        let popup = screen
-            .wait_for("the forward popup", |s| s.contains("Forward 1 message"))
-            .await;
-        assert!(popup.contains("1 local-hook (webhook)"), "{popup}");
-        assert!(
-            popup.contains("✗ amp-dev disabled: `api_key` reads env:EVENTSCOPE_TEST_UNSET_AMP_KEY"),
-            "{popup}"
-        );
-        // q closes the popup, then quits.
-        screen.type_text("qq").await;
-    };
-    let (result, ()) = tokio::join!(viewer, script);
-    result.unwrap();
-    collector.stop().await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enter_in_the_summary_filters_the_list_to_the_event_the_rule_or_both() {
-    let collector = common::start_default().await;
-    let (mut screen, viewer) = viewer(&collector, Destinations::default());
-    let script = async {
-        let note = json!({"note": "write to jane.doe@example.com"});
-        let mut messages: Vec<Value> = (0..3)
-            .map(|i| track_with("Product Viewed", &format!("pv-{i}"), note.clone()))
-            .collect();
-        messages.push(track_with("Signed Up", "su-1", note.clone()));
-        messages.push(track("Order Completed", "oc-1"));
-        messages.push(track("Order Completed", "oc-2"));
-        screen.load(&collector, &messages).await;
-
-        // By event: the selected row (most messages first: Product Viewed).
-        screen.type_text("s").await;
-        let summary = screen
-            .wait_for("the summary", |s| s.contains("Summary of the 6"))
-            .await;
-        let row = summary_row(&summary, "Product Viewed").expect(&summary);
-        assert!(row.contains("pii/email×3"), "{row}");
-        screen.type_text("\r").await;
-        let filtered = screen
-            .wait_for("the list filtered to the event", |s| {
-                s.contains("Messages 3/6")
-            })
-            .await;
-        assert!(
-            filtered.contains("type:track event:\"Product Viewed\""),
-            "the filter bar shows the query:\n{filtered}"
-        );
-        assert_eq!(rows(&filtered).len(), 3, "{filtered}");
-
-        // By rule, after clearing the filter: the rule's row filters to the rule.
-        screen.ctrl('l').await;
-        screen
-            .wait_for("the filter cleared", |s| s.contains("Messages 6/6"))
-            .await;
-        screen.type_text("s").await;
-        screen.key(KeyCode::Tab).await;
-        let by_rule = screen
-            .wait_for("the by-rule tab", |s| s.contains("top events"))
-            .await;
-        let row = summary_row(&by_rule, "pii/email").expect(&by_rule);
-        assert!(row.contains("Product Viewed×3"), "{row}");
-        assert!(row.contains("Signed Up×1"), "{row}");
-        screen.type_text("\r").await;
-        let filtered = screen
-            .wait_for("the list filtered to the rule", |s| {
-                s.contains("Messages 4/6")
-            })
-            .await;
-        assert!(filtered.contains("rule:pii/email"), "{filtered}");
-
-        // A picked cell: the rule's second top event → the rule and that event.
-        screen.type_text("s").await;
-        screen.key(KeyCode::Tab).await;
-        screen
-            .wait_for("the by-rule tab", |s| s.contains("top events"))
-            .await;
-        screen.type_text("ll\r").await;
-        let filtered = screen
-            .wait_for("the list filtered to the rule and event", |s| {
-                s.contains("Messages 1/6")
-            })
-            .await;
-        assert!(
-            filtered.contains("rule:pii/email type:track event:\"Signed Up\""),
-            "{filtered}"
-        );
-        assert_eq!(copied, curl);
-        screen
-            .wait_for("the status", |s| s.contains("copied the curl example"))
-            .await;
 async fn a_viewer_of_a_remote_collector_sends_its_deliveries_there_and_shows_each_once() {
     use eventscope::stream::client::ClientOptions;
 
@@ -1342,5 +1342,50 @@ async fn a_viewer_of_a_remote_collector_sends_its_deliveries_there_and_shows_eac
     let (result, ()) = tokio::join!(viewer, script);
     result.unwrap();
     other.close().await;
+    collector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_env_credential_is_named_at_start_and_disabled_in_the_forward_popup() {
+    let collector = common::start_default().await;
+    let (hook, _received) = start_hook().await;
+    let config = Config::parse(
+        &format!(
+            "[[destination]]\nname = \"local-hook\"\nkind = \"webhook\"\nendpoint = \"http://{hook}/hook\"\n\n\
+             [[destination]]\nname = \"amp-dev\"\nkind = \"amplitude\"\napi_key = \"env:EVENTSCOPE_TEST_UNSET_AMP_KEY\"\n"
+        ),
+        "eventscope.toml",
+    )
+    .unwrap();
+    let destinations = Destinations::from_config(&config.destination, None);
+    let (mut screen, viewer) = viewer(&collector, destinations);
+    let script = async {
+        // Before any key: the header names it.
+        let first = screen
+            .wait_for("the empty state", |s| s.contains("Waiting for events"))
+            .await;
+        let header = first.lines().next().unwrap();
+        assert!(
+            header.contains("✗ amp-dev: env EVENTSCOPE_TEST_UNSET_AMP_KEY not set"),
+            "{header}"
+        );
+        post_batch(&collector, json!({"batch": [track("Signed Up", "c-1")]})).await;
+        screen
+            .wait_for("the row", |s| s.contains("Messages 1/1"))
+            .await;
+        screen.type_text("f").await;
+        let popup = screen
+            .wait_for("the forward popup", |s| s.contains("Forward 1 message"))
+            .await;
+        assert!(popup.contains("1 local-hook (webhook)"), "{popup}");
+        assert!(
+            popup.contains("✗ amp-dev disabled: `api_key` reads env:EVENTSCOPE_TEST_UNSET_AMP_KEY"),
+            "{popup}"
+        );
+        // q closes the popup, then quits.
+        screen.type_text("qq").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
     collector.stop().await.unwrap();
 }

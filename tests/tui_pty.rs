@@ -949,52 +949,6 @@ fn a_huge_message_is_shown_cut_in_every_tab_and_q_still_quits() {
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
-/// The QA question, "which events in this release recording break the plan?", asked of the
-/// viewer by someone who read only `?`: from `open` to the per-event violation table. The keys
-/// are counted (at most 10); the count and the time are printed for the lead's figures.
-#[test]
-fn qa_reaches_the_per_event_violation_table_in_a_few_keys() {
-    let mut screen = Screen::spawn(&[
-        "open",
-        "--plan",
-        "tests/fixtures/plan.json",
-        "tests/fixtures/events.ndjson",
-    ]);
-    screen.wait_for("the whole recording", |s| s.contains("Messages 600/600"));
-    let start = Instant::now();
-    let mut keys = 0;
-    let mut press = |screen: &mut Screen, key: &str| {
-        keys += 1;
-        screen.type_text(key);
-    };
-    // `?` lists the keys; the Summary is `s` ("summary of the shown messages: errors, …").
-    press(&mut screen, "?");
-    screen.wait_for("the help", |s| s.contains("summary of the shown messages"));
-    press(&mut screen, "\x1b");
-    screen.wait_for("the help closed", |s| {
-        !s.contains("summary of the shown messages")
-    });
-    press(&mut screen, "s");
-    let table = screen.wait_for("the per-event violation table", |s| {
-        s.contains("Summary of the 600 messages shown") && s.contains("err") && s.contains("plan/")
-    });
-    let elapsed = start.elapsed();
-    // The rows with plan errors come first, with their rules beside them.
-    let first = table
-        .lines()
-        .find(|l| l.contains('▶'))
-        .expect("a selected row");
-    let counts: Vec<u64> = first
-        .split_whitespace()
-        .filter_map(|c| c.replace(',', "").parse().ok())
-        .collect();
-    assert!(counts.len() >= 5 && counts[1] > 0, "errors first: {first}");
-    println!("QA figure: {keys} keys from `open` to the per-event violation table, {elapsed:?}");
-    assert!(keys <= 10, "{keys} keys");
-    screen.type_text("q");
-    screen.wait_for("the summary closed", |s| !s.contains("Summary of the"));
-    screen.type_text("q");
-    assert!(screen.wait_exit().success());
 /// The on-call question — "what did the destination answer for user X's last event?" — asked
 /// of a running viewer that has forwarded events of several users earlier, by someone who read
 /// only `?`: the Deliveries view (`d`), its own filter (`/`) on the user, Enter. The keys are
@@ -1079,4 +1033,52 @@ fn on_call_reaches_a_past_delivery_answer_for_one_user_in_few_keys() {
     screen.type_text("q");
     assert!(screen.wait_exit().success());
     let _ = std::fs::remove_dir_all(config.parent().unwrap());
+}
+
+/// The QA question, "which events in this release recording break the plan?", asked of the
+/// viewer by someone who read only `?`: from `open` to the per-event violation table. The keys
+/// are counted (at most 10); the count and the time are printed for the lead's figures.
+#[test]
+fn qa_reaches_the_per_event_violation_table_in_a_few_keys() {
+    let mut screen = Screen::spawn(&[
+        "open",
+        "--plan",
+        "tests/fixtures/plan.json",
+        "tests/fixtures/events.ndjson",
+    ]);
+    screen.wait_for("the whole recording", |s| s.contains("Messages 600/600"));
+    let start = Instant::now();
+    let mut keys = 0;
+    let mut press = |screen: &mut Screen, key: &str| {
+        keys += 1;
+        screen.type_text(key);
+    };
+    // `?` lists the keys; the Summary is `s` ("summary of the shown messages: errors, …").
+    press(&mut screen, "?");
+    screen.wait_for("the help", |s| s.contains("summary of the shown messages"));
+    press(&mut screen, "\x1b");
+    screen.wait_for("the help closed", |s| {
+        !s.contains("summary of the shown messages")
+    });
+    press(&mut screen, "s");
+    let table = screen.wait_for("the per-event violation table", |s| {
+        s.contains("Summary of the 600 messages shown") && s.contains("err") && s.contains("plan/")
+    });
+    let elapsed = start.elapsed();
+    // The rows with plan errors come first, with their rules beside them.
+    let first = table
+        .lines()
+        .find(|l| l.contains('▶'))
+        .expect("a selected row");
+    let counts: Vec<u64> = first
+        .split_whitespace()
+        .filter_map(|c| c.replace(',', "").parse().ok())
+        .collect();
+    assert!(counts.len() >= 5 && counts[1] > 0, "errors first: {first}");
+    println!("QA figure: {keys} keys from `open` to the per-event violation table, {elapsed:?}");
+    assert!(keys <= 10, "{keys} keys");
+    screen.type_text("q");
+    screen.wait_for("the summary closed", |s| !s.contains("Summary of the"));
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
 }

@@ -63,7 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, addr: &str, note: Option<&
         // Chrome's Local Network Access check stops a public page before it sends anything.
         Line::styled(
             "Page on a public origin? Allow Chrome's Local network access, or serve it from localhost.",
-            t.style(Role::Muted),
+            muted,
         ),
     ]);
     // No wrapping: a command too wide for the terminal is cut at the edge, not broken.
