@@ -53,8 +53,9 @@ pub fn spans(finding: &Finding, app: &App, with_path: bool) -> Vec<Span<'static>
     let (mark, style) = severity_mark(finding.severity, app);
     let mut spans = vec![
         Span::styled(format!("{mark} "), style),
+        // A merged finding names every rule it answers for (`plan/type + spec/reserved-type`).
         Span::styled(
-            format!("{} ", finding.rule),
+            format!("{} ", finding.rules().collect::<Vec<_>>().join(" + ")),
             style.add_modifier(Modifier::BOLD),
         ),
     ];
