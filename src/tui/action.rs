@@ -244,7 +244,7 @@ impl Action {
             Action::Top => "first message",
             Action::Live => "newest message, follow live",
             Action::TogglePause => "pause / resume the view (frames keep arriving)",
-            Action::OpenFilter => "filter: text, type:, event:, user:, id:, key:, has:, jq:",
+            Action::OpenFilter => "filter the list by text and terms (see Filter terms)",
             Action::ClearFilter => "clear the filter",
             Action::NextMatch => "next filter match in the detail pane",
             Action::PrevMatch => "previous filter match in the detail pane",

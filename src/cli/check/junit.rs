@@ -4,7 +4,19 @@
 
 use std::io::{self, Write};
 
-use super::tally::Tally;
+use super::tally::{Example, Tally};
+
+/// `error plan/type properties.total: should be a number … [line 12, msg-1]`
+fn example_line(e: &Example) -> String {
+    format!(
+        "{} {} {}: {} {}",
+        e.severity.as_str(),
+        e.rules,
+        e.path,
+        e.text,
+        e.place()
+    )
+}
 
 fn xml(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -45,18 +57,7 @@ pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
                 event.messages
             )?;
             for e in event.examples.iter().filter(|e| e.severity >= fail_on) {
-                writeln!(
-                    out,
-                    "{}",
-                    xml(&format!(
-                        "{} {} {}: {} {}",
-                        e.severity.as_str(),
-                        e.rules,
-                        e.path,
-                        e.text,
-                        e.place()
-                    ))
-                )?;
+                writeln!(out, "{}", xml(&example_line(e)))?;
             }
             writeln!(out, "      </failure>")?;
         }
@@ -69,18 +70,7 @@ pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
         if !below.is_empty() {
             writeln!(out, "      <system-out>")?;
             for e in below {
-                writeln!(
-                    out,
-                    "{}",
-                    xml(&format!(
-                        "{} {} {}: {} {}",
-                        e.severity.as_str(),
-                        e.rules,
-                        e.path,
-                        e.text,
-                        e.place()
-                    ))
-                )?;
+                writeln!(out, "{}", xml(&example_line(e)))?;
             }
             writeln!(out, "      </system-out>")?;
         }

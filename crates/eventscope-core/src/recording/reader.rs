@@ -162,7 +162,7 @@ impl RecordingReader {
                 return Ok(started.then_some(read));
             }
             started = true;
-            let (content, used) = match available.iter().position(|&b| b == b'\n') {
+            let (content, used) = match memchr::memchr(b'\n', available) {
                 Some(at) => {
                     read.complete = true;
                     (&available[..at], at + 1)
