@@ -35,6 +35,7 @@ use common::DEADLINE;
 struct Recorder {
     screen: watch::Sender<String>,
     copied: mpsc::UnboundedSender<String>,
+    draws: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Console for Recorder {
@@ -53,6 +54,8 @@ impl Console for Recorder {
     }
 
     fn drawn(&mut self, frame: &Buffer) {
+        self.draws
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.screen.send_replace(screen_text(frame));
     }
 }
@@ -81,6 +84,8 @@ struct Screen {
     keys: mpsc::Sender<Input>,
     frames: watch::Receiver<String>,
     copied: mpsc::UnboundedReceiver<String>,
+    /// Frames drawn so far.
+    draws: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Screen {
@@ -207,11 +212,14 @@ fn viewer_loop(
     let (keys, input) = mpsc::channel(INPUT_QUEUE);
     let (screen, frames) = watch::channel(String::new());
     let (copies, copied) = mpsc::unbounded_channel();
+    let draws = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let recorder_draws = Arc::clone(&draws);
     let run = async move {
         let mut terminal = Terminal::new(TestBackend::new(width, height))?;
         let mut console = Recorder {
             screen,
             copied: copies,
+            draws: recorder_draws,
         };
         run::event_loop(&mut terminal, &mut console, input, app, feed, rules, jq).await
     };
@@ -219,6 +227,7 @@ fn viewer_loop(
         keys,
         frames,
         copied,
+        draws,
     };
     (screen, run)
 }
@@ -1384,6 +1393,32 @@ async fn a_missing_env_credential_is_named_at_start_and_disabled_in_the_forward_
         );
         // q closes the popup, then quits.
         screen.type_text("qq").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+/// An idle viewer draws only on its slow tick: the welcome screen (no detail pane drawn) once
+/// counted as a layout change on every frame and redrew at full rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_viewer_on_the_welcome_screen_does_not_redraw_every_frame() {
+    use std::sync::atomic::Ordering;
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        screen
+            .wait_for("the welcome screen", |s| s.contains("Waiting for events"))
+            .await;
+        let before = screen.draws.load(Ordering::Relaxed);
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let drawn = screen.draws.load(Ordering::Relaxed) - before;
+        // The tick (500 ms) redraws 4 times in 2 s; a frame-rate loop would draw ~100.
+        assert!(
+            drawn <= 10,
+            "{drawn} frames drawn in 2 s with nothing happening"
+        );
+        screen.type_text("q").await;
     };
     let (result, ()) = tokio::join!(viewer, script);
     result.unwrap();

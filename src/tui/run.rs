@@ -360,13 +360,16 @@ impl Loop {
         self.layout = layout;
         self.dirty = false;
         if self.app.view == View::Messages {
+            // At least 1 each, compared as stored: a pane not drawn (the welcome screen has no
+            // detail pane) must not count as a change on every frame, or an idle viewer redraws
+            // at full rate.
             let (rows, lines) = (
-                layout.list_rows.height as usize,
-                layout.detail_lines.height as usize,
+                (layout.list_rows.height as usize).max(1),
+                (layout.detail_lines.height as usize).max(1),
             );
             if rows != self.app.list_height || lines != self.app.detail.height {
-                self.app.list_height = rows.max(1);
-                self.app.detail.height = lines.max(1);
+                self.app.list_height = rows;
+                self.app.detail.height = lines;
                 self.app.after_change();
                 self.dirty = true;
             }
