@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use super::tally::{Example, Tally};
+use eventscope_core::model::count;
 
 /// `error plan/type properties.total: should be a number … [line 12, msg-1]`
 fn example_line(e: &Example) -> String {
@@ -48,13 +49,14 @@ pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
             r#"    <testcase classname="eventscope.check" name="{}">"#,
             xml(name)
         )?;
-        let count = failing(&event.all);
-        if count > 0 {
+        let count_failing = failing(&event.all);
+        if count_failing > 0 {
             writeln!(
                 out,
-                r#"      <failure message="{count} findings at or above {} in {} messages">"#,
+                r#"      <failure message="{} at or above {} in {}">"#,
+                count(count_failing, "finding"),
                 fail_on.as_str(),
-                event.messages
+                count(event.messages, "message")
             )?;
             for e in event.examples.iter().filter(|e| e.severity >= fail_on) {
                 writeln!(out, "{}", xml(&example_line(e)))?;

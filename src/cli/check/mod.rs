@@ -21,7 +21,7 @@ use eventscope_core::inspect::redact;
 use eventscope_core::inspect::{Finding, Inspector, Severity};
 use eventscope_core::model::Frame;
 use eventscope_core::model::json::Json;
-use eventscope_core::model::thousands;
+use eventscope_core::model::{count, thousands};
 use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader, Step, describe_size};
 
 use records::Records;
@@ -174,14 +174,18 @@ pub fn run(args: CheckArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     eprintln!(
-        "eventscope check: {} messages, {} errors, {} warnings, {} info; {} messages at or above {}{}",
-        thousands(tally.messages),
-        thousands(tally.shown[Severity::Error as usize] + tally.hidden[Severity::Error as usize]),
-        thousands(
-            tally.shown[Severity::Warning as usize] + tally.hidden[Severity::Warning as usize]
+        "eventscope check: {}, {}, {}, {} info; {} at or above {}{}",
+        count(tally.messages, "message"),
+        count(
+            tally.shown[Severity::Error as usize] + tally.hidden[Severity::Error as usize],
+            "error"
+        ),
+        count(
+            tally.shown[Severity::Warning as usize] + tally.hidden[Severity::Warning as usize],
+            "warning"
         ),
         thousands(tally.shown[Severity::Info as usize] + tally.hidden[Severity::Info as usize]),
-        thousands(tally.failing),
+        count(tally.failing, "message"),
         tally.fail_on.as_str(),
         skipped_note(skipped, over_max_line, args.max_line)
     );

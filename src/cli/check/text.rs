@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use eventscope_core::inspect::Severity;
-use eventscope_core::model::thousands;
+use eventscope_core::model::{count, thousands};
 
 use super::tally::{Tally, severity_key};
 
@@ -40,11 +40,11 @@ pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
     let shown: u64 = tally.shown.iter().sum();
     writeln!(
         out,
-        "{} messages, {} with findings; {} errors, {} warnings, {} info shown{}",
-        thousands(tally.messages),
+        "{}, {} with findings; {}, {}, {} info shown{}",
+        count(tally.messages, "message"),
         thousands(tally.with_findings),
-        thousands(tally.shown[Severity::Error as usize]),
-        thousands(tally.shown[Severity::Warning as usize]),
+        count(tally.shown[Severity::Error as usize], "error"),
+        count(tally.shown[Severity::Warning as usize], "warning"),
         thousands(tally.shown[Severity::Info as usize]),
         hidden_note(tally),
     )?;
