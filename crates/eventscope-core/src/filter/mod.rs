@@ -71,6 +71,7 @@ pub trait Filterable {
 pub const PII_YELLOW: u8 = 1;
 pub const PII_RED: u8 = 2;
 
+pub mod fql;
 mod glob;
 pub(crate) mod jq;
 #[cfg(test)]

@@ -1,0 +1,3 @@
+//! FQL: the reference's examples, errors, and generated cases.
+
+use super::*;
