@@ -52,8 +52,13 @@ pub(super) enum Func {
 }
 
 impl Func {
-    pub(super) const ALL: [Func; 5] =
-        [Func::Contains, Func::Length, Func::Lowercase, Func::Typeof, Func::Match];
+    pub(super) const ALL: [Func; 5] = [
+        Func::Contains,
+        Func::Length,
+        Func::Lowercase,
+        Func::Typeof,
+        Func::Match,
+    ];
 
     pub(super) fn name(self) -> &'static str {
         match self {
@@ -145,9 +150,13 @@ impl fmt::Display for Expr {
                     write!(f, "!{inner}")
                 }
             }
-            Expr::And(items) => join(f, items, " and ", |e| matches!(e, Expr::And(_) | Expr::Or(_))),
+            Expr::And(items) => join(f, items, " and ", |e| {
+                matches!(e, Expr::And(_) | Expr::Or(_))
+            }),
             Expr::Or(items) => join(f, items, " or ", |e| matches!(e, Expr::Or(_))),
-            Expr::Cmp { op, left, right, .. } => {
+            Expr::Cmp {
+                op, left, right, ..
+            } => {
                 operand(f, left)?;
                 write!(f, " {} ", op.symbol())?;
                 operand(f, right)
@@ -177,7 +186,10 @@ fn join(
 
 /// A comparison's side: anything looser than a primary is parenthesized.
 fn operand(f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
-    if matches!(e, Expr::And(_) | Expr::Or(_) | Expr::Not(_) | Expr::Cmp { .. }) {
+    if matches!(
+        e,
+        Expr::And(_) | Expr::Or(_) | Expr::Not(_) | Expr::Cmp { .. }
+    ) {
         write!(f, "({e})")
     } else {
         write!(f, "{e}")
@@ -188,7 +200,10 @@ fn operand(f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
 /// `[A-Za-z0-9_-]`, a leading digit or `-`, and a one-segment path spelling a keyword.
 fn write_path(f: &mut fmt::Formatter<'_>, segments: &[String]) -> fmt::Result {
     let keyword = segments.len() == 1
-        && matches!(segments[0].as_str(), "true" | "false" | "null" | "and" | "or" | "in");
+        && matches!(
+            segments[0].as_str(),
+            "true" | "false" | "null" | "and" | "or" | "in"
+        );
     for (i, segment) in segments.iter().enumerate() {
         if i > 0 {
             f.write_str(".")?;

@@ -71,9 +71,12 @@ fn eval<'a>(expr: &'a Expr, message: &'a Json<'a>) -> Result<Val<'a>, FqlError> 
         Expr::Bool(b) => Val::Bool(*b),
         Expr::Num(n) => Val::Num(*n),
         Expr::Str(s) => Val::Str(Cow::Borrowed(s)),
-        Expr::List(items) => {
-            Val::List(items.iter().map(|e| eval(e, message)).collect::<Result<_, _>>()?)
-        }
+        Expr::List(items) => Val::List(
+            items
+                .iter()
+                .map(|e| eval(e, message))
+                .collect::<Result<_, _>>()?,
+        ),
         Expr::Path(segments) => lookup(message, segments),
         Expr::Not(inner) => Val::Bool(!eval(inner, message)?.is_true()),
         Expr::And(items) => {
@@ -92,12 +95,25 @@ fn eval<'a>(expr: &'a Expr, message: &'a Json<'a>) -> Result<Val<'a>, FqlError> 
             }
             Val::Bool(false)
         }
-        Expr::Cmp { op, left, right, col } => {
+        Expr::Cmp {
+            op,
+            left,
+            right,
+            col,
+        } => {
             let (l, r) = (eval(left, message)?, eval(right, message)?);
             Val::Bool(compare(*op, &l, &r, *col)?)
         }
-        Expr::Call { func, args, glob, col } => {
-            let args = args.iter().map(|e| eval(e, message)).collect::<Result<Vec<_>, _>>()?;
+        Expr::Call {
+            func,
+            args,
+            glob,
+            col,
+        } => {
+            let args = args
+                .iter()
+                .map(|e| eval(e, message))
+                .collect::<Result<Vec<_>, _>>()?;
             call(*func, &args, glob.as_ref(), *col)?
         }
     })
@@ -161,12 +177,27 @@ fn compare(op: CmpOp, l: &Val<'_>, r: &Val<'_>, col: Col) -> Result<bool, FqlErr
     })
 }
 
-fn call<'a>(func: Func, args: &[Val<'a>], glob: Option<&Glob>, col: Col) -> Result<Val<'a>, FqlError> {
+fn call<'a>(
+    func: Func,
+    args: &[Val<'a>],
+    glob: Option<&Glob>,
+    col: Col,
+) -> Result<Val<'a>, FqlError> {
     let wrong = |what: &str, v: &Val<'_>| {
-        FqlError::at(col.0, format!("expected {what} in {}(), found a {}", func.name(), v.type_name()))
+        FqlError::at(
+            col.0,
+            format!(
+                "expected {what} in {}(), found a {}",
+                func.name(),
+                v.type_name()
+            ),
+        )
     };
     let [first, rest @ ..] = args else {
-        return Err(FqlError::at(col.0, format!("expected arguments to {}()", func.name())));
+        return Err(FqlError::at(
+            col.0,
+            format!("expected arguments to {}()", func.name()),
+        ));
     };
     Ok(match func {
         Func::Typeof => Val::Str(Cow::Borrowed(first.type_name())),
@@ -196,7 +227,10 @@ fn call<'a>(func: Func, args: &[Val<'a>], glob: Option<&Glob>, col: Col) -> Resu
                 None => match Glob::compile(pattern) {
                     Ok(glob) => Val::Bool(glob.is_match(s)),
                     Err((_, message)) => {
-                        return Err(FqlError::at(col.0, format!("in the match() pattern: {message}")));
+                        return Err(FqlError::at(
+                            col.0,
+                            format!("in the match() pattern: {message}"),
+                        ));
                     }
                 },
             },

@@ -93,7 +93,9 @@ impl Glob {
                 },
             }
         }
-        pattern[p.min(pattern.len())..].iter().all(|piece| *piece == Piece::Star)
+        pattern[p.min(pattern.len())..]
+            .iter()
+            .all(|piece| *piece == Piece::Star)
     }
 }
 
@@ -112,7 +114,9 @@ fn class(chars: &[char]) -> Result<(Piece, usize), (usize, String)> {
             Some(']') if !first => return Ok((Piece::Class(negated, items), i + 1)),
             Some('\\') => {
                 i += 1;
-                *chars.get(i).ok_or((i, "expected a character after `\\`".to_string()))?
+                *chars
+                    .get(i)
+                    .ok_or((i, "expected a character after `\\`".to_string()))?
             }
             Some(&c) => c,
         };
@@ -123,14 +127,19 @@ fn class(chars: &[char]) -> Result<(Piece, usize), (usize, String)> {
             let hi = match chars.get(i) {
                 Some('\\') => {
                     i += 1;
-                    *chars.get(i).ok_or((i, "expected a character after `\\`".to_string()))?
+                    *chars
+                        .get(i)
+                        .ok_or((i, "expected a character after `\\`".to_string()))?
                 }
                 Some(&c) => c,
                 None => return Err((i, "expected the end of the range".into())),
             };
             i += 1;
             if hi < lo {
-                return Err((i - 1, format!("expected a range in order, `{lo}-{hi}` is reversed")));
+                return Err((
+                    i - 1,
+                    format!("expected a range in order, `{lo}-{hi}` is reversed"),
+                ));
             }
             hi
         } else {

@@ -6,7 +6,10 @@ use super::FqlError;
 pub(super) enum Tok {
     /// A dot path; `bare` when it is one segment written without escapes (a keyword or a
     /// function name is never escaped).
-    Path { segments: Vec<String>, bare: bool },
+    Path {
+        segments: Vec<String>,
+        bare: bool,
+    },
     Str(String),
     Num(f64),
     True,
@@ -111,14 +114,19 @@ pub(super) fn lex(text: &str) -> Result<Vec<Token>, FqlError> {
             other => {
                 return Err(FqlError::at(
                     column,
-                    format!("expected a path, a literal, an operator or a parenthesis, found `{other}`"),
+                    format!(
+                        "expected a path, a literal, an operator or a parenthesis, found `{other}`"
+                    ),
                 ));
             }
         };
         tokens.push(Token { tok, column });
         i += len;
     }
-    tokens.push(Token { tok: Tok::End, column: chars.len() + 1 });
+    tokens.push(Token {
+        tok: Tok::End,
+        column: chars.len() + 1,
+    });
     Ok(tokens)
 }
 
@@ -159,7 +167,12 @@ fn number(chars: &[char], column: usize) -> Result<(f64, usize), FqlError> {
     if chars[0] == '-' {
         i += 1;
     }
-    let digits = |from: usize| chars[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let digits = |from: usize| {
+        chars[from..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
     let int = digits(i);
     if int == 0 {
         return Err(FqlError::at(column + i, "expected a digit"));
@@ -184,7 +197,10 @@ fn number(chars: &[char], column: usize) -> Result<(f64, usize), FqlError> {
         i = j + exp;
     }
     if chars.get(i).is_some_and(|&c| is_path_char(c) || c == '\\') {
-        return Err(FqlError::at(column + i, "expected an operator after the number"));
+        return Err(FqlError::at(
+            column + i,
+            "expected an operator after the number",
+        ));
     }
     let text: String = chars[..i].iter().collect();
     match text.parse::<f64>() {
@@ -212,22 +228,28 @@ fn path(chars: &[char], column: usize) -> Result<(Tok, usize), FqlError> {
             },
             Some('.') => {
                 if segments.last().is_some_and(String::is_empty) {
-                    return Err(FqlError::at(column + i, "expected a path segment before `.`"));
+                    return Err(FqlError::at(
+                        column + i,
+                        "expected a path segment before `.`",
+                    ));
                 }
                 segments.push(String::new());
                 i += 1;
             }
             Some(&c) if is_path_char(c) => {
                 if let Some(s) = segments.last_mut() {
-                        s.push(c);
-                    }
+                    s.push(c);
+                }
                 i += 1;
             }
             _ => break,
         }
     }
     if segments.last().is_some_and(String::is_empty) {
-        return Err(FqlError::at(column + i, "expected a path segment after `.`"));
+        return Err(FqlError::at(
+            column + i,
+            "expected a path segment after `.`",
+        ));
     }
     let bare = !escaped && segments.len() == 1;
     let tok = match segments[0].as_str() {

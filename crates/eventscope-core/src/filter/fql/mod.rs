@@ -44,7 +44,9 @@ pub struct Query {
 
 impl Query {
     pub fn parse(text: &str) -> Result<Query, FqlError> {
-        Ok(Query { expr: parse::parse(text)? })
+        Ok(Query {
+            expr: parse::parse(text)?,
+        })
     }
 
     /// Whether the statement holds for `message`; `Err` when it cannot be evaluated on it.
@@ -69,7 +71,10 @@ pub struct FqlError {
 
 impl FqlError {
     fn at(column: usize, message: impl Into<String>) -> FqlError {
-        FqlError { column, message: message.into() }
+        FqlError {
+            column,
+            message: message.into(),
+        }
     }
 }
 

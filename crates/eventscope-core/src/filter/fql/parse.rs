@@ -13,13 +13,20 @@ pub const MAX_DEPTH: usize = 64;
 
 pub(super) fn parse(text: &str) -> Result<Expr, FqlError> {
     let tokens = lex(text)?;
-    let mut parser = Parser { tokens, at: 0, depth: 0 };
+    let mut parser = Parser {
+        tokens,
+        at: 0,
+        depth: 0,
+    };
     let expr = parser.or()?;
     let next = parser.peek();
     if next.tok != Tok::End {
         return Err(FqlError::at(
             next.column,
-            format!("expected `and`, `or` or the end of the statement, found {}", next.tok.describe()),
+            format!(
+                "expected `and`, `or` or the end of the statement, found {}",
+                next.tok.describe()
+            ),
         ));
     }
     Ok(expr)
@@ -50,7 +57,10 @@ impl Parser {
         if next.tok == tok {
             Ok(())
         } else {
-            Err(FqlError::at(next.column, format!("expected {what}, found {}", next.tok.describe())))
+            Err(FqlError::at(
+                next.column,
+                format!("expected {what}, found {}", next.tok.describe()),
+            ))
         }
     }
 
@@ -74,7 +84,11 @@ impl Parser {
             items.push(self.and()?);
         }
         self.depth -= 1;
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::Or(items)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, FqlError> {
@@ -83,7 +97,11 @@ impl Parser {
             self.bump();
             items.push(self.not()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::And(items)
+        })
     }
 
     fn not(&mut self) -> Result<Expr, FqlError> {
@@ -113,7 +131,12 @@ impl Parser {
         let col = Col(next.column);
         self.bump();
         let right = self.primary()?;
-        Ok(Expr::Cmp { op, left: Box::new(left), right: Box::new(right), col })
+        Ok(Expr::Cmp {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+            col,
+        })
     }
 
     fn primary(&mut self) -> Result<Expr, FqlError> {
@@ -136,7 +159,10 @@ impl Parser {
             Tok::Path { segments, .. } => Ok(Expr::Path(segments)),
             other => Err(FqlError::at(
                 token.column,
-                format!("expected a path, a literal, a list, a function or `(`, found {}", other.describe()),
+                format!(
+                    "expected a path, a literal, a list, a function or `(`, found {}",
+                    other.describe()
+                ),
             )),
         }
     }
@@ -207,7 +233,10 @@ impl Parser {
                     other => {
                         return Err(FqlError::at(
                             next.column,
-                            format!("expected `,` or `)` in {name}(), found {}", other.describe()),
+                            format!(
+                                "expected `,` or `)` in {name}(), found {}",
+                                other.describe()
+                            ),
                         ));
                     }
                 }
@@ -217,7 +246,11 @@ impl Parser {
         if args.len() != func.arity() {
             return Err(FqlError::at(
                 column,
-                format!("expected {} argument(s) to {name}(), found {}", func.arity(), args.len()),
+                format!(
+                    "expected {} argument(s) to {name}(), found {}",
+                    func.arity(),
+                    args.len()
+                ),
             ));
         }
         let glob = match (func, args.get(1)) {
@@ -225,11 +258,19 @@ impl Parser {
                 Ok(glob) => Some(glob),
                 Err((_, message)) => {
                     let at = arg_columns.get(1).copied().unwrap_or(column);
-                    return Err(FqlError::at(at, format!("in the match() pattern: {message}")));
+                    return Err(FqlError::at(
+                        at,
+                        format!("in the match() pattern: {message}"),
+                    ));
                 }
             },
             _ => None,
         };
-        Ok(Expr::Call { func, args, glob, col: Col(column) })
+        Ok(Expr::Call {
+            func,
+            args,
+            glob,
+            col: Col(column),
+        })
     }
 }
