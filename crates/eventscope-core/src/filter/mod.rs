@@ -18,6 +18,7 @@
 //! -a         not a                negation
 //! (a or b) c                      grouping
 //! jq: .properties.total > 10      jq (jaq) on the message JSON, to the end of the input
+//! fql: event = 'Order Completed'  Segment's FQL ([`fql`]) on the message, to the end of the input
 //! ```
 //!
 //! [`TERMS`] is the same list, one line of help each, for the viewer's help.
@@ -35,8 +36,13 @@
 //! jq term in a worker process with a time budget per message and a memory cap
 //! ([`jq_worker`]).
 //!
+//! An `fql:` term (Segment's Filter Query Language, as destination filters are written, so a
+//! condition pasted from a workspace works) matches when the statement holds on the message
+//! JSON; a message it cannot evaluate on (`lowercase(5)`), or text that is not JSON, does not
+//! match. It runs in process: FQL has no loops and its nesting is bounded.
+//!
 //! Cost per frame: field terms a few ns, free text a fraction of a ns per byte of JSON, a
-//! `jq:` term microseconds (the JSON is parsed for every frame). Terms of an AND/OR are
+//! `jq:` or `fql:` term microseconds (the JSON is parsed for every frame). Terms of an AND/OR are
 //! reordered cheapest first, so `type:track jq: …` only runs jq on tracks.
 
 /// What a filter can look at in one captured frame. The TUI's store implements it.

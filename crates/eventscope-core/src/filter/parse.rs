@@ -7,12 +7,13 @@
 //! or      = and { "or" and }
 //! and     = unary { unary }
 //! unary   = ( "not" | "-" ) unary | primary
-//! primary = "(" or ")" | TEXT | FIELD ":" VALUE | "jq:" REST-OF-INPUT
+//! primary = "(" or ")" | TEXT | FIELD ":" VALUE | ( "jq:" | "fql:" ) REST-OF-INPUT
 //! ```
 
 use aho_corasick::AhoCorasick;
 
 use super::FilterError;
+use super::fql;
 use super::glob::Glob;
 use super::jq::JqFilter;
 use super::node::Node;
@@ -60,6 +61,10 @@ enum Tok<'a> {
         value_pos: usize,
     },
     Jq {
+        code: &'a str,
+        code_pos: usize,
+    },
+    Fql {
         code: &'a str,
         code_pos: usize,
     },
@@ -130,18 +135,30 @@ fn lex(input: &str) -> Result<Vec<Token<'_>>, FilterError> {
                         ));
                     };
                     let value_pos = pos + name.len() + 1;
-                    if field == Field::Jq {
+                    if field == Field::Jq || field == Field::Fql {
                         let code = &input[value_pos..];
                         if code.trim().is_empty() {
+                            let what = if field == Field::Jq {
+                                "a jq expression"
+                            } else {
+                                "an FQL condition"
+                            };
                             return Err(error(
-                                "empty value after `jq:`: expected a jq expression",
+                                format!("empty value after `{}:`: expected {what}", field.name()),
                                 value_pos,
                             ));
                         }
                         i = input.len();
-                        Tok::Jq {
-                            code,
-                            code_pos: value_pos,
+                        if field == Field::Jq {
+                            Tok::Jq {
+                                code,
+                                code_pos: value_pos,
+                            }
+                        } else {
+                            Tok::Fql {
+                                code,
+                                code_pos: value_pos,
+                            }
                         }
                     } else {
                         let value = if input[value_pos..].starts_with('"') {
@@ -246,11 +263,16 @@ fn check_parentheses(tokens: &[Token<'_>]) -> Result<(), FilterError> {
     match open.last() {
         None => Ok(()),
         Some(&pos) => {
-            let jq = tokens.iter().any(|t| matches!(t.tok, Tok::Jq { .. }));
-            let hint = if jq {
-                " (`jq:` takes the rest of the input, so it cannot be inside parentheses)"
-            } else {
-                ""
+            let rest = tokens.iter().find_map(|t| match t.tok {
+                Tok::Jq { .. } => Some("jq"),
+                Tok::Fql { .. } => Some("fql"),
+                _ => None,
+            });
+            let hint = match rest {
+                Some(name) => format!(
+                    " (`{name}:` takes the rest of the input, so it cannot be inside parentheses)"
+                ),
+                None => String::new(),
             };
             Err(error(
                 format!("unbalanced parenthesis: `(` is never closed{hint}"),
@@ -396,6 +418,17 @@ impl Parser<'_> {
                 })?;
                 Predicate::Jq(std::sync::Arc::new(jq))
             }
+            Tok::Fql { code, code_pos } => {
+                let query = fql::Query::parse(code).map_err(|e| {
+                    // FQL columns count characters from 1; filter errors are byte offsets.
+                    let offset = code
+                        .char_indices()
+                        .nth(e.column.saturating_sub(1))
+                        .map_or(code.len(), |(byte, _)| byte);
+                    error(format!("invalid FQL: {}", e.message), *code_pos + offset)
+                })?;
+                Predicate::Fql(std::sync::Arc::new(query))
+            }
             // `or`, `not`, `-` and `)` are handled by the callers before reaching here.
             Tok::RParen | Tok::Or | Tok::Not | Tok::Minus => {
                 unreachable!("callers only reach a primary at the start of a term")
@@ -440,6 +473,6 @@ fn field_predicate(field: Field, value: &str, value_pos: usize) -> Result<Predic
                 ));
             }
         },
-        Field::Jq => unreachable!("`jq:` is lexed as its own token"),
+        Field::Jq | Field::Fql => unreachable!("`jq:` and `fql:` are lexed as their own tokens"),
     })
 }

@@ -9,8 +9,10 @@ use std::sync::Arc;
 use aho_corasick::AhoCorasick;
 
 use super::Filterable;
+use super::fql;
 use super::glob::Glob;
 use super::jq::JqFilter;
+use crate::model::json::Json;
 
 /// The fields of `field:value` terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,11 +26,12 @@ pub(crate) enum Field {
     Rule,
     Pii,
     Jq,
+    Fql,
 }
 
 impl Field {
     /// Every field, in the order error messages list them.
-    pub(crate) const ALL: [Field; 9] = [
+    pub(crate) const ALL: [Field; 10] = [
         Field::Type,
         Field::Event,
         Field::User,
@@ -38,6 +41,7 @@ impl Field {
         Field::Rule,
         Field::Pii,
         Field::Jq,
+        Field::Fql,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -51,6 +55,7 @@ impl Field {
             Field::Rule => "rule",
             Field::Pii => "pii",
             Field::Jq => "jq",
+            Field::Fql => "fql",
         }
     }
 
@@ -119,6 +124,9 @@ pub(crate) enum Predicate {
     Pii(u8),
     /// `jq:` (shared, so that cloning a query is cheap).
     Jq(Arc<JqFilter>),
+    /// `fql:`: Segment's Filter Query Language on the message JSON; a message it cannot
+    /// evaluate (or text that is not JSON) does not match, as Segment does not send it.
+    Fql(Arc<fql::Query>),
 }
 
 impl Predicate {
@@ -139,6 +147,9 @@ impl Predicate {
             Predicate::Rule(g) => item.rules().split(' ').any(|rule| g.matches(rule)),
             Predicate::Pii(bits) => item.pii_classes() & bits != 0,
             Predicate::Jq(jq) => jq.matches(item.text()),
+            Predicate::Fql(query) => {
+                Json::parse(item.text()).is_ok_and(|json| query.matches(&json).unwrap_or(false))
+            }
         }
     }
 
@@ -146,7 +157,7 @@ impl Predicate {
     pub(crate) fn cost(&self) -> u8 {
         match self {
             Predicate::Text(_) => 1,
-            Predicate::Jq(_) => 2,
+            Predicate::Jq(_) | Predicate::Fql(_) => 2,
             _ => 0,
         }
     }

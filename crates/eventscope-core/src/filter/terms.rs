@@ -102,6 +102,11 @@ pub const TERMS: &[Term] = &[
         TermKind::Field(Field::Jq),
     ),
     term(
+        "fql: event = 'Order Completed'",
+        "a Segment FQL condition (destination filters), to the end of the input",
+        TermKind::Field(Field::Fql),
+    ),
+    term(
         "a b",
         "both (and binds tighter than or)",
         TermKind::Operator,

@@ -577,7 +577,7 @@ fn error_unknown_field() {
     let e = err("foo:x");
     assert_eq!(
         e.message,
-        "unknown field `foo`; fields: type, event, user, id, key, has, rule, pii, jq"
+        "unknown field `foo`; fields: type, event, user, id, key, has, rule, pii, jq, fql"
     );
     assert_eq!(e.position, 0);
     assert_err("type:track bar:baz", "unknown field `bar`", 11);
@@ -861,4 +861,58 @@ fn decided_without_jq_or_given_its_answer_the_result_is_the_same() {
             .decide(item)
             .is_some()
     }));
+}
+
+#[test]
+fn fql_terms_run_segments_filter_query_language_on_the_message() {
+    // Pasted from a workspace's destination filter, to the end of the input.
+    assert_eq!(matching("fql: event = 'Order Completed'"), ["order"]);
+    assert_eq!(
+        matching("fql: type = 'identify' or properties.revenue > 100"),
+        ["order", "identify"]
+    );
+    assert_eq!(
+        matching(
+            "fql: match(context.library.name, 'analytics*') and !contains(context.library.name, 'python')"
+        ),
+        ["order"]
+    );
+    assert_eq!(
+        matching("fql: typeof(traits.email) = 'string'"),
+        ["identify"]
+    );
+    // Combined with the viewer's own terms before it; the rejected body is not a message.
+    assert_eq!(
+        matching("u_42 fql: type in ['track', 'identify']"),
+        ["order", "identify"]
+    );
+    assert_eq!(
+        matching("fql: length(event) >= 0"),
+        ["order", "viewed", "page", "identify"]
+    );
+    // A message the statement cannot be evaluated on does not match (Segment drops it).
+    assert_eq!(
+        matching("fql: lowercase(properties.total) = '12'"),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        matching("-fql: event = 'Order Completed'"),
+        ["viewed", "page", "identify", "rejected"]
+    );
+}
+
+#[test]
+fn fql_errors_point_into_the_statement() {
+    assert_err("fql:", "expected an FQL condition", 4);
+    assert_err("fql: event == 'x'", "no `==`", 11);
+    assert_err(
+        "type:track fql: event = 'é",
+        "invalid FQL: expected a closing '",
+        27,
+    );
+    assert_err(
+        "(fql: event = 'x')",
+        "`fql:` takes the rest of the input",
+        0,
+    );
 }
