@@ -102,8 +102,8 @@ pub const TERMS: &[Term] = &[
         TermKind::Field(Field::Jq),
     ),
     term(
-        "fql: event = 'Order Completed'",
-        "a Segment FQL condition (destination filters), to the end of the input",
+        "fql: type = 'track'",
+        "Segment FQL (as in destination filters), to the end",
         TermKind::Field(Field::Fql),
     ),
     term(
