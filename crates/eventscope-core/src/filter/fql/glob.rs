@@ -68,26 +68,28 @@ impl Glob {
     }
 
     pub(crate) fn is_match(&self, text: &str) -> bool {
-        let text: Vec<char> = text.chars().collect();
         let pattern = &self.0;
+        // `t` is a byte offset into `text`, always on a character boundary.
+        let next_char = |t: usize| text.get(t..).and_then(|rest| rest.chars().next());
         let (mut t, mut p) = (0, 0);
-        // The last `*` seen and the text position it currently absorbs up to.
+        // The last `*` seen and the text offset it currently absorbs up to.
         let mut backtrack: Option<(usize, usize)> = None;
-        while t < text.len() {
+        while let Some(c) = next_char(t) {
             match pattern.get(p) {
                 Some(Piece::Star) => {
                     backtrack = Some((p, t));
                     p += 1;
                 }
-                Some(piece) if piece.matches(text[t]) => {
+                Some(piece) if piece.matches(c) => {
                     p += 1;
-                    t += 1;
+                    t += c.len_utf8();
                 }
                 _ => match backtrack {
                     Some((star, absorbed)) => {
-                        backtrack = Some((star, absorbed + 1));
+                        let absorbed = absorbed + next_char(absorbed).map_or(1, char::len_utf8);
+                        backtrack = Some((star, absorbed));
                         p = star + 1;
-                        t = absorbed + 1;
+                        t = absorbed;
                     }
                     None => return false,
                 },
