@@ -294,6 +294,46 @@ async fn typing_a_filter_narrows_the_list_on_screen() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_fql_condition_pasted_from_segment_filters_the_list_and_a_bad_one_names_its_column() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        screen
+            .load(
+                &collector,
+                &[
+                    track_with("Order Completed", "m-1", json!({"total": 120})),
+                    track_with("Order Completed", "m-2", json!({"total": 5})),
+                    track_with("Cart Viewed", "m-3", json!({"total": 300})),
+                ],
+            )
+            .await;
+        // A destination filter's condition, as written in a Segment workspace.
+        screen
+            .filter("fql: match(event, 'Order *') and properties.total > 100")
+            .await;
+        let narrowed = screen
+            .wait_for("the FQL-filtered list", |s| s.contains("Messages 1/3"))
+            .await;
+        let shown = rows(&narrowed);
+        assert_eq!(shown.len(), 1, "{narrowed}");
+        assert!(shown[0].contains("Order Completed"), "{narrowed}");
+
+        // `==` is not FQL: the bar says so.
+        screen.filter("fql: event == 'Cart Viewed'").await;
+        screen
+            .wait_for("the FQL error", |s| s.contains("invalid FQL: expected `=`"))
+            .await;
+        // Esc leaves the bar (an invalid filter keeps it open), then `q` quits.
+        screen.key(KeyCode::Esc).await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_freezes_the_list_while_messages_keep_arriving_and_resume_shows_them() {
     let collector = common::start_default().await;
     let (mut screen, viewer) = viewer(&collector, Destinations::default());
