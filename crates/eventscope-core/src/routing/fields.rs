@@ -111,9 +111,9 @@ fn allow_walk<'p>(
     match value {
         Json::Object(object) => {
             for (key, member) in object {
-                let kept = paths
-                    .iter()
-                    .any(|p| p.keys.len() > depth && p.keys[depth] == key && runs_through(p, stack));
+                let kept = paths.iter().any(|p| {
+                    p.keys.len() > depth && p.keys[depth] == key && runs_through(p, stack)
+                });
                 if kept {
                     stack.push(key);
                     allow_walk(member, paths, stack, stripped);

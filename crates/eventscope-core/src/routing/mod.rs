@@ -117,7 +117,10 @@ impl<'m, 'a> Facts<'m, 'a> {
         Facts {
             message,
             call: message.get("type").and_then(Json::as_str).unwrap_or(""),
-            message_id: message.get("messageId").and_then(Json::as_str).unwrap_or(""),
+            message_id: message
+                .get("messageId")
+                .and_then(Json::as_str)
+                .unwrap_or(""),
             preferences: consent::Preferences::of(message),
             integrations: message.get("integrations").and_then(Json::as_object),
         }
