@@ -5,7 +5,9 @@ use super::*;
 use crate::model::json::Json;
 
 /// A hand-written condition (FQL plugs in at merge).
-struct When(Box<dyn Fn(&Json<'_>) -> Result<bool, String> + Send + Sync>);
+struct When(Box<Test>);
+
+type Test = dyn Fn(&Json<'_>) -> Result<bool, String> + Send + Sync;
 
 impl Condition for When {
     fn matches(&self, message: &Json<'_>) -> Result<bool, String> {
