@@ -19,6 +19,15 @@ pub trait Condition: Send + Sync {
     fn matches(&self, message: &Json<'_>) -> Result<bool, String>;
 }
 
+/// The condition of a filter written without `if`: every message.
+pub struct Always;
+
+impl Condition for Always {
+    fn matches(&self, _message: &Json<'_>) -> Result<bool, String> {
+        Ok(true)
+    }
+}
+
 /// What a filter does to the messages its condition matches.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FilterAction {

@@ -26,7 +26,7 @@ use std::fmt;
 use crate::model::json::{Json, Object};
 
 pub use fields::FieldPath;
-pub use filters::{Condition, Filter, FilterAction, sample_bucket};
+pub use filters::{Always, Condition, Filter, FilterAction, sample_bucket};
 
 /// What a destination is, as routing needs it.
 pub struct Destination {

@@ -52,6 +52,19 @@ impl DestinationKind {
         self.spec().name
     }
 
+    /// The catalog name Segment's integrations object uses for this kind, when it has one.
+    pub fn segment_name(self) -> Option<&'static str> {
+        match self {
+            DestinationKind::Webhook => Some("Webhooks"),
+            DestinationKind::Segment => Some("Segment"),
+            DestinationKind::Amplitude => Some("Amplitude"),
+            DestinationKind::Mixpanel => Some("Mixpanel"),
+            DestinationKind::Ga4 => Some("Google Analytics 4"),
+            DestinationKind::Posthog => Some("PostHog"),
+            DestinationKind::File => None,
+        }
+    }
+
     /// Messages per request when the table does not say.
     pub fn default_batch_size(self) -> usize {
         self.spec().default_batch_size
