@@ -12,7 +12,8 @@
 //! 4. whether the destination's mapper can carry the call type.
 //!
 //! A routed message lists the fields its filters would strip; nothing is copied or changed here.
-//! Conditions are a trait ([`Condition`]) so FQL plugs in without this module knowing it.
+//! Conditions are a trait ([`Condition`]) so FQL plugs in without this module knowing it;
+//! [`Destination::from_config`] builds a destination from its `[[destination]]` table.
 
 mod consent;
 mod fields;
@@ -23,6 +24,7 @@ mod tests;
 
 use std::fmt;
 
+use crate::forward::destination::DestinationConfig;
 use crate::model::json::{Json, Object};
 
 pub use fields::FieldPath;
@@ -47,6 +49,45 @@ impl fmt::Debug for Destination {
             .field("consent", &self.consent)
             .field("filters", &self.filters.len())
             .finish()
+    }
+}
+
+impl Destination {
+    /// Routing's view of a `[[destination]]` table: its catalog name (the kind's default; a
+    /// `file` destination, which Segment has none for, goes by its own name), consent
+    /// categories, filters (each `if` made a condition by `condition`; none: every message) and
+    /// the calls its kind carries. `Err` names the filter whose condition does not compile.
+    pub fn from_config(
+        config: &DestinationConfig,
+        condition: &dyn Fn(&str) -> Result<Box<dyn Condition>, String>,
+    ) -> Result<Destination, String> {
+        let filters = config
+            .filter
+            .iter()
+            .enumerate()
+            .map(|(index, filter)| {
+                let (condition, text) = match &filter.condition {
+                    Some(text) => (
+                        condition(text).map_err(|e| {
+                            format!("destination `{}`: filter {}: {e}", config.name, index + 1)
+                        })?,
+                        text.clone(),
+                    ),
+                    None => (Box::new(Always) as Box<dyn Condition>, "all".to_string()),
+                };
+                Ok(Filter {
+                    condition,
+                    text,
+                    action: filter.action.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Destination {
+            segment_name: config.segment_name().unwrap_or(&config.name).to_string(),
+            consent: config.consent.clone(),
+            filters,
+            supports: config.kind.carries(),
+        })
     }
 }
 

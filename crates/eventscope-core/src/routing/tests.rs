@@ -454,3 +454,63 @@ fn route_all_answers_each_destination_in_order() {
     assert!(verdicts[0].is_routed());
     assert_eq!(verdicts[1].reason(), Some(Reason::Integrations));
 }
+
+#[test]
+fn a_destination_table_becomes_a_routing_destination() {
+    let config: crate::forward::destination::DestinationConfig = toml::from_str(
+        r#"
+name = "amp"
+kind = "amplitude"
+api_key = "k"
+consent = ["Analytics"]
+
+[[filter]]
+if = "Test Event"
+action = "drop"
+
+[[filter]]
+action = "block_fields"
+fields = ["properties.email"]
+"#,
+    )
+    .unwrap();
+    let amplitude = Destination::from_config(&config, &|text| {
+        let name = text.to_string();
+        Ok(Box::new(When(Box::new(move |m| {
+            Ok(m.get("event").and_then(Json::as_str) == Some(name.as_str()))
+        }))))
+    })
+    .unwrap();
+    assert_eq!(amplitude.segment_name, "Amplitude");
+    assert_eq!(amplitude.consent, ["Analytics"]);
+    let consented = r#"{"type":"track","event":"Test Event",
+        "context":{"consent":{"categoryPreferences":{"Analytics":true}}}}"#;
+    assert_eq!(
+        verdict(consented, &amplitude),
+        dropped(Reason::Filter, "filter 1 drops: Test Event")
+    );
+    assert_eq!(
+        verdict(
+            r#"{"type":"identify","properties":{"email":"a@b.c"}}"#,
+            &amplitude
+        ),
+        Verdict::Routed {
+            stripped: vec!["properties.email".to_string()]
+        }
+    );
+    assert_eq!(
+        verdict(r#"{"type":"alias"}"#, &amplitude),
+        dropped(Reason::Unsupported, "Amplitude cannot carry alias calls")
+    );
+    let refused =
+        Destination::from_config(&config, &|_| Err("column 3: unexpected `Event`".into()))
+            .unwrap_err();
+    assert_eq!(
+        refused,
+        "destination `amp`: filter 1: column 3: unexpected `Event`"
+    );
+    let file: crate::forward::destination::DestinationConfig =
+        toml::from_str("name = \"disk\"\nkind = \"file\"\npath = \"o.ndjson\"").unwrap();
+    let disk = Destination::from_config(&file, &|_| unreachable!()).unwrap();
+    assert_eq!(disk.segment_name, "disk");
+}
