@@ -52,6 +52,9 @@ impl fmt::Debug for Destination {
     }
 }
 
+/// Makes a filter's condition from its text (FQL's parser, at merge); `Err` says why not.
+pub type Compile = dyn Fn(&str) -> Result<Box<dyn Condition>, String>;
+
 impl Destination {
     /// Routing's view of a `[[destination]]` table: its catalog name (the kind's default; a
     /// `file` destination, which Segment has none for, goes by its own name), consent
@@ -59,7 +62,7 @@ impl Destination {
     /// the calls its kind carries. `Err` names the filter whose condition does not compile.
     pub fn from_config(
         config: &DestinationConfig,
-        condition: &dyn Fn(&str) -> Result<Box<dyn Condition>, String>,
+        condition: &Compile,
     ) -> Result<Destination, String> {
         let filters = config
             .filter
