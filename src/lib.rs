@@ -6,7 +6,7 @@
 
 pub use eventscope_core::{
     budget, collector, config, entry, filter, forward, hub, inspect, install_tls_provider, model,
-    recording, server, stream,
+    recording, routing, server, stream,
 };
 
 pub mod cli;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::inspect::plan::{Unplanned, UnplannedPolicy};
+use crate::routing::{FieldPath, FilterAction};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -87,6 +88,135 @@ impl<'de> Deserialize<'de> for PlanConfig {
         }
         deserializer.deserialize_any(Visitor)
     }
+}
+
+/// One `[[destination.filter]]` table, validated: `if` (an FQL condition, kept as written;
+/// none: every message), `action` (`drop`, `sample`, `allow_fields`, `block_fields`; Segment's
+/// `drop_event`, `sample_event`, `whitelist_fields`, `blocklist_fields` are read too),
+/// `percent` (sample only, 0–100) and `fields` (allow/block only, dotted paths).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "FilterTable")]
+pub struct FilterConfig {
+    pub condition: Option<String>,
+    pub action: FilterAction,
+}
+
+/// The table as written, before [`FilterConfig`] checks it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilterTable {
+    #[serde(rename = "if")]
+    condition: Option<String>,
+    action: String,
+    percent: Option<f64>,
+    fields: Option<Vec<String>>,
+}
+
+impl TryFrom<FilterTable> for FilterConfig {
+    type Error = String;
+
+    fn try_from(table: FilterTable) -> Result<FilterConfig, String> {
+        if table
+            .condition
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return Err(
+                "a filter's `if` is empty: write a condition or leave `if` out \
+                        to act on every message"
+                    .into(),
+            );
+        }
+        let needs_fields = matches!(
+            table.action.as_str(),
+            "allow_fields" | "whitelist_fields" | "block_fields" | "blocklist_fields"
+        );
+        if table.percent.is_some() && !matches!(table.action.as_str(), "sample" | "sample_event") {
+            return Err(format!(
+                "`percent` is for `action = \"sample\"`, not `{}`",
+                table.action
+            ));
+        }
+        if table.fields.is_some() && !needs_fields {
+            return Err(format!(
+                "`fields` is for `allow_fields` and `block_fields`, not `{}`",
+                table.action
+            ));
+        }
+        let fields = || -> Result<Vec<FieldPath>, String> {
+            let fields = table.fields.as_deref().unwrap_or_default();
+            if fields.is_empty() {
+                return Err(format!(
+                    "`action = \"{}\"` needs `fields`, e.g. fields = [\"properties.email\"]",
+                    table.action
+                ));
+            }
+            fields.iter().map(|f| FieldPath::parse(f)).collect()
+        };
+        let action = match table.action.as_str() {
+            "drop" | "drop_event" => FilterAction::Drop,
+            "sample" | "sample_event" => match table.percent {
+                Some(percent) if (0.0..=100.0).contains(&percent) => {
+                    FilterAction::Sample { percent }
+                }
+                Some(percent) => {
+                    return Err(format!("`percent = {percent}` is not between 0 and 100"));
+                }
+                None => return Err("`action = \"sample\"` needs `percent` (0–100)".into()),
+            },
+            "allow_fields" | "whitelist_fields" => FilterAction::AllowFields(fields()?),
+            "block_fields" | "blocklist_fields" => FilterAction::BlockFields(fields()?),
+            other => {
+                return Err(format!(
+                    "unknown filter action `{other}`: expected drop, sample, allow_fields or \
+                     block_fields"
+                ));
+            }
+        };
+        // Checked here so a bad statement is refused at start, at its table's line.
+        if let Some(condition) = &table.condition {
+            crate::filter::fql::Query::parse(condition)
+                .map_err(|e| format!("`if` is not valid FQL: {e}"))?;
+        }
+        Ok(FilterConfig {
+            condition: table.condition,
+            action,
+        })
+    }
+}
+
+/// `segment_name`: a non-empty catalog name.
+pub(crate) fn non_empty_name<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    let name = String::deserialize(d)?;
+    if name.trim().is_empty() {
+        return Err(serde::de::Error::custom(
+            "`segment_name` is empty: write the catalog name the integrations object uses, \
+             e.g. \"Amplitude\"",
+        ));
+    }
+    Ok(Some(name))
+}
+
+/// `consent`: distinct, non-empty category names.
+pub(crate) fn consent_categories<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<String>, D::Error> {
+    let categories = Vec::<String>::deserialize(d)?;
+    for (index, category) in categories.iter().enumerate() {
+        if category.trim().is_empty() {
+            return Err(serde::de::Error::custom(
+                "`consent` has an empty category name",
+            ));
+        }
+        if categories[..index].contains(category) {
+            return Err(serde::de::Error::custom(format!(
+                "`consent` names `{category}` twice"
+            )));
+        }
+    }
+    Ok(categories)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -216,6 +346,145 @@ timeout = 2
             err.contains("invalid timeout") && err.contains("line 4"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn destinations_read_segment_name_consent_and_filters() {
+        let config = Config::parse(
+            r#"
+[[destination]]
+name = "amp"
+kind = "amplitude"
+api_key = "k"
+consent = ["Analytics", "Advertising"]
+
+[[destination.filter]]
+if = "event = 'Test Event'"
+action = "drop"
+
+[[destination.filter]]
+if = "type = 'track'"
+action = "sample"
+percent = 10
+
+[[destination.filter]]
+action = "block_fields"
+fields = ["properties.email", "properties.products.sku"]
+
+[[destination]]
+name = "fn"
+kind = "webhook"
+endpoint = "http://127.0.0.1:9/"
+segment_name = "My Function (My Workspace)"
+
+[[destination]]
+name = "ga"
+kind = "ga4"
+measurement_id = "G-1"
+api_secret = "s"
+
+[[destination]]
+name = "disk"
+kind = "file"
+path = "out.ndjson"
+"#,
+            "eventscope.toml",
+        )
+        .unwrap();
+        let [amp, function, ga, disk] = &config.destination[..] else {
+            panic!("four destinations");
+        };
+        assert_eq!(amp.segment_name(), Some("Amplitude"));
+        assert_eq!(amp.consent, ["Analytics", "Advertising"]);
+        assert_eq!(amp.filter.len(), 3);
+        assert_eq!(
+            amp.filter[0].condition.as_deref(),
+            Some("event = 'Test Event'")
+        );
+        assert_eq!(amp.filter[0].action, FilterAction::Drop);
+        assert_eq!(amp.filter[1].action, FilterAction::Sample { percent: 10.0 });
+        assert_eq!(amp.filter[2].condition, None);
+        let FilterAction::BlockFields(fields) = &amp.filter[2].action else {
+            panic!("block_fields");
+        };
+        assert_eq!(fields[1].keys(), ["properties", "products", "sku"]);
+        assert_eq!(function.segment_name(), Some("My Function (My Workspace)"));
+        assert!(function.consent.is_empty() && function.filter.is_empty());
+        assert_eq!(ga.segment_name(), Some("Google Analytics 4"));
+        assert_eq!(disk.segment_name(), None);
+    }
+
+    #[test]
+    fn bad_filters_consent_and_segment_names_name_the_line() {
+        let head = "[[destination]]\nname = \"a\"\nkind = \"webhook\"\n";
+        let cases = [
+            (
+                "[[destination.filter]]\naction = \"explode\"\n",
+                "unknown filter action `explode`",
+                4,
+            ),
+            (
+                "[[destination.filter]]\nif = \"event = = 'x'\"\naction = \"drop\"\n",
+                "`if` is not valid FQL: FQL column",
+                4,
+            ),
+            (
+                "[[destination.filter]]\naction = \"sample\"\n",
+                "needs `percent`",
+                4,
+            ),
+            (
+                "[[destination.filter]]\naction = \"sample\"\npercent = 120\n",
+                "not between 0 and 100",
+                4,
+            ),
+            (
+                "[[destination.filter]]\naction = \"drop\"\npercent = 5\n",
+                "`percent` is for",
+                4,
+            ),
+            (
+                "[[destination.filter]]\naction = \"block_fields\"\n",
+                "needs `fields`",
+                4,
+            ),
+            (
+                "[[destination.filter]]\naction = \"allow_fields\"\nfields = [\"properties..x\"]\n",
+                "empty key",
+                4,
+            ),
+            (
+                "[[destination.filter]]\naction = \"drop\"\nfields = [\"properties.x\"]\n",
+                "`fields` is for",
+                4,
+            ),
+            (
+                "[[destination.filter]]\nif = \" \"\naction = \"drop\"\n",
+                "`if` is empty",
+                4,
+            ),
+            (
+                "[[destination.filter]]\nwhen = \"x\"\naction = \"drop\"\n",
+                "when",
+                5,
+            ),
+            (
+                "consent = [\"Analytics\", \"Analytics\"]\n",
+                "names `Analytics` twice",
+                4,
+            ),
+            ("consent = [\"\"]\n", "empty category", 4),
+            ("segment_name = \"\"\n", "`segment_name` is empty", 4),
+        ];
+        for (tail, message, line) in cases {
+            let err = Config::parse(&format!("{head}{tail}"), "my.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(message) && err.contains(&format!("line {line}")),
+                "{tail}: {err}"
+            );
+        }
     }
 
     #[test]

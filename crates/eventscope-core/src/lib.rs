@@ -15,6 +15,7 @@ pub mod hub;
 pub mod inspect;
 pub mod model;
 pub mod recording;
+pub mod routing;
 pub mod server;
 pub mod stream;
 

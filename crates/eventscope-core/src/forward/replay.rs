@@ -164,6 +164,9 @@ impl CollectorTarget {
             debug: false,
             method: None,
             path: None,
+            segment_name: None,
+            consent: Vec::new(),
+            filter: Vec::new(),
         };
         // The environment is not read: nothing here is `env:VAR`.
         let mut destination = Destination::from_config_with(&config, &|_| None)?;

@@ -52,6 +52,45 @@ impl DestinationKind {
         self.spec().name
     }
 
+    /// Whether this kind's mapper carries a call type (`"track"`, `"alias"`…), for routing:
+    /// amplitude takes track, page, screen and identify through HTTP V2; mixpanel (`/import`)
+    /// and ga4 take track, page and screen; the others take every call.
+    pub fn carries(self) -> fn(&str) -> bool {
+        fn events_and_identify(call: &str) -> bool {
+            matches!(call, "track" | "page" | "screen" | "identify")
+        }
+        fn events(call: &str) -> bool {
+            matches!(call, "track" | "page" | "screen")
+        }
+        fn known(call: &str) -> bool {
+            matches!(
+                call,
+                "track" | "page" | "screen" | "identify" | "group" | "alias"
+            )
+        }
+        match self {
+            DestinationKind::Amplitude => events_and_identify,
+            DestinationKind::Mixpanel | DestinationKind::Ga4 => events,
+            DestinationKind::Posthog => known,
+            DestinationKind::Webhook | DestinationKind::Segment | DestinationKind::File => {
+                crate::routing::supports_all
+            }
+        }
+    }
+
+    /// The catalog name Segment's integrations object uses for this kind, when it has one.
+    pub fn segment_name(self) -> Option<&'static str> {
+        match self {
+            DestinationKind::Webhook => Some("Webhooks"),
+            DestinationKind::Segment => Some("Segment"),
+            DestinationKind::Amplitude => Some("Amplitude"),
+            DestinationKind::Mixpanel => Some("Mixpanel"),
+            DestinationKind::Ga4 => Some("Google Analytics 4"),
+            DestinationKind::Posthog => Some("PostHog"),
+            DestinationKind::File => None,
+        }
+    }
+
     /// Messages per request when the table does not say.
     pub fn default_batch_size(self) -> usize {
         self.spec().default_batch_size

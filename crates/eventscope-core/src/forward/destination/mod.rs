@@ -37,6 +37,7 @@ pub(crate) use self::secrets::Credentials;
 use self::secrets::{Headers, collect_secrets};
 use super::map::{self, MapError, Mapped};
 use super::{Outgoing, Request};
+use crate::config;
 use crate::model::{DeliveryNote, PREVIEW_BYTES, RequestPreview, mask_secret};
 
 /// Where a vendor with data residency keeps the data.
@@ -133,6 +134,29 @@ pub struct DestinationConfig {
     /// File: where NDJSON is appended (relative to the working directory).
     #[serde(default)]
     pub path: Option<PathBuf>,
+    /// The catalog name the integrations object uses for it; see [`Self::segment_name`].
+    #[serde(
+        default,
+        alias = "segment-name",
+        deserialize_with = "config::non_empty_name"
+    )]
+    pub segment_name: Option<String>,
+    /// The consent categories it is mapped to (`consent = ["Analytics"]`); empty: unmapped.
+    #[serde(default, deserialize_with = "config::consent_categories")]
+    pub consent: Vec<String>,
+    /// `[[destination.filter]]` tables, applied in order.
+    #[serde(default)]
+    pub filter: Vec<config::FilterConfig>,
+}
+
+impl DestinationConfig {
+    /// The catalog name the integrations object uses: `segment_name`, else the kind's default
+    /// ("Amplitude", "Webhooks", …); none for `file`, which Segment has no destination for.
+    pub fn segment_name(&self) -> Option<&str> {
+        self.segment_name
+            .as_deref()
+            .or_else(|| self.kind.segment_name())
+    }
 }
 
 /// `5`, `0.5`, `"5s"`, `"500ms"`, `"1m"` → a positive duration.

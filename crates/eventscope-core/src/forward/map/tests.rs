@@ -859,3 +859,37 @@ fn chunks_respect_count_and_bytes() {
     assert_eq!(sizes(chunks(&items, 10, 5)), [1, 1, 1, 1, 1]);
     assert!(chunks::<String>(&[], 10, 10).is_empty());
 }
+
+/// Routing's "can this destination carry the call" (`DestinationKind::carries`) agrees with
+/// what each mapper does with a complete message of each call type.
+#[test]
+fn the_kinds_carry_exactly_the_calls_their_mappers_map() {
+    let kinds = [
+        HOOK,
+        "name = \"seg\"\nkind = \"segment\"\nwrite_key = \"wk_test\"",
+        AMP,
+        "name = \"mp\"\nkind = \"mixpanel\"\ntoken = \"tok\"",
+        "name = \"ga\"\nkind = \"ga4\"\nmeasurement_id = \"G-TEST\"\napi_secret = \"ga_secret\"",
+        "name = \"ph\"\nkind = \"posthog\"\napi_key = \"phc_test\"",
+        "name = \"f\"\nkind = \"file\"\npath = \"/tmp/out.ndjson\"",
+    ];
+    for toml_text in kinds {
+        let d = destination(toml_text);
+        for call in ["track", "page", "screen", "identify", "group", "alias"] {
+            let message = json!({
+                "type": call, "event": "Order Completed", "name": "Home",
+                "userId": "user_1", "anonymousId": "anon-1", "groupId": "g1",
+                "previousId": "anon-0", "messageId": "m1",
+                "timestamp": "2026-11-01T10:00:00Z", "traits": {"plan": "pro"},
+            });
+            let mapped = map_all(&d, &[outgoing(1, &message)]);
+            assert_eq!(
+                mapped.skipped.is_empty(),
+                d.kind.carries()(call),
+                "{} {call}: {:?}",
+                d.kind.as_str(),
+                mapped.skipped
+            );
+        }
+    }
+}
