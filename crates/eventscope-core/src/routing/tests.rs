@@ -465,7 +465,7 @@ api_key = "k"
 consent = ["Analytics"]
 
 [[filter]]
-if = "Test Event"
+if = "event = 'Test Event'"
 action = "drop"
 
 [[filter]]
@@ -474,20 +474,14 @@ fields = ["properties.email"]
 "#,
     )
     .unwrap();
-    let amplitude = Destination::from_config(&config, &|text| {
-        let name = text.to_string();
-        Ok(Box::new(When(Box::new(move |m| {
-            Ok(m.get("event").and_then(Json::as_str) == Some(name.as_str()))
-        }))))
-    })
-    .unwrap();
+    let amplitude = Destination::from_config(&config, &super::fql).unwrap();
     assert_eq!(amplitude.segment_name, "Amplitude");
     assert_eq!(amplitude.consent, ["Analytics"]);
     let consented = r#"{"type":"track","event":"Test Event",
         "context":{"consent":{"categoryPreferences":{"Analytics":true}}}}"#;
     assert_eq!(
         verdict(consented, &amplitude),
-        dropped(Reason::Filter, "filter 1 drops: Test Event")
+        dropped(Reason::Filter, "filter 1 drops: event = 'Test Event'")
     );
     assert_eq!(
         verdict(
