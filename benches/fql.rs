@@ -11,7 +11,7 @@ use eventscope::filter::fql::Query;
 use eventscope::model::json::Json;
 
 mod common;
-use common::FIXTURES;
+use common::fixture_messages;
 
 /// The reference's worked examples (`identity-and-warehouse.md` §3).
 const EXAMPLES: [&str; 6] = [
@@ -28,11 +28,7 @@ fn main() {
         println!("fql bench: run with `cargo bench --bench fql`");
         return;
     }
-    let messages: Vec<String> = std::fs::read_to_string(format!("{FIXTURES}/events.ndjson"))
-        .expect("fixtures")
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let messages = fixture_messages();
     let parsed: Vec<Json<'_>> = messages.iter().map(|m| Json::parse(m).unwrap()).collect();
     let passes: Option<usize> = std::env::var("EVENTSCOPE_BENCH_PASSES")
         .ok()

@@ -1,9 +1,9 @@
 //! Routing figure: verdicts per message for 7 destinations × 3 filters each, on one core.
 //! Goal ≤ 2 µs per message (all 7 destinations), so the viewer stays light at 20,000 ev/s.
 //!
-//! `cargo bench --bench routing`. Conditions here are hand-written (an event name and a
-//! property test) until FQL conditions are wired in; the message is parsed once, outside the
-//! timed loop, as the viewer parses it once for its verdicts.
+//! `cargo bench --bench routing`. The filters' conditions are FQL (`routing::fql`), as a
+//! destination table's `if` compiles; the message is parsed once, outside the timed loop, as the
+//! viewer parses it once for its verdicts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
 
@@ -11,19 +11,11 @@ use std::time::{Duration, Instant};
 
 use eventscope::model::json::Json;
 use eventscope::routing::{
-    Condition, Destination, FieldPath, Filter, FilterAction, route_all, supports_all,
+    Destination, FieldPath, Filter, FilterAction, fql, route_all, supports_all,
 };
 
 mod common;
-use common::FIXTURES;
-
-struct EventIs(&'static str);
-
-impl Condition for EventIs {
-    fn matches(&self, message: &Json<'_>) -> Result<bool, String> {
-        Ok(message.get("event").and_then(Json::as_str) == Some(self.0))
-    }
-}
+use common::fixture_messages;
 
 fn destination(name: &str, consent: &[&str]) -> Destination {
     let paths = |texts: &[&str]| texts.iter().map(|t| FieldPath::parse(t).unwrap()).collect();
@@ -32,17 +24,17 @@ fn destination(name: &str, consent: &[&str]) -> Destination {
         consent: consent.iter().map(|c| c.to_string()).collect(),
         filters: vec![
             Filter {
-                condition: Box::new(EventIs("Test Event")),
+                condition: fql("event = 'Test Event'").unwrap(),
                 text: "event = 'Test Event'".into(),
                 action: FilterAction::Drop,
             },
             Filter {
-                condition: Box::new(EventIs("Page Scrolled")),
+                condition: fql("event = 'Page Scrolled'").unwrap(),
                 text: "event = 'Page Scrolled'".into(),
                 action: FilterAction::Sample { percent: 10.0 },
             },
             Filter {
-                condition: Box::new(EventIs("Order Completed")),
+                condition: fql("event = 'Order Completed'").unwrap(),
                 text: "event = 'Order Completed'".into(),
                 action: FilterAction::BlockFields(paths(&[
                     "properties.email",
@@ -60,11 +52,7 @@ fn main() {
         println!("routing bench: run with `cargo bench --bench routing`");
         return;
     }
-    let messages: Vec<String> = std::fs::read_to_string(format!("{FIXTURES}/events.ndjson"))
-        .expect("fixtures")
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let messages = fixture_messages();
     let parsed: Vec<Json<'_>> = messages.iter().map(|m| Json::parse(m).unwrap()).collect();
     let destinations = [
         destination("Amplitude", &["Analytics"]),
