@@ -91,16 +91,36 @@ impl Screen {
     ) -> String {
         let start = Instant::now();
         loop {
-            let text = self.text();
-            if check(&text) {
-                return text;
+            if check(&self.text()) {
+                // A frame can arrive in several reads: judge the screen once the program has
+                // stopped writing, not a half-drawn frame whose header is already new.
+                let text = self.settled_text();
+                if check(&text) {
+                    return text;
+                }
             }
+            let text = self.text();
             assert!(
                 start.elapsed() < deadline,
                 "waiting for {what}; screen:\n{text}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The screen after 40 ms without output (or after 1 s of steady output, as it is then).
+    fn settled_text(&self) -> String {
+        let start = Instant::now();
+        let mut seen = self.raw.lock().unwrap().len();
+        while start.elapsed() < Duration::from_secs(1) {
+            std::thread::sleep(Duration::from_millis(40));
+            let now = self.raw.lock().unwrap().len();
+            if now == seen {
+                break;
+            }
+            seen = now;
+        }
+        self.text()
     }
 
     fn type_text(&mut self, text: &str) {
@@ -169,7 +189,10 @@ fn the_viewer_shows_posted_messages_filters_them_and_quits_cleanly() {
         assert_eq!(response.status(), 200);
     });
     let text = screen.wait_for("five rows", |s| s.contains("Messages 5/5"));
-    assert!(text.contains("Order Completed") && text.contains("Pricing"));
+    assert!(
+        text.contains("Order Completed") && text.contains("Pricing"),
+        "{text}"
+    );
 
     screen.type_text("/type:identify\r");
     let text = screen.wait_for("the filtered view", |s| s.contains("Messages 2/5"));
