@@ -3,7 +3,8 @@
 //! A path is dotted (`properties.products.sku`); `\` escapes the next character, so
 //! `properties.product\.id` names the key `product.id`. Where a path meets an array it applies
 //! to every element (`properties.products.price` strips `price` from each product). Stripped
-//! fields are reported by path, without indexes, once each.
+//! fields are reported by path (keys escaped as written), without indexes, once each;
+//! [`strip`] removes them from a message on its way out.
 
 use crate::model::json::Json;
 
@@ -119,9 +120,13 @@ fn allow_walk<'p>(
                     allow_walk(member, paths, stack, stripped);
                     stack.pop();
                 } else {
-                    let mut text = stack.join(".");
-                    text.push('.');
-                    text.push_str(key);
+                    let mut text = String::new();
+                    for part in stack.iter().chain([&key]) {
+                        if !text.is_empty() {
+                            text.push('.');
+                        }
+                        escape_into(part, &mut text);
+                    }
                     if !stripped.contains(&text) {
                         stripped.push(text);
                     }
@@ -131,6 +136,48 @@ fn allow_walk<'p>(
         Json::Array(items) => {
             for item in items {
                 allow_walk(item, paths, stack, stripped);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Appends `key` with `.` and `\\` escaped, so that [`FieldPath::parse`] reads it back.
+fn escape_into(key: &str, out: &mut String) {
+    for c in key.chars() {
+        if c == '.' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+/// Removes each of `paths` (as [`super::Verdict::Routed`] lists them) from `message`, from every
+/// element where a path meets an array. A path that does not parse or is absent changes nothing.
+pub fn strip(message: &mut serde_json::Value, paths: &[String]) {
+    for path in paths {
+        if let Ok(path) = FieldPath::parse(path) {
+            remove(message, &path.keys);
+        }
+    }
+}
+
+fn remove(value: &mut serde_json::Value, keys: &[String]) {
+    let Some((first, rest)) = keys.split_first() else {
+        return;
+    };
+    match value {
+        serde_json::Value::Object(object) if rest.is_empty() => {
+            object.remove(first);
+        }
+        serde_json::Value::Object(object) => {
+            if let Some(member) = object.get_mut(first) {
+                remove(member, rest);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                remove(item, keys);
             }
         }
         _ => {}

@@ -11,7 +11,8 @@
 //!    fields; a condition that cannot be evaluated drops the event, as Segment does;
 //! 4. whether the destination's mapper can carry the call type.
 //!
-//! A routed message lists the fields its filters would strip; nothing is copied or changed here.
+//! A routed message lists the fields its filters would strip (as field paths, [`strip`] removes
+//! them from a message on its way out); nothing is copied or changed here.
 //! Conditions are a trait ([`Condition`]) so FQL plugs in without this module knowing it;
 //! [`Destination::from_config`] builds a destination from its `[[destination]]` table.
 
@@ -27,7 +28,7 @@ use std::fmt;
 use crate::forward::destination::DestinationConfig;
 use crate::model::json::{Json, Object};
 
-pub use fields::FieldPath;
+pub use fields::{FieldPath, strip};
 pub use filters::{Always, Condition, Filter, FilterAction, fql, sample_bucket};
 
 /// What a destination is, as routing needs it.
@@ -59,7 +60,8 @@ impl Destination {
     /// Routing's view of a `[[destination]]` table: its catalog name (the kind's default; a
     /// `file` destination, which Segment has none for, goes by its own name), consent
     /// categories, filters (each `if` made a condition by `condition`; none: every message) and
-    /// the calls its kind carries. `Err` names the filter whose condition does not compile.
+    /// the calls its kind carries. `Err` names the filter whose condition does not compile
+    /// (`filter 2: column 3: …`; the caller names the destination).
     pub fn from_config(
         config: &DestinationConfig,
         condition: &Compile,
@@ -71,9 +73,7 @@ impl Destination {
             .map(|(index, filter)| {
                 let (condition, text) = match &filter.condition {
                     Some(text) => (
-                        condition(text).map_err(|e| {
-                            format!("destination `{}`: filter {}: {e}", config.name, index + 1)
-                        })?,
+                        condition(text).map_err(|e| format!("filter {}: {e}", index + 1))?,
                         text.clone(),
                     ),
                     None => (Box::new(Always) as Box<dyn Condition>, "all".to_string()),
@@ -100,7 +100,8 @@ pub fn supports_all(_call: &str) -> bool {
 }
 
 /// Why a message does not reach a destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Reason {
     Consent,
     Integrations,

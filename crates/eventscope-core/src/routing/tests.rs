@@ -499,10 +499,7 @@ fields = ["properties.email"]
     let refused =
         Destination::from_config(&config, &|_| Err("column 3: unexpected `Event`".into()))
             .unwrap_err();
-    assert_eq!(
-        refused,
-        "destination `amp`: filter 1: column 3: unexpected `Event`"
-    );
+    assert_eq!(refused, "filter 1: column 3: unexpected `Event`");
     let file: crate::forward::destination::DestinationConfig =
         toml::from_str("name = \"disk\"\nkind = \"file\"\npath = \"o.ndjson\"").unwrap();
     let disk = Destination::from_config(&file, &|_| unreachable!()).unwrap();
@@ -553,5 +550,29 @@ action = "drop"
     assert!(
         refused.contains("filter 1") && refused.contains("column"),
         "{refused}"
+    );
+}
+
+#[test]
+fn allowed_fields_strip_to_exactly_what_the_filter_keeps_even_with_dotted_keys() {
+    let hook = filtered(vec![Filter {
+        condition: always(),
+        text: "all".into(),
+        action: FilterAction::AllowFields(paths(&["properties.total", "properties.items.sku"])),
+    }]);
+    let text = r#"{"type":"track","properties":{"total":3,"a.b":1,"a":{"b":2},
+        "items":[{"sku":"A","price":1},{"sku":"B"}]}}"#;
+    let Verdict::Routed { stripped } = route(&Json::parse(text).unwrap(), &hook) else {
+        panic!("routed");
+    };
+    assert_eq!(
+        stripped,
+        ["properties.a\\.b", "properties.a", "properties.items.price"]
+    );
+    let mut value: serde_json::Value = serde_json::from_str(text).unwrap();
+    strip(&mut value, &stripped);
+    assert_eq!(
+        value["properties"],
+        serde_json::json!({"total": 3, "items": [{"sku": "A"}, {"sku": "B"}]})
     );
 }

@@ -240,6 +240,11 @@ pub struct Destination {
     /// `segment`: the batch carries the time of mapping as its `sentAt` (Segment's clock-skew
     /// correction). Off for replays into a collector, which must take `timestamp` as sent.
     pub stamp_sent_at: bool,
+    /// Would Segment deliver a message here, and what would it strip: consent, the integrations
+    /// object, the `[[destination.filter]]` tables, the calls the kind carries.
+    pub routing: std::sync::Arc<crate::routing::Destination>,
+    /// Send what routing drops, unstripped (`--ignore-routing`, the forward popup's toggle).
+    pub ignore_routing: bool,
 }
 
 /// Secrets stay masked even in debug output.
@@ -414,6 +419,8 @@ impl Destination {
             ));
         }
 
+        let routing = crate::routing::Destination::from_config(config, &crate::routing::fql)
+            .map_err(invalid)?;
         let mut destination = Destination {
             name,
             kind,
@@ -431,6 +438,8 @@ impl Destination {
             debug: config.debug,
             method: config.method.unwrap_or(WebhookMethod::Post),
             stamp_sent_at: true,
+            routing: std::sync::Arc::new(routing),
+            ignore_routing: false,
         };
         destination.secrets = collect_secrets(&destination, headers.secrets);
         Ok(destination)

@@ -103,13 +103,9 @@ fn requests(
                     .1
                     .push((item.carried.clone(), e.event.to_string(), e.micros));
             }
-            Mapping::Skip(reason) => skipped.push((
-                item.index,
-                Skipped {
-                    carried: item.carried.clone(),
-                    reason,
-                },
-            )),
+            Mapping::Skip(reason) => {
+                skipped.push((item.index, Skipped::new(item.carried.clone(), reason)))
+            }
         }
     }
     let mut requests = Vec::new();

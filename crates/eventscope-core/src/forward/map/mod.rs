@@ -2,6 +2,10 @@
 //! caller gives `now`).
 //!
 //! The pipeline, per [`Destination::requests`](super::Destination::requests) call:
+//! 0. **route** — as Segment would (`crate::routing`): a message dropped by consent, the
+//!    integrations object, a destination filter or the kind is skipped with the reason
+//!    ([`Skipped::dropped`]); fields the filters strip are removed. `ignore_routing` skips
+//!    this step (`--ignore-routing`, the forward popup's toggle).
 //! 1. **transform** — the destination's jq program on each message; `null` or no output drops
 //!    the message, and a runtime error (or an output that is not one object) skips it, both
 //!    reported in [`Mapped::skipped`] with the reason; the other messages go on.
@@ -36,6 +40,7 @@ use serde_json::value::RawValue;
 use super::destination::{Credentials, Destination};
 use super::{Carried, Outgoing, Request};
 use crate::model::DeliveryNote;
+use crate::routing::Verdict;
 
 /// What a destination gets for a selection of messages.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -51,8 +56,23 @@ pub struct Mapped {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
     pub carried: Carried,
-    /// For a person: `dropped by the transform`, `ga4 has no alias call`…
+    /// For a person: `dropped by the transform`, `ga4 has no alias call`,
+    /// `integrations: integrations.Amplitude = false`…
     pub reason: String,
+    /// Set when routing dropped it (Segment would not deliver it): why, in a word.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<crate::routing::Reason>,
+}
+
+impl Skipped {
+    /// Skipped by the pipeline (transform, mapper), not by routing.
+    pub fn new(carried: Carried, reason: String) -> Skipped {
+        Skipped {
+            carried,
+            reason,
+            dropped: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -149,6 +169,18 @@ pub(crate) enum Mapping<T> {
     Skip(String),
 }
 
+/// Routing's verdict on a message's text (one that does not parse was already skipped as not
+/// an object, so `Err` cannot reach here; it routes as an empty object would).
+fn route_raw(text: &str, routing: &crate::routing::Destination) -> Verdict {
+    match crate::model::json::Json::parse(text) {
+        Ok(message) => crate::routing::route(&message, routing),
+        Err(_) => crate::routing::route(
+            &crate::model::json::Json::Object(Default::default()),
+            routing,
+        ),
+    }
+}
+
 /// Runs the pipeline for `destination`.
 pub(crate) fn map(
     destination: &Destination,
@@ -183,10 +215,7 @@ pub(crate) fn map(
         if !ids.is_object {
             skipped.push((
                 index,
-                Skipped {
-                    carried,
-                    reason: "not a JSON object".to_string(),
-                },
+                Skipped::new(carried, "not a JSON object".to_string()),
             ));
             continue;
         }
@@ -197,6 +226,34 @@ pub(crate) fn map(
             value: None,
             changed: false,
         };
+        if !destination.ignore_routing {
+            match route_raw(outgoing.message.get(), &destination.routing) {
+                // The mapper says more precisely why it cannot carry a call (step 3).
+                Verdict::Dropped {
+                    reason: crate::routing::Reason::Unsupported,
+                    ..
+                } => {}
+                Verdict::Dropped { reason, rule } => {
+                    skipped.push((
+                        index,
+                        Skipped {
+                            carried: item.carried,
+                            reason: format!("{reason}: {rule}"),
+                            dropped: Some(reason),
+                        },
+                    ));
+                    continue;
+                }
+                Verdict::Routed { stripped } if !stripped.is_empty() => {
+                    item.value();
+                    if let Some(value) = item.value.as_mut() {
+                        crate::routing::strip(value, &stripped);
+                        item.changed = true;
+                    }
+                }
+                Verdict::Routed { .. } => {}
+            }
+        }
         if let Some(filter) = &transform {
             // A runtime error is about this message (a field it lacks, a type it has): it is
             // skipped with the reason, and the others go on.
@@ -214,13 +271,7 @@ pub(crate) fn map(
                 Err(message) => Some(format!("transform failed: {message}")),
             };
             if let Some(reason) = failed {
-                skipped.push((
-                    index,
-                    Skipped {
-                        carried: item.carried,
-                        reason,
-                    },
-                ));
+                skipped.push((index, Skipped::new(item.carried, reason)));
                 continue;
             }
         }

@@ -21,13 +21,9 @@ pub(super) fn vendor_requests(
     for item in staged.iter_mut() {
         match event(destination, item.value()) {
             Mapping::Item(value) => events.push((item.carried.clone(), value.to_string())),
-            Mapping::Skip(reason) => skipped.push((
-                item.index,
-                Skipped {
-                    carried: item.carried.clone(),
-                    reason,
-                },
-            )),
+            Mapping::Skip(reason) => {
+                skipped.push((item.index, Skipped::new(item.carried.clone(), reason)))
+            }
         }
     }
     chunks(&events, destination.batch_size, max_bytes)

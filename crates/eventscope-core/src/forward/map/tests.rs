@@ -893,3 +893,120 @@ fn the_kinds_carry_exactly_the_calls_their_mappers_map() {
         }
     }
 }
+
+// --- routing --------------------------------------------------------------------------------
+
+/// A webhook named "Hook" in the integrations object, mapped to Analytics, with a drop and a
+/// block filter.
+const ROUTED_HOOK: &str = r#"
+name = "hook"
+kind = "webhook"
+endpoint = "http://127.0.0.1:9/"
+segment_name = "Hook"
+consent = ["Analytics"]
+batch_size = 10
+
+[[filter]]
+if = "event = 'Test Event'"
+action = "drop"
+
+[[filter]]
+action = "block_fields"
+fields = ["properties.email", "properties.products.sku", "properties.dotted\\.key"]
+"#;
+
+#[test]
+fn routing_skips_what_segment_would_not_deliver_with_the_reason() {
+    let d = destination(ROUTED_HOOK);
+    let mut off = track("Order Completed", json!({}));
+    off["integrations"] = json!({"Hook": false});
+    let mut denied = track("Order Completed", json!({}));
+    denied["context"]["consent"] = json!({"categoryPreferences": {"Analytics": false}});
+    let messages = [
+        outgoing(1, &off),
+        outgoing(2, &track("Test Event", json!({}))),
+        outgoing(3, &denied),
+        outgoing(4, &track("Order Completed", json!({"revenue": 1}))),
+    ];
+    let mapped = map_all(&d, &messages);
+    let skipped: Vec<_> = mapped
+        .skipped
+        .iter()
+        .map(|s| (s.carried.seq, s.dropped, s.reason.as_str()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            (
+                Some(1),
+                Some(crate::routing::Reason::Integrations),
+                "integrations: integrations.Hook = false"
+            ),
+            (
+                Some(2),
+                Some(crate::routing::Reason::Filter),
+                "filter: filter 1 drops: event = 'Test Event'"
+            ),
+            (
+                Some(3),
+                Some(crate::routing::Reason::Consent),
+                "consent: consent Analytics not given"
+            ),
+        ]
+    );
+    let sent = body(&mapped.requests[0]);
+    assert_eq!(sent.as_array().map(Vec::len), Some(1));
+    assert_eq!(sent[0]["properties"]["revenue"], 1);
+    assert_eq!(mapped.requests[0].carries[0].seq, Some(4));
+    // The skip says in JSON why (replay's summary and deliveries read it).
+    assert_eq!(
+        serde_json::to_value(&mapped.skipped[0]).unwrap()["dropped"],
+        "integrations"
+    );
+}
+
+#[test]
+fn routing_strips_blocked_fields_from_every_array_element_before_mapping() {
+    let d = destination(ROUTED_HOOK);
+    let message = track(
+        "Order Completed",
+        json!({
+            "email": "jane@example.com",
+            "dotted.key": 1,
+            "dotted": {"key": "kept"},
+            "products": [{"sku": "A", "price": 1}, {"sku": "B", "price": 2}, 3],
+        }),
+    );
+    let mapped = map_all(&d, &[outgoing(1, &message)]);
+    assert!(mapped.skipped.is_empty(), "{:?}", mapped.skipped);
+    let sent = &body(&mapped.requests[0])[0];
+    assert_eq!(
+        sent["properties"],
+        json!({"dotted": {"key": "kept"}, "products": [{"price": 1}, {"price": 2}, 3]})
+    );
+    assert_eq!(sent["event"], "Order Completed");
+}
+
+#[test]
+fn ignore_routing_sends_dropped_messages_whole() {
+    let mut d = destination(ROUTED_HOOK);
+    d.ignore_routing = true;
+    let message = track("Test Event", json!({"email": "jane@example.com"}));
+    let mapped = map_all(&d, &[outgoing(1, &message)]);
+    assert!(mapped.skipped.is_empty());
+    // Unchanged: the bytes as captured.
+    assert_eq!(mapped.requests[0].body, format!("[{message}]").into_bytes());
+}
+
+#[test]
+fn a_destination_without_routing_settings_still_honours_the_integrations_object() {
+    let d = destination(HOOK);
+    let mut all_off = track("Order Completed", json!({}));
+    all_off["integrations"] = json!({"All": false});
+    let mapped = map_all(&d, &[outgoing(1, &all_off)]);
+    assert!(mapped.requests.is_empty());
+    assert_eq!(
+        mapped.skipped[0].dropped,
+        Some(crate::routing::Reason::Integrations)
+    );
+}
