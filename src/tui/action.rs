@@ -28,6 +28,8 @@ pub enum Action {
     ShowRaw,
     ShowCall,
     ShowFindings,
+    /// Would Segment deliver the message to each configured destination.
+    ShowRouting,
     /// In the Findings tab: show the selected finding's line in the Pretty tab.
     JumpToFinding,
     /// Hide PII values on screen.
@@ -151,7 +153,7 @@ impl Context {
 }
 
 impl Action {
-    pub const ALL: [Action; 79] = [
+    pub const ALL: [Action; 80] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -171,6 +173,7 @@ impl Action {
         Action::ShowRaw,
         Action::ShowCall,
         Action::ShowFindings,
+        Action::ShowRouting,
         Action::JumpToFinding,
         Action::ToggleMask,
         Action::Summary,
@@ -255,6 +258,9 @@ impl Action {
             Action::ShowRaw => "Raw tab (as received)",
             Action::ShowCall => "Call tab (the SDK call)",
             Action::ShowFindings => "Findings tab (spec, plan and PII verdicts)",
+            Action::ShowRouting => {
+                "Routing tab (would Segment deliver it to each [[destination]], and why not)"
+            }
             Action::JumpToFinding => {
                 "in Findings: show the finding's line; in Deliveries: show the message"
             }

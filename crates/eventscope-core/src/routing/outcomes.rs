@@ -88,6 +88,16 @@ impl Outcomes {
     }
 }
 
+/// The whole verdict of `message` for each of `destinations`, in order (what a viewer shows for
+/// the selected message).
+pub fn route_each(message: &Json<'_>, destinations: &[Named]) -> Vec<Verdict> {
+    let facts = Facts::of(message);
+    destinations
+        .iter()
+        .map(|named| route_facts(&facts, &named.destination))
+        .collect()
+}
+
 /// A configured destination (a `[[destination]]` table) as routing sees it, with its name.
 #[derive(Debug)]
 pub struct Named {
