@@ -258,9 +258,7 @@ impl Action {
             Action::ShowRaw => "Raw tab (as received)",
             Action::ShowCall => "Call tab (the SDK call)",
             Action::ShowFindings => "Findings tab (spec, plan and PII verdicts)",
-            Action::ShowRouting => {
-                "Routing tab (would Segment deliver it to each [[destination]], and why not)"
-            }
+            Action::ShowRouting => "Routing tab (would Segment deliver it, and why not)",
             Action::JumpToFinding => {
                 "in Findings: show the finding's line; in Deliveries: show the message"
             }

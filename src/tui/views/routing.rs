@@ -62,10 +62,15 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         lines.extend(finding::wrap(first, rest, name_w + 5, width));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "Filter the list: routed:NAME · dropped:NAME · dropped:NAME:consent (or integrations, \
-         filter, unsupported)",
-        t.style(Role::Muted),
+    lines.extend(finding::wrap(
+        Vec::new(),
+        vec![Span::styled(
+            "Filter the list with routed:NAME, dropped:NAME or dropped:NAME:REASON (consent, \
+             integrations, filter, unsupported).",
+            t.style(Role::Muted),
+        )],
+        0,
+        width,
     ));
     lines
 }
