@@ -308,12 +308,12 @@ impl Action {
             Action::SummaryTop => "first row",
             Action::SummaryBottom => "last row",
             Action::SummarySort => "sort by errors, warnings, PII, messages, name",
-            Action::SummaryNextTab => "next tab (by event, by rule)",
+            Action::SummaryNextTab => "next tab (by event, by rule, by destination)",
             Action::SummaryPrevTab => "previous tab",
             Action::SummaryNextCell => {
-                "pick the next rule (by event) or event (by rule) in the row"
+                "pick the next rule (by event), event (by rule) or count (by destination) in the row"
             }
-            Action::SummaryPrevCell => "pick the previous rule or event in the row",
+            Action::SummaryPrevCell => "pick the previous rule, event or count in the row",
             Action::SummaryFilter => "filter the list to the row's event, rule or picked cell",
             Action::SummaryClose => "close the summary",
             Action::ForwardDestination1 => "destination 1",

@@ -466,11 +466,11 @@ mod empty_ids {
 #[cfg(test)]
 mod size {
     /// Memory per retained event must stay within raw size + 300 bytes (issue 3's goal); the
-    /// row itself is most of that overhead.
+    /// row itself is most of that overhead (8 of its bytes: each destination's routing outcome).
     #[test]
     fn a_row_stays_small() {
         let size = std::mem::size_of::<super::Entry>();
-        assert!(size <= 192, "Entry is {size} bytes");
+        assert!(size <= 200, "Entry is {size} bytes");
     }
 }
 

@@ -577,7 +577,8 @@ fn error_unknown_field() {
     let e = err("foo:x");
     assert_eq!(
         e.message,
-        "unknown field `foo`; fields: type, event, user, id, key, has, rule, pii, jq, fql"
+        "unknown field `foo`; fields: type, event, user, id, key, has, rule, pii, jq, fql, routed, \
+         dropped"
     );
     assert_eq!(e.position, 0);
     assert_err("type:track bar:baz", "unknown field `bar`", 11);
