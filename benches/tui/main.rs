@@ -9,6 +9,8 @@
 //! Knobs (environment): `EVENTSCOPE_BENCH_EVENTS` (events retained for the frame-time part,
 //! default 1,000,000), `EVENTSCOPE_BENCH_SECONDS` (the load phase, default 30),
 //! `EVENTSCOPE_BENCH_RATE` (events/s posted during the load phase, default 20,000),
+//! `EVENTSCOPE_BENCH_ROUTING` (if `1`: part 2's viewer routes every message to 7
+//! destinations × 3 filters, from a generated `--config`),
 //! `EVENTSCOPE_BENCH_IDLE_SECONDS` (the idle window, default 10), `EVENTSCOPE_BENCH_DRAWS`
 //! (draws timed, default 500), `EVENTSCOPE_BENCH_MAX_LOAD` (if set, e.g. `1.5`: before each
 //! part wait, up to 10 minutes, until the 1-minute load average is below it).

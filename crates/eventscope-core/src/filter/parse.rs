@@ -536,6 +536,18 @@ fn route_predicate(
             _ => return Err(unknown_destination(value, value_pos, destinations)),
         },
     };
+    if index >= crate::routing::MAX_OUTCOMES {
+        return Err(error(
+            format!(
+                "`{}` is destination {} of {}: only the first {} are routed per message",
+                destinations[index],
+                index + 1,
+                destinations.len(),
+                crate::routing::MAX_OUTCOMES
+            ),
+            value_pos,
+        ));
+    }
     Ok(match field {
         Field::Routed => Predicate::Routed(index),
         _ => Predicate::Dropped(index, reason),

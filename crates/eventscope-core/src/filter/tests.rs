@@ -1033,6 +1033,11 @@ fn an_unknown_destination_or_reason_is_an_error_naming_the_configured_ones() {
         "{e}"
     );
     assert_eq!(e.position, 12);
+    let many: Vec<String> = (1..=22).map(|i| format!("d{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert!(Query::parse_for("routed:d21", &many).is_ok());
+    let e = Query::parse_for("routed:d22", &many).unwrap_err();
+    assert!(e.message.contains("only the first 21 are routed"), "{e}");
     let e = Query::parse("routed:amp").unwrap_err();
     assert!(e.message.contains("none is configured"), "{e}");
     // Rows built without destinations match neither.
