@@ -54,9 +54,18 @@ pub fn key_latency(config: &Config) -> anyhow::Result<KeyReport> {
             config.load_seconds
         ),
     );
-    let mut tui = Tui::spawn(&["--listen", "127.0.0.1:0"])?;
+    let mut args = vec!["--listen", "127.0.0.1:0"];
+    args.extend(config.viewer_args.iter().map(String::as_str));
+    if !config.viewer_args.is_empty() {
+        println!("  viewer arguments: {}", args.join(" "));
+    }
+    let mut tui = Tui::spawn(&args)?;
     let text = tui.wait_for("the empty state", |s| s.contains("Waiting for events"))?;
     let addr = address_on(&text)?;
+    if let Some(filter) = &config.viewer_filter {
+        println!("  filter typed before the load: {filter}");
+        tui.type_text(&format!("/{filter}\r"))?;
+    }
     std::thread::sleep(Duration::from_millis(500));
 
     let messages = fixture_messages();
