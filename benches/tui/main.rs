@@ -15,7 +15,8 @@
 //! `EVENTSCOPE_BENCH_PARTS` (which parts run, e.g. `keys` or `frames,idle`; default all),
 //! `EVENTSCOPE_BENCH_VIEWER_ARGS` (more arguments for the viewer of part 2, e.g.
 //! `--config benches/routing/eventscope.toml`), `EVENTSCOPE_BENCH_VIEWER_FILTER` (a filter
-//! typed into that viewer before the load, e.g. `dropped:amplitude`).
+//! typed into that viewer before the load, e.g. `dropped:amplitude`), `EVENTSCOPE_BENCH_BIN`
+//! (the viewer binary parts 2 and 3 drive, for before/after pairs; default the one built here).
 //!
 //! 1. In process, no terminal: an `App` holding the events, a `type:track` filter active, drawn
 //!    into ratatui's `TestBackend` at 200×50 while the selection moves up and down.
