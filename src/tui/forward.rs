@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
-use eventscope_core::forward::map::{Mapped, Skipped};
+use eventscope_core::forward::map::{Mapped, Skipped, Stripped};
+use eventscope_core::model::count;
 use eventscope_core::forward::{Destination, Outgoing, Request};
 use eventscope_core::inspect::Inspector;
 use eventscope_core::model::pretty::{PrettyDoc, pretty};
@@ -33,8 +34,10 @@ pub struct Prepared {
     pub destination: Arc<Destination>,
     /// Exactly what Enter sends.
     pub requests: Vec<Request>,
-    /// Messages no request carries, with the reason.
+    /// Messages no request carries, with the reason (routing's drops among them).
     pub skipped: Vec<Skipped>,
+    /// Messages sent without fields a destination filter strips.
+    pub stripped: Vec<Stripped>,
     /// Each request as the popup shows it, built here, off the UI task: masking and
     /// pretty-printing a large body would stall a frame.
     pub shown: Vec<ShownRequest>,
@@ -46,7 +49,11 @@ pub fn prepare(
     messages: &[Outgoing],
     inspector: Option<&Inspector>,
 ) -> Result<Prepared, String> {
-    let Mapped { requests, skipped } = destination
+    let Mapped {
+        requests,
+        skipped,
+        stripped,
+    } = destination
         .requests(messages, inspector)
         .map_err(|e| e.to_string())?;
     let shown = requests
@@ -57,8 +64,99 @@ pub fn prepare(
         destination,
         requests,
         skipped,
+        stripped,
         shown,
     })
+}
+
+/// How a skipped message is named: `seq 7`, its messageId, or `a message`.
+pub fn skipped_at(skipped: &Skipped) -> String {
+    match (&skipped.carried.seq, &skipped.carried.message_id) {
+        (Some(seq), _) => format!("seq {seq}"),
+        (None, Some(id)) => id.clone(),
+        (None, None) => "a message".into(),
+    }
+}
+
+/// The rule of a routing drop without its leading word: `consent Analytics not given` out of
+/// `consent: consent Analytics not given`.
+fn rule_of(skipped: &Skipped) -> &str {
+    let reason = skipped.reason.as_str();
+    skipped
+        .dropped
+        .and_then(|word| reason.strip_prefix(word.as_str()))
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(reason)
+}
+
+/// `2 dropped by routing, 1 skipped`: what became of the messages no request carries.
+pub fn skipped_counts(skipped: &[Skipped]) -> String {
+    let dropped = skipped.iter().filter(|s| s.dropped.is_some()).count() as u64;
+    let other = skipped.len() as u64 - dropped;
+    match (dropped, other) {
+        (0, other) => format!("{} skipped", count(other, "message")),
+        (dropped, 0) => format!("{dropped} dropped by routing"),
+        (dropped, other) => format!("{dropped} dropped by routing, {other} skipped"),
+    }
+}
+
+/// Routing's drops counted by reason, each with its rules: `2 dropped by routing: 1 consent
+/// (consent Analytics not given), 1 filter (filter 1 drops: event = 'Test Event')`; `None`
+/// when routing dropped nothing.
+pub fn dropped_summary(skipped: &[Skipped]) -> Option<String> {
+    let mut by_reason: Vec<(&str, usize, Vec<&str>)> = Vec::new();
+    for dropped in skipped.iter().filter(|s| s.dropped.is_some()) {
+        let word = dropped.dropped.map_or("", |r| r.as_str());
+        let rule = rule_of(dropped);
+        match by_reason.iter_mut().find(|(w, _, _)| *w == word) {
+            Some((_, n, rules)) => {
+                *n += 1;
+                if !rules.contains(&rule) {
+                    rules.push(rule);
+                }
+            }
+            None => by_reason.push((word, 1, vec![rule])),
+        }
+    }
+    if by_reason.is_empty() {
+        return None;
+    }
+    let total: usize = by_reason.iter().map(|(_, n, _)| n).sum();
+    let parts: Vec<String> = by_reason
+        .iter()
+        .map(|(word, n, rules)| format!("{n} {word} ({})", rules.join("; ")))
+        .collect();
+    Some(format!("{total} dropped by routing: {}", parts.join(", ")))
+}
+
+/// Each dropped message with its reason: `seq 3: consent Analytics not given · seq 5: filter 1
+/// drops: event = 'Test Event'`.
+pub fn dropped_messages(skipped: &[Skipped]) -> String {
+    skipped
+        .iter()
+        .filter(|s| s.dropped.is_some())
+        .map(|s| format!("{}: {}", skipped_at(s), s.reason))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// `fields stripped by filters: properties.email, properties.products.sku (2 messages)`;
+/// `None` when no filter stripped anything.
+pub fn stripped_summary(stripped: &[Stripped]) -> Option<String> {
+    if stripped.is_empty() {
+        return None;
+    }
+    let mut fields: Vec<&str> = Vec::new();
+    for path in stripped.iter().flat_map(|s| &s.fields) {
+        if !fields.contains(&path.as_str()) {
+            fields.push(path);
+        }
+    }
+    Some(format!(
+        "fields stripped by filters: {} ({})",
+        fields.join(", "),
+        count(stripped.len() as u64, "message")
+    ))
 }
 
 /// One request as the popup shows it: secrets masked, the body pretty-printed.
