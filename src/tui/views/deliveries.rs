@@ -175,9 +175,9 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) -> Rect {
                 pad(&delivery.status_text(), STATUS),
                 pad(&some_of(&f.events), columns.event),
             );
-            // Not sent: the reason takes the place of user, messageId and latency.
+            // Not sent: the reason takes the place of messageId and latency.
             let rest = match &f.skipped {
-                Some(reason) => format!("— {reason}"),
+                Some(reason) => format!("{} — {reason}", pad(&some_of(&f.users), columns.user)),
                 None => format!(
                     "{} {} {:>LATENCY$}",
                     pad(&some_of(&f.users), columns.user),
