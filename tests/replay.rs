@@ -498,9 +498,7 @@ fields = ["properties.email", "properties.products.sku"]
 /// Four messages: one Segment delivers (without its email and SKUs), one the integrations
 /// object turns off for `Hook`, one without Analytics consent, one a drop filter matches.
 fn routing_recording(dir: &Path) -> PathBuf {
-    let consent = |analytics: bool| {
-        serde_json::json!({"consent": {"categoryPreferences": {"Analytics": analytics}}})
-    };
+    let consent = |analytics: bool| serde_json::json!({"consent": {"categoryPreferences": {"Analytics": analytics}}});
     let messages = [
         serde_json::json!({"type": "track", "event": "Order Completed", "userId": "u-1",
             "messageId": "m-sent", "context": consent(true),
@@ -537,7 +535,11 @@ async fn replay_skips_what_routing_drops_names_the_reasons_and_strips_filtered_f
     .await;
     assert_eq!(run.code, Some(0), "dropping is not failing: {}", run.stderr);
     let received = received.lock().unwrap();
-    assert_eq!(ids(&received), ["m-sent"], "only what Segment would deliver");
+    assert_eq!(
+        ids(&received),
+        ["m-sent"],
+        "only what Segment would deliver"
+    );
     let sent = &received.messages[0];
     assert_eq!(sent["properties"]["total"], 12);
     assert!(sent["properties"].get("email").is_none(), "{sent}");

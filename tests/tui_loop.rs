@@ -1488,7 +1488,8 @@ fields = ["properties.email", "properties.products.sku"]"#,
 /// One message Segment delivers (without its email and SKUs), then one for each reason it
 /// would not: the integrations object, consent, a drop filter.
 fn routed_messages() -> Vec<Value> {
-    let consent = |analytics: bool| json!({"consent": {"categoryPreferences": {"Analytics": analytics}}});
+    let consent =
+        |analytics: bool| json!({"consent": {"categoryPreferences": {"Analytics": analytics}}});
     vec![
         json!({"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "m-sent",
             "context": consent(true),
@@ -1545,7 +1546,10 @@ async fn the_forward_popup_names_what_routing_drops_and_deliveries_show_the_drop
         let sent = next_body(&mut received).await;
         assert_eq!(sent["messageId"], "m-sent");
         assert!(sent["properties"].get("email").is_none(), "{sent}");
-        assert!(sent["properties"]["products"][0].get("sku").is_none(), "{sent}");
+        assert!(
+            sent["properties"]["products"][0].get("sku").is_none(),
+            "{sent}"
+        );
         assert_eq!(sent["properties"]["products"][0]["name"], "pen");
 
         // Where deliveries are looked for: one row per dropped message, with the reason.
@@ -1565,9 +1569,9 @@ async fn the_forward_popup_names_what_routing_drops_and_deliveries_show_the_drop
             ("u4", "— filter: filter 1 drops: event = 'Test Event'"),
         ] {
             assert!(
-                dropped
-                    .iter()
-                    .any(|row| row.contains(" dropped ") && row.contains(user) && row.contains(reason)),
+                dropped.iter().any(|row| row.contains(" dropped ")
+                    && row.contains(user)
+                    && row.contains(reason)),
                 "{reason}\n{deliveries}"
             );
         }
@@ -1575,7 +1579,10 @@ async fn the_forward_popup_names_what_routing_drops_and_deliveries_show_the_drop
             deliveries.contains("4 deliveries · 1 delivered · 0 failed · 3 not sent"),
             "{deliveries}"
         );
-        assert!(received.try_recv().is_err(), "only the routed message is sent");
+        assert!(
+            received.try_recv().is_err(),
+            "only the routed message is sent"
+        );
 
         // The filter of the view finds them, and the selected one says why in full.
         screen.type_text("/status:dropped consent\r").await;
@@ -1617,7 +1624,9 @@ async fn i_in_the_forward_popup_ignores_routing_loudly_and_sends_everything_unst
             })
             .await;
         assert!(
-            popup.contains("messages Segment would drop (consent, integrations, filters) are sent, unstripped"),
+            popup.contains(
+                "messages Segment would drop (consent, integrations, filters) are sent, unstripped"
+            ),
             "{popup}"
         );
         assert!(!popup.contains("dropped by routing"), "{popup}");

@@ -623,11 +623,14 @@ mod tests {
         assert_eq!(found, [1, 2]);
         assert_eq!(store.for_message(None, Some("m3"))[0].id, 3);
         assert!(store.for_message(Some(9), None).is_empty());
-        assert_eq!(store.totals(), DeliveryTotals {
+        assert_eq!(
+            store.totals(),
+            DeliveryTotals {
                 ok: 2,
                 failed: 1,
                 skipped: 0
-            });
+            }
+        );
         assert_eq!(
             store.get(1).unwrap().one_line(),
             "hook 200 · 12 ms · 1 attempt"

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 
 use eventscope_core::forward::map::{Mapped, Skipped, Stripped};
-use eventscope_core::model::count;
 use eventscope_core::forward::{Destination, Outgoing, Request};
 use eventscope_core::inspect::Inspector;
+use eventscope_core::model::count;
 use eventscope_core::model::pretty::{PrettyDoc, pretty};
 
 /// Bodies longer than this are shown cut (they are sent whole).

@@ -58,7 +58,10 @@ pub async fn run(args: ReplayArgs) -> ExitCode {
         }
     };
     if setup.destination.ignore_routing {
-        eprintln!("eventscope replay: {}", ignore_routing_warning(&setup.destination.name));
+        eprintln!(
+            "eventscope replay: {}",
+            ignore_routing_warning(&setup.destination.name)
+        );
     }
     if args.dry_run {
         send::dry_run(setup).await

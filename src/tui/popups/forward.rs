@@ -37,8 +37,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::forward::{
-    MAX_EDIT_MESSAGES, Prepared, SHOWN_BODY_BYTES, ShownRequest, dropped_messages,
-    dropped_summary, edit_text, skipped_at, stripped_summary,
+    MAX_EDIT_MESSAGES, Prepared, SHOWN_BODY_BYTES, ShownRequest, dropped_messages, dropped_summary,
+    edit_text, skipped_at, stripped_summary,
 };
 use crate::tui::highlight::Highlighted;
 use crate::tui::text::{escape_line, escape_lines};
