@@ -38,6 +38,8 @@ pub struct Prepared {
     pub skipped: Vec<Skipped>,
     /// Messages sent without fields a destination filter strips.
     pub stripped: Vec<Stripped>,
+    /// What routing did, as the popup says it (built here once, not per frame).
+    pub routing: RoutingNote,
     /// Each request as the popup shows it, built here, off the UI task: masking and
     /// pretty-printing a large body would stall a frame.
     pub shown: Vec<ShownRequest>,
@@ -60,14 +62,34 @@ pub fn prepare(
         .iter()
         .map(|request| ShownRequest::of(&destination, request))
         .collect();
+    let routing = RoutingNote {
+        dropped: dropped_summary(&skipped),
+        each: dropped_messages(&skipped),
+        stripped: stripped_summary(&stripped),
+    };
     Ok(Prepared {
         destination,
         requests,
         skipped,
         stripped,
+        routing,
         shown,
     })
 }
+
+/// What routing did to a forward, in the popup's words.
+#[derive(Debug, Clone, Default)]
+pub struct RoutingNote {
+    /// `2 dropped by routing: 1 consent (…), 1 filter (…)` ([`dropped_summary`]).
+    pub dropped: Option<String>,
+    /// `seq 3: consent: … · seq 5: filter: …` ([`dropped_messages`]).
+    pub each: String,
+    /// `fields stripped by filters: …` ([`stripped_summary`]).
+    pub stripped: Option<String>,
+}
+
+/// Dropped messages named one by one in the popup, at most (the counts cover them all).
+const DROPPED_NAMED: usize = 20;
 
 /// How a skipped message is named: `seq 7`, its messageId, or `a message`.
 pub fn skipped_at(skipped: &Skipped) -> String {
@@ -129,15 +151,19 @@ pub fn dropped_summary(skipped: &[Skipped]) -> Option<String> {
     Some(format!("{total} dropped by routing: {}", parts.join(", ")))
 }
 
-/// Each dropped message with its reason: `seq 3: consent Analytics not given · seq 5: filter 1
-/// drops: event = 'Test Event'`.
+/// Each dropped message with its reason (the first [`DROPPED_NAMED`], then how many more):
+/// `seq 3: consent: consent Analytics not given · seq 5: filter: filter 1 drops: …`.
 pub fn dropped_messages(skipped: &[Skipped]) -> String {
-    skipped
+    let dropped: Vec<&Skipped> = skipped.iter().filter(|s| s.dropped.is_some()).collect();
+    let mut named: Vec<String> = dropped
         .iter()
-        .filter(|s| s.dropped.is_some())
+        .take(DROPPED_NAMED)
         .map(|s| format!("{}: {}", skipped_at(s), s.reason))
-        .collect::<Vec<_>>()
-        .join(" · ")
+        .collect();
+    if dropped.len() > DROPPED_NAMED {
+        named.push(format!("{} more", dropped.len() - DROPPED_NAMED));
+    }
+    named.join(" · ")
 }
 
 /// `fields stripped by filters: properties.email, properties.products.sku (2 messages)`;
@@ -308,6 +334,71 @@ mod tests {
             r#"{"type":"track","event":"A c","userId":"u"}"#
         );
         assert_eq!(after[1].seq, Some(2));
+    }
+
+    fn skip(seq: u64, reason: &str, dropped: Option<eventscope_core::routing::Reason>) -> Skipped {
+        Skipped {
+            carried: eventscope_core::forward::Carried {
+                seq: Some(seq),
+                message_id: None,
+            },
+            reason: reason.to_string(),
+            dropped,
+        }
+    }
+
+    #[test]
+    fn routing_drops_are_counted_by_reason_with_their_rules_and_named_one_by_one() {
+        use eventscope_core::routing::Reason;
+        let skipped = vec![
+            skip(
+                1,
+                "consent: consent Analytics not given",
+                Some(Reason::Consent),
+            ),
+            skip(2, "dropped by the transform", None),
+            skip(
+                3,
+                "filter: filter 1 drops: event = 'Test Event'",
+                Some(Reason::Filter),
+            ),
+            skip(
+                4,
+                "consent: consent Advertising not given",
+                Some(Reason::Consent),
+            ),
+            skip(
+                5,
+                "consent: consent Analytics not given",
+                Some(Reason::Consent),
+            ),
+        ];
+        assert_eq!(
+            dropped_summary(&skipped).unwrap(),
+            "4 dropped by routing: 3 consent (consent Analytics not given; consent Advertising \
+             not given), 1 filter (filter 1 drops: event = 'Test Event')"
+        );
+        assert_eq!(skipped_counts(&skipped), "4 dropped by routing, 1 skipped");
+        assert!(
+            dropped_messages(&skipped).starts_with(
+                "seq 1: consent: consent Analytics not given · seq 3: filter: filter 1 drops"
+            ),
+            "{}",
+            dropped_messages(&skipped)
+        );
+        assert_eq!(dropped_summary(&skipped[1..2]), None);
+        let many: Vec<Skipped> = (0..25)
+            .map(|seq| {
+                skip(
+                    seq,
+                    "integrations: integrations.All = false",
+                    Some(Reason::Integrations),
+                )
+            })
+            .collect();
+        let named = dropped_messages(&many);
+        assert_eq!(named.matches("integrations.All").count(), DROPPED_NAMED);
+        assert!(named.ends_with("5 more"), "{named}");
     }
 
     #[test]

@@ -37,8 +37,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::forward::{
-    MAX_EDIT_MESSAGES, Prepared, SHOWN_BODY_BYTES, ShownRequest, dropped_messages, dropped_summary,
-    edit_text, skipped_at, stripped_summary,
+    MAX_EDIT_MESSAGES, Prepared, SHOWN_BODY_BYTES, ShownRequest, edit_text, skipped_at,
 };
 use crate::tui::highlight::Highlighted;
 use crate::tui::text::{escape_line, escape_lines};
@@ -409,8 +408,9 @@ fn routing_lines(popup: &ForwardPopup, app: &App) -> Vec<Line<'static>> {
     let Some(prepared) = popup.prepared() else {
         return Vec::new();
     };
+    let note = &prepared.routing;
     let mut lines = Vec::new();
-    if let Some(summary) = dropped_summary(&prepared.skipped) {
+    if let Some(summary) = &note.dropped {
         lines.push(Line::from(vec![
             Span::styled(format!(" ✗ {summary}"), warning),
             Span::styled(
@@ -420,11 +420,11 @@ fn routing_lines(popup: &ForwardPopup, app: &App) -> Vec<Line<'static>> {
             ),
         ]));
         lines.push(Line::styled(
-            format!("   {}", dropped_messages(&prepared.skipped)),
+            format!("   {}", note.each),
             t.style(Role::Muted),
         ));
     }
-    if let Some(stripped) = stripped_summary(&prepared.stripped) {
+    if let Some(stripped) = &note.stripped {
         lines.push(Line::styled(
             format!(" ✂ {stripped}; the request below is what is sent"),
             warning,
