@@ -117,6 +117,8 @@ pub struct Job {
     pub last_failure: Option<String>,
     /// The event names and users of its messages, for its deliveries.
     pub names: Arc<CarriedNames>,
+    /// A forward with routing ignored: each of its deliveries says so (`ignoredRouting`).
+    pub ignored_routing: bool,
 }
 
 /// Mapping the picked messages to a destination's requests (off the UI task).
@@ -304,7 +306,11 @@ impl App {
             Some(forward::Outcome::Send(prepared)) => {
                 let names = CarriedNames::of(&popup.messages);
                 self.record_skipped(&prepared, &names);
-                let job = self.start_job(&prepared.destination.name, names);
+                let job = self.start_job(
+                    &prepared.destination.name,
+                    names,
+                    prepared.destination.ignore_routing,
+                );
                 let count = prepared.requests.len();
                 self.set_status(
                     format!(
@@ -350,7 +356,7 @@ impl App {
         self.ingest_deliveries(frames, Origin::Here);
     }
 
-    fn start_job(&mut self, label: &str, names: CarriedNames) -> u64 {
+    fn start_job(&mut self, label: &str, names: CarriedNames, ignored_routing: bool) -> u64 {
         let id = self.next_job;
         self.next_job += 1;
         self.jobs.push(Job {
@@ -361,6 +367,7 @@ impl App {
             failed: 0,
             last_failure: None,
             names: Arc::new(names),
+            ignored_routing,
         });
         id
     }
@@ -372,6 +379,7 @@ impl App {
         frame = frame.bounded();
         if let Some(progress) = self.jobs.iter_mut().find(|j| j.id == job) {
             progress.names.fill(&mut frame);
+            frame.ignored_routing |= progress.ignored_routing;
             progress.done += 1;
             if frame.ok {
                 progress.ok += 1;
@@ -464,7 +472,8 @@ impl App {
                 let Mode::Replay(popup) = std::mem::replace(&mut self.mode, Mode::Normal) else {
                     return None;
                 };
-                let job = self.start_job("collector", CarriedNames::of(&popup.messages));
+                // Replays into the collector are not routed (see `CollectorTarget::destination`).
+                let job = self.start_job("collector", CarriedNames::of(&popup.messages), false);
                 let count = popup.messages.len();
                 self.set_status(
                     format!(

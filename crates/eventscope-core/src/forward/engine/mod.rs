@@ -99,7 +99,6 @@ impl Engine {
                 .filter_map(|c| c.message_id.clone())
                 .collect(),
             request: destination.preview(&request),
-            ignored_routing: destination.ignore_routing,
             ..DeliveryFrame::default()
         };
         let max_attempts = destination.max_attempts.max(1);
