@@ -1629,7 +1629,11 @@ async fn i_in_the_forward_popup_ignores_routing_loudly_and_sends_everything_unst
             ),
             "{popup}"
         );
-        assert!(!popup.contains("dropped by routing"), "{popup}");
+        assert!(
+            popup.contains("sent anyway: 3 dropped by routing: 1 integrations"),
+            "{popup}"
+        );
+        assert!(!popup.contains("i sends them anyway"), "{popup}");
         assert!(popup.contains("ada@example.com"), "unstripped: {popup}");
 
         screen.type_text("\r").await;

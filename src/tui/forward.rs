@@ -62,10 +62,20 @@ pub fn prepare(
         .iter()
         .map(|request| ShownRequest::of(&destination, request))
         .collect();
-    let routing = RoutingNote {
-        dropped: dropped_summary(&skipped),
-        each: dropped_messages(&skipped),
-        stripped: stripped_summary(&stripped),
+    let routing = if destination.ignore_routing {
+        // Nothing was dropped: say what is sent anyway.
+        let would_drop = eventscope_core::forward::map::routing_drops(&destination, messages);
+        RoutingNote {
+            dropped: dropped_summary(&would_drop),
+            each: dropped_messages(&would_drop),
+            stripped: None,
+        }
+    } else {
+        RoutingNote {
+            dropped: dropped_summary(&skipped),
+            each: dropped_messages(&skipped),
+            stripped: stripped_summary(&stripped),
+        }
     };
     Ok(Prepared {
         destination,
@@ -77,7 +87,8 @@ pub fn prepare(
     })
 }
 
-/// What routing did to a forward, in the popup's words.
+/// What routing did to a forward, in the popup's words (with routing ignored: what it would
+/// have dropped, and is sent anyway).
 #[derive(Debug, Clone, Default)]
 pub struct RoutingNote {
     /// `2 dropped by routing: 1 consent (…), 1 filter (…)` ([`dropped_summary`]).

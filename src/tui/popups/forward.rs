@@ -396,16 +396,24 @@ fn summary_line(popup: &ForwardPopup, app: &App) -> Line<'static> {
 fn routing_lines(popup: &ForwardPopup, app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
     let warning = t.style(Role::Warning);
+    let prepared = popup.prepared();
     if popup.ignore_routing {
-        return vec![Line::styled(
+        let mut lines = vec![Line::styled(
             app.keys.hint(
                 " ⚠ routing ignored: messages Segment would drop (consent, integrations, \
                  filters) are sent, unstripped — {forward-ignore-routing} routes as Segment does",
             ),
             warning.add_modifier(Modifier::BOLD),
         )];
+        // The mapping may still be the one from before the toggle.
+        if let Some(prepared) = prepared.filter(|p| p.destination.ignore_routing)
+            && let Some(summary) = &prepared.routing.dropped
+        {
+            lines.push(Line::styled(format!("   sent anyway: {summary}"), warning));
+        }
+        return lines;
     }
-    let Some(prepared) = popup.prepared() else {
+    let Some(prepared) = prepared.filter(|p| !p.destination.ignore_routing) else {
         return Vec::new();
     };
     let note = &prepared.routing;

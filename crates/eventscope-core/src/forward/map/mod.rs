@@ -207,6 +207,33 @@ fn route_raw(text: &str, routing: &crate::routing::Destination) -> Verdict {
     }
 }
 
+/// The messages routing alone would skip (step 0), whatever `ignore_routing` says: what a
+/// forward with routing ignored sends that Segment would not deliver. Calls the kind cannot
+/// carry are left to the mapper, as in the pipeline.
+pub fn routing_drops(destination: &Destination, messages: &[Outgoing]) -> Vec<Skipped> {
+    let mut drops = Vec::new();
+    for outgoing in messages {
+        let ids = fields::light_ids(outgoing.message.get());
+        if !ids.is_object {
+            continue;
+        }
+        if let Verdict::Dropped { reason, rule } =
+            route_raw(outgoing.message.get(), &destination.routing)
+            && reason != crate::routing::Reason::Unsupported
+        {
+            drops.push(Skipped {
+                carried: Carried {
+                    seq: outgoing.seq,
+                    message_id: ids.message_id,
+                },
+                reason: format!("{reason}: {rule}"),
+                dropped: Some(reason),
+            });
+        }
+    }
+    drops
+}
+
 /// Runs the pipeline for `destination`.
 pub(crate) fn map(
     destination: &Destination,
