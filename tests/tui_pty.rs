@@ -1105,3 +1105,15 @@ fn qa_reaches_the_per_event_violation_table_in_a_few_keys() {
     screen.type_text("q");
     assert!(screen.wait_exit().success());
 }
+
+/// `--ignore-routing` on a viewer: said in the header from the first frame.
+#[test]
+fn ignore_routing_is_said_in_the_header() {
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson", "--ignore-routing"]);
+    let text = screen.wait_for("the warning", |s| {
+        s.contains("Messages 600/600") && s.contains("⚠ routing ignored (--ignore-routing)")
+    });
+    assert!(text.contains("600 events"), "{text}");
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+}
