@@ -1,27 +1,92 @@
 //! FQL figure: evaluation rate of the reference's worked examples (issue 12) over the fixture
-//! events, pre-parsed into the borrowed JSON tree the verdicts use, on one thread.
+//! events, on one thread, side by side with their anchors in alternating rounds:
+//! - **tree**: FQL on the message already parsed into the borrowed tree (routing's case: a
+//!   destination filter's `if`);
+//! - **fql:** the viewer's `fql:` filter term, from the message's text (parsed per message);
+//! - **jq:** the same condition written as a `jq:` term (jaq, in process), from the text: what a
+//!   user wrote before FQL could be pasted.
 //!
-//! `cargo bench --bench fql`; `EVENTSCOPE_BENCH_PASSES=N` for a fixed number of passes.
+//! `cargo bench --bench fql`; one core: `taskset -c 0 target/release/deps/fql-* --bench`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
 
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use eventscope::filter::fql::Query;
+use eventscope::filter::{Filterable, Query as Filter, fql::Query};
 use eventscope::model::json::Json;
 
 mod common;
 use common::fixture_messages;
 
-/// The reference's worked examples (`identity-and-warehouse.md` §3).
-const EXAMPLES: [&str; 6] = [
-    "event = 'Button Clicked'",
-    "type = 'identify' or type = 'track'",
-    "match( context.library.version, '1.*' )",
-    "!contains( context.library.name, 'js' )",
-    "'dark-mode' in properties.features",
-    "context.path.path = '/login'",
+/// The reference's worked examples (`identity-and-warehouse.md` §3) and their jq equivalents.
+const EXAMPLES: [(&str, &str); 6] = [
+    ("event = 'Button Clicked'", r#".event == "Button Clicked""#),
+    (
+        "type = 'identify' or type = 'track'",
+        r#".type == "identify" or .type == "track""#,
+    ),
+    (
+        "match( context.library.version, '1.*' )",
+        r#".context.library.version | strings | startswith("1.")"#,
+    ),
+    (
+        "!contains( context.library.name, 'js' )",
+        r#".context.library.name | strings | contains("js") | not"#,
+    ),
+    (
+        "'dark-mode' in properties.features",
+        r#"any(.properties.features[]?; . == "dark-mode")"#,
+    ),
+    (
+        "context.path.path = '/login'",
+        r#".context.path.path == "/login""#,
+    ),
 ];
+
+const ROUNDS: usize = 3;
+const ROUND: Duration = Duration::from_millis(700);
+
+/// A message as the viewer's filter sees it; `fql:` and `jq:` terms read only its text.
+struct Text<'a>(&'a str);
+
+impl Filterable for Text<'_> {
+    fn text(&self) -> &str {
+        self.0
+    }
+    fn message_type(&self) -> Option<&str> {
+        None
+    }
+    fn event_name(&self) -> Option<&str> {
+        None
+    }
+    fn user_id(&self) -> Option<&str> {
+        None
+    }
+    fn anonymous_id(&self) -> Option<&str> {
+        None
+    }
+    fn message_id(&self) -> Option<&str> {
+        None
+    }
+    fn write_key(&self) -> Option<&str> {
+        None
+    }
+    fn is_rejected(&self) -> bool {
+        false
+    }
+}
+
+/// Events per second of `matches` over `count` messages for about [`ROUND`], and how many held.
+fn rate(count: usize, mut matches: impl FnMut() -> usize) -> (f64, usize) {
+    let start = Instant::now();
+    let (mut events, mut held) = (0usize, 0usize);
+    while start.elapsed() < ROUND {
+        held = matches();
+        events += count;
+    }
+    (events as f64 / start.elapsed().as_secs_f64(), held)
+}
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -30,33 +95,59 @@ fn main() {
     }
     let messages = fixture_messages();
     let parsed: Vec<Json<'_>> = messages.iter().map(|m| Json::parse(m).unwrap()).collect();
-    let passes: Option<usize> = std::env::var("EVENTSCOPE_BENCH_PASSES")
-        .ok()
-        .and_then(|v| v.parse().ok());
-    let rate = |name: &str, queries: &[Query]| {
-        let start = Instant::now();
-        let (mut events, mut held) = (0usize, 0usize);
-        while match passes {
-            Some(n) => events < n * parsed.len(),
-            None => start.elapsed() < Duration::from_secs(3),
-        } {
-            for message in &parsed {
-                for query in queries {
-                    held += usize::from(query.matches(message).unwrap_or(false));
-                }
-            }
-            events += parsed.len();
+    let texts: Vec<Text<'_>> = messages.iter().map(|m| Text(m)).collect();
+    println!(
+        "FQL over the {} fixture events, events/s (µs/event); {ROUNDS} alternating rounds",
+        parsed.len()
+    );
+    for (fql, jq) in EXAMPLES {
+        let tree = Query::parse(fql).unwrap();
+        let term = Filter::parse(&format!("fql: {fql}")).unwrap();
+        let jq_term = Filter::parse(&format!("jq: {jq}")).unwrap();
+        println!("  {fql}   |   jq: {jq}");
+        for round in 1..=ROUNDS {
+            let (tree_rate, held) = rate(parsed.len(), || {
+                parsed
+                    .iter()
+                    .filter(|m| tree.matches(black_box(m)).unwrap_or(false))
+                    .count()
+            });
+            let (term_rate, term_held) = rate(texts.len(), || {
+                texts.iter().filter(|t| term.matches(black_box(*t))).count()
+            });
+            let (jq_rate, jq_held) = rate(texts.len(), || {
+                texts
+                    .iter()
+                    .filter(|t| jq_term.matches(black_box(*t)))
+                    .count()
+            });
+            assert_eq!((held, held), (term_held, jq_held), "{fql} vs {jq}");
+            println!(
+                "    round {round}: tree {tree_rate:>10.0} ({:.3})   fql: {term_rate:>9.0} ({:.3})   jq: {jq_rate:>9.0} ({:.3})   held {held}",
+                1e6 / tree_rate,
+                1e6 / term_rate,
+                1e6 / jq_rate
+            );
         }
-        let per_second = events as f64 / start.elapsed().as_secs_f64();
-        println!(
-            "{name:<44} {per_second:>12.0} events/s  {:>7.3} µs/event  (held {held})",
-            1e6 / per_second
-        );
-    };
-    println!("fixtures: {} messages", parsed.len());
-    let all: Vec<Query> = EXAMPLES.iter().map(|q| Query::parse(q).unwrap()).collect();
-    for (text, query) in EXAMPLES.iter().zip(&all) {
-        rate(text, std::slice::from_ref(query));
     }
-    rate("all six, per event", &all);
+    let all: Vec<Query> = EXAMPLES
+        .iter()
+        .map(|(q, _)| Query::parse(q).unwrap())
+        .collect();
+    for round in 1..=ROUNDS {
+        let (all_rate, _) = rate(parsed.len(), || {
+            parsed
+                .iter()
+                .map(|m| {
+                    all.iter()
+                        .filter(|q| q.matches(black_box(m)).unwrap_or(false))
+                        .count()
+                })
+                .sum()
+        });
+        println!(
+            "  all six on the tree, round {round}: {all_rate:.0} events/s ({:.3} µs/event)",
+            1e6 / all_rate
+        );
+    }
 }

@@ -1,50 +1,40 @@
-//! Routing figure: verdicts per message for 7 destinations × 3 filters each, on one core.
+//! Routing figure: verdicts per message for 7 destinations × 3 filters each, on one thread.
 //! Goal ≤ 2 µs per message (all 7 destinations), so the viewer stays light at 20,000 ev/s.
 //!
-//! `cargo bench --bench routing`. The filters' conditions are FQL (`routing::fql`), as a
-//! destination table's `if` compiles; the message is parsed once, outside the timed loop, as the
-//! viewer parses it once for its verdicts.
+//! `cargo bench --bench routing` (one core: `taskset -c 0 target/release/deps/routing-* --bench`).
+//!
+//! The destinations are `benches/routing/eventscope.toml`'s, built as the viewer builds them
+//! (`routing::Destination::from_config` with FQL conditions). Measured side by side, in
+//! alternating rounds, on the fixture's 600 events (which carry an `integrations` object but no
+//! consent) and on the same events with `context.consent.categoryPreferences` added:
+//! - routing, the message already parsed (the viewer parses each message once for its verdicts);
+//! - the anchor: parsing the message into that borrowed tree, the least work any message costs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
 
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use eventscope::config::Config;
 use eventscope::model::json::Json;
-use eventscope::routing::{
-    Destination, FieldPath, Filter, FilterAction, fql, route_all, supports_all,
-};
+use eventscope::routing::{Destination, fql, route_all};
 
 mod common;
 use common::fixture_messages;
 
-fn destination(name: &str, consent: &[&str]) -> Destination {
-    let paths = |texts: &[&str]| texts.iter().map(|t| FieldPath::parse(t).unwrap()).collect();
-    Destination {
-        segment_name: name.to_string(),
-        consent: consent.iter().map(|c| c.to_string()).collect(),
-        filters: vec![
-            Filter {
-                condition: fql("event = 'Test Event'").unwrap(),
-                text: "event = 'Test Event'".into(),
-                action: FilterAction::Drop,
-            },
-            Filter {
-                condition: fql("event = 'Page Scrolled'").unwrap(),
-                text: "event = 'Page Scrolled'".into(),
-                action: FilterAction::Sample { percent: 10.0 },
-            },
-            Filter {
-                condition: fql("event = 'Order Completed'").unwrap(),
-                text: "event = 'Order Completed'".into(),
-                action: FilterAction::BlockFields(paths(&[
-                    "properties.email",
-                    "properties.products.price",
-                    "context.ip",
-                ])),
-            },
-        ],
-        supports: supports_all,
+const WORKSPACE: &str = include_str!("routing/eventscope.toml");
+const ROUNDS: usize = 3;
+const ROUND: Duration = Duration::from_secs(1);
+
+/// µs per message of `work` over `messages`, repeated for about [`ROUND`].
+fn per_message(messages: usize, mut work: impl FnMut() -> usize) -> (f64, usize) {
+    let start = Instant::now();
+    let (mut done, mut kept) = (0usize, 0usize);
+    while start.elapsed() < ROUND {
+        kept += work();
+        done += messages;
     }
+    (start.elapsed().as_secs_f64() * 1e6 / done as f64, kept)
 }
 
 fn main() {
@@ -52,33 +42,65 @@ fn main() {
         println!("routing bench: run with `cargo bench --bench routing`");
         return;
     }
-    let messages = fixture_messages();
-    let parsed: Vec<Json<'_>> = messages.iter().map(|m| Json::parse(m).unwrap()).collect();
-    let destinations = [
-        destination("Amplitude", &["Analytics"]),
-        destination("Mixpanel", &["Analytics"]),
-        destination("Google Analytics 4", &["Analytics", "Advertising"]),
-        destination("PostHog", &[]),
-        destination("Webhooks", &[]),
-        destination("Segment", &[]),
-        destination("My Function (Workspace)", &["Functional"]),
-    ];
-    let start = Instant::now();
-    let mut events = 0usize;
-    let mut routed = 0usize;
-    while start.elapsed() < Duration::from_secs(3) {
-        for message in &parsed {
-            routed += route_all(message, &destinations)
-                .iter()
-                .filter(|v| v.is_routed())
-                .count();
-        }
-        events += parsed.len();
-    }
-    let seconds = start.elapsed().as_secs_f64();
+    let config = Config::parse(WORKSPACE, "benches/routing/eventscope.toml").unwrap();
+    let destinations: Vec<Destination> = config
+        .destination
+        .iter()
+        .map(|d| Destination::from_config(d, &fql).unwrap())
+        .collect();
+    assert_eq!(destinations.len(), 7);
+    assert!(destinations.iter().all(|d| d.filters.len() == 3));
+
+    let fixture: Vec<String> = fixture_messages().iter().map(|m| m.to_string()).collect();
+    let consented: Vec<String> = fixture
+        .iter()
+        .map(|m| {
+            let mut value: serde_json::Value = serde_json::from_str(m).unwrap();
+            value["context"]["consent"] = serde_json::json!({"categoryPreferences":
+                {"Analytics": true, "Advertising": false, "Functional": true}});
+            value.to_string()
+        })
+        .collect();
+
     println!(
-        "routing, 7 destinations × 3 filters: {:>10.0} messages/s  {:>6.3} µs/message  ({routed} routed)",
-        events as f64 / seconds,
-        seconds * 1e6 / events as f64
+        "routing: 7 destinations × 3 filters (benches/routing/eventscope.toml), {} messages, {ROUNDS} alternating rounds of ~{} s each",
+        fixture.len(),
+        ROUND.as_secs()
     );
+    for (name, messages) in [("fixture", &fixture), ("fixture + consent", &consented)] {
+        let parsed: Vec<Json<'_>> = messages.iter().map(|m| Json::parse(m).unwrap()).collect();
+        let routed: usize = parsed
+            .iter()
+            .map(|m| {
+                route_all(m, &destinations)
+                    .iter()
+                    .filter(|v| v.is_routed())
+                    .count()
+            })
+            .sum();
+        println!(
+            "  {name}: {:.1} % of the {} verdicts are routed",
+            routed as f64 * 100.0 / (parsed.len() * destinations.len()) as f64,
+            parsed.len() * destinations.len()
+        );
+        for round in 1..=ROUNDS {
+            let (route_us, _) = per_message(parsed.len(), || {
+                parsed
+                    .iter()
+                    .map(|m| route_all(black_box(m), &destinations).len())
+                    .sum()
+            });
+            let (parse_us, _) = per_message(messages.len(), || {
+                messages
+                    .iter()
+                    .map(|m| usize::from(black_box(Json::parse(m)).is_ok()))
+                    .sum()
+            });
+            println!(
+                "    round {round}: routing {route_us:.3} µs/message ({:.0} messages/s)  |  anchor, parsing the message: {parse_us:.3} µs  |  routing = {:.2} × the parse",
+                1e6 / route_us,
+                route_us / parse_us
+            );
+        }
+    }
 }

@@ -468,3 +468,171 @@ async fn retime_moves_the_newest_timestamp_to_now_and_keeps_the_spacing() {
     assert!(a.get("sentAt").is_none(), "{a}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A webhook `hook` that routes as Segment would: catalog name `Hook`, mapped to the Analytics
+/// consent category, test events dropped, emails and product SKUs stripped.
+fn routing_config(dir: &Path, url: &str) -> PathBuf {
+    let path = dir.join("eventscope.toml");
+    let text = format!(
+        r#"
+[[destination]]
+name = "hook"
+kind = "webhook"
+endpoint = "{url}/hook"
+segment_name = "Hook"
+consent = ["Analytics"]
+
+[[destination.filter]]
+if = "event = 'Test Event'"
+action = "drop"
+
+[[destination.filter]]
+action = "block_fields"
+fields = ["properties.email", "properties.products.sku"]
+"#
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Four messages: one Segment delivers (without its email and SKUs), one the integrations
+/// object turns off for `Hook`, one without Analytics consent, one a drop filter matches.
+fn routing_recording(dir: &Path) -> PathBuf {
+    let consent = |analytics: bool| serde_json::json!({"consent": {"categoryPreferences": {"Analytics": analytics}}});
+    let messages = [
+        serde_json::json!({"type": "track", "event": "Order Completed", "userId": "u-1",
+            "messageId": "m-sent", "context": consent(true),
+            "properties": {"email": "ada@example.com", "total": 12,
+                "products": [{"sku": "A-1", "name": "pen"}, {"sku": "B-2", "name": "ink"}]}}),
+        serde_json::json!({"type": "track", "event": "Order Completed", "userId": "u-2",
+            "messageId": "m-integrations", "context": consent(true),
+            "integrations": {"Hook": false}}),
+        serde_json::json!({"type": "track", "event": "Order Completed", "userId": "u-3",
+            "messageId": "m-consent", "context": consent(false)}),
+        serde_json::json!({"type": "track", "event": "Test Event", "userId": "u-4",
+            "messageId": "m-filter", "context": consent(true)}),
+    ];
+    let path = dir.join("routing.ndjson");
+    let text: Vec<String> = messages.iter().map(Value::to_string).collect();
+    std::fs::write(&path, text.join("\n") + "\n").unwrap();
+    path
+}
+
+#[tokio::test]
+async fn replay_skips_what_routing_drops_names_the_reasons_and_strips_filtered_fields() {
+    let dir = temp_dir();
+    let (url, received) = sink(200).await;
+    let config = routing_config(&dir, &url);
+    let recording = routing_recording(&dir);
+    let run = replay(&[
+        recording.to_str().unwrap(),
+        "--to",
+        "hook",
+        "--keep-ids",
+        "--config",
+        config.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.code, Some(0), "dropping is not failing: {}", run.stderr);
+    let received = received.lock().unwrap();
+    assert_eq!(
+        ids(&received),
+        ["m-sent"],
+        "only what Segment would deliver"
+    );
+    let sent = &received.messages[0];
+    assert_eq!(sent["properties"]["total"], 12);
+    assert!(sent["properties"].get("email").is_none(), "{sent}");
+    let products = sent["properties"]["products"].as_array().unwrap();
+    assert_eq!(products.len(), 2);
+    assert!(
+        products
+            .iter()
+            .all(|p| p.get("sku").is_none() && p.get("name").is_some()),
+        "every element's sku is stripped: {sent}"
+    );
+    for expected in [
+        "1 message to `hook` (webhook) in 1 request: 1 delivered, 0 failed",
+        "dropped by routing: 3 messages (1 consent, 1 filter, 1 integrations), not sent",
+        "1 consent: consent Analytics not given",
+        "1 filter: filter 1 drops: event = 'Test Event'",
+        "1 integrations: integrations.Hook = false",
+        "fields stripped by filters: 1 message sent without properties.email, properties.products.sku",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
+    }
+    assert!(!run.stderr.contains("routing ignored"), "{}", run.stderr);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn replay_with_ignore_routing_sends_everything_unstripped_and_says_so() {
+    let dir = temp_dir();
+    let (url, received) = sink(200).await;
+    let config = routing_config(&dir, &url);
+    let recording = routing_recording(&dir);
+    let run = replay(&[
+        recording.to_str().unwrap(),
+        "--to",
+        "hook",
+        "--keep-ids",
+        "--ignore-routing",
+        "--config",
+        config.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let received = received.lock().unwrap();
+    assert_eq!(
+        ids(&received),
+        ["m-consent", "m-filter", "m-integrations", "m-sent"]
+    );
+    let sent = received
+        .messages
+        .iter()
+        .find(|m| m["messageId"] == "m-sent")
+        .unwrap();
+    assert_eq!(sent["properties"]["email"], "ada@example.com");
+    assert_eq!(sent["properties"]["products"][1]["sku"], "B-2");
+    assert!(
+        run.stderr
+            .contains("warning: --ignore-routing: `hook` gets every message, unstripped"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("routing ignored (--ignore-routing)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("dropped by routing"), "{}", run.stderr);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_dry_run_names_what_routing_drops_too() {
+    let dir = temp_dir();
+    let (url, received) = sink(200).await;
+    let config = routing_config(&dir, &url);
+    let recording = routing_recording(&dir);
+    let run = replay(&[
+        recording.to_str().unwrap(),
+        "--to",
+        "hook",
+        "--keep-ids",
+        "--dry-run",
+        "--config",
+        config.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(received.lock().unwrap().requests, 0);
+    assert_eq!(run.stdout.matches("# request").count(), 1, "{}", run.stdout);
+    assert!(!run.stdout.contains("ada@example.com"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("dropped by routing: 3 messages"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

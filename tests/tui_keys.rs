@@ -147,8 +147,8 @@ fn the_help_overlay_shows_the_popup_keys_as_bound() {
         .join(" ");
     assert!(
         text.contains(
-            "Forward popup: Enter send · e edit in $EDITOR · ←/→ 1-9 destination · [/n request \
-             · ↑/↓ PgUp/PgDn scroll · x close"
+            "Forward popup: Enter send · e edit in $EDITOR · i ignore routing (send what Segment \
+             would drop) · ←/→ 1-9 destination · [/n request · ↑/↓ PgUp/PgDn scroll · x close"
         ),
         "{text}"
     );
@@ -172,8 +172,8 @@ fn with_default_keys_the_popup_hints_read_as_before() {
     let keys = KeyMap::default();
     assert_eq!(
         keys.hint(eventscope::tui::popups::forward::HELP),
-        "Enter send · e edit in $EDITOR · ←/→ 1-9 destination · [/] request · ↑/↓ PgUp/PgDn \
-         scroll · Esc close"
+        "Enter send · e edit in $EDITOR · i ignore routing (send what Segment would drop) · ←/→ \
+         1-9 destination · [/] request · ↑/↓ PgUp/PgDn scroll · Esc close"
     );
     assert_eq!(
         keys.hint(eventscope::tui::popups::replay::HELP),

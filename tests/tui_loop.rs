@@ -1604,3 +1604,237 @@ async fn an_idle_viewer_on_the_welcome_screen_does_not_redraw_every_frame() {
     result.unwrap();
     collector.stop().await.unwrap();
 }
+
+// ---- Routing in forwards (issue 12): what Segment would drop is not sent, and says why ----
+
+/// The webhook at `hook`, routed as Segment would: catalog name `Hook`, mapped to Analytics
+/// consent, test events dropped, emails and product SKUs stripped.
+fn routed_hook(hook: std::net::SocketAddr) -> Destinations {
+    hook_destination_with(
+        hook,
+        r#"segment_name = "Hook"
+consent = ["Analytics"]
+
+[[destination.filter]]
+if = "event = 'Test Event'"
+action = "drop"
+
+[[destination.filter]]
+action = "block_fields"
+fields = ["properties.email", "properties.products.sku"]"#,
+    )
+}
+
+/// One message Segment delivers (without its email and SKUs), then one for each reason it
+/// would not: the integrations object, consent, a drop filter.
+fn routed_messages() -> Vec<Value> {
+    let consent =
+        |analytics: bool| json!({"consent": {"categoryPreferences": {"Analytics": analytics}}});
+    vec![
+        json!({"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "m-sent",
+            "context": consent(true),
+            "properties": {"email": "ada@example.com", "total": 12,
+                "products": [{"sku": "A-1", "name": "pen"}, {"sku": "B-2", "name": "ink"}]}}),
+        json!({"type": "track", "event": "Order Completed", "userId": "u2", "messageId": "m-integrations",
+            "context": consent(true), "integrations": {"Hook": false}}),
+        json!({"type": "track", "event": "Order Completed", "userId": "u3", "messageId": "m-consent",
+            "context": consent(false)}),
+        json!({"type": "track", "event": "Test Event", "userId": "u4", "messageId": "m-filter",
+            "context": consent(true)}),
+    ]
+}
+
+/// The next body the webhook got, as JSON.
+async fn next_body(received: &mut mpsc::UnboundedReceiver<String>) -> Value {
+    let body = tokio::time::timeout(DEADLINE, received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    serde_json::from_str(&body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forward_popup_names_what_routing_drops_and_deliveries_show_the_dropped_rows() {
+    let collector = common::start_default().await;
+    let (hook, mut received) = start_hook().await;
+    let (mut screen, viewer) = viewer_with(&collector, routed_hook(hook), no_jq(), (220, 40));
+    let script = async {
+        screen.load(&collector, &routed_messages()).await;
+        screen.type_text("*f").await;
+        let popup = screen
+            .wait_for("the routing lines", |s| {
+                s.contains("Forward 4 messages") && s.contains("dropped by routing")
+            })
+            .await;
+        for expected in [
+            "3 dropped by routing: 1 integrations (integrations.Hook = false), 1 consent \
+             (consent Analytics not given), 1 filter (filter 1 drops: event = 'Test Event')",
+            "i sends them anyway",
+            "seq 2: integrations: integrations.Hook = false · seq 3: consent: consent Analytics \
+             not given · seq 4: filter: filter 1 drops: event = 'Test Event'",
+            "fields stripped by filters: properties.email, properties.products.sku (1 message)",
+            "1 request",
+        ] {
+            assert!(popup.contains(expected), "{expected}\n{popup}");
+        }
+        // The preview is what is sent: the stripped fields are not in it.
+        assert!(popup.contains("\"total\": 12"), "{popup}");
+        assert!(!popup.contains("ada@example.com"), "{popup}");
+        assert!(!popup.contains("A-1"), "{popup}");
+
+        screen.type_text("\r").await;
+        let sent = next_body(&mut received).await;
+        assert_eq!(sent["messageId"], "m-sent");
+        assert!(sent["properties"].get("email").is_none(), "{sent}");
+        assert!(
+            sent["properties"]["products"][0].get("sku").is_none(),
+            "{sent}"
+        );
+        assert_eq!(sent["properties"]["products"][0]["name"], "pen");
+
+        // Where deliveries are looked for: one row per dropped message, with the reason.
+        let deliveries = screen
+            .wait_for("the delivery and the dropped rows", |s| {
+                s.contains(" 200 ") && s.matches("local-hook  ").count() >= 4
+            })
+            .await;
+        let dropped: Vec<&str> = deliveries
+            .lines()
+            .filter(|l| l.contains('⊘') && l.contains("local-hook"))
+            .collect();
+        assert_eq!(dropped.len(), 3, "{deliveries}");
+        for (user, reason) in [
+            ("u2", "— integrations: integrations.Hook = false"),
+            ("u3", "— consent: consent Analytics not given"),
+            ("u4", "— filter: filter 1 drops: event = 'Test Event'"),
+        ] {
+            assert!(
+                dropped.iter().any(|row| row.contains(" dropped ")
+                    && row.contains(user)
+                    && row.contains(reason)),
+                "{reason}\n{deliveries}"
+            );
+        }
+        assert!(
+            deliveries.contains("4 deliveries · 1 delivered · 0 failed · 3 not sent"),
+            "{deliveries}"
+        );
+        assert!(
+            received.try_recv().is_err(),
+            "only the routed message is sent"
+        );
+
+        // The filter of the view finds them, and the selected one says why in full.
+        screen.type_text("/status:dropped consent\r").await;
+        let narrowed = screen
+            .wait_for("the consent row alone", |s| {
+                s.contains("1 delivery matching status:dropped consent")
+            })
+            .await;
+        assert!(
+            narrowed.contains("dropped — consent: consent Analytics not given"),
+            "{narrowed}"
+        );
+        assert!(
+            narrowed.contains("Segment would not deliver it either"),
+            "{narrowed}"
+        );
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i_in_the_forward_popup_ignores_routing_loudly_and_sends_everything_unstripped() {
+    let collector = common::start_default().await;
+    let (hook, mut received) = start_hook().await;
+    let (mut screen, viewer) = viewer_with(&collector, routed_hook(hook), no_jq(), (220, 40));
+    let script = async {
+        screen.load(&collector, &routed_messages()).await;
+        screen.type_text("*f").await;
+        screen
+            .wait_for("the routing lines", |s| s.contains("3 dropped by routing"))
+            .await;
+        screen.type_text("i").await;
+        let popup = screen
+            .wait_for("the warning and 4 requests", |s| {
+                s.contains("⚠ routing ignored") && s.contains("4 requests")
+            })
+            .await;
+        assert!(
+            popup.contains(
+                "messages Segment would drop (consent, integrations, filters) are sent, unstripped"
+            ),
+            "{popup}"
+        );
+        assert!(
+            popup.contains("sent anyway: 3 dropped by routing: 1 integrations"),
+            "{popup}"
+        );
+        assert!(!popup.contains("i sends them anyway"), "{popup}");
+        assert!(popup.contains("ada@example.com"), "unstripped: {popup}");
+
+        screen.type_text("\r").await;
+        let mut ids = Vec::new();
+        for _ in 0..4 {
+            let body = next_body(&mut received).await;
+            if body["messageId"] == "m-sent" {
+                assert_eq!(body["properties"]["email"], "ada@example.com");
+                assert_eq!(body["properties"]["products"][1]["sku"], "B-2");
+            }
+            ids.push(body["messageId"].as_str().unwrap().to_string());
+        }
+        ids.sort();
+        assert_eq!(ids, ["m-consent", "m-filter", "m-integrations", "m-sent"]);
+        // Each delivery made so is marked.
+        let deliveries = screen
+            .wait_for("4 delivered", |s| s.contains("4 delivered"))
+            .await;
+        let marked = deliveries
+            .lines()
+            .filter(|l| l.contains('⚠') && l.contains("local-hook") && l.contains(" 200 "))
+            .count();
+        assert_eq!(marked, 4, "{deliveries}");
+        assert!(
+            deliveries.contains("⚠ sent with routing ignored"),
+            "the selected delivery says so: {deliveries}"
+        );
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+/// `--ignore-routing` (here set as `cli::tui` sets it): the header says so from the start, and
+/// the forward popup opens with routing ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignore_routing_for_the_viewer_is_in_the_header_and_the_popup() {
+    let collector = common::start_default().await;
+    let (hook, mut received) = start_hook().await;
+    let mut destinations = routed_hook(hook);
+    destinations.set_ignore_routing(true);
+    let (mut screen, viewer) = viewer_with(&collector, destinations, no_jq(), (220, 40));
+    let script = async {
+        let loaded = screen.load(&collector, &routed_messages()[2..3]).await;
+        assert!(
+            loaded.contains("⚠ routing ignored (--ignore-routing)"),
+            "{loaded}"
+        );
+        screen.type_text("f").await;
+        screen
+            .wait_for("the warning", |s| {
+                s.contains("⚠ routing ignored") && s.contains("1 request")
+            })
+            .await;
+        screen.type_text("\r").await;
+        let sent = next_body(&mut received).await;
+        assert_eq!(sent["messageId"], "m-consent", "no consent, sent anyway");
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}

@@ -17,6 +17,8 @@ struct Screen {
     parser: Arc<Mutex<vt100::Parser>>,
     /// Everything the program wrote, to check the restoring sequences.
     raw: Arc<Mutex<Vec<u8>>>,
+    /// Set when the reader has seen the end of the program's output.
+    ended: Arc<std::sync::atomic::AtomicBool>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
@@ -53,7 +55,9 @@ impl Screen {
             0,
         )));
         let raw = Arc::new(Mutex::new(Vec::new()));
-        let (parser_in, raw_in) = (Arc::clone(&parser), Arc::clone(&raw));
+        let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (parser_in, raw_in, ended_in) =
+            (Arc::clone(&parser), Arc::clone(&raw), Arc::clone(&ended));
         std::thread::spawn(move || {
             let _master = pty.master; // keep the pty open while reading
             let mut buf = [0u8; 8192];
@@ -64,10 +68,12 @@ impl Screen {
                 parser_in.lock().unwrap().process(&buf[..n]);
                 raw_in.lock().unwrap().extend_from_slice(&buf[..n]);
             }
+            ended_in.store(true, std::sync::atomic::Ordering::SeqCst);
         });
         Screen {
             parser,
             raw,
+            ended,
             writer,
             child,
         }
@@ -132,6 +138,15 @@ impl Screen {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // Its last bytes (the restoring sequences) may still be on their way to the
+                // reader: wait for the end of the output (bounded: a leftover grandchild
+                // could hold the terminal open).
+                let exited = Instant::now();
+                while !self.ended.load(std::sync::atomic::Ordering::SeqCst)
+                    && exited.elapsed() < Duration::from_secs(5)
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 return status;
             }
             assert!(
@@ -1199,4 +1214,16 @@ action = "drop"
     screen.type_text("q");
     assert!(screen.wait_exit().success());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--ignore-routing` on a viewer: said in the header from the first frame.
+#[test]
+fn ignore_routing_is_said_in_the_header() {
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson", "--ignore-routing"]);
+    let text = screen.wait_for("the warning", |s| {
+        s.contains("Messages 600/600") && s.contains("⚠ routing ignored (--ignore-routing)")
+    });
+    assert!(text.contains("600 events"), "{text}");
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
 }

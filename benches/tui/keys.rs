@@ -38,54 +38,6 @@ fn batch_bodies(messages: &[&str]) -> Vec<bytes::Bytes> {
         .collect()
 }
 
-/// With `EVENTSCOPE_BENCH_ROUTING=1`: an `eventscope.toml` of 7 destinations with 3 filters each
-/// (as `benches/routing.rs` routes to), so the viewer routes every message it receives.
-fn routing_config() -> anyhow::Result<Option<std::path::PathBuf>> {
-    if std::env::var("EVENTSCOPE_BENCH_ROUTING").map_or(true, |v| v.is_empty() || v == "0") {
-        return Ok(None);
-    }
-    let filters = r#"
-[[destination.filter]]
-if = "event = 'Test Event'"
-action = "drop"
-
-[[destination.filter]]
-if = "event = 'Page Scrolled'"
-action = "sample"
-percent = 10
-
-[[destination.filter]]
-if = "event = 'Order Completed'"
-action = "block_fields"
-fields = ["properties.email", "properties.products.price", "context.ip"]
-"#;
-    let mut text = String::new();
-    for (i, consent) in [
-        "Analytics",
-        "Analytics",
-        "Advertising",
-        "",
-        "",
-        "",
-        "Functional",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let consent = if consent.is_empty() {
-            String::new()
-        } else {
-            format!("consent = [\"{consent}\"]\n")
-        };
-        text.push_str(&format!(
-            "[[destination]]\nname = \"d{i}\"\nkind = \"webhook\"\nendpoint = \"http://127.0.0.1:9/in\"\n{consent}{filters}\n"
-        ));
-    }
-    let path = std::env::temp_dir().join(format!("eventscope-bench-{}.toml", std::process::id()));
-    std::fs::write(&path, text)?;
-    Ok(Some(path))
-}
-
 pub struct KeyReport {
     pub p99: f64,
     pub cpu: f64,
@@ -102,17 +54,18 @@ pub fn key_latency(config: &Config) -> anyhow::Result<KeyReport> {
             config.load_seconds
         ),
     );
-    let config_path = routing_config()?;
     let mut args = vec!["--listen", "127.0.0.1:0"];
-    if let Some(path) = &config_path {
-        args.extend(["--config", path.to_str().unwrap_or_default()]);
-        println!(
-            "  routing every message to 7 destinations × 3 filters (EVENTSCOPE_BENCH_ROUTING)"
-        );
+    args.extend(config.viewer_args.iter().map(String::as_str));
+    if !config.viewer_args.is_empty() {
+        println!("  viewer arguments: {}", args.join(" "));
     }
     let mut tui = Tui::spawn(&args)?;
     let text = tui.wait_for("the empty state", |s| s.contains("Waiting for events"))?;
     let addr = address_on(&text)?;
+    if let Some(filter) = &config.viewer_filter {
+        println!("  filter typed before the load: {filter}");
+        tui.type_text(&format!("/{filter}\r"))?;
+    }
     std::thread::sleep(Duration::from_millis(500));
 
     let messages = fixture_messages();

@@ -9,11 +9,14 @@
 //! Knobs (environment): `EVENTSCOPE_BENCH_EVENTS` (events retained for the frame-time part,
 //! default 1,000,000), `EVENTSCOPE_BENCH_SECONDS` (the load phase, default 30),
 //! `EVENTSCOPE_BENCH_RATE` (events/s posted during the load phase, default 20,000),
-//! `EVENTSCOPE_BENCH_ROUTING` (if `1`: part 2's viewer routes every message to 7
-//! destinations × 3 filters, from a generated `--config`),
 //! `EVENTSCOPE_BENCH_IDLE_SECONDS` (the idle window, default 10), `EVENTSCOPE_BENCH_DRAWS`
 //! (draws timed, default 500), `EVENTSCOPE_BENCH_MAX_LOAD` (if set, e.g. `1.5`: before each
-//! part wait, up to 10 minutes, until the 1-minute load average is below it).
+//! part wait, up to 10 minutes, until the 1-minute load average is below it),
+//! `EVENTSCOPE_BENCH_PARTS` (which parts run, e.g. `keys` or `frames,idle`; default all),
+//! `EVENTSCOPE_BENCH_VIEWER_ARGS` (more arguments for the viewer of part 2, e.g.
+//! `--config benches/routing/eventscope.toml`), `EVENTSCOPE_BENCH_VIEWER_FILTER` (a filter
+//! typed into that viewer before the load, e.g. `dropped:amplitude`), `EVENTSCOPE_BENCH_BIN`
+//! (the viewer binary parts 2 and 3 drive, for before/after pairs; default the one built here).
 //!
 //! 1. In process, no terminal: an `App` holding the events, a `type:track` filter active, drawn
 //!    into ratatui's `TestBackend` at 200×50 while the selection moves up and down.
@@ -60,6 +63,15 @@ struct Config {
     idle_seconds: f64,
     draws: usize,
     max_load: Option<f64>,
+    parts: String,
+    viewer_args: Vec<String>,
+    viewer_filter: Option<String>,
+}
+
+impl Config {
+    fn runs(&self, part: &str) -> bool {
+        self.parts.split(',').any(|p| p.trim() == part)
+    }
 }
 
 impl Config {
@@ -81,6 +93,14 @@ impl Config {
                 .filter(|n| *n > 0)
                 .unwrap_or(500),
             max_load: env_number("EVENTSCOPE_BENCH_MAX_LOAD").filter(|l: &f64| *l > 0.0),
+            parts: std::env::var("EVENTSCOPE_BENCH_PARTS")
+                .unwrap_or_else(|_| "frames,keys,idle".to_string()),
+            viewer_args: std::env::var("EVENTSCOPE_BENCH_VIEWER_ARGS")
+                .map(|a| a.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default(),
+            viewer_filter: std::env::var("EVENTSCOPE_BENCH_VIEWER_FILTER")
+                .ok()
+                .filter(|f| !f.trim().is_empty()),
         }
     }
 }
@@ -118,32 +138,50 @@ fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         clock_ticks()
     );
-    let frames = frame_time(&config)?;
-    let keys = key_latency(&config)?;
-    let idle = idle_cpu(&config)?;
+    let frames = if config.runs("frames") {
+        Some(frame_time(&config)?)
+    } else {
+        None
+    };
+    let keys = if config.runs("keys") {
+        Some(key_latency(&config)?)
+    } else {
+        None
+    };
+    let idle = if config.runs("idle") {
+        Some(idle_cpu(&config)?)
+    } else {
+        None
+    };
     println!("\n== Summary");
-    println!(
-        "  frame time at {} events, filter on: median {:.3} ms, p99 {:.3} ms (goal median < 2 ms: {})",
-        thousands(config.events as u64),
-        frames.draw_p50,
-        frames.draw_p99,
-        goal(frames.draw_p50 < 2.0)
-    );
-    println!(
-        "  memory: {:.0} B/event for {:.0} B raw messages (goal ≤ raw + 300: {})",
-        frames.rss_per_event,
-        frames.raw_per_event,
-        goal(frames.rss_per_event <= frames.raw_per_event + 300.0)
-    );
-    println!(
-        "  key → screen p99 under {} events/s: {:.1} ms (goal < 50 ms: {}); viewer CPU {:.1} % (goal < 50 %: {})",
-        thousands(config.rate),
-        keys.p99,
-        goal(keys.p99 < 50.0),
-        keys.cpu,
-        goal(keys.cpu < 50.0)
-    );
-    println!("  idle CPU: {idle:.2} % (goal < 1 %: {})", goal(idle < 1.0));
+    if let Some(frames) = frames {
+        println!(
+            "  frame time at {} events, filter on: median {:.3} ms, p99 {:.3} ms (goal median < 2 ms: {})",
+            thousands(config.events as u64),
+            frames.draw_p50,
+            frames.draw_p99,
+            goal(frames.draw_p50 < 2.0)
+        );
+        println!(
+            "  memory: {:.0} B/event for {:.0} B raw messages (goal ≤ raw + 300: {})",
+            frames.rss_per_event,
+            frames.raw_per_event,
+            goal(frames.rss_per_event <= frames.raw_per_event + 300.0)
+        );
+    }
+    if let Some(keys) = keys {
+        println!(
+            "  key → screen p99 under {} events/s: {:.1} ms (goal < 50 ms: {}); viewer CPU {:.1} % (goal < 50 %: {})",
+            thousands(config.rate),
+            keys.p99,
+            goal(keys.p99 < 50.0),
+            keys.cpu,
+            goal(keys.cpu < 50.0)
+        );
+    }
+    if let Some(idle) = idle {
+        println!("  idle CPU: {idle:.2} % (goal < 1 %: {})", goal(idle < 1.0));
+    }
     println!("  load average at the end: {}", load_average());
     Ok(())
 }

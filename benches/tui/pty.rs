@@ -74,7 +74,10 @@ impl Tui {
             pixel_width: 0,
             pixel_height: 0,
         })?;
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_eventscope"));
+        // Another build of the viewer (a before/after pair) may stand in for this one.
+        let binary = std::env::var("EVENTSCOPE_BENCH_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_eventscope").to_string());
+        let mut command = CommandBuilder::new(binary);
         command.args(args);
         command.env("TERM", "xterm-256color");
         command.env_remove("NO_COLOR");

@@ -160,6 +160,11 @@ pub struct ViewArgs {
     /// Time a `jq:` filter may spend on one message before it is stopped (e.g. 100ms, 2s).
     #[arg(long, value_name = "TIME", default_value = "100ms", value_parser = jq_worker::parse_budget)]
     pub jq_budget: std::time::Duration,
+    /// Forward every message as it is, also those Segment would drop (consent, the
+    /// integrations object, destination filters), without stripping fields; the viewer says
+    /// so in its header and the forward popup [default: route as Segment does].
+    #[arg(long)]
+    pub ignore_routing: bool,
 }
 
 fn redact_parser()
@@ -279,6 +284,10 @@ pub struct ReplayArgs {
     /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
     pub max_line: u64,
+    /// Send every message as it is, also those Segment would drop (consent, the integrations
+    /// object, destination filters), without stripping fields [default: route as Segment does].
+    #[arg(long)]
+    pub ignore_routing: bool,
 }
 
 /// A positive duration: `10s`, `500ms`, `1.5s`, `2m`, `1h`, or a bare number of seconds.

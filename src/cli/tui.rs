@@ -169,6 +169,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
     app.store.set_max_bytes(rows_bytes);
     app.inspector = inspector;
     app.destinations = Destinations::from_config(&config.destination, config_path.as_deref());
+    app.destinations.set_ignore_routing(view.ignore_routing);
     app.collector_write_key = replay_key;
     app.sdk_metrics = sdk_metrics;
     app.redact = redact;

@@ -64,6 +64,8 @@ pub enum Action {
     /// Send the requests previewed.
     ForwardSend,
     ForwardEdit,
+    /// Send what routing drops, unstripped (and back): `--ignore-routing` for this forward.
+    ForwardIgnoreRouting,
     ForwardPrevDestination,
     ForwardNextDestination,
     #[serde(rename = "forward-destination-1")]
@@ -153,7 +155,7 @@ impl Context {
 }
 
 impl Action {
-    pub const ALL: [Action; 80] = [
+    pub const ALL: [Action; 81] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -194,6 +196,7 @@ impl Action {
         Action::Back,
         Action::ForwardSend,
         Action::ForwardEdit,
+        Action::ForwardIgnoreRouting,
         Action::ForwardPrevDestination,
         Action::ForwardNextDestination,
         Action::ForwardDestination1,
@@ -283,6 +286,9 @@ impl Action {
             Action::Back => "close / cancel / back; with nothing open, clear the marks",
             Action::ForwardSend => "send the requests shown",
             Action::ForwardEdit => "edit the messages in $EDITOR, then map them again",
+            Action::ForwardIgnoreRouting => {
+                "ignore routing: also send what Segment would drop, unstripped (and back)"
+            }
             Action::ForwardPrevDestination => "previous destination",
             Action::ForwardNextDestination => "next destination",
             Action::ForwardPrevRequest => "previous request",
@@ -333,6 +339,7 @@ impl Action {
         match self {
             Action::ForwardSend
             | Action::ForwardEdit
+            | Action::ForwardIgnoreRouting
             | Action::ForwardPrevDestination
             | Action::ForwardNextDestination
             | Action::ForwardDestination1

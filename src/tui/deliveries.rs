@@ -88,8 +88,34 @@ impl Delivery {
         self.frame.for_seqs.len().max(self.frame.message_ids.len())
     }
 
-    /// `200`, `503`, or the error when no answer came.
+    /// No request carried the message (see [`DeliveryFrame::skipped`]): a row that says why.
+    pub fn is_skipped(&self) -> bool {
+        self.frame.skipped.is_some()
+    }
+
+    /// `dropped — consent: consent Analytics not given` (routing dropped it: Segment would
+    /// not deliver it either) or `skipped — dropped by the transform`.
+    pub fn skip_text(&self) -> Option<String> {
+        let reason = self.frame.skipped.as_ref()?;
+        let word = if self.frame.dropped.is_some() {
+            "dropped"
+        } else {
+            "skipped"
+        };
+        Some(format!("{word} — {reason}"))
+    }
+
+    /// `200`, `503`, the error when no answer came, or `dropped`/`skipped` when nothing was
+    /// sent.
     pub fn status_text(&self) -> String {
+        if self.is_skipped() {
+            let word = if self.frame.dropped.is_some() {
+                "dropped"
+            } else {
+                "skipped"
+            };
+            return word.into();
+        }
         match (self.frame.status, &self.frame.error) {
             (Some(status), _) => status.to_string(),
             (None, Some(error)) => error.clone(),
@@ -97,8 +123,12 @@ impl Delivery {
         }
     }
 
-    /// `upstream 200 · 12 ms · 1 attempt`: the one line a message's detail shows.
+    /// `upstream 200 · 12 ms · 1 attempt`: the one line a message's detail shows;
+    /// `amplitude dropped — consent: consent Analytics not given` for a message not sent.
     pub fn one_line(&self) -> String {
+        if let Some(skip) = self.skip_text() {
+            return format!("{} {skip}", self.frame.destination);
+        }
         let mut line = format!("{} {}", self.frame.destination, self.status_text());
         if self.frame.status.is_some() || self.frame.latency_ms > 0.0 {
             line.push_str(&format!(" · {}", millis(self.frame.latency_ms)));
@@ -108,6 +138,9 @@ impl Delivery {
             " · {attempts} attempt{}",
             if attempts == 1 { "" } else { "s" }
         ));
+        if self.frame.ignored_routing {
+            line.push_str(" · ⚠ routing ignored");
+        }
         line
     }
 }
@@ -144,6 +177,8 @@ impl MessageFilter {
 pub struct DeliveryTotals {
     pub ok: u64,
     pub failed: u64,
+    /// Messages a forward's destination skipped (nothing sent; [`Delivery::is_skipped`]).
+    pub skipped: u64,
 }
 
 pub struct Deliveries {
@@ -221,7 +256,9 @@ impl Deliveries {
     pub fn push(&mut self, frame: DeliveryFrame, origin: Origin) -> DeliveryId {
         let id = self.next_id;
         self.next_id += 1;
-        if frame.ok {
+        if frame.skipped.is_some() {
+            self.totals.skipped += 1;
+        } else if frame.ok {
             self.totals.ok += 1;
         } else {
             self.totals.failed += 1;
@@ -340,7 +377,16 @@ impl Deliveries {
         self.visible
             .iter()
             .filter_map(|id| self.get(*id))
-            .filter(|d| !d.frame.ok)
+            .filter(|d| !d.frame.ok && !d.is_skipped())
+            .count()
+    }
+
+    /// Deliveries shown that are skipped messages (for the view's title).
+    pub fn visible_skipped(&self) -> usize {
+        self.visible
+            .iter()
+            .filter_map(|id| self.get(*id))
+            .filter(|d| d.is_skipped())
             .count()
     }
 
@@ -577,7 +623,14 @@ mod tests {
         assert_eq!(found, [1, 2]);
         assert_eq!(store.for_message(None, Some("m3"))[0].id, 3);
         assert!(store.for_message(Some(9), None).is_empty());
-        assert_eq!(store.totals(), DeliveryTotals { ok: 2, failed: 1 });
+        assert_eq!(
+            store.totals(),
+            DeliveryTotals {
+                ok: 2,
+                failed: 1,
+                skipped: 0
+            }
+        );
         assert_eq!(
             store.get(1).unwrap().one_line(),
             "hook 200 · 12 ms · 1 attempt"

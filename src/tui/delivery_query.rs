@@ -1,7 +1,8 @@
 //! The Deliveries view's own filter (`/` inside the view): a small query of space-separated
 //! terms, all of which must match — `dest:amplitude status:failed user:u-1 event:"Order
 //! Completed" id:m-42 seq:13` and free text. Matching ignores case; values are substrings,
-//! except `status:` (`ok`/`delivered`, `failed`, a code like `503`, or a class like `4xx`) and
+//! except `status:` (`ok`/`delivered`, `failed`, `dropped` (by routing), `skipped` (any message
+//! not sent, dropped ones included), a code like `503`, or a class like `4xx`) and
 //! `seq:` (exact).
 
 use crate::tui::deliveries::Delivery;
@@ -9,7 +10,10 @@ use crate::tui::deliveries::Delivery;
 /// The terms the filter knows, for the help and the README: (term, what it matches).
 pub const TERMS: [(&str, &str); 7] = [
     ("dest:NAME", "destination name or kind"),
-    ("status:ok|failed|503|4xx", "outcome, HTTP status or class"),
+    (
+        "status:ok|failed|dropped|skipped|503|4xx",
+        "outcome (dropped: by routing; skipped: not sent), HTTP status or class",
+    ),
     ("user:ID", "a carried message's userId or anonymousId"),
     ("event:NAME", "a carried message's event name or type"),
     ("id:MESSAGEID", "a carried messageId"),
@@ -32,6 +36,10 @@ enum Term {
 enum Status {
     Ok,
     Failed,
+    /// Not sent because routing dropped it.
+    Dropped,
+    /// Not sent, for any reason (routing's drops included).
+    Skipped,
     Code(u16),
     /// `4xx`: the hundreds digit.
     Class(u16),
@@ -90,6 +98,8 @@ fn status(value: &str) -> Result<Status, String> {
     match value.as_str() {
         "ok" | "delivered" | "success" => return Ok(Status::Ok),
         "failed" | "fail" | "error" => return Ok(Status::Failed),
+        "dropped" => return Ok(Status::Dropped),
+        "skipped" | "not-sent" => return Ok(Status::Skipped),
         _ => {}
     }
     if let Some(class) = value.strip_suffix("xx")
@@ -99,7 +109,10 @@ fn status(value: &str) -> Result<Status, String> {
         return Ok(Status::Class(digit));
     }
     value.parse().map(Status::Code).map_err(|_| {
-        format!("status:{value}: use status:ok, status:failed, a code (503) or a class (4xx)")
+        format!(
+            "status:{value}: use status:ok, status:failed, status:dropped, status:skipped, a code \
+             (503) or a class (4xx)"
+        )
     })
 }
 
@@ -138,13 +151,16 @@ fn term_matches(term: &Term, delivery: &Delivery) -> bool {
         Term::MessageId(v) => f.message_ids.iter().any(|m| contains(m, v)),
         Term::Seq(seq) => f.for_seqs.contains(seq),
         Term::Status(Status::Ok) => f.ok,
-        Term::Status(Status::Failed) => !f.ok,
+        Term::Status(Status::Failed) => !f.ok && f.skipped.is_none(),
+        Term::Status(Status::Dropped) => f.dropped.is_some(),
+        Term::Status(Status::Skipped) => f.skipped.is_some(),
         Term::Status(Status::Code(code)) => f.status == Some(*code),
         Term::Status(Status::Class(digit)) => f.status.is_some_and(|s| s / 100 == *digit),
         Term::Text(v) => {
             contains(&f.destination, v)
                 || contains(&f.kind, v)
                 || contains(&delivery.status_text(), v)
+                || f.skipped.as_ref().is_some_and(|r| contains(r, v))
                 || f.users.iter().any(|u| contains(u, v))
                 || f.events.iter().any(|e| contains(e, v))
                 || f.message_ids.iter().any(|m| contains(m, v))

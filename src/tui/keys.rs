@@ -156,6 +156,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     // The forward popup.
     (Action::ForwardSend, &["enter"]),
     (Action::ForwardEdit, &["e"]),
+    (Action::ForwardIgnoreRouting, &["i"]),
     (Action::ForwardPrevDestination, &["left", "h", "shift-tab"]),
     (Action::ForwardNextDestination, &["right", "l", "tab"]),
     (Action::ForwardDestination1, &["1"]),

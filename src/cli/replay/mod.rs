@@ -45,6 +45,10 @@ const CHUNK_MESSAGES: usize = 100;
 /// Requests waiting between the reader and the engine.
 const QUEUED_REQUESTS: usize = 16;
 
+/// Distinct stripped fields the summary names, about (paths come from the config's filters,
+/// so there are few).
+const STRIPPED_FIELDS_SHOWN: usize = 32;
+
 pub async fn run(args: ReplayArgs) -> ExitCode {
     let setup = match Setup::new(&args) {
         Ok(setup) => setup,
@@ -53,11 +57,25 @@ pub async fn run(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if setup.destination.ignore_routing {
+        eprintln!(
+            "eventscope replay: {}",
+            ignore_routing_warning(&setup.destination.name)
+        );
+    }
     if args.dry_run {
         send::dry_run(setup).await
     } else {
         send::send(setup, args.rate).await
     }
+}
+
+/// Said on stderr before anything is sent with `--ignore-routing`.
+fn ignore_routing_warning(destination: &str) -> String {
+    format!(
+        "⚠ warning: --ignore-routing: `{destination}` gets every message, unstripped — also \
+         those Segment would drop (consent, the integrations object, destination filters)"
+    )
 }
 
 /// Everything checked before the first message is read.
@@ -87,7 +105,8 @@ impl Setup {
                 }
                 .to_string()
             })?;
-        let destination = Destination::from_config(table).map_err(|e| e.to_string())?;
+        let mut destination = Destination::from_config(table).map_err(|e| e.to_string())?;
+        destination.ignore_routing = args.ignore_routing;
         let query = match args.filter.as_deref() {
             Some(text) if !text.trim().is_empty() => {
                 Some(Query::parse(text).map_err(|e| format!("--filter: {e}"))?)
@@ -123,6 +142,7 @@ fn produce(
     let mut counts = ReadCounts {
         destination: setup.destination.name.clone(),
         kind: setup.destination.kind.as_str(),
+        ignore_routing: setup.destination.ignore_routing,
         ..ReadCounts::default()
     };
     let stdin = setup.file.as_os_str() == "-";
@@ -173,7 +193,23 @@ fn produce(
         match mapped {
             Ok(mapped) => {
                 for skipped in mapped.skipped {
-                    *counts.skipped.entry(skipped.reason).or_default() += 1;
+                    match skipped.dropped {
+                        Some(reason) => {
+                            *counts
+                                .dropped
+                                .entry(reason.as_str().to_string())
+                                .or_default()
+                                .entry(skipped.reason)
+                                .or_default() += 1
+                        }
+                        None => *counts.skipped.entry(skipped.reason).or_default() += 1,
+                    }
+                }
+                for stripped in mapped.stripped {
+                    counts.stripped += 1;
+                    if counts.stripped_fields.len() < STRIPPED_FIELDS_SHOWN {
+                        counts.stripped_fields.extend(stripped.fields);
+                    }
                 }
                 for request in mapped.requests {
                     counts.requests += 1;

@@ -43,8 +43,16 @@ pub(super) struct ReadCounts {
     pub(super) read_failed: Option<String>,
     /// … and the first few of them, with their line numbers.
     pub(super) problems: Vec<String>,
-    /// Messages the mapper left out, by reason.
+    /// Messages the mapper left out, by reason (routing's drops are in `dropped`).
     pub(super) skipped: BTreeMap<String, u64>,
+    /// Messages routing dropped (Segment would not deliver them): by routing's word
+    /// (`consent`, `integrations`, `filter`), then by the whole reason.
+    pub(super) dropped: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Messages sent without some fields a destination filter strips, and those fields.
+    pub(super) stripped: u64,
+    pub(super) stripped_fields: std::collections::BTreeSet<String>,
+    /// `--ignore-routing`: everything was sent as it is.
+    pub(super) ignore_routing: bool,
     pub(super) requests: u64,
     pub(super) messages_in_requests: u64,
     /// The transform did not compile: reading stopped there (a transform failing on one
@@ -85,6 +93,7 @@ impl ReadCounts {
         if !parts.is_empty() {
             lines.push(format!("skipped: {}", parts.join("; ")));
         }
+        lines.extend(self.routing_lines());
         for problem in &self.problems {
             lines.push(format!("  {}", one_line(problem)));
         }
@@ -101,6 +110,58 @@ impl ReadCounts {
         lines
     }
 }
+
+impl ReadCounts {
+    /// What routing did: the messages dropped, counted by reason, and the fields stripped; or
+    /// that it was ignored.
+    fn routing_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.ignore_routing {
+            lines.push(
+                "⚠ routing ignored (--ignore-routing): every message sent, unstripped, \
+                 whatever Segment would have dropped"
+                    .to_string(),
+            );
+            return lines;
+        }
+        let total: u64 = self.dropped.values().flat_map(|rules| rules.values()).sum();
+        if total > 0 {
+            let by_reason: Vec<String> = self
+                .dropped
+                .iter()
+                .map(|(reason, rules)| {
+                    format!("{} {reason}", thousands(rules.values().sum::<u64>()))
+                })
+                .collect();
+            lines.push(format!(
+                "dropped by routing: {} ({}), not sent — Segment would not deliver them \
+                 (--ignore-routing sends them)",
+                count(total, "message"),
+                by_reason.join(", ")
+            ));
+            for (n, reason) in self
+                .dropped
+                .values()
+                .flat_map(|rules| rules.iter().map(|(reason, n)| (n, reason)))
+                .take(DROP_REASONS_SHOWN)
+            {
+                lines.push(format!("  {} {reason}", thousands(*n)));
+            }
+        }
+        if self.stripped > 0 {
+            let fields: Vec<&str> = self.stripped_fields.iter().map(String::as_str).collect();
+            lines.push(format!(
+                "fields stripped by filters: {} sent without {}",
+                count(self.stripped, "message"),
+                fields.join(", ")
+            ));
+        }
+        lines
+    }
+}
+
+/// Distinct drop reasons listed in the summary, at most.
+const DROP_REASONS_SHOWN: usize = 20;
 
 /// Results as they come back.
 #[derive(Default)]

@@ -26,6 +26,9 @@ pub struct Destinations {
     pub unusable: Vec<Unusable>,
     /// The config file read, if any, for the popup's hint.
     pub config_path: Option<String>,
+    /// `--ignore-routing`: every destination gets what Segment would drop, unstripped (the
+    /// header says so; the forward popup starts with its toggle on).
+    pub ignore_routing: bool,
 }
 
 impl Destinations {
@@ -60,6 +63,15 @@ impl Destinations {
             problem: (!problems.is_empty()).then(|| problems.join("; ")),
             unusable,
             config_path: config_path.map(|p| p.display().to_string()),
+            ignore_routing: false,
+        }
+    }
+
+    /// `--ignore-routing` for every destination (`on`), or routing as Segment does.
+    pub fn set_ignore_routing(&mut self, on: bool) {
+        self.ignore_routing = on;
+        for destination in &mut self.list {
+            Arc::make_mut(destination).ignore_routing = on;
         }
     }
 }
@@ -105,6 +117,8 @@ pub struct Job {
     pub last_failure: Option<String>,
     /// The event names and users of its messages, for its deliveries.
     pub names: Arc<CarriedNames>,
+    /// A forward with routing ignored: each of its deliveries says so (`ignoredRouting`).
+    pub ignored_routing: bool,
 }
 
 /// Mapping the picked messages to a destination's requests (off the UI task).
@@ -179,7 +193,7 @@ impl App {
             self.set_status("nothing to forward: select or mark a message", true);
             return None;
         }
-        let mut popup = ForwardPopup::new(messages);
+        let mut popup = ForwardPopup::new(messages, self.destinations.ignore_routing);
         let effect = self.remap(&mut popup);
         self.mode = Mode::Forward(popup);
         effect
@@ -190,10 +204,13 @@ impl App {
         popup.shown = None;
         popup.request = 0;
         popup.scroll = 0;
-        let Some(destination) = self.destinations.list.get(popup.destination).cloned() else {
+        let Some(mut destination) = self.destinations.list.get(popup.destination).cloned() else {
             popup.preview = Preview::NoDestination;
             return None;
         };
+        if destination.ignore_routing != popup.ignore_routing {
+            Arc::make_mut(&mut destination).ignore_routing = popup.ignore_routing;
+        }
         popup.generation = self.next_generation;
         self.next_generation += 1;
         popup.preview = Preview::Mapping;
@@ -271,9 +288,29 @@ impl App {
             Some(forward::Outcome::Remap) => effect = self.remap(&mut popup),
             Some(forward::Outcome::Edit(text)) => effect = Some(Effect::Edit { text }),
             Some(forward::Outcome::Status { text, is_error }) => self.set_status(text, is_error),
+            Some(forward::Outcome::Send(prepared)) if prepared.requests.is_empty() => {
+                // Nothing to send: the skipped messages still go to the Deliveries view, so
+                // that "why did it never get there?" has its answer where deliveries are.
+                self.record_skipped(&prepared, &CarriedNames::of(&popup.messages));
+                self.set_status(
+                    format!(
+                        "nothing sent: {} skipped every message ({}) — the Deliveries view says why",
+                        prepared.destination.name,
+                        crate::tui::forward::skipped_counts(&prepared.skipped)
+                    ),
+                    true,
+                );
+                self.open_deliveries(None);
+                return None;
+            }
             Some(forward::Outcome::Send(prepared)) => {
                 let names = CarriedNames::of(&popup.messages);
-                let job = self.start_job(&prepared.destination.name, names);
+                self.record_skipped(&prepared, &names);
+                let job = self.start_job(
+                    &prepared.destination.name,
+                    names,
+                    prepared.destination.ignore_routing,
+                );
                 let count = prepared.requests.len();
                 self.set_status(
                     format!(
@@ -295,7 +332,31 @@ impl App {
         effect
     }
 
-    fn start_job(&mut self, label: &str, names: CarriedNames) -> u64 {
+    /// The messages a forward's destination skipped, as delivery rows that say why (a
+    /// `delivery` frame with `skipped`, and `dropped` when routing dropped it), published like
+    /// the deliveries made here.
+    fn record_skipped(&mut self, prepared: &Prepared, names: &CarriedNames) {
+        if prepared.skipped.is_empty() {
+            return;
+        }
+        let at = eventscope_core::model::format_timestamp(chrono::Utc::now());
+        let mut frames = Vec::with_capacity(prepared.skipped.len());
+        for skipped in &prepared.skipped {
+            let mut frame = skipped.frame(&prepared.destination, at.clone());
+            names.fill(&mut frame);
+            let frame = frame.bounded();
+            if let Some(publisher) = &self.publisher {
+                match publisher.publish(frame.clone()) {
+                    Ok(()) => self.deliveries.expect_echo(&frame),
+                    Err(e) => self.set_status(format!("delivery not published: {e}"), true),
+                }
+            }
+            frames.push(frame);
+        }
+        self.ingest_deliveries(frames, Origin::Here);
+    }
+
+    fn start_job(&mut self, label: &str, names: CarriedNames, ignored_routing: bool) -> u64 {
         let id = self.next_job;
         self.next_job += 1;
         self.jobs.push(Job {
@@ -306,6 +367,7 @@ impl App {
             failed: 0,
             last_failure: None,
             names: Arc::new(names),
+            ignored_routing,
         });
         id
     }
@@ -317,6 +379,7 @@ impl App {
         frame = frame.bounded();
         if let Some(progress) = self.jobs.iter_mut().find(|j| j.id == job) {
             progress.names.fill(&mut frame);
+            frame.ignored_routing |= progress.ignored_routing;
             progress.done += 1;
             if frame.ok {
                 progress.ok += 1;
@@ -409,7 +472,8 @@ impl App {
                 let Mode::Replay(popup) = std::mem::replace(&mut self.mode, Mode::Normal) else {
                     return None;
                 };
-                let job = self.start_job("collector", CarriedNames::of(&popup.messages));
+                // Replays into the collector are not routed (see `CollectorTarget::destination`).
+                let job = self.start_job("collector", CarriedNames::of(&popup.messages), false);
                 let count = popup.messages.len();
                 self.set_status(
                     format!(

@@ -5,10 +5,18 @@
 //! chosen destination off the UI task (see `tui::forward`); Enter sends exactly the requests
 //! previewed; `e` edits the messages in `$EDITOR`.
 //!
+//! Routing is applied as Segment would (the core's mapping pipeline): the lines under the
+//! summary count the messages it drops, by reason, name each one with its reason, and list the
+//! fields destination filters strip (the preview is what is sent, so they are absent there).
+//! `i` ignores routing for this forward — everything is sent, unstripped — and a warning line
+//! says so while it is on (`--ignore-routing` starts the popup with it on).
+//!
 //! ```text
 //! ┌ Forward 2 messages ──────────────────────────────────────────────────────────┐
 //! │ To:  1 hook (webhook)   2 amp-dev (amplitude)                                │
 //! │ 2 requests · request 1 of 2 · 1 message                                      │
+//! │ 1 dropped by routing: 1 consent (consent Analytics not given) · i sends anyway│
+//! │ seq 3: consent: consent Analytics not given                                  │
 //! │──────────────────────────────────────────────────────────────────────────────│
 //! │ POST http://127.0.0.1:9000/hook                                              │
 //! │ X-Signature: 3fa1…9c2d                                                       │
@@ -28,7 +36,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::forward::{MAX_EDIT_MESSAGES, Prepared, SHOWN_BODY_BYTES, ShownRequest, edit_text};
+use crate::tui::forward::{
+    MAX_EDIT_MESSAGES, Prepared, SHOWN_BODY_BYTES, ShownRequest, edit_text, skipped_at,
+};
 use crate::tui::highlight::Highlighted;
 use crate::tui::text::{escape_line, escape_lines};
 use crate::tui::theme::Role;
@@ -39,6 +49,7 @@ use eventscope_core::model::count as count_of;
 /// The popup's keys for the help overlay, filled in from the bindings (`{action}` is its
 /// first key).
 pub const HELP: &str = "{forward-send} send · {forward-edit} edit in $EDITOR · \
+{forward-ignore-routing} ignore routing (send what Segment would drop) · \
 {forward-prev-destination}/{forward-next-destination} \
 {forward-destination-1}-{forward-destination-9} destination · \
 {forward-prev-request}/{forward-next-request} request · \
@@ -76,6 +87,8 @@ pub struct ForwardPopup {
     pub scroll: usize,
     /// Lines of request text visible at the last draw (for paging).
     pub height: usize,
+    /// Routing is ignored for this forward: what Segment would drop is sent, unstripped.
+    pub ignore_routing: bool,
 }
 
 /// What the popup asks of the app after a key.
@@ -96,7 +109,8 @@ pub enum Outcome {
 }
 
 impl ForwardPopup {
-    pub fn new(messages: Vec<Outgoing>) -> ForwardPopup {
+    /// `ignore_routing`: the popup starts with routing ignored (`--ignore-routing`).
+    pub fn new(messages: Vec<Outgoing>, ignore_routing: bool) -> ForwardPopup {
         ForwardPopup {
             messages: Arc::new(messages),
             edited: false,
@@ -108,6 +122,7 @@ impl ForwardPopup {
             shown: None,
             scroll: 0,
             height: 20,
+            ignore_routing,
         }
     }
 
@@ -149,6 +164,10 @@ impl ForwardPopup {
         }
         match action {
             Action::ForwardClose => return Some(Outcome::Close),
+            Action::ForwardIgnoreRouting => {
+                self.ignore_routing = !self.ignore_routing;
+                return Some(Outcome::Remap);
+            }
             Action::ForwardPrevDestination if destinations > 1 => {
                 self.destination = (self.destination + destinations - 1) % destinations;
                 return Some(Outcome::Remap);
@@ -182,13 +201,14 @@ impl ForwardPopup {
             }
             Action::ForwardSend => {
                 let (text, is_error) = match &self.preview {
-                    Preview::Ready(prepared) if prepared.requests.is_empty() => (
-                        format!(
-                            "nothing to send: {} skipped every message",
-                            prepared.destination.name
-                        ),
-                        true,
-                    ),
+                    Preview::Ready(prepared)
+                        if prepared.requests.is_empty() && prepared.skipped.is_empty() =>
+                    {
+                        (
+                            format!("nothing to send to {}", prepared.destination.name),
+                            true,
+                        )
+                    }
                     Preview::Ready(prepared) => return Some(Outcome::Send(Arc::clone(prepared))),
                     Preview::Mapping => ("still mapping the messages…".into(), false),
                     Preview::Failed(error) => (error.clone(), true),
@@ -234,9 +254,11 @@ impl ForwardPopup {
             draw_no_destination(frame, inner, app);
             return Rect::default();
         }
-        let [choices, summary, rule, text, keys] = Layout::vertical([
+        let routing = routing_lines(popup, app);
+        let [choices, summary, routing_area, rule, text, keys] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(1),
+            Constraint::Length(routing.len() as u16),
             Constraint::Length(1),
             Constraint::Min(1),
             Constraint::Length(1),
@@ -247,6 +269,7 @@ impl ForwardPopup {
             Paragraph::new(escape_line(summary_line(popup, app))),
             summary,
         );
+        frame.render_widget(Paragraph::new(escape_lines(routing)), routing_area);
         frame.render_widget(
             Paragraph::new("─".repeat(rule.width as usize)).style(t.style(Role::Border)),
             rule,
@@ -265,6 +288,12 @@ impl ForwardPopup {
             what(" send  "),
             hint("{forward-edit}"),
             what(" edit  "),
+            hint("{forward-ignore-routing}"),
+            what(if popup.ignore_routing {
+                " route as Segment  "
+            } else {
+                " ignore routing  "
+            }),
         ];
         if app.destinations.list.len() > 1 {
             spans.extend([
@@ -343,16 +372,14 @@ fn summary_line(popup: &ForwardPopup, app: &App) -> Line<'static> {
                 ));
             }
             let mut spans = vec![Span::styled(text, t.fg(t.ui.fg))];
-            if let Some(first) = prepared.skipped.first() {
-                let at = match (&first.carried.seq, &first.carried.message_id) {
-                    (Some(seq), _) => format!("seq {seq}"),
-                    (None, Some(id)) => id.clone(),
-                    (None, None) => "a message".into(),
-                };
+            // Routing's drops have lines of their own (`routing_lines`).
+            let mut skipped = prepared.skipped.iter().filter(|s| s.dropped.is_none());
+            if let Some(first) = skipped.next() {
                 spans.push(Span::styled(
                     format!(
-                        " · {} skipped ({at}: {})",
-                        prepared.skipped.len(),
+                        " · {} skipped ({}: {})",
+                        skipped.count() + 1,
+                        skipped_at(first),
                         first.reason
                     ),
                     t.style(Role::Warning),
@@ -361,6 +388,57 @@ fn summary_line(popup: &ForwardPopup, app: &App) -> Line<'static> {
             Line::from(spans)
         }
     }
+}
+
+/// What routing does to this forward, under the summary: the warning while it is ignored;
+/// else the messages it drops (counted by reason, then each with its reason) and the fields
+/// filters strip. Empty when routing changes nothing.
+fn routing_lines(popup: &ForwardPopup, app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let warning = t.style(Role::Warning);
+    let prepared = popup.prepared();
+    if popup.ignore_routing {
+        let mut lines = vec![Line::styled(
+            app.keys.hint(
+                " ⚠ routing ignored: messages Segment would drop (consent, integrations, \
+                 filters) are sent, unstripped — {forward-ignore-routing} routes as Segment does",
+            ),
+            warning.add_modifier(Modifier::BOLD),
+        )];
+        // The mapping may still be the one from before the toggle.
+        if let Some(prepared) = prepared.filter(|p| p.destination.ignore_routing)
+            && let Some(summary) = &prepared.routing.dropped
+        {
+            lines.push(Line::styled(format!("   sent anyway: {summary}"), warning));
+        }
+        return lines;
+    }
+    let Some(prepared) = prepared.filter(|p| !p.destination.ignore_routing) else {
+        return Vec::new();
+    };
+    let note = &prepared.routing;
+    let mut lines = Vec::new();
+    if let Some(summary) = &note.dropped {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" ✗ {summary}"), warning),
+            Span::styled(
+                app.keys
+                    .hint(" · {forward-ignore-routing} sends them anyway"),
+                t.style(Role::Muted),
+            ),
+        ]));
+        lines.push(Line::styled(
+            format!("   {}", note.each),
+            t.style(Role::Muted),
+        ));
+    }
+    if let Some(stripped) = &note.stripped {
+        lines.push(Line::styled(
+            format!(" ✂ {stripped}; the request below is what is sent"),
+            warning,
+        ));
+    }
+    lines
 }
 
 fn draw_request(

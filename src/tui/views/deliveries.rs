@@ -1,5 +1,8 @@
 //! The Deliveries view: one row per delivery (green delivered, red not) with the event, user
-//! and messageId it carried, its own filter bar when a query is set or edited, and below, the
+//! and messageId it carried — and one per message a forward did not send, in the warning
+//! colour, with why (`dropped — consent: consent Analytics not given` when routing dropped it,
+//! as Segment would; `skipped — …` for the transform or the mapper). A delivery sent with
+//! routing ignored is marked `⚠`. Then its own filter bar when a query is set or edited, and below, the
 //! selected one's request as sent (secrets masked) beside the destination's answer, with what
 //! the destination said about the payload listed first, as findings.
 //!
@@ -23,8 +26,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::list::format_time;
 use super::{
-    DrawnLayout, Highlights, NARROW_WIDTH, delivery_style, fit, header_lines, json_lines, pad,
-    thousands,
+    DrawnLayout, Highlights, NARROW_WIDTH, delivery_row_style, delivery_style, fit, header_lines,
+    json_lines, pad, thousands,
 };
 use crate::tui::app::{App, DeliveryPane, Mode};
 use crate::tui::deliveries::{Delivery, millis};
@@ -155,27 +158,48 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) -> Rect {
         .filter_map(|id| app.deliveries.get(*id))
         .map(|delivery| {
             let f = &delivery.frame;
-            let mark = if f.ok { "✓" } else { "✗" };
+            let mark = match (delivery.is_skipped(), f.ok) {
+                (true, _) => "⊘",
+                (false, true) => "✓",
+                (false, false) => "✗",
+            };
             let message_id = match (f.message_ids.first(), f.for_seqs.first()) {
                 (Some(_), _) => some_of(&f.message_ids),
                 (None, Some(seq)) => format!("seq {seq}"),
                 (None, None) => "—".into(),
             };
-            let text = format!(
-                "{mark} {:<TIME$} {} {} {} {} {} {:>LATENCY$}",
+            let columns_text = format!(
+                " {:<TIME$} {} {} {} ",
                 format_time(delivery.at_ms),
                 pad(&f.destination, columns.destination),
                 pad(&delivery.status_text(), STATUS),
                 pad(&some_of(&f.events), columns.event),
-                pad(&some_of(&f.users), columns.user),
-                pad(&message_id, columns.message_id),
-                if f.status.is_some() || f.latency_ms > 0.0 {
-                    millis(f.latency_ms)
-                } else {
-                    "—".into()
-                },
             );
-            let line = Line::styled(fit(&text, width), delivery_style(f.ok, app));
+            // Not sent: the reason takes the place of messageId and latency.
+            let rest = match &f.skipped {
+                Some(reason) => format!("{} — {reason}", pad(&some_of(&f.users), columns.user)),
+                None => format!(
+                    "{} {} {:>LATENCY$}",
+                    pad(&some_of(&f.users), columns.user),
+                    pad(&message_id, columns.message_id),
+                    if f.status.is_some() || f.latency_ms > 0.0 {
+                        millis(f.latency_ms)
+                    } else {
+                        "—".into()
+                    },
+                ),
+            };
+            let style = delivery_row_style(delivery, app);
+            let text = fit(&format!("{columns_text}{rest}"), width.saturating_sub(1));
+            // Sent with routing ignored: the mark says so in the warning colour.
+            let line = if f.ignored_routing {
+                Line::from(vec![
+                    Span::styled("⚠", t.style(Role::Warning).add_modifier(Modifier::BOLD)),
+                    Span::styled(text, style),
+                ])
+            } else {
+                Line::from(vec![Span::styled(mark, style), Span::styled(text, style)])
+            };
             if Some(delivery.id) == selected {
                 // The selection keeps the row's green or red: only the background changes.
                 let selection = match t.mode {
@@ -212,6 +236,11 @@ fn title(app: &App) -> Vec<Span<'static>> {
     } else {
         store.totals().failed
     };
+    let skipped = if narrowed {
+        store.visible_skipped() as u64
+    } else {
+        store.totals().skipped
+    };
     if !narrowed {
         spans.push(Span::raw(" · "));
         spans.push(Span::styled(
@@ -228,6 +257,13 @@ fn title(app: &App) -> Vec<Span<'static>> {
             t.style(Role::Muted)
         },
     ));
+    if skipped > 0 {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(
+            format!("{} not sent", thousands(skipped)),
+            t.style(Role::Warning),
+        ));
+    }
     if narrowed {
         spans.push(Span::styled(
             format!(" · of {}", thousands(store.len() as u64)),
@@ -313,6 +349,12 @@ fn draw_pane(
     let t = &app.theme;
     let slot = usize::from(pane == DeliveryPane::Response);
     let title = match (pane, delivery) {
+        (DeliveryPane::Request, Some(d)) if d.is_skipped() => {
+            format!(" Not sent · {} ", d.frame.destination)
+        }
+        (DeliveryPane::Response, Some(d)) if d.is_skipped() => {
+            format!(" {} ", d.status_text())
+        }
         (DeliveryPane::Request, Some(d)) => format!(
             " Request · {} · {} ",
             d.frame.destination,
@@ -337,7 +379,7 @@ fn draw_pane(
         _ => " Response ".into(),
     };
     let title_style = match (pane, delivery) {
-        (DeliveryPane::Response, Some(d)) => delivery_style(d.frame.ok, app),
+        (DeliveryPane::Response, Some(d)) => delivery_row_style(d, app),
         _ => t.fg(t.ui.fg),
     };
     let block = Block::new()
@@ -350,6 +392,12 @@ fn draw_pane(
         return (inner, 0);
     };
     let f = &delivery.frame;
+    if delivery.is_skipped() {
+        let lines = escape_lines(skipped_lines(delivery, pane, app));
+        let total = lines.len();
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        return (inner, total);
+    }
     let docs = app
         .delivery_view
         .docs
@@ -374,6 +422,13 @@ fn draw_pane(
             )
         }
         _ => {
+            if f.ignored_routing {
+                head.push(Line::styled(
+                    "⚠ sent with routing ignored (--ignore-routing or the forward popup's \
+                     toggle): Segment might not have delivered this, or not all of it",
+                    t.style(Role::Warning).add_modifier(Modifier::BOLD),
+                ));
+            }
             if let Some(error) = &f.error {
                 head.push(Line::styled(format!("✗ {error}"), t.style(Role::Error)));
             }
@@ -449,6 +504,54 @@ fn draw_pane(
     }
     frame.render_widget(paragraph, inner);
     (inner, total)
+}
+
+/// A pane of a message that was not sent: which message (request side), and why (answer side).
+fn skipped_lines(delivery: &Delivery, pane: DeliveryPane, app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let f = &delivery.frame;
+    let muted = t.style(Role::Muted);
+    match pane {
+        DeliveryPane::Request => {
+            let mut lines = vec![Line::styled(
+                format!("Nothing was sent to {}.", f.destination),
+                t.fg(t.ui.fg),
+            )];
+            let seqs: Vec<String> = f.for_seqs.iter().map(u64::to_string).collect();
+            for (label, values) in [
+                ("seq", seqs),
+                ("messageId", f.message_ids.clone()),
+                ("event", f.events.clone()),
+                ("user", f.users.clone()),
+            ] {
+                if !values.is_empty() {
+                    lines.push(Line::styled(
+                        format!("{label}: {}", values.join(", ")),
+                        muted,
+                    ));
+                }
+            }
+            lines
+        }
+        _ => {
+            let mut lines = vec![Line::styled(
+                delivery.skip_text().unwrap_or_default(),
+                t.style(Role::Warning).add_modifier(Modifier::BOLD),
+            )];
+            if f.dropped.is_some() {
+                lines.push(Line::styled(
+                    app.keys.hint(
+                        "Segment would not deliver it either (routing: consent, the \
+                         integrations object, destination filters). To send it anyway, \
+                         forward it with routing ignored ({forward-ignore-routing} in the \
+                         forward popup, or --ignore-routing).",
+                    ),
+                    muted,
+                ));
+            }
+            lines
+        }
+    }
 }
 
 fn plural(n: usize, what: &str) -> String {

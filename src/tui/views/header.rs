@@ -113,6 +113,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             base.patch(t.fg(ui.warning)).add_modifier(Modifier::BOLD),
         ));
     }
+    // `--ignore-routing`: said loudly, from the first frame.
+    if app.destinations.ignore_routing {
+        spans.push(Span::styled(
+            " · ⚠ routing ignored (--ignore-routing)",
+            base.patch(t.fg(ui.warning)).add_modifier(Modifier::BOLD),
+        ));
+    }
     let deliveries = app.deliveries.totals();
     if deliveries.ok + deliveries.failed > 0 {
         spans.push(Span::styled(
@@ -125,6 +132,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 base.patch(t.fg(ui.error)).add_modifier(Modifier::BOLD),
             ));
         }
+    }
+    if deliveries.skipped > 0 {
+        spans.push(Span::styled(
+            format!(" · {} not sent", thousands(deliveries.skipped)),
+            base.patch(t.fg(ui.warning)),
+        ));
     }
     if !app.jobs.is_empty() {
         let done: usize = app.jobs.iter().map(|j| j.done).sum();

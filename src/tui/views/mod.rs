@@ -191,6 +191,16 @@ pub fn delivery_style(ok: bool, app: &App) -> Style {
     }
 }
 
+/// A delivery row's colour: green delivered, red failed, the warning colour for a message
+/// that was not sent (skipped, or dropped by routing).
+pub fn delivery_row_style(delivery: &crate::tui::deliveries::Delivery, app: &App) -> Style {
+    if delivery.is_skipped() {
+        app.theme.style(Role::Warning)
+    } else {
+        delivery_style(delivery.frame.ok, app)
+    }
+}
+
 pub use eventscope_core::model::thousands;
 
 /// `text` in at most `width` columns, ending with `…` when cut, with control, bidi and

@@ -174,6 +174,9 @@ impl CollectorTarget {
         // between mapping and arrival (the request's milliseconds, and every retry's wait):
         // timestamps "kept" would not be. Without it, `timestamp` is taken as sent.
         destination.stamp_sent_at = false;
+        // The collector is where messages come in, before Segment routes them: what is replayed
+        // into it arrives whole, whatever its `integrations` object or consent says.
+        destination.ignore_routing = true;
         Ok(destination)
     }
 

@@ -264,6 +264,19 @@ pub struct DeliveryFrame {
     /// `failed_records`), one note per problem.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<DeliveryNote>,
+    /// No request carried the message: why (`dropped by the transform`, `consent: consent
+    /// Analytics not given`). Nothing was sent, so no status, answer or attempts; a forward
+    /// records one such frame per message its destination skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// … and routing's word for it when Segment would not deliver it either: `consent`,
+    /// `integrations` or `filter` (the message was dropped, not merely skipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<String>,
+    /// Sent with routing ignored (`--ignore-routing`, the forward popup's toggle): Segment
+    /// might not have delivered it, or not all of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignored_routing: bool,
 }
 
 impl DeliveryFrame {

@@ -50,6 +50,17 @@ pub struct Mapped {
     pub requests: Vec<Request>,
     /// Messages no request carries, with the reason; in message order.
     pub skipped: Vec<Skipped>,
+    /// Messages sent without some of their fields, because a destination filter strips them
+    /// (`block_fields`, `allow_fields`); in message order.
+    pub stripped: Vec<Stripped>,
+}
+
+/// A message a destination filter took fields out of before it was mapped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stripped {
+    pub carried: Carried,
+    /// The paths removed, as routing lists them (`properties.email`, `properties.products.sku`).
+    pub fields: Vec<String>,
 }
 
 /// A message left out of every request.
@@ -71,6 +82,21 @@ impl Skipped {
             carried,
             reason,
             dropped: None,
+        }
+    }
+
+    /// The delivery that never was, for the Deliveries view and the recording: `destination`
+    /// did not get the message, and why; `at` is when that was decided (RFC 3339).
+    pub fn frame(&self, destination: &Destination, at: String) -> crate::model::DeliveryFrame {
+        crate::model::DeliveryFrame {
+            at,
+            destination: destination.name.clone(),
+            kind: destination.kind.as_str().to_string(),
+            for_seqs: self.carried.seq.into_iter().collect(),
+            message_ids: self.carried.message_id.iter().cloned().collect(),
+            skipped: Some(self.reason.clone()),
+            dropped: self.dropped.map(|reason| reason.as_str().to_string()),
+            ..crate::model::DeliveryFrame::default()
         }
     }
 }
@@ -181,6 +207,33 @@ fn route_raw(text: &str, routing: &crate::routing::Destination) -> Verdict {
     }
 }
 
+/// The messages routing alone would skip (step 0), whatever `ignore_routing` says: what a
+/// forward with routing ignored sends that Segment would not deliver. Calls the kind cannot
+/// carry are left to the mapper, as in the pipeline.
+pub fn routing_drops(destination: &Destination, messages: &[Outgoing]) -> Vec<Skipped> {
+    let mut drops = Vec::new();
+    for outgoing in messages {
+        let ids = fields::light_ids(outgoing.message.get());
+        if !ids.is_object {
+            continue;
+        }
+        if let Verdict::Dropped { reason, rule } =
+            route_raw(outgoing.message.get(), &destination.routing)
+            && reason != crate::routing::Reason::Unsupported
+        {
+            drops.push(Skipped {
+                carried: Carried {
+                    seq: outgoing.seq,
+                    message_id: ids.message_id,
+                },
+                reason: format!("{reason}: {rule}"),
+                dropped: Some(reason),
+            });
+        }
+    }
+    drops
+}
+
 /// Runs the pipeline for `destination`.
 pub(crate) fn map(
     destination: &Destination,
@@ -189,6 +242,7 @@ pub(crate) fn map(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Mapped, MapError> {
     let mut skipped = Vec::new();
+    let mut stripped_fields = Vec::new();
     let mut staged: Vec<Staged<'_>> = Vec::with_capacity(messages.len());
     let transform =
         match &destination.transform {
@@ -250,6 +304,10 @@ pub(crate) fn map(
                         crate::routing::strip(value, &stripped);
                         item.changed = true;
                     }
+                    stripped_fields.push(Stripped {
+                        carried: item.carried.clone(),
+                        fields: stripped,
+                    });
                 }
                 Verdict::Routed { .. } => {}
             }
@@ -303,6 +361,7 @@ pub(crate) fn map(
     Ok(Mapped {
         requests,
         skipped: skipped.into_iter().map(|(_, s)| s).collect(),
+        stripped: stripped_fields,
     })
 }
 

@@ -985,6 +985,17 @@ fn routing_strips_blocked_fields_from_every_array_element_before_mapping() {
         json!({"dotted": {"key": "kept"}, "products": [{"price": 1}, {"price": 2}, 3]})
     );
     assert_eq!(sent["event"], "Order Completed");
+    // What was stripped is listed, for the popup and the replay summary.
+    assert_eq!(mapped.stripped.len(), 1);
+    assert_eq!(mapped.stripped[0].carried.seq, Some(1));
+    assert!(
+        mapped.stripped[0]
+            .fields
+            .iter()
+            .any(|f| f == "properties.products.sku"),
+        "{:?}",
+        mapped.stripped
+    );
 }
 
 #[test]
@@ -994,6 +1005,15 @@ fn ignore_routing_sends_dropped_messages_whole() {
     let message = track("Test Event", json!({"email": "jane@example.com"}));
     let mapped = map_all(&d, &[outgoing(1, &message)]);
     assert!(mapped.skipped.is_empty());
+    assert!(mapped.stripped.is_empty());
+    // What it sends anyway, as routing alone says.
+    let drops = routing_drops(&d, &[outgoing(1, &message)]);
+    assert_eq!(drops.len(), 1);
+    assert_eq!(
+        drops[0].reason,
+        "filter: filter 1 drops: event = 'Test Event'"
+    );
+    assert_eq!(drops[0].dropped, Some(crate::routing::Reason::Filter));
     // Unchanged: the bytes as captured.
     assert_eq!(mapped.requests[0].body, format!("[{message}]").into_bytes());
 }

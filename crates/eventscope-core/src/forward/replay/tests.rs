@@ -180,6 +180,29 @@ fn the_collector_gets_one_ordered_batch_with_its_key_as_basic_auth() {
 }
 
 #[test]
+fn the_collector_gets_what_routing_would_drop_for_a_destination_whole() {
+    let target = CollectorTarget::behind_stream("ws://127.0.0.1:9").unwrap();
+    let destination = target.destination().unwrap();
+    let messages = [
+        outgoing(
+            1,
+            r#"{"type":"track","event":"A","integrations":{"All":false}}"#,
+        ),
+        outgoing(
+            2,
+            r#"{"type":"track","event":"B","integrations":{"Segment":false}}"#,
+        ),
+        outgoing(
+            3,
+            r#"{"type":"track","event":"C","context":{"consent":{"categoryPreferences":{}}}}"#,
+        ),
+    ];
+    let requests = target.requests(&destination, &messages).unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].carries.len(), 3, "nothing is dropped");
+}
+
+#[test]
 fn a_collector_without_a_key_gets_no_authorization() {
     let target = CollectorTarget::behind_stream("ws://127.0.0.1:9/v1/stream").unwrap();
     let destination = target.destination().unwrap();
