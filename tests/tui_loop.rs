@@ -333,6 +333,146 @@ async fn an_fql_condition_pasted_from_segment_filters_the_list_and_a_bad_one_nam
     collector.stop().await.unwrap();
 }
 
+/// The viewer over `collector` routing to the `[[destination]]` tables of `toml`.
+fn routing_viewer(
+    collector: &RunningServer,
+    toml: &str,
+) -> (
+    Screen,
+    impl std::future::Future<Output = anyhow::Result<()>> + use<>,
+) {
+    let config = Config::parse(toml, "eventscope.toml").unwrap();
+    let (named, problems) = eventscope::routing::Named::all(&config.destination);
+    assert!(problems.is_empty(), "{problems:?}");
+    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+    let source = SourceKind::Embedded {
+        addr: collector.addr.to_string(),
+        note: None,
+    };
+    let mut app = App::new(source, 1000, theme, KeyMap::default());
+    app.connection = Connection::Live;
+    app.destinations = Destinations::from_config(&config.destination, None);
+    let rules = rules::fixed_routing(Arc::new(Inspector::default()), named.into());
+    let feed = feed::embedded(Arc::clone(&collector.hub), rules.clone());
+    viewer_of(app, feed, rules)
+}
+
+/// `amp` needs Analytics consent; `mix` is Mixpanel; `hook` drops test events.
+const ROUTING: &str = r#"
+[[destination]]
+name = "amp"
+kind = "amplitude"
+api_key = "amp_key"
+consent = ["Analytics"]
+
+[[destination]]
+name = "mix"
+kind = "mixpanel"
+token = "mp_token"
+
+[[destination]]
+name = "hook"
+kind = "webhook"
+endpoint = "http://127.0.0.1:9/in"
+
+[[destination.filter]]
+if = "event = 'Test Event'"
+action = "drop"
+"#;
+
+/// A track by `u1` with `extra` fields merged in.
+fn track_and(event: &str, id: &str, extra: Value) -> Value {
+    let mut message = track(event, id);
+    if let (Some(message), Some(extra)) = (message.as_object_mut(), extra.as_object()) {
+        message.extend(extra.clone());
+    }
+    message
+}
+
+fn consent(analytics: bool) -> Value {
+    json!({"consent": {"categoryPreferences": {"Analytics": analytics}}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routed_and_dropped_terms_filter_the_list_by_what_segment_would_deliver() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = routing_viewer(&collector, ROUTING);
+    let script = async {
+        screen
+            .load(
+                &collector,
+                &[
+                    track_and("Signed Up", "m-1", json!({"context": consent(true)})),
+                    track_and("Cart Viewed", "m-2", json!({"context": consent(false)})),
+                    track_and(
+                        "Order Completed",
+                        "m-3",
+                        json!({"context": consent(true), "integrations": {"Mixpanel": false}}),
+                    ),
+                    track_and("Test Event", "m-4", json!({"context": consent(true)})),
+                ],
+            )
+            .await;
+        let only = |screen: &str, names: &[&str]| {
+            let shown = rows(screen);
+            assert_eq!(shown.len(), names.len(), "{screen}");
+            for (row, name) in shown.iter().zip(names) {
+                assert!(row.contains(name), "{name} in {row}:\n{screen}");
+            }
+        };
+
+        screen.filter("dropped:amp").await;
+        let dropped = screen
+            .wait_for("amp's drops", |s| s.contains("Messages 1/4"))
+            .await;
+        only(&dropped, &["Cart Viewed"]);
+
+        screen.filter("dropped:amp:consent").await;
+        let consent = screen
+            .wait_for("amp's consent drops", |s| {
+                s.contains("/ dropped:amp:consent") && s.contains("Messages 1/4")
+            })
+            .await;
+        only(&consent, &["Cart Viewed"]);
+
+        screen.filter("dropped:amp:integrations").await;
+        screen
+            .wait_for("no integrations drop for amp", |s| {
+                s.contains("Messages 0/4")
+            })
+            .await;
+
+        screen.filter("routed:mix").await;
+        let routed = screen
+            .wait_for("mix's deliveries", |s| s.contains("Messages 3/4"))
+            .await;
+        only(&routed, &["Signed Up", "Cart Viewed", "Test Event"]);
+
+        screen.filter("dropped:hook:filter or dropped:mix").await;
+        let either = screen
+            .wait_for("hook's filter drops and mix's", |s| {
+                s.contains("Messages 2/4")
+            })
+            .await;
+        only(&either, &["Order Completed", "Test Event"]);
+
+        // An unknown name is an error listing the configured ones; the last valid prefix typed
+        // (`dropped:amp`) stays applied.
+        screen.filter("dropped:amplitude").await;
+        screen
+            .wait_for("the unknown destination", |s| {
+                s.contains("unknown destination `amplitude`; destinations: amp, mix, hook")
+                    && s.contains("Messages 1/4")
+            })
+            .await;
+        screen.key(KeyCode::Esc).await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_freezes_the_list_while_messages_keep_arriving_and_resume_shows_them() {
     let collector = common::start_default().await;

@@ -1121,6 +1121,101 @@ fn qa_reaches_the_per_event_violation_table_in_a_few_keys() {
     assert!(screen.wait_exit().success());
 }
 
+/// The real viewer started with `--config` routes what it receives: the Routing tab (`5`) says
+/// why a destination would not get the selected message, and `dropped:` filters the list.
+#[test]
+fn the_routing_tab_says_why_a_destination_would_not_get_it_and_dropped_filters_the_list() {
+    let dir = std::env::temp_dir().join(format!("eventscope-pty-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("eventscope.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[destination]]
+name = "amp"
+kind = "amplitude"
+endpoint = "http://127.0.0.1:9"
+api_key = "amp_key_0123456789abcdef"
+consent = ["Analytics"]
+
+[[destination]]
+name = "mix"
+kind = "mixpanel"
+endpoint = "http://127.0.0.1:9"
+token = "mp_token_0123456789"
+
+[[destination]]
+name = "hook"
+kind = "webhook"
+endpoint = "http://127.0.0.1:9/hook"
+
+[[destination.filter]]
+action = "block_fields"
+fields = ["properties.email"]
+
+[[destination.filter]]
+if = "event = 'Test Event'"
+action = "drop"
+"#,
+    )
+    .unwrap();
+    let config_arg = config.display().to_string();
+    let mut screen = Screen::spawn(&["--listen", "127.0.0.1:0", "--config", &config_arg]);
+    let text = screen.wait_for("the empty state", |s| s.contains("Waiting for events"));
+    let addr = address_on(&text);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let consent =
+        |analytics: bool| json!({"consent": {"categoryPreferences": {"Analytics": analytics}}});
+    post_batch(
+        &runtime,
+        &addr,
+        json!({"batch": [
+            {"type": "track", "event": "Test Event", "userId": "u1", "context": consent(true)},
+            {"type": "track", "event": "Signed Up", "userId": "u1", "context": consent(true)},
+            {"type": "track", "event": "Order Completed", "userId": "u1",
+             "properties": {"email": "jane@example.com"},
+             "integrations": {"Mixpanel": false}, "context": consent(false)},
+        ]}),
+    );
+    screen.wait_for("three rows", |s| s.contains("Messages 3/3"));
+
+    // The newest row is selected: Order Completed.
+    screen.type_text("5");
+    let routing = screen.wait_for("the routing lines", |s| {
+        s.contains("Segment would deliver it to 1 of 3 destinations")
+    });
+    for line in [
+        "✗ amp  — consent Analytics not given",
+        "✗ mix  — integrations.Mixpanel = false",
+        "✓ hook — strips properties.email",
+    ] {
+        assert!(routing.contains(line), "{line:?} in:\n{routing}");
+    }
+
+    screen.type_text("/dropped:amp:consent\r");
+    let text = screen.wait_for("amp's consent drops", |s| {
+        s.contains("Messages 1/3") && s.contains("/ dropped:amp:consent")
+    });
+    assert!(
+        text.contains("Order Completed") && !text.contains("Signed Up"),
+        "{text}"
+    );
+    // Ctrl-U clears the bar before the next query.
+    screen.type_text("/\x15dropped:hook\r");
+    let text = screen.wait_for("hook's drops", |s| {
+        s.contains("Messages 1/3") && s.contains("/ dropped:hook ")
+    });
+    assert!(text.contains("Test Event"), "{text}");
+    assert!(
+        text.contains("✗ hook — filter 2 drops: event = 'Test Event'"),
+        "the selection follows the filter, the tab stays: {text}"
+    );
+
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `--ignore-routing` on a viewer: said in the header from the first frame.
 #[test]
 fn ignore_routing_is_said_in_the_header() {

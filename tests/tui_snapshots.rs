@@ -253,7 +253,16 @@ fn the_help_overlay_lists_every_binding() {
     snapshot("help_overlay", &terminal);
     // The main view's bindings one per line (wrapped at 80 columns); the popups' keys, the
     // row marks and the filter terms follow (see tests/tui_keys.rs).
-    let all = words(&screen_text(&render(&app, 120, 100)));
+    // Only the overlay's columns: the view around it must not split a wrapped description.
+    let screen = screen_text(&render(&app, 120, 100));
+    let top = screen.lines().find(|l| l.contains("┌ Keys")).unwrap();
+    let left = top.chars().position(|c| c == '┌').unwrap();
+    let right = left + top.chars().skip(left).position(|c| c == '┐').unwrap();
+    let overlay: Vec<String> = screen
+        .lines()
+        .map(|l| l.chars().skip(left).take(right + 1 - left).collect())
+        .collect();
+    let all = words(&overlay.join("\n"));
     for action in Action::ALL
         .into_iter()
         .filter(|a| a.context() == eventscope::tui::action::Context::Main)
@@ -979,4 +988,177 @@ fn views_text(buffer: &Buffer) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+// ---- Routing: would Segment deliver it, and why not ----
+
+/// Four destinations: Amplitude and GA4 mapped to consent categories, Mixpanel, and a webhook
+/// whose first filter strips two fields and whose second drops test events.
+const ROUTED: &str = r#"
+[[destination]]
+name = "amplitude"
+kind = "amplitude"
+api_key = "amp_key"
+consent = ["Analytics"]
+
+[[destination]]
+name = "mixpanel"
+kind = "mixpanel"
+token = "mp_token"
+
+[[destination]]
+name = "ga4"
+kind = "ga4"
+measurement_id = "G-TEST123"
+api_secret = "sk_ga_0123456789abcdef"
+consent = ["Advertising"]
+
+[[destination]]
+name = "hook"
+kind = "webhook"
+endpoint = "http://127.0.0.1:9000/in"
+
+[[destination.filter]]
+action = "block_fields"
+fields = ["properties.email", "context.ip"]
+
+[[destination.filter]]
+if = "event = 'Test Event'"
+action = "drop"
+"#;
+
+/// Analytics consented, Advertising not, Mixpanel switched off, an email and an IP to strip.
+const CONSENTED_ORDER: &str = r#"{"type":"track","event":"Order Completed","userId":"user_42","messageId":"m-order","properties":{"total":42.5,"email":"jane@example.com"},"integrations":{"Mixpanel":false},"context":{"ip":"203.0.113.9","consent":{"categoryPreferences":{"Analytics":true,"Advertising":false}}}}"#;
+/// Every category consented: only the webhook's filter drops it.
+const TEST_EVENT: &str = r#"{"type":"track","event":"Test Event","userId":"user_42","messageId":"m-test","context":{"consent":{"categoryPreferences":{"Analytics":true,"Advertising":true}}}}"#;
+/// An alias: no Amplitude call carries it.
+const ALIAS: &str = r#"{"type":"alias","userId":"user_42","previousId":"anon-1","messageId":"m-alias","context":{"consent":{"categoryPreferences":{"Analytics":true,"Advertising":true}}}}"#;
+
+fn routed_app() -> App {
+    let config = Config::parse(ROUTED, "eventscope.toml").unwrap();
+    let (named, problems) = eventscope::routing::Named::all(&config.destination);
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut app = embedded_app();
+    app.routing = named.into();
+    app.ingest(
+        vec![
+            event(1, 101, CONSENTED_ORDER),
+            event(2, 202, TEST_EVENT),
+            event(3, 303, ALIAS),
+        ],
+        Instant::now(),
+    );
+    app
+}
+
+/// The detail pane's text (right of the list), trimmed, one line each.
+fn detail_lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    screen_text(terminal)
+        .lines()
+        .filter_map(|line| line.split('│').nth(3))
+        .map(|cell| cell.trim().to_string())
+        .filter(|cell| !cell.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_routing_tab_shows_each_destinations_verdict_its_reason_and_stripped_fields() {
+    let mut app = routed_app();
+    app.select_row(0);
+    app.update(Action::ShowRouting);
+    let terminal = render(&app, 150, 20);
+    snapshot("routing_tab", &terminal);
+    let lines = detail_lines(&terminal);
+    let has = |lines: &[String], text: &str| {
+        assert!(
+            lines.iter().any(|l| l.contains(text)),
+            "{text:?} not in {lines:#?}"
+        )
+    };
+    has(&lines, "Segment would deliver it to 2 of 4 destinations:");
+    has(&lines, "✓ amplitude");
+    has(&lines, "✗ mixpanel  — integrations.Mixpanel = false");
+    has(&lines, "✗ ga4       — consent Advertising not given");
+    has(&lines, "✓ hook      — strips properties.email, context.ip");
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "✓ amplitude");
+    assert_eq!(buffer[(x, y)].fg, app.theme.ui.live, "routed is green");
+    let (x, y) = find(buffer, "✗ mixpanel");
+    assert_eq!(
+        buffer[(x, y)].fg,
+        app.theme.ui.warning,
+        "dropped stands out"
+    );
+
+    // The tab stays as the selection moves: each message is routed when selected.
+    app.select_row(1);
+    let terminal = render(&app, 150, 20);
+    snapshot("routing_tab_filter_drop", &terminal);
+    let lines = detail_lines(&terminal);
+    has(&lines, "✓ amplitude");
+    has(&lines, "✓ ga4");
+    has(&lines, "✗ hook      — filter 2 drops: event = 'Test Event'");
+    app.select_row(2);
+    let terminal = render(&app, 150, 20);
+    snapshot("routing_tab_unsupported", &terminal);
+    let lines = detail_lines(&terminal);
+    has(&lines, "✗ amplitude — Amplitude cannot carry alias calls");
+    has(&lines, "✓ hook");
+}
+
+#[test]
+fn without_destinations_there_is_no_routing_tab_and_5_says_why() {
+    let mut app = embedded_app();
+    app.ingest(vec![event(1, 101, CONSENTED_ORDER)], Instant::now());
+    let text = screen_text(&render(&app, 150, 20));
+    assert!(text.contains("Findings"), "{text}");
+    assert!(!text.contains("Routing"), "{text}");
+    app.update(Action::ShowRouting);
+    assert_eq!(app.detail.tab, eventscope::tui::app::Tab::Pretty);
+    let text = screen_text(&render(&app, 150, 20));
+    assert!(text.contains("no destinations to route to"), "{text}");
+    // ] steps through the four tabs and back.
+    for _ in 0..4 {
+        app.update(Action::NextTab);
+        assert_ne!(app.detail.tab, eventscope::tui::app::Tab::Routing);
+    }
+    assert_eq!(app.detail.tab, eventscope::tui::app::Tab::Pretty);
+}
+
+#[test]
+fn the_summary_counts_routed_and_dropped_by_reason_per_destination() {
+    let mut app = routed_app();
+    app.update(Action::Summary);
+    app.update(Action::SummaryNextTab);
+    app.update(Action::SummaryNextTab);
+    let terminal = render(&app, 150, 24);
+    snapshot("summary_by_destination", &terminal);
+    let text = screen_text(&terminal);
+    let row = |name: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("no row {name}:\n{text}"));
+        let cells: Vec<String> = line
+            .split_whitespace()
+            .map(str::to_string)
+            .filter(|w| w.chars().all(|c| c.is_ascii_digit()))
+            .collect();
+        cells
+    };
+    // routed, dropped, consent, integrations, filter, unsupported
+    // (Only the webhook carries the alias.)
+    assert_eq!(row("amplitude"), ["2", "1", "0", "0", "0", "1"]);
+    assert_eq!(row("mixpanel"), ["1", "2", "0", "1", "0", "1"]);
+    assert_eq!(row("ga4"), ["1", "2", "1", "0", "0", "1"]);
+    assert_eq!(row("hook"), ["2", "1", "0", "0", "1", "0"]);
+
+    // Enter on the row lists its drops; on a reason's cell, those.
+    app.update(Action::SummaryDown);
+    app.update(Action::SummaryNextCell);
+    app.update(Action::SummaryNextCell);
+    app.update(Action::SummaryNextCell);
+    app.update(Action::SummaryFilter);
+    assert_eq!(app.store.filter().source(), "dropped:mixpanel:integrations");
+    assert_eq!(app.shown_len(), 1);
 }

@@ -204,7 +204,7 @@ fn every_pane_escapes_what_a_peer_sent() {
     // Each row selected in turn, in each tab.
     for index in 0..3 {
         app.select_row(index);
-        for tab in Tab::ALL {
+        for &tab in Tab::shown(!app.routing.is_empty()) {
             while app.detail.tab != tab {
                 app.update(Action::NextTab);
             }
@@ -274,7 +274,7 @@ fn a_huge_message_is_laid_out_once_off_the_ui_task_and_shown_cut() {
     let shown: usize = doc.lines.iter().map(|l| l.text.len()).sum();
     assert!(shown < 2 << 20, "the layout is bounded: {shown} bytes");
     assert!(doc.lines.iter().all(|l| l.text.len() <= 16 * 1024));
-    app.detail_ready(job.id, doc, findings);
+    app.detail_ready(job.id, doc, findings, job.route());
     let doc = &app.detail.doc.as_ref().expect("shown").1;
     assert!(
         doc.lines
@@ -304,6 +304,6 @@ fn a_huge_message_is_laid_out_once_off_the_ui_task_and_shown_cut() {
 
     // A result that comes after the selection moved on is dropped.
     app.select_row(1);
-    app.detail_ready(job.id, Default::default(), Vec::new());
+    app.detail_ready(job.id, Default::default(), Vec::new(), None);
     assert_ne!(app.detail.doc.as_ref().map(|(id, _)| *id), Some(job.id));
 }

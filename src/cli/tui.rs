@@ -15,6 +15,7 @@ use crate::tui::{feed, rules};
 use eventscope_core::config::Config;
 use eventscope_core::filter::jq_worker::JqLimits;
 use eventscope_core::inspect::redact::{RedactMode, Redactor};
+use eventscope_core::routing::Named;
 use eventscope_core::server::{ServeConfig, ServeError, Server};
 use eventscope_core::stream::client::ClientOptions;
 
@@ -82,15 +83,24 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
         Ok(inspector) => Arc::new(inspector),
         Err(e) => return fail(e, 2),
     };
+    // Every `[[destination]]` table is routed to, usable for forwarding or not (routing needs no
+    // credentials). Loading the config checked their filters already.
+    let routing: Arc<[Named]> = match Named::all(&config.destination) {
+        (named, problems) if problems.is_empty() => named.into(),
+        (_, problems) => return fail(problems.join("; "), 2),
+    };
     let plan_path = view.plan.clone().or(config.plan.file().map(Into::into));
     let rules = match plan_path {
         Some(path) => {
             let config = config.clone();
-            rules::watch_plan(path.clone(), Arc::clone(&inspector), move |changed| {
-                super::check::inspector(&config, Some(changed))
-            })
+            rules::watch_plan(
+                path.clone(),
+                Arc::clone(&inspector),
+                routing,
+                move |changed| super::check::inspector(&config, Some(changed)),
+            )
         }
-        None => rules::fixed(Arc::clone(&inspector)),
+        None => rules::fixed_routing(Arc::clone(&inspector), routing),
     };
     let mut server = None;
     let mut sdk_metrics = None;

@@ -28,6 +28,8 @@ pub enum Action {
     ShowRaw,
     ShowCall,
     ShowFindings,
+    /// Would Segment deliver the message to each configured destination.
+    ShowRouting,
     /// In the Findings tab: show the selected finding's line in the Pretty tab.
     JumpToFinding,
     /// Hide PII values on screen.
@@ -153,7 +155,7 @@ impl Context {
 }
 
 impl Action {
-    pub const ALL: [Action; 80] = [
+    pub const ALL: [Action; 81] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -173,6 +175,7 @@ impl Action {
         Action::ShowRaw,
         Action::ShowCall,
         Action::ShowFindings,
+        Action::ShowRouting,
         Action::JumpToFinding,
         Action::ToggleMask,
         Action::Summary,
@@ -258,6 +261,7 @@ impl Action {
             Action::ShowRaw => "Raw tab (as received)",
             Action::ShowCall => "Call tab (the SDK call)",
             Action::ShowFindings => "Findings tab (spec, plan and PII verdicts)",
+            Action::ShowRouting => "Routing tab (would Segment deliver it, and why not)",
             Action::JumpToFinding => {
                 "in Findings: show the finding's line; in Deliveries: show the message"
             }
@@ -310,12 +314,12 @@ impl Action {
             Action::SummaryTop => "first row",
             Action::SummaryBottom => "last row",
             Action::SummarySort => "sort by errors, warnings, PII, messages, name",
-            Action::SummaryNextTab => "next tab (by event, by rule)",
+            Action::SummaryNextTab => "next tab (by event, by rule, by destination)",
             Action::SummaryPrevTab => "previous tab",
             Action::SummaryNextCell => {
-                "pick the next rule (by event) or event (by rule) in the row"
+                "pick the next rule (by event), event (by rule) or count (by destination) in the row"
             }
-            Action::SummaryPrevCell => "pick the previous rule or event in the row",
+            Action::SummaryPrevCell => "pick the previous rule, event or count in the row",
             Action::SummaryFilter => "filter the list to the row's event, rule or picked cell",
             Action::SummaryClose => "close the summary",
             Action::ForwardDestination1 => "destination 1",

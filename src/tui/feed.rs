@@ -127,7 +127,7 @@ pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> FeedReceiver {
     let (tx, rx) = channel();
     tokio::spawn(async move {
         let mut subscription = hub.subscribe(Some(0));
-        let mut builder = EntryBuilder::judging(Arc::clone(&rules.borrow().inspector));
+        let mut builder = rules.borrow().builder();
         if tx.send(Feed::Connection(Connection::Live)).await.is_err() {
             return;
         }
@@ -143,7 +143,7 @@ pub fn embedded(hub: Arc<Hub>, rules: watch::Receiver<Rules>) -> FeedReceiver {
                 }
                 continue;
             }
-            builder.set_inspector(Arc::clone(&rules.borrow().inspector));
+            rules.borrow().update(&mut builder);
             let mut entries = Vec::with_capacity(batch.frames.len() + 1);
             let mut deliveries = Vec::new();
             entries.extend(batch.gap.and_then(|gap| builder.build(Frame::Gap(gap))));
@@ -187,7 +187,7 @@ pub fn remote(
             Some(deliveries) => follow_publishing(options, deliveries),
             None => follow(options),
         };
-        let mut builder = EntryBuilder::judging(Arc::clone(&rules.borrow().inspector));
+        let mut builder = rules.borrow().builder();
         let mut buffer = Vec::new();
         while events.recv_many(&mut buffer, BATCH).await > 0 {
             let mut frames = Vec::new();
@@ -219,7 +219,7 @@ pub fn remote(
                     })),
                 }
             }
-            builder.set_inspector(Arc::clone(&rules.borrow().inspector));
+            rules.borrow().update(&mut builder);
             feeds.extend(take_deliveries(&mut frames));
             let entries = builder.build_all(frames);
             if !entries.is_empty() && tx.send(Feed::Entries(entries)).await.is_err() {
@@ -269,7 +269,7 @@ pub fn file(path: PathBuf, max_line: u64, rules: watch::Receiver<Rules>) -> Feed
             read: Arc::clone(&read),
         };
         let reader = RecordingReader::from_reader(counting, &name).with_max_line(max_line);
-        let mut builder = EntryBuilder::judging(Arc::clone(&rules.borrow().inspector));
+        let mut builder = rules.borrow().builder();
         let mut frames = Vec::with_capacity(BATCH);
         let mut frames_bytes = 0;
         let mut deliveries = Vec::new();

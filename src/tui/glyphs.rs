@@ -1,5 +1,6 @@
 //! The row glyphs of the message list — which mark a row's verdict gets — and their legend,
-//! shown in the help overlay and once in the footer the first time a glyph shows.
+//! shown in the help overlay and once in the footer the first time a glyph shows; and the
+//! marks of the Routing tab.
 
 use eventscope_core::entry::{Entry, EntryKind};
 use eventscope_core::filter::{PII_RED, PII_YELLOW};
@@ -24,6 +25,11 @@ impl Glyph {
             Glyph::Note => "·",
         }
     }
+}
+
+/// The Routing tab's mark: `✓` Segment would deliver it, `✗` it would not.
+pub fn route_mark(routed: bool) -> &'static str {
+    if routed { "✓" } else { "✗" }
 }
 
 /// The PII column: `●` in the class's colour.

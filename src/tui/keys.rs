@@ -133,6 +133,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::ShowRaw, &["2"]),
     (Action::ShowCall, &["3"]),
     (Action::ShowFindings, &["4"]),
+    (Action::ShowRouting, &["5"]),
     (Action::JumpToFinding, &["enter"]),
     (Action::ToggleMask, &["m"]),
     (Action::Summary, &["s"]),

@@ -1,5 +1,7 @@
 //! The rules messages are judged by, reloaded when the tracking plan file changes: the feeds
-//! judge new rows with the newest rules, and the UI re-judges the selected message.
+//! judge new rows with the newest rules, and the UI re-judges the selected message. The
+//! destinations messages are routed to (`[[destination]]` tables) travel with them: fixed for
+//! the viewer's life.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -7,7 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 
+use eventscope_core::entry::EntryBuilder;
 use eventscope_core::inspect::Inspector;
+use eventscope_core::routing::Named;
 
 /// How often the plan file's modification time is checked.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -19,20 +23,47 @@ pub struct Rules {
     pub error: Option<String>,
     /// Counts reloads, so that the UI can say "reloaded".
     pub generation: u64,
+    /// The configured destinations each message is routed to, in the config's order.
+    pub routing: Arc<[Named]>,
+}
+
+impl Rules {
+    /// A row builder judging and routing by these rules.
+    pub fn builder(&self) -> EntryBuilder {
+        let mut builder = EntryBuilder::judging(Arc::clone(&self.inspector));
+        builder.set_routing(Arc::clone(&self.routing));
+        builder
+    }
+
+    /// Brings `builder` up to these rules (after a reload).
+    pub fn update(&self, builder: &mut EntryBuilder) {
+        builder.set_inspector(Arc::clone(&self.inspector));
+    }
 }
 
 /// Fixed rules, never reloaded (a closed channel still serves its value).
 pub fn fixed(inspector: Arc<Inspector>) -> watch::Receiver<Rules> {
+    fixed_routing(inspector, Arc::from([]))
+}
+
+/// Fixed rules that also route each message to `routing`.
+pub fn fixed_routing(inspector: Arc<Inspector>, routing: Arc<[Named]>) -> watch::Receiver<Rules> {
     let (_, rx) = watch::channel(Rules {
         inspector,
         error: None,
         generation: 0,
+        routing,
     });
     rx
 }
 
-/// Rules rebuilt with `build` whenever `plan` changes on disk.
-pub fn watch_plan<F>(plan: PathBuf, inspector: Arc<Inspector>, build: F) -> watch::Receiver<Rules>
+/// Rules rebuilt with `build` whenever `plan` changes on disk, routing to `routing`.
+pub fn watch_plan<F>(
+    plan: PathBuf,
+    inspector: Arc<Inspector>,
+    routing: Arc<[Named]>,
+    build: F,
+) -> watch::Receiver<Rules>
 where
     F: Fn(&Path) -> Result<Inspector, String> + Send + Sync + 'static,
 {
@@ -41,6 +72,7 @@ where
         inspector,
         error: None,
         generation: 0,
+        routing,
     });
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
     // The time of the file the given rules were built from, read before anything can change.
@@ -93,7 +125,7 @@ mod tests {
             Err(e) => Err(e.to_string()),
         };
         let first = Arc::new(Inspector::default());
-        let mut rules = watch_plan(plan.clone(), Arc::clone(&first), build);
+        let mut rules = watch_plan(plan.clone(), Arc::clone(&first), Arc::from([]), build);
         // Modification times can be coarse: make sure the next write looks newer.
         let later = SystemTime::now() + Duration::from_secs(2);
         std::fs::write(&plan, "good again").unwrap();

@@ -61,11 +61,12 @@ enum Background {
     Delivery { job: u64, frame: Box<DeliveryFrame> },
     /// Every request of the job is done.
     JobDone { job: u64 },
-    /// A large message laid out and judged (see [`App::detail_ready`]).
+    /// A large message laid out, judged and routed (see [`App::detail_ready`]).
     Detail {
         id: u64,
         doc: Box<PrettyDoc>,
         findings: Vec<Finding>,
+        routes: Option<Arc<[eventscope_core::routing::Verdict]>>,
     },
     /// The view written to an NDJSON file (see [`Effect::Write`]), or why not.
     Written {
@@ -140,6 +141,9 @@ pub async fn event_loop<B: Backend, C: Console>(
 where
     B::Error: Send + Sync + 'static,
 {
+    let mut app = app;
+    // The rows are routed by the feed; the filter and the detail pane name the same destinations.
+    app.routing = Arc::clone(&rules.borrow().routing);
     let (highlight_tx, mut highlight_rx) = mpsc::unbounded_channel();
     let (jq_tx, mut jq_rx) = mpsc::channel(4);
     let (forward_tx, mut forward_rx) = mpsc::unbounded_channel();
@@ -229,8 +233,8 @@ where
                             }
                             Background::Delivery { job, frame } => state.app.delivered(job, *frame),
                             Background::JobDone { job } => state.app.job_done(job),
-                            Background::Detail { id, doc, findings } => {
-                                state.app.detail_ready(id, *doc, findings)
+                            Background::Detail { id, doc, findings, routes } => {
+                                state.app.detail_ready(id, *doc, findings, routes)
                             }
                             Background::Written {
                                 path,
@@ -486,10 +490,12 @@ impl Loop {
                     return;
                 }
                 let findings = job.judge();
+                let routes = job.route();
                 let _ = tx.blocking_send(Background::Detail {
                     id: job.id,
                     doc: Box::new(doc),
                     findings,
+                    routes,
                 });
             });
         if let Err(e) = spawned {

@@ -1,5 +1,6 @@
 //! The Summary's numbers over the messages the list shows (the active filter, cut at a pause):
-//! per event name and type, and per rule. Counted incrementally, a bounded number of rows per
+//! per event name and type, per rule, and per configured destination (routed, dropped by
+//! reason). Counted incrementally, a bounded number of rows per
 //! call, and never per frame for rows already counted: each counted message is remembered by
 //! its *signature* (name, type, verdict in brief) in a run-length queue, so a row evicted from
 //! the store is taken off again without the row itself. A new filter starts the count over.
@@ -9,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use eventscope_core::entry::{Entry, EntryId, EntryKind};
 use eventscope_core::filter::{PII_RED, PII_YELLOW};
 use eventscope_core::inspect::Severity;
+use eventscope_core::routing::{MAX_OUTCOMES, Outcome, Outcomes, Reason};
 
 use super::store::Store;
 
@@ -31,6 +33,8 @@ struct Signature {
     rules: Box<str>,
     /// Bit `i`: rule `i` of `rules` reached error.
     error_rules: u16,
+    /// Each destination's routing outcome.
+    routes: Outcomes,
 }
 
 impl Signature {
@@ -49,6 +53,7 @@ impl Signature {
             pii: verdict.pii,
             rules: verdict.rules.as_deref().unwrap_or("").into(),
             error_rules: verdict.error_rules,
+            routes: verdict.routes,
         }
     }
 
@@ -237,6 +242,22 @@ impl Tally {
         rows.into_values().collect()
     }
 
+    /// Per destination (the first `destinations`, in the config's order): messages routed
+    /// and dropped by each reason.
+    pub fn by_destination(&self, destinations: usize) -> Vec<RouteCounts> {
+        let mut rows = vec![RouteCounts::default(); destinations.min(MAX_OUTCOMES)];
+        for (sig, n) in self.live() {
+            for (index, row) in rows.iter_mut().enumerate() {
+                match sig.routes.get(index) {
+                    Some(Outcome::Routed) => row.routed += n,
+                    Some(Outcome::Dropped(reason)) => row.dropped[reason_index(reason)] += n,
+                    None => {}
+                }
+            }
+        }
+        rows
+    }
+
     /// One row per rule code.
     pub fn by_rule(&self) -> Vec<RuleRow> {
         let mut rows: BTreeMap<&str, (Severity, u64, EventCounts)> = BTreeMap::new();
@@ -273,6 +294,33 @@ impl Tally {
                 }
             })
             .collect()
+    }
+}
+
+/// The reasons a message is dropped, in the order of [`RouteCounts::dropped`].
+pub const REASONS: [Reason; 4] = [
+    Reason::Consent,
+    Reason::Integrations,
+    Reason::Filter,
+    Reason::Unsupported,
+];
+
+fn reason_index(reason: Reason) -> usize {
+    REASONS.iter().position(|r| *r == reason).unwrap_or(0)
+}
+
+/// The Summary's numbers for one destination.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteCounts {
+    /// Messages Segment would deliver to it.
+    pub routed: u64,
+    /// Messages it would drop, per reason (in [`REASONS`]' order).
+    pub dropped: [u64; 4],
+}
+
+impl RouteCounts {
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.iter().sum()
     }
 }
 

@@ -1,5 +1,5 @@
 //! The detail pane's side of the state: the selected message laid out (here, or off the UI
-//! task when it is large), its verdicts and the line each sits under, the cursor and scrolling,
+//! task when it is large), its verdicts and the line each sits under, its routing verdicts, the cursor and scrolling,
 //! and jumping between filter matches.
 
 use std::sync::Arc;
@@ -9,7 +9,9 @@ use crate::tui::action::Action;
 use eventscope_core::entry::{EntryId, EntryKind};
 use eventscope_core::inspect::{Finding, Inspector};
 use eventscope_core::model::call::sdk_call;
+use eventscope_core::model::json::Json;
 use eventscope_core::model::pretty::{Bounds, PrettyDoc, PrettyLine, pretty_within};
+use eventscope_core::routing::{Named, Verdict, route_each};
 
 /// What the detail pane shows and where it stands.
 #[derive(Debug)]
@@ -27,6 +29,9 @@ pub struct DetailPane {
     pub findings: Arc<SelectedFindings>,
     /// The large selected message being laid out and judged off the UI task.
     pub pending: Option<EntryId>,
+    /// The selected message's routing verdict per configured destination (in `App::routing`'s
+    /// order), worked out with `doc`; `None` when it is not a message object.
+    pub routes: Option<Arc<[Verdict]>>,
     /// The SDK call of the message `doc` lays out, written once with it (for messages laid out
     /// here: a larger one gets no Call view); `None` for what is not a message object.
     pub call: Option<Arc<str>>,
@@ -43,6 +48,7 @@ impl Default for DetailPane {
             doc: None,
             findings: Arc::default(),
             pending: None,
+            routes: None,
             call: None,
         }
     }
@@ -110,6 +116,7 @@ pub struct DetailJob {
     text: String,
     judge: bool,
     inspector: Arc<Inspector>,
+    routing: Arc<[Named]>,
     copy_key: String,
 }
 
@@ -127,6 +134,26 @@ impl DetailJob {
             Vec::new()
         }
     }
+
+    /// The message's routing verdicts (see [`DetailPane::routes`]).
+    pub fn route(&self) -> Option<Arc<[Verdict]>> {
+        if self.judge {
+            route_text(&self.text, &self.routing)
+        } else {
+            None
+        }
+    }
+}
+
+/// The routing verdicts of a message's text for each of `routing`; `None` without
+/// destinations, or for text that is not a JSON object.
+pub fn route_text(text: &str, routing: &[Named]) -> Option<Arc<[Verdict]>> {
+    if routing.is_empty() {
+        return None;
+    }
+    let message = Json::parse(text).ok()?;
+    message.as_object()?;
+    Some(route_each(&message, routing).into())
 }
 
 /// The line of `path`, or of its nearest ancestor that has one (a missing property sits
@@ -161,6 +188,7 @@ impl App {
     pub(super) fn refresh_detail_doc(&mut self) {
         let Some(id) = self.selected else {
             self.detail.doc = None;
+            self.detail.routes = None;
             self.detail.findings = Arc::default();
             self.detail.pending = None;
             self.detail_job = None;
@@ -181,6 +209,7 @@ impl App {
         if entry.text.len() > SYNC_DETAIL_BYTES {
             if self.detail.pending != Some(id) {
                 self.detail.doc = None;
+                self.detail.routes = None;
                 self.detail.findings = Arc::default();
                 self.detail.pending = Some(id);
                 self.detail_job = Some(DetailJob {
@@ -188,6 +217,7 @@ impl App {
                     text: entry.text.to_string(),
                     judge: matches!(entry.kind, EntryKind::Event),
                     inspector: Arc::clone(&self.inspector),
+                    routing: Arc::clone(&self.routing),
                     copy_key,
                 });
             }
@@ -201,6 +231,10 @@ impl App {
             .map(Arc::from);
         let doc = Arc::new(detail_doc(&entry.text, &copy_key));
         let findings = entry.findings(&self.inspector);
+        self.detail.routes = match entry.kind {
+            EntryKind::Event => route_text(&entry.text, &self.routing),
+            _ => None,
+        };
         self.detail.findings = Arc::new(SelectedFindings::of(findings, &doc));
         self.detail.doc = Some((id, doc));
     }
@@ -220,11 +254,18 @@ impl App {
     }
 
     /// A [`DetailJob`]'s result: shown if its message is still the one awaited.
-    pub fn detail_ready(&mut self, id: EntryId, doc: PrettyDoc, findings: Vec<Finding>) {
+    pub fn detail_ready(
+        &mut self,
+        id: EntryId,
+        doc: PrettyDoc,
+        findings: Vec<Finding>,
+        routes: Option<Arc<[Verdict]>>,
+    ) {
         if self.detail.pending != Some(id) || self.selected != Some(id) {
             return;
         }
         self.detail.pending = None;
+        self.detail.routes = routes;
         let doc = Arc::new(doc);
         self.detail.findings = Arc::new(SelectedFindings::of(findings, &doc));
         self.detail.doc = Some((id, doc));

@@ -13,7 +13,8 @@ impl App {
     /// Applies `text` as the filter if it parses; otherwise keeps the last valid one and
     /// shows the error in the bar (when it is open).
     pub fn apply_filter(&mut self, text: &str) -> bool {
-        match Query::parse(text) {
+        let destinations: Vec<&str> = self.routing.iter().map(|d| d.name.as_str()).collect();
+        match Query::parse_for(text, &destinations) {
             Ok(query) => {
                 if let Mode::Filter(bar) = &mut self.mode {
                     bar.error = None;

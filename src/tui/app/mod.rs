@@ -34,6 +34,7 @@ use eventscope_core::hub::MetricsCounter;
 use eventscope_core::inspect::Inspector;
 use eventscope_core::inspect::redact::RedactMode;
 use eventscope_core::model::{DeliveryFrame, Frame};
+use eventscope_core::routing::Named;
 
 pub use delivery_view::{DeliveryDocs, DeliveryPane, DeliveryView, HELP as DELIVERIES_HELP};
 pub use detail::{
@@ -83,10 +84,18 @@ pub enum Tab {
     Raw,
     Call,
     Findings,
+    /// Shown only when destinations are configured.
+    Routing,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Pretty, Tab::Raw, Tab::Call, Tab::Findings];
+    pub const ALL: [Tab; 5] = [
+        Tab::Pretty,
+        Tab::Raw,
+        Tab::Call,
+        Tab::Findings,
+        Tab::Routing,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -94,13 +103,20 @@ impl Tab {
             Tab::Raw => "Raw",
             Tab::Call => "Call",
             Tab::Findings => "Findings",
+            Tab::Routing => "Routing",
         }
     }
 
-    fn step(self, forward: bool) -> Tab {
-        let i = Tab::ALL.iter().position(|t| *t == self).unwrap_or(0);
-        let n = Tab::ALL.len();
-        Tab::ALL[if forward {
+    /// The tabs shown: Routing only with destinations to route to.
+    pub fn shown(routing: bool) -> &'static [Tab] {
+        if routing { &Tab::ALL } else { &Tab::ALL[..4] }
+    }
+
+    fn step(self, forward: bool, routing: bool) -> Tab {
+        let tabs = Tab::shown(routing);
+        let i = tabs.iter().position(|t| *t == self).unwrap_or(0);
+        let n = tabs.len();
+        tabs[if forward {
             (i + 1) % n
         } else {
             (i + n - 1) % n
@@ -251,6 +267,9 @@ pub struct App {
     pub delivery_view: DeliveryView,
     /// Where `f` can send.
     pub destinations: Destinations,
+    /// Every configured destination, as routing sees it: the rows' outcomes, the `routed:` and
+    /// `dropped:` terms, the Routing tab and the Summary's By destination tab follow its order.
+    pub routing: Arc<[Named]>,
     /// The write key replays into the embedded collector use (its first `--write-key`).
     pub collector_write_key: Option<String>,
     /// The embedded collector's count of SDK telemetry posts (`/v1/m`), for the header.
@@ -296,6 +315,7 @@ impl App {
             deliveries: Deliveries::default(),
             delivery_view: DeliveryView::default(),
             destinations: Destinations::default(),
+            routing: Arc::from([]),
             collector_write_key: None,
             sdk_metrics: None,
             redact: RedactMode::None,
@@ -315,7 +335,9 @@ impl App {
         let (deliveries, frames): (Vec<Frame>, Vec<Frame>) = frames
             .into_iter()
             .partition(|f| matches!(f, Frame::Delivery(_)));
-        self.ingest_entries(EntryBuilder::default().build_all(frames), now);
+        let mut builder = EntryBuilder::default();
+        builder.set_routing(Arc::clone(&self.routing));
+        self.ingest_entries(builder.build_all(frames), now);
         self.ingest_deliveries(
             deliveries
                 .into_iter()
@@ -603,7 +625,10 @@ impl App {
                 }
             }
             Action::NextTab | Action::PrevTab => {
-                self.detail.tab = self.detail.tab.step(action == Action::NextTab);
+                self.detail.tab = self
+                    .detail
+                    .tab
+                    .step(action == Action::NextTab, !self.routing.is_empty());
                 self.detail.cursor = 0;
                 self.detail.scroll = 0;
             }
@@ -612,6 +637,15 @@ impl App {
             Action::ShowCall => self.detail.tab = Tab::Call,
             Action::ShowFindings => {
                 self.detail.tab = Tab::Findings;
+                self.detail.cursor = 0;
+                self.detail.scroll = 0;
+            }
+            Action::ShowRouting if self.routing.is_empty() => self.set_status(
+                "no destinations to route to: add [[destination]] tables to eventscope.toml",
+                true,
+            ),
+            Action::ShowRouting => {
+                self.detail.tab = Tab::Routing;
                 self.detail.cursor = 0;
                 self.detail.scroll = 0;
             }

@@ -9,7 +9,8 @@ use crate::tui::popups::summary::{Outcome, combine};
 impl App {
     /// Opens the Summary over what the list shows now.
     pub(super) fn open_summary(&mut self) {
-        self.mode = Mode::Summary(Box::default());
+        let destinations = self.routing.iter().map(|d| d.name.clone()).collect();
+        self.mode = Mode::Summary(Box::new(SummaryView::routing(destinations)));
         self.refresh_summary();
     }
 

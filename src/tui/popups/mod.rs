@@ -8,6 +8,7 @@ pub mod forward;
 pub mod help;
 pub mod replay;
 pub mod summary;
+mod summary_routing;
 pub mod write;
 
 pub use filter::FilterBar;

@@ -1,5 +1,6 @@
 //! The Summary, one component: the violations report over the messages the list shows, by
-//! event or by rule. Its state (tab, sort, cursor, the count of `tui::summary`), the keys it
+//! event or by rule, and — with destinations configured — routed and dropped per destination
+//! (drawn by `summary_routing`). Its state (tab, sort, cursor, the count of `tui::summary`), the keys it
 //! answers ([`HELP`], bound in `keys`: none reaches the view below), what they do
 //! ([`SummaryView::handle`]) and how it is drawn: bounded name columns, rules and events
 //! wrapped under their row (never cut), and a legend for every column.
@@ -10,10 +11,11 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use super::summary_routing::{ROUTE_CELLS, ROUTE_LEGEND, destination_table, route_terms};
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::store::Store;
-use crate::tui::summary::{EventRow, OTHER, RuleRow, Tally};
+use crate::tui::summary::{EventRow, OTHER, RouteCounts, RuleRow, Tally};
 use crate::tui::text::{fit, pad, width};
 use crate::tui::theme::Role;
 use crate::tui::views::thousands;
@@ -21,8 +23,8 @@ use eventscope_core::inspect::Severity;
 
 /// The Summary's keys for the help overlay, filled in from the bindings.
 pub const HELP: &str = "{summary-down}/{summary-up} move · {summary-page-down}/{summary-page-up} \
-page · {summary-next-tab} by event / by rule · {summary-sort} sort · \
-{summary-prev-cell}/{summary-next-cell} pick a rule (or an event) in the row · \
+page · {summary-next-tab} by event / by rule / by destination · {summary-sort} sort · \
+{summary-prev-cell}/{summary-next-cell} pick a rule (an event, a reason) in the row · \
 {summary-filter} list those messages · {summary-close} close";
 
 /// The short hint on the Summary's border.
@@ -38,6 +40,8 @@ const TOP_EVENTS: usize = 5;
 pub enum SummaryTab {
     ByEvent,
     ByRule,
+    /// Only with destinations configured.
+    ByDestination,
 }
 
 /// The order of the rows; `summary-sort` cycles through them.
@@ -88,6 +92,9 @@ pub struct SummaryView {
     built: u64,
     pub events: Vec<EventRow>,
     pub rules: Vec<RuleRow>,
+    /// The configured destinations' names (in `App::routing`'s order) and their counts.
+    pub destinations: Vec<String>,
+    pub routes: Vec<RouteCounts>,
     pub tab: SummaryTab,
     pub sort: SortKey,
     /// The selected row of the tab shown.
@@ -107,6 +114,8 @@ impl Default for SummaryView {
             built: 0,
             events: Vec::new(),
             rules: Vec::new(),
+            destinations: Vec::new(),
+            routes: Vec::new(),
             tab: SummaryTab::ByEvent,
             sort: SortKey::Errors,
             cursor: 0,
@@ -118,6 +127,15 @@ impl Default for SummaryView {
 }
 
 impl SummaryView {
+    /// A Summary that also counts, per destination of `destinations`, what is routed and
+    /// dropped.
+    pub fn routing(destinations: Vec<String>) -> SummaryView {
+        SummaryView {
+            destinations,
+            ..SummaryView::default()
+        }
+    }
+
     /// Counts what the list shows (its first `shown` visible rows) not counted yet, within a
     /// budget, and rebuilds the rows if the counts changed. True when the count is complete.
     pub fn refresh(&mut self, store: &Store, shown: usize) -> bool {
@@ -127,6 +145,7 @@ impl SummaryView {
             self.built = self.tally.version();
             self.events = self.tally.by_event();
             self.rules = self.tally.by_rule();
+            self.routes = self.tally.by_destination(self.destinations.len());
             self.sort_rows();
             self.reselect(selected);
         }
@@ -142,6 +161,7 @@ impl SummaryView {
         match self.tab {
             SummaryTab::ByEvent => self.events.len(),
             SummaryTab::ByRule => self.rules.len(),
+            SummaryTab::ByDestination => self.routes.len(),
         }
     }
 
@@ -156,6 +176,8 @@ impl SummaryView {
                 .rules
                 .get(self.cursor)
                 .map(|r| (r.rule.clone(), String::new())),
+            // Destinations keep the config's order: the cursor stays.
+            SummaryTab::ByDestination => None,
         }
     }
 
@@ -163,7 +185,12 @@ impl SummaryView {
         let found = key.and_then(|(a, b)| match self.tab {
             SummaryTab::ByEvent => self.events.iter().position(|r| r.name == a && r.kind == b),
             SummaryTab::ByRule => self.rules.iter().position(|r| r.rule == a),
+            SummaryTab::ByDestination => None,
         });
+        if self.tab == SummaryTab::ByDestination {
+            self.cursor = self.cursor.min(self.len().saturating_sub(1));
+            return;
+        }
         match found {
             Some(i) => self.cursor = i,
             None => {
@@ -210,6 +237,7 @@ impl SummaryView {
                 .rules
                 .get(self.cursor)
                 .map_or(0, |r| r.events.len().min(TOP_EVENTS)),
+            SummaryTab::ByDestination => ROUTE_CELLS,
         }
     }
 
@@ -227,10 +255,22 @@ impl SummaryView {
             Action::SummaryTop => -last - 1,
             Action::SummaryBottom => last + 1,
             Action::SummaryNextTab | Action::SummaryPrevTab => {
-                self.tab = match self.tab {
-                    SummaryTab::ByEvent => SummaryTab::ByRule,
-                    SummaryTab::ByRule => SummaryTab::ByEvent,
+                let tabs: &[SummaryTab] = if self.destinations.is_empty() {
+                    &[SummaryTab::ByEvent, SummaryTab::ByRule]
+                } else {
+                    &[
+                        SummaryTab::ByEvent,
+                        SummaryTab::ByRule,
+                        SummaryTab::ByDestination,
+                    ]
                 };
+                let i = tabs.iter().position(|t| *t == self.tab).unwrap_or(0);
+                let step = if action == Action::SummaryNextTab {
+                    1
+                } else {
+                    tabs.len() - 1
+                };
+                self.tab = tabs[(i + step) % tabs.len()];
                 (self.cursor, self.offset, self.cell) = (0, 0, None);
                 return None;
             }
@@ -285,6 +325,10 @@ impl SummaryView {
                     Some(e) => Some(format!("{rule} {}", event_terms(&e.name, &e.kind)?)),
                     None => Some(rule),
                 }
+            }
+            SummaryTab::ByDestination => {
+                let name = self.destinations.get(self.cursor)?;
+                Some(route_terms(name, self.cell))
             }
         }
     }
@@ -343,6 +387,7 @@ impl SummaryView {
         let table = match self.tab {
             SummaryTab::ByEvent => self.event_table(w, app),
             SummaryTab::ByRule => self.rule_table(w, app),
+            SummaryTab::ByDestination => destination_table(self, w, app),
         };
         frame.render_widget(
             Paragraph::new(Line::styled(
@@ -389,15 +434,21 @@ impl SummaryView {
             };
             Span::styled(format!(" {label} "), style)
         };
-        Line::from(vec![
+        let mut spans = vec![
             tab("By event", self.tab == SummaryTab::ByEvent),
             Span::raw(" "),
             tab("By rule", self.tab == SummaryTab::ByRule),
-            Span::styled(
-                format!("   sorted by {}", self.sort.label()),
-                t.style(Role::Muted),
-            ),
-        ])
+        ];
+        if !self.destinations.is_empty() {
+            spans.push(Span::raw(" "));
+            spans.push(tab("By destination", self.tab == SummaryTab::ByDestination));
+        }
+        let order = match self.tab {
+            SummaryTab::ByDestination => "   in eventscope.toml's order".to_string(),
+            _ => format!("   sorted by {}", self.sort.label()),
+        };
+        spans.push(Span::styled(order, t.style(Role::Muted)));
+        Line::from(spans)
     }
 
     fn legend(&self) -> &'static str {
@@ -413,6 +464,7 @@ impl SummaryView {
                  finding of the rule · events: how many event names · top events: the most \
                  affected, name×messages"
             }
+            SummaryTab::ByDestination => ROUTE_LEGEND,
         }
     }
 
@@ -564,9 +616,9 @@ impl SummaryView {
 }
 
 /// A tab's heading and its rows, each row one or more lines.
-struct Table {
-    heading: String,
-    rows: Vec<Vec<Line<'static>>>,
+pub(super) struct Table {
+    pub(super) heading: String,
+    pub(super) rows: Vec<Vec<Line<'static>>>,
 }
 
 /// A row's lines: `counts`, then its cells wrapped — beside the counts from column `inline`

@@ -1,5 +1,6 @@
 //! The detail pane: the selected message as Pretty (highlighted, numbered), Raw (as received)
-//! or Call (the SDK call, in the sending SDK's language), with filter matches marked.
+//! or Call (the SDK call, in the sending SDK's language), with filter matches marked; its
+//! Findings and Routing (`views::routing`) tabs.
 
 use std::ops::Range;
 
@@ -36,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
         t.style(Role::Border)
     };
     let mut title = vec![Span::raw(" ")];
-    for (i, tab) in Tab::ALL.iter().enumerate() {
+    for (i, tab) in Tab::shown(!app.routing.is_empty()).iter().enumerate() {
         if i > 0 {
             title.push(Span::styled(" │ ", t.style(Role::Border)));
         }
@@ -118,7 +119,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
             lines.extend(body.lines().map(|l| Line::raw(l.replace('\t', "    "))));
             lines
         }
-        (EntryKind::Event, Tab::Pretty | Tab::Findings) if app.detail.pending == app.selected => {
+        (EntryKind::Event, Tab::Pretty | Tab::Findings | Tab::Routing)
+            if app.detail.pending == app.selected =>
+        {
             vec![Line::styled(
                 format!(
                     "Laying out and judging this message ({} bytes)…",
@@ -136,6 +139,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
         }
         (EntryKind::Event, Tab::Raw) => raw_lines(entry, app),
         (EntryKind::Event, Tab::Findings) => findings_lines(app, usize::from(inner.width)),
+        (EntryKind::Event, Tab::Routing) => super::routing::lines(app, usize::from(inner.width)),
         (EntryKind::Event, Tab::Call) if entry.text.len() > CALL_MAX => vec![Line::styled(
             format!(
                 "No SDK call for {} bytes (up to {} bytes).",

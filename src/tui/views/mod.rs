@@ -16,6 +16,7 @@ mod finding;
 mod footer;
 mod header;
 mod list;
+mod routing;
 pub mod welcome;
 
 use ratatui::Frame;

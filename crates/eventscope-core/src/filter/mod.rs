@@ -19,7 +19,15 @@
 //! (a or b) c                      grouping
 //! jq: .properties.total > 10      jq (jaq) on the message JSON, to the end of the input
 //! fql: event = 'Order Completed'  Segment's FQL ([`fql`]) on the message, to the end of the input
+//! routed:amp  dropped:amp         Segment would (not) deliver it to the destination named `amp`
+//! dropped:amp:consent             … dropped for that reason (consent, integrations, filter,
+//!                                 unsupported)
 //! ```
+//!
+//! `routed:` and `dropped:` name the destinations the query is parsed for
+//! ([`Query::parse_for`]); a name not among them is an error listing those that are. They
+//! read the outcomes the rows carry ([`Filterable::routes`], worked out once per message as
+//! its row is built), so they cost what a field term costs.
 //!
 //! [`TERMS`] is the same list, one line of help each, for the viewer's help.
 //!
@@ -70,6 +78,10 @@ pub trait Filterable {
     /// PII at warning or above: bit 1 Yellow, bit 2 Red.
     fn pii_classes(&self) -> u8 {
         0
+    }
+    /// Each configured destination's routing outcome, by index (none judged by default).
+    fn routes(&self) -> crate::routing::Outcomes {
+        crate::routing::Outcomes::default()
     }
 }
 

@@ -18,6 +18,7 @@ use super::glob::Glob;
 use super::jq::JqFilter;
 use super::node::Node;
 use super::predicate::{Field, Flag, KeyPattern, Predicate};
+use crate::routing::Reason;
 
 /// The result of parsing: the tree and what to highlight.
 pub(crate) struct Parsed {
@@ -25,7 +26,9 @@ pub(crate) struct Parsed {
     pub(crate) highlights: Vec<String>,
 }
 
-pub(crate) fn parse(input: &str) -> Result<Parsed, FilterError> {
+/// Parses `input`; `destinations` are the names `routed:` and `dropped:` may use, in the order
+/// of [`Filterable::routes`](super::Filterable::routes).
+pub(crate) fn parse(input: &str, destinations: &[&str]) -> Result<Parsed, FilterError> {
     let tokens = lex(input)?;
     check_parentheses(&tokens)?;
     let mut parser = Parser {
@@ -33,6 +36,7 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, FilterError> {
         at: 0,
         depth: 0,
         highlights: Vec::new(),
+        destinations,
     };
     let root = if parser.tokens.is_empty() {
         Node::All
@@ -291,6 +295,8 @@ struct Parser<'a> {
     /// Current nesting of parentheses and negations.
     depth: usize,
     highlights: Vec<String>,
+    /// The destinations `routed:` and `dropped:` may name.
+    destinations: &'a [&'a str],
 }
 
 impl Parser<'_> {
@@ -399,7 +405,12 @@ impl Parser<'_> {
                 value,
                 value_pos,
             } => {
-                let predicate = field_predicate(*field, value, *value_pos)?;
+                let predicate = match field {
+                    Field::Routed | Field::Dropped => {
+                        route_predicate(*field, value, *value_pos, self.destinations)?
+                    }
+                    _ => field_predicate(*field, value, *value_pos)?,
+                };
                 if let (false, Predicate::Event(g) | Predicate::User(g) | Predicate::Id(g)) =
                     (negated, &predicate)
                 {
@@ -474,5 +485,90 @@ fn field_predicate(field: Field, value: &str, value_pos: usize) -> Result<Predic
             }
         },
         Field::Jq | Field::Fql => unreachable!("`jq:` and `fql:` are lexed as their own tokens"),
+        Field::Routed | Field::Dropped => {
+            unreachable!("`routed:` and `dropped:` are compiled by `route_predicate`")
+        }
     })
+}
+
+/// `routed:NAME`, `dropped:NAME` and `dropped:NAME:REASON`, NAME one of `destinations` (exactly,
+/// or else ignoring ASCII case).
+fn route_predicate(
+    field: Field,
+    value: &str,
+    value_pos: usize,
+    destinations: &[&str],
+) -> Result<Predicate, FilterError> {
+    let find = |name: &str| {
+        destinations.iter().position(|d| *d == name).or_else(|| {
+            destinations
+                .iter()
+                .position(|d| d.eq_ignore_ascii_case(name))
+        })
+    };
+    let reasons = [
+        Reason::Consent,
+        Reason::Integrations,
+        Reason::Filter,
+        Reason::Unsupported,
+    ];
+    let (index, reason) = match find(value) {
+        Some(index) => (index, None),
+        None => match value.rsplit_once(':') {
+            Some((name, reason)) if field == Field::Dropped => {
+                let Some(index) = find(name) else {
+                    return Err(unknown_destination(name, value_pos, destinations));
+                };
+                let Some(reason) = reasons
+                    .into_iter()
+                    .find(|r| r.as_str().eq_ignore_ascii_case(reason))
+                else {
+                    return Err(error(
+                        format!(
+                            "unknown reason `{reason}` in `dropped:`; reasons: consent, \
+                             integrations, filter, unsupported"
+                        ),
+                        value_pos + name.len() + 1,
+                    ));
+                };
+                (index, Some(reason))
+            }
+            _ => return Err(unknown_destination(value, value_pos, destinations)),
+        },
+    };
+    if index >= crate::routing::MAX_OUTCOMES {
+        return Err(error(
+            format!(
+                "`{}` is destination {} of {}: only the first {} are routed per message",
+                destinations[index],
+                index + 1,
+                destinations.len(),
+                crate::routing::MAX_OUTCOMES
+            ),
+            value_pos,
+        ));
+    }
+    Ok(match field {
+        Field::Routed => Predicate::Routed(index),
+        _ => Predicate::Dropped(index, reason),
+    })
+}
+
+fn unknown_destination(name: &str, position: usize, destinations: &[&str]) -> FilterError {
+    if destinations.is_empty() {
+        return error(
+            format!(
+                "no destination `{name}`: none is configured (`[[destination]]` tables in \
+                 eventscope.toml)"
+            ),
+            position,
+        );
+    }
+    error(
+        format!(
+            "unknown destination `{name}`; destinations: {}",
+            destinations.join(", ")
+        ),
+        position,
+    )
 }

@@ -13,6 +13,7 @@ use super::fql;
 use super::glob::Glob;
 use super::jq::JqFilter;
 use crate::model::json::Json;
+use crate::routing::{Outcome, Reason};
 
 /// The fields of `field:value` terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,11 +28,13 @@ pub(crate) enum Field {
     Pii,
     Jq,
     Fql,
+    Routed,
+    Dropped,
 }
 
 impl Field {
     /// Every field, in the order error messages list them.
-    pub(crate) const ALL: [Field; 10] = [
+    pub(crate) const ALL: [Field; 12] = [
         Field::Type,
         Field::Event,
         Field::User,
@@ -42,6 +45,8 @@ impl Field {
         Field::Pii,
         Field::Jq,
         Field::Fql,
+        Field::Routed,
+        Field::Dropped,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -56,6 +61,8 @@ impl Field {
             Field::Pii => "pii",
             Field::Jq => "jq",
             Field::Fql => "fql",
+            Field::Routed => "routed",
+            Field::Dropped => "dropped",
         }
     }
 
@@ -127,6 +134,10 @@ pub(crate) enum Predicate {
     /// `fql:`: Segment's Filter Query Language on the message JSON; a message it cannot
     /// evaluate (or text that is not JSON) does not match, as Segment does not send it.
     Fql(Arc<fql::Query>),
+    /// `routed:NAME`: the destination at this index would get the message.
+    Routed(usize),
+    /// `dropped:NAME[:REASON]`: the destination at this index would not (for that reason).
+    Dropped(usize, Option<Reason>),
 }
 
 impl Predicate {
@@ -150,6 +161,11 @@ impl Predicate {
             Predicate::Fql(query) => {
                 Json::parse(item.text()).is_ok_and(|json| query.matches(&json).unwrap_or(false))
             }
+            Predicate::Routed(index) => item.routes().get(*index) == Some(Outcome::Routed),
+            Predicate::Dropped(index, reason) => match item.routes().get(*index) {
+                Some(Outcome::Dropped(dropped)) => reason.is_none_or(|r| r == dropped),
+                _ => false,
+            },
         }
     }
 

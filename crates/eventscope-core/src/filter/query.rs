@@ -22,7 +22,13 @@ pub struct Query {
 impl Query {
     /// Parses and compiles `input`. An empty (or all-blank) input matches everything.
     pub fn parse(input: &str) -> Result<Query, FilterError> {
-        let parsed = parse::parse(input)?;
+        Query::parse_for(input, &[])
+    }
+
+    /// [`Query::parse`], where `routed:` and `dropped:` may name `destinations` (the configured
+    /// destinations' names, in the order of the rows' [`Filterable::routes`]).
+    pub fn parse_for(input: &str, destinations: &[&str]) -> Result<Query, FilterError> {
+        let parsed = parse::parse(input, destinations)?;
         Ok(Query {
             source: input.to_string(),
             root: parsed.root,

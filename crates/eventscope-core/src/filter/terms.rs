@@ -107,6 +107,21 @@ pub const TERMS: &[Term] = &[
         TermKind::Field(Field::Fql),
     ),
     term(
+        "routed:amplitude",
+        "Segment would deliver it to this configured destination",
+        TermKind::Field(Field::Routed),
+    ),
+    term(
+        "dropped:amplitude",
+        "Segment would not deliver it there (consent, integrations, filter…)",
+        TermKind::Field(Field::Dropped),
+    ),
+    term(
+        "dropped:amplitude:consent",
+        "dropped for that reason: consent, integrations, filter, unsupported",
+        TermKind::Field(Field::Dropped),
+    ),
+    term(
         "a b",
         "both (and binds tighter than or)",
         TermKind::Operator,
@@ -148,7 +163,8 @@ mod tests {
         for term in TERMS {
             assert!(!term.help.is_empty());
             for example in term.syntax.split("  ") {
-                Query::parse(example).unwrap_or_else(|e| panic!("{example}: {e}"));
+                Query::parse_for(example, &["amplitude"])
+                    .unwrap_or_else(|e| panic!("{example}: {e}"));
             }
             // A field term's example starts with its field's name.
             if let TermKind::Field(field) = term.kind {

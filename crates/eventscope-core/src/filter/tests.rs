@@ -577,7 +577,8 @@ fn error_unknown_field() {
     let e = err("foo:x");
     assert_eq!(
         e.message,
-        "unknown field `foo`; fields: type, event, user, id, key, has, rule, pii, jq, fql"
+        "unknown field `foo`; fields: type, event, user, id, key, has, rule, pii, jq, fql, routed, \
+         dropped"
     );
     assert_eq!(e.position, 0);
     assert_err("type:track bar:baz", "unknown field `bar`", 11);
@@ -915,4 +916,131 @@ fn fql_errors_point_into_the_statement() {
         "`fql:` takes the rest of the input",
         0,
     );
+}
+
+/// Rows built with two configured destinations: `amp` (Analytics consent, drops Test Event)
+/// and `mix` (Mixpanel).
+fn routed_rows() -> Vec<(&'static str, crate::entry::Entry)> {
+    let config = crate::config::Config::parse(
+        r#"
+[[destination]]
+name = "amp"
+kind = "amplitude"
+api_key = "k"
+consent = ["Analytics"]
+
+[[destination.filter]]
+if = "event = 'Test Event'"
+action = "drop"
+
+[[destination]]
+name = "mix"
+kind = "mixpanel"
+token = "t"
+"#,
+        "eventscope.toml",
+    )
+    .unwrap();
+    let (named, problems) = crate::routing::Named::all(&config.destination);
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut builder = crate::entry::EntryBuilder::default();
+    builder.set_routing(named.into());
+    let consented = r#""context":{"consent":{"categoryPreferences":{"Analytics":true}}}"#;
+    [
+        (
+            "both",
+            format!(r#"{{"type":"track","event":"Signup",{consented}}}"#),
+        ),
+        (
+            "no-consent",
+            r#"{"type":"track","event":"Signup","context":{"consent":{"categoryPreferences":{"Analytics":false}}}}"#
+                .to_string(),
+        ),
+        (
+            "test",
+            format!(r#"{{"type":"track","event":"Test Event",{consented}}}"#),
+        ),
+        (
+            "off",
+            format!(
+                r#"{{"type":"track","event":"Signup","integrations":{{"Mixpanel":false}},{consented}}}"#
+            ),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, text)| {
+        let row = builder.event(
+            1,
+            "2026-12-05T08:00:00.000Z",
+            crate::model::Source::default(),
+            None,
+            None,
+            text.into(),
+        );
+        (name, row)
+    })
+    .collect()
+}
+
+fn routed_matching(query: &str) -> Vec<&'static str> {
+    let q = Query::parse_for(query, &["amp", "mix"]).unwrap_or_else(|e| panic!("{query}: {e}"));
+    routed_rows()
+        .into_iter()
+        .filter(|(_, row)| q.matches(row))
+        .map(|(name, _)| name)
+        .collect()
+}
+
+#[test]
+fn routed_and_dropped_terms_follow_each_destinations_verdict_and_reason() {
+    assert_eq!(routed_matching("routed:amp"), ["both", "off"]);
+    assert_eq!(routed_matching("dropped:amp"), ["no-consent", "test"]);
+    assert_eq!(routed_matching("dropped:amp:consent"), ["no-consent"]);
+    assert_eq!(routed_matching("dropped:amp:filter"), ["test"]);
+    assert_eq!(routed_matching("dropped:AMP:Filter"), ["test"]);
+    assert_eq!(
+        routed_matching("dropped:amp:integrations"),
+        Vec::<&str>::new()
+    );
+    assert_eq!(routed_matching("dropped:mix:integrations"), ["off"]);
+    assert_eq!(
+        routed_matching("routed:mix -routed:amp"),
+        ["no-consent", "test"]
+    );
+    assert_eq!(
+        routed_matching("dropped:mix or dropped:amp:consent"),
+        ["no-consent", "off"]
+    );
+}
+
+#[test]
+fn an_unknown_destination_or_reason_is_an_error_naming_the_configured_ones() {
+    let e = Query::parse_for("type:track dropped:ampl", &["amp", "mix"]).unwrap_err();
+    assert_eq!(
+        e.message,
+        "unknown destination `ampl`; destinations: amp, mix"
+    );
+    assert_eq!(e.position, 19);
+    let e = Query::parse_for("routed:amp:consent", &["amp"]).unwrap_err();
+    assert!(
+        e.message.contains("unknown destination `amp:consent`"),
+        "{e}"
+    );
+    let e = Query::parse_for("dropped:amp:later", &["amp"]).unwrap_err();
+    assert!(
+        e.message
+            .contains("unknown reason `later` in `dropped:`; reasons: consent, integrations"),
+        "{e}"
+    );
+    assert_eq!(e.position, 12);
+    let many: Vec<String> = (1..=22).map(|i| format!("d{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert!(Query::parse_for("routed:d21", &many).is_ok());
+    let e = Query::parse_for("routed:d22", &many).unwrap_err();
+    assert!(e.message.contains("only the first 21 are routed"), "{e}");
+    let e = Query::parse("routed:amp").unwrap_err();
+    assert!(e.message.contains("none is configured"), "{e}");
+    // Rows built without destinations match neither.
+    let q = Query::parse_for("routed:amp or dropped:amp", &["amp"]).unwrap();
+    assert!(!q.matches(&order_completed()));
 }

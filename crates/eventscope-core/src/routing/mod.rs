@@ -20,6 +20,7 @@ mod consent;
 mod fields;
 mod filters;
 mod integrations;
+mod outcomes;
 #[cfg(test)]
 mod tests;
 
@@ -30,6 +31,7 @@ use crate::model::json::{Json, Object};
 
 pub use fields::{FieldPath, strip};
 pub use filters::{Always, Condition, Filter, FilterAction, fql, sample_bucket};
+pub use outcomes::{MAX_OUTCOMES, Named, Outcome, Outcomes, route_each};
 
 /// What a destination is, as routing needs it.
 pub struct Destination {
