@@ -6,6 +6,7 @@
 
 mod junit;
 mod records;
+mod routing;
 mod tally;
 mod text;
 
@@ -25,6 +26,7 @@ use eventscope_core::model::{count, thousands};
 use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader, Step, describe_size};
 
 use records::Records;
+use routing::Routes;
 use tally::{Names, Tally};
 
 /// `check --help`: the formats and exit codes (kept in step with the README's `check` section).
@@ -85,9 +87,22 @@ pub fn run(args: CheckArgs) -> ExitCode {
         eprintln!("eventscope check: {}", super::one_line(&message));
         ExitCode::from(2)
     };
-    let config = match Config::load(args.config.as_deref()) {
-        Ok((config, _)) => config,
+    let (config, config_path) = match Config::load(args.config.as_deref()) {
+        Ok(loaded) => loaded,
         Err(e) => return fail(e.to_string()),
+    };
+    let mut routes = if args.routing || !args.require_delivery.is_empty() {
+        match Routes::from_config(
+            &config,
+            config_path.as_deref(),
+            &args.require_delivery,
+            args.fail_on.severity(),
+        ) {
+            Ok(routes) => Some(routes),
+            Err(e) => return fail(e),
+        }
+    } else {
+        None
     };
     let mut inspector = match inspector(&config, args.plan.as_deref()) {
         Ok(inspector) => inspector,
@@ -121,6 +136,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         inspector: &inspector,
         tally: &mut tally,
         records: records.as_mut(),
+        routes: routes.as_mut(),
         out: &mut out,
         skipped: 0,
         over_max_line: 0,
@@ -165,9 +181,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
         (judge.skipped, judge.over_max_line, judge.read_failed.take());
     tally.finish();
     let written = match (args.format, records) {
-        (Format::Text, _) => text::write(&mut out, &tally),
-        (Format::Junit, _) => junit::write(&mut out, &tally),
-        (_, Some(records)) => records.finish(&mut out, &records::summary(&tally, skipped)),
+        (Format::Text, _) => text::write(&mut out, &tally, routes.as_ref()),
+        (Format::Junit, _) => junit::write(&mut out, &tally, routes.as_ref()),
+        (_, Some(records)) => records.finish(
+            &mut out,
+            &records::summary(&tally, skipped, routes.as_ref()),
+        ),
         (_, None) => Ok(()),
     };
     if written.and_then(|()| out.flush()).is_err() {
@@ -209,6 +228,8 @@ struct Judge<'r, W: Write> {
     inspector: &'r Inspector,
     tally: &'r mut Tally,
     records: Option<&'r mut Records>,
+    /// With `--routing`: every destination's verdicts.
+    routes: Option<&'r mut Routes>,
     out: &'r mut W,
     skipped: u64,
     /// Lines over `--max-line` (also in `skipped`), and why reading stopped early.
@@ -270,7 +291,9 @@ impl<W: Write> Judge<'_, W> {
         }
     }
 
-    /// Counts a message's findings and writes the shown ones (JSON and NDJSON).
+    /// Counts a message's findings and writes the shown ones (JSON and NDJSON); with
+    /// `--routing`, routes it (a refused request is not routed) and does the same with the
+    /// routing findings, which name their destination.
     fn message(
         &mut self,
         line: u64,
@@ -285,10 +308,28 @@ impl<W: Write> Judge<'_, W> {
             if self.tally.finding(finding, &names, line)
                 && let Some(records) = self.records.as_deref_mut()
             {
-                records.write(self.out, finding, &names, line, seq)?;
+                records.write(self.out, finding, &names, line, seq, None)?;
             }
         }
-        Ok(())
+        let (Some(routes), Some(tree), false) = (self.routes.as_deref_mut(), tree, rejected) else {
+            return Ok(());
+        };
+        routes.judge(tree, names.event);
+        let found = routes.take_found();
+        let mut written = Ok(());
+        for (index, finding) in &found {
+            routes.failing(*index, finding, &names, line);
+            if self.tally.finding(finding, &names, line)
+                && let Some(records) = self.records.as_deref_mut()
+            {
+                written = records.write(self.out, finding, &names, line, seq, routes.name(*index));
+                if written.is_err() {
+                    break;
+                }
+            }
+        }
+        routes.give_back(found);
+        written
     }
 }
 
