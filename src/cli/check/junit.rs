@@ -128,7 +128,11 @@ fn routing_suite(
             }
             writeln!(out, "      </failure>")?;
         }
-        writeln!(out, "      <system-out>{}</system-out>", xml(&sentence(route)))?;
+        writeln!(
+            out,
+            "      <system-out>{}</system-out>",
+            xml(&sentence(route))
+        )?;
         writeln!(out, "    </testcase>")?;
     }
     writeln!(out, "  </testsuite>")

@@ -148,12 +148,12 @@ pub fn write(out: &mut impl Write, tally: &Tally, routes: Option<&Routes>) -> io
                     };
                     // Most messages name their path; name it once. A routing finding names its
                     // destination and rule, which say more than a path.
-                    let path = if e.text.contains(e.path.as_str()) || e.rules.starts_with("routing/")
-                    {
-                        String::new()
-                    } else {
-                        format!("{}: ", e.path)
-                    };
+                    let path =
+                        if e.text.contains(e.path.as_str()) || e.rules.starts_with("routing/") {
+                            String::new()
+                        } else {
+                            format!("{}: ", e.path)
+                        };
                     writeln!(
                         out,
                         "      {} {path}{}{also}  {}",
