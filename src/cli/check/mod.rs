@@ -1,8 +1,8 @@
 //! `eventscope check FILE|-`: verdicts for CI over a recording or any NDJSON of messages.
 //! Streams the input (memory stays flat), counts findings ([`tally`]) and prints them as a
 //! text report ([`text`]), one JSON document or NDJSON lines ([`records`]), or JUnit XML
-//! ([`junit`]). Exits 0 when clean, 1 with findings at or above `--fail-on`, 2 on usage or I/O
-//! errors.
+//! ([`junit`]); with `--routing`, also each destination's routing verdicts ([`routing`]).
+//! Exits 0 when clean, 1 with findings at or above `--fail-on`, 2 on usage or I/O errors.
 
 mod junit;
 mod records;
@@ -46,6 +46,15 @@ event, the page/screen name, else the type).
 
 Unplanned events, properties and traits are warnings unless --unplanned-event,
 --unplanned-property, --unplanned-trait or [plan] in eventscope.toml say error or allow.
+
+Routing (--routing): for each [[destination]] in the config, how many messages Segment
+would deliver, drop by consent, integrations, filter or unsupported call, and deliver with
+fields stripped — a table after the first line (text), summary.routing (json, ndjson), a
+second JUnit suite with a case per destination. Each drop is a finding
+routing/dropped/<reason> (and routing/stripped), info, naming its `destination`. No
+credential is read, so it runs without the secrets forwarding needs.
+  --require-delivery NAME[:EVENT]  a message (of EVENT) that NAME would not get is an
+                                   error: the run fails (repeatable; implies --routing)
 
 Exit codes:
   0  no finding at or above --fail-on (default error)
