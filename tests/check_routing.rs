@@ -466,6 +466,9 @@ fn check_routing_without_destinations_says_which_config_it_read() {
         error.contains("no destination `amplitude`; configured: amp, mix, hook"),
         "{error}"
     );
+    let output = check(&dir, &["--require-delivery", "amp:"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("empty"), "{}", stderr(&output));
 }
 
 #[test]

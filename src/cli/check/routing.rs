@@ -173,8 +173,7 @@ impl Routes {
                     }
                 }
                 Verdict::Dropped { reason, rule } => {
-                    let slot = REASONS.iter().position(|r| *r == reason).unwrap_or(0);
-                    route.counts.dropped[slot] += 1;
+                    route.counts.dropped[slot(reason)] += 1;
                     let (severity, required) = if route.requires(event) {
                         (Severity::Error, ", which --require-delivery requires")
                     } else {
@@ -223,6 +222,16 @@ impl Routes {
     }
 }
 
+/// The reason's index in [`REASONS`].
+fn slot(reason: Reason) -> usize {
+    match reason {
+        Reason::Consent => 0,
+        Reason::Integrations => 1,
+        Reason::Filter => 2,
+        Reason::Unsupported => 3,
+    }
+}
+
 /// `routing/dropped/consent`, …
 fn rule_name(reason: Reason) -> &'static str {
     match reason {
@@ -240,5 +249,18 @@ fn path(reason: Reason) -> &'static str {
         Reason::Integrations => "integrations",
         Reason::Filter => "",
         Reason::Unsupported => "type",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_reason_counts_in_its_own_column() {
+        for (index, reason) in REASONS.into_iter().enumerate() {
+            assert_eq!(slot(reason), index, "{reason}");
+            assert!(rule_name(reason).ends_with(reason.as_str()));
+        }
     }
 }
