@@ -9,10 +9,16 @@
 //! consent) and on the same events with `context.consent.categoryPreferences` added:
 //! - routing, the message already parsed (the viewer parses each message once for its verdicts);
 //! - the anchor: parsing the message into that borrowed tree, the least work any message costs.
+//!
+//! Then `eventscope check` as a whole process over one file of `EVENTSCOPE_BENCH_CHECK_EVENTS`
+//! (default 200,000) fixture events, without and with `--routing` to the same workspace: what
+//! routing adds to a CI run.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
 
 use std::hint::black_box;
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use eventscope::config::Config;
@@ -20,9 +26,13 @@ use eventscope::model::json::Json;
 use eventscope::routing::{Destination, fql, route_all};
 
 mod common;
-use common::fixture_messages;
+use common::{env_number, fixture_messages};
 
 const WORKSPACE: &str = include_str!("routing/eventscope.toml");
+const WORKSPACE_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/benches/routing/eventscope.toml"
+);
 const ROUNDS: usize = 3;
 const ROUND: Duration = Duration::from_secs(1);
 
@@ -103,4 +113,54 @@ fn main() {
             );
         }
     }
+    check_with_routing(&fixture);
+}
+
+/// `eventscope check --format json FILE` with the workspace, then the same with `--routing`:
+/// the wall time of each.
+fn check_with_routing(messages: &[String]) {
+    let total = env_number("EVENTSCOPE_BENCH_CHECK_EVENTS").unwrap_or(200_000);
+    let file = std::env::temp_dir().join(format!(
+        "eventscope-routing-bench-{}.ndjson",
+        std::process::id()
+    ));
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&file).expect("temp file"));
+        for i in 0..total {
+            writeln!(out, "{}", messages[i % messages.len()]).expect("write");
+        }
+    }
+    let run = |routing: bool| -> f64 {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_eventscope"));
+        command.args(["check", "--config", WORKSPACE_PATH, "--format", "json"]);
+        if routing {
+            command.arg("--routing");
+        }
+        let start = Instant::now();
+        let output = command
+            .arg(&file)
+            .stdout(Stdio::null())
+            .output()
+            .expect("spawn check");
+        let wall = start.elapsed().as_secs_f64();
+        println!(
+            "check{:<10} {total} events: {wall:.2} s, {:>9.0} events/s  ({})",
+            if routing { " --routing" } else { "" },
+            total as f64 / wall,
+            String::from_utf8_lossy(&output.stderr)
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or_default()
+        );
+        wall
+    };
+    let without = run(false);
+    let with = run(true);
+    println!(
+        "check --routing to 7 destinations × 3 filters adds {:.2} µs/event ({:+.0} % of the run)",
+        (with - without) * 1e6 / total as f64,
+        (with - without) / without * 100.0
+    );
+    let _ = std::fs::remove_file(&file);
 }

@@ -250,6 +250,15 @@ pub struct CheckArgs {
     /// Config file [default: ./eventscope.toml, then the user config dir].
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Judge routing too: for each `[[destination]]` in the config, the messages Segment would
+    /// deliver and those it would drop (consent, integrations, filter, unsupported), as a table
+    /// and `routing/…` findings (info). Reads no credentials.
+    #[arg(long)]
+    pub routing: bool,
+    /// A message to destination NAME (of EVENT only, with `:EVENT`) that routing drops is an
+    /// error, so the run fails (repeatable; implies --routing).
+    #[arg(long = "require-delivery", value_name = "NAME[:EVENT]")]
+    pub require_delivery: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -244,9 +244,8 @@ impl Config {
     pub fn load(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
         let candidates: Vec<PathBuf> = match explicit {
             Some(path) => vec![path.to_path_buf()],
-            None => [Some(PathBuf::from("eventscope.toml")), user_config_path()]
+            None => Config::search_paths()
                 .into_iter()
-                .flatten()
                 .filter(|p| p.exists())
                 .collect(),
         };
@@ -259,6 +258,15 @@ impl Config {
             source,
         })?;
         Ok((Config::parse(&text, &shown)?, Some(path)))
+    }
+
+    /// Where [`Config::load`] looks without an explicit file, in order: `./eventscope.toml`,
+    /// then the user config dir's `eventscope/eventscope.toml` (for errors that say where).
+    pub fn search_paths() -> Vec<PathBuf> {
+        [Some(PathBuf::from("eventscope.toml")), user_config_path()]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 }
 

@@ -1,11 +1,12 @@
 //! `eventscope check FILE|-`: verdicts for CI over a recording or any NDJSON of messages.
 //! Streams the input (memory stays flat), counts findings ([`tally`]) and prints them as a
 //! text report ([`text`]), one JSON document or NDJSON lines ([`records`]), or JUnit XML
-//! ([`junit`]). Exits 0 when clean, 1 with findings at or above `--fail-on`, 2 on usage or I/O
-//! errors.
+//! ([`junit`]); with `--routing`, also each destination's routing verdicts ([`routing`]).
+//! Exits 0 when clean, 1 with findings at or above `--fail-on`, 2 on usage or I/O errors.
 
 mod junit;
 mod records;
+mod routing;
 mod tally;
 mod text;
 
@@ -25,6 +26,7 @@ use eventscope_core::model::{count, thousands};
 use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader, Step, describe_size};
 
 use records::Records;
+use routing::Routes;
 use tally::{Names, Tally};
 
 /// `check --help`: the formats and exit codes (kept in step with the README's `check` section).
@@ -44,6 +46,15 @@ event, the page/screen name, else the type).
 
 Unplanned events, properties and traits are warnings unless --unplanned-event,
 --unplanned-property, --unplanned-trait or [plan] in eventscope.toml say error or allow.
+
+Routing (--routing): for each [[destination]] in the config, how many messages Segment
+would deliver, drop by consent, integrations, filter or unsupported call, and deliver with
+fields stripped — a table after the first line (text), summary.routing (json, ndjson), a
+second JUnit suite with a case per destination. Each drop is a finding
+routing/dropped/<reason> (and routing/stripped), info, naming its `destination`. No
+credential is read, so it runs without the secrets forwarding needs.
+  --require-delivery NAME[:EVENT]  a message (of EVENT) that NAME would not get is an
+                                   error: the run fails (repeatable; implies --routing)
 
 Exit codes:
   0  no finding at or above --fail-on (default error)
@@ -85,9 +96,22 @@ pub fn run(args: CheckArgs) -> ExitCode {
         eprintln!("eventscope check: {}", super::one_line(&message));
         ExitCode::from(2)
     };
-    let config = match Config::load(args.config.as_deref()) {
-        Ok((config, _)) => config,
+    let (config, config_path) = match Config::load(args.config.as_deref()) {
+        Ok(loaded) => loaded,
         Err(e) => return fail(e.to_string()),
+    };
+    let mut routes = if args.routing || !args.require_delivery.is_empty() {
+        match Routes::from_config(
+            &config,
+            config_path.as_deref(),
+            &args.require_delivery,
+            args.fail_on.severity(),
+        ) {
+            Ok(routes) => Some(routes),
+            Err(e) => return fail(e),
+        }
+    } else {
+        None
     };
     let mut inspector = match inspector(&config, args.plan.as_deref()) {
         Ok(inspector) => inspector,
@@ -121,6 +145,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         inspector: &inspector,
         tally: &mut tally,
         records: records.as_mut(),
+        routes: routes.as_mut(),
         out: &mut out,
         skipped: 0,
         over_max_line: 0,
@@ -165,9 +190,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
         (judge.skipped, judge.over_max_line, judge.read_failed.take());
     tally.finish();
     let written = match (args.format, records) {
-        (Format::Text, _) => text::write(&mut out, &tally),
-        (Format::Junit, _) => junit::write(&mut out, &tally),
-        (_, Some(records)) => records.finish(&mut out, &records::summary(&tally, skipped)),
+        (Format::Text, _) => text::write(&mut out, &tally, routes.as_ref()),
+        (Format::Junit, _) => junit::write(&mut out, &tally, routes.as_ref()),
+        (_, Some(records)) => records.finish(
+            &mut out,
+            &records::summary(&tally, skipped, routes.as_ref()),
+        ),
         (_, None) => Ok(()),
     };
     if written.and_then(|()| out.flush()).is_err() {
@@ -209,6 +237,8 @@ struct Judge<'r, W: Write> {
     inspector: &'r Inspector,
     tally: &'r mut Tally,
     records: Option<&'r mut Records>,
+    /// With `--routing`: every destination's verdicts.
+    routes: Option<&'r mut Routes>,
     out: &'r mut W,
     skipped: u64,
     /// Lines over `--max-line` (also in `skipped`), and why reading stopped early.
@@ -270,7 +300,9 @@ impl<W: Write> Judge<'_, W> {
         }
     }
 
-    /// Counts a message's findings and writes the shown ones (JSON and NDJSON).
+    /// Counts a message's findings and writes the shown ones (JSON and NDJSON); with
+    /// `--routing`, routes it (a refused request is not routed) and does the same with the
+    /// routing findings, which name their destination.
     fn message(
         &mut self,
         line: u64,
@@ -285,10 +317,28 @@ impl<W: Write> Judge<'_, W> {
             if self.tally.finding(finding, &names, line)
                 && let Some(records) = self.records.as_deref_mut()
             {
-                records.write(self.out, finding, &names, line, seq)?;
+                records.write(self.out, finding, &names, line, seq, None)?;
             }
         }
-        Ok(())
+        let (Some(routes), Some(tree), false) = (self.routes.as_deref_mut(), tree, rejected) else {
+            return Ok(());
+        };
+        routes.judge(tree, names.event);
+        let found = routes.take_found();
+        let mut written = Ok(());
+        for (index, finding) in &found {
+            routes.failing(*index, finding, &names, line);
+            if self.tally.finding(finding, &names, line)
+                && let Some(records) = self.records.as_deref_mut()
+            {
+                written = records.write(self.out, finding, &names, line, seq, routes.name(*index));
+                if written.is_err() {
+                    break;
+                }
+            }
+        }
+        routes.give_back(found);
+        written
     }
 }
 

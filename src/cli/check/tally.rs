@@ -43,7 +43,7 @@ pub struct Example {
 }
 
 impl Example {
-    fn of(finding: &Finding, line: u64, message_id: Option<&str>) -> Example {
+    pub fn of(finding: &Finding, line: u64, message_id: Option<&str>) -> Example {
         let mut text = finding.message.clone();
         // Plan messages already say what came; say it once.
         let said = finding

@@ -1,12 +1,14 @@
 //! `check --format text`: totals first (by rule, then by event), then the findings grouped by
 //! severity → rule → event, a few examples each, "… and N more" counting only what that group
-//! hides. Rules and events are in order of severity, then count.
+//! hides. Rules and events are in order of severity, then count. With `--routing`, a table of
+//! what each destination would get follows the first line.
 
 use std::io::{self, Write};
 
 use eventscope_core::inspect::Severity;
 use eventscope_core::model::{count, thousands};
 
+use super::routing::{REASONS, Routes};
 use super::tally::{Tally, severity_key};
 
 const SEVERITIES: [Severity; 3] = [Severity::Error, Severity::Warning, Severity::Info];
@@ -36,7 +38,7 @@ fn cell(n: u64, width: usize) -> String {
     }
 }
 
-pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
+pub fn write(out: &mut impl Write, tally: &Tally, routes: Option<&Routes>) -> io::Result<()> {
     let shown: u64 = tally.shown.iter().sum();
     writeln!(
         out,
@@ -48,6 +50,9 @@ pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
         thousands(tally.shown[Severity::Info as usize]),
         hidden_note(tally),
     )?;
+    if let Some(routes) = routes {
+        routing_table(out, routes)?;
+    }
     if shown == 0 {
         return Ok(());
     }
@@ -141,12 +146,14 @@ pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
                     } else {
                         String::new()
                     };
-                    // Most messages name their path; name it once.
-                    let path = if e.text.contains(e.path.as_str()) {
-                        String::new()
-                    } else {
-                        format!("{}: ", e.path)
-                    };
+                    // Most messages name their path; name it once. A routing finding names its
+                    // destination and rule, which say more than a path.
+                    let path =
+                        if e.text.contains(e.path.as_str()) || e.rules.starts_with("routing/") {
+                            String::new()
+                        } else {
+                            format!("{}: ", e.path)
+                        };
                     writeln!(
                         out,
                         "      {} {path}{}{also}  {}",
@@ -161,6 +168,51 @@ pub fn write(out: &mut impl Write, tally: &Tally) -> io::Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// One row per destination, in config order: delivered, dropped and dropped by each reason,
+/// delivered with fields stripped.
+fn routing_table(out: &mut impl Write, routes: &Routes) -> io::Result<()> {
+    let labels: Vec<String> = routes
+        .routes
+        .iter()
+        .map(|r| {
+            if r.segment_name == r.name {
+                r.name.clone()
+            } else {
+                format!("{} ({})", r.name, r.segment_name)
+            }
+        })
+        .collect();
+    let width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(11, 48);
+    let mut headers = vec!["delivered", "dropped"];
+    headers.extend(REASONS.iter().map(|r| r.as_str()));
+    headers.push("stripped");
+    writeln!(
+        out,
+        "\nRouting of {} (stripped: delivered without some fields)",
+        count(routes.messages, "message"),
+    )?;
+    let header: String = headers.iter().map(|h| format!("  {h}")).collect();
+    writeln!(out, "  {:<width$}{header}", "destination")?;
+    for (route, label) in routes.routes.iter().zip(&labels) {
+        let c = &route.counts;
+        let mut values = vec![c.delivered, c.dropped_total()];
+        values.extend(c.dropped);
+        values.push(c.stripped);
+        let cells: String = headers
+            .iter()
+            .zip(values)
+            .map(|(h, n)| cell(n, h.len() + 2))
+            .collect();
+        writeln!(out, "  {:<width$}{cells}", clip(label, width))?;
     }
     Ok(())
 }

@@ -22,6 +22,8 @@ pub enum Kind {
     Spec,
     Plan,
     Pii,
+    /// Whether Segment would deliver the message to a destination (`check --routing`).
+    Routing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
