@@ -192,7 +192,7 @@ fn delivery_summary(app: &App) -> Option<Line<'static>> {
         }
         spans.push(Span::styled(
             delivery.one_line(),
-            super::delivery_style(delivery.frame.ok, app),
+            super::delivery_row_style(delivery, app),
         ));
     }
     if latest.len() > 3 {
