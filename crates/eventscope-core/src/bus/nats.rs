@@ -24,6 +24,11 @@ pub const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 /// Reconnection attempts back off by this much each, up to [`MAX_RECONNECT_DELAY`].
 const RECONNECT_STEP: Duration = Duration::from_millis(100);
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(2);
+/// How long [`NatsBus::connect`] waits for the first connection before it carries on (and
+/// requests get 503 until the bus comes up).
+const FIRST_CONNECTION: Duration = Duration::from_secs(3);
+/// How often that wait looks at the connection's state.
+const CONNECTION_POLL: Duration = Duration::from_millis(10);
 
 pub struct NatsBus {
     client: async_nats::Client,
@@ -38,8 +43,9 @@ pub struct NatsBus {
 }
 
 impl NatsBus {
-    /// Starts connecting to `config.servers` in the background (a bus that is down now is
-    /// retried until it comes up; publishes fail meanwhile) and returns at once.
+    /// Connects to `config.servers`, waiting a few seconds for the first connection; a bus
+    /// still down then is retried in the background until it comes up (publishes fail
+    /// meanwhile).
     pub async fn connect(config: BusConfig) -> Result<Arc<NatsBus>, BusError> {
         let addrs = config
             .servers
@@ -71,6 +77,18 @@ impl NatsBus {
             .connect(addrs)
             .await
             .map_err(|e| BusError::Config(e.to_string()))?;
+        let waiting = Instant::now();
+        while client.connection_state() != State::Connected {
+            if waiting.elapsed() > FIRST_CONNECTION {
+                tracing::warn!(
+                    "bus: no connection to {} yet; retrying in the background (requests get \
+                     503 bus_unavailable until it answers)",
+                    config.servers.join(",")
+                );
+                break;
+            }
+            tokio::time::sleep(CONNECTION_POLL).await;
+        }
         let jetstream = jetstream::ContextBuilder::new()
             .timeout(ACK_TIMEOUT)
             .max_ack_inflight(IN_FLIGHT)

@@ -58,6 +58,18 @@ impl PendingFrame {
         }
     }
 
+    /// The frame's text without a seq (`{"type":"event",…}`): what the bus carries, where
+    /// the log gives the sequence number.
+    pub fn unsequenced_json(&self) -> String {
+        let kind = self.kind.as_str();
+        let mut json = String::with_capacity(self.tail.len() + kind.len() + 12);
+        json.push_str("{\"type\":\"");
+        json.push_str(kind);
+        json.push_str("\",");
+        json.push_str(&self.tail);
+        json
+    }
+
     fn finish(self, seq: u64) -> StoredFrame {
         let kind = self.kind.as_str();
         let mut json = String::with_capacity(self.tail.len() + kind.len() + 32);
@@ -498,6 +510,16 @@ mod tests {
         for f in &batch.frames {
             serde_json::from_slice::<serde_json::Value>(&f.json).unwrap();
         }
+    }
+
+    #[test]
+    fn the_unsequenced_text_is_the_frame_without_its_seq() {
+        let frame = event(7);
+        assert_eq!(frame.unsequenced_json(), r#"{"type":"event","n":7}"#);
+        let hub = Hub::new(10, None);
+        hub.publish(vec![frame]);
+        let stored = hub.subscribe(Some(0)).read(1).frames;
+        assert_eq!(&stored[0].json[..], br#"{"type":"event","seq":1,"n":7}"#);
     }
 
     #[test]
