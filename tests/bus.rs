@@ -11,6 +11,7 @@ use async_nats::jetstream::consumer::pull::OrderedConfig;
 use common::nats::NatsServer;
 use common::{DEADLINE, WRITE_KEY, basic, binary, health, post};
 use eventscope::bus::{BusConfig, StreamSettings, subject};
+use eventscope::model::DeliveryFrame;
 use eventscope::server::RunningServer;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -154,8 +155,8 @@ async fn a_message_id_posted_twice_within_the_window_is_one_message() {
 }
 
 #[tokio::test]
-async fn a_refused_request_is_published_as_a_rejected_frame() {
-    let Some(nats) = NatsServer::start("a_refused_request_is_published_as_a_rejected_frame") else {
+async fn rejected_and_delivery_frames_reach_the_bus() {
+    let Some(nats) = NatsServer::start("rejected_and_delivery_frames_reach_the_bus") else {
         return;
     };
     let server = collector(&nats).await;
@@ -168,10 +169,18 @@ async fn a_refused_request_is_published_as_a_rejected_frame() {
     )
     .await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_json")));
-    // Not waited for by the answer: wait (bounded) for it to arrive.
+    // Deliveries (the proxy's, the viewer's forwarding results) all pass through the hub.
+    server.hub.publish_delivery(DeliveryFrame {
+        destination: "upstream".into(),
+        kind: "upstream".into(),
+        message_ids: vec!["m-9".into()],
+        status: Some(200),
+        ..DeliveryFrame::default()
+    });
+    // Neither is waited for by an answer: wait (bounded) for them to arrive.
     let deadline = tokio::time::Instant::now() + DEADLINE;
     let mut handle = stream(&nats, "EVENTSCOPE").await;
-    while handle.info().await.unwrap().state.messages < 1 {
+    while handle.info().await.unwrap().state.messages < 2 {
         assert!(tokio::time::Instant::now() < deadline, "no rejected frame");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -180,6 +189,11 @@ async fn a_refused_request_is_published_as_a_rejected_frame() {
     assert_eq!(read[0].1, format!("evs.{src}.rejected.x.x"));
     assert_eq!(read[0].2["type"], "rejected");
     assert_eq!(read[0].2["code"], "invalid_json");
+    assert_eq!(read[1].1, "evs.nokey.delivery.x.x");
+    assert_eq!(read[1].2["type"], "delivery");
+    assert_eq!(read[1].2["messageIds"], json!(["m-9"]));
+    assert!(read[1].2.get("seq").is_none(), "{}", read[1].2);
+    assert_eq!(health(&server.addr.to_string()).await["bus"]["dropped"], 0);
     server.stop().await.unwrap();
 }
 

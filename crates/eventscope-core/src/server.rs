@@ -32,7 +32,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
-use crate::bus::{Bus, BusConfig, BusError, NatsBus};
+use crate::bus::{Bus, BusConfig, BusError, Detached, NatsBus};
 use crate::collector::upstream::{Upstream, UpstreamError, UpstreamUrl};
 use crate::collector::{Collector, CollectorConfig, Limits};
 use crate::hub::{DEFAULT_BUFFER, DEFAULT_BUFFER_BYTES, Hub, PendingFrame};
@@ -198,7 +198,7 @@ struct HealthState {
     hub: Arc<Hub>,
     collector: Arc<Collector>,
     connections: Arc<Connections>,
-    bus: Option<Arc<dyn Bus>>,
+    bus: Option<(Arc<dyn Bus>, Arc<Detached>)>,
     started: Instant,
 }
 
@@ -237,6 +237,10 @@ impl Server {
             None => None,
         };
         let hub = Hub::bounded(config.buffer, config.buffer_bytes, recorder);
+        let detached = bus.as_ref().map(|bus| Detached::spawn(Arc::clone(bus)));
+        if let Some(detached) = &detached {
+            hub.set_mirror(Arc::clone(detached) as Arc<dyn crate::hub::Mirror>);
+        }
         let upstream = match upstream_url {
             Some(url) => Some(Upstream::new(url, Arc::clone(&hub))?),
             None => None,
@@ -248,7 +252,7 @@ impl Server {
                 limits: config.limits,
                 upstream: upstream.clone(),
                 redactor: config.redactor.clone(),
-                bus: bus.clone(),
+                bus: bus.clone().zip(detached.clone()),
             },
         );
         let access = StreamAccess {
@@ -275,7 +279,7 @@ impl Server {
             hub: Arc::clone(&hub),
             collector: Arc::clone(&collector),
             connections: Arc::clone(&connections),
-            bus: bus.clone(),
+            bus: bus.clone().zip(detached),
             started: Instant::now(),
         };
         let router = Router::new()
@@ -590,10 +594,8 @@ impl ConnectionContext {
         if let Ok(json) = serde_json::to_string(&frame)
             && let Some(tail) = json.strip_prefix('{')
         {
-            self.hub.publish(vec![PendingFrame::new(
-                FrameKind::Rejected,
-                tail.to_string(),
-            )]);
+            self.hub
+                .publish_mirrored(PendingFrame::new(FrameKind::Rejected, tail.to_string()));
         }
     }
 }
@@ -663,9 +665,11 @@ async fn health_report(State(state): State<HealthState>) -> axum::Json<serde_jso
     {
         report.extend(status);
     }
-    if let (Some(report), Some(bus)) = (report.as_object_mut(), &state.bus)
-        && let Ok(bus) = serde_json::to_value(bus.status())
+    if let (Some(report), Some((bus, detached))) = (report.as_object_mut(), &state.bus)
+        && let Ok(mut bus) = serde_json::to_value(bus.status())
     {
+        // Rejected and delivery frames that never reached the bus (not waited for).
+        bus["dropped"] = detached.dropped().into();
         report.insert("bus".into(), bus);
     }
     axum::Json(report)

@@ -7,10 +7,12 @@
 //! its sequence number is the one the log gives it (the JetStream stream sequence), which a
 //! relay puts in when it serves the frame.
 
+mod detached;
 mod nats;
 mod settings;
 pub mod subject;
 
+pub use detached::Detached;
 pub use nats::NatsBus;
 pub use settings::{
     BusConfig, DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES, DEFAULT_REPLICAS, DEFAULT_STREAM,

@@ -31,7 +31,7 @@ use axum::routing::any;
 use chrono::{DateTime, Utc};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
-use crate::bus::Bus;
+use crate::bus::{Bus, Detached};
 use crate::hub::{Hub, PendingFrame};
 use crate::inspect::redact::Redactor;
 use crate::model::{FrameKind, Source, format_timestamp, mask_secret};
@@ -65,8 +65,9 @@ pub struct CollectorConfig {
     /// `--redact`: masks secrets (or all PII) in messages before they are published.
     pub redactor: Option<Arc<Redactor>>,
     /// `--bus`: every frame is published there too; a request is answered 200 only once the
-    /// bus has acknowledged its messages.
-    pub bus: Option<Arc<dyn Bus>>,
+    /// bus has acknowledged its messages (`rejected` frames go through the detached queue,
+    /// not waited for).
+    pub bus: Option<(Arc<dyn Bus>, Arc<Detached>)>,
 }
 
 pub struct Collector {
@@ -75,13 +76,7 @@ pub struct Collector {
     /// `--write-key`s in every form they take, built once: each request starts from these.
     known_keys: Secrets,
     requests: AtomicU64,
-    /// Room for `rejected` frames on their way to the bus (they are not waited for): a peer
-    /// sending refused requests faster than the bus takes them loses bus copies, not memory.
-    rejected_room: Arc<tokio::sync::Semaphore>,
 }
-
-/// `rejected` frames on their way to the bus at once, at most.
-const REJECTED_IN_FLIGHT: usize = 256;
 
 impl Collector {
     pub fn new(hub: Arc<Hub>, config: CollectorConfig) -> Arc<Collector> {
@@ -90,7 +85,6 @@ impl Collector {
             known_keys: Secrets::with_keys(&config.write_keys),
             config,
             requests: AtomicU64::new(0),
-            rejected_room: Arc::new(tokio::sync::Semaphore::new(REJECTED_IN_FLIGHT)),
         })
     }
 
@@ -259,7 +253,7 @@ impl Collector {
         };
         // The SDK hears 200 only once the bus has every message (the local hub already shows
         // them: the viewer shows what this collector received).
-        if let (Some(bus), Some(messages)) = (&self.config.bus, bus_messages)
+        if let (Some((bus, _)), Some(messages)) = (&self.config.bus, bus_messages)
             && let Err(e) = bus.publish(messages).await
         {
             let error = bus::unavailable(&e);
@@ -334,25 +328,14 @@ impl Collector {
         response
     }
 
-    /// Publishes a `rejected` frame to the bus without waiting (the answer is an error
-    /// anyway); dropped when the bus is the reason or has too many of them in flight.
+    /// Queues a `rejected` frame for the bus without waiting (the answer is an error
+    /// anyway); not when the bus is the reason.
     fn send_rejected_to_bus(&self, write_key: Option<&str>, frame: &PendingFrame, code: &str) {
-        let Some(bus) = &self.config.bus else { return };
-        if code == "bus_unavailable" {
-            return;
+        if let Some((_, detached)) = &self.config.bus
+            && code != "bus_unavailable"
+        {
+            detached.send(bus::rejected_message(write_key, frame));
         }
-        let Ok(room) = Arc::clone(&self.rejected_room).try_acquire_owned() else {
-            tracing::debug!("bus: a rejected frame was not published (too many in flight)");
-            return;
-        };
-        let message = bus::rejected_message(write_key, frame);
-        let bus = Arc::clone(bus);
-        tokio::spawn(async move {
-            if let Err(e) = bus.publish(vec![message]).await {
-                tracing::debug!("bus: a rejected frame was not published: {e}");
-            }
-            drop(room);
-        });
     }
 }
 
