@@ -454,7 +454,11 @@ pub fn main() -> ExitCode {
             let retention = tui::Retention::new(cli.serve.buffer, cli.serve.buffer_bytes);
             viewer(
                 runtime,
-                tui::run(tui::Target::Embedded(Box::new(cli.serve)), cli.view, retention),
+                tui::run(
+                    tui::Target::Embedded(Box::new(cli.serve)),
+                    cli.view,
+                    retention,
+                ),
             )
         }
     }

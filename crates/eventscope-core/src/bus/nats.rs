@@ -89,9 +89,12 @@ impl NatsBus {
             }
             tokio::time::sleep(CONNECTION_POLL).await;
         }
+        // Our window bounds what is in flight; the client's own bound is looser, so that acks
+        // a failed publish left behind (released after ACK_TIMEOUT) never hold a new one up.
         let jetstream = jetstream::ContextBuilder::new()
             .timeout(ACK_TIMEOUT)
-            .max_ack_inflight(IN_FLIGHT)
+            .ack_timeout(ACK_TIMEOUT)
+            .max_ack_inflight(IN_FLIGHT * 4)
             .backpressure_on_inflight(true)
             .build(client.clone());
         Ok(Arc::new(NatsBus {
