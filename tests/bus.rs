@@ -132,6 +132,31 @@ async fn a_post_is_answered_after_its_messages_are_in_the_stream() {
 }
 
 #[tokio::test]
+async fn a_batch_larger_than_the_window_in_flight_is_all_stored_in_order() {
+    let Some(nats) =
+        NatsServer::start("a_batch_larger_than_the_window_in_flight_is_all_stored_in_order")
+    else {
+        return;
+    };
+    let server = collector(&nats).await;
+    // Segment's largest batch: more than 2 windows of messages in flight.
+    let batch: Vec<Value> = (0..2500)
+        .map(|i| track(&format!("b-{i}"), &format!("u{}", i % 7)))
+        .collect();
+    assert!(batch.len() > 2 * eventscope::bus::NatsBus::IN_FLIGHT);
+    assert_eq!(post_batch(&server, &batch).await.0, 200);
+    let read = read_all(&nats, "EVENTSCOPE").await;
+    assert_eq!(read.len(), 2500);
+    for (i, (seq, _, frame)) in read.iter().enumerate() {
+        assert_eq!(*seq, i as u64 + 1);
+        assert_eq!(frame["message"]["messageId"], format!("b-{i}"));
+    }
+    let report = health(&server.addr.to_string()).await;
+    assert_eq!(report["bus"]["lastAckSeq"], 2500, "{report}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_message_id_posted_twice_within_the_window_is_one_message() {
     let Some(nats) =
         NatsServer::start("a_message_id_posted_twice_within_the_window_is_one_message")
@@ -180,6 +205,7 @@ async fn rejected_and_delivery_frames_reach_the_bus() {
     });
     // Neither is waited for by an answer: wait (bounded) for them to arrive.
     let deadline = tokio::time::Instant::now() + DEADLINE;
+    // The collector created the stream when it started.
     let mut handle = stream(&nats, "EVENTSCOPE").await;
     while handle.info().await.unwrap().state.messages < 2 {
         assert!(tokio::time::Instant::now() < deadline, "no rejected frame");
@@ -210,6 +236,13 @@ async fn the_bus_down_gets_503_and_the_collector_recovers_by_itself() {
     assert_eq!(post_batch(&server, &[track("before", "u")]).await.0, 200);
 
     nats.stop();
+    // The client notices the closed connection by itself, and /health says so.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while health(&addr).await["bus"]["state"] == "connected" {
+        assert!(tokio::time::Instant::now() < deadline, "never disconnected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(health(&addr).await["bus"]["state"], "disconnected");
     let response = common::client()
         .post(format!("{}/v1/batch", server.http_url()))
         .header("authorization", basic(WRITE_KEY))
@@ -231,12 +264,6 @@ async fn the_bus_down_gets_503_and_the_collector_recovers_by_itself() {
         report["bus"]["unavailable"].as_u64().unwrap() >= 1,
         "{report}"
     );
-    // The client notices the closed connection by itself.
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while health(&addr).await["bus"]["state"] == "connected" {
-        assert!(tokio::time::Instant::now() < deadline, "never disconnected");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 
     // The bus returns (same port, same store): the collector reconnects by itself.
     nats.restart();

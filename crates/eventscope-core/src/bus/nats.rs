@@ -43,9 +43,12 @@ pub struct NatsBus {
 }
 
 impl NatsBus {
-    /// Connects to `config.servers`, waiting a few seconds for the first connection; a bus
-    /// still down then is retried in the background until it comes up (publishes fail
-    /// meanwhile).
+    /// Messages in flight at most ([`IN_FLIGHT`]).
+    pub const IN_FLIGHT: usize = IN_FLIGHT;
+
+    /// Connects to `config.servers`, waiting a few seconds for the first connection, and
+    /// creates the stream if missing; a bus still down then is retried in the background
+    /// until it comes up (publishes fail meanwhile).
     pub async fn connect(config: BusConfig) -> Result<Arc<NatsBus>, BusError> {
         let addrs = config
             .servers
@@ -97,7 +100,7 @@ impl NatsBus {
             .max_ack_inflight(IN_FLIGHT * 4)
             .backpressure_on_inflight(true)
             .build(client.clone());
-        Ok(Arc::new(NatsBus {
+        let bus = Arc::new(NatsBus {
             client,
             jetstream,
             config,
@@ -105,7 +108,14 @@ impl NatsBus {
             stream_ready: AtomicBool::new(false),
             creating: Mutex::new(()),
             counters: BusCounters::default(),
-        }))
+        });
+        // The stream exists from the start when the bus is up (else at the first publish).
+        if bus.client.connection_state() == State::Connected
+            && let Err(e) = bus.ensure_stream().await
+        {
+            tracing::warn!("bus: {e}; trying again at the first publish");
+        }
+        Ok(bus)
     }
 
     /// The stream's configuration: every `evs.>` subject, limits retention, file storage.
