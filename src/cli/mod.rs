@@ -105,9 +105,50 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MODE", default_value = "none", env = "EVENTSCOPE_REDACT",
           value_parser = redact_parser())]
     pub redact: RedactMode,
+    /// Publish every frame to NATS JetStream (nats://HOST:PORT[,HOST:PORT…]) and answer the
+    /// SDK only once the bus has it (503 bus_unavailable, with Retry-After, when it cannot).
+    #[arg(long, value_name = "URL", env = "EVENTSCOPE_BUS", value_parser = parse_bus)]
+    pub bus: Option<BusServers>,
+    /// The JetStream stream to publish to (created if missing).
+    #[arg(long, value_name = "NAME", requires = "bus", default_value = eventscope_core::bus::DEFAULT_STREAM,
+          value_parser = eventscope_core::bus::parse_stream_name)]
+    pub bus_stream: String,
+    /// A new stream keeps frames this long (1h, 10m, 30s).
+    #[arg(long, value_name = "DURATION", requires = "bus", default_value = "1h", value_parser = parse_duration)]
+    pub bus_max_age: std::time::Duration,
+    /// A new stream keeps at most this much (1GiB, 500MB, bytes); the oldest go first.
+    #[arg(long, value_name = "SIZE", requires = "bus", default_value = "1GiB", value_parser = size::parse_nonzero_size)]
+    pub bus_max_bytes: u64,
+    /// Copies a new stream keeps (1 for one server; 3 for a cluster).
+    #[arg(long, value_name = "N", requires = "bus", default_value_t = eventscope_core::bus::DEFAULT_REPLICAS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=5))]
+    pub bus_replicas: u64,
+}
+
+/// `--bus`'s servers, as `nats://HOST:PORT` each.
+#[derive(Debug, Clone)]
+pub struct BusServers(pub Vec<String>);
+
+fn parse_bus(text: &str) -> Result<BusServers, String> {
+    eventscope_core::bus::parse_bus_url(text).map(BusServers)
 }
 
 impl ServeArgs {
+    /// The bus these flags ask for, if any.
+    pub fn bus_config(&self) -> Option<eventscope_core::bus::BusConfig> {
+        let servers = self.bus.as_ref()?.0.clone();
+        Some(eventscope_core::bus::BusConfig {
+            servers,
+            stream: eventscope_core::bus::StreamSettings {
+                name: self.bus_stream.clone(),
+                max_age: self.bus_max_age,
+                max_bytes: self.bus_max_bytes,
+                replicas: usize::try_from(self.bus_replicas).unwrap_or(1),
+                ..eventscope_core::bus::StreamSettings::default()
+            },
+        })
+    }
+
     /// The connection bounds these flags ask for.
     pub fn connection_limits(&self) -> eventscope_core::server::ConnectionLimits {
         eventscope_core::server::ConnectionLimits {
@@ -129,6 +170,7 @@ impl ServeArgs {
         redactor: Option<std::sync::Arc<eventscope_core::inspect::redact::Redactor>>,
     ) -> eventscope_core::server::ServeConfig {
         let connections = self.connection_limits();
+        let bus = self.bus_config();
         eventscope_core::server::ServeConfig {
             listen: self.listen.unwrap_or_else(default_listen),
             token: self.token,
@@ -140,6 +182,7 @@ impl ServeArgs {
             upstream: self.upstream,
             connections,
             redactor,
+            bus,
             ..eventscope_core::server::ServeConfig::default()
         }
     }
@@ -411,7 +454,11 @@ pub fn main() -> ExitCode {
             let retention = tui::Retention::new(cli.serve.buffer, cli.serve.buffer_bytes);
             viewer(
                 runtime,
-                tui::run(tui::Target::Embedded(cli.serve), cli.view, retention),
+                tui::run(
+                    tui::Target::Embedded(Box::new(cli.serve)),
+                    cli.view,
+                    retention,
+                ),
             )
         }
     }

@@ -50,6 +50,14 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             upstream.url()
         );
     }
+    if let Some(bus) = &server.bus {
+        let status = bus.status();
+        eprintln!(
+            "  bus           {} stream {} (answers after the bus's ack; /health shows its state)",
+            status.servers.join(","),
+            status.stream
+        );
+    }
     match server.run(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

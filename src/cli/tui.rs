@@ -21,7 +21,7 @@ use eventscope_core::stream::client::ClientOptions;
 
 /// What the viewer looks at.
 pub enum Target {
-    Embedded(ServeArgs),
+    Embedded(Box<ServeArgs>),
     Remote {
         url: String,
         token: Option<String>,
@@ -120,7 +120,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
     };
     let mut publisher = None;
     let (source, feed) = match target {
-        Target::Embedded(args) => match bind_embedded(args, buffer, rows_bytes, redactor).await {
+        Target::Embedded(args) => match bind_embedded(*args, buffer, rows_bytes, redactor).await {
             Ok((running, note)) => {
                 let source = SourceKind::Embedded {
                     addr: running.addr.to_string(),

@@ -6,6 +6,7 @@
 //! compiler keeps the terminal out of here.
 
 pub mod budget;
+pub mod bus;
 pub mod collector;
 pub mod config;
 pub mod entry;

@@ -32,6 +32,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use crate::bus::{Bus, BusConfig, BusError, Detached, NatsBus};
 use crate::collector::upstream::{Upstream, UpstreamError, UpstreamUrl};
 use crate::collector::{Collector, CollectorConfig, Limits};
 use crate::hub::{DEFAULT_BUFFER, DEFAULT_BUFFER_BYTES, Hub, PendingFrame};
@@ -78,6 +79,8 @@ pub struct ServeConfig {
     /// `--redact`: masks secrets (or all PII) in messages before they are published or
     /// recorded.
     pub redactor: Option<Arc<crate::inspect::redact::Redactor>>,
+    /// `--bus`: publish every frame to NATS JetStream and answer the SDK after the ack.
+    pub bus: Option<BusConfig>,
 }
 
 /// Bounds on the connections a server holds.
@@ -118,6 +121,7 @@ impl Default for ServeConfig {
             upstream: None,
             connections: ConnectionLimits::default(),
             redactor: None,
+            bus: None,
         }
     }
 }
@@ -142,6 +146,9 @@ pub enum ServeError {
     /// A bad `--upstream`: a usage error, found before anything listens.
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
+    /// A bad `--bus`: a usage error, found before anything listens.
+    #[error("--bus: {0}")]
+    Bus(#[from] BusError),
 }
 
 impl ServeError {
@@ -149,7 +156,10 @@ impl ServeError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            ServeError::TokenRequired(_) | ServeError::Token(_) | ServeError::Upstream(_)
+            ServeError::TokenRequired(_)
+                | ServeError::Token(_)
+                | ServeError::Upstream(_)
+                | ServeError::Bus(_)
         )
     }
 }
@@ -175,6 +185,8 @@ pub struct Server {
     pub collector: Arc<Collector>,
     /// Proxy mode's forwarder, drained (briefly) when the server stops.
     pub upstream: Option<Arc<Upstream>>,
+    /// `--bus`'s publisher.
+    pub bus: Option<Arc<dyn Bus>>,
     listener: TcpListener,
     router: Router,
     addr: SocketAddr,
@@ -186,6 +198,7 @@ struct HealthState {
     hub: Arc<Hub>,
     collector: Arc<Collector>,
     connections: Arc<Connections>,
+    bus: Option<(Arc<dyn Bus>, Arc<Detached>)>,
     started: Instant,
 }
 
@@ -218,7 +231,16 @@ impl Server {
             addr: config.listen,
             source,
         })?;
+        // Connects in the background: a bus that is down now is retried, requests get 503.
+        let bus: Option<Arc<dyn Bus>> = match config.bus.clone() {
+            Some(bus) => Some(NatsBus::connect(bus).await?),
+            None => None,
+        };
         let hub = Hub::bounded(config.buffer, config.buffer_bytes, recorder);
+        let detached = bus.as_ref().map(|bus| Detached::spawn(Arc::clone(bus)));
+        if let Some(detached) = &detached {
+            hub.set_mirror(Arc::clone(detached) as Arc<dyn crate::hub::Mirror>);
+        }
         let upstream = match upstream_url {
             Some(url) => Some(Upstream::new(url, Arc::clone(&hub))?),
             None => None,
@@ -230,6 +252,7 @@ impl Server {
                 limits: config.limits,
                 upstream: upstream.clone(),
                 redactor: config.redactor.clone(),
+                bus: bus.clone().zip(detached.clone()),
             },
         );
         let access = StreamAccess {
@@ -256,6 +279,7 @@ impl Server {
             hub: Arc::clone(&hub),
             collector: Arc::clone(&collector),
             connections: Arc::clone(&connections),
+            bus: bus.clone().zip(detached),
             started: Instant::now(),
         };
         let router = Router::new()
@@ -277,6 +301,7 @@ impl Server {
             hub,
             collector,
             upstream,
+            bus,
             listener,
             router,
             addr,
@@ -569,10 +594,8 @@ impl ConnectionContext {
         if let Ok(json) = serde_json::to_string(&frame)
             && let Some(tail) = json.strip_prefix('{')
         {
-            self.hub.publish(vec![PendingFrame::new(
-                FrameKind::Rejected,
-                tail.to_string(),
-            )]);
+            self.hub
+                .publish_mirrored(PendingFrame::new(FrameKind::Rejected, tail.to_string()));
         }
     }
 }
@@ -641,6 +664,13 @@ async fn health_report(State(state): State<HealthState>) -> axum::Json<serde_jso
         (report.as_object_mut(), serde_json::to_value(status))
     {
         report.extend(status);
+    }
+    if let (Some(report), Some((bus, detached))) = (report.as_object_mut(), &state.bus)
+        && let Ok(mut bus) = serde_json::to_value(bus.status())
+    {
+        // Rejected and delivery frames that never reached the bus (not waited for).
+        bus["dropped"] = detached.dropped().into();
+        report.insert("bus".into(), bus);
     }
     axum::Json(report)
 }

@@ -80,8 +80,13 @@ struct BatchFields {
 pub struct FinishedMessage {
     pub json: String,
     pub adjusted: Adjustments,
-    /// Its `messageId` (generated here when it had none), for the proxy's delivery frames.
+    /// Its `messageId` (generated here when it had none), for the proxy's delivery frames
+    /// and the bus's duplicate detection.
     pub message_id: Option<String>,
+    /// Its `type`, for the bus subject.
+    pub message_type: Option<String>,
+    /// Its userId, else its anonymousId (as text, numbers too), for the bus subject.
+    pub person: Option<String>,
 }
 
 fn invalid_json(e: &serde_json::Error) -> IngestError {
@@ -248,10 +253,19 @@ impl ParsedBody<'_> {
             .map(|mut fields| {
                 let adjusted =
                     finish_message(&mut fields, batch, self.path_type, received_at, &received);
+                let person = ["userId", "anonymousId"].into_iter().find_map(|key| {
+                    let value = fields.get(key)?;
+                    let text = value
+                        .as_string()
+                        .unwrap_or_else(|| value.json().to_string());
+                    (!text.is_empty() && text != "null").then_some(text)
+                });
                 FinishedMessage {
                     json: fields.to_json(),
                     adjusted,
                     message_id: fields.get_string("messageId"),
+                    message_type: fields.get_string("type"),
+                    person,
                 }
             })
             .collect()

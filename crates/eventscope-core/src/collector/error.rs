@@ -10,6 +10,8 @@ pub struct IngestError {
     pub message: String,
     /// For 405: the methods the path takes (the `Allow` header).
     pub allow: Option<&'static str>,
+    /// For 503: seconds after which the SDK may send again (the `Retry-After` header).
+    pub retry_after: Option<u32>,
 }
 
 impl IngestError {
@@ -19,6 +21,7 @@ impl IngestError {
             code,
             message: message.into(),
             allow: None,
+            retry_after: None,
         }
     }
 

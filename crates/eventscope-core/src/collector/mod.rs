@@ -8,6 +8,7 @@
 
 mod auth;
 mod body;
+mod bus;
 mod envelope;
 mod error;
 mod secrets;
@@ -30,6 +31,7 @@ use axum::routing::any;
 use chrono::{DateTime, Utc};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
+use crate::bus::{Bus, Detached};
 use crate::hub::{Hub, PendingFrame};
 use crate::inspect::redact::Redactor;
 use crate::model::{FrameKind, Source, format_timestamp, mask_secret};
@@ -53,7 +55,7 @@ const BEACON_PREFIX: &str = "/beacon/v1/";
 /// The first bytes of a refused body kept in its `rejected` frame.
 pub const PREVIEW_BYTES: usize = 4096;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CollectorConfig {
     /// With entries, only these write keys are accepted (`--write-key`).
     pub write_keys: Vec<String>,
@@ -62,6 +64,10 @@ pub struct CollectorConfig {
     pub upstream: Option<Arc<upstream::Upstream>>,
     /// `--redact`: masks secrets (or all PII) in messages before they are published.
     pub redactor: Option<Arc<Redactor>>,
+    /// `--bus`: every frame is published there too; a request is answered 200 only once the
+    /// bus has acknowledged its messages (`rejected` frames go through the detached queue,
+    /// not waited for).
+    pub bus: Option<(Arc<dyn Bus>, Arc<Detached>)>,
 }
 
 pub struct Collector {
@@ -133,7 +139,16 @@ impl Collector {
         let raw = match body::read_limited(body, limit).await {
             Ok(raw) => raw,
             Err(f) => {
-                return self.reject(received_at, &source, f.error, &f.partial, f.size, &secrets);
+                let key = header_key.as_deref();
+                return self.reject(
+                    received_at,
+                    &source,
+                    key,
+                    f.error,
+                    &f.partial,
+                    f.size,
+                    &secrets,
+                );
             }
         };
         let size = raw.len();
@@ -141,7 +156,16 @@ impl Collector {
         let decoded = match body::decode(headers, raw.clone(), limit) {
             Ok(decoded) => decoded,
             Err(f) => {
-                return self.reject(received_at, &source, f.error, &f.partial, f.size, &secrets);
+                let key = header_key.as_deref();
+                return self.reject(
+                    received_at,
+                    &source,
+                    key,
+                    f.error,
+                    &f.partial,
+                    f.size,
+                    &secrets,
+                );
             }
         };
         let endpoint = match route {
@@ -154,13 +178,15 @@ impl Collector {
                 return success();
             }
             Err(error) => {
-                return self.reject(received_at, &source, error, &decoded, size, &secrets);
+                let key = header_key.as_deref();
+                return self.reject(received_at, &source, key, error, &decoded, size, &secrets);
             }
         };
         let parsed = match envelope::parse_body(&decoded, endpoint, &self.config.limits) {
             Ok(parsed) => parsed,
             Err(error) => {
-                return self.reject(received_at, &source, error, &decoded, size, &secrets);
+                let key = header_key.as_deref();
+                return self.reject(received_at, &source, key, error, &decoded, size, &secrets);
             }
         };
         if let Some(key) = &parsed.body_key {
@@ -173,13 +199,18 @@ impl Collector {
             Some(key)
         });
         if let Err(error) = auth::check_write_key(&self.config.write_keys, key.as_deref()) {
-            return self.reject(received_at, &source, error, &decoded, size, &secrets);
+            let key = key.as_deref();
+            return self.reject(received_at, &source, key, error, &decoded, size, &secrets);
         }
         let count = parsed.message_count();
         // Keys to mask in the upstream's delivery frame: the Basic one and the body's (and
         // below, the values `--redact` masked).
         let mut upstream_secrets: Vec<String> = match &self.config.upstream {
-            Some(_) => key.into_iter().chain(parsed.body_key.clone()).collect(),
+            Some(_) => key
+                .clone()
+                .into_iter()
+                .chain(parsed.body_key.clone())
+                .collect(),
             None => Vec::new(),
         };
         let mut messages = parsed.finish(received_at);
@@ -191,6 +222,11 @@ impl Collector {
             Some(_) => messages.iter().map(|m| m.message_id.clone()).collect(),
             None => Vec::new(),
         };
+        let routes: Option<Vec<bus::BusRoute>> = self
+            .config
+            .bus
+            .as_ref()
+            .map(|_| messages.iter().map(bus::BusRoute::of).collect());
         let redactor = self.config.redactor.as_deref();
         let frames = event_frames(
             &source,
@@ -199,6 +235,8 @@ impl Collector {
             redactor,
             &mut upstream_secrets,
         );
+        let bus_messages =
+            routes.map(|routes| bus::event_messages(key.as_deref(), &frames, routes));
         let seqs = match self.hub.publish_recorded(frames) {
             Ok(seqs) => seqs,
             Err(e) => {
@@ -209,9 +247,19 @@ impl Collector {
                         "the collector could not write its recording ({e}); nothing was stored, send again"
                     ),
                 );
-                return self.reject(received_at, &source, error, &decoded, size, &secrets);
+                let key = key.as_deref();
+                return self.reject(received_at, &source, key, error, &decoded, size, &secrets);
             }
         };
+        // The SDK hears 200 only once the bus has every message (the local hub already shows
+        // them: the viewer shows what this collector received).
+        if let (Some((bus, _)), Some(messages)) = (&self.config.bus, bus_messages)
+            && let Err(e) = bus.publish(messages).await
+        {
+            let error = bus::unavailable(&e);
+            let key = key.as_deref();
+            return self.reject(received_at, &source, key, error, &decoded, size, &secrets);
+        }
         if let Some(upstream) = &self.config.upstream {
             upstream.forward(upstream::Accepted {
                 path_and_query: request_target(&source.path, query.as_deref()),
@@ -235,10 +283,12 @@ impl Collector {
         success()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn reject(
         &self,
         received_at: DateTime<Utc>,
         source: &Source,
+        write_key: Option<&str>,
         error: IngestError,
         body: &[u8],
         body_bytes: usize,
@@ -264,17 +314,28 @@ impl Collector {
         };
         let tail = serde_json::to_string(&frame).unwrap_or_else(|_| "{}".into());
         // The object's text minus its opening brace is the tail after `"seq":N,`.
-        self.hub.publish(vec![PendingFrame::new(
-            FrameKind::Rejected,
-            tail[1..].to_string(),
-        )]);
+        let frame = PendingFrame::new(FrameKind::Rejected, tail[1..].to_string());
+        self.send_rejected_to_bus(write_key, &frame, error.code);
+        self.hub.publish(vec![frame]);
         let mut response = (error.status, axum::Json(error.body())).into_response();
+        let headers = response.headers_mut();
         if let Some(allow) = error.allow {
-            response
-                .headers_mut()
-                .insert(axum::http::header::ALLOW, HeaderValue::from_static(allow));
+            headers.insert(axum::http::header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if let Some(seconds) = error.retry_after {
+            headers.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+
+    /// Queues a `rejected` frame for the bus without waiting (the answer is an error
+    /// anyway); not when the bus is the reason.
+    fn send_rejected_to_bus(&self, write_key: Option<&str>, frame: &PendingFrame, code: &str) {
+        if let Some((_, detached)) = &self.config.bus
+            && code != "bus_unavailable"
+        {
+            detached.send(bus::rejected_message(write_key, frame));
+        }
     }
 }
 

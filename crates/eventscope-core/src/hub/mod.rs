@@ -11,7 +11,7 @@ pub use log::{EvictedBy, FrameLog, LogRead, RingLog, StoredFrame};
 
 use std::ops::{Range, RangeInclusive};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
 use tokio::sync::watch;
@@ -58,6 +58,22 @@ impl PendingFrame {
         }
     }
 
+    pub fn kind(&self) -> FrameKind {
+        self.kind
+    }
+
+    /// The frame's text without a seq (`{"type":"event",…}`): what the bus carries, where
+    /// the log gives the sequence number.
+    pub fn unsequenced_json(&self) -> String {
+        let kind = self.kind.as_str();
+        let mut json = String::with_capacity(self.tail.len() + kind.len() + 12);
+        json.push_str("{\"type\":\"");
+        json.push_str(kind);
+        json.push_str("\",");
+        json.push_str(&self.tail);
+        json
+    }
+
     fn finish(self, seq: u64) -> StoredFrame {
         let kind = self.kind.as_str();
         let mut json = String::with_capacity(self.tail.len() + kind.len() + 32);
@@ -77,6 +93,12 @@ impl PendingFrame {
             json: Bytes::from(json),
         }
     }
+}
+
+/// Where the hub copies the frames it publishes through [`Hub::publish_mirrored`] (`serve
+/// --bus`: the bus). Must not block: it is called on the publishing task.
+pub trait Mirror: Send + Sync {
+    fn mirror(&self, frame: &PendingFrame);
 }
 
 struct HubState {
@@ -142,6 +164,7 @@ pub struct Hub {
     recording_path: Option<String>,
     counters: Counters,
     shutdown: CancellationToken,
+    mirror: OnceLock<Arc<dyn Mirror>>,
 }
 
 impl Hub {
@@ -167,6 +190,7 @@ impl Hub {
             recording_path,
             counters: Counters::default(),
             shutdown: CancellationToken::new(),
+            mirror: OnceLock::new(),
         })
     }
 
@@ -248,6 +272,20 @@ impl Hub {
         Ok(Some(range))
     }
 
+    /// Sets where [`Hub::publish_mirrored`] copies frames; only the first call counts.
+    pub fn set_mirror(&self, mirror: Arc<dyn Mirror>) {
+        let _ = self.mirror.set(mirror);
+    }
+
+    /// Publishes one frame that the hub's mirror (if any) gets a copy of: deliveries, and
+    /// frames no collector request carries (a request the HTTP layer refused).
+    pub fn publish_mirrored(&self, frame: PendingFrame) -> Option<u64> {
+        if let Some(mirror) = self.mirror.get() {
+            mirror.mirror(&frame);
+        }
+        self.publish(vec![frame]).map(|range| *range.start())
+    }
+
     /// Publishes a `delivery` frame (the proxy's upstream results); returns its seq. The
     /// frame's own `seq` is ignored: the hub assigns it, as for every frame.
     pub fn publish_delivery(&self, mut delivery: DeliveryFrame) -> Option<u64> {
@@ -256,8 +294,7 @@ impl Hub {
         // `at` is always serialized, so the object has fields and its tail after `{` is the
         // rest of the frame after `"seq":N,`.
         let tail = json.strip_prefix('{')?.to_string();
-        self.publish(vec![PendingFrame::new(FrameKind::Delivery, tail)])
-            .map(|range| *range.start())
+        self.publish_mirrored(PendingFrame::new(FrameKind::Delivery, tail))
     }
 
     pub fn hello(&self) -> Hello {
@@ -498,6 +535,16 @@ mod tests {
         for f in &batch.frames {
             serde_json::from_slice::<serde_json::Value>(&f.json).unwrap();
         }
+    }
+
+    #[test]
+    fn the_unsequenced_text_is_the_frame_without_its_seq() {
+        let frame = event(7);
+        assert_eq!(frame.unsequenced_json(), r#"{"type":"event","n":7}"#);
+        let hub = Hub::new(10, None);
+        hub.publish(vec![frame]);
+        let stored = hub.subscribe(Some(0)).read(1).frames;
+        assert_eq!(&stored[0].json[..], br#"{"type":"event","seq":1,"n":7}"#);
     }
 
     #[test]
