@@ -9,11 +9,13 @@
 
 mod detached;
 mod nats;
+mod reader;
 mod settings;
 pub mod subject;
 
 pub use detached::Detached;
 pub use nats::NatsBus;
+pub use reader::{BusFrame, NatsReader, StreamState, sequenced};
 pub use settings::{
     BusConfig, DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES, DEFAULT_REPLICAS, DEFAULT_STREAM,
     DUPLICATE_WINDOW, StreamSettings, parse_bus_url, parse_stream_name,
