@@ -134,8 +134,9 @@ impl Plan {
             }
             Some(since) => since + 1,
         };
+        // The stream starts where it still holds frames; what it dropped is said first.
         Plan {
-            start,
+            start: start.max(stream.oldest_seq),
             gap: (start < stream.oldest_seq).then(|| retention(start, stream.oldest_seq - 1)),
         }
     }
@@ -312,7 +313,7 @@ mod tests {
     #[test]
     fn what_the_stream_dropped_is_a_retention_gap() {
         let plan = Plan::new(&stream(501, 1500), Some(99));
-        assert_eq!(plan.start, 100);
+        assert_eq!(plan.start, 501);
         let gap = plan.gap.unwrap();
         assert_eq!((gap.from, gap.to), (100, 500));
         assert!(gap.reason.starts_with("retention"));

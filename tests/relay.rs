@@ -1,0 +1,284 @@
+//! `eventscope relay`: `/v1/stream` served from NATS JetStream, with `serve`'s contract. Each
+//! test starts its own `nats-server` (a free port, a temp store dir), a collector publishing
+//! to it (`serve --bus`, in process) and the relay as a child process; without `nats-server`
+//! they say SKIPPED, and fail under `CI`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
+mod common;
+
+use async_nats::jetstream;
+use common::nats::NatsServer;
+use common::{Viewer, WRITE_KEY, basic, binary, post};
+use eventscope::bus::{BusConfig, StreamSettings};
+use eventscope::server::RunningServer;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout};
+
+/// A collector publishing to `nats`'s `EVENTSCOPE` stream (created when it starts).
+async fn collector(nats: &NatsServer) -> RunningServer {
+    let mut config = common::config();
+    config.bus = Some(BusConfig {
+        servers: vec![nats.url()],
+        stream: StreamSettings::default(),
+    });
+    common::start(config).await
+}
+
+/// `eventscope relay --bus URL --listen 127.0.0.1:0 ARGS`: the child and its address.
+async fn relay(nats: &NatsServer, args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>, String) {
+    let mut child = binary::eventscope()
+        .args(["relay", "--bus", &nats.url(), "--listen", "127.0.0.1:0"])
+        .args(args)
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let addr = binary::listening_address(&mut lines).await;
+    (child, lines, addr)
+}
+
+fn track(id: &str) -> Value {
+    json!({"type": "track", "event": "Order Completed", "userId": "user-1", "messageId": id})
+}
+
+async fn post_tracks(server: &RunningServer, ids: &[&str]) {
+    let batch: Vec<Value> = ids.iter().map(|id| track(id)).collect();
+    let auth = basic(WRITE_KEY);
+    let body = json!({ "batch": batch }).to_string();
+    let (status, body) = post(server, "/v1/batch", body, &[("authorization", &auth)]).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// (seq, messageId) of event frames.
+fn events(frames: &[Value]) -> Vec<(u64, String)> {
+    frames
+        .iter()
+        .map(|f| {
+            assert_eq!(f["type"], "event", "{f}");
+            (
+                f["seq"].as_u64().expect("a seq"),
+                f["message"]["messageId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(from: u64, ids: &[&str]) -> Vec<(u64, String)> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| (from + i as u64, id.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_relay_viewer_gets_posted_frames_with_the_stream_sequence() {
+    let Some(nats) =
+        NatsServer::start("a_relay_viewer_gets_posted_frames_with_the_stream_sequence")
+    else {
+        return;
+    };
+    let server = collector(&nats).await;
+    post_tracks(&server, &["m-1", "m-2"]).await;
+    let (_relay, _lines, addr) = relay(&nats, &[]).await;
+
+    // Live only (no since): nothing of the past, then what is posted next.
+    let (mut live, hello) = Viewer::connect_to(&addr, None).await;
+    assert_eq!(
+        (&hello["lastSeq"], &hello["oldestSeq"]),
+        (&json!(2), &json!(1)),
+        "{hello}"
+    );
+    let instance = hello["instance"].as_str().unwrap().to_string();
+    assert!(!instance.is_empty());
+    // Everything the stream holds, then live.
+    let (mut all, hello) = Viewer::connect_to(&addr, Some(0)).await;
+    assert_eq!(
+        hello["instance"],
+        instance.as_str(),
+        "one stream, one instance"
+    );
+    assert_eq!(events(&all.take(2).await), pairs(1, &["m-1", "m-2"]));
+
+    post_tracks(&server, &["m-3"]).await;
+    assert_eq!(events(&[live.next().await]), pairs(3, &["m-3"]));
+    assert_eq!(events(&[all.next().await]), pairs(3, &["m-3"]));
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_viewer_resumes_across_a_relay_restart_without_duplicates_or_loss() {
+    let Some(nats) = NatsServer::start("a_viewer_resumes_across_a_relay_restart") else {
+        return;
+    };
+    let server = collector(&nats).await;
+    let (relay_a, _lines, addr) = relay(&nats, &[]).await;
+    let (mut viewer, hello) = Viewer::connect_to(&addr, None).await;
+    let instance = hello["instance"].as_str().unwrap().to_string();
+    post_tracks(&server, &["m-1", "m-2", "m-3"]).await;
+    let seen = events(&viewer.take(3).await);
+    assert_eq!(seen, pairs(1, &["m-1", "m-2", "m-3"]));
+    let last = seen[2].0;
+
+    // The relay goes away; the collectors go on.
+    drop(relay_a);
+    post_tracks(&server, &["m-4", "m-5"]).await;
+    let (_relay_b, _lines, addr) = relay(&nats, &[]).await;
+    let url = format!("ws://{addr}/v1/stream?since={last}&instance={instance}");
+    let mut viewer = Viewer::try_connect(&url, &[]).await.expect("connects");
+    let hello = viewer.next().await;
+    assert_eq!(hello["type"], "hello");
+    assert_eq!(
+        hello["instance"],
+        instance.as_str(),
+        "the same stream, another relay"
+    );
+    assert_eq!(hello["lastSeq"], 5);
+    post_tracks(&server, &["m-6"]).await;
+    assert_eq!(
+        events(&viewer.take(3).await),
+        pairs(4, &["m-4", "m-5", "m-6"]),
+        "exactly what followed seq {last}"
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn frames_the_stream_dropped_are_a_retention_gap() {
+    let Some(nats) = NatsServer::start("frames_the_stream_dropped_are_a_retention_gap") else {
+        return;
+    };
+    // The stream exists before the collector, holding 5 messages at most (a collector uses
+    // an existing stream as it is).
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    jetstream::new(client)
+        .create_stream(jetstream::stream::Config {
+            name: "EVENTSCOPE".into(),
+            subjects: vec!["evs.>".into()],
+            max_messages: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let server = collector(&nats).await;
+    let ids: Vec<String> = (1..=12).map(|i| format!("m-{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    post_tracks(&server, &ids).await;
+    let (_relay, _lines, addr) = relay(&nats, &[]).await;
+
+    let (mut viewer, hello) = Viewer::connect_to(&addr, Some(2)).await;
+    assert_eq!(
+        (&hello["oldestSeq"], &hello["lastSeq"]),
+        (&json!(8), &json!(12)),
+        "{hello}"
+    );
+    let gap = viewer.next().await;
+    assert_eq!(gap["type"], "gap", "{gap}");
+    assert_eq!((&gap["from"], &gap["to"]), (&json!(3), &json!(7)), "{gap}");
+    assert!(
+        gap["reason"].as_str().unwrap().starts_with("retention"),
+        "{gap}"
+    );
+    assert_eq!(events(&viewer.take(5).await), pairs(8, &ids[7..]));
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_recreated_stream_is_another_instance() {
+    let Some(nats) = NatsServer::start("a_recreated_stream_is_another_instance") else {
+        return;
+    };
+    let server = collector(&nats).await;
+    post_tracks(&server, &["m-1", "m-2"]).await;
+    let (_relay, _lines, addr) = relay(&nats, &[]).await;
+    let (_viewer, hello) = Viewer::connect_to(&addr, None).await;
+    let old = hello["instance"].as_str().unwrap().to_string();
+
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let context = jetstream::new(client);
+    context.delete_stream("EVENTSCOPE").await.unwrap();
+    let config = jetstream::stream::Config {
+        name: "EVENTSCOPE".into(),
+        subjects: vec!["evs.>".into()],
+        ..Default::default()
+    };
+    context.create_stream(config).await.unwrap();
+    let frame =
+        r#"{"type":"event","receivedAt":"2026-12-05T09:00:00Z","message":{"messageId":"new-1"}}"#;
+    context
+        .publish("evs.nokey.track.1.2", frame.into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+
+    // A client of the old stream names its instance: it gets the new stream from the start.
+    let url = format!("ws://{addr}/v1/stream?since=2&instance={old}");
+    let mut viewer = Viewer::try_connect(&url, &[]).await.expect("connects");
+    let hello = viewer.next().await;
+    assert_ne!(hello["instance"], old.as_str(), "{hello}");
+    assert_eq!(events(&[viewer.next().await]), pairs(1, &["new-1"]));
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_relay_keeps_serves_token_and_origin_rules() {
+    let Some(nats) = NatsServer::start("the_relay_keeps_serves_token_and_origin_rules") else {
+        return;
+    };
+    let server = collector(&nats).await;
+    let (_relay, _lines, addr) = relay(&nats, &["--token", "s3cret"]).await;
+    let url = format!("ws://{addr}/v1/stream");
+    let refused = Viewer::try_connect(&url, &[]).await.err().expect("refused");
+    assert!(refused.to_string().contains("401"), "{refused}");
+    let refused = Viewer::try_connect(&url, &[("authorization", "Bearer wrong")])
+        .await
+        .err()
+        .expect("refused");
+    assert!(refused.to_string().contains("401"), "{refused}");
+    let refused = Viewer::try_connect(
+        &format!("{url}?token=s3cret"),
+        &[("origin", "https://evil.example")],
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(refused.to_string().contains("403"), "{refused}");
+    let mut viewer = Viewer::try_connect(&url, &[("authorization", "Bearer s3cret")])
+        .await
+        .expect("the token opens it");
+    assert_eq!(viewer.next().await["type"], "hello");
+
+    // Beyond loopback only with a token, as serve.
+    let output = binary::eventscope()
+        .args(["relay", "--bus", &nats.url(), "--listen", "0.0.0.0:0"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--token"));
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn tail_follows_a_relay_unchanged() {
+    let Some(nats) = NatsServer::start("tail_follows_a_relay_unchanged") else {
+        return;
+    };
+    let server = collector(&nats).await;
+    post_tracks(&server, &["m-1", "m-2"]).await;
+    let (_relay, _relay_lines, addr) = relay(&nats, &[]).await;
+    let mut tail = binary::eventscope()
+        .args(["tail", &format!("http://{addr}"), "--since", "0"])
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(tail.stdout.take().expect("piped")).lines();
+    let mut frames = Vec::new();
+    for _ in 0..2 {
+        frames.push(serde_json::from_str::<Value>(&binary::next_line(&mut lines).await).unwrap());
+    }
+    post_tracks(&server, &["m-3"]).await;
+    frames.push(serde_json::from_str(&binary::next_line(&mut lines).await).unwrap());
+    assert_eq!(events(&frames), pairs(1, &["m-1", "m-2", "m-3"]));
+    drop(tail);
+    server.stop().await.unwrap();
+}
