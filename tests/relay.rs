@@ -282,3 +282,129 @@ async fn tail_follows_a_relay_unchanged() {
     drop(tail);
     server.stop().await.unwrap();
 }
+
+/// `ws://ADDR/v1/stream?QUERY`, past its hello.
+async fn narrowed(addr: &str, query: &str) -> Viewer {
+    let url = format!("ws://{addr}/v1/stream?{query}");
+    let mut viewer = Viewer::try_connect(&url, &[]).await.expect("connects");
+    assert_eq!(viewer.next().await["type"], "hello");
+    viewer
+}
+
+async fn post_batch(server: &RunningServer, batch: Vec<Value>) {
+    let body = json!({ "batch": batch }).to_string();
+    let auth = basic(WRITE_KEY);
+    let (status, body) = post(server, "/v1/batch", body, &[("authorization", &auth)]).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_sample_is_the_same_people_on_every_connection() {
+    let Some(nats) = NatsServer::start("a_sample_is_the_same_people_on_every_connection") else {
+        return;
+    };
+    let server = collector(&nats).await;
+    let users: Vec<String> = (0..400).map(|i| format!("user-{i}")).collect();
+    let batch = users
+        .iter()
+        .map(|u| json!({"type": "track", "event": "Viewed", "userId": u, "messageId": format!("t-{u}")}))
+        .collect();
+    post_batch(&server, batch).await;
+    let sampled: Vec<&String> = users
+        .iter()
+        .filter(|u| eventscope::bus::subject::person_digits(Some(u)).starts_with("3."))
+        .collect();
+    assert!(
+        (20..=60).contains(&sampled.len()),
+        "about 10 %: {}",
+        sampled.len()
+    );
+    let (_relay, _lines, addr) = relay(&nats, &[]).await;
+
+    let mut people = Vec::new();
+    for _ in 0..2 {
+        let mut viewer = narrowed(&addr, "since=0&sample=10").await;
+        let frames = viewer.take(sampled.len()).await;
+        let seen: Vec<String> = frames
+            .iter()
+            .map(|f| f["message"]["userId"].as_str().unwrap().to_string())
+            .collect();
+        people.push(seen);
+    }
+    assert_eq!(people[0], people[1], "the same people on every connection");
+    let expected: Vec<String> = sampled.iter().map(|u| u.to_string()).collect();
+    assert_eq!(people[0], expected);
+
+    // Nothing else arrives: the next frame is the next sampled person's.
+    let mut viewer = narrowed(&addr, "sample=10").await;
+    let outside = users.iter().find(|u| !sampled.contains(u)).unwrap();
+    post_batch(
+        &server,
+        vec![
+            json!({"type": "track", "event": "Viewed", "userId": outside, "messageId": "out-1"}),
+            json!({"type": "track", "event": "Viewed", "userId": sampled[0], "messageId": "in-1"}),
+        ],
+    )
+    .await;
+    assert_eq!(viewer.next().await["message"]["messageId"], "in-1");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn types_narrow_the_stream_to_those_calls() {
+    let Some(nats) = NatsServer::start("types_narrow_the_stream_to_those_calls") else {
+        return;
+    };
+    let server = collector(&nats).await;
+    post_batch(
+        &server,
+        vec![
+            json!({"type": "track", "event": "A", "userId": "u", "messageId": "t-1"}),
+            json!({"type": "page", "userId": "u", "messageId": "p-1"}),
+            json!({"type": "identify", "userId": "u", "messageId": "i-1", "traits": {}}),
+            json!({"type": "track", "event": "B", "anonymousId": "a", "messageId": "t-2"}),
+            json!({"type": "screen", "userId": "u", "messageId": "s-1"}),
+        ],
+    )
+    .await;
+    let (_relay, _lines, addr) = relay(&nats, &[]).await;
+    let ids = |frames: Vec<Value>| -> Vec<String> {
+        frames
+            .iter()
+            .map(|f| f["message"]["messageId"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let mut tracks = narrowed(&addr, "since=0&types=track").await;
+    assert_eq!(ids(tracks.take(2).await), ["t-1", "t-2"]);
+    let mut two = narrowed(&addr, "since=0&types=track,identify").await;
+    let frames = two.take(3).await;
+    assert_eq!(
+        frames
+            .iter()
+            .map(|f| f["seq"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 3, 4],
+        "stream seqs, with the others skipped"
+    );
+    assert_eq!(ids(frames), ["t-1", "i-1", "t-2"]);
+    // Live: only those types still.
+    post_batch(
+        &server,
+        vec![
+            json!({"type": "page", "userId": "u", "messageId": "p-2"}),
+            json!({"type": "identify", "userId": "u", "messageId": "i-2", "traits": {}}),
+            json!({"type": "track", "event": "C", "userId": "u", "messageId": "t-3"}),
+        ],
+    )
+    .await;
+    assert_eq!(ids(two.take(2).await), ["i-2", "t-3"]);
+    assert_eq!(ids(tracks.take(1).await), ["t-3"]);
+
+    let refused = Viewer::try_connect(&format!("ws://{addr}/v1/stream?types=Order"), &[])
+        .await
+        .err()
+        .expect("refused");
+    assert!(refused.to_string().contains("400"), "{refused}");
+    server.stop().await.unwrap();
+}

@@ -33,6 +33,8 @@ pub struct StreamState {
 #[derive(Debug, Clone)]
 pub struct BusFrame {
     pub seq: u64,
+    /// `evs.<src>.<type>.<d1>.<d2>`.
+    pub subject: String,
     /// The frame's text as the collector published it (no `seq`).
     pub payload: bytes::Bytes,
 }
@@ -106,16 +108,19 @@ impl NatsReader {
     }
 
     /// The stream's frames from sequence `start` on (the oldest held, when `start` is older),
-    /// then live ones, through an ordered consumer (ephemeral, no acks; gone when dropped).
+    /// then live ones, through an ordered consumer (ephemeral, no acks; gone when dropped),
+    /// only those on `filter_subject` when given.
     pub async fn follow(
         &self,
         start: u64,
+        filter_subject: Option<String>,
     ) -> Result<impl Stream<Item = Result<BusFrame, BusError>> + Send + use<>, BusError> {
         let stream = self.stream().await?;
         let config = consumer::pull::OrderedConfig {
             deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                 start_sequence: start.max(1),
             },
+            filter_subject: filter_subject.unwrap_or_default(),
             ..consumer::pull::OrderedConfig::default()
         };
         let consumer = stream
@@ -134,6 +139,7 @@ impl NatsReader {
                 .stream_sequence;
             Ok(BusFrame {
                 seq,
+                subject: message.message.subject.to_string(),
                 payload: message.message.payload,
             })
         }))

@@ -3,7 +3,8 @@
 //! arrive), with `seq` the JetStream stream sequence and `instance` the stream's identity.
 //!
 //! Each viewer reads through its own ordered consumer, at its own pace: a slow viewer holds
-//! nothing back for the others. What the stream no longer holds (its limits dropped it)
+//! nothing back for the others. `?types=` and `?sample=` narrow it on the server (one
+//! `filter_subject`: [`Narrowing`]). What the stream no longer holds (its limits dropped it)
 //! shows as a `gap` whose reason starts with `retention`.
 
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::server::{
     BATCH, Keepalive, Liveness, MAX_INCOMING, StreamAccess, StreamQuery, admitted, refuse, until,
 };
-use crate::bus::{BusError, NatsReader, StreamState, sequenced};
+use crate::bus::{BusError, Narrowing, NarrowingQuery, NatsReader, StreamState, sequenced};
 use crate::model::{Frame, GapFrame, Hello, STREAM_VERSION, server_name};
 
 #[derive(Clone)]
@@ -51,12 +52,20 @@ pub fn relay_routes(
 async fn upgrade(
     State(state): State<RelayState>,
     query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+    narrowing: Result<Query<NarrowingQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let query = match admitted(&state.access, &headers, query) {
         Ok(query) => query,
         Err(refused) => return refused,
+    };
+    let narrowing = match narrowing
+        .map_err(|e| e.to_string())
+        .and_then(|Query(narrowing)| Narrowing::parse(&narrowing))
+    {
+        Ok(narrowing) => narrowing,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_query", e),
     };
     let ws = match ws {
         Ok(ws) => ws,
@@ -82,7 +91,7 @@ async fn upgrade(
     };
     ws.max_message_size(MAX_INCOMING)
         .max_frame_size(MAX_INCOMING)
-        .on_upgrade(move |socket| serve_viewer(socket, state, hello, plan))
+        .on_upgrade(move |socket| serve_viewer(socket, state, hello, plan, narrowing))
 }
 
 fn unavailable(error: &BusError) -> Response {
@@ -153,14 +162,24 @@ fn retention(from: u64, to: u64) -> GapFrame {
     }
 }
 
-async fn serve_viewer(socket: WebSocket, state: RelayState, hello: Hello, plan: Plan) {
+async fn serve_viewer(
+    socket: WebSocket,
+    state: RelayState,
+    hello: Hello,
+    plan: Plan,
+    narrowing: Narrowing,
+) {
     let (mut sink, mut incoming) = socket.split();
     let mut liveness = Liveness::new(&state.keepalive);
     let mut outgoing = vec![Message::Text(Frame::Hello(hello).to_json().into())];
     if let Some(gap) = plan.gap {
         outgoing.push(Message::Text(Frame::Gap(gap).to_json().into()));
     }
-    let frames = match state.reader.follow(plan.start).await {
+    let frames = match state
+        .reader
+        .follow(plan.start, narrowing.filter_subject())
+        .await
+    {
         Ok(frames) => frames,
         Err(e) => {
             tracing::warn!("relay: cannot follow the stream: {e}");
@@ -210,12 +229,14 @@ async fn serve_viewer(socket: WebSocket, state: RelayState, hello: Hello, plan: 
                 loop {
                     match next {
                         Some(Ok(frame)) => {
-                            if frame.seq > expected {
+                            // A filtered consumer skips seqs by design.
+                            if frame.seq > expected && narrowing.is_everything() {
                                 let gap = retention(expected, frame.seq - 1);
                                 outgoing.push(Message::Text(Frame::Gap(gap).to_json().into()));
                             }
                             expected = expected.max(frame.seq + 1);
                             match sequenced(&frame.payload, frame.seq) {
+                                Some(_) if !narrowing.keeps(&frame.subject) => {}
                                 Some(text) => outgoing.push(Message::Text(text.into())),
                                 None => tracing::warn!(seq = frame.seq, "relay: skipped a bus message that is no eventscope frame"),
                             }
