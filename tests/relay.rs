@@ -408,3 +408,61 @@ async fn types_narrow_the_stream_to_those_calls() {
     assert!(refused.to_string().contains("400"), "{refused}");
     server.stop().await.unwrap();
 }
+
+/// The consumers JetStream holds on the `EVENTSCOPE` stream.
+async fn consumers(nats: &NatsServer) -> usize {
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let mut stream = jetstream::new(client)
+        .get_stream("EVENTSCOPE")
+        .await
+        .unwrap();
+    stream.info().await.unwrap().state.consumer_count
+}
+
+#[tokio::test]
+async fn live_viewers_share_one_consumer_per_narrowing() {
+    let Some(nats) = NatsServer::start("live_viewers_share_one_consumer_per_narrowing") else {
+        return;
+    };
+    let server = collector(&nats).await;
+    post_tracks(&server, &["m-1"]).await;
+    let (_relay, _lines, addr) = relay(&nats, &[]).await;
+    let mut everything = Vec::new();
+    for _ in 0..3 {
+        everything.push(Viewer::connect_to(&addr, None).await.0);
+    }
+    let mut sampled = Vec::new();
+    for _ in 0..2 {
+        sampled.push(narrowed(&addr, "sample=10").await);
+    }
+    assert_eq!(
+        consumers(&nats).await,
+        2,
+        "one per narrowing, not one per viewer"
+    );
+
+    let inside = (0..)
+        .map(|i| format!("user-{i}"))
+        .find(|u| eventscope::bus::subject::person_digits(Some(u)).starts_with("3."))
+        .unwrap();
+    post_batch(
+        &server,
+        vec![
+            json!({"type": "track", "event": "A", "userId": "someone", "messageId": "m-2"}),
+            json!({"type": "track", "event": "A", "userId": inside, "messageId": "m-3"}),
+        ],
+    )
+    .await;
+    let all = [(2, "m-2".to_string()), (3, "m-3".to_string())];
+    for viewer in &mut everything {
+        assert_eq!(events(&viewer.take(2).await), all);
+    }
+    for viewer in &mut sampled {
+        assert_eq!(events(&[viewer.next().await]), all[1..]);
+    }
+    // A viewer resuming with since reads through a consumer of its own.
+    let (mut resuming, _) = Viewer::connect_to(&addr, Some(0)).await;
+    assert_eq!(events(&resuming.take(3).await)[0], (1, "m-1".to_string()));
+    assert_eq!(consumers(&nats).await, 3);
+    server.stop().await.unwrap();
+}

@@ -3,9 +3,11 @@
 //! the same route served from the bus by a relay.
 
 pub mod client;
+mod feed;
 mod origin;
 mod relay;
 mod server;
+mod source;
 
 pub use origin::is_allowed_origin;
 pub use relay::relay_routes;

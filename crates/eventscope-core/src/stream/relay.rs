@@ -2,8 +2,9 @@
 //! (`hello`, then frames after `since`, then live ones, `gap` where frames will never
 //! arrive), with `seq` the JetStream stream sequence and `instance` the stream's identity.
 //!
-//! Each viewer reads through its own ordered consumer, at its own pace: a slow viewer holds
-//! nothing back for the others. `?types=` and `?sample=` narrow it on the server (one
+//! Live viewers share one consumer per distinct narrowing (the [`Feeds`]'s ring, read at
+//! each viewer's pace: a slow viewer gets a gap, never holds back the others); a viewer
+//! resuming with `since` reads through its own ordered consumer. `?types=` and `?sample=` narrow it on the server (one
 //! `filter_subject`: [`Narrowing`]). What the stream no longer holds (its limits dropped it)
 //! shows as a `gap` whose reason starts with `retention`.
 
@@ -15,18 +16,21 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 
+use super::feed::{Feed, Feeds};
 use super::server::{
     BATCH, Keepalive, Liveness, MAX_INCOMING, StreamAccess, StreamQuery, admitted, refuse, until,
 };
-use crate::bus::{BusError, Narrowing, NarrowingQuery, NatsReader, StreamState, sequenced};
+use super::source::{Next, Source, retention};
+use crate::bus::{BusError, Narrowing, NarrowingQuery, NatsReader, StreamState};
 use crate::model::{Frame, GapFrame, Hello, STREAM_VERSION, server_name};
 
 #[derive(Clone)]
 struct RelayState {
     reader: Arc<NatsReader>,
+    feeds: Arc<Feeds>,
     access: Arc<StreamAccess>,
     keepalive: Keepalive,
     shutdown: CancellationToken,
@@ -42,6 +46,7 @@ pub fn relay_routes(
     Router::new()
         .route("/v1/stream", get(upgrade))
         .with_state(RelayState {
+            feeds: Arc::new(Feeds::new(Arc::clone(&reader))),
             reader,
             access: Arc::new(access),
             keepalive,
@@ -71,6 +76,16 @@ async fn upgrade(
         Ok(ws) => ws,
         Err(e) => return e.into_response(),
     };
+    // A live viewer shares its narrowing's feed, joined before the stream's state is read:
+    // the feed then holds every frame after the hello's lastSeq.
+    let live = query.since.is_none() && query.instance.is_none();
+    let feed = match live {
+        true => match state.feeds.join(&narrowing).await {
+            Ok(feed) => Some(feed),
+            Err(e) => return unavailable(&e),
+        },
+        false => None,
+    };
     // Asked before the upgrade: a viewer of a bus that is down (or of a stream no collector
     // created yet) gets a 503 and retries, as clients do.
     let stream = match state.reader.state().await {
@@ -91,7 +106,7 @@ async fn upgrade(
     };
     ws.max_message_size(MAX_INCOMING)
         .max_frame_size(MAX_INCOMING)
-        .on_upgrade(move |socket| serve_viewer(socket, state, hello, plan, narrowing))
+        .on_upgrade(move |socket| serve_viewer(socket, state, hello, plan, narrowing, feed))
 }
 
 fn unavailable(error: &BusError) -> Response {
@@ -151,23 +166,13 @@ impl Plan {
     }
 }
 
-/// Frames `from..=to` are gone from the stream (its max age or size dropped them).
-fn retention(from: u64, to: u64) -> GapFrame {
-    GapFrame {
-        from,
-        to,
-        reason: "retention: the bus stream no longer holds these frames (its max age or size, \
-                 --bus-max-age and --bus-max-bytes of the collector that created it)"
-            .to_string(),
-    }
-}
-
 async fn serve_viewer(
     socket: WebSocket,
     state: RelayState,
     hello: Hello,
     plan: Plan,
     narrowing: Narrowing,
+    feed: Option<Arc<Feed>>,
 ) {
     let (mut sink, mut incoming) = socket.split();
     let mut liveness = Liveness::new(&state.keepalive);
@@ -175,31 +180,34 @@ async fn serve_viewer(
     if let Some(gap) = plan.gap {
         outgoing.push(Message::Text(Frame::Gap(gap).to_json().into()));
     }
-    let frames = match state
-        .reader
-        .follow(plan.start, narrowing.filter_subject())
-        .await
-    {
-        Ok(frames) => frames,
-        Err(e) => {
-            tracing::warn!("relay: cannot follow the stream: {e}");
-            let close = CloseFrame {
-                code: 1011,
-                reason: "the relay cannot read the bus".into(),
-            };
-            let _ = sink
-                .send_all(&mut futures_util::stream::iter(
-                    outgoing.into_iter().map(Ok),
-                ))
-                .await;
-            let _ = sink.send(Message::Close(Some(close))).await;
-            return;
-        }
+    let mut source = match feed {
+        Some(feed) => Source::shared(feed, plan.start - 1),
+        None => match state
+            .reader
+            .follow(plan.start, narrowing.filter_subject())
+            .await
+        {
+            Ok(frames) => Source::Own {
+                frames: Box::pin(frames),
+                narrowing,
+                expected: plan.start,
+            },
+            Err(e) => {
+                tracing::warn!("relay: cannot follow the stream: {e}");
+                let close = CloseFrame {
+                    code: 1011,
+                    reason: "the relay cannot read the bus".into(),
+                };
+                outgoing.push(Message::Close(Some(close)));
+                let _ = sink
+                    .send_all(&mut futures_util::stream::iter(
+                        outgoing.into_iter().map(Ok),
+                    ))
+                    .await;
+                return;
+            }
+        },
     };
-    tokio::pin!(frames);
-    // The next seq expected: a jump past it (an unfiltered consumer) is frames the stream
-    // dropped before this viewer read them.
-    let mut expected = plan.start;
     loop {
         if liveness.ping_unsent {
             outgoing.push(Message::Ping(Default::default()));
@@ -223,40 +231,13 @@ async fn serve_viewer(
         }
         let deadline = liveness.deadline();
         tokio::select! {
-            frame = frames.next() => {
-                let mut next = frame;
-                // What else is ready goes in the same write.
-                loop {
-                    match next {
-                        Some(Ok(frame)) => {
-                            // A filtered consumer skips seqs by design.
-                            if frame.seq > expected && narrowing.is_everything() {
-                                let gap = retention(expected, frame.seq - 1);
-                                outgoing.push(Message::Text(Frame::Gap(gap).to_json().into()));
-                            }
-                            expected = expected.max(frame.seq + 1);
-                            match sequenced(&frame.payload, frame.seq) {
-                                Some(_) if !narrowing.keeps(&frame.subject) => {}
-                                Some(text) => outgoing.push(Message::Text(text.into())),
-                                None => tracing::warn!(seq = frame.seq, "relay: skipped a bus message that is no eventscope frame"),
-                            }
-                        }
-                        Some(Err(e)) => {
-                            tracing::warn!("relay: reading the bus: {e}");
-                            let close = CloseFrame { code: 1011, reason: "the relay lost the bus".into() };
-                            outgoing.push(Message::Close(Some(close)));
-                            let _ = sink.send_all(&mut futures_util::stream::iter(outgoing.drain(..).map(Ok))).await;
-                            return;
-                        }
-                        None => return,
-                    }
-                    if outgoing.len() >= BATCH {
-                        break;
-                    }
-                    match frames.next().now_or_never() {
-                        Some(more) => next = more,
-                        None => break,
-                    }
+            next = source.next(BATCH) => match next {
+                Next::Texts(texts) => outgoing.extend(texts.into_iter().map(Message::Text)),
+                Next::Lost(e) => {
+                    tracing::warn!("relay: reading the bus: {e}");
+                    let close = CloseFrame { code: 1011, reason: "the relay lost the bus".into() };
+                    let _ = sink.send(Message::Close(Some(close))).await;
+                    return;
                 }
             },
             _ = state.shutdown.cancelled() => {
