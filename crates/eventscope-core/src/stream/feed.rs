@@ -169,3 +169,94 @@ impl Feed {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::BusFrame;
+    use crate::stream::source::unpack;
+
+    fn feed() -> Feed {
+        let (changes, _) = watch::channel(());
+        let shared = Arc::new(Shared {
+            ring: Mutex::new(Ring {
+                items: VecDeque::new(),
+                dropped_through: 0,
+                ended: false,
+            }),
+            changes,
+        });
+        let task = tokio::spawn(async {});
+        Feed {
+            shared,
+            task: task.abort_handle(),
+        }
+    }
+
+    fn push(feed: &Feed, seq: u64, expected: &mut u64) {
+        let frame = BusFrame {
+            seq,
+            subject: "evs.nokey.track.1.2".into(),
+            payload: format!(r#"{{"type":"event","n":{seq}}}"#).into(),
+        };
+        feed.shared
+            .push(unpack(frame, &Narrowing::default(), expected));
+    }
+
+    fn seqs(texts: &[Utf8Bytes]) -> Vec<(String, u64)> {
+        texts
+            .iter()
+            .map(|t| {
+                let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+                let seq = v["seq"].as_u64().or(v["to"].as_u64()).unwrap();
+                (v["type"].as_str().unwrap().to_string(), seq)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn viewers_read_by_seq_and_one_left_behind_gets_a_gap() {
+        let feed = feed();
+        let mut expected = 1;
+        for seq in 1..=3 {
+            push(&feed, seq, &mut expected);
+        }
+        let mut fast = 0;
+        let read = feed.read(&mut fast, 2);
+        assert_eq!(
+            seqs(&read.texts),
+            [("event".into(), 1), ("event".into(), 2)]
+        );
+        assert_eq!(fast, 2);
+        // A viewer that joined after seq 2 starts at 3.
+        let mut late = 2;
+        assert_eq!(seqs(&feed.read(&mut late, 10).texts), [("event".into(), 3)]);
+
+        // The ring overflows past a viewer still at 0: a gap, then what is left.
+        for seq in 4..=(RING as u64 + 10) {
+            push(&feed, seq, &mut expected);
+        }
+        let mut slow = 0;
+        let read = feed.read(&mut slow, 1);
+        let texts = seqs(&read.texts);
+        assert_eq!(texts[0], ("gap".into(), 10));
+        assert!(read.texts[0].as_str().contains("slow viewer"));
+        assert_eq!(texts[1], ("event".into(), 11));
+        assert!(!read.ended);
+    }
+
+    #[tokio::test]
+    async fn a_seq_jump_in_an_unfiltered_feed_is_a_retention_gap() {
+        let feed = feed();
+        let mut expected = 1;
+        push(&feed, 1, &mut expected);
+        push(&feed, 5, &mut expected);
+        let mut after = 0;
+        let read = feed.read(&mut after, 10);
+        assert_eq!(
+            seqs(&read.texts),
+            [("event".into(), 1), ("gap".into(), 4), ("event".into(), 5)]
+        );
+        assert!(read.texts[1].as_str().contains("retention"));
+    }
+}
