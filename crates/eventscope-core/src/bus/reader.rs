@@ -35,6 +35,9 @@ pub struct BusFrame {
     pub seq: u64,
     /// `evs.<src>.<type>.<d1>.<d2>`.
     pub subject: String,
+    /// Messages for this consumer still in the stream after this one, when it was delivered
+    /// (0: this reader has caught up with the stream).
+    pub pending: u64,
     /// The frame's text as the collector published it (no `seq`).
     pub payload: bytes::Bytes,
 }
@@ -109,12 +112,19 @@ impl NatsReader {
 
     /// The stream's frames from sequence `start` on (the oldest held, when `start` is older),
     /// then live ones, through an ordered consumer (ephemeral, no acks; gone when dropped),
-    /// only those on `filter_subject` when given.
+    /// only those on `filter_subject` when given; with the count of those the stream held when
+    /// the consumer was created.
     pub async fn follow(
         &self,
         start: u64,
         filter_subject: Option<String>,
-    ) -> Result<impl Stream<Item = Result<BusFrame, BusError>> + Send + use<>, BusError> {
+    ) -> Result<
+        (
+            u64,
+            impl Stream<Item = Result<BusFrame, BusError>> + Send + use<>,
+        ),
+        BusError,
+    > {
         let stream = self.stream().await?;
         let config = consumer::pull::OrderedConfig {
             deliver_policy: consumer::DeliverPolicy::ByStartSequence {
@@ -127,22 +137,27 @@ impl NatsReader {
             .create_consumer(config)
             .await
             .map_err(|e| BusError::Failed(format!("a consumer on {}: {e}", self.stream)))?;
+        let held = consumer.cached_info().num_pending;
         let messages = consumer
             .messages()
             .await
             .map_err(|e| BusError::Failed(format!("reading {}: {e}", self.stream)))?;
-        Ok(messages.map(|message| {
-            let message = message.map_err(|e| BusError::Failed(e.to_string()))?;
-            let seq = message
-                .info()
-                .map_err(|e| BusError::Failed(format!("a message without its info: {e}")))?
-                .stream_sequence;
-            Ok(BusFrame {
-                seq,
-                subject: message.message.subject.to_string(),
-                payload: message.message.payload,
-            })
-        }))
+        Ok((
+            held,
+            messages.map(|message| {
+                let message = message.map_err(|e| BusError::Failed(e.to_string()))?;
+                let info = message
+                    .info()
+                    .map_err(|e| BusError::Failed(format!("a message without its info: {e}")))?;
+                let (seq, pending) = (info.stream_sequence, info.pending);
+                Ok(BusFrame {
+                    seq,
+                    pending,
+                    subject: message.message.subject.to_string(),
+                    payload: message.message.payload,
+                })
+            }),
+        ))
     }
 
     async fn stream(&self) -> Result<stream::Stream, BusError> {

@@ -43,7 +43,7 @@ impl Feeds {
         }
         let state = self.reader.state().await?;
         let from = state.last_seq + 1;
-        let frames = self.reader.follow(from, narrowing.filter_subject()).await?;
+        let (_, frames) = self.reader.follow(from, narrowing.filter_subject()).await?;
         let (changes, _) = watch::channel(());
         let shared = Arc::new(Shared {
             ring: Mutex::new(Ring {
@@ -197,6 +197,7 @@ mod tests {
         let frame = BusFrame {
             seq,
             subject: "evs.nokey.track.1.2".into(),
+            pending: 0,
             payload: format!(r#"{{"type":"event","n":{seq}}}"#).into(),
         };
         feed.shared

@@ -4,7 +4,8 @@
 //!
 //! Live viewers share one consumer per distinct narrowing (the [`Feeds`]'s ring, read at
 //! each viewer's pace: a slow viewer gets a gap, never holds back the others); a viewer
-//! resuming with `since` reads through its own ordered consumer. `?types=` and `?sample=` narrow it on the server (one
+//! resuming with `since` reads through a short-lived ordered consumer of its own until it has
+//! caught up, then the feed. `?types=` and `?sample=` narrow it on the server (one
 //! `filter_subject`: [`Narrowing`]). What the stream no longer holds (its limits dropped it)
 //! shows as a `gap` whose reason starts with `retention`.
 
@@ -76,16 +77,14 @@ async fn upgrade(
         Ok(ws) => ws,
         Err(e) => return e.into_response(),
     };
-    // A live viewer shares its narrowing's feed, joined before the stream's state is read:
-    // the feed then holds every frame after the hello's lastSeq.
-    let live = query.since.is_none() && query.instance.is_none();
-    let feed = match live {
-        true => match state.feeds.join(&narrowing).await {
-            Ok(feed) => Some(feed),
-            Err(e) => return unavailable(&e),
-        },
-        false => None,
+    // Every viewer joins its narrowing's feed before the stream's state is read: the feed
+    // then holds every frame after the hello's lastSeq (a live viewer reads it from there; one
+    // resuming reads its own consumer until it catches up, then the feed).
+    let feed = match state.feeds.join(&narrowing).await {
+        Ok(feed) => feed,
+        Err(e) => return unavailable(&e),
     };
+    let live = query.since.is_none() && query.instance.is_none();
     // Asked before the upgrade: a viewer of a bus that is down (or of a stream no collector
     // created yet) gets a 503 and retries, as clients do.
     let stream = match state.reader.state().await {
@@ -106,7 +105,7 @@ async fn upgrade(
     };
     ws.max_message_size(MAX_INCOMING)
         .max_frame_size(MAX_INCOMING)
-        .on_upgrade(move |socket| serve_viewer(socket, state, hello, plan, narrowing, feed))
+        .on_upgrade(move |socket| serve_viewer(socket, state, hello, plan, narrowing, feed, live))
 }
 
 fn unavailable(error: &BusError) -> Response {
@@ -172,7 +171,8 @@ async fn serve_viewer(
     hello: Hello,
     plan: Plan,
     narrowing: Narrowing,
-    feed: Option<Arc<Feed>>,
+    feed: Arc<Feed>,
+    live: bool,
 ) {
     let (mut sink, mut incoming) = socket.split();
     let mut liveness = Liveness::new(&state.keepalive);
@@ -180,17 +180,20 @@ async fn serve_viewer(
     if let Some(gap) = plan.gap {
         outgoing.push(Message::Text(Frame::Gap(gap).to_json().into()));
     }
-    let mut source = match feed {
-        Some(feed) => Source::shared(feed, plan.start - 1),
-        None => match state
+    let mut source = match live {
+        true => Source::shared(feed, plan.start - 1),
+        false => match state
             .reader
             .follow(plan.start, narrowing.filter_subject())
             .await
         {
-            Ok(frames) => Source::Own {
+            // Nothing to catch up on: straight to the feed.
+            Ok((0, _)) => Source::shared(feed, plan.start - 1),
+            Ok((_, frames)) => Source::Own {
                 frames: Box::pin(frames),
                 narrowing,
                 expected: plan.start,
+                feed,
             },
             Err(e) => {
                 tracing::warn!("relay: cannot follow the stream: {e}");

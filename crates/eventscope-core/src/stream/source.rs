@@ -17,11 +17,13 @@ use crate::model::{Frame, GapFrame};
 pub(crate) type BusFrames = Pin<Box<dyn Stream<Item = Result<BusFrame, BusError>> + Send>>;
 
 pub(crate) enum Source {
-    /// Its own ordered consumer; `expected` is the next seq it should see.
+    /// Its own ordered consumer, until it catches up with the stream and hands over to
+    /// `feed` (joined before the consumer was made); `expected` is the next seq it should see.
     Own {
         frames: BusFrames,
         narrowing: Narrowing,
         expected: u64,
+        feed: Arc<Feed>,
     },
     /// The live feed; `after` is the last seq sent.
     Shared {
@@ -49,56 +51,76 @@ impl Source {
     }
 
     /// Waits for at least one text (at most about `max`). Cancel-safe: its only waits are a
-    /// stream's `next` and a watch's `changed`.
+    /// stream's `next` and a watch's `changed`. An own consumer that has caught up with the
+    /// stream hands its viewer over to the live feed.
     pub(crate) async fn next(&mut self, max: usize) -> Next {
-        match self {
-            Source::Own {
-                frames,
-                narrowing,
-                expected,
-            } => loop {
-                let mut texts = Vec::new();
-                let mut next = frames.next().await;
-                loop {
-                    match next {
-                        Some(Ok(frame)) => texts.extend(
-                            unpack(frame, narrowing, expected)
-                                .texts()
-                                .map(|(_, text)| text),
-                        ),
-                        Some(Err(e)) if texts.is_empty() => return Next::Lost(e.to_string()),
-                        Some(Err(_)) => break,
-                        None if texts.is_empty() => {
-                            return Next::Lost("the bus ended the stream".into());
+        loop {
+            let (texts, caught_up) = match self {
+                Source::Own {
+                    frames,
+                    narrowing,
+                    expected,
+                    feed,
+                } => {
+                    let mut texts = Vec::new();
+                    let mut caught_up = None;
+                    let mut next = frames.next().await;
+                    loop {
+                        match next {
+                            Some(Ok(frame)) => {
+                                let (seq, pending) = (frame.seq, frame.pending);
+                                texts.extend(
+                                    unpack(frame, narrowing, expected)
+                                        .texts()
+                                        .map(|(_, text)| text),
+                                );
+                                if pending == 0 {
+                                    caught_up = Some((Arc::clone(feed), seq));
+                                    break;
+                                }
+                            }
+                            Some(Err(e)) if texts.is_empty() => {
+                                return Next::Lost(e.to_string());
+                            }
+                            Some(Err(_)) => break,
+                            None if texts.is_empty() => {
+                                return Next::Lost("the bus ended the stream".into());
+                            }
+                            None => break,
                         }
-                        None => break,
+                        if texts.len() >= max {
+                            break;
+                        }
+                        match frames.next().now_or_never() {
+                            Some(more) => next = more,
+                            None => break,
+                        }
                     }
-                    if texts.len() >= max {
-                        break;
+                    (texts, caught_up)
+                }
+                Source::Shared {
+                    feed,
+                    after,
+                    changes,
+                } => loop {
+                    changes.borrow_and_update();
+                    let read = feed.read(after, max);
+                    if !read.texts.is_empty() {
+                        return Next::Texts(read.texts);
                     }
-                    match frames.next().now_or_never() {
-                        Some(more) => next = more,
-                        None => break,
+                    if read.ended || changes.changed().await.is_err() {
+                        return Next::Lost("the relay's feed lost the bus".into());
                     }
-                }
-                if !texts.is_empty() {
-                    return Next::Texts(texts);
-                }
-            },
-            Source::Shared {
-                feed,
-                after,
-                changes,
-            } => loop {
-                changes.borrow_and_update();
-                let read = feed.read(after, max);
-                if !read.texts.is_empty() {
-                    return Next::Texts(read.texts);
-                }
-                if read.ended || changes.changed().await.is_err() {
-                    return Next::Lost("the relay's feed lost the bus".into());
-                }
-            },
+                },
+            };
+            // Every later frame of this narrowing is in the feed (it started before this
+            // consumer, and nothing after `seq` was pending): no duplicate, no loss.
+            if let Some((feed, seq)) = caught_up {
+                *self = Source::shared(feed, seq);
+            }
+            if !texts.is_empty() {
+                return Next::Texts(texts);
+            }
         }
     }
 }
