@@ -64,7 +64,7 @@ async fn upgrade(
 ) -> Response {
     let query = match admitted(&state.access, &headers, query) {
         Ok(query) => query,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let narrowing = match narrowing
         .map_err(|e| e.to_string())

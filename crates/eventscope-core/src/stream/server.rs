@@ -148,34 +148,33 @@ fn same_secret(a: &str, b: &str) -> bool {
 /// The stream's gate, shared by `serve` and `relay`: an `Origin` header must name a loopback
 /// page or an allowed origin, the query must parse, and a configured token must come as
 /// `Authorization: Bearer T` or `?token=T`. The parsed query, or the answer refusing it.
-#[allow(clippy::result_large_err)]
 pub(crate) fn admitted(
     access: &StreamAccess,
     headers: &HeaderMap,
     query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<StreamQuery, Response> {
+) -> Result<StreamQuery, Box<Response>> {
     if let Some(origin) = headers.get(ORIGIN) {
         let origin = String::from_utf8_lossy(origin.as_bytes());
         if !is_allowed_origin(&origin, &access.allowed_origins) {
             tracing::warn!("refused a stream upgrade from origin {origin}");
-            return Err(refuse(
+            return Err(Box::new(refuse(
                 StatusCode::FORBIDDEN,
                 "origin_refused",
                 format!(
                     "websocket upgrades from origin {origin} are refused: a web page must not read \
                      your events (allow one with --allow-origin)"
                 ),
-            ));
+            )));
         }
     }
     let Query(query) = match query {
         Ok(query) => query,
         Err(e) => {
-            return Err(refuse(
+            return Err(Box::new(refuse(
                 StatusCode::BAD_REQUEST,
                 "bad_query",
                 format!("{e}; use ?since=SEQ (a whole number)"),
-            ));
+            )));
         }
     };
     if let Some(expected) = &access.token {
@@ -188,18 +187,18 @@ pub(crate) fn admitted(
         match given {
             Some(given) if same_secret(given, expected) => {}
             Some(_) => {
-                return Err(refuse(
+                return Err(Box::new(refuse(
                     StatusCode::UNAUTHORIZED,
                     "invalid_token",
                     "the stream token is wrong".into(),
-                ));
+                )));
             }
             None => {
-                return Err(refuse(
+                return Err(Box::new(refuse(
                     StatusCode::UNAUTHORIZED,
                     "token_required",
                     "this stream needs a token: send Authorization: Bearer T or ?token=T".into(),
-                ));
+                )));
             }
         }
     }
@@ -214,7 +213,7 @@ async fn upgrade(
 ) -> Response {
     let query = match admitted(&state.access, &headers, query) {
         Ok(query) => query,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let ws = match ws {
         Ok(ws) => ws,
