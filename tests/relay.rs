@@ -479,3 +479,25 @@ async fn live_viewers_share_one_consumer_per_narrowing() {
     }
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_source_narrows_the_stream_to_one_write_key() {
+    let Some(nats) = NatsServer::start("a_source_narrows_the_stream_to_one_write_key") else {
+        return;
+    };
+    let server = collector(&nats).await;
+    for (key, id) in [("wk_a", "a-1"), ("wk_b", "b-1"), ("wk_a", "a-2")] {
+        let body = json!({"batch": [track(id)]}).to_string();
+        let auth = basic(key);
+        let (status, _) = post(&server, "/v1/batch", body, &[("authorization", &auth)]).await;
+        assert_eq!(status, 200);
+    }
+    let (_relay, _lines, addr) = relay(&nats, &[]).await;
+    let src = eventscope::bus::subject::source_token(Some("wk_a"));
+    let mut viewer = narrowed(&addr, &format!("since=0&source={src}")).await;
+    assert_eq!(
+        events(&viewer.take(2).await),
+        [(1, "a-1".to_string()), (3, "a-2".to_string())]
+    );
+    server.stop().await.unwrap();
+}

@@ -1,4 +1,5 @@
-//! A viewer's server-side narrowing (`?types=track,identify`, `?sample=10`), as the one
+//! A viewer's server-side narrowing (`?types=track,identify`, `?sample=10`, `?source=SRC`), as
+//! the one
 //! `filter_subject` a JetStream consumer takes, plus what the relay checks itself.
 //!
 //! Debian's nats-server 2.9.10 ignores `filter_subjects` (several filters) silently, so a
@@ -22,6 +23,8 @@ pub struct NarrowingQuery {
     pub types: Option<String>,
     /// Percent of people, consistent on every connection: 100, 10 or 1.
     pub sample: Option<u8>,
+    /// One source: its subject token (10 hex digits of SHA-1 of the write key, or `nokey`).
+    pub source: Option<String>,
 }
 
 /// What a viewer reads: every frame, or a cut of them.
@@ -31,6 +34,8 @@ pub struct Narrowing {
     pub types: Vec<String>,
     /// Percent of people kept: 100, 10 or 1.
     pub sample: u8,
+    /// The one source kept (its subject token), or all.
+    pub source: Option<String>,
 }
 
 impl Default for Narrowing {
@@ -38,6 +43,7 @@ impl Default for Narrowing {
         Narrowing {
             types: Vec::new(),
             sample: 100,
+            source: None,
         }
     }
 }
@@ -63,11 +69,26 @@ impl Narrowing {
         if ![100, 10, 1].contains(&sample) {
             return Err(format!("?sample={sample}: use 10 or 1 (percent of people)"));
         }
-        Ok(Narrowing { types, sample })
+        let source = match query.source.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(token) if is_source_token(token) => Some(token.to_ascii_lowercase()),
+            Some(other) => {
+                return Err(format!(
+                    "?source={other}: use the source's subject token, the first 10 hex digits \
+                     of SHA-1 of its write key (printf %s KEY | sha1sum | cut -c1-10), or {}",
+                    subject::NO_KEY
+                ));
+            }
+        };
+        Ok(Narrowing {
+            types,
+            sample,
+            source,
+        })
     }
 
     pub fn is_everything(&self) -> bool {
-        self.types.is_empty() && self.sample == 100
+        self.types.is_empty() && self.sample == 100 && self.source.is_none()
     }
 
     /// The consumer's one `filter_subject` (`evs.*.track.3.*`), or none for everything.
@@ -84,7 +105,8 @@ impl Narrowing {
             1 => format!("{SAMPLE_D1}.{SAMPLE_D2}"),
             _ => "*.*".to_string(),
         };
-        Some(format!("{}.*.{kind}.{digits}", subject::PREFIX))
+        let source = self.source.as_deref().unwrap_or("*");
+        Some(format!("{}.{source}.{kind}.{digits}", subject::PREFIX))
     }
 
     /// Whether a message on `subject_name` is kept (what the filter subject cannot say: one
@@ -98,6 +120,11 @@ impl Narrowing {
     }
 }
 
+/// A subject's `src` token: 10 hex digits, or `nokey` (never a wildcard).
+fn is_source_token(token: &str) -> bool {
+    token == subject::NO_KEY || (token.len() == 10 && token.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,7 +133,32 @@ mod tests {
         Narrowing::parse(&NarrowingQuery {
             types: types.map(str::to_string),
             sample,
+            source: None,
         })
+    }
+
+    #[test]
+    fn a_source_is_its_subject_token() {
+        let src = subject::source_token(Some("wk_live_1"));
+        let query = |source: &str| NarrowingQuery {
+            types: Some("track".into()),
+            source: Some(source.into()),
+            ..NarrowingQuery::default()
+        };
+        let one = Narrowing::parse(&query(&src)).unwrap();
+        assert_eq!(
+            one.filter_subject().unwrap(),
+            format!("evs.{src}.track.*.*")
+        );
+        let none = Narrowing::parse(&NarrowingQuery {
+            source: Some("nokey".into()),
+            ..NarrowingQuery::default()
+        })
+        .unwrap();
+        assert_eq!(none.filter_subject().unwrap(), "evs.nokey.*.*.*");
+        for bad in ["*", ">", "wk_live_1", "abc", "0123456789a"] {
+            assert!(Narrowing::parse(&query(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]
