@@ -501,3 +501,44 @@ async fn a_source_narrows_the_stream_to_one_write_key() {
     );
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn two_collectors_and_two_relays_give_every_viewer_one_order() {
+    let Some(nats) = NatsServer::start("two_collectors_and_two_relays_give_every_viewer_one_order")
+    else {
+        return;
+    };
+    let (a, b) = (collector(&nats).await, collector(&nats).await);
+    let (_relay_a, _lines_a, addr_a) = relay(&nats, &[]).await;
+    let (_relay_b, _lines_b, addr_b) = relay(&nats, &[]).await;
+    let (mut on_a, _) = Viewer::connect_to(&addr_a, None).await;
+    let (mut on_b, _) = Viewer::connect_to(&addr_b, None).await;
+    // Both collectors post at once.
+    let ids_a: Vec<String> = (1..=20).map(|i| format!("a-{i}")).collect();
+    let ids_b: Vec<String> = (1..=20).map(|i| format!("b-{i}")).collect();
+    let posting = ids_a.iter().zip(&ids_b).map(|(id_a, id_b)| {
+        let (a, b) = (&a, &b);
+        async move {
+            post_tracks(a, &[id_a]).await;
+            post_tracks(b, &[id_b]).await;
+        }
+    });
+    futures_util::future::join_all(posting).await;
+    let seen_a = events(&on_a.take(40).await);
+    let seen_b = events(&on_b.take(40).await);
+    assert_eq!(seen_a, seen_b, "one order for both viewers");
+    assert_eq!(
+        seen_a.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+        (1..=40).collect::<Vec<u64>>()
+    );
+    let mut ids: Vec<&str> = seen_a.iter().map(|(_, id)| id.as_str()).collect();
+    ids.sort_unstable();
+    let mut posted: Vec<&str> = ids_a.iter().chain(&ids_b).map(String::as_str).collect();
+    posted.sort_unstable();
+    assert_eq!(
+        ids, posted,
+        "what collector A got reaches relay B, and the reverse"
+    );
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+}

@@ -5,7 +5,7 @@
 //! Live viewers share one consumer per distinct narrowing (the [`Feeds`]'s ring, read at
 //! each viewer's pace: a slow viewer gets a gap, never holds back the others); a viewer
 //! resuming with `since` reads through a short-lived ordered consumer of its own until it has
-//! caught up, then the feed. `?types=` and `?sample=` narrow it on the server (one
+//! caught up, then the feed. `?types=`, `?sample=` and `?source=` narrow it on the server (one
 //! `filter_subject`: [`Narrowing`]). What the stream no longer holds (its limits dropped it)
 //! shows as a `gap` whose reason starts with `retention`.
 
