@@ -1227,3 +1227,54 @@ fn ignore_routing_is_said_in_the_header() {
     screen.type_text("q");
     assert!(screen.wait_exit().success());
 }
+
+#[test]
+fn connect_shows_what_a_relay_reads_from_the_bus() {
+    let Some(nats) =
+        common::nats::NatsServer::start("connect_shows_what_a_relay_reads_from_the_bus")
+    else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (server, relay_addr, _relay) = runtime.block_on(async {
+        let mut config = common::config();
+        config.bus = Some(eventscope::bus::BusConfig {
+            servers: vec![nats.url()],
+            stream: eventscope::bus::StreamSettings::default(),
+        });
+        let server = common::start(config).await;
+        let mut relay = common::binary::eventscope()
+            .args(["relay", "--bus", &nats.url(), "--listen", "127.0.0.1:0"])
+            .spawn()
+            .expect("spawn");
+        let stdout = relay.stdout.take().expect("piped");
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+        let addr = common::binary::listening_address(&mut lines).await;
+        (server, addr, relay)
+    });
+    post_batch(
+        &runtime,
+        &server.addr.to_string(),
+        json!({"batch": [
+            {"type": "track", "event": "Order Completed", "userId": "u1"},
+            {"type": "page", "name": "Pricing", "anonymousId": "a1"},
+        ]}),
+    );
+    let mut screen = Screen::spawn(&["connect", &format!("http://{relay_addr}")]);
+    let text = screen.wait_for("both messages", |s| s.contains("Messages 2/2"));
+    assert!(
+        text.contains("Order Completed") && text.contains("Pricing"),
+        "{text}"
+    );
+    post_batch(
+        &runtime,
+        &server.addr.to_string(),
+        json!({"batch": [
+            {"type": "identify", "userId": "jane", "traits": {"email": "jane@example.com"}},
+        ]}),
+    );
+    screen.wait_for("the live one", |s| s.contains("Messages 3/3"));
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    runtime.block_on(server.stop()).unwrap();
+}

@@ -5,6 +5,7 @@ mod check;
 mod docs;
 mod jq_worker;
 pub mod plan;
+mod relay;
 mod replay;
 mod serve;
 pub mod size;
@@ -43,6 +44,9 @@ pub enum Command {
     Open(OpenArgs),
     /// Run the collector headless: the Segment tracking API plus the live stream.
     Serve(ServeArgs),
+    /// Serve the live stream from a NATS JetStream bus that collectors (`serve --bus`)
+    /// publish to: any number of relays, each with any number of viewers.
+    Relay(RelayArgs),
     /// Print a stream's frames as NDJSON, reconnecting and resuming without duplicates.
     Tail(TailArgs),
     /// Judge a recording (or `-`) against the spec, a tracking plan and privacy rules, for CI.
@@ -124,6 +128,29 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=5))]
     pub bus_replicas: u64,
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct RelayArgs {
+    /// The bus to read: nats://HOST:PORT[,HOST:PORT…].
+    #[arg(long, value_name = "URL", env = "EVENTSCOPE_BUS", value_parser = parse_bus)]
+    pub bus: BusServers,
+    /// The JetStream stream the collectors publish to.
+    #[arg(long, value_name = "NAME", default_value = eventscope_core::bus::DEFAULT_STREAM,
+          value_parser = eventscope_core::bus::parse_stream_name)]
+    pub bus_stream: String,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_parser = parse_listen, default_value = RELAY_LISTEN)]
+    pub listen: std::net::SocketAddr,
+    /// Token viewers must send to stream (required when listening beyond loopback).
+    #[arg(long, env = "EVENTSCOPE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// A web origin allowed to open the stream besides loopback pages (repeatable).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
+}
+
+/// `relay --listen`'s default: next to a collector's 8707 on the same machine.
+const RELAY_LISTEN: &str = "127.0.0.1:8708";
 
 /// `--bus`'s servers, as `nats://HOST:PORT` each.
 #[derive(Debug, Clone)]
@@ -405,6 +432,7 @@ pub fn main() -> ExitCode {
         Some(Command::Serve(args)) => args.token.as_deref(),
         Some(Command::Connect(args)) => args.token.as_deref(),
         Some(Command::Tail(args)) => args.token.as_deref(),
+        Some(Command::Relay(args)) => args.token.as_deref(),
         None => cli.serve.token.as_deref(),
         Some(_) => None,
     };
@@ -426,6 +454,7 @@ pub fn main() -> ExitCode {
     match command {
         Some(Command::Serve(args)) => runtime.block_on(serve::run(args)),
         Some(Command::Tail(args)) => runtime.block_on(tail::run(args)),
+        Some(Command::Relay(args)) => runtime.block_on(relay::run(args)),
         Some(Command::Check(args)) => check::run(args),
         Some(Command::Replay(args)) => runtime.block_on(replay::run(args)),
         Some(Command::JqWorker(args)) => jq_worker::run(args),

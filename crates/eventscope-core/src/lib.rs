@@ -16,6 +16,7 @@ pub mod hub;
 pub mod inspect;
 pub mod model;
 pub mod recording;
+pub mod relay;
 pub mod routing;
 pub mod server;
 pub mod stream;

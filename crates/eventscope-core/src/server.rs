@@ -202,15 +202,22 @@ struct HealthState {
     started: Instant,
 }
 
+/// The stream's exposure rule, for `serve` and `relay` alike: a token, if any, must be usable,
+/// and listening beyond loopback needs one.
+pub fn check_exposure(listen: SocketAddr, token: Option<&str>) -> Result<(), ServeError> {
+    if let Some(token) = token {
+        stream::check_token(token)?;
+    }
+    if !listen.ip().is_loopback() && token.is_none() {
+        return Err(ServeError::TokenRequired(listen));
+    }
+    Ok(())
+}
+
 impl Server {
     /// Checks the config, opens the recording and binds the listener.
     pub async fn bind(config: ServeConfig) -> Result<Server, ServeError> {
-        if let Some(token) = &config.token {
-            stream::check_token(token)?;
-        }
-        if !config.listen.ip().is_loopback() && config.token.is_none() {
-            return Err(ServeError::TokenRequired(config.listen));
-        }
+        check_exposure(config.listen, config.token.as_deref())?;
         let upstream_url = config
             .upstream
             .as_deref()

@@ -8,12 +8,16 @@
 //! relay puts in when it serves the frame.
 
 mod detached;
+mod narrowing;
 mod nats;
+mod reader;
 mod settings;
 pub mod subject;
 
 pub use detached::Detached;
+pub use narrowing::{Narrowing, NarrowingQuery};
 pub use nats::NatsBus;
+pub use reader::{BusFrame, NatsReader, StreamState, sequenced};
 pub use settings::{
     BusConfig, DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES, DEFAULT_REPLICAS, DEFAULT_STREAM,
     DUPLICATE_WINDOW, StreamSettings, parse_bus_url, parse_stream_name,

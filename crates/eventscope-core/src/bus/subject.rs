@@ -31,6 +31,11 @@ pub const NO_PERSON: &str = "x.x";
 /// Segment's calls: the only message types that become a subject token of their own.
 const CALLS: [&str; 6] = ["track", "identify", "page", "screen", "group", "alias"];
 
+/// Every `type` token a subject can have.
+pub const TYPES: [&str; 9] = [
+    "track", "identify", "page", "screen", "group", "alias", OTHER, REJECTED, DELIVERY,
+];
+
 /// `src`: the first 10 hex digits of SHA-1 of the write key (40 bits: collisions between a
 /// team's sources are negligible, and the key cannot be read back from it).
 pub fn source_token(write_key: Option<&str>) -> String {

@@ -27,11 +27,11 @@ use crate::model::{Frame, Incoming, parse_frame_text};
 
 /// Frames read from the hub per write (and at most `hub::READ_BYTES` of them); the socket is
 /// flushed after each batch.
-const BATCH: usize = 512;
+pub(crate) const BATCH: usize = 512;
 /// A viewer sends pongs, a close and its `delivery` frames (bodies cut at 16 KiB each, the
 /// carried ids trimmed to fit: `stream::client::MAX_PUBLISHED`): anything larger is refused,
 /// not buffered.
-const MAX_INCOMING: usize = 1024 * 1024;
+pub(crate) const MAX_INCOMING: usize = 1024 * 1024;
 /// How often a subscriber is pinged ([`Keepalive::default`]).
 pub const PING_EVERY: Duration = Duration::from_secs(20);
 /// How long a pinged subscriber may stay silent before it is taken for dead.
@@ -109,14 +109,14 @@ struct StreamState {
 }
 
 #[derive(Debug, Deserialize)]
-struct StreamQuery {
-    since: Option<u64>,
+pub(crate) struct StreamQuery {
+    pub(crate) since: Option<u64>,
     token: Option<String>,
     /// The server instance the client last saw; if it changed, `since` refers to an old
     /// server's seqs and everything retained is sent instead. (Without it, a `since` ahead of
     /// the last seq is answered with a `gap` saying the server restarted, then everything
     /// retained: see `Hub::subscribe`.)
-    instance: Option<String>,
+    pub(crate) instance: Option<String>,
 }
 
 pub fn routes(hub: Arc<Hub>, access: StreamAccess, keepalive: Keepalive) -> Router {
@@ -129,7 +129,7 @@ pub fn routes(hub: Arc<Hub>, access: StreamAccess, keepalive: Keepalive) -> Rout
         })
 }
 
-fn refuse(status: StatusCode, code: &str, message: String) -> Response {
+pub(crate) fn refuse(status: StatusCode, code: &str, message: String) -> Response {
     let body = serde_json::json!({"success": false, "code": code, "message": message});
     (status, axum::Json(body)).into_response()
 }
@@ -145,37 +145,39 @@ fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-async fn upgrade(
-    State(state): State<StreamState>,
+/// The stream's gate, shared by `serve` and `relay`: an `Origin` header must name a loopback
+/// page or an allowed origin, the query must parse, and a configured token must come as
+/// `Authorization: Bearer T` or `?token=T`. The parsed query, or the answer refusing it.
+pub(crate) fn admitted(
+    access: &StreamAccess,
+    headers: &HeaderMap,
     query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
-    headers: HeaderMap,
-    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
-) -> Response {
+) -> Result<StreamQuery, Box<Response>> {
     if let Some(origin) = headers.get(ORIGIN) {
         let origin = String::from_utf8_lossy(origin.as_bytes());
-        if !is_allowed_origin(&origin, &state.access.allowed_origins) {
+        if !is_allowed_origin(&origin, &access.allowed_origins) {
             tracing::warn!("refused a stream upgrade from origin {origin}");
-            return refuse(
+            return Err(Box::new(refuse(
                 StatusCode::FORBIDDEN,
                 "origin_refused",
                 format!(
                     "websocket upgrades from origin {origin} are refused: a web page must not read \
                      your events (allow one with --allow-origin)"
                 ),
-            );
+            )));
         }
     }
     let Query(query) = match query {
         Ok(query) => query,
         Err(e) => {
-            return refuse(
+            return Err(Box::new(refuse(
                 StatusCode::BAD_REQUEST,
                 "bad_query",
                 format!("{e}; use ?since=SEQ (a whole number)"),
-            );
+            )));
         }
     };
-    if let Some(expected) = &state.access.token {
+    if let Some(expected) = &access.token {
         let bearer = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -185,21 +187,34 @@ async fn upgrade(
         match given {
             Some(given) if same_secret(given, expected) => {}
             Some(_) => {
-                return refuse(
+                return Err(Box::new(refuse(
                     StatusCode::UNAUTHORIZED,
                     "invalid_token",
                     "the stream token is wrong".into(),
-                );
+                )));
             }
             None => {
-                return refuse(
+                return Err(Box::new(refuse(
                     StatusCode::UNAUTHORIZED,
                     "token_required",
                     "this stream needs a token: send Authorization: Bearer T or ?token=T".into(),
-                );
+                )));
             }
         }
     }
+    Ok(query)
+}
+
+async fn upgrade(
+    State(state): State<StreamState>,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    let query = match admitted(&state.access, &headers, query) {
+        Ok(query) => query,
+        Err(refused) => return *refused,
+    };
     let ws = match ws {
         Ok(ws) => ws,
         Err(e) => return e.into_response(),
@@ -293,18 +308,18 @@ fn published(
 }
 
 /// One subscriber's pings and the peer's silence.
-struct Liveness {
-    ping: tokio::time::Interval,
+pub(crate) struct Liveness {
+    pub(crate) ping: tokio::time::Interval,
     dead_after: Duration,
     /// Since when the peer owes a sign of life: a ping fell due and nothing came back yet.
     owed_since: Option<Instant>,
     /// A ping fell due while a write was in progress; it goes out with the next write.
-    ping_unsent: bool,
+    pub(crate) ping_unsent: bool,
     closed: Arc<AtomicU64>,
 }
 
 impl Liveness {
-    fn new(keepalive: &Keepalive) -> Self {
+    pub(crate) fn new(keepalive: &Keepalive) -> Self {
         let every = keepalive.ping_every.max(Duration::from_millis(1));
         let mut ping = tokio::time::interval_at(Instant::now() + every, every);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -317,13 +332,13 @@ impl Liveness {
         }
     }
 
-    fn ping_due(&mut self) {
+    pub(crate) fn ping_due(&mut self) {
         self.owed_since.get_or_insert_with(Instant::now);
         self.ping_unsent = true;
     }
 
     /// Something arrived from the peer; false when the stream is over.
-    fn heard(&mut self, message: Option<Result<Message, axum::Error>>) -> bool {
+    pub(crate) fn heard(&mut self, message: Option<Result<Message, axum::Error>>) -> bool {
         match message {
             None | Some(Err(_)) | Some(Ok(Message::Close(_))) => false,
             Some(Ok(_)) => {
@@ -334,11 +349,11 @@ impl Liveness {
     }
 
     /// When the peer counts as dead if it stays silent: only while a ping is owed.
-    fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         self.owed_since.map(|since| since + self.dead_after)
     }
 
-    fn close(&self) {
+    pub(crate) fn close(&self) {
         self.closed.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             "closed a stream subscriber that answered no ping for {:?}",
@@ -348,7 +363,7 @@ impl Liveness {
 }
 
 /// Completes at `deadline`; never without one.
-async fn until(deadline: Option<Instant>) {
+pub(crate) async fn until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,

@@ -1,0 +1,204 @@
+//! The relay's side of the bus: the stream's state (first and last sequence, the instance it
+//! is) and ordered consumers that read its frames from a sequence on, each frame given its
+//! stream sequence as `seq`.
+//!
+//! Only what Debian's nats-server 2.9.10 has is used: one `filter_subject` per consumer at
+//! most, never `filter_subjects` (2.9 ignores it silently).
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, stream};
+use futures_util::{Stream, StreamExt};
+
+use super::BusError;
+
+/// How long stream lookups and consumer creation wait for the server.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long [`NatsReader::connect`] waits for the first connection.
+const FIRST_CONNECTION: Duration = Duration::from_secs(5);
+
+/// What a relay knows of the stream when a viewer connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamState {
+    /// The oldest sequence still held (`last_seq + 1` when the stream holds nothing).
+    pub oldest_seq: u64,
+    /// The newest sequence ever stored (0 before the first).
+    pub last_seq: u64,
+    /// Changes when the stream is deleted and created again (its sequences start over): the
+    /// stream's name and creation time.
+    pub instance: String,
+}
+
+/// One frame read from the bus, with its stream sequence.
+#[derive(Debug, Clone)]
+pub struct BusFrame {
+    pub seq: u64,
+    /// `evs.<src>.<type>.<d1>.<d2>`.
+    pub subject: String,
+    /// Messages for this consumer still in the stream after this one, when it was delivered
+    /// (0: this reader has caught up with the stream).
+    pub pending: u64,
+    /// The frame's text as the collector published it (no `seq`).
+    pub payload: bytes::Bytes,
+}
+
+/// Reads one JetStream stream.
+pub struct NatsReader {
+    jetstream: jetstream::Context,
+    stream: String,
+    servers: Vec<String>,
+}
+
+impl NatsReader {
+    /// Connects to `servers` (reconnecting by itself later); fails when none answers within a
+    /// few seconds.
+    pub async fn connect(servers: Vec<String>, stream: String) -> Result<NatsReader, BusError> {
+        let addrs = servers
+            .iter()
+            .map(|s| {
+                s.parse::<async_nats::ServerAddr>()
+                    .map_err(|e| BusError::Config(format!("{s}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let connecting = async_nats::ConnectOptions::new()
+            .name("eventscope relay")
+            .connection_timeout(REQUEST_TIMEOUT)
+            .connect(addrs);
+        let client = tokio::time::timeout(FIRST_CONNECTION, connecting)
+            .await
+            .map_err(|_| {
+                BusError::Disconnected(format!(
+                    "no answer from {} in {FIRST_CONNECTION:?}",
+                    servers.join(",")
+                ))
+            })?
+            .map_err(|e| BusError::Disconnected(e.to_string()))?;
+        let jetstream = jetstream::ContextBuilder::new()
+            .timeout(REQUEST_TIMEOUT)
+            .build(client);
+        Ok(NatsReader {
+            jetstream,
+            stream,
+            servers,
+        })
+    }
+
+    pub fn stream_name(&self) -> &str {
+        &self.stream
+    }
+
+    pub fn servers(&self) -> &[String] {
+        &self.servers
+    }
+
+    /// The stream's state now; an error when it does not exist (no collector created it yet)
+    /// or the bus does not answer.
+    pub async fn state(&self) -> Result<StreamState, BusError> {
+        let mut stream = self.stream().await?;
+        let info = stream
+            .info()
+            .await
+            .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.stream)))?;
+        let state = &info.state;
+        Ok(StreamState {
+            oldest_seq: match state.messages {
+                0 => state.last_sequence + 1,
+                _ => state.first_sequence,
+            },
+            last_seq: state.last_sequence,
+            instance: format!("{}-{}", self.stream, info.created.unix_timestamp_nanos()),
+        })
+    }
+
+    /// The stream's frames from sequence `start` on (the oldest held, when `start` is older),
+    /// then live ones, through an ordered consumer (ephemeral, no acks; gone when dropped),
+    /// only those on `filter_subject` when given; with the count of those the stream held when
+    /// the consumer was created.
+    pub async fn follow(
+        &self,
+        start: u64,
+        filter_subject: Option<String>,
+    ) -> Result<
+        (
+            u64,
+            impl Stream<Item = Result<BusFrame, BusError>> + Send + use<>,
+        ),
+        BusError,
+    > {
+        let stream = self.stream().await?;
+        let config = consumer::pull::OrderedConfig {
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: start.max(1),
+            },
+            filter_subject: filter_subject.unwrap_or_default(),
+            ..consumer::pull::OrderedConfig::default()
+        };
+        let consumer = stream
+            .create_consumer(config)
+            .await
+            .map_err(|e| BusError::Failed(format!("a consumer on {}: {e}", self.stream)))?;
+        let held = consumer.cached_info().num_pending;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| BusError::Failed(format!("reading {}: {e}", self.stream)))?;
+        Ok((
+            held,
+            messages.map(|message| {
+                let message = message.map_err(|e| BusError::Failed(e.to_string()))?;
+                let info = message
+                    .info()
+                    .map_err(|e| BusError::Failed(format!("a message without its info: {e}")))?;
+                let (seq, pending) = (info.stream_sequence, info.pending);
+                Ok(BusFrame {
+                    seq,
+                    pending,
+                    subject: message.message.subject.to_string(),
+                    payload: message.message.payload,
+                })
+            }),
+        ))
+    }
+
+    async fn stream(&self) -> Result<stream::Stream, BusError> {
+        self.jetstream
+            .get_stream(&self.stream)
+            .await
+            .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.stream)))
+    }
+}
+
+/// The frame's stream text: the bus's `{"type":"<kind>",…}` with `"seq":N` after the type, as
+/// `serve` writes it. `None` for a payload no collector published.
+pub fn sequenced(payload: &[u8], seq: u64) -> Option<String> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let rest = text.strip_prefix("{\"type\":\"")?;
+    let kind_end = rest.find("\",")?;
+    let (kind, tail) = rest.split_at(kind_end);
+    let tail = tail.strip_prefix("\",")?;
+    if !kind.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    Some(format!("{{\"type\":\"{kind}\",\"seq\":{seq},{tail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seq_goes_after_the_type_as_serve_writes_it() {
+        let framed = sequenced(br#"{"type":"event","receivedAt":"x"}"#, 42).unwrap();
+        assert_eq!(framed, r#"{"type":"event","seq":42,"receivedAt":"x"}"#);
+        let frame: serde_json::Value = serde_json::from_str(&framed).unwrap();
+        assert_eq!(frame["seq"], 42);
+        for odd in [
+            &b"{}"[..],
+            b"not json",
+            br#"{"type":"a\"b","x":1}"#,
+            b"\xff",
+        ] {
+            assert_eq!(sequenced(odd, 1), None, "{odd:?}");
+        }
+    }
+}
