@@ -13,7 +13,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use eventscope::filter::{Filterable, Query as Filter, fql::Query};
+use eventscope::filter::{Query as Filter, Text, fql::Query};
 use eventscope::model::json::Json;
 
 mod common;
@@ -46,36 +46,6 @@ const EXAMPLES: [(&str, &str); 6] = [
 
 const ROUNDS: usize = 3;
 const ROUND: Duration = Duration::from_millis(700);
-
-/// A message as the viewer's filter sees it; `fql:` and `jq:` terms read only its text.
-struct Text<'a>(&'a str);
-
-impl Filterable for Text<'_> {
-    fn text(&self) -> &str {
-        self.0
-    }
-    fn message_type(&self) -> Option<&str> {
-        None
-    }
-    fn event_name(&self) -> Option<&str> {
-        None
-    }
-    fn user_id(&self) -> Option<&str> {
-        None
-    }
-    fn anonymous_id(&self) -> Option<&str> {
-        None
-    }
-    fn message_id(&self) -> Option<&str> {
-        None
-    }
-    fn write_key(&self) -> Option<&str> {
-        None
-    }
-    fn is_rejected(&self) -> bool {
-        false
-    }
-}
 
 /// Events per second of `matches` over `count` messages for about [`ROUND`], and how many held.
 fn rate(count: usize, mut matches: impl FnMut() -> usize) -> (f64, usize) {

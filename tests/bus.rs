@@ -11,25 +11,15 @@ use async_nats::jetstream;
 use async_nats::jetstream::consumer::pull::OrderedConfig;
 use common::nats::NatsServer;
 use common::{DEADLINE, WRITE_KEY, basic, binary, health, post};
-use eventscope::bus::{BusConfig, StreamSettings, subject};
+use eventscope::bus::subject;
 use eventscope::model::DeliveryFrame;
 use eventscope::server::RunningServer;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-/// A collector publishing to `nats`.
-async fn collector(nats: &NatsServer) -> RunningServer {
-    let mut config = common::config();
-    config.bus = Some(BusConfig {
-        servers: vec![nats.url()],
-        stream: StreamSettings::default(),
-    });
-    common::start(config).await
-}
-
 async fn stream(nats: &NatsServer, name: &str) -> jetstream::stream::Stream {
-    let client = async_nats::connect(nats.url()).await.expect("connects");
-    jetstream::new(client)
+    nats.jetstream()
+        .await
         .get_stream(name)
         .await
         .expect("the stream exists")
@@ -75,7 +65,7 @@ async fn a_post_is_answered_after_its_messages_are_in_the_stream() {
     else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     let batch = [
         track("m-1", "user-1"),
         json!({"type": "identify", "userId": "user-2", "messageId": "m-2", "traits": {}}),
@@ -138,7 +128,7 @@ async fn a_batch_larger_than_the_window_in_flight_is_all_stored_in_order() {
     else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     // Segment's largest batch: more than 2 windows of messages in flight.
     let batch: Vec<Value> = (0..2500)
         .map(|i| track(&format!("b-{i}"), &format!("u{}", i % 7)))
@@ -163,7 +153,7 @@ async fn a_message_id_posted_twice_within_the_window_is_one_message() {
     else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     let batch = [track("retried-1", "u"), track("retried-2", "u")];
     assert_eq!(post_batch(&server, &batch).await.0, 200);
     // The SDK did not hear the answer and sends the batch again.
@@ -185,7 +175,7 @@ async fn rejected_and_delivery_frames_reach_the_bus() {
     let Some(nats) = NatsServer::start("rejected_and_delivery_frames_reach_the_bus") else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     let auth = basic(WRITE_KEY);
     let (status, body) = post(
         &server,
@@ -231,7 +221,7 @@ async fn the_bus_down_gets_503_and_the_collector_recovers_by_itself() {
     else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     let addr = server.addr.to_string();
     assert_eq!(post_batch(&server, &[track("before", "u")]).await.0, 200);
 

@@ -12,7 +12,7 @@ use common::DEADLINE;
 use eventscope::filter::jq_worker::{
     At, JqEvaluator, JqLimits, JqMessage, JqStop, WORKER_SUBCOMMAND, WorkerCommand,
 };
-use eventscope::filter::{Filterable, Query};
+use eventscope::filter::{Query, Text};
 
 fn worker() -> WorkerCommand {
     WorkerCommand::eventscope(env!("CARGO_BIN_EXE_eventscope"))
@@ -24,36 +24,6 @@ fn relaxed() -> JqLimits {
     JqLimits {
         budget: DEADLINE,
         ..JqLimits::default()
-    }
-}
-
-/// A message as the in-process filter sees it (only `jq:` terms here).
-struct Text<'a>(&'a str);
-
-impl Filterable for Text<'_> {
-    fn text(&self) -> &str {
-        self.0
-    }
-    fn message_type(&self) -> Option<&str> {
-        None
-    }
-    fn event_name(&self) -> Option<&str> {
-        None
-    }
-    fn user_id(&self) -> Option<&str> {
-        None
-    }
-    fn anonymous_id(&self) -> Option<&str> {
-        None
-    }
-    fn message_id(&self) -> Option<&str> {
-        None
-    }
-    fn write_key(&self) -> Option<&str> {
-        None
-    }
-    fn is_rejected(&self) -> bool {
-        false
     }
 }
 

@@ -9,21 +9,10 @@ mod common;
 use async_nats::jetstream;
 use common::nats::NatsServer;
 use common::{Viewer, WRITE_KEY, basic, binary, post};
-use eventscope::bus::{BusConfig, StreamSettings};
 use eventscope::server::RunningServer;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
-
-/// A collector publishing to `nats`'s `EVENTSCOPE` stream (created when it starts).
-async fn collector(nats: &NatsServer) -> RunningServer {
-    let mut config = common::config();
-    config.bus = Some(BusConfig {
-        servers: vec![nats.url()],
-        stream: StreamSettings::default(),
-    });
-    common::start(config).await
-}
 
 /// `eventscope relay --bus URL --listen 127.0.0.1:0 ARGS`: the child and its address.
 async fn relay(nats: &NatsServer, args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>, String) {
@@ -77,7 +66,7 @@ async fn a_relay_viewer_gets_posted_frames_with_the_stream_sequence() {
     else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     post_tracks(&server, &["m-1", "m-2"]).await;
     let (_relay, _lines, addr) = relay(&nats, &[]).await;
 
@@ -110,7 +99,7 @@ async fn a_viewer_resumes_across_a_relay_restart_without_duplicates_or_loss() {
     let Some(nats) = NatsServer::start("a_viewer_resumes_across_a_relay_restart") else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     let (relay_a, _lines, addr) = relay(&nats, &[]).await;
     let (mut viewer, hello) = Viewer::connect_to(&addr, None).await;
     let instance = hello["instance"].as_str().unwrap().to_string();
@@ -149,8 +138,8 @@ async fn frames_the_stream_dropped_are_a_retention_gap() {
     };
     // The stream exists before the collector, holding 5 messages at most (a collector uses
     // an existing stream as it is).
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    jetstream::new(client)
+    nats.jetstream()
+        .await
         .create_stream(jetstream::stream::Config {
             name: "EVENTSCOPE".into(),
             subjects: vec!["evs.>".into()],
@@ -159,7 +148,7 @@ async fn frames_the_stream_dropped_are_a_retention_gap() {
         })
         .await
         .unwrap();
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     let ids: Vec<String> = (1..=12).map(|i| format!("m-{i}")).collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     post_tracks(&server, &ids).await;
@@ -187,14 +176,13 @@ async fn a_recreated_stream_is_another_instance() {
     let Some(nats) = NatsServer::start("a_recreated_stream_is_another_instance") else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     post_tracks(&server, &["m-1", "m-2"]).await;
     let (_relay, _lines, addr) = relay(&nats, &[]).await;
     let (_viewer, hello) = Viewer::connect_to(&addr, None).await;
     let old = hello["instance"].as_str().unwrap().to_string();
 
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    let context = jetstream::new(client);
+    let context = nats.jetstream().await;
     context.delete_stream("EVENTSCOPE").await.unwrap();
     let config = jetstream::stream::Config {
         name: "EVENTSCOPE".into(),
@@ -225,7 +213,7 @@ async fn the_relay_keeps_serves_token_and_origin_rules() {
     let Some(nats) = NatsServer::start("the_relay_keeps_serves_token_and_origin_rules") else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     let (_relay, _lines, addr) = relay(&nats, &["--token", "s3cret"]).await;
     let url = format!("ws://{addr}/v1/stream");
     let refused = Viewer::try_connect(&url, &[]).await.err().expect("refused");
@@ -264,7 +252,7 @@ async fn tail_follows_a_relay_unchanged() {
     let Some(nats) = NatsServer::start("tail_follows_a_relay_unchanged") else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     post_tracks(&server, &["m-1", "m-2"]).await;
     let (_relay, _relay_lines, addr) = relay(&nats, &[]).await;
     let mut tail = binary::eventscope()
@@ -303,7 +291,7 @@ async fn a_sample_is_the_same_people_on_every_connection() {
     let Some(nats) = NatsServer::start("a_sample_is_the_same_people_on_every_connection") else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     let users: Vec<String> = (0..400).map(|i| format!("user-{i}")).collect();
     let batch = users
         .iter()
@@ -355,7 +343,7 @@ async fn types_narrow_the_stream_to_those_calls() {
     let Some(nats) = NatsServer::start("types_narrow_the_stream_to_those_calls") else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     post_batch(
         &server,
         vec![
@@ -411,8 +399,9 @@ async fn types_narrow_the_stream_to_those_calls() {
 
 /// The consumers JetStream holds on the `EVENTSCOPE` stream.
 async fn consumers(nats: &NatsServer) -> usize {
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    let mut stream = jetstream::new(client)
+    let mut stream = nats
+        .jetstream()
+        .await
         .get_stream("EVENTSCOPE")
         .await
         .unwrap();
@@ -424,7 +413,7 @@ async fn live_viewers_share_one_consumer_per_narrowing() {
     let Some(nats) = NatsServer::start("live_viewers_share_one_consumer_per_narrowing") else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     post_tracks(&server, &["m-1"]).await;
     let (_relay, _lines, addr) = relay(&nats, &[]).await;
     let mut everything = Vec::new();
@@ -485,7 +474,7 @@ async fn a_source_narrows_the_stream_to_one_write_key() {
     let Some(nats) = NatsServer::start("a_source_narrows_the_stream_to_one_write_key") else {
         return;
     };
-    let server = collector(&nats).await;
+    let server = nats.collector().await;
     for (key, id) in [("wk_a", "a-1"), ("wk_b", "b-1"), ("wk_a", "a-2")] {
         let body = json!({"batch": [track(id)]}).to_string();
         let auth = basic(key);
@@ -508,7 +497,7 @@ async fn two_collectors_and_two_relays_give_every_viewer_one_order() {
     else {
         return;
     };
-    let (a, b) = (collector(&nats).await, collector(&nats).await);
+    let (a, b) = (nats.collector().await, nats.collector().await);
     let (_relay_a, _lines_a, addr_a) = relay(&nats, &[]).await;
     let (_relay_b, _lines_b, addr_b) = relay(&nats, &[]).await;
     let (mut on_a, _) = Viewer::connect_to(&addr_a, None).await;

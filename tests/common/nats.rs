@@ -21,6 +21,22 @@ pub struct NatsServer {
 }
 
 impl NatsServer {
+    /// A collector (`serve --bus`, in process) publishing to this server's default stream.
+    pub async fn collector(&self) -> eventscope::server::RunningServer {
+        let mut config = super::config();
+        config.bus = Some(eventscope::bus::BusConfig {
+            servers: vec![self.url()],
+            stream: eventscope::bus::StreamSettings::default(),
+        });
+        super::start(config).await
+    }
+
+    /// A JetStream client of this server, to look into its streams.
+    pub async fn jetstream(&self) -> async_nats::jetstream::Context {
+        let client = async_nats::connect(self.url()).await.expect("connects");
+        async_nats::jetstream::new(client)
+    }
+
     /// Starts a server on a free port, or `None` (after saying `SKIPPED`) when `nats-server`
     /// is not installed; panics instead when `CI` is set.
     pub fn start(test: &str) -> Option<NatsServer> {

@@ -85,6 +85,37 @@ pub trait Filterable {
     }
 }
 
+/// A message known only by its JSON text: what `jq:`, `fql:` and free-text terms read (field
+/// terms match nothing). For callers that filter text outside the viewer's rows.
+pub struct Text<'a>(pub &'a str);
+
+impl Filterable for Text<'_> {
+    fn text(&self) -> &str {
+        self.0
+    }
+    fn message_type(&self) -> Option<&str> {
+        None
+    }
+    fn event_name(&self) -> Option<&str> {
+        None
+    }
+    fn user_id(&self) -> Option<&str> {
+        None
+    }
+    fn anonymous_id(&self) -> Option<&str> {
+        None
+    }
+    fn message_id(&self) -> Option<&str> {
+        None
+    }
+    fn write_key(&self) -> Option<&str> {
+        None
+    }
+    fn is_rejected(&self) -> bool {
+        false
+    }
+}
+
 /// [`Filterable::pii_classes`] bits.
 pub const PII_YELLOW: u8 = 1;
 pub const PII_RED: u8 = 2;

@@ -55,7 +55,7 @@ impl fmt::Debug for Destination {
     }
 }
 
-/// Makes a filter's condition from its text (FQL's parser, at merge); `Err` says why not.
+/// Makes a filter's condition from its text ([`fql`] in practice); `Err` says why not.
 pub type Compile = dyn Fn(&str) -> Result<Box<dyn Condition>, String>;
 
 impl Destination {

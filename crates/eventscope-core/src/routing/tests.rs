@@ -4,7 +4,7 @@
 use super::*;
 use crate::model::json::Json;
 
-/// A hand-written condition (FQL plugs in at merge).
+/// A hand-written condition, so these tests do not depend on FQL (tested on its own).
 struct When(Box<Test>);
 
 type Test = dyn Fn(&Json<'_>) -> Result<bool, String> + Send + Sync;
