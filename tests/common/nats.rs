@@ -40,18 +40,7 @@ impl NatsServer {
     /// Starts a server on a free port, or `None` (after saying `SKIPPED`) when `nats-server`
     /// is not installed; panics instead when `CI` is set.
     pub fn start(test: &str) -> Option<NatsServer> {
-        let Some(program) = program() else {
-            if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
-                panic!(
-                    "{test}: nats-server not found (PATH, {FALLBACK}) and CI is set: CI must \
-                     install it (.ci/run does: apt-get install nats-server)"
-                );
-            }
-            eprintln!(
-                "SKIPPED: {test}: nats-server not installed (set CI=1 to make this a failure)"
-            );
-            return None;
-        };
+        let program = installed(test)?;
         let dir = temp_dir("nats");
         let mut server = NatsServer {
             child: None,
@@ -148,9 +137,10 @@ fn wait_for_port(ports_dir: &Path, log: &Path) -> u16 {
     }
 }
 
-/// `nats-server` on PATH, else Debian's place; `None` if neither runs.
-fn program() -> Option<PathBuf> {
-    ["nats-server", FALLBACK]
+/// `nats-server` on PATH, else Debian's place; `None` (after saying `SKIPPED`) when neither
+/// runs; panics instead when `CI` is set.
+pub fn installed(test: &str) -> Option<PathBuf> {
+    let found = ["nats-server", FALLBACK]
         .into_iter()
         .map(PathBuf::from)
         .find(|program| {
@@ -160,5 +150,15 @@ fn program() -> Option<PathBuf> {
                 .stderr(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success())
-        })
+        });
+    if found.is_none() {
+        if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+            panic!(
+                "{test}: nats-server not found (PATH, {FALLBACK}) and CI is set: CI must \
+                 install it (.ci/run does: apt-get install nats-server)"
+            );
+        }
+        eprintln!("SKIPPED: {test}: nats-server not installed (set CI=1 to make this a failure)");
+    }
+    found
 }

@@ -14,6 +14,10 @@ use super::BusError;
 
 /// How long stream lookups and consumer creation wait for the server.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a consumer's pull requests live. The client asks for an idle heartbeat every half
+/// of it and recreates a consumer that missed two in a row (its server died), so a relay's viewers wait about twice this after a leader is
+/// killed; with the client's default (30 s) they waited a minute.
+const PULL_EXPIRES: Duration = Duration::from_secs(3);
 /// How long [`NatsReader::connect`] waits for the first connection.
 const FIRST_CONNECTION: Duration = Duration::from_secs(5);
 
@@ -131,6 +135,7 @@ impl NatsReader {
                 start_sequence: start.max(1),
             },
             filter_subject: filter_subject.unwrap_or_default(),
+            max_expires: PULL_EXPIRES,
             ..consumer::pull::OrderedConfig::default()
         };
         let consumer = stream

@@ -7,13 +7,13 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use axum::extract::ws::Utf8Bytes;
-use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use tokio::sync::watch;
 
 use crate::bus::{BusError, Narrowing, NatsReader};
 use crate::model::{Frame, GapFrame};
 
-use super::source::{Unpacked, unpack};
+use super::source::{BusFrames, Unpacked, next_frame, unpack};
 
 /// Frames (and gaps) a feed keeps for viewers that are behind.
 pub const RING: usize = 4096;
@@ -53,24 +53,22 @@ impl Feeds {
             }),
             changes,
         });
-        let filling = Arc::clone(&shared);
-        let kept = narrowing.clone();
-        let task = tokio::spawn(async move {
-            tokio::pin!(frames);
-            let mut expected = from;
-            while let Some(frame) = frames.next().await {
-                let unpacked = match frame {
-                    Ok(frame) => unpack(frame, &kept, &mut expected),
-                    Err(e) => {
-                        tracing::warn!("relay: a feed lost the bus: {e}");
-                        break;
-                    }
-                };
-                filling.push(unpacked);
-            }
-            filling.ring().ended = true;
-            filling.changes.send_replace(());
-        });
+        let reader = Arc::clone(&self.reader);
+        let filter = narrowing.filter_subject();
+        let restart = move |from: u64| -> BoxFuture<'static, Result<BusFrames, BusError>> {
+            let (reader, filter) = (Arc::clone(&reader), filter.clone());
+            Box::pin(async move {
+                let (_, frames) = reader.follow(from, filter).await?;
+                Ok(Box::pin(frames) as BusFrames)
+            })
+        };
+        let task = tokio::spawn(fill(
+            Box::pin(frames),
+            restart,
+            narrowing.clone(),
+            from,
+            Arc::clone(&shared),
+        ));
         let feed = Arc::new(Feed {
             shared,
             task: task.abort_handle(),
@@ -78,6 +76,37 @@ impl Feeds {
         live.insert(narrowing.clone(), Arc::downgrade(&feed));
         Ok(feed)
     }
+}
+
+/// Moves a feed's consumer's frames into its ring, from seq `expected` on, until the consumer
+/// ends. Through a leader change the consumer recovers by itself (the client recreates it
+/// from the last seq it delivered), so its errors are passed over, not the end of the feed.
+/// A consumer recreated before it delivered anything starts again at the stream's first seq
+/// (the client knows no seq to resume from): that consumer is replaced by one from
+/// `expected` (`restart`), so viewers get neither old frames nor a feed that stalls while
+/// the whole stream is read again.
+async fn fill(
+    mut frames: BusFrames,
+    restart: impl Fn(u64) -> BoxFuture<'static, Result<BusFrames, BusError>> + Send,
+    narrowing: Narrowing,
+    mut expected: u64,
+    shared: Arc<Shared>,
+) {
+    while let Some(frame) = next_frame(&mut frames).await {
+        match frame {
+            Ok(frame) if frame.seq < expected => match restart(expected).await {
+                Ok(fresh) => frames = fresh,
+                Err(e) => {
+                    tracing::warn!("relay: a feed lost the bus: {e}");
+                    break;
+                }
+            },
+            Ok(frame) => shared.push(unpack(frame, &narrowing, &mut expected)),
+            Err(e) => tracing::debug!("relay: a feed's consumer: {e}; it recovers by itself"),
+        }
+    }
+    shared.ring().ended = true;
+    shared.changes.send_replace(());
 }
 
 /// One narrowing's live frames; its consumer stops when the last viewer drops it.
@@ -193,15 +222,30 @@ mod tests {
         }
     }
 
-    fn push(feed: &Feed, seq: u64, expected: &mut u64) {
-        let frame = BusFrame {
+    fn frame(seq: u64) -> BusFrame {
+        BusFrame {
             seq,
             subject: "evs.nokey.track.1.2".into(),
             pending: 0,
             payload: format!(r#"{{"type":"event","n":{seq}}}"#).into(),
-        };
+        }
+    }
+
+    fn push(feed: &Feed, seq: u64, expected: &mut u64) {
         feed.shared
-            .push(unpack(frame, &Narrowing::default(), expected));
+            .push(unpack(frame(seq), &Narrowing::default(), expected));
+    }
+
+    /// A consumer delivering `items` (a seq, or an error for 0) and then ending.
+    fn consumer(items: &[u64]) -> BusFrames {
+        let items: Vec<Result<BusFrame, BusError>> = items
+            .iter()
+            .map(|&seq| match seq {
+                0 => Err(BusError::Failed("leadership change".into())),
+                seq => Ok(frame(seq)),
+            })
+            .collect();
+        Box::pin(futures_util::stream::iter(items))
     }
 
     fn seqs(texts: &[Utf8Bytes]) -> Vec<(String, u64)> {
@@ -259,5 +303,100 @@ mod tests {
             [("event".into(), 1), ("gap".into(), 4), ("event".into(), 5)]
         );
         assert!(read.texts[1].as_str().contains("retention"));
+    }
+
+    #[tokio::test]
+    async fn a_feed_passes_over_its_consumers_errors_and_ends_with_it() {
+        let feed = feed();
+        let never = |_| -> BoxFuture<'static, Result<BusFrames, BusError>> {
+            panic!("no restart: the consumer never went back")
+        };
+        let everything = Narrowing::default();
+        let frames = consumer(&[1, 0, 0, 2]);
+        fill(frames, never, everything, 1, Arc::clone(&feed.shared)).await;
+        let mut after = 0;
+        let read = feed.read(&mut after, 10);
+        assert_eq!(
+            seqs(&read.texts),
+            [("event".into(), 1), ("event".into(), 2)]
+        );
+        assert!(read.ended, "the feed ends when its consumer does");
+    }
+
+    #[tokio::test]
+    async fn a_consumer_that_starts_over_is_replaced_from_where_the_feed_is() {
+        let feed = feed();
+        let restarts = Arc::new(Mutex::new(Vec::new()));
+        let asked = Arc::clone(&restarts);
+        let restart = move |from: u64| -> BoxFuture<'static, Result<BusFrames, BusError>> {
+            asked.lock().unwrap().push(from);
+            Box::pin(async move { Ok(consumer(&[from, from + 1])) })
+        };
+        // Recreated before it delivered anything, the client's consumer reads from seq 1.
+        let frames = consumer(&[5, 6, 1, 2, 3]);
+        fill(
+            frames,
+            restart,
+            Narrowing::default(),
+            5,
+            Arc::clone(&feed.shared),
+        )
+        .await;
+        assert_eq!(*restarts.lock().unwrap(), [7]);
+        let mut after = 4;
+        let read = feed.read(&mut after, 10);
+        assert_eq!(
+            seqs(&read.texts),
+            [5, 6, 7, 8].map(|seq| ("event".to_string(), seq))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_frame_delivered_again_is_given_once() {
+        let feed = feed();
+        let mut expected = 1;
+        for seq in [1, 2, 1, 2, 3] {
+            push(&feed, seq, &mut expected);
+        }
+        let mut after = 0;
+        assert_eq!(
+            seqs(&feed.read(&mut after, 10).texts),
+            [1, 2, 3].map(|seq| ("event".to_string(), seq))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_consumer_that_forgets_to_wake_the_feed_is_polled_again() {
+        // Like async-nats' ordered consumer after a first missed heartbeat: pending, with no
+        // wake-up registered; it has its frame when polled again.
+        let mut polls = 0;
+        let sleepy = futures_util::stream::poll_fn(move |_| {
+            polls += 1;
+            match polls {
+                1 => std::task::Poll::Pending,
+                2 => std::task::Poll::Ready(Some(Ok(frame(1)))),
+                _ => std::task::Poll::Ready(None),
+            }
+        });
+        let feed = feed();
+        let never = |_| -> BoxFuture<'static, Result<BusFrames, BusError>> {
+            panic!("no restart: the consumer never went back")
+        };
+        let filling = fill(
+            Box::pin(sleepy),
+            never,
+            Narrowing::default(),
+            1,
+            Arc::clone(&feed.shared),
+        );
+        // A guard against hangs, not a timing assertion.
+        tokio::time::timeout(std::time::Duration::from_secs(20), filling)
+            .await
+            .expect("the feed polls its consumer again");
+        let mut after = 0;
+        assert_eq!(
+            seqs(&feed.read(&mut after, 10).texts),
+            [("event".into(), 1)]
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use futures_util::{FutureExt, Stream, StreamExt};
@@ -31,6 +32,22 @@ pub(crate) enum Source {
         after: u64,
         changes: watch::Receiver<()>,
     },
+}
+
+/// How often a consumer is polled while it delivers nothing (see [`next_frame`]).
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// The consumer's next frame. A consumer whose server died must notice its missed heartbeats
+/// to recreate itself, but the client (async-nats 0.52) registers no wake-up after the first
+/// miss: left alone, the consumer slept until some unrelated event (40 s and more after a
+/// leader kill). So an idle consumer is polled again every [`POLL_EVERY`]
+/// (`StreamExt::next` is cancel-safe: nothing is lost by the timeout).
+pub(crate) async fn next_frame(frames: &mut BusFrames) -> Option<Result<BusFrame, BusError>> {
+    loop {
+        if let Ok(next) = tokio::time::timeout(POLL_EVERY, frames.next()).await {
+            return next;
+        }
+    }
 }
 
 /// What waiting on a [`Source`] gives.
@@ -64,23 +81,29 @@ impl Source {
                 } => {
                     let mut texts = Vec::new();
                     let mut caught_up = None;
-                    let mut next = frames.next().await;
+                    let mut next = next_frame(frames).await;
                     loop {
                         match next {
                             Some(Ok(frame)) => {
-                                let (seq, pending) = (frame.seq, frame.pending);
+                                let pending = frame.pending;
                                 texts.extend(
                                     unpack(frame, narrowing, expected)
                                         .texts()
                                         .map(|(_, text)| text),
                                 );
                                 if pending == 0 {
-                                    caught_up = Some((Arc::clone(feed), seq));
+                                    // The last seq this viewer has (a frame delivered again
+                                    // is not sent twice, so not its seq).
+                                    let sent = expected.saturating_sub(1);
+                                    caught_up = Some((Arc::clone(feed), sent));
                                     break;
                                 }
                             }
+                            // Through a leader change the consumer recovers by itself.
                             Some(Err(e)) if texts.is_empty() => {
-                                return Next::Lost(e.to_string());
+                                tracing::debug!("relay: a viewer's consumer: {e}; recovering");
+                                next = next_frame(frames).await;
+                                continue;
                             }
                             Some(Err(_)) => break,
                             None if texts.is_empty() => {
@@ -126,7 +149,8 @@ impl Source {
 }
 
 /// One bus message's texts for a viewer: a `retention` gap first when an unfiltered reader's
-/// seq jumps past `expected`, then the frame if `narrowing` keeps it.
+/// seq jumps past `expected`, then the frame if `narrowing` keeps it; nothing for a seq
+/// before `expected` (already given).
 pub(crate) struct Unpacked {
     gap: Option<(u64, Utf8Bytes)>,
     frame: Option<(u64, Utf8Bytes)>,
@@ -140,6 +164,13 @@ impl Unpacked {
 }
 
 pub(crate) fn unpack(frame: BusFrame, narrowing: &Narrowing, expected: &mut u64) -> Unpacked {
+    // A consumer recreated through a leader change may deliver again what it had delivered.
+    if frame.seq < *expected {
+        return Unpacked {
+            gap: None,
+            frame: None,
+        };
+    }
     // A filtered consumer skips seqs by design.
     let gap = (frame.seq > *expected && narrowing.is_everything()).then(|| {
         let gap = retention(*expected, frame.seq - 1);
