@@ -5,15 +5,17 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
+use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::watch;
 
 use crate::bus::{BusError, Narrowing, NatsReader};
 use crate::model::{Frame, GapFrame};
 
-use super::source::{BusFrames, Unpacked, next_frame, unpack};
+use super::source::{BusFrames, Unpacked, unpack};
 
 /// Frames (and gaps) a feed keeps for viewers that are behind.
 pub const RING: usize = 4096;
@@ -53,18 +55,13 @@ impl Feeds {
             }),
             changes,
         });
-        let reader = Arc::clone(&self.reader);
-        let filter = narrowing.filter_subject();
-        let restart = move |from: u64| -> BoxFuture<'static, Result<BusFrames, BusError>> {
-            let (reader, filter) = (Arc::clone(&reader), filter.clone());
-            Box::pin(async move {
-                let (_, frames) = reader.follow(from, filter).await?;
-                Ok(Box::pin(frames) as BusFrames)
-            })
+        let upstream = Upstream {
+            reader: Arc::clone(&self.reader),
+            filter: narrowing.filter_subject(),
         };
         let task = tokio::spawn(fill(
             Box::pin(frames),
-            restart,
+            upstream,
             narrowing.clone(),
             from,
             Arc::clone(&shared),
@@ -78,28 +75,94 @@ impl Feeds {
     }
 }
 
+/// A feed with no frame for this long asks whether the stream has newer ones.
+const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// Checks in a row that found newer frames in the stream but none in the feed before its
+/// consumer is replaced; doubled (up to [`MAX_PATIENCE`]) each time a replacement shows that
+/// nothing was waiting for this narrowing (its filter matched none of the newer frames).
+const PATIENCE: u32 = 2;
+const MAX_PATIENCE: u32 = 32;
+
+/// What a feed asks of the bus besides its consumer's frames.
+pub(crate) trait Consumers: Send + 'static {
+    /// A fresh consumer of the feed's narrowing from seq `from` on: how many frames it had
+    /// waiting when created, and its frames.
+    fn follow(&self, from: u64) -> BoxFuture<'_, Result<(u64, BusFrames), BusError>>;
+    /// The stream's last seq.
+    fn last_seq(&self) -> BoxFuture<'_, Result<u64, BusError>>;
+}
+
+/// The relay's reader, for one narrowing.
+struct Upstream {
+    reader: Arc<NatsReader>,
+    filter: Option<String>,
+}
+
+impl Consumers for Upstream {
+    fn follow(&self, from: u64) -> BoxFuture<'_, Result<(u64, BusFrames), BusError>> {
+        Box::pin(async move {
+            let (held, frames) = self.reader.follow(from, self.filter.clone()).await?;
+            Ok((held, Box::pin(frames) as BusFrames))
+        })
+    }
+
+    fn last_seq(&self) -> BoxFuture<'_, Result<u64, BusError>> {
+        Box::pin(async move { Ok(self.reader.state().await?.last_seq) })
+    }
+}
+
 /// Moves a feed's consumer's frames into its ring, from seq `expected` on, until the consumer
-/// ends. Through a leader change the consumer recovers by itself (the client recreates it
-/// from the last seq it delivered), so its errors are passed over, not the end of the feed.
-/// A consumer recreated before it delivered anything starts again at the stream's first seq
-/// (the client knows no seq to resume from): that consumer is replaced by one from
-/// `expected` (`restart`), so viewers get neither old frames nor a feed that stalls while
-/// the whole stream is read again.
+/// ends, through leader changes:
+/// - the client recreates a consumer whose server died, so its errors are passed over;
+/// - but its recreation can hang (async-nats 0.52 on nats-server 2.9: it creates the
+///   replacement under one name, and a create first assigned to the dead server is never
+///   answered), and it registers no wake-up after a first missed heartbeat: a consumer with
+///   nothing for [`CHECK_EVERY`] while the stream has newer frames is replaced by a fresh one
+///   from `expected`;
+/// - a consumer recreated before it delivered anything starts over at the stream's first
+///   seq: it is replaced too, so viewers get neither old frames nor a feed that stalls while
+///   the whole stream is read again.
 async fn fill(
     mut frames: BusFrames,
-    restart: impl Fn(u64) -> BoxFuture<'static, Result<BusFrames, BusError>> + Send,
+    consumers: impl Consumers,
     narrowing: Narrowing,
     mut expected: u64,
     shared: Arc<Shared>,
 ) {
-    while let Some(frame) = next_frame(&mut frames).await {
-        match frame {
-            Ok(frame) if frame.seq < expected => match restart(expected).await {
-                Ok(fresh) => frames = fresh,
-                Err(e) => {
-                    tracing::warn!("relay: a feed lost the bus: {e}");
-                    break;
+    let (mut quiet, mut patience) = (0, PATIENCE);
+    loop {
+        let frame = match tokio::time::timeout(CHECK_EVERY, frames.next()).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(_) => {
+                if consumers
+                    .last_seq()
+                    .await
+                    .is_ok_and(|last| last >= expected)
+                {
+                    quiet += 1;
                 }
+                if quiet >= patience {
+                    quiet = 0;
+                    match consumers.follow(expected).await {
+                        Ok((held, fresh)) => {
+                            tracing::debug!("relay: a feed's consumer replaced from {expected}");
+                            frames = fresh;
+                            if held == 0 {
+                                patience = (patience * 2).min(MAX_PATIENCE);
+                            }
+                        }
+                        Err(e) => tracing::debug!("relay: a feed's consumer not replaced: {e}"),
+                    }
+                }
+                continue;
+            }
+        };
+        (quiet, patience) = (0, PATIENCE);
+        match frame {
+            Ok(frame) if frame.seq < expected => match consumers.follow(expected).await {
+                Ok((_, fresh)) => frames = fresh,
+                Err(e) => tracing::debug!("relay: a feed's consumer not replaced: {e}"),
             },
             Ok(frame) => shared.push(unpack(frame, &narrowing, &mut expected)),
             Err(e) => tracing::debug!("relay: a feed's consumer: {e}; it recovers by itself"),
@@ -236,6 +299,42 @@ mod tests {
             .push(unpack(frame(seq), &Narrowing::default(), expected));
     }
 
+    /// A bus whose stream's last seq is `last`, giving `next` when asked for a consumer.
+    struct FakeConsumers {
+        last: u64,
+        next: fn(u64) -> BusFrames,
+        asked: Arc<Mutex<Vec<u64>>>,
+    }
+
+    impl FakeConsumers {
+        fn new(last: u64, next: fn(u64) -> BusFrames) -> (FakeConsumers, Arc<Mutex<Vec<u64>>>) {
+            let asked = Arc::new(Mutex::new(Vec::new()));
+            let fake = FakeConsumers {
+                last,
+                next,
+                asked: Arc::clone(&asked),
+            };
+            (fake, asked)
+        }
+    }
+
+    impl Consumers for FakeConsumers {
+        fn follow(&self, from: u64) -> BoxFuture<'_, Result<(u64, BusFrames), BusError>> {
+            self.asked.lock().unwrap().push(from);
+            let frames = (self.next)(from);
+            Box::pin(async move { Ok((1, frames)) })
+        }
+
+        fn last_seq(&self) -> BoxFuture<'_, Result<u64, BusError>> {
+            let last = self.last;
+            Box::pin(async move { Ok(last) })
+        }
+    }
+
+    fn unused(_: u64) -> BusFrames {
+        panic!("no fresh consumer: this one never went back")
+    }
+
     /// A consumer delivering `items` (a seq, or an error for 0) and then ending.
     fn consumer(items: &[u64]) -> BusFrames {
         let items: Vec<Result<BusFrame, BusError>> = items
@@ -308,12 +407,16 @@ mod tests {
     #[tokio::test]
     async fn a_feed_passes_over_its_consumers_errors_and_ends_with_it() {
         let feed = feed();
-        let never = |_| -> BoxFuture<'static, Result<BusFrames, BusError>> {
-            panic!("no restart: the consumer never went back")
-        };
-        let everything = Narrowing::default();
+        let (bus, _) = FakeConsumers::new(2, unused);
         let frames = consumer(&[1, 0, 0, 2]);
-        fill(frames, never, everything, 1, Arc::clone(&feed.shared)).await;
+        fill(
+            frames,
+            bus,
+            Narrowing::default(),
+            1,
+            Arc::clone(&feed.shared),
+        )
+        .await;
         let mut after = 0;
         let read = feed.read(&mut after, 10);
         assert_eq!(
@@ -326,28 +429,49 @@ mod tests {
     #[tokio::test]
     async fn a_consumer_that_starts_over_is_replaced_from_where_the_feed_is() {
         let feed = feed();
-        let restarts = Arc::new(Mutex::new(Vec::new()));
-        let asked = Arc::clone(&restarts);
-        let restart = move |from: u64| -> BoxFuture<'static, Result<BusFrames, BusError>> {
-            asked.lock().unwrap().push(from);
-            Box::pin(async move { Ok(consumer(&[from, from + 1])) })
-        };
+        let (bus, asked) = FakeConsumers::new(8, |from| consumer(&[from, from + 1]));
         // Recreated before it delivered anything, the client's consumer reads from seq 1.
         let frames = consumer(&[5, 6, 1, 2, 3]);
         fill(
             frames,
-            restart,
+            bus,
             Narrowing::default(),
             5,
             Arc::clone(&feed.shared),
         )
         .await;
-        assert_eq!(*restarts.lock().unwrap(), [7]);
+        assert_eq!(*asked.lock().unwrap(), [7]);
         let mut after = 4;
         let read = feed.read(&mut after, 10);
         assert_eq!(
             seqs(&read.texts),
             [5, 6, 7, 8].map(|seq| ("event".to_string(), seq))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stuck_consumer_is_replaced_when_the_stream_has_newer_frames() {
+        // Its server died and the client's recreation hangs: it delivers nothing more, while
+        // the stream (led elsewhere) goes on to seq 4.
+        let feed = feed();
+        let (bus, asked) = FakeConsumers::new(4, |from| consumer(&[from, from + 1]));
+        let stuck = consumer(&[1, 2]).chain(futures_util::stream::pending());
+        let filling = fill(
+            Box::pin(stuck),
+            bus,
+            Narrowing::default(),
+            1,
+            Arc::clone(&feed.shared),
+        );
+        // A guard against hangs, not a timing assertion.
+        tokio::time::timeout(std::time::Duration::from_secs(60), filling)
+            .await
+            .expect("the fresh consumer ends");
+        assert_eq!(*asked.lock().unwrap(), [3]);
+        let mut after = 0;
+        assert_eq!(
+            seqs(&feed.read(&mut after, 10).texts),
+            [1, 2, 3, 4].map(|seq| ("event".to_string(), seq))
         );
     }
 
@@ -379,12 +503,10 @@ mod tests {
             }
         });
         let feed = feed();
-        let never = |_| -> BoxFuture<'static, Result<BusFrames, BusError>> {
-            panic!("no restart: the consumer never went back")
-        };
+        let (bus, _) = FakeConsumers::new(0, unused);
         let filling = fill(
             Box::pin(sleepy),
-            never,
+            bus,
             Narrowing::default(),
             1,
             Arc::clone(&feed.shared),
