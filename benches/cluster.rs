@@ -10,10 +10,11 @@
 //! EVENTSCOPE_BENCH_SECONDS=3 cargo bench --bench cluster      # quick smoke run
 //! ```
 //!
-//! Knobs (environment): `EVENTSCOPE_BENCH_SECONDS` (each phase's window, default 10),
+//! Knobs (environment): `EVENTSCOPE_BENCH_SECONDS` (phase (a)'s window, default 10),
 //! `EVENTSCOPE_BENCH_CONNS` (keep-alive connections posting to the collector, default 4),
 //! `EVENTSCOPE_BENCH_KILL_AT` (seconds into phase (b) the leader is killed, default 40 % of
-//! the window), `EVENTSCOPE_BENCH_SERVER_THREADS` / `EVENTSCOPE_BENCH_CLIENT_THREADS` (tokio
+//! phase (a)'s window), `EVENTSCOPE_BENCH_AFTER_KILL` (seconds phase (b) goes on after the
+//! kill, default 15), `EVENTSCOPE_BENCH_SERVER_THREADS` / `EVENTSCOPE_BENCH_CLIENT_THREADS` (tokio
 //! workers of the collector and of the load generator and bare publisher, default 2 and 2).
 //!
 //! Bodies are 100 fixture messages each (POST /v1/batch), every message with its own
@@ -63,6 +64,7 @@ const RECOVERED: f64 = 0.8;
 struct Config {
     window: Duration,
     kill_at: Duration,
+    after_kill: Duration,
     conns: usize,
     server_threads: usize,
     client_threads: usize,
@@ -80,6 +82,11 @@ impl Config {
         Config {
             window: Duration::from_secs_f64(seconds),
             kill_at: Duration::from_secs_f64(kill_at),
+            after_kill: Duration::from_secs_f64(
+                env_number("EVENTSCOPE_BENCH_AFTER_KILL")
+                    .filter(|s: &f64| *s > 0.0)
+                    .unwrap_or(15.0),
+            ),
             conns: env_number("EVENTSCOPE_BENCH_CONNS")
                 .filter(|n| *n > 0)
                 .unwrap_or(4),
@@ -264,8 +271,7 @@ fn steady_bare(
     count: u64,
 ) -> Steady {
     client_rt.block_on(async {
-        let client = async_nats::connect(cluster.urls().join(",")).await.unwrap();
-        let js = jetstream::new(client);
+        let js = jetstream::new(connect(cluster).await);
         js.create_stream(stream::Config {
             name: BARE_STREAM.into(),
             subjects: vec!["bare.>".into()],
@@ -337,7 +343,7 @@ fn through_kill(
     let mut buckets = Vec::new();
     let (mut killed_in, mut leader) = (None, 0);
     let mut last = 0;
-    while started.elapsed() < cfg.window {
+    while started.elapsed() < cfg.kill_at + cfg.after_kill {
         let next = BUCKET * (buckets.len() as u32 + 1);
         std::thread::sleep(next.saturating_sub(started.elapsed()));
         let accepted = load.accepted.load(Ordering::Relaxed);
@@ -372,8 +378,7 @@ fn through_kill(
 /// how many were stored more than once).
 fn stored_ids(client_rt: &Runtime, cluster: &NatsCluster) -> (HashSet<String>, u64) {
     client_rt.block_on(async {
-        let client = async_nats::connect(cluster.urls().join(",")).await.unwrap();
-        let js = jetstream::new(client);
+        let js = jetstream::new(connect(cluster).await);
         let mut stream = js.get_stream(DEFAULT_STREAM).await.unwrap();
         let last = stream.info().await.unwrap().state.last_sequence;
         let consumer = stream
@@ -399,6 +404,13 @@ fn stored_ids(client_rt: &Runtime, cluster: &NatsCluster) -> (HashSet<String>, u
         }
         (ids, twice)
     })
+}
+
+/// A client of the cluster (any node will do).
+async fn connect(cluster: &NatsCluster) -> async_nats::Client {
+    let addrs: Vec<async_nats::ServerAddr> =
+        cluster.urls().iter().map(|u| u.parse().unwrap()).collect();
+    async_nats::connect(addrs).await.unwrap()
 }
 
 fn main() {
