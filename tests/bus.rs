@@ -118,6 +118,20 @@ async fn a_post_is_answered_after_its_messages_are_in_the_stream() {
         bus["publishLatencyMs"]["last"].as_f64().unwrap() > 0.0,
         "{bus}"
     );
+    // The stream as the server holds it.
+    let stream = &bus["streamState"];
+    assert_eq!(
+        (&stream["firstSeq"], &stream["lastSeq"]),
+        (&json!(1), &json!(3)),
+        "{bus}"
+    );
+    // The one consumer is this test's own reader, above.
+    assert_eq!(
+        (&stream["messages"], &stream["consumers"]),
+        (&json!(3), &json!(1)),
+        "{bus}"
+    );
+    assert_eq!(stream["replicas"], 1, "{bus}");
     server.stop().await.unwrap();
 }
 

@@ -91,18 +91,8 @@ pub struct ServeArgs {
     /// (e.g. https://api.segment.io); its answers appear as delivery frames.
     #[arg(long, value_name = "URL", env = "EVENTSCOPE_UPSTREAM")]
     pub upstream: Option<String>,
-    /// Close a connection that has not sent a complete request head this long after it
-    /// connected (or after the first byte of its next request): 10s, 500ms, 1m.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
-    pub header_timeout: std::time::Duration,
-    /// Close a keep-alive connection idle this long between requests.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    pub idle_timeout: std::time::Duration,
-    /// Connections held at once (websockets included), at most; lowered to fit the open-file
-    /// limit. At the cap the longest-idle connection is closed for a new one, or the new one
-    /// is refused when none is idle.
-    #[arg(long, value_name = "N", default_value_t = eventscope_core::server::DEFAULT_MAX_CONNECTIONS as u64, value_parser = buffer_parser())]
-    pub max_connections: u64,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
     /// Mask values in messages before they are published or recorded: `secrets` (Red PII: API
     /// keys, tokens, private keys, cards, passwords…), `pii` (all PII) or `none` (as sent).
     /// Verdicts still report what was masked; matchers from `[pii]` in eventscope.toml.
@@ -147,6 +137,39 @@ pub struct RelayArgs {
     /// A web origin allowed to open the stream besides loopback pages (repeatable).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+}
+
+/// The bounds on the connections a listener holds (`serve` and `relay`).
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Close a connection that has not sent a complete request head this long after it
+    /// connected (or after the first byte of its next request): 10s, 500ms, 1m.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: std::time::Duration,
+    /// Close a keep-alive connection idle this long between requests.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: std::time::Duration,
+    /// Connections held at once (websockets included), at most; lowered to fit the open-file
+    /// limit. At the cap the longest-idle connection is closed for a new one, or the new one
+    /// is refused when none is idle.
+    #[arg(long, value_name = "N", default_value_t = eventscope_core::server::DEFAULT_MAX_CONNECTIONS as u64, value_parser = buffer_parser())]
+    pub max_connections: u64,
+}
+
+impl ConnectionArgs {
+    /// The connection bounds these flags ask for.
+    pub fn limits(&self) -> eventscope_core::server::ConnectionLimits {
+        eventscope_core::server::ConnectionLimits {
+            timeouts: eventscope_core::server::Timeouts {
+                header: self.header_timeout,
+                idle: self.idle_timeout,
+            },
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            ..eventscope_core::server::ConnectionLimits::default()
+        }
+    }
 }
 
 /// `relay --listen`'s default: next to a collector's 8707 on the same machine.
@@ -176,18 +199,6 @@ impl ServeArgs {
         })
     }
 
-    /// The connection bounds these flags ask for.
-    pub fn connection_limits(&self) -> eventscope_core::server::ConnectionLimits {
-        eventscope_core::server::ConnectionLimits {
-            timeouts: eventscope_core::server::Timeouts {
-                header: self.header_timeout,
-                idle: self.idle_timeout,
-            },
-            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
-            ..eventscope_core::server::ConnectionLimits::default()
-        }
-    }
-
     /// The collector these flags ask for, holding `buffer` frames and `buffer_bytes` (the
     /// viewer keeps part of `--buffer-bytes` for itself) and masking with `redactor`.
     pub fn serve_config(
@@ -196,7 +207,7 @@ impl ServeArgs {
         buffer_bytes: u64,
         redactor: Option<std::sync::Arc<eventscope_core::inspect::redact::Redactor>>,
     ) -> eventscope_core::server::ServeConfig {
-        let connections = self.connection_limits();
+        let connections = self.connections.limits();
         let bus = self.bus_config();
         eventscope_core::server::ServeConfig {
             listen: self.listen.unwrap_or_else(default_listen),

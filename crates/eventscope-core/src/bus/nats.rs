@@ -14,6 +14,7 @@ use async_nats::jetstream::{self, message::PublishMessage, stream};
 use futures_util::future::BoxFuture;
 use tokio::sync::{Mutex, Semaphore};
 
+use super::report::{self, StreamReport};
 use super::{Acked, Bus, BusConfig, BusCounters, BusError, BusMessage, BusStatus, subject};
 
 /// Messages in flight (sent, not yet acknowledged) across all requests, at most. A request
@@ -219,6 +220,13 @@ impl Bus for NatsBus {
         })
     }
 
+    fn stream_report(&self) -> BoxFuture<'_, Result<StreamReport, BusError>> {
+        Box::pin(report::stream_report(
+            &self.jetstream,
+            &self.config.stream.name,
+        ))
+    }
+
     fn status(&self) -> BusStatus {
         use std::sync::atomic::Ordering::Relaxed;
         let counters = &self.counters;
@@ -226,11 +234,7 @@ impl Bus for NatsBus {
             kind: "nats",
             servers: self.config.servers.clone(),
             stream: self.config.stream.name.clone(),
-            state: match self.client.connection_state() {
-                State::Connected => "connected",
-                State::Pending => "connecting",
-                State::Disconnected => "disconnected",
-            },
+            state: report::connection_state(&self.client),
             last_ack_seq: counters.last_ack_seq.load(Relaxed),
             published: counters.published.load(Relaxed),
             duplicates: counters.duplicates.load(Relaxed),

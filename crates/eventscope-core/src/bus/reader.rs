@@ -10,12 +10,14 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 use futures_util::{Stream, StreamExt};
 
-use super::BusError;
+use super::{BusError, StreamReport};
 
 /// How long stream lookups and consumer creation wait for the server.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long [`NatsReader::connect`] waits for the first connection.
-const FIRST_CONNECTION: Duration = Duration::from_secs(5);
+/// How long [`NatsReader::connect`] waits for the first connection before it carries on.
+const FIRST_CONNECTION: Duration = Duration::from_secs(3);
+/// How often that wait looks at the connection's state.
+const CONNECTION_POLL: Duration = Duration::from_millis(10);
 
 /// What a relay knows of the stream when a viewer connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +52,9 @@ pub struct NatsReader {
 }
 
 impl NatsReader {
-    /// Connects to `servers` (reconnecting by itself later); fails when none answers within a
-    /// few seconds.
+    /// Connects to `servers`, waiting a few seconds for the first connection; a bus still down
+    /// then is retried in the background (viewers get 503 `bus_unavailable` meanwhile), and
+    /// one lost later is reconnected by itself.
     pub async fn connect(servers: Vec<String>, stream: String) -> Result<NatsReader, BusError> {
         let addrs = servers
             .iter()
@@ -60,19 +63,25 @@ impl NatsReader {
                     .map_err(|e| BusError::Config(format!("{s}: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let connecting = async_nats::ConnectOptions::new()
+        let client = async_nats::ConnectOptions::new()
             .name("eventscope relay")
+            .retry_on_initial_connect()
             .connection_timeout(REQUEST_TIMEOUT)
-            .connect(addrs);
-        let client = tokio::time::timeout(FIRST_CONNECTION, connecting)
+            .connect(addrs)
             .await
-            .map_err(|_| {
-                BusError::Disconnected(format!(
-                    "no answer from {} in {FIRST_CONNECTION:?}",
+            .map_err(|e| BusError::Config(e.to_string()))?;
+        let waiting = std::time::Instant::now();
+        while client.connection_state() != async_nats::connection::State::Connected {
+            if waiting.elapsed() > FIRST_CONNECTION {
+                tracing::warn!(
+                    "relay: no connection to {} yet; retrying in the background (viewers get \
+                     503 bus_unavailable until it answers)",
                     servers.join(",")
-                ))
-            })?
-            .map_err(|e| BusError::Disconnected(e.to_string()))?;
+                );
+                break;
+            }
+            tokio::time::sleep(CONNECTION_POLL).await;
+        }
         let jetstream = jetstream::ContextBuilder::new()
             .timeout(REQUEST_TIMEOUT)
             .build(client);
@@ -81,6 +90,16 @@ impl NatsReader {
             stream,
             servers,
         })
+    }
+
+    /// `connected`, `connecting` or `disconnected`.
+    pub fn connection_state(&self) -> &'static str {
+        super::report::connection_state(&self.jetstream.client())
+    }
+
+    /// The stream as the server holds it now (for `/health`).
+    pub async fn stream_report(&self) -> Result<StreamReport, BusError> {
+        super::report::stream_report(&self.jetstream, &self.stream).await
     }
 
     pub fn stream_name(&self) -> &str {

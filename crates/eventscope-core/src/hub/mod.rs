@@ -305,6 +305,7 @@ impl Hub {
             instance: self.instance.clone(),
             last_seq: state.log.last_seq(),
             oldest_seq: state.log.first_seq(),
+            relay: None,
         }
     }
 

@@ -15,8 +15,22 @@ use crate::model::{Frame, GapFrame};
 
 use super::source::{Unpacked, unpack};
 
-/// Frames (and gaps) a feed keeps for viewers that are behind.
+/// Frames (and gaps) a feed keeps for viewers that are behind, at most.
 pub const RING: usize = 4096;
+/// Bytes of frames a feed keeps, at most (a frame may be up to the bus's 1 MiB payload).
+pub const RING_BYTES: usize = 64 << 20;
+
+/// One feed, as `/health` reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FeedReport {
+    /// The narrowing (`all`, `types=track sample=10% source=…`).
+    pub narrowing: String,
+    /// Viewers reading it (live, or catching up before they join it).
+    pub viewers: usize,
+    /// The newest seq it holds (0 before any).
+    #[serde(rename = "lastSeq")]
+    pub last_seq: u64,
+}
 
 /// The relay's feeds, by narrowing.
 pub(crate) struct Feeds {
@@ -30,6 +44,26 @@ impl Feeds {
             reader,
             live: tokio::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The feeds running now and their viewers.
+    pub(crate) async fn report(&self) -> Vec<FeedReport> {
+        let live = self.live.lock().await;
+        let mut feeds: Vec<FeedReport> = live
+            .iter()
+            .filter_map(|(narrowing, feed)| {
+                let viewers = feed.strong_count();
+                let feed = feed.upgrade()?;
+                let ring = feed.shared.ring();
+                Some(FeedReport {
+                    narrowing: narrowing.to_string(),
+                    viewers,
+                    last_seq: ring.items.back().map_or(0, |(seq, _)| *seq),
+                })
+            })
+            .collect();
+        feeds.sort_by(|a, b| a.narrowing.cmp(&b.narrowing));
+        feeds
     }
 
     /// The live feed of `narrowing`, started (from the stream's next seq) if none runs.
@@ -46,11 +80,7 @@ impl Feeds {
         let (_, frames) = self.reader.follow(from, narrowing.filter_subject()).await?;
         let (changes, _) = watch::channel(());
         let shared = Arc::new(Shared {
-            ring: Mutex::new(Ring {
-                items: VecDeque::new(),
-                dropped_through: 0,
-                ended: false,
-            }),
+            ring: Mutex::new(Ring::default()),
             changes,
         });
         let filling = Arc::clone(&shared);
@@ -98,9 +128,12 @@ struct Shared {
     changes: watch::Sender<()>,
 }
 
+#[derive(Default)]
 struct Ring {
     /// In seq order; a gap is keyed by its `to`.
     items: VecDeque<(u64, Utf8Bytes)>,
+    /// The bytes of `items`' texts, at most [`RING_BYTES`] (and the newest frame).
+    bytes: usize,
     /// The newest seq evicted from `items` (0 before any).
     dropped_through: u64,
     /// The consumer stopped: viewers read what is left, then close.
@@ -123,10 +156,13 @@ impl Shared {
         {
             let mut ring = self.ring();
             for (seq, text) in unpacked.texts() {
+                ring.bytes += text.len();
                 ring.items.push_back((seq, text));
-                if ring.items.len() > RING
-                    && let Some((seq, _)) = ring.items.pop_front()
-                {
+                while ring.items.len() > RING || (ring.bytes > RING_BYTES && ring.items.len() > 1) {
+                    let Some((seq, text)) = ring.items.pop_front() else {
+                        break;
+                    };
+                    ring.bytes -= text.len();
                     ring.dropped_through = seq;
                 }
             }
@@ -151,8 +187,9 @@ impl Feed {
                 from: *after + 1,
                 to: ring.dropped_through,
                 reason: format!(
-                    "slow viewer: the relay keeps the newest {RING} frames for its viewers, and \
-                     this one fell further behind"
+                    "slow viewer: the relay keeps the newest {RING} frames ({} MiB) for its \
+                     viewers, and this one fell further behind",
+                    RING_BYTES >> 20
                 ),
             };
             texts.push(Frame::Gap(gap).to_json().into());
@@ -179,11 +216,7 @@ mod tests {
     fn feed() -> Feed {
         let (changes, _) = watch::channel(());
         let shared = Arc::new(Shared {
-            ring: Mutex::new(Ring {
-                items: VecDeque::new(),
-                dropped_through: 0,
-                ended: false,
-            }),
+            ring: Mutex::new(Ring::default()),
             changes,
         });
         let task = tokio::spawn(async {});
@@ -194,11 +227,16 @@ mod tests {
     }
 
     fn push(feed: &Feed, seq: u64, expected: &mut u64) {
+        push_padded(feed, seq, expected, 0);
+    }
+
+    fn push_padded(feed: &Feed, seq: u64, expected: &mut u64, padding: usize) {
+        let pad = "x".repeat(padding);
         let frame = BusFrame {
             seq,
             subject: "evs.nokey.track.1.2".into(),
             pending: 0,
-            payload: format!(r#"{{"type":"event","n":{seq}}}"#).into(),
+            payload: format!(r#"{{"type":"event","n":{seq},"pad":"{pad}"}}"#).into(),
         };
         feed.shared
             .push(unpack(frame, &Narrowing::default(), expected));
@@ -244,6 +282,29 @@ mod tests {
         assert!(read.texts[0].as_str().contains("slow viewer"));
         assert_eq!(texts[1], ("event".into(), 11));
         assert!(!read.ended);
+    }
+
+    #[tokio::test]
+    async fn the_ring_is_bounded_in_bytes_as_well_as_frames() {
+        let feed = feed();
+        let mut expected = 1;
+        // 100 frames of 1 MiB: far fewer than RING frames, far more than RING_BYTES.
+        for seq in 1..=100 {
+            push_padded(&feed, seq, &mut expected, 1 << 20);
+        }
+        let ring = feed.shared.ring();
+        assert!(ring.bytes <= RING_BYTES, "{} bytes kept", ring.bytes);
+        assert_eq!(ring.items.back().map(|(seq, _)| *seq), Some(100));
+        let dropped = ring.dropped_through;
+        drop(ring);
+        assert!(
+            dropped >= 100 - (RING_BYTES >> 20) as u64,
+            "dropped through {dropped}"
+        );
+        let mut slow = 0;
+        let read = feed.read(&mut slow, 1);
+        assert_eq!(seqs(&read.texts)[0], ("gap".into(), dropped));
+        assert!(read.texts[0].as_str().contains("64 MiB"));
     }
 
     #[tokio::test]

@@ -26,7 +26,7 @@ use super::server::{
 };
 use super::source::{Next, Source, retention};
 use crate::bus::{BusError, Narrowing, NarrowingQuery, NatsReader, StreamState};
-use crate::model::{Frame, GapFrame, Hello, STREAM_VERSION, server_name};
+use crate::model::{Frame, GapFrame, Hello, RelayOrigin, STREAM_VERSION, server_name};
 
 #[derive(Clone)]
 struct RelayState {
@@ -37,9 +37,11 @@ struct RelayState {
     shutdown: CancellationToken,
 }
 
-/// The relay's `/v1/stream`; its viewers are closed (1001) when `shutdown` is cancelled.
-pub fn relay_routes(
+/// The relay's `/v1/stream`, its live viewers sharing `feeds`; they are closed (1001) when
+/// `shutdown` is cancelled.
+pub(crate) fn relay_routes(
     reader: Arc<NatsReader>,
+    feeds: Arc<Feeds>,
     access: StreamAccess,
     keepalive: Keepalive,
     shutdown: CancellationToken,
@@ -47,7 +49,7 @@ pub fn relay_routes(
     Router::new()
         .route("/v1/stream", get(upgrade))
         .with_state(RelayState {
-            feeds: Arc::new(Feeds::new(Arc::clone(&reader))),
+            feeds,
             reader,
             access: Arc::new(access),
             keepalive,
@@ -102,6 +104,10 @@ async fn upgrade(
         instance: stream.instance,
         last_seq: stream.last_seq,
         oldest_seq: stream.oldest_seq,
+        relay: Some(RelayOrigin {
+            bus: "nats".into(),
+            stream: state.reader.stream_name().to_string(),
+        }),
     };
     ws.max_message_size(MAX_INCOMING)
         .max_frame_size(MAX_INCOMING)
