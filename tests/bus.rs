@@ -319,6 +319,8 @@ async fn serve_takes_the_bus_flags() {
         "10m",
         "--bus-max-bytes",
         "64MiB",
+        "--bus-duplicate-window",
+        "30s",
     ])
     .await;
     let _ = &mut lines;
@@ -334,6 +336,7 @@ async fn serve_takes_the_bus_flags() {
     assert_eq!(info.state.messages, 1);
     assert_eq!(info.config.max_age, Duration::from_secs(600));
     assert_eq!(info.config.max_bytes, 64 << 20);
+    assert_eq!(info.config.duplicate_window, Duration::from_secs(30));
     let read = read_all(&nats, "TEAM_EVENTS").await;
     assert_eq!(
         read[0].1,

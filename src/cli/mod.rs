@@ -117,6 +117,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", requires = "bus", default_value_t = eventscope_core::bus::DEFAULT_REPLICAS as u64,
           value_parser = clap::value_parser!(u64).range(1..=5))]
     pub bus_replicas: u64,
+    /// A new stream stores a messageId seen within this long once (an SDK's retry); the server
+    /// holds ~340 bytes per id, so at a high rate keep it short (30s). At most --bus-max-age.
+    #[arg(long, value_name = "DURATION", requires = "bus", default_value = "2m", value_parser = parse_duration)]
+    pub bus_duplicate_window: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -194,6 +198,8 @@ impl ServeArgs {
                 max_age: self.bus_max_age,
                 max_bytes: self.bus_max_bytes,
                 replicas: usize::try_from(self.bus_replicas).unwrap_or(1),
+                // JetStream refuses a window longer than the stream's max age.
+                duplicate_window: self.bus_duplicate_window.min(self.bus_max_age),
                 ..eventscope_core::bus::StreamSettings::default()
             },
         })
