@@ -185,7 +185,7 @@ async fn a_recreated_stream_is_another_instance() {
     let server = nats.collector().await;
     post_tracks(&server, &["m-1", "m-2"]).await;
     let (_relay, _lines, addr) = relay(&nats, &[]).await;
-    let (_viewer, hello) = Viewer::connect_to(&addr, None).await;
+    let (mut live, hello) = Viewer::connect_to(&addr, None).await;
     let old = hello["instance"].as_str().unwrap().to_string();
 
     let context = nats.jetstream().await;
@@ -204,6 +204,20 @@ async fn a_recreated_stream_is_another_instance() {
         .unwrap()
         .await
         .unwrap();
+
+    for id in ["new-2", "new-3"] {
+        let frame = frame.replace("new-1", id);
+        context
+            .publish("evs.nokey.track.1.2", frame.into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    // A live viewer of the old stream is never sent the new stream's seqs as if they were the
+    // old one's (seq 3 would follow its 2): it is closed, and reconnects to the new instance.
+    let text = live.next_text_or_close().await;
+    assert!(text.is_none(), "the old stream's viewer got {text:?}");
 
     // A client of the old stream names its instance: it gets the new stream from the start.
     let url = format!("ws://{addr}/v1/stream?since=2&instance={old}");

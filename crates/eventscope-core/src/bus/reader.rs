@@ -125,14 +125,15 @@ impl NatsReader {
                 _ => state.first_sequence,
             },
             last_seq: state.last_sequence,
-            instance: format!("{}-{}", self.stream, info.created.unix_timestamp_nanos()),
+            instance: instance_of(info),
         })
     }
 
     /// The stream's frames from sequence `start` on (the oldest held, when `start` is older),
     /// then live ones, through an ordered consumer (ephemeral, no acks; gone when dropped),
     /// only those on `filter_subject` when given; with the count of those the stream held when
-    /// the consumer was created.
+    /// the consumer was created. It ends with an error when the stream is deleted or created
+    /// again: the new stream's seqs must not pass for the old one's.
     pub async fn follow(
         &self,
         start: u64,
@@ -144,7 +145,12 @@ impl NatsReader {
         ),
         BusError,
     > {
-        let stream = self.stream().await?;
+        let mut stream = self.stream().await?;
+        let instance = stream
+            .info()
+            .await
+            .map(instance_of)
+            .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.stream)))?;
         let config = consumer::pull::OrderedConfig {
             deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                 start_sequence: start.max(1),
@@ -161,22 +167,23 @@ impl NatsReader {
             .messages()
             .await
             .map_err(|e| BusError::Failed(format!("reading {}: {e}", self.stream)))?;
-        Ok((
-            held,
-            messages.map(|message| {
-                let message = message.map_err(|e| BusError::Failed(e.to_string()))?;
-                let info = message
-                    .info()
-                    .map_err(|e| BusError::Failed(format!("a message without its info: {e}")))?;
-                let (seq, pending) = (info.stream_sequence, info.pending);
-                Ok(BusFrame {
-                    seq,
-                    pending,
-                    subject: message.message.subject.to_string(),
-                    payload: message.message.payload,
-                })
-            }),
-        ))
+        let watch = Recreation {
+            jetstream: self.jetstream.clone(),
+            stream: self.stream.clone(),
+            instance,
+            consumer_seq: 0,
+        };
+        // Ends after the first error: a reader that failed is done.
+        let frames =
+            futures_util::stream::unfold(Some((Box::pin(messages), watch)), |state| async move {
+                let (mut messages, mut watch) = state?;
+                let message = messages.next().await?;
+                match watch.frame(message).await {
+                    Ok(frame) => Some((Ok(frame), Some((messages, watch)))),
+                    Err(e) => Some((Err(e), None)),
+                }
+            });
+        Ok((held, frames))
     }
 
     async fn stream(&self) -> Result<stream::Stream, BusError> {
@@ -184,6 +191,72 @@ impl NatsReader {
             .get_stream(&self.stream)
             .await
             .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.stream)))
+    }
+}
+
+/// A stream's identity: its name and creation time.
+fn instance_of(info: &stream::Info) -> String {
+    format!(
+        "{}-{}",
+        info.config.name,
+        info.created.unix_timestamp_nanos()
+    )
+}
+
+/// Watches an ordered consumer for the stream being created again. The consumer recreates
+/// itself (from the last seq it saw) when the server loses it — a reconnect, a new leader, or
+/// a stream deleted under it — and its consumer sequence then starts again at 1: that is when
+/// (and at the first message) the stream's identity is checked, before the frame is passed on.
+struct Recreation {
+    jetstream: jetstream::Context,
+    stream: String,
+    instance: String,
+    /// The consumer sequence of the last message (0 before any).
+    consumer_seq: u64,
+}
+
+impl Recreation {
+    async fn frame(
+        &mut self,
+        message: Result<jetstream::Message, consumer::pull::OrderedError>,
+    ) -> Result<BusFrame, BusError> {
+        let message = message.map_err(|e| BusError::Failed(e.to_string()))?;
+        let info = message
+            .info()
+            .map_err(|e| BusError::Failed(format!("a message without its info: {e}")))?;
+        let (seq, pending, consumer_seq) =
+            (info.stream_sequence, info.pending, info.consumer_sequence);
+        // The first message too: the consumer may have been made again before it.
+        if consumer_seq <= self.consumer_seq || self.consumer_seq == 0 {
+            self.same_stream().await?;
+        }
+        self.consumer_seq = consumer_seq;
+        Ok(BusFrame {
+            seq,
+            pending,
+            subject: message.message.subject.to_string(),
+            payload: message.message.payload,
+        })
+    }
+
+    /// An error unless the stream is still the instance this reader started on.
+    async fn same_stream(&self) -> Result<(), BusError> {
+        let mut stream = self
+            .jetstream
+            .get_stream(&self.stream)
+            .await
+            .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.stream)))?;
+        let info = stream
+            .info()
+            .await
+            .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.stream)))?;
+        if instance_of(info) != self.instance {
+            return Err(BusError::Failed(format!(
+                "stream {} was deleted and created again: its seqs started over",
+                self.stream
+            )));
+        }
+        Ok(())
     }
 }
 
