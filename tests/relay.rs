@@ -592,10 +592,20 @@ async fn a_relay_started_before_the_bus_serves_once_it_comes_up() {
     assert!(refused.to_string().contains("503"), "{refused}");
 
     nats.restart();
+    let deadline = tokio::time::Instant::now() + common::DEADLINE;
+    while common::health(&addr).await["bus"]["state"] != "connected" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay never reconnected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Connected, and still no stream: a relay never creates it (a collector does).
+    let context = nats.jetstream().await;
+    assert!(context.get_stream("EVENTSCOPE").await.is_err());
     let server = nats.collector().await;
     post_tracks(&server, &["m-1"]).await;
-    // It reconnects by itself: a viewer retrying (as clients do) gets the stream.
-    let deadline = tokio::time::Instant::now() + common::DEADLINE;
+    // A viewer retrying (as clients do) gets the stream.
     let mut viewer = loop {
         if let Ok(connected) =
             Viewer::try_connect(&format!("ws://{addr}/v1/stream?since=0"), &[]).await
@@ -639,4 +649,44 @@ async fn the_relay_closes_connections_that_send_no_request() {
         Some(true),
         "{report}"
     );
+}
+
+#[tokio::test]
+async fn a_viewers_delivery_frames_reach_the_viewers_of_every_relay() {
+    let Some(nats) =
+        NatsServer::start("a_viewers_delivery_frames_reach_the_viewers_of_every_relay")
+    else {
+        return;
+    };
+    let server = nats.collector().await;
+    post_tracks(&server, &["m-1"]).await;
+    let (_one, _lines, first) = relay(&nats, &[]).await;
+    let (_two, _lines, second) = relay(&nats, &[]).await;
+    let (mut sender, _) = Viewer::connect_to(&first, None).await;
+    let (mut other, _) = Viewer::connect_to(&second, None).await;
+
+    // A viewer of the first relay forwarded m-1 (as the viewer's forward does).
+    let delivery = json!({
+        "type": "delivery", "seq": 999, "at": "2026-12-05T10:00:01.000Z",
+        "destination": "amp-dev", "kind": "amplitude", "forSeqs": [1], "messageIds": ["m-1"],
+        "events": ["Order Completed"], "users": ["user-1"], "status": 200, "ok": true,
+    });
+    sender.send_text(&delivery.to_string()).await;
+    for viewer in [&mut other, &mut sender] {
+        let frame = viewer.next().await;
+        assert_eq!(frame["type"], "delivery", "{frame}");
+        assert_eq!(frame["seq"], 2, "the stream numbers it: {frame}");
+        assert_eq!(
+            (&frame["destination"], &frame["messageIds"]),
+            (&json!("amp-dev"), &json!(["m-1"])),
+            "{frame}"
+        );
+    }
+    // On the bus it is about no person and no source.
+    let read = nats.jetstream().await;
+    let stream = read.get_stream("EVENTSCOPE").await.unwrap();
+    let stored = stream.get_raw_message(2).await.unwrap();
+    assert_eq!(stored.subject.as_str(), "evs.nokey.delivery.x.x");
+    assert_eq!(common::health(&first).await["bus"]["dropped"], 0);
+    server.stop().await.unwrap();
 }

@@ -200,6 +200,7 @@ impl ServeArgs {
                 replicas: usize::try_from(self.bus_replicas).unwrap_or(1),
                 // JetStream refuses a window longer than the stream's max age.
                 duplicate_window: self.bus_duplicate_window.min(self.bus_max_age),
+                create_if_missing: true,
             },
         })
     }

@@ -95,6 +95,14 @@ impl Viewer {
         }
     }
 
+    /// Sends a text frame (a viewer's `delivery` frame).
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws
+            .send(Message::Text(text.into()))
+            .await
+            .expect("the stream takes a frame");
+    }
+
     /// The next text frame, or `None` when the server closes the stream.
     pub async fn next_text_or_close(&mut self) -> Option<String> {
         loop {

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
-use crate::bus::{BusError, NatsReader};
+use crate::bus::{Bus, BusConfig, BusError, Detached, NatsBus, NatsReader, StreamSettings};
 use crate::server::{
     Accepting, ConnectionLimits, Connections, ServeError, check_exposure, connections_health,
     serve_connections,
@@ -57,6 +57,7 @@ pub struct Relay {
     listener: tokio::net::TcpListener,
     reader: Arc<NatsReader>,
     feeds: Arc<Feeds>,
+    deliveries: Arc<Detached>,
     access: StreamAccess,
     connections: Arc<Connections>,
     keepalive: Keepalive,
@@ -67,7 +68,21 @@ impl Relay {
     /// background: viewers get 503 `bus_unavailable` until it answers) and binds.
     pub async fn bind(config: RelayConfig) -> Result<Relay, RelayError> {
         check_exposure(config.listen, config.access.token.as_deref())?;
-        let reader = Arc::new(NatsReader::connect(config.servers, config.stream).await?);
+        // Viewers' delivery frames go to the same stream; the relay never creates it.
+        let publishing = BusConfig {
+            servers: config.servers.clone(),
+            stream: StreamSettings {
+                name: config.stream.clone(),
+                create_if_missing: false,
+                ..StreamSettings::default()
+            },
+        };
+        let (reader, publisher) = tokio::join!(
+            NatsReader::connect(config.servers, config.stream),
+            NatsBus::connect(publishing)
+        );
+        let reader = Arc::new(reader?);
+        let deliveries = Detached::spawn(publisher? as Arc<dyn Bus>);
         let listen = |source| RelayError::Listen {
             addr: config.listen,
             source,
@@ -80,6 +95,7 @@ impl Relay {
             listener,
             feeds: Arc::new(Feeds::new(Arc::clone(&reader))),
             reader,
+            deliveries,
             access: config.access,
             connections,
             keepalive,
@@ -102,6 +118,7 @@ impl Relay {
         let closing = CancellationToken::new();
         let health = HealthState {
             reader: Arc::clone(&self.reader),
+            deliveries: Arc::clone(&self.deliveries),
             feeds: Arc::clone(&self.feeds),
             connections: Arc::clone(&self.connections),
             started: Instant::now(),
@@ -111,6 +128,7 @@ impl Relay {
             .merge(relay_routes(
                 self.reader,
                 self.feeds,
+                self.deliveries,
                 self.access,
                 self.keepalive,
                 closing.clone(),
@@ -128,6 +146,7 @@ impl Relay {
 #[derive(Clone)]
 struct HealthState {
     reader: Arc<NatsReader>,
+    deliveries: Arc<Detached>,
     feeds: Arc<Feeds>,
     connections: Arc<Connections>,
     started: Instant,
@@ -142,6 +161,8 @@ async fn health_report(State(state): State<HealthState>) -> axum::Json<serde_jso
         "servers": reader.servers(),
         "stream": reader.stream_name(),
         "state": reader.connection_state(),
+        // Viewers' delivery frames that never reached the bus.
+        "dropped": state.deliveries.dropped(),
     });
     // Asked only of a connected bus: a request to one that is down would wait out its timeout.
     if reader.connection_state() == "connected" {
