@@ -53,15 +53,18 @@ enum Spread {
 }
 
 pub fn run(rts: &Runtimes, cfg: &Config) {
-    let nats = NatsServer::start("bus bench: fanout").expect("nats-server (checked at start)");
-    let capturer = Collector::start(&rts.server, Some(&nats.url()));
-    let frames = Arc::new(rts.client.block_on(async {
-        let js = nats.jetstream().await;
-        frames::capture(capturer.addr(), &js, &stream_name()).await
-    }));
-    capturer.stop(&rts.server);
+    let frames = {
+        let nats = start_nats();
+        let capturer = Collector::start(&rts.server, Some(&nats.url()));
+        let frames = rts.client.block_on(async {
+            let js = nats.jetstream().await;
+            frames::capture(capturer.addr(), &js, &stream_name()).await
+        });
+        capturer.stop(&rts.server);
+        Arc::new(frames)
+    };
     println!(
-        "\n== relay fan-out: `eventscope relay` (a child process, built with the bench profile) on nats-server R1; a bare async-nats publisher re-sends the collector's {} frames (fresh Nats-Msg-Id each, ≤ {} acks in flight); {:.1} s per case; viewers are websocket clients in this process",
+        "\n== relay fan-out: `eventscope relay` (a child process, built with the bench profile) on nats-server R1; a bare async-nats publisher re-sends the collector's {} frames (fresh Nats-Msg-Id each, ≤ {} acks in flight); {:.1} s per case, each on a fresh nats-server (so that no consumer of an earlier case, which the server keeps 30 s after its relay stopped, is counted); viewers are websocket clients in this process",
         frames.len(),
         frames::IN_FLIGHT,
         cfg.fanout_window.as_secs_f64(),
@@ -82,8 +85,15 @@ pub fn run(rts: &Runtimes, cfg: &Config) {
         }
     }
     for (spread, rate, viewers) in cases {
+        let nats = start_nats();
+        // The stream as a collector makes it.
+        Collector::start(&rts.server, Some(&nats.url())).stop(&rts.server);
         case(rts, cfg, &nats, &frames, spread, rate, viewers);
     }
+}
+
+fn start_nats() -> NatsServer {
+    NatsServer::start("bus bench: fanout").expect("nats-server (checked at start)")
 }
 
 /// Whether a subject is matched by a NATS filter (`*` one token, `>` the rest).

@@ -84,6 +84,8 @@ pub struct PublishCounters {
     pub acked: AtomicU64,
     pub duplicates: AtomicU64,
     pub errors: AtomicU64,
+    /// The stream sequence of the last ack.
+    pub last_seq: AtomicU64,
 }
 
 /// Sends `frames` in turn (starting with the first), each with a fresh id, until `stop`:
@@ -149,7 +151,10 @@ async fn settle(ack: Option<PublishAckFuture>, counters: &PublishCounters) {
     let Some(ack) = ack else { return };
     match ack.await {
         Ok(ack) if ack.duplicate => counters.duplicates.fetch_add(1, Ordering::Relaxed),
-        Ok(_) => counters.acked.fetch_add(1, Ordering::Relaxed),
+        Ok(ack) => {
+            counters.last_seq.fetch_max(ack.sequence, Ordering::Relaxed);
+            counters.acked.fetch_add(1, Ordering::Relaxed)
+        }
         Err(_) => counters.errors.fetch_add(1, Ordering::Relaxed),
     };
 }

@@ -1,5 +1,10 @@
 //! Part `ingest`: events/s through the bus against a bare publisher and the in-memory hub,
 //! alternating in slices, with where the CPU went.
+//!
+//! The figure compares `serve --bus` with one relay viewer against the bare publisher; a
+//! relay viewer costs nats-server (a consumer to serve) and the machine (the relay) as much
+//! as a good part of the collector, so the same two also run the other way round (the bare
+//! publisher with the same relay viewer, and `serve --bus` with none) for like-for-like ratios.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,7 +16,7 @@ use crate::cpu::{self, Pids, Use};
 use crate::frames::{self, PublishCounters};
 use crate::generator::{LoadCounters, load_worker};
 use crate::stamp::Stamped;
-use crate::subscriber::{SubStats, drain};
+use crate::subscriber::{SubStats, Subscribed, drain};
 use crate::targets::{Collector, InProcessRelay, finish, stream_name, viewer};
 use crate::testkit::nats::NatsServer;
 use crate::{Config, Runtimes};
@@ -22,20 +27,53 @@ const GOAL_RATE: f64 = 80_000.0;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// `serve --bus`, one relay viewer.
+    /// `serve --bus`.
     Bus,
     /// A bare async-nats publisher of the same frames.
     Bare,
-    /// `serve` (the in-memory hub), one stream viewer.
+    /// `serve` (the in-memory hub), its viewer on the collector's `/v1/stream`.
     Hub,
 }
 
-impl Kind {
+/// What runs in one slice: a kind, with or without one viewer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Target {
+    kind: Kind,
+    viewer: bool,
+}
+
+/// In the order they alternate; the first three are the figure.
+const TARGETS: [Target; 5] = [
+    Target {
+        kind: Kind::Bus,
+        viewer: true,
+    },
+    Target {
+        kind: Kind::Bare,
+        viewer: false,
+    },
+    Target {
+        kind: Kind::Hub,
+        viewer: true,
+    },
+    Target {
+        kind: Kind::Bare,
+        viewer: true,
+    },
+    Target {
+        kind: Kind::Bus,
+        viewer: false,
+    },
+];
+
+impl Target {
     fn label(self) -> &'static str {
-        match self {
-            Kind::Bus => "serve --bus",
-            Kind::Bare => "bare publisher",
-            Kind::Hub => "serve (hub)",
+        match (self.kind, self.viewer) {
+            (Kind::Bus, true) => "serve --bus + relay viewer",
+            (Kind::Bus, false) => "serve --bus, no viewer",
+            (Kind::Bare, false) => "bare publisher",
+            (Kind::Bare, true) => "bare publisher + relay viewer",
+            (Kind::Hub, _) => "serve (hub) + viewer",
         }
     }
 }
@@ -111,34 +149,42 @@ pub fn run(rts: &Runtimes, cfg: &Config) {
         stream_name(),
     );
     println!(
-        "   bare publisher: one async-nats connection re-sending the {} frames the collector published (same subjects and payloads, a fresh Nats-Msg-Id each), ≤ {} acks in flight",
+        "   bare publisher: one async-nats connection re-sending the {} frames the collector published (same subjects and payloads, a fresh Nats-Msg-Id each), ≤ {} acks in flight; relay viewer: an in-process eventscope_core::relay::Relay with one websocket viewer (no query) counting frames",
         frames.len(),
         frames::IN_FLIGHT
     );
-    let mut tallies: [Tally; 3] = Default::default();
+    let mut tallies: Vec<Tally> = TARGETS.iter().map(|_| Tally::default()).collect();
     for _ in 0..cfg.slices {
-        for (i, kind) in [Kind::Bus, Kind::Bare, Kind::Hub].into_iter().enumerate() {
-            let result = match kind {
-                Kind::Bare => bare_slice(rts, cfg, &nats, &frames, slice, pids),
-                _ => http_slice(rts, cfg, &nats, kind, slice, pids),
-            };
-            tallies[i].add(result);
+        for (target, tally) in TARGETS.iter().zip(tallies.iter_mut()) {
+            tally.add(run_slice(rts, cfg, &nats, &frames, *target, slice, pids));
         }
     }
-    let [bus, bare, hub] = &tallies;
-    for (kind, tally) in [(Kind::Bus, bus), (Kind::Bare, bare), (Kind::Hub, hub)] {
-        print(kind, tally);
+    for (target, tally) in TARGETS.iter().zip(&tallies) {
+        print(*target, tally);
     }
-    let ratio = bus.rate() / bare.rate().max(1.0);
+    let rate = |kind: Kind, viewer: bool| {
+        TARGETS
+            .iter()
+            .zip(&tallies)
+            .find(|(t, _)| t.kind == kind && t.viewer == viewer)
+            .map_or(0.0, |(_, tally)| tally.rate())
+    };
+    let ours = rate(Kind::Bus, true);
+    let ratio = ours / rate(Kind::Bare, false).max(1.0);
     println!(
-        "ratio serve --bus / bare publisher {ratio:.2}   (goal ≥ {GOAL_RATIO:.2}: {}; ≥ {} events/s: {});   serve --bus / hub {:.2}",
+        "ratio   serve --bus + relay viewer / bare publisher {ratio:.2}   (goal ≥ {GOAL_RATIO:.2}: {}; ≥ {} events/s: {})",
         met(ratio >= GOAL_RATIO),
         thousands(GOAL_RATE as u64),
-        met(bus.rate() >= GOAL_RATE),
-        bus.rate() / hub.rate().max(1.0),
+        met(ours >= GOAL_RATE),
     );
     println!(
-        "   nats-server, the collector, the relay and the load generator all share this machine's {} cores: the rates are a floor, not a capacity",
+        "        like for like: with a relay viewer each {:.2}, without {:.2};   serve --bus + relay viewer / serve (hub) + viewer {:.2}",
+        ours / rate(Kind::Bare, true).max(1.0),
+        rate(Kind::Bus, false) / rate(Kind::Bare, false).max(1.0),
+        ours / rate(Kind::Hub, true).max(1.0),
+    );
+    println!(
+        "        nats-server, the collector, the relay and the load generator all share this machine's {} cores: the rates are a floor, not a capacity",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 }
@@ -147,28 +193,23 @@ fn met(ok: bool) -> &'static str {
     if ok { "met" } else { "NOT met" }
 }
 
-fn print(kind: Kind, t: &Tally) {
+fn print(target: Target, t: &Tally) {
     println!(
-        "ingest  {:<15} {:>9} events/s  ({:.1} s in all, {} accepted, {} errors)",
-        kind.label(),
+        "ingest  {:<30} {:>9} events/s  ({:.1} s in all, {} accepted, {} errors)",
+        target.label(),
         thousands(t.rate() as u64),
         t.window,
         thousands(t.accepted),
         t.errors,
     );
-    if kind != Kind::Bare {
+    if target.viewer {
         let ok = t.errors == 0
             && t.viewer_events == t.accepted
             && t.viewer_gaps == 0
             && t.viewer_out_of_order == 0
             && t.drained;
         println!(
-            "                        viewer ({}): {} event frames, {} gaps ({} missed), {} out of order{} — {}",
-            if kind == Kind::Bus {
-                "on the in-process relay"
-            } else {
-                "on the collector's /v1/stream"
-            },
+            "                                       viewer: {} event frames, {} gaps ({} missed), {} out of order{} — {}",
             thousands(t.viewer_events),
             t.viewer_gaps,
             thousands(t.viewer_missed),
@@ -186,126 +227,145 @@ fn print(kind: Kind, t: &Tally) {
         );
     }
     let c = &t.cpu;
-    let parts: Vec<(&str, f64)> = match kind {
-        Kind::Bus => vec![
-            ("nats-server", c.nats),
-            ("collector", c.collector),
-            ("relay+viewer", c.relay),
-            ("load generator", c.client),
-        ],
-        Kind::Bare => vec![("nats-server", c.nats), ("publisher", c.client)],
-        Kind::Hub => vec![
-            ("collector", c.collector),
-            ("viewer", c.relay),
-            ("load generator", c.client),
-            ("nats-server (idle)", c.nats),
-        ],
-    };
+    let mut parts: Vec<(&str, f64)> = Vec::new();
+    if target.kind != Kind::Hub {
+        parts.push(("nats-server", c.nats));
+    }
+    if target.kind != Kind::Bare {
+        parts.push(("collector", c.collector));
+    }
+    if target.viewer {
+        parts.push(match target.kind {
+            Kind::Hub => ("viewer", c.relay),
+            _ => ("relay+viewer", c.relay),
+        });
+    }
+    parts.push(match target.kind {
+        Kind::Bare => ("publisher", c.client),
+        _ => ("load generator", c.client),
+    });
     let per_event = (c.total() - c.rest) * 1e6 / t.rate().max(1.0);
     println!(
-        "                        {}; {per_event:.1} µs of CPU per event",
+        "                                       {}; {per_event:.1} µs of CPU per event",
         c.describe(&parts)
     );
 }
 
-/// A slice against a collector (with `--bus` and a relay viewer, or the hub and its viewer).
-fn http_slice(
-    rts: &Runtimes,
-    cfg: &Config,
-    nats: &NatsServer,
-    kind: Kind,
-    window: Duration,
-    pids: Pids,
-) -> Tally {
-    let url = nats.url();
-    let collector = Collector::start(&rts.server, (kind == Kind::Bus).then_some(url.as_str()));
-    let relay = (kind == Kind::Bus).then(|| InProcessRelay::start(&rts.relay, &url));
-    let stream_url = match &relay {
-        Some(relay) => relay.stream_url(),
-        None => collector.running.stream_url(),
-    };
-    let watcher = viewer(&rts.relay, stream_url, false);
-    let addr = collector.addr();
-    let counters = Arc::new(LoadCounters::default());
-    let mut tally = rts.client.block_on(async {
-        let workers: Vec<_> = (0..cfg.conns)
-            .map(|c| {
-                tokio::spawn(load_worker(
-                    addr,
-                    Stamped::new(addr, c),
-                    Arc::clone(&counters),
-                ))
-            })
-            .collect();
-        tokio::time::sleep(cfg.warmup).await;
-        let (a0, cpu0) = (counters.accepted.load(Ordering::Relaxed), cpu::sample(pids));
-        tokio::time::sleep(window).await;
-        let (a1, cpu1) = (counters.accepted.load(Ordering::Relaxed), cpu::sample(pids));
-        counters.stop.store(true, Ordering::Relaxed);
-        for worker in workers {
-            let _ = worker.await;
-        }
-        let cpu = Use::between(&cpu0, &cpu1);
-        Tally {
-            window: cpu::seconds(&cpu0, &cpu1),
-            in_window: a1 - a0,
-            accepted: counters.accepted.load(Ordering::Relaxed),
-            errors: counters.errors(),
-            drained: drain(
-                &watcher.stats,
-                collector.last_seq(),
-                Duration::from_secs(15),
-            )
-            .await,
-            cpu,
-            ..Tally::default()
-        }
-    });
-    match relay {
-        Some(relay) => {
-            relay.stop(&rts.relay);
-            collector.stop(&rts.server);
-        }
-        None => collector.stop(&rts.server),
-    }
-    tally.viewer(&watcher.stats);
-    finish(&rts.relay, watcher);
-    tally
+/// A relay and its one viewer (no query), in process.
+struct RelayViewer {
+    relay: InProcessRelay,
+    viewer: Subscribed,
 }
 
-/// A slice of the bare publisher.
-fn bare_slice(
+/// One slice of `target` on fresh parts: warm-up, then the measured window; afterwards the
+/// viewer (if any) is given up to 15 s to get the last accepted frame.
+fn run_slice(
     rts: &Runtimes,
     cfg: &Config,
     nats: &NatsServer,
     frames: &Arc<Vec<frames::Frame>>,
+    target: Target,
     window: Duration,
     pids: Pids,
 ) -> Tally {
-    rts.client.block_on(async {
-        let js = frames::connect(&nats.url()).await;
-        let counters = Arc::new(PublishCounters::default());
-        let task = tokio::spawn(frames::publish(
-            js,
-            Arc::clone(frames),
-            None,
-            Arc::clone(&counters),
-        ));
+    let url = nats.url();
+    let collector = match target.kind {
+        Kind::Bus => Some(Collector::start(&rts.server, Some(&url))),
+        Kind::Hub => Some(Collector::start(&rts.server, None)),
+        Kind::Bare => None,
+    };
+    let mut hub_viewer = None;
+    let mut relay_viewer = None;
+    if target.viewer {
+        match (target.kind, &collector) {
+            (Kind::Hub, Some(collector)) => {
+                hub_viewer = Some(viewer(&rts.relay, collector.running.stream_url(), false));
+            }
+            _ => {
+                let relay = InProcessRelay::start(&rts.relay, &url);
+                let viewer = viewer(&rts.relay, relay.stream_url(), false);
+                relay_viewer = Some(RelayViewer { relay, viewer });
+            }
+        }
+    }
+    let stats = hub_viewer
+        .as_ref()
+        .or(relay_viewer.as_ref().map(|r| &r.viewer))
+        .map(|v| Arc::clone(&v.stats));
+    let mut tally = rts.client.block_on(async {
+        let (load, publisher) = match &collector {
+            Some(collector) => {
+                let addr = collector.addr();
+                let counters = Arc::new(LoadCounters::default());
+                let workers: Vec<_> = (0..cfg.conns)
+                    .map(|c| {
+                        let source = Stamped::new(addr, c);
+                        tokio::spawn(load_worker(addr, source, Arc::clone(&counters)))
+                    })
+                    .collect();
+                (Some((counters, workers)), None)
+            }
+            None => {
+                let js = frames::connect(&url).await;
+                let counters = Arc::new(PublishCounters::default());
+                let task = tokio::spawn(frames::publish(
+                    js,
+                    Arc::clone(frames),
+                    None,
+                    Arc::clone(&counters),
+                ));
+                (None, Some((counters, task)))
+            }
+        };
+        let accepted = || match (&load, &publisher) {
+            (Some((counters, _)), _) => counters.accepted.load(Ordering::Relaxed),
+            (_, Some((counters, _))) => counters.acked.load(Ordering::Relaxed),
+            _ => 0,
+        };
         tokio::time::sleep(cfg.warmup).await;
-        let (a0, cpu0) = (counters.acked.load(Ordering::Relaxed), cpu::sample(pids));
+        let (a0, cpu0) = (accepted(), cpu::sample(pids));
         tokio::time::sleep(window).await;
-        let (a1, cpu1) = (counters.acked.load(Ordering::Relaxed), cpu::sample(pids));
-        counters.stop.store(true, Ordering::Relaxed);
-        let _ = task.await;
-        Tally {
+        let (a1, cpu1) = (accepted(), cpu::sample(pids));
+        let mut tally = Tally {
             window: cpu::seconds(&cpu0, &cpu1),
             in_window: a1 - a0,
-            accepted: counters.acked.load(Ordering::Relaxed),
-            errors: counters.errors.load(Ordering::Relaxed)
-                + counters.duplicates.load(Ordering::Relaxed),
-            drained: true,
             cpu: Use::between(&cpu0, &cpu1),
+            drained: true,
             ..Tally::default()
+        };
+        let last_seq = if let Some((counters, workers)) = load {
+            counters.stop.store(true, Ordering::Relaxed);
+            for worker in workers {
+                let _ = worker.await;
+            }
+            tally.accepted = counters.accepted.load(Ordering::Relaxed);
+            tally.errors = counters.errors();
+            collector.as_ref().map_or(0, Collector::last_seq)
+        } else if let Some((counters, task)) = publisher {
+            counters.stop.store(true, Ordering::Relaxed);
+            let _ = task.await;
+            tally.accepted = counters.acked.load(Ordering::Relaxed);
+            tally.errors = counters.errors.load(Ordering::Relaxed)
+                + counters.duplicates.load(Ordering::Relaxed);
+            counters.last_seq.load(Ordering::Relaxed)
+        } else {
+            0
+        };
+        if let Some(stats) = &stats {
+            tally.drained = drain(stats, last_seq, Duration::from_secs(15)).await;
         }
-    })
+        tally
+    });
+    if let Some(RelayViewer { relay, viewer }) = relay_viewer {
+        relay.stop(&rts.relay);
+        hub_viewer = Some(viewer);
+    }
+    if let Some(collector) = collector {
+        collector.stop(&rts.server);
+    }
+    if let Some(viewer) = hub_viewer {
+        tally.viewer(&viewer.stats);
+        finish(&rts.relay, viewer);
+    }
+    tally
 }
