@@ -18,6 +18,8 @@ pub struct Sample {
     client: u64,
     relay: u64,
     system: u64,
+    /// nats-server's read and write system calls so far (`/proc/PID/io`).
+    nats_syscalls: u64,
 }
 
 /// What to read besides this process: nats-server's pid, and a child relay's (or 0).
@@ -40,7 +42,23 @@ pub fn sample(pids: Pids) -> Sample {
         client: thread_ticks("client"),
         relay: thread_ticks("relay"),
         system: system_busy_ticks(),
+        nats_syscalls: syscalls(pids.nats),
     }
+}
+
+/// A process's read and write system calls so far (`syscr` + `syscw` of `/proc/PID/io`).
+fn syscalls(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("syscr:") || l.starts_with("syscw:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum()
+}
+
+/// nats-server's read and write system calls per second between two samples.
+pub fn nats_syscalls_per_second(a: &Sample, b: &Sample) -> f64 {
+    b.nats_syscalls.saturating_sub(a.nats_syscalls) as f64 / seconds(a, b).max(1e-9)
 }
 
 /// Seconds between two samples.

@@ -308,7 +308,7 @@ impl Report {
             self.consumers.map_or("?".to_string(), |c| c.to_string()),
         );
         println!(
-            "                        should get {} frames in all, got {} ({} gaps, {} missed in them; {} short in {} viewer(s)); {} sent, {} acked, {} errors; last frames within {:.1} s of the publisher stopping",
+            "                        should get {} frames in all, got {} ({} gaps, {} missed in them; {} short in {} viewer(s)); {} sent, {} acked, {} errors; last frames within {:.1} s of the publisher stopping ({} frames/s from its start to then)",
             thousands(self.should_total),
             thousands(self.end.events),
             self.end.gaps,
@@ -319,6 +319,9 @@ impl Report {
             thousands(self.acked),
             self.errors,
             self.drain.as_secs_f64(),
+            thousands(
+                (self.end.events as f64 / (seconds + self.drain.as_secs_f64()).max(1e-9)) as u64
+            ),
         );
         println!(
             "                        {}",

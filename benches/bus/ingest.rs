@@ -93,6 +93,8 @@ struct Tally {
     viewer_out_of_order: u64,
     drained: bool,
     cpu: Use,
+    /// nats-server's read and write system calls per second.
+    nats_syscalls: f64,
 }
 
 impl Tally {
@@ -106,6 +108,9 @@ impl Tally {
             return;
         }
         self.cpu = self.cpu.merge(self.window, slice.cpu, slice.window);
+        self.nats_syscalls = (self.nats_syscalls * self.window
+            + slice.nats_syscalls * slice.window)
+            / (self.window + slice.window).max(1e-9);
         self.window += slice.window;
         self.in_window += slice.in_window;
         self.accepted += slice.accepted;
@@ -245,8 +250,16 @@ fn print(target: Target, t: &Tally) {
         _ => ("load generator", c.client),
     });
     let per_event = (c.total() - c.rest) * 1e6 / t.rate().max(1.0);
+    let syscalls = match target.kind {
+        Kind::Hub => String::new(),
+        _ => format!(
+            "; nats-server {:.1} µs and {:.2} read/write syscalls per event",
+            c.nats * 1e6 / t.rate().max(1.0),
+            t.nats_syscalls / t.rate().max(1.0)
+        ),
+    };
     println!(
-        "                                       {}; {per_event:.1} µs of CPU per event",
+        "                                       {}; {per_event:.1} µs of CPU per event{syscalls}",
         c.describe(&parts)
     );
 }
@@ -330,6 +343,7 @@ fn run_slice(
             window: cpu::seconds(&cpu0, &cpu1),
             in_window: a1 - a0,
             cpu: Use::between(&cpu0, &cpu1),
+            nats_syscalls: cpu::nats_syscalls_per_second(&cpu0, &cpu1),
             drained: true,
             ..Tally::default()
         };
