@@ -287,12 +287,12 @@ fn run_slice(
         Kind::Hub => Some(Collector::start(&rts.server, None)),
         Kind::Bare => None,
     };
-    let mut hub_viewer = None;
+    let mut watcher = None;
     let mut relay_viewer = None;
     if target.viewer {
         match (target.kind, &collector) {
             (Kind::Hub, Some(collector)) => {
-                hub_viewer = Some(viewer(&rts.relay, collector.running.stream_url(), false));
+                watcher = Some(viewer(&rts.relay, collector.running.stream_url(), false));
             }
             _ => {
                 let relay = InProcessRelay::start(&rts.relay, &url);
@@ -301,7 +301,7 @@ fn run_slice(
             }
         }
     }
-    let stats = hub_viewer
+    let stats = watcher
         .as_ref()
         .or(relay_viewer.as_ref().map(|r| &r.viewer))
         .map(|v| Arc::clone(&v.stats));
@@ -372,12 +372,12 @@ fn run_slice(
     });
     if let Some(RelayViewer { relay, viewer }) = relay_viewer {
         relay.stop(&rts.relay);
-        hub_viewer = Some(viewer);
+        watcher = Some(viewer);
     }
     if let Some(collector) = collector {
         collector.stop(&rts.server);
     }
-    if let Some(viewer) = hub_viewer {
+    if let Some(viewer) = watcher {
         tally.viewer(&viewer.stats);
         finish(&rts.relay, viewer);
     }

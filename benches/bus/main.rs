@@ -18,10 +18,15 @@
 //!   drops none) drives (a) our collector with `--bus` and one in-process relay viewer reading,
 //!   and (c) the collector without `--bus` (the in-memory hub) with one stream viewer; (b) a
 //!   bare `async-nats` publisher sends the frames the collector published (captured from the
-//!   stream) to the same stream, with `Nats-Msg-Id` and at most 1024 acks in flight. The three
-//!   alternate in slices, each on a fresh collector/relay/publisher after a warm-up. Knobs:
-//!   `EVENTSCOPE_BENCH_SECONDS` (window per target, default 10), `EVENTSCOPE_BENCH_SLICES`
-//!   (default 2), `EVENTSCOPE_BENCH_CONNS` (connections, default 16).
+//!   stream) to the same stream, with `Nats-Msg-Id` and at most 1024 acks in flight. For
+//!   like-for-like ratios (a relay viewer costs nats-server a consumer to serve, and the
+//!   machine a relay), the bare publisher also runs with the same relay viewer, and `serve
+//!   --bus` with none. All five alternate in slices, each on a fresh collector/relay/publisher
+//!   after a warm-up; each reports events/s, what its viewer got, and the cores used by
+//!   nats-server (with its CPU and read/write syscalls per event), the collector, the relay,
+//!   the load generator and the rest of the machine. Knobs: `EVENTSCOPE_BENCH_SECONDS` (window
+//!   per target, default 10), `EVENTSCOPE_BENCH_SLICES` (default 2), `EVENTSCOPE_BENCH_CONNS`
+//!   (connections, default 16).
 //! - `latency`: POSTs of 10 messages every 2 ms (5,000 ev/s) over 2 connections; one relay
 //!   viewer records when each messageId arrives; then the same through the in-memory hub's
 //!   `/v1/stream` as the anchor. Window `EVENTSCOPE_BENCH_SECONDS`.
@@ -30,7 +35,10 @@
 //!   `EVENTSCOPE_BENCH_SECONDS`/2 per case, to `EVENTSCOPE_BENCH_FANOUT_VIEWERS` viewers (default
 //!   `1,16,64`), (i) all with no query and (ii) spread over 16 narrowings made of `?types=` and
 //!   `?sample=`; then, unless `EVENTSCOPE_BENCH_FANOUT_MAX=0`, the same viewer counts with the
-//!   publisher as fast as its acks allow (no query).
+//!   publisher as fast as its acks allow (no query). Each case is on a fresh nats-server (a
+//!   stopped relay's consumers stay on the server for 30 s) and reports frames/s delivered
+//!   (sum over viewers), what each viewer should have got against what it got, the relay's CPU
+//!   (`/proc/PID/stat`) and the consumers on the server (`/jsz?consumers=true`).
 //!
 //! Everything (nats-server, collector, relay, load generator) shares the machine's cores, and
 //! each part says where the CPU went. Runtimes: `EVENTSCOPE_BENCH_SERVER_THREADS` (collector,

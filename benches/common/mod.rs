@@ -1,6 +1,11 @@
 //! What the bench binaries share: settings from the environment, tokio runtimes, the fixture
 //! events, and readings from `/proc` (load, CPU ticks, page faults, memory). Each bench uses a
 //! part of it.
+//!
+//! The files beside it are the ingest load generator's parts, which the ingest and bus benches
+//! include with `#[path]`: `client` (the HTTP/1.1 client and bodies), `generator` (the workers),
+//! `stamp` (messageIds stamped into requests), `paced` (the steady-rate latency sender) and
+//! `subscriber` (a counting stream viewer).
 #![allow(dead_code)]
 
 use tokio::runtime::Runtime;
