@@ -88,6 +88,7 @@ impl InProcessRelay {
                 servers: vec![bus.to_string()],
                 stream: stream_name(),
                 access: StreamAccess::default(),
+                connections: eventscope::server::ConnectionLimits::default(),
             })
             .await
             .expect("bind the relay");
