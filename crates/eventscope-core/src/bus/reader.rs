@@ -18,6 +18,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 const FIRST_CONNECTION: Duration = Duration::from_secs(3);
 /// How often that wait looks at the connection's state.
 const CONNECTION_POLL: Duration = Duration::from_millis(10);
+/// How soon a question the bus did not answer is asked again.
+const ASK_AGAIN: Duration = Duration::from_millis(500);
 
 /// What a relay knows of the stream when a viewer connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,25 +241,46 @@ impl Recreation {
         })
     }
 
-    /// An error unless the stream is still the instance this reader started on.
+    /// An error when the stream is gone or is another instance than the one this reader
+    /// started on. A bus that does not answer (a cluster electing a new leader) is asked again
+    /// until it does: only its answer ends the reader.
     async fn same_stream(&self) -> Result<(), BusError> {
-        let mut stream = self
-            .jetstream
-            .get_stream(&self.stream)
-            .await
-            .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.stream)))?;
-        let info = stream
-            .info()
-            .await
-            .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.stream)))?;
-        if instance_of(info) != self.instance {
-            return Err(BusError::Failed(format!(
-                "stream {} was deleted and created again: its seqs started over",
-                self.stream
-            )));
+        loop {
+            let info = match self.jetstream.get_stream(&self.stream).await {
+                Ok(mut stream) => stream
+                    .info()
+                    .await
+                    .map(|info| instance_of(info))
+                    .map_err(|e| e.to_string()),
+                Err(e) if is_not_found(&e) => {
+                    return Err(BusError::Failed(format!("stream {} was deleted", self.stream)));
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            match info {
+                Ok(instance) if instance == self.instance => return Ok(()),
+                Ok(_) => {
+                    return Err(BusError::Failed(format!(
+                        "stream {} was deleted and created again: its seqs started over",
+                        self.stream
+                    )));
+                }
+                Err(e) => {
+                    tracing::debug!("relay: is stream {} the same? no answer: {e}", self.stream);
+                    tokio::time::sleep(ASK_AGAIN).await;
+                }
+            }
         }
-        Ok(())
     }
+}
+
+/// The server's "stream not found" (JetStream error 10059).
+fn is_not_found(error: &jetstream::context::GetStreamError) -> bool {
+    matches!(
+        error.kind(),
+        jetstream::context::GetStreamErrorKind::JetStream(e)
+            if e.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+    )
 }
 
 /// The frame's stream text: the bus's `{"type":"<kind>",…}` with `"seq":N` after the type, as
