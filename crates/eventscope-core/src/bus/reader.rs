@@ -250,7 +250,7 @@ impl Recreation {
                 Ok(mut stream) => stream
                     .info()
                     .await
-                    .map(|info| instance_of(info))
+                    .map(instance_of)
                     .map_err(|e| e.to_string()),
                 Err(e) if is_not_found(&e) => {
                     return Err(BusError::Failed(format!("stream {} was deleted", self.stream)));
