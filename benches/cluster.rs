@@ -35,8 +35,7 @@ use async_nats::jetstream::{self, consumer, message::PublishMessage, stream};
 use futures_util::StreamExt;
 use tokio::runtime::Runtime;
 
-#[allow(dead_code)] // the ingest bench's client: this bench uses part of it
-#[path = "ingest/client.rs"]
+#[path = "common/client.rs"]
 mod client;
 #[path = "common/mod.rs"]
 mod common;

@@ -118,6 +118,20 @@ async fn a_post_is_answered_after_its_messages_are_in_the_stream() {
         bus["publishLatencyMs"]["last"].as_f64().unwrap() > 0.0,
         "{bus}"
     );
+    // The stream as the server holds it.
+    let stream = &bus["streamState"];
+    assert_eq!(
+        (&stream["firstSeq"], &stream["lastSeq"]),
+        (&json!(1), &json!(3)),
+        "{bus}"
+    );
+    // The one consumer is this test's own reader, above.
+    assert_eq!(
+        (&stream["messages"], &stream["consumers"]),
+        (&json!(3), &json!(1)),
+        "{bus}"
+    );
+    assert_eq!(stream["replicas"], 1, "{bus}");
     server.stop().await.unwrap();
 }
 
@@ -305,6 +319,8 @@ async fn serve_takes_the_bus_flags() {
         "10m",
         "--bus-max-bytes",
         "64MiB",
+        "--bus-duplicate-window",
+        "30s",
     ])
     .await;
     let _ = &mut lines;
@@ -320,6 +336,7 @@ async fn serve_takes_the_bus_flags() {
     assert_eq!(info.state.messages, 1);
     assert_eq!(info.config.max_age, Duration::from_secs(600));
     assert_eq!(info.config.max_bytes, 64 << 20);
+    assert_eq!(info.config.duplicate_window, Duration::from_secs(30));
     let read = read_all(&nats, "TEAM_EVENTS").await;
     assert_eq!(
         read[0].1,

@@ -52,6 +52,7 @@ async fn relay(cluster: &NatsCluster) -> String {
         servers: cluster.urls(),
         stream: DEFAULT_STREAM.to_string(),
         access: StreamAccess::default(),
+        connections: eventscope::server::ConnectionLimits::default(),
     })
     .await
     .expect("the relay binds");

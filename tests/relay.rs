@@ -79,6 +79,12 @@ async fn a_relay_viewer_gets_posted_frames_with_the_stream_sequence() {
     );
     let instance = hello["instance"].as_str().unwrap().to_string();
     assert!(!instance.is_empty());
+    // It says it is a relay, and of which stream (the viewer's header shows it).
+    assert_eq!(
+        hello["relay"],
+        json!({"bus": "nats", "stream": "EVENTSCOPE"}),
+        "{hello}"
+    );
     // Everything the stream holds, then live.
     let (mut all, hello) = Viewer::connect_to(&addr, Some(0)).await;
     assert_eq!(
@@ -179,7 +185,7 @@ async fn a_recreated_stream_is_another_instance() {
     let server = nats.collector().await;
     post_tracks(&server, &["m-1", "m-2"]).await;
     let (_relay, _lines, addr) = relay(&nats, &[]).await;
-    let (_viewer, hello) = Viewer::connect_to(&addr, None).await;
+    let (mut live, hello) = Viewer::connect_to(&addr, None).await;
     let old = hello["instance"].as_str().unwrap().to_string();
 
     let context = nats.jetstream().await;
@@ -198,6 +204,20 @@ async fn a_recreated_stream_is_another_instance() {
         .unwrap()
         .await
         .unwrap();
+
+    for id in ["new-2", "new-3"] {
+        let frame = frame.replace("new-1", id);
+        context
+            .publish("evs.nokey.track.1.2", frame.into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    // A live viewer of the old stream is never sent the new stream's seqs as if they were the
+    // old one's (seq 3 would follow its 2): it is closed, and reconnects to the new instance.
+    let text = live.next_text_or_close().await;
+    assert!(text.is_none(), "the old stream's viewer got {text:?}");
 
     // A client of the old stream names its instance: it gets the new stream from the start.
     let url = format!("ws://{addr}/v1/stream?since=2&instance={old}");
@@ -429,6 +449,26 @@ async fn live_viewers_share_one_consumer_per_narrowing() {
         2,
         "one per narrowing, not one per viewer"
     );
+    // The relay's /health says the same: its feeds, their viewers, the stream.
+    let report = common::health(&addr).await;
+    assert_eq!(report["role"], "relay", "{report}");
+    assert_eq!(report["viewers"], 5, "{report}");
+    assert_eq!(
+        report["feeds"],
+        json!([
+            {"narrowing": "all", "viewers": 3, "lastSeq": 0},
+            {"narrowing": "sample=10%", "viewers": 2, "lastSeq": 0},
+        ]),
+        "{report}"
+    );
+    let bus = &report["bus"];
+    assert_eq!(
+        (&bus["state"], &bus["stream"]),
+        (&json!("connected"), &json!("EVENTSCOPE"))
+    );
+    assert_eq!(bus["streamState"]["lastSeq"], 1, "{report}");
+    assert_eq!(bus["streamState"]["consumers"], 2, "{report}");
+    assert!(report["connections"].as_u64() >= Some(6), "{report}");
 
     let inside = (0..)
         .map(|i| format!("user-{i}"))
@@ -530,4 +570,123 @@ async fn two_collectors_and_two_relays_give_every_viewer_one_order() {
     );
     a.stop().await.unwrap();
     b.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_relay_started_before_the_bus_serves_once_it_comes_up() {
+    let Some(mut nats) =
+        NatsServer::start("a_relay_started_before_the_bus_serves_once_it_comes_up")
+    else {
+        return;
+    };
+    nats.stop();
+    // The relay starts anyway (a bus restarted with the relay is routine), and says so.
+    let (_relay, _lines, addr) = relay(&nats, &[]).await;
+    let report = common::health(&addr).await;
+    assert_ne!(report["bus"]["state"], "connected", "{report}");
+    assert!(report["bus"].get("streamState").is_none(), "{report}");
+    let refused = Viewer::try_connect(&format!("ws://{addr}/v1/stream"), &[])
+        .await
+        .err()
+        .expect("no viewer without a bus");
+    assert!(refused.to_string().contains("503"), "{refused}");
+
+    nats.restart();
+    let deadline = tokio::time::Instant::now() + common::DEADLINE;
+    while common::health(&addr).await["bus"]["state"] != "connected" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay never reconnected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Connected, and still no stream: a relay never creates it (a collector does).
+    let context = nats.jetstream().await;
+    assert!(context.get_stream("EVENTSCOPE").await.is_err());
+    let server = nats.collector().await;
+    post_tracks(&server, &["m-1"]).await;
+    // A viewer retrying (as clients do) gets the stream.
+    let mut viewer = loop {
+        if let Ok(connected) =
+            Viewer::try_connect(&format!("ws://{addr}/v1/stream?since=0"), &[]).await
+        {
+            break connected;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay never reconnected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let hello = viewer.next().await;
+    assert_eq!(hello["type"], "hello", "{hello}");
+    assert_eq!(events(&viewer.take(1).await), pairs(1, &["m-1"]));
+    let report = common::health(&addr).await;
+    assert_eq!(report["bus"]["state"], "connected", "{report}");
+    assert_eq!(report["bus"]["streamState"]["lastSeq"], 1, "{report}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_relay_closes_connections_that_send_no_request() {
+    let Some(nats) = NatsServer::start("the_relay_closes_connections_that_send_no_request") else {
+        return;
+    };
+    let (_relay, _lines, addr) = relay(&nats, &["--header-timeout", "300ms"]).await;
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(
+        common::DEADLINE,
+        tokio::io::AsyncReadExt::read(&mut silent, &mut buf),
+    )
+    .await
+    .expect("still open at the deadline");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    let report = common::health(&addr).await;
+    assert_eq!(report["timedOutConnections"], 1, "{report}");
+    assert_eq!(
+        report["maxConnections"].as_u64().map(|n| n > 0),
+        Some(true),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_viewers_delivery_frames_reach_the_viewers_of_every_relay() {
+    let Some(nats) =
+        NatsServer::start("a_viewers_delivery_frames_reach_the_viewers_of_every_relay")
+    else {
+        return;
+    };
+    let server = nats.collector().await;
+    post_tracks(&server, &["m-1"]).await;
+    let (_one, _lines, first) = relay(&nats, &[]).await;
+    let (_two, _lines, second) = relay(&nats, &[]).await;
+    let (mut sender, _) = Viewer::connect_to(&first, None).await;
+    let (mut other, _) = Viewer::connect_to(&second, None).await;
+
+    // A viewer of the first relay forwarded m-1 (as the viewer's forward does).
+    let delivery = json!({
+        "type": "delivery", "seq": 999, "at": "2026-12-05T10:00:01.000Z",
+        "destination": "amp-dev", "kind": "amplitude", "forSeqs": [1], "messageIds": ["m-1"],
+        "events": ["Order Completed"], "users": ["user-1"], "status": 200, "ok": true,
+    });
+    sender.send_text(&delivery.to_string()).await;
+    for viewer in [&mut other, &mut sender] {
+        let frame = viewer.next().await;
+        assert_eq!(frame["type"], "delivery", "{frame}");
+        assert_eq!(frame["seq"], 2, "the stream numbers it: {frame}");
+        assert_eq!(
+            (&frame["destination"], &frame["messageIds"]),
+            (&json!("amp-dev"), &json!(["m-1"])),
+            "{frame}"
+        );
+    }
+    // On the bus it is about no person and no source.
+    let read = nats.jetstream().await;
+    let stream = read.get_stream("EVENTSCOPE").await.unwrap();
+    let stored = stream.get_raw_message(2).await.unwrap();
+    assert_eq!(stored.subject.as_str(), "evs.nokey.delivery.x.x");
+    assert_eq!(common::health(&first).await["bus"]["dropped"], 0);
+    server.stop().await.unwrap();
 }

@@ -1266,6 +1266,7 @@ fn connect_shows_what_a_relay_reads_from_the_bus() {
         text.contains("Order Completed") && text.contains("Pricing"),
         "{text}"
     );
+    assert!(text.contains("via relay · stream EVENTSCOPE"), "{text}");
     post_batch(
         &runtime,
         &server.addr.to_string(),

@@ -1,6 +1,11 @@
 //! What the bench binaries share: settings from the environment, tokio runtimes, the fixture
 //! events, and readings from `/proc` (load, CPU ticks, page faults, memory). Each bench uses a
 //! part of it.
+//!
+//! The files beside it are the ingest load generator's parts, which the ingest and bus benches
+//! include with `#[path]`: `client` (the HTTP/1.1 client and bodies), `generator` (the workers),
+//! `stamp` (messageIds stamped into requests), `paced` (the steady-rate latency sender) and
+//! `subscriber` (a counting stream viewer).
 #![allow(dead_code)]
 
 use tokio::runtime::Runtime;
@@ -124,4 +129,27 @@ pub fn status_kib(pid: &str, field: &str) -> u64 {
 /// A process's resident memory, in KiB (0 when unknown).
 pub fn rss_kib(pid: &str) -> u64 {
     status_kib(pid, "VmRSS:")
+}
+
+/// User and system ticks of this process's threads named `name` (a tokio runtime's workers).
+pub fn thread_ticks(name: &str) -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let task = proc_stat(&stat)?;
+            (task.name == name).then_some(task.utime + task.stime)
+        })
+        .sum()
+}
+
+/// User and system ticks of another process (0 when it is gone).
+pub fn process_ticks(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| proc_stat(&stat).map(|p| p.utime + p.stime))
+        .unwrap_or(0)
 }

@@ -1,64 +1,17 @@
 //! Throughput: keep-alive connections post prepared bodies as fast as each answer comes back,
 //! against ours (with one stream subscriber) or the bare handler, for a warm-up and a window.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
 
-use crate::client::{Conn, post_request};
-use crate::common::BATCH_MESSAGES;
+use crate::client::post_request;
 use crate::cpu::{CpuUse, cpu_sample};
+use crate::generator::{Cycle, LoadCounters, load_worker};
 use crate::subscriber::{drain, subscribe};
 use crate::target::{Kind, Target, start_bare, start_ours};
-
-#[derive(Default)]
-struct LoadCounters {
-    stop: AtomicBool,
-    accepted: AtomicU64,
-    ok_requests: AtomicU64,
-    bad_status: AtomicU64,
-    io_errors: AtomicU64,
-}
-
-async fn load_worker(
-    addr: SocketAddr,
-    requests: Arc<Vec<Vec<u8>>>,
-    first: usize,
-    counters: Arc<LoadCounters>,
-) {
-    let mut conn = match Conn::connect(addr).await {
-        Ok(conn) => conn,
-        Err(_) => {
-            counters.io_errors.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-    };
-    let mut i = first;
-    while !counters.stop.load(Ordering::Relaxed) {
-        match conn.round_trip(&requests[i % requests.len()]).await {
-            Ok(200) => {
-                counters.ok_requests.fetch_add(1, Ordering::Relaxed);
-                counters
-                    .accepted
-                    .fetch_add(BATCH_MESSAGES as u64, Ordering::Relaxed);
-            }
-            Ok(_) => {
-                counters.bad_status.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(_) => {
-                counters.io_errors.fetch_add(1, Ordering::Relaxed);
-                match Conn::connect(addr).await {
-                    Ok(fresh) => conn = fresh,
-                    Err(_) => return,
-                }
-            }
-        }
-        i += 1;
-    }
-}
 
 pub struct LoadResult {
     pub kind: Kind,
@@ -139,18 +92,17 @@ pub fn run_load(
     );
     let mut result = client_rt.block_on(async {
         let sub = match &target {
-            Target::Ours(running) => Some(subscribe(running, false).await),
+            Target::Ours(running) => Some(subscribe(running.stream_url(), false).await),
             Target::Bare { .. } => None,
         };
         let counters = Arc::new(LoadCounters::default());
         let workers: Vec<_> = (0..conns)
             .map(|c| {
-                tokio::spawn(load_worker(
-                    addr,
-                    Arc::clone(&requests),
-                    c,
-                    Arc::clone(&counters),
-                ))
+                let requests = Cycle {
+                    requests: Arc::clone(&requests),
+                    first: c,
+                };
+                tokio::spawn(load_worker(addr, requests, Arc::clone(&counters)))
             })
             .collect();
         tokio::time::sleep(warmup).await;
@@ -172,8 +124,7 @@ pub fn run_load(
             window_accepted: c1 - c0,
             accepted: counters.accepted.load(Ordering::Relaxed),
             ok_requests: counters.ok_requests.load(Ordering::Relaxed),
-            errors: counters.bad_status.load(Ordering::Relaxed)
-                + counters.io_errors.load(Ordering::Relaxed),
+            errors: counters.errors(),
             hub_events: 0,
             sub_events: 0,
             sub_gaps: 0,

@@ -23,14 +23,22 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "../common/client.rs"]
 mod client;
 #[path = "../common/mod.rs"]
 mod common;
 mod cpu;
+#[path = "../common/generator.rs"]
+mod generator;
 mod latency;
 mod load;
 mod memory;
+#[path = "../common/paced.rs"]
+mod paced;
 mod report;
+#[path = "../common/stamp.rs"]
+mod stamp;
+#[path = "../common/subscriber.rs"]
 mod subscriber;
 mod target;
 

@@ -91,18 +91,8 @@ pub struct ServeArgs {
     /// (e.g. https://api.segment.io); its answers appear as delivery frames.
     #[arg(long, value_name = "URL", env = "EVENTSCOPE_UPSTREAM")]
     pub upstream: Option<String>,
-    /// Close a connection that has not sent a complete request head this long after it
-    /// connected (or after the first byte of its next request): 10s, 500ms, 1m.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
-    pub header_timeout: std::time::Duration,
-    /// Close a keep-alive connection idle this long between requests.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    pub idle_timeout: std::time::Duration,
-    /// Connections held at once (websockets included), at most; lowered to fit the open-file
-    /// limit. At the cap the longest-idle connection is closed for a new one, or the new one
-    /// is refused when none is idle.
-    #[arg(long, value_name = "N", default_value_t = eventscope_core::server::DEFAULT_MAX_CONNECTIONS as u64, value_parser = buffer_parser())]
-    pub max_connections: u64,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
     /// Mask values in messages before they are published or recorded: `secrets` (Red PII: API
     /// keys, tokens, private keys, cards, passwords…), `pii` (all PII) or `none` (as sent).
     /// Verdicts still report what was masked; matchers from `[pii]` in eventscope.toml.
@@ -127,6 +117,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", requires = "bus", default_value_t = eventscope_core::bus::DEFAULT_REPLICAS as u64,
           value_parser = clap::value_parser!(u64).range(1..=5))]
     pub bus_replicas: u64,
+    /// A new stream stores a messageId seen within this long once (an SDK's retry); the server
+    /// holds ~340 bytes per id, so at a high rate keep it short (30s). At most --bus-max-age.
+    #[arg(long, value_name = "DURATION", requires = "bus", default_value = "2m", value_parser = parse_duration)]
+    pub bus_duplicate_window: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -147,6 +141,39 @@ pub struct RelayArgs {
     /// A web origin allowed to open the stream besides loopback pages (repeatable).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+}
+
+/// The bounds on the connections a listener holds (`serve` and `relay`).
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Close a connection that has not sent a complete request head this long after it
+    /// connected (or after the first byte of its next request): 10s, 500ms, 1m.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: std::time::Duration,
+    /// Close a keep-alive connection idle this long between requests.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: std::time::Duration,
+    /// Connections held at once (websockets included), at most; lowered to fit the open-file
+    /// limit. At the cap the longest-idle connection is closed for a new one, or the new one
+    /// is refused when none is idle.
+    #[arg(long, value_name = "N", default_value_t = eventscope_core::server::DEFAULT_MAX_CONNECTIONS as u64, value_parser = buffer_parser())]
+    pub max_connections: u64,
+}
+
+impl ConnectionArgs {
+    /// The connection bounds these flags ask for.
+    pub fn limits(&self) -> eventscope_core::server::ConnectionLimits {
+        eventscope_core::server::ConnectionLimits {
+            timeouts: eventscope_core::server::Timeouts {
+                header: self.header_timeout,
+                idle: self.idle_timeout,
+            },
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            ..eventscope_core::server::ConnectionLimits::default()
+        }
+    }
 }
 
 /// `relay --listen`'s default: next to a collector's 8707 on the same machine.
@@ -171,21 +198,11 @@ impl ServeArgs {
                 max_age: self.bus_max_age,
                 max_bytes: self.bus_max_bytes,
                 replicas: usize::try_from(self.bus_replicas).unwrap_or(1),
-                ..eventscope_core::bus::StreamSettings::default()
+                // JetStream refuses a window longer than the stream's max age.
+                duplicate_window: self.bus_duplicate_window.min(self.bus_max_age),
+                create_if_missing: true,
             },
         })
-    }
-
-    /// The connection bounds these flags ask for.
-    pub fn connection_limits(&self) -> eventscope_core::server::ConnectionLimits {
-        eventscope_core::server::ConnectionLimits {
-            timeouts: eventscope_core::server::Timeouts {
-                header: self.header_timeout,
-                idle: self.idle_timeout,
-            },
-            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
-            ..eventscope_core::server::ConnectionLimits::default()
-        }
     }
 
     /// The collector these flags ask for, holding `buffer` frames and `buffer_bytes` (the
@@ -196,7 +213,7 @@ impl ServeArgs {
         buffer_bytes: u64,
         redactor: Option<std::sync::Arc<eventscope_core::inspect::redact::Redactor>>,
     ) -> eventscope_core::server::ServeConfig {
-        let connections = self.connection_limits();
+        let connections = self.connections.limits();
         let bus = self.bus_config();
         eventscope_core::server::ServeConfig {
             listen: self.listen.unwrap_or_else(default_listen),

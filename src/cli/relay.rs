@@ -19,6 +19,7 @@ pub async fn run(args: RelayArgs) -> ExitCode {
             token: args.token,
             allowed_origins: args.allowed_origins,
         },
+        connections: args.connections.limits(),
     };
     let relay = match Relay::bind(config).await {
         Ok(relay) => relay,

@@ -13,7 +13,7 @@ use super::rules::Rules;
 use eventscope_core::budget::{self, Weigh};
 use eventscope_core::entry::{Entry, EntryBuilder};
 use eventscope_core::hub::Hub;
-use eventscope_core::model::{DeliveryFrame, Frame, Incoming, parse_frame_text};
+use eventscope_core::model::{DeliveryFrame, Frame, Incoming, RelayOrigin, parse_frame_text};
 use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader};
 use eventscope_core::stream::client::{ClientEvent, ClientOptions, follow, follow_publishing};
 use tokio::sync::watch;
@@ -40,6 +40,8 @@ pub enum Feed {
     /// `delivery` frames (the proxy's upstream answers): not rows, the Deliveries view's.
     Deliveries(Vec<DeliveryFrame>),
     Connection(Connection),
+    /// Said at every connection: the bus stream a relay reads, or `None` for a collector.
+    Relayed(Option<RelayOrigin>),
     /// Something worth a line in the status bar (a skipped line, a restart).
     Notice {
         text: String,
@@ -72,7 +74,7 @@ impl Weigh for Feed {
             }
             Feed::Notice { text, .. } => size + text.len(),
             Feed::Unread(unread) => size + unread.failed.as_ref().map_or(0, String::len),
-            Feed::Connection(_) => size,
+            Feed::Connection(_) | Feed::Relayed(_) => size,
         }
     }
 }
@@ -195,7 +197,8 @@ pub fn remote(
             for event in buffer.drain(..) {
                 match event {
                     ClientEvent::Frame { frame, .. } => frames.push(frame),
-                    ClientEvent::Connected { restarted, .. } => {
+                    ClientEvent::Connected { hello, restarted } => {
+                        feeds.push(Feed::Relayed(hello.and_then(|hello| hello.relay)));
                         if restarted {
                             feeds.push(Feed::Notice {
                                 text: "the server restarted; its seqs start again".into(),

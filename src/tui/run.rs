@@ -218,6 +218,7 @@ where
                             state.app.ingest_deliveries(frames, Origin::Stream)
                         }
                         Feed::Connection(connection) => state.app.connection = connection,
+                        Feed::Relayed(origin) => state.app.relayed = origin,
                         Feed::Notice { text, is_error } => state.app.set_status(text, is_error),
                         Feed::Unread(unread) => state.app.unread = unread,
                     }

@@ -96,6 +96,31 @@ impl Viewer {
         }
     }
 
+    /// Sends a text frame (a viewer's `delivery` frame).
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws
+            .send(Message::Text(text.into()))
+            .await
+            .expect("the stream takes a frame");
+    }
+
+    /// The next text frame, or `None` when the server closes the stream.
+    pub async fn next_text_or_close(&mut self) -> Option<String> {
+        loop {
+            let message = tokio::time::timeout(DEADLINE, self.ws.next())
+                .await
+                .expect("a frame or a close within the deadline");
+            match message {
+                Some(Ok(Message::Text(text))) => return Some(text.to_string()),
+                Some(Ok(Message::Ping(payload))) => {
+                    let _ = self.ws.send(Message::Pong(payload)).await;
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
     pub async fn next(&mut self) -> Value {
         let text = self.next_text().await;
         serde_json::from_str(&text).expect("frames are JSON")

@@ -1,5 +1,5 @@
-//! A real `nats-server` with JetStream for the bus tests: on 127.0.0.1, a free port, a temp
-//! store dir; killed when dropped. Without `nats-server` the test says `SKIPPED: …` and
+//! A real `nats-server` with JetStream for the bus tests (and the bus bench): on 127.0.0.1, a
+//! free port (and a free monitoring port), a temp store dir; killed when dropped. Without `nats-server` the test says `SKIPPED: …` and
 //! returns — and fails when env `CI` is set (CI installs it: `.ci/run`).
 
 use std::net::TcpStream;
@@ -16,6 +16,8 @@ const FALLBACK: &str = "/usr/sbin/nats-server";
 pub struct NatsServer {
     child: Option<Child>,
     pub port: u16,
+    /// The HTTP monitoring port (`/healthz`, `/jsz`…).
+    pub monitor_port: u16,
     dir: PathBuf,
     program: PathBuf,
 }
@@ -45,6 +47,7 @@ impl NatsServer {
         let mut server = NatsServer {
             child: None,
             port: 0,
+            monitor_port: 0,
             dir,
             program,
         };
@@ -55,6 +58,16 @@ impl NatsServer {
     /// `nats://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// `http://127.0.0.1:MONITOR_PORT`.
+    pub fn monitor_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.monitor_port)
+    }
+
+    /// The server process's id (0 when stopped).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// Kills the server and waits for it to exit (its store stays).
@@ -78,7 +91,7 @@ impl NatsServer {
         let port_arg = port.map_or("-1".to_string(), |p| p.to_string());
         let log = std::fs::File::create(self.dir.join("server.log")).expect("a log file");
         let child = Command::new(&self.program)
-            .args(["-js", "-a", "127.0.0.1", "-p", &port_arg, "-sd"])
+            .args(["-js", "-a", "127.0.0.1", "-p", &port_arg, "-m", "-1", "-sd"])
             .arg(self.dir.join("store"))
             .arg("--ports_file_dir")
             .arg(&ports_dir)
@@ -88,7 +101,7 @@ impl NatsServer {
             .spawn()
             .expect("nats-server starts");
         self.child = Some(child);
-        self.port = wait_for_port(&ports_dir, &self.dir.join("server.log"));
+        (self.port, self.monitor_port) = wait_for_ports(&ports_dir, &self.dir.join("server.log"));
         // Accepting connections (JetStream is ready once the ports file is written).
         let deadline = Instant::now() + DEADLINE;
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
@@ -110,9 +123,9 @@ impl Drop for NatsServer {
     }
 }
 
-/// The port from the ports file `nats-server` writes once it listens
-/// (`{"nats":["nats://127.0.0.1:PORT"],…}`).
-fn wait_for_port(ports_dir: &Path, log: &Path) -> u16 {
+/// The client and monitoring ports from the ports file `nats-server` writes once it listens
+/// (`{"nats":["nats://127.0.0.1:PORT"],"monitoring":["http://127.0.0.1:PORT"]}`).
+fn wait_for_ports(ports_dir: &Path, log: &Path) -> (u16, u16) {
     let deadline = Instant::now() + DEADLINE;
     loop {
         let found = std::fs::read_dir(ports_dir)
@@ -122,11 +135,14 @@ fn wait_for_port(ports_dir: &Path, log: &Path) -> u16 {
             .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
             .filter_map(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
             .find_map(|ports| {
-                let url = ports["nats"][0].as_str()?;
-                url.rsplit(':').next()?.parse::<u16>().ok()
+                let port = |kind: &str| {
+                    let url = ports[kind][0].as_str()?;
+                    url.rsplit(':').next()?.parse::<u16>().ok()
+                };
+                Some((port("nats")?, port("monitoring")?))
             });
-        if let Some(port) = found {
-            return port;
+        if let Some(ports) = found {
+            return ports;
         }
         assert!(
             Instant::now() < deadline,

@@ -1,17 +1,18 @@
 //! One listener serving the tracking API, the stream and `/health`.
 //!
-//! The accept loop is ours (hyper-util's auto builder under it) rather than `axum::serve`, so
-//! that every connection has bounds: a cap on how many are open, a deadline for a request
-//! head, an idle timeout between keep-alive requests, and a count and a `rejected` frame for
-//! requests hyper refuses before any handler sees them.
+//! Connections are bounded by [`accept`]'s loop (a cap, a deadline for a request head, an idle
+//! timeout); requests hyper refuses before any handler sees them become `rejected` frames.
 
+mod accept;
 mod connections;
 mod fd_limit;
+
+pub(crate) use accept::{Accepting, serve as serve_connections};
+pub(crate) use connections::Connections;
 
 pub use connections::Timeouts;
 pub use fd_limit::{connection_cap, open_file_limit, raise_open_file_limit};
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,15 +23,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, Method, Request, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::routing::get;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
 
 use crate::bus::{Bus, BusConfig, BusError, Detached, NatsBus};
 use crate::collector::upstream::{Upstream, UpstreamError, UpstreamUrl};
@@ -39,7 +35,6 @@ use crate::hub::{DEFAULT_BUFFER, DEFAULT_BUFFER_BYTES, Hub, PendingFrame};
 use crate::model::{FrameKind, Source, format_timestamp};
 use crate::recording::{Recorder, RecordingError};
 use crate::stream::{self, Keepalive, StreamAccess, TokenError};
-use connections::{Conn, Connections, Expiry, Throttle, TrackedBody, TrackedStream};
 
 /// The default `--listen` address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8707";
@@ -53,13 +48,6 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// How long a stopping server waits for requests still on their way to the upstream.
 const UPSTREAM_DRAIN: Duration = Duration::from_secs(5);
-/// How long a stopping server lets connections finish the request they are serving.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-/// Log lines about refused connections, accept errors and malformed requests: at most one per
-/// kind this often (with a count of the ones held back).
-const LOG_EVERY: Duration = Duration::from_secs(5);
-/// The first pause after an `accept` error; doubled while they go on, up to a second.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(5);
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -92,6 +80,29 @@ pub struct ConnectionLimits {
     pub max_connections: usize,
     /// Stream subscribers' pings and dead-peer timeout.
     pub stream: Keepalive,
+}
+
+impl ConnectionLimits {
+    /// The registry these limits ask for (the cap lowered to what the open-file limit
+    /// allows), and the stream keepalive counting its silent viewers as timed out.
+    pub(crate) fn registry(&self) -> (Arc<Connections>, Keepalive) {
+        let open_files = open_file_limit();
+        let cap = connection_cap(self.max_connections, open_files);
+        if cap < self.max_connections {
+            tracing::info!(
+                "holding at most {cap} connections (not {}): the process may open {} files",
+                self.max_connections,
+                open_files.unwrap_or_default()
+            );
+        }
+        let connections = Connections::new(cap, self.timeouts);
+        // Stream viewers that stop answering pings count as timed out, like other connections.
+        let keepalive = Keepalive {
+            closed: Arc::clone(&connections.counters.timed_out),
+            ..self.stream.clone()
+        };
+        (connections, keepalive)
+    }
 }
 
 impl Default for ConnectionLimits {
@@ -266,22 +277,7 @@ impl Server {
             token: config.token.clone(),
             allowed_origins: config.allowed_origins.clone(),
         };
-        let limits = config.connections;
-        let open_files = open_file_limit();
-        let cap = connection_cap(limits.max_connections, open_files);
-        if cap < limits.max_connections {
-            tracing::info!(
-                "holding at most {cap} connections (not {}): the process may open {} files",
-                limits.max_connections,
-                open_files.unwrap_or_default()
-            );
-        }
-        let connections = Connections::new(cap, limits.timeouts);
-        // Stream viewers that stop answering pings count as timed out, like other connections.
-        let keepalive = Keepalive {
-            closed: Arc::clone(&connections.counters.timed_out),
-            ..limits.stream
-        };
+        let (connections, keepalive) = config.connections.registry();
         let health = HealthState {
             hub: Arc::clone(&hub),
             collector: Arc::clone(&collector),
@@ -334,91 +330,21 @@ impl Server {
             connections,
             ..
         } = self;
-        let context = Arc::new(ConnectionContext {
-            builder: http_builder(),
+        let malformed = {
+            let hub = Arc::clone(&hub);
+            Box::new(
+                move |peer: SocketAddr, status: u16, refused: &hyper::Error| {
+                    publish_malformed(&hub, peer, status, refused)
+                },
+            )
+        };
+        let accepting = Accepting {
             router,
-            hub: Arc::clone(&hub),
-            connections: Arc::clone(&connections),
-            draining: CancellationToken::new(),
-            stop: CancellationToken::new(),
-            malformed_log: Throttle::new(LOG_EVERY),
-        });
-        // Each connection task holds a receiver; the sender sees them all gone.
-        let (tasks, task) = watch::channel(());
-        let refused_log = Throttle::new(LOG_EVERY);
-        let accept_log = Throttle::new(LOG_EVERY);
-        let mut backoff = ACCEPT_BACKOFF;
-        tokio::pin!(shutdown);
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                _ = &mut shutdown => break,
-            };
-            let (stream, peer) = match accepted {
-                Ok(accepted) => {
-                    backoff = ACCEPT_BACKOFF;
-                    accepted
-                }
-                Err(e) if is_connection_error(&e) => continue,
-                Err(e) => {
-                    connections
-                        .counters
-                        .accept_errors
-                        .fetch_add(1, Ordering::Relaxed);
-                    // Out of file descriptors: an idle connection gives one back.
-                    let evicted = is_out_of_files(&e) && connections.evict_one();
-                    if let Some(held_back) = accept_log.allow() {
-                        tracing::error!(
-                            "accept error: {e}{}; {}retrying in {backoff:?}{}",
-                            if evicted {
-                                " (closed an idle connection)"
-                            } else {
-                                ""
-                            },
-                            if evicted { "" } else { "still serving, " },
-                            connections::held_back_note(held_back)
-                        );
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = &mut shutdown => break,
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
-                    continue;
-                }
-            };
-            let Some((conn, slot)) = connections.admit(peer) else {
-                drop(stream);
-                if let Some(held_back) = refused_log.allow() {
-                    tracing::warn!(
-                        "refused a connection from {peer}: {} connections are open, none idle \
-                         (--max-connections){}",
-                        connections.cap(),
-                        connections::held_back_note(held_back)
-                    );
-                }
-                continue;
-            };
-            let io = TokioIo::new(TrackedStream::new(stream, Arc::clone(&conn), slot));
-            tokio::spawn(serve_connection(
-                Arc::clone(&context),
-                io,
-                conn,
-                task.clone(),
-            ));
-        }
-        drop(listener);
+            connections,
+            on_malformed: Some(malformed),
+        };
         // Streams end first; connections then finish what they are serving, within reason.
-        hub.shutdown();
-        context.draining.cancel();
-        drop(task);
-        if tokio::time::timeout(SHUTDOWN_GRACE, tasks.closed())
-            .await
-            .is_err()
-        {
-            context.stop.cancel();
-            tasks.closed().await;
-        }
+        accept::serve(listener, accepting, shutdown, || hub.shutdown()).await;
         // Requests already accepted still reach the upstream, within reason.
         if let Some(upstream) = &upstream
             && !upstream.drain(UPSTREAM_DRAIN).await
@@ -472,152 +398,26 @@ impl RunningServer {
     }
 }
 
-/// What every connection task shares.
-struct ConnectionContext {
-    builder: auto::Builder<TokioExecutor>,
-    router: Router,
-    hub: Arc<Hub>,
-    connections: Arc<Connections>,
-    /// Cancelled when the server stops: connections finish their request, then close.
-    draining: CancellationToken,
-    /// Cancelled when the shutdown grace is over: connections close at once.
-    stop: CancellationToken,
-    malformed_log: Throttle,
-}
-
-fn http_builder() -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        // The connection's watchdog times request heads and keep-alive waits itself: hyper's
-        // own header timeout also runs between keep-alive requests, so it would end every
-        // keep-alive at the header timeout.
-        .header_read_timeout(None);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        // Websockets over HTTP/2 (RFC 8441), as axum::serve allows.
-        .enable_connect_protocol();
-    builder
-}
-
-/// Serves one connection until it ends, times out, is evicted or the server stops.
-async fn serve_connection(
-    context: Arc<ConnectionContext>,
-    io: TokioIo<TrackedStream>,
-    conn: Arc<Conn>,
-    _task: watch::Receiver<()>,
-) {
-    let peer = conn.peer;
-    let router = context.router.clone();
-    let requests = Arc::clone(&conn);
-    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        let in_flight = requests.request_started();
-        request.extensions_mut().insert(ConnectInfo(peer));
-        let router = router.clone();
-        async move {
-            let response = match router.oneshot(request.map(Body::new)).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            };
-            if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-                in_flight.upgraded();
-            }
-            Ok::<_, Infallible>(response.map(|body| Body::new(TrackedBody::new(body, in_flight))))
-        }
-    });
-    let serving = context.builder.serve_connection_with_upgrades(io, service);
-    tokio::pin!(serving);
-    let timeouts = context.connections.timeouts();
-    let mut draining = false;
-    loop {
-        tokio::select! {
-            served = serving.as_mut() => {
-                if let Err(e) = served {
-                    context.connection_failed(peer, e.as_ref());
-                }
-                return;
-            }
-            expiry = conn.expired(timeouts) => {
-                context.connections.counters.timed_out.fetch_add(1, Ordering::Relaxed);
-                match expiry {
-                    Expiry::Header => tracing::debug!(
-                        %peer, "closed a connection that sent no complete request head within {:?}",
-                        timeouts.header
-                    ),
-                    Expiry::Idle => tracing::debug!(
-                        %peer, "closed a keep-alive connection idle for {:?}", timeouts.idle
-                    ),
-                }
-                return;
-            }
-            _ = conn.evicted() => return,
-            _ = context.draining.cancelled(), if !draining => {
-                draining = true;
-                serving.as_mut().graceful_shutdown();
-            }
-            _ = context.stop.cancelled() => return,
-        }
-    }
-}
-
-impl ConnectionContext {
-    /// A connection ended with an error. Requests hyper refused itself (it answered 400, 414
-    /// or 431 before any handler saw them) are counted, logged and published; the rest (a
-    /// peer that went away mid-request) are routine.
-    fn connection_failed(&self, peer: SocketAddr, error: &(dyn std::error::Error + 'static)) {
-        let Some(refused) = error
-            .downcast_ref::<hyper::Error>()
-            .filter(|e| e.is_parse())
-        else {
-            tracing::debug!(%peer, "connection ended: {error}");
-            return;
-        };
-        self.connections
-            .counters
-            .malformed
-            .fetch_add(1, Ordering::Relaxed);
-        let status = malformed_status(refused);
-        if let Some(held_back) = self.malformed_log.allow() {
-            tracing::warn!(
-                "malformed HTTP from {peer}: {refused}; answered {status}{}",
-                connections::held_back_note(held_back)
-            );
-        }
-        let source = Source {
-            ip: Some(peer.ip().to_string()),
-            ..Source::default()
-        };
-        let frame = MalformedTail {
-            received_at: format_timestamp(chrono::Utc::now()),
-            source: &source,
-            status,
-            code: "malformed_http",
-            message: format!("{refused} (refused by the HTTP layer; no handler saw it)"),
-            body: "",
-            body_bytes: 0,
-        };
-        if let Ok(json) = serde_json::to_string(&frame)
-            && let Some(tail) = json.strip_prefix('{')
-        {
-            self.hub
-                .publish_mirrored(PendingFrame::new(FrameKind::Rejected, tail.to_string()));
-        }
-    }
-}
-
-/// The status hyper answered a request it could not parse with (its `on_error`).
-fn malformed_status(error: &hyper::Error) -> u16 {
-    if error.is_parse_too_large() {
-        // Both kinds count as "too large"; only the text tells the URI apart.
-        if error.to_string().contains("URI") {
-            414
-        } else {
-            431
-        }
-    } else {
-        400
+/// Publishes a request hyper refused before any handler saw it as a `rejected` frame, as the
+/// collector writes them.
+fn publish_malformed(hub: &Hub, peer: SocketAddr, status: u16, refused: &hyper::Error) {
+    let source = Source {
+        ip: Some(peer.ip().to_string()),
+        ..Source::default()
+    };
+    let frame = MalformedTail {
+        received_at: format_timestamp(chrono::Utc::now()),
+        source: &source,
+        status,
+        code: "malformed_http",
+        message: format!("{refused} (refused by the HTTP layer; no handler saw it)"),
+        body: "",
+        body_bytes: 0,
+    };
+    if let Ok(json) = serde_json::to_string(&frame)
+        && let Some(tail) = json.strip_prefix('{')
+    {
+        hub.publish_mirrored(PendingFrame::new(FrameKind::Rejected, tail.to_string()));
     }
 }
 
@@ -634,52 +434,61 @@ struct MalformedTail<'a> {
     body_bytes: u64,
 }
 
-/// Errors about one incoming connection, not the listener: accept the next one at once.
-fn is_connection_error(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::ConnectionRefused
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::ConnectionReset
-    )
-}
-
-/// EMFILE or ENFILE: the process or the system ran out of file descriptors.
-fn is_out_of_files(e: &std::io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(23 | 24))
-}
-
 async fn health_report(State(state): State<HealthState>) -> axum::Json<serde_json::Value> {
     let status = state.hub.status();
-    let connections = &state.connections;
-    let counters = &connections.counters;
     let mut report = serde_json::json!({
         "ok": true,
         "server": crate::model::server_name(),
         "uptimeSeconds": state.started.elapsed().as_secs(),
         "requests": state.collector.requests(),
-        "connections": connections.open(),
-        "maxConnections": connections.cap(),
-        "refusedConnections": counters.refused.load(Ordering::Relaxed),
-        "evictedConnections": counters.evicted.load(Ordering::Relaxed),
-        "timedOutConnections": counters.timed_out.load(Ordering::Relaxed),
-        "malformedHttp": counters.malformed.load(Ordering::Relaxed),
-        "acceptErrors": counters.accept_errors.load(Ordering::Relaxed),
     });
-
+    if let Some(report) = report.as_object_mut() {
+        report.extend(connections_health(&state.connections));
+    }
     if let (Some(report), Ok(serde_json::Value::Object(status))) =
         (report.as_object_mut(), serde_json::to_value(status))
     {
         report.extend(status);
     }
     if let (Some(report), Some((bus, detached))) = (report.as_object_mut(), &state.bus)
-        && let Ok(mut bus) = serde_json::to_value(bus.status())
+        && let Ok(mut status) = serde_json::to_value(bus.status())
     {
         // Rejected and delivery frames that never reached the bus (not waited for).
-        bus["dropped"] = detached.dropped().into();
-        report.insert("bus".into(), bus);
+        status["dropped"] = detached.dropped().into();
+        // Asked only of a connected bus: a request to one that is down would wait out its
+        // timeout.
+        if status["state"] == "connected" {
+            match bus.stream_report().await {
+                Ok(stream) => {
+                    status["streamState"] = serde_json::to_value(stream).unwrap_or_default()
+                }
+                Err(e) => status["streamError"] = e.to_string().into(),
+            }
+        }
+        report.insert("bus".into(), status);
     }
     axum::Json(report)
+}
+
+/// The `/health` fields about connections, for `serve` and `relay` alike.
+pub(crate) fn connections_health(
+    connections: &Connections,
+) -> serde_json::Map<String, serde_json::Value> {
+    let counters = &connections.counters;
+    let count = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    let report = serde_json::json!({
+        "connections": connections.open(),
+        "maxConnections": connections.cap(),
+        "refusedConnections": count(&counters.refused),
+        "evictedConnections": count(&counters.evicted),
+        "timedOutConnections": count(&counters.timed_out),
+        "malformedHttp": count(&counters.malformed),
+        "acceptErrors": count(&counters.accept_errors),
+    });
+    match report {
+        serde_json::Value::Object(fields) => fields,
+        _ => serde_json::Map::new(),
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
 use eventscope_core::hub::MetricsCounter;
 use eventscope_core::inspect::Inspector;
 use eventscope_core::inspect::redact::RedactMode;
+use eventscope_core::model::RelayOrigin;
 use eventscope_core::model::{DeliveryFrame, Frame};
 use eventscope_core::routing::Named;
 
@@ -231,6 +232,8 @@ pub struct App {
     pub store: Store,
     pub source: SourceKind,
     pub connection: Connection,
+    /// Connected to a relay: the bus stream it reads (the header says so).
+    pub relayed: Option<RelayOrigin>,
     pub rate: RateMeter,
     pub keys: KeyMap,
     pub theme: Arc<Theme>,
@@ -294,6 +297,7 @@ impl App {
             store: Store::new(capacity),
             source,
             connection: Connection::Connecting,
+            relayed: None,
             rate: RateMeter::default(),
             keys,
             theme,

@@ -219,7 +219,13 @@ fn state_label(app: &App) -> (String, Style) {
     }
     match &app.connection {
         Connection::Connecting => ("connecting…".into(), on(ui.muted)),
-        Connection::Live => ("● live".into(), on(ui.live)),
+        Connection::Live => match &app.relayed {
+            Some(relay) => (
+                format!("● live via relay · stream {}", relay.stream),
+                on(ui.live),
+            ),
+            None => ("● live".into(), on(ui.live)),
+        },
         Connection::Reconnecting { retry_at, .. } => {
             let secs = retry_at
                 .saturating_duration_since(Instant::now())

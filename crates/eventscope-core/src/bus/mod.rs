@@ -11,6 +11,7 @@ mod detached;
 mod narrowing;
 mod nats;
 mod reader;
+mod report;
 mod settings;
 pub mod subject;
 
@@ -18,6 +19,7 @@ pub use detached::Detached;
 pub use narrowing::{Narrowing, NarrowingQuery};
 pub use nats::NatsBus;
 pub use reader::{BusFrame, NatsReader, StreamState, sequenced};
+pub use report::{REPORT_TIMEOUT, StreamReport};
 pub use settings::{
     BusConfig, DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES, DEFAULT_REPLICAS, DEFAULT_STREAM,
     DUPLICATE_WINDOW, StreamSettings, parse_bus_url, parse_stream_name,
@@ -94,6 +96,9 @@ pub trait Bus: Send + Sync {
     /// Publishes `messages` in order, pipelined, and completes once the bus has acknowledged
     /// every one (stored, or a duplicate it already had), or with the first failure.
     fn publish(&self, messages: Vec<BusMessage>) -> BoxFuture<'_, Result<Acked, BusError>>;
+
+    /// The stream as the bus's server holds it now (for `/health`), within a second.
+    fn stream_report(&self) -> BoxFuture<'_, Result<StreamReport, BusError>>;
 
     fn status(&self) -> BusStatus;
 }

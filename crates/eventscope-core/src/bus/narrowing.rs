@@ -120,6 +120,26 @@ impl Narrowing {
     }
 }
 
+/// `all`, or what is kept: `types=identify,track sample=10% source=0a1b2c3d4e`.
+impl std::fmt::Display for Narrowing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_everything() {
+            return f.write_str("all");
+        }
+        let mut parts = Vec::new();
+        if !self.types.is_empty() {
+            parts.push(format!("types={}", self.types.join(",")));
+        }
+        if self.sample != 100 {
+            parts.push(format!("sample={}%", self.sample));
+        }
+        if let Some(source) = &self.source {
+            parts.push(format!("source={source}"));
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
 /// A subject's `src` token: 10 hex digits, or `nokey` (never a wildcard).
 fn is_source_token(token: &str) -> bool {
     token == subject::NO_KEY || (token.len() == 10 && token.chars().all(|c| c.is_ascii_hexdigit()))
@@ -177,6 +197,13 @@ mod tests {
         assert_eq!(two.types, ["identify", "track"]);
         assert!(two.keeps("evs.abc.track.1.2") && two.keeps("evs.abc.identify.x.x"));
         assert!(!two.keeps("evs.abc.page.1.2"));
+        assert_eq!(all.to_string(), "all");
+        assert_eq!(
+            narrowing(Some("track,identify"), Some(10))
+                .unwrap()
+                .to_string(),
+            "types=identify,track sample=10%"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use async_nats::jetstream::{self, message::PublishMessage, stream};
 use futures_util::future::BoxFuture;
 use tokio::sync::{Mutex, Semaphore};
 
+use super::report::{self, StreamReport};
 use super::{Acked, Bus, BusConfig, BusCounters, BusError, BusMessage, BusStatus, subject};
 
 /// Messages in flight (sent, not yet acknowledged) across all requests, at most. A request
@@ -110,7 +111,8 @@ impl NatsBus {
             counters: BusCounters::default(),
         });
         // The stream exists from the start when the bus is up (else at the first publish).
-        if bus.client.connection_state() == State::Connected
+        if bus.config.stream.create_if_missing
+            && bus.client.connection_state() == State::Connected
             && let Err(e) = bus.ensure_stream().await
         {
             tracing::warn!("bus: {e}; trying again at the first publish");
@@ -135,7 +137,8 @@ impl NatsBus {
         }
     }
 
-    /// Creates the stream if it does not exist (an existing one is used as it is).
+    /// Creates the stream if it does not exist (an existing one is used as it is), or with
+    /// `create_if_missing` off, checks that it exists.
     async fn ensure_stream(&self) -> Result<(), BusError> {
         if self.stream_ready.load(Ordering::Acquire) {
             return Ok(());
@@ -144,10 +147,19 @@ impl NatsBus {
         if self.stream_ready.load(Ordering::Acquire) {
             return Ok(());
         }
-        self.jetstream
-            .get_or_create_stream(self.stream_config())
-            .await
-            .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.config.stream.name)))?;
+        let name = &self.config.stream.name;
+        let failed = |e: &dyn std::fmt::Display| BusError::Failed(format!("stream {name}: {e}"));
+        if self.config.stream.create_if_missing {
+            self.jetstream
+                .get_or_create_stream(self.stream_config())
+                .await
+                .map_err(|e| failed(&e))?;
+        } else {
+            self.jetstream
+                .get_stream(name)
+                .await
+                .map_err(|e| failed(&e))?;
+        }
         self.stream_ready.store(true, Ordering::Release);
         Ok(())
     }
@@ -219,6 +231,13 @@ impl Bus for NatsBus {
         })
     }
 
+    fn stream_report(&self) -> BoxFuture<'_, Result<StreamReport, BusError>> {
+        Box::pin(report::stream_report(
+            &self.jetstream,
+            &self.config.stream.name,
+        ))
+    }
+
     fn status(&self) -> BusStatus {
         use std::sync::atomic::Ordering::Relaxed;
         let counters = &self.counters;
@@ -226,11 +245,7 @@ impl Bus for NatsBus {
             kind: "nats",
             servers: self.config.servers.clone(),
             stream: self.config.stream.name.clone(),
-            state: match self.client.connection_state() {
-                State::Connected => "connected",
-                State::Pending => "connecting",
-                State::Disconnected => "disconnected",
-            },
+            state: report::connection_state(&self.client),
             last_ack_seq: counters.last_ack_seq.load(Relaxed),
             published: counters.published.load(Relaxed),
             duplicates: counters.duplicates.load(Relaxed),

@@ -10,16 +10,21 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 use futures_util::{Stream, StreamExt};
 
-use super::BusError;
+use super::{BusError, StreamReport};
 
 /// How long stream lookups and consumer creation wait for the server.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a consumer's pull requests live. The client asks for an idle heartbeat every half
-/// of it and recreates a consumer that missed two in a row (its server died), so a relay's viewers wait about twice this after a leader is
-/// killed; with the client's default (30 s) they waited a minute.
+/// of it and recreates a consumer that missed two in a row (its server died), so a relay's
+/// viewers wait about twice this after a leader is killed; with the client's default (30 s)
+/// they waited a minute.
 const PULL_EXPIRES: Duration = Duration::from_secs(3);
-/// How long [`NatsReader::connect`] waits for the first connection.
-const FIRST_CONNECTION: Duration = Duration::from_secs(5);
+/// How long [`NatsReader::connect`] waits for the first connection before it carries on.
+const FIRST_CONNECTION: Duration = Duration::from_secs(3);
+/// How often that wait looks at the connection's state.
+const CONNECTION_POLL: Duration = Duration::from_millis(10);
+/// How soon a question the bus did not answer is asked again.
+const ASK_AGAIN: Duration = Duration::from_millis(500);
 
 /// What a relay knows of the stream when a viewer connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +59,9 @@ pub struct NatsReader {
 }
 
 impl NatsReader {
-    /// Connects to `servers` (reconnecting by itself later); fails when none answers within a
-    /// few seconds.
+    /// Connects to `servers`, waiting a few seconds for the first connection; a bus still down
+    /// then is retried in the background (viewers get 503 `bus_unavailable` meanwhile), and
+    /// one lost later is reconnected by itself.
     pub async fn connect(servers: Vec<String>, stream: String) -> Result<NatsReader, BusError> {
         let addrs = servers
             .iter()
@@ -64,19 +70,25 @@ impl NatsReader {
                     .map_err(|e| BusError::Config(format!("{s}: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let connecting = async_nats::ConnectOptions::new()
+        let client = async_nats::ConnectOptions::new()
             .name("eventscope relay")
+            .retry_on_initial_connect()
             .connection_timeout(REQUEST_TIMEOUT)
-            .connect(addrs);
-        let client = tokio::time::timeout(FIRST_CONNECTION, connecting)
+            .connect(addrs)
             .await
-            .map_err(|_| {
-                BusError::Disconnected(format!(
-                    "no answer from {} in {FIRST_CONNECTION:?}",
+            .map_err(|e| BusError::Config(e.to_string()))?;
+        let waiting = std::time::Instant::now();
+        while client.connection_state() != async_nats::connection::State::Connected {
+            if waiting.elapsed() > FIRST_CONNECTION {
+                tracing::warn!(
+                    "relay: no connection to {} yet; retrying in the background (viewers get \
+                     503 bus_unavailable until it answers)",
                     servers.join(",")
-                ))
-            })?
-            .map_err(|e| BusError::Disconnected(e.to_string()))?;
+                );
+                break;
+            }
+            tokio::time::sleep(CONNECTION_POLL).await;
+        }
         let jetstream = jetstream::ContextBuilder::new()
             .timeout(REQUEST_TIMEOUT)
             .build(client);
@@ -85,6 +97,16 @@ impl NatsReader {
             stream,
             servers,
         })
+    }
+
+    /// `connected`, `connecting` or `disconnected`.
+    pub fn connection_state(&self) -> &'static str {
+        super::report::connection_state(&self.jetstream.client())
+    }
+
+    /// The stream as the server holds it now (for `/health`).
+    pub async fn stream_report(&self) -> Result<StreamReport, BusError> {
+        super::report::stream_report(&self.jetstream, &self.stream).await
     }
 
     pub fn stream_name(&self) -> &str {
@@ -110,14 +132,15 @@ impl NatsReader {
                 _ => state.first_sequence,
             },
             last_seq: state.last_sequence,
-            instance: format!("{}-{}", self.stream, info.created.unix_timestamp_nanos()),
+            instance: instance_of(info),
         })
     }
 
     /// The stream's frames from sequence `start` on (the oldest held, when `start` is older),
     /// then live ones, through an ordered consumer (ephemeral, no acks; gone when dropped),
     /// only those on `filter_subject` when given; with the count of those the stream held when
-    /// the consumer was created.
+    /// the consumer was created. It ends with an error when the stream is deleted or created
+    /// again: the new stream's seqs must not pass for the old one's.
     pub async fn follow(
         &self,
         start: u64,
@@ -129,7 +152,12 @@ impl NatsReader {
         ),
         BusError,
     > {
-        let stream = self.stream().await?;
+        let mut stream = self.stream().await?;
+        let instance = stream
+            .info()
+            .await
+            .map(instance_of)
+            .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.stream)))?;
         let config = consumer::pull::OrderedConfig {
             deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                 start_sequence: start.max(1),
@@ -147,22 +175,31 @@ impl NatsReader {
             .messages()
             .await
             .map_err(|e| BusError::Failed(format!("reading {}: {e}", self.stream)))?;
-        Ok((
-            held,
-            messages.map(|message| {
-                let message = message.map_err(|e| BusError::Failed(e.to_string()))?;
-                let info = message
-                    .info()
-                    .map_err(|e| BusError::Failed(format!("a message without its info: {e}")))?;
-                let (seq, pending) = (info.stream_sequence, info.pending);
-                Ok(BusFrame {
-                    seq,
-                    pending,
-                    subject: message.message.subject.to_string(),
-                    payload: message.message.payload,
-                })
-            }),
-        ))
+        let watch = Recreation {
+            jetstream: self.jetstream.clone(),
+            stream: self.stream.clone(),
+            instance,
+            consumer_seq: 0,
+        };
+        // Ends after the stream turned out deleted or created again. The client recreates a
+        // consumer it lost (a reconnect, a new leader): its errors on the way are passed on,
+        // not the end.
+        let frames =
+            futures_util::stream::unfold(Some((Box::pin(messages), watch)), |state| async move {
+                let (mut messages, mut watch) = state?;
+                let message = match messages.next().await? {
+                    Ok(message) => message,
+                    Err(e) => {
+                        let error = BusError::Failed(e.to_string());
+                        return Some((Err(error), Some((messages, watch))));
+                    }
+                };
+                match watch.frame(Ok(message)).await {
+                    Ok(frame) => Some((Ok(frame), Some((messages, watch)))),
+                    Err(e) => Some((Err(e), None)),
+                }
+            });
+        Ok((held, frames))
     }
 
     async fn stream(&self) -> Result<stream::Stream, BusError> {
@@ -171,6 +208,96 @@ impl NatsReader {
             .await
             .map_err(|e| BusError::Failed(format!("stream {}: {e}", self.stream)))
     }
+}
+
+/// A stream's identity: its name and creation time.
+fn instance_of(info: &stream::Info) -> String {
+    format!(
+        "{}-{}",
+        info.config.name,
+        info.created.unix_timestamp_nanos()
+    )
+}
+
+/// Watches an ordered consumer for the stream being created again. The consumer recreates
+/// itself (from the last seq it saw) when the server loses it — a reconnect, a new leader, or
+/// a stream deleted under it — and its consumer sequence then starts again at 1: that is when
+/// (and at the first message) the stream's identity is checked, before the frame is passed on.
+struct Recreation {
+    jetstream: jetstream::Context,
+    stream: String,
+    instance: String,
+    /// The consumer sequence of the last message (0 before any).
+    consumer_seq: u64,
+}
+
+impl Recreation {
+    async fn frame(
+        &mut self,
+        message: Result<jetstream::Message, consumer::pull::OrderedError>,
+    ) -> Result<BusFrame, BusError> {
+        let message = message.map_err(|e| BusError::Failed(e.to_string()))?;
+        let info = message
+            .info()
+            .map_err(|e| BusError::Failed(format!("a message without its info: {e}")))?;
+        let (seq, pending, consumer_seq) =
+            (info.stream_sequence, info.pending, info.consumer_sequence);
+        // The first message too: the consumer may have been made again before it.
+        if consumer_seq <= self.consumer_seq || self.consumer_seq == 0 {
+            self.same_stream().await?;
+        }
+        self.consumer_seq = consumer_seq;
+        Ok(BusFrame {
+            seq,
+            pending,
+            subject: message.message.subject.to_string(),
+            payload: message.message.payload,
+        })
+    }
+
+    /// An error when the stream is gone or is another instance than the one this reader
+    /// started on. A bus that does not answer (a cluster electing a new leader) is asked again
+    /// until it does: only its answer ends the reader.
+    async fn same_stream(&self) -> Result<(), BusError> {
+        loop {
+            let info = match self.jetstream.get_stream(&self.stream).await {
+                Ok(mut stream) => stream
+                    .info()
+                    .await
+                    .map(instance_of)
+                    .map_err(|e| e.to_string()),
+                Err(e) if is_not_found(&e) => {
+                    return Err(BusError::Failed(format!(
+                        "stream {} was deleted",
+                        self.stream
+                    )));
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            match info {
+                Ok(instance) if instance == self.instance => return Ok(()),
+                Ok(_) => {
+                    return Err(BusError::Failed(format!(
+                        "stream {} was deleted and created again: its seqs started over",
+                        self.stream
+                    )));
+                }
+                Err(e) => {
+                    tracing::debug!("relay: is stream {} the same? no answer: {e}", self.stream);
+                    tokio::time::sleep(ASK_AGAIN).await;
+                }
+            }
+        }
+    }
+}
+
+/// The server's "stream not found" (JetStream error 10059).
+fn is_not_found(error: &jetstream::context::GetStreamError) -> bool {
+    matches!(
+        error.kind(),
+        jetstream::context::GetStreamErrorKind::JetStream(e)
+            if e.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+    )
 }
 
 /// The frame's stream text: the bus's `{"type":"<kind>",…}` with `"seq":N` after the type, as

@@ -31,6 +31,9 @@ pub struct StreamSettings {
     pub max_bytes: u64,
     pub replicas: usize,
     pub duplicate_window: Duration,
+    /// A collector creates the stream when it is missing (with the settings above); a relay,
+    /// which only adds viewers' delivery frames to it, never does.
+    pub create_if_missing: bool,
 }
 
 impl Default for StreamSettings {
@@ -41,6 +44,7 @@ impl Default for StreamSettings {
             max_bytes: DEFAULT_MAX_BYTES,
             replicas: DEFAULT_REPLICAS,
             duplicate_window: DUPLICATE_WINDOW,
+            create_if_missing: true,
         }
     }
 }

@@ -58,6 +58,16 @@ impl PendingFrame {
         }
     }
 
+    /// A `delivery` frame; its own `seq` is ignored (the log assigns one, as for every frame).
+    pub fn delivery(mut delivery: DeliveryFrame) -> Option<Self> {
+        delivery.seq = None;
+        let json = serde_json::to_string(&delivery).ok()?;
+        // `at` is always serialized, so the object has fields and its tail after `{` is the
+        // rest of the frame after `"seq":N,`.
+        let tail = json.strip_prefix('{')?.to_string();
+        Some(PendingFrame::new(FrameKind::Delivery, tail))
+    }
+
     pub fn kind(&self) -> FrameKind {
         self.kind
     }
@@ -288,13 +298,8 @@ impl Hub {
 
     /// Publishes a `delivery` frame (the proxy's upstream results); returns its seq. The
     /// frame's own `seq` is ignored: the hub assigns it, as for every frame.
-    pub fn publish_delivery(&self, mut delivery: DeliveryFrame) -> Option<u64> {
-        delivery.seq = None;
-        let json = serde_json::to_string(&delivery).ok()?;
-        // `at` is always serialized, so the object has fields and its tail after `{` is the
-        // rest of the frame after `"seq":N,`.
-        let tail = json.strip_prefix('{')?.to_string();
-        self.publish_mirrored(PendingFrame::new(FrameKind::Delivery, tail))
+    pub fn publish_delivery(&self, delivery: DeliveryFrame) -> Option<u64> {
+        self.publish_mirrored(PendingFrame::delivery(delivery)?)
     }
 
     pub fn hello(&self) -> Hello {
@@ -305,6 +310,7 @@ impl Hub {
             instance: self.instance.clone(),
             last_seq: state.log.last_seq(),
             oldest_seq: state.log.first_seq(),
+            relay: None,
         }
     }
 

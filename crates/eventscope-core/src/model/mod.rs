@@ -161,6 +161,16 @@ pub struct Hello {
     pub instance: String,
     pub last_seq: u64,
     pub oldest_seq: u64,
+    /// Sent by a relay: the bus stream its frames come from (absent from `serve`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<RelayOrigin>,
+}
+
+/// Where a relay reads its frames: `{"bus":"nats","stream":"EVENTSCOPE"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayOrigin {
+    pub bus: String,
+    pub stream: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -17,8 +17,22 @@ use crate::model::{Frame, GapFrame};
 
 use super::source::{BusFrames, Unpacked, unpack};
 
-/// Frames (and gaps) a feed keeps for viewers that are behind.
+/// Frames (and gaps) a feed keeps for viewers that are behind, at most.
 pub const RING: usize = 4096;
+/// Bytes of frames a feed keeps, at most (a frame may be up to the bus's 1 MiB payload).
+pub const RING_BYTES: usize = 64 << 20;
+
+/// One feed, as `/health` reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FeedReport {
+    /// The narrowing (`all`, `types=track sample=10% source=…`).
+    pub narrowing: String,
+    /// Viewers reading it (live, or catching up before they join it).
+    pub viewers: usize,
+    /// The newest seq it holds (0 before any).
+    #[serde(rename = "lastSeq")]
+    pub last_seq: u64,
+}
 
 /// The relay's feeds, by narrowing.
 pub(crate) struct Feeds {
@@ -32,6 +46,26 @@ impl Feeds {
             reader,
             live: tokio::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The feeds running now and their viewers.
+    pub(crate) async fn report(&self) -> Vec<FeedReport> {
+        let live = self.live.lock().await;
+        let mut feeds: Vec<FeedReport> = live
+            .iter()
+            .filter_map(|(narrowing, feed)| {
+                let viewers = feed.strong_count();
+                let feed = feed.upgrade()?;
+                let ring = feed.shared.ring();
+                Some(FeedReport {
+                    narrowing: narrowing.to_string(),
+                    viewers,
+                    last_seq: ring.items.back().map_or(0, |(seq, _)| *seq),
+                })
+            })
+            .collect();
+        feeds.sort_by(|a, b| a.narrowing.cmp(&b.narrowing));
+        feeds
     }
 
     /// The live feed of `narrowing`, started (from the stream's next seq) if none runs.
@@ -48,16 +82,13 @@ impl Feeds {
         let (_, frames) = self.reader.follow(from, narrowing.filter_subject()).await?;
         let (changes, _) = watch::channel(());
         let shared = Arc::new(Shared {
-            ring: Mutex::new(Ring {
-                items: VecDeque::new(),
-                dropped_through: 0,
-                ended: false,
-            }),
+            ring: Mutex::new(Ring::default()),
             changes,
         });
         let upstream = Upstream {
             reader: Arc::clone(&self.reader),
             filter: narrowing.filter_subject(),
+            instance: state.instance,
         };
         let task = tokio::spawn(fill(
             Box::pin(frames),
@@ -92,15 +123,26 @@ pub(crate) trait Consumers: Send + 'static {
     fn last_seq(&self) -> BoxFuture<'_, Result<u64, BusError>>;
 }
 
-/// The relay's reader, for one narrowing.
+/// The relay's reader, for one narrowing of the stream `instance`.
 struct Upstream {
     reader: Arc<NatsReader>,
     filter: Option<String>,
+    instance: String,
 }
 
 impl Consumers for Upstream {
+    /// A stream created again since the feed started ends the feed: the fresh "consumer" is
+    /// that error (the new stream's seqs must not pass for the old one's).
     fn follow(&self, from: u64) -> BoxFuture<'_, Result<(u64, BusFrames), BusError>> {
         Box::pin(async move {
+            if self.reader.state().await?.instance != self.instance {
+                let recreated = BusError::Failed(format!(
+                    "stream {} was deleted and created again: its seqs started over",
+                    self.reader.stream_name()
+                ));
+                let frames = futures_util::stream::iter([Err(recreated)]);
+                return Ok((0, Box::pin(frames) as BusFrames));
+            }
             let (held, frames) = self.reader.follow(from, self.filter.clone()).await?;
             Ok((held, Box::pin(frames) as BusFrames))
         })
@@ -190,9 +232,12 @@ struct Shared {
     changes: watch::Sender<()>,
 }
 
+#[derive(Default)]
 struct Ring {
     /// In seq order; a gap is keyed by its `to`.
     items: VecDeque<(u64, Utf8Bytes)>,
+    /// The bytes of `items`' texts, at most [`RING_BYTES`] (and the newest frame).
+    bytes: usize,
     /// The newest seq evicted from `items` (0 before any).
     dropped_through: u64,
     /// The consumer stopped: viewers read what is left, then close.
@@ -215,10 +260,13 @@ impl Shared {
         {
             let mut ring = self.ring();
             for (seq, text) in unpacked.texts() {
+                ring.bytes += text.len();
                 ring.items.push_back((seq, text));
-                if ring.items.len() > RING
-                    && let Some((seq, _)) = ring.items.pop_front()
-                {
+                while ring.items.len() > RING || (ring.bytes > RING_BYTES && ring.items.len() > 1) {
+                    let Some((seq, text)) = ring.items.pop_front() else {
+                        break;
+                    };
+                    ring.bytes -= text.len();
                     ring.dropped_through = seq;
                 }
             }
@@ -243,8 +291,9 @@ impl Feed {
                 from: *after + 1,
                 to: ring.dropped_through,
                 reason: format!(
-                    "slow viewer: the relay keeps the newest {RING} frames for its viewers, and \
-                     this one fell further behind"
+                    "slow viewer: the relay keeps the newest {RING} frames ({} MiB) for its \
+                     viewers, and this one fell further behind",
+                    RING_BYTES >> 20
                 ),
             };
             texts.push(Frame::Gap(gap).to_json().into());
@@ -271,11 +320,7 @@ mod tests {
     fn feed() -> Feed {
         let (changes, _) = watch::channel(());
         let shared = Arc::new(Shared {
-            ring: Mutex::new(Ring {
-                items: VecDeque::new(),
-                dropped_through: 0,
-                ended: false,
-            }),
+            ring: Mutex::new(Ring::default()),
             changes,
         });
         let task = tokio::spawn(async {});
@@ -286,17 +331,29 @@ mod tests {
     }
 
     fn frame(seq: u64) -> BusFrame {
+        padded(seq, 0)
+    }
+
+    fn padded(seq: u64, padding: usize) -> BusFrame {
+        let pad = "x".repeat(padding);
         BusFrame {
             seq,
             subject: "evs.nokey.track.1.2".into(),
             pending: 0,
-            payload: format!(r#"{{"type":"event","n":{seq}}}"#).into(),
+            payload: format!(r#"{{"type":"event","n":{seq},"pad":"{pad}"}}"#).into(),
         }
     }
 
     fn push(feed: &Feed, seq: u64, expected: &mut u64) {
-        feed.shared
-            .push(unpack(frame(seq), &Narrowing::default(), expected));
+        push_padded(feed, seq, expected, 0);
+    }
+
+    fn push_padded(feed: &Feed, seq: u64, expected: &mut u64, padding: usize) {
+        feed.shared.push(unpack(
+            padded(seq, padding),
+            &Narrowing::default(),
+            expected,
+        ));
     }
 
     /// A bus whose stream's last seq is `last`, giving `next` when asked for a consumer.
@@ -387,6 +444,29 @@ mod tests {
         assert!(read.texts[0].as_str().contains("slow viewer"));
         assert_eq!(texts[1], ("event".into(), 11));
         assert!(!read.ended);
+    }
+
+    #[tokio::test]
+    async fn the_ring_is_bounded_in_bytes_as_well_as_frames() {
+        let feed = feed();
+        let mut expected = 1;
+        // 100 frames of 1 MiB: far fewer than RING frames, far more than RING_BYTES.
+        for seq in 1..=100 {
+            push_padded(&feed, seq, &mut expected, 1 << 20);
+        }
+        let ring = feed.shared.ring();
+        assert!(ring.bytes <= RING_BYTES, "{} bytes kept", ring.bytes);
+        assert_eq!(ring.items.back().map(|(seq, _)| *seq), Some(100));
+        let dropped = ring.dropped_through;
+        drop(ring);
+        assert!(
+            dropped >= 100 - (RING_BYTES >> 20) as u64,
+            "dropped through {dropped}"
+        );
+        let mut slow = 0;
+        let read = feed.read(&mut slow, 1);
+        assert_eq!(seqs(&read.texts)[0], ("gap".into(), dropped));
+        assert!(read.texts[0].as_str().contains("64 MiB"));
     }
 
     #[tokio::test]

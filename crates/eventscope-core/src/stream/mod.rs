@@ -9,8 +9,10 @@ mod relay;
 mod server;
 mod source;
 
+pub(crate) use feed::Feeds;
+pub use feed::{FeedReport, RING, RING_BYTES};
 pub use origin::is_allowed_origin;
-pub use relay::relay_routes;
+pub(crate) use relay::relay_routes;
 pub use server::{
     DEAD_AFTER, Keepalive, PING_EVERY, StreamAccess, TokenError, check_token, routes,
 };

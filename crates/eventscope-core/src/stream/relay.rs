@@ -25,21 +25,29 @@ use super::server::{
     BATCH, Keepalive, Liveness, MAX_INCOMING, StreamAccess, StreamQuery, admitted, refuse, until,
 };
 use super::source::{Next, Source, retention};
-use crate::bus::{BusError, Narrowing, NarrowingQuery, NatsReader, StreamState};
-use crate::model::{Frame, GapFrame, Hello, STREAM_VERSION, server_name};
+use crate::bus::{BusError, Detached, Narrowing, NarrowingQuery, NatsReader, StreamState};
+use crate::hub::{Mirror, PendingFrame};
+use crate::model::{
+    Frame, GapFrame, Hello, Incoming, RelayOrigin, STREAM_VERSION, parse_frame_text, server_name,
+};
 
 #[derive(Clone)]
 struct RelayState {
     reader: Arc<NatsReader>,
     feeds: Arc<Feeds>,
+    /// Viewers' `delivery` frames on their way to the bus.
+    deliveries: Arc<Detached>,
     access: Arc<StreamAccess>,
     keepalive: Keepalive,
     shutdown: CancellationToken,
 }
 
-/// The relay's `/v1/stream`; its viewers are closed (1001) when `shutdown` is cancelled.
-pub fn relay_routes(
+/// The relay's `/v1/stream`, its live viewers sharing `feeds`, their `delivery` frames put on
+/// the bus through `deliveries`; they are closed (1001) when `shutdown` is cancelled.
+pub(crate) fn relay_routes(
     reader: Arc<NatsReader>,
+    feeds: Arc<Feeds>,
+    deliveries: Arc<Detached>,
     access: StreamAccess,
     keepalive: Keepalive,
     shutdown: CancellationToken,
@@ -47,7 +55,8 @@ pub fn relay_routes(
     Router::new()
         .route("/v1/stream", get(upgrade))
         .with_state(RelayState {
-            feeds: Arc::new(Feeds::new(Arc::clone(&reader))),
+            feeds,
+            deliveries,
             reader,
             access: Arc::new(access),
             keepalive,
@@ -102,6 +111,10 @@ async fn upgrade(
         instance: stream.instance,
         last_seq: stream.last_seq,
         oldest_seq: stream.oldest_seq,
+        relay: Some(RelayOrigin {
+            bus: "nats".into(),
+            stream: state.reader.stream_name().to_string(),
+        }),
     };
     ws.max_message_size(MAX_INCOMING)
         .max_frame_size(MAX_INCOMING)
@@ -227,7 +240,7 @@ async fn serve_viewer(
                     _ = state.shutdown.cancelled() => return,
                     _ = liveness.ping.tick() => liveness.ping_due(),
                     _ = until(deadline) => return liveness.close(),
-                    message = incoming.next() => if !liveness.heard(ignored(message)) { return },
+                    message = incoming.next() => if !liveness.heard(published(&state.deliveries, message)) { return },
                 }
             }
             continue;
@@ -248,17 +261,28 @@ async fn serve_viewer(
                 let _ = sink.send(Message::Close(Some(close))).await;
                 return;
             },
-            message = incoming.next() => if !liveness.heard(ignored(message)) { return },
+            message = incoming.next() => if !liveness.heard(published(&state.deliveries, message)) { return },
             _ = liveness.ping.tick() => liveness.ping_due(),
             _ = until(deadline) => return liveness.close(),
         }
     }
 }
 
-/// A relay publishes nothing: `delivery` frames a viewer sends are not put on the bus (yet).
-fn ignored(message: Option<Result<Message, axum::Error>>) -> Option<Result<Message, axum::Error>> {
-    if let Some(Ok(Message::Text(_))) = &message {
-        tracing::debug!("relay: ignored a text frame from a viewer");
+/// Puts a `delivery` frame a viewer sent (its forwards) on the bus, for every viewer of every
+/// relay; passes every message on to [`Liveness`].
+fn published(
+    deliveries: &Detached,
+    message: Option<Result<Message, axum::Error>>,
+) -> Option<Result<Message, axum::Error>> {
+    if let Some(Ok(Message::Text(text))) = &message {
+        match parse_frame_text(text.as_str()) {
+            Ok(Incoming::Frame(Frame::Delivery(delivery))) => {
+                if let Some(frame) = PendingFrame::delivery(delivery.bounded()) {
+                    deliveries.mirror(&frame);
+                }
+            }
+            _ => tracing::debug!("relay: ignored a text frame from a viewer"),
+        }
     }
     message
 }

@@ -1,17 +1,18 @@
-//! The stream subscriber on our server: counts event frames, gaps and out-of-order seqs, and
-//! (for the latency part) records when each latency-stamped message arrived.
+//! A stream subscriber (a websocket viewer of `/v1/stream`, on a collector or a relay): counts
+//! event frames, gaps and out-of-order seqs, and (for the latency parts) records when each
+//! latency-stamped message arrived.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use eventscope::server::RunningServer;
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::latency::parse_latency_id;
+use crate::stamp::parse_latency_id;
 
 const EVENT_PREFIX: &str = r#"{"type":"event","seq":"#;
 
@@ -85,15 +86,11 @@ pub struct Subscribed {
     pub task: JoinHandle<Vec<(u32, Instant)>>,
 }
 
-pub async fn subscribe(running: &RunningServer, record: bool) -> Subscribed {
+/// Connects to the stream at `url` (`ws://…/v1/stream[?…]`) and waits for its hello.
+pub async fn subscribe(url: String, record: bool) -> Subscribed {
     let stats = Arc::new(SubStats::default());
     let (ready, is_ready) = oneshot::channel();
-    let task = tokio::spawn(subscriber(
-        running.stream_url(),
-        Arc::clone(&stats),
-        ready,
-        record,
-    ));
+    let task = tokio::spawn(subscriber(url, Arc::clone(&stats), ready, record));
     tokio::time::timeout(Duration::from_secs(5), is_ready)
         .await
         .expect("the stream said hello within 5 s")

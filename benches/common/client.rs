@@ -1,5 +1,6 @@
 //! The load generator's lean HTTP/1.1 keep-alive client (one request in flight per connection)
 //! and the request bodies it sends, every byte prepared before the clock starts.
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
 
