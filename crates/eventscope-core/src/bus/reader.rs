@@ -194,7 +194,7 @@ impl NatsReader {
                         return Some((Err(error), Some((messages, watch))));
                     }
                 };
-                match watch.frame(Ok(message)).await {
+                match watch.frame(message).await {
                     Ok(frame) => Some((Ok(frame), Some((messages, watch)))),
                     Err(e) => Some((Err(e), None)),
                 }
@@ -232,11 +232,7 @@ struct Recreation {
 }
 
 impl Recreation {
-    async fn frame(
-        &mut self,
-        message: Result<jetstream::Message, consumer::pull::OrderedError>,
-    ) -> Result<BusFrame, BusError> {
-        let message = message.map_err(|e| BusError::Failed(e.to_string()))?;
+    async fn frame(&mut self, message: jetstream::Message) -> Result<BusFrame, BusError> {
         let info = message
             .info()
             .map_err(|e| BusError::Failed(format!("a message without its info: {e}")))?;
