@@ -224,7 +224,13 @@ impl Bus for NatsBus {
                 }
                 Err(e) => {
                     self.counters.failed();
-                    self.stream_ready.store(false, Ordering::Release);
+                    // The stream may be gone (a server replaced, a stream deleted): the next
+                    // publish looks it up again. Not after a timeout or a lost connection: a
+                    // cluster electing a new leader answers nothing for a while, and a lookup
+                    // then would only wait out its own timeout too.
+                    if !matches!(e, BusError::Timeout(_) | BusError::Disconnected(_)) {
+                        self.stream_ready.store(false, Ordering::Release);
+                    }
                     Err(e)
                 }
             }
