@@ -5,8 +5,8 @@
 //! so `eventscope::model` and `eventscope_core::model` are one module.
 
 pub use eventscope_core::{
-    budget, bus, collector, config, entry, filter, forward, hub, inspect, install_tls_provider,
-    model, recording, routing, server, stream,
+    budget, bus, collector, config, entry, filter, forward, hub, identity, inspect,
+    install_tls_provider, model, recording, routing, server, stream,
 };
 
 pub mod cli;

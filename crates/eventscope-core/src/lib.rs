@@ -13,6 +13,7 @@ pub mod entry;
 pub mod filter;
 pub mod forward;
 pub mod hub;
+pub mod identity;
 pub mod inspect;
 pub mod model;
 pub mod recording;
