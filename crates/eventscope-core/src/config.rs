@@ -1,14 +1,18 @@
 //! `eventscope.toml`: theme, key overrides, the tracking plan and naming convention, extra PII
-//! matchers (`[pii]`) and destinations (`[[destination]]`). A user file overrides only what it
-//! names; a bad file is a clear error naming the file, the key and the line.
+//! matchers (`[pii]`), destinations (`[[destination]]`) and identity resolution (`[identity]`,
+//! read in `identity`). A user file overrides only what it names; a bad file is a clear error
+//! naming the file, the key and the line.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::identity::IdentitySettings;
 use crate::inspect::plan::{Unplanned, UnplannedPolicy};
 use crate::routing::{FieldPath, FilterAction};
+
+mod identity;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -27,6 +31,10 @@ pub struct Config {
     /// `[[destination]]` tables: where forward and replay send messages (resolved, with
     /// `env:VAR` credentials read, by `forward::destination::resolve_all`).
     pub destination: Vec<crate::forward::destination::DestinationConfig>,
+    /// `[identity]`: how messages are stitched into people, over Segment's defaults (the
+    /// defaults when the table is absent).
+    #[serde(deserialize_with = "identity::settings")]
+    pub identity: IdentitySettings,
 }
 
 /// `plan = "FILE"` or `[plan]`: `file`, `unplanned-event`, `unplanned-property`,
