@@ -494,3 +494,72 @@ fn text_puts_totals_first_then_findings_by_severity() {
         "shown plus hidden is what JSON lists"
     );
 }
+
+/// `[identity]` in the config: a valid table is accepted (check runs as without it); each bad
+/// entry stops check at start (exit 2) with one line naming the file, the key and what is
+/// allowed.
+#[test]
+fn a_bad_identity_table_stops_check_with_one_line_naming_the_key() {
+    let dir = scratch("identity-config");
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        r#"{"type":"identify","userId":"user-1","anonymousId":"a-1","traits":{"email":"jane@example.com"}}
+"#,
+    )
+    .unwrap();
+    let config = dir.join("eventscope.toml");
+    let (events, config_path) = (events.to_str().unwrap(), config.to_str().unwrap());
+    std::fs::write(
+        &config,
+        r#"[identity]
+blocked = ["void", "abc123", "re:^test-.*$"]
+limits = { user_id = 1, anonymous_id = "5 weekly", "ios.id" = "1 daily" }
+priority = ["user_id", "email", "phone"]
+max_identifiers = 1000000
+
+[[identity.identifier]]
+type = "phone"
+path = "traits.phone"
+"#,
+    )
+    .unwrap();
+    let output = check(&["--config", config_path, events]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "a valid table: {stderr}");
+
+    let cases = [
+        (
+            "[identity]\nlimits = { anonymous_id = \"5 fortnightly\" }\n",
+            "[identity] limits.anonymous_id: \"5 fortnightly\": use N or \
+             \"N daily|weekly|monthly|annually\"",
+        ),
+        (
+            "[identity]\nblocked = [\"re:[a-\"]\n",
+            "[identity] blocked: \"re:[a-\": bad regex:",
+        ),
+        (
+            "[identity]\npriority = [\"email\", \"user_id\", \"email\"]\n",
+            "[identity] priority: \"email\" is listed twice",
+        ),
+        (
+            "[[identity.identifier]]\ntype = \"user_id\"\npath = \"traits.id\"\n",
+            "[[identity.identifier]] type = \"user_id\": a built-in identifier type",
+        ),
+        ("[identity]\nlimits = { user_id = 0 }\n", "limits.user_id: 0:"),
+        ("[identity]\nblockd = [\"void\"]\n", "unknown field `blockd`"),
+    ];
+    for (table, message) in cases {
+        std::fs::write(&config, table).unwrap();
+        let output = check(&["--config", config_path, events]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{table}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.starts_with("eventscope check: ") && stderr.contains(config_path),
+            "names the file: {stderr}"
+        );
+        assert!(stderr.contains(message), "{table}: {stderr}");
+        assert!(output.stdout.is_empty(), "nothing judged: {stderr}");
+    }
+}
