@@ -546,8 +546,14 @@ path = "traits.phone"
             "[[identity.identifier]]\ntype = \"user_id\"\npath = \"traits.id\"\n",
             "[[identity.identifier]] type = \"user_id\": a built-in identifier type",
         ),
-        ("[identity]\nlimits = { user_id = 0 }\n", "limits.user_id: 0:"),
-        ("[identity]\nblockd = [\"void\"]\n", "unknown field `blockd`"),
+        (
+            "[identity]\nlimits = { user_id = 0 }\n",
+            "limits.user_id: 0:",
+        ),
+        (
+            "[identity]\nblockd = [\"void\"]\n",
+            "unknown field `blockd`",
+        ),
     ];
     for (table, message) in cases {
         std::fs::write(&config, table).unwrap();

@@ -40,7 +40,11 @@ struct IdentityTable {
     limits: Vec<(String, Limit)>,
     #[serde(default, deserialize_with = "priority")]
     priority: Option<Vec<String>>,
-    #[serde(default, alias = "max-identifiers", deserialize_with = "max_identifiers")]
+    #[serde(
+        default,
+        alias = "max-identifiers",
+        deserialize_with = "max_identifiers"
+    )]
     max_identifiers: Option<usize>,
     #[serde(default, deserialize_with = "identifiers")]
     identifier: Vec<ExtraIdentifier>,
@@ -88,12 +92,17 @@ fn parse_blocked(value: &str) -> Result<Blocked, String> {
              write \"re:PATTERN\" or an exact value"
         ));
     }
-    regex::Regex::new(pattern).map(Blocked::Pattern).map_err(|e| {
-        format!(
-            "[identity] blocked: {value:?}: bad regex: {}",
-            e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
-        )
-    })
+    regex::Regex::new(pattern)
+        .map(Blocked::Pattern)
+        .map_err(|e| {
+            format!(
+                "[identity] blocked: {value:?}: bad regex: {}",
+                e.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        })
 }
 
 /// `limits`: identifier type → `N`, `"N"` or `"N daily|weekly|monthly|annually"`.
@@ -231,7 +240,11 @@ fn toml_key(key: &str) -> String {
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare { key.to_string() } else { format!("{key:?}") }
+    if bare {
+        key.to_string()
+    } else {
+        format!("{key:?}")
+    }
 }
 
 #[cfg(test)]

@@ -51,7 +51,15 @@ path = "context.traits.crm.id"
 "#,
     )
     .identity;
-    for blocked in ["void", "abc123", "test-", "test-42", "null", "0000", "anonymous"] {
+    for blocked in [
+        "void",
+        "abc123",
+        "test-",
+        "test-42",
+        "null",
+        "0000",
+        "anonymous",
+    ] {
         assert!(s.is_blocked(blocked), "{blocked:?}");
     }
     for kept in ["Void", "abc1234", "a-test-1", "user-1"] {
@@ -63,7 +71,11 @@ path = "context.traits.crm.id"
     assert_eq!(s.limit(EMAIL), limit(3, None));
     assert_eq!(s.limit("phone"), limit(2, Some(Period::Monthly)));
     assert_eq!(s.limit("ga_client_id"), limit(10, Some(Period::Annually)));
-    assert_eq!(s.limit("android.id"), limit(5, None), "unlisted: the default");
+    assert_eq!(
+        s.limit("android.id"),
+        limit(5, None),
+        "unlisted: the default"
+    );
     assert_eq!(s.priority, [USER_ID, EMAIL, "phone"]);
     let mut kinds = ["ios.id", "phone", ANONYMOUS_ID, EMAIL, USER_ID, "crm_id"];
     kinds.sort_by_key(|k| s.rank(k));
@@ -89,14 +101,18 @@ path = "context.traits.crm.id"
 
 #[test]
 fn a_limit_overrides_only_its_type_and_priority_replaces_the_default() {
-    let s = parse("[identity]\nlimits = { user_id = \"2 weekly\" }\npriority = [\"email\"]\n")
-        .identity;
+    let s =
+        parse("[identity]\nlimits = { user_id = \"2 weekly\" }\npriority = [\"email\"]\n").identity;
     assert_eq!(s.limit(USER_ID), limit(2, Some(Period::Weekly)));
     assert_eq!(s.limits.len(), 1, "replaced, not added twice");
     assert_eq!(s.limit(ANONYMOUS_ID), limit(5, None));
     let mut kinds = [USER_ID, ANONYMOUS_ID, EMAIL];
     kinds.sort_by_key(|k| s.rank(k));
-    assert_eq!(kinds, [EMAIL, ANONYMOUS_ID, USER_ID], "the rest alphabetical");
+    assert_eq!(
+        kinds,
+        [EMAIL, ANONYMOUS_ID, USER_ID],
+        "the rest alphabetical"
+    );
 }
 
 #[test]
@@ -106,6 +122,9 @@ fn replace_default_blocked_keeps_only_the_listed_values() {
     for now_allowed in ["null", "-1", "anonymous", "0"] {
         assert!(!s.is_blocked(now_allowed), "{now_allowed:?}");
     }
+    // A pattern matches anywhere in the value unless anchored.
+    let s = parse("[identity]\nblocked = [\"re:qa\", \"re:^x$\"]\n").identity;
+    assert!(s.is_blocked("my-qa-user") && s.is_blocked("x") && !s.is_blocked("xx"));
     let s = parse("[identity]\nreplace-default-blocked = true\n").identity;
     assert!(s.blocked.is_empty(), "nothing blocked at all");
     let s = parse("[identity]\nblocked = [\"void\"]\nreplace_default_blocked = false\n").identity;
@@ -121,14 +140,26 @@ fn every_bad_entry_is_a_one_line_error_naming_the_key() {
             "[identity] limits.anonymous_id: \"5 fortnightly\": use N or \
              \"N daily|weekly|monthly|annually\"",
         ),
-        ("limits = { user_id = 0 }", "[identity] limits.user_id: 0: use N"),
+        (
+            "limits = { user_id = 0 }",
+            "[identity] limits.user_id: 0: use N",
+        ),
         (
             "limits = { \"ios.id\" = \"0 daily\" }",
             "[identity] limits.\"ios.id\": \"0 daily\": use N",
         ),
-        ("limits = { email = -3 }", "[identity] limits.email: -3: use N"),
-        ("limits = { email = \"five\" }", "limits.email: \"five\": use N"),
-        ("limits = { email = \"5 weekly x\" }", "\"5 weekly x\": use N"),
+        (
+            "limits = { email = -3 }",
+            "[identity] limits.email: -3: use N",
+        ),
+        (
+            "limits = { email = \"five\" }",
+            "limits.email: \"five\": use N",
+        ),
+        (
+            "limits = { email = \"5 weekly x\" }",
+            "\"5 weekly x\": use N",
+        ),
         ("limits = { email = 2.5 }", "limits.email: 2.5: use N"),
         ("limits = { email = true }", "limits.email: true: use N"),
         ("limits = { \"\" = 1 }", "an empty identifier type"),
@@ -137,20 +168,35 @@ fn every_bad_entry_is_a_one_line_error_naming_the_key() {
             "[identity] blocked: \"re:(unclosed\": bad regex: regex parse error: (unclosed ^ \
              error: unclosed group",
         ),
-        ("blocked = [\"re:\"]", "an empty pattern would block every value"),
+        (
+            "blocked = [\"re:\"]",
+            "an empty pattern would block every value",
+        ),
         ("blocked = \"void\"", "expected a sequence"),
         (
             "priority = [\"user_id\", \"email\", \"user_id\"]",
             "[identity] priority: \"user_id\" is listed twice",
         ),
-        ("priority = [\"\"]", "[identity] priority: an empty identifier type"),
+        (
+            "priority = [\"\"]",
+            "[identity] priority: an empty identifier type",
+        ),
         (
             "max_identifiers = 0",
             "[identity] max_identifiers: 0: use a whole number of at least 1",
         ),
-        ("max_identifiers = \"lots\"", "max_identifiers: \"lots\": use a whole number"),
-        ("replace_default_blocked = \"yes\"", "invalid type: string \"yes\", expected a boolean"),
-        ("blocked_values = [\"void\"]", "unknown field `blocked_values`"),
+        (
+            "max_identifiers = \"lots\"",
+            "max_identifiers: \"lots\": use a whole number",
+        ),
+        (
+            "replace_default_blocked = \"yes\"",
+            "invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            "blocked_values = [\"void\"]",
+            "unknown field `blocked_values`",
+        ),
         (
             "[[identity.identifier]]\ntype = \"email\"\npath = \"traits.mail\"",
             "[[identity.identifier]] type = \"email\": a built-in identifier type (user_id, \
@@ -173,8 +219,14 @@ fn every_bad_entry_is_a_one_line_error_naming_the_key() {
             "[[identity.identifier]]\ntype = \"phone\"\npath = \"\"",
             "path \"\": use a dot path",
         ),
-        ("[[identity.identifier]]\ntype = \"\"\npath = \"x\"", "name the identifier type"),
-        ("[[identity.identifier]]\ntype = \"phone\"", "missing field `path`"),
+        (
+            "[[identity.identifier]]\ntype = \"\"\npath = \"x\"",
+            "name the identifier type",
+        ),
+        (
+            "[[identity.identifier]]\ntype = \"phone\"",
+            "missing field `path`",
+        ),
         (
             "[[identity.identifier]]\ntype = \"phone\"\npath = \"traits.phone\"\nfrom = \"x\"",
             "unknown field `from`",
@@ -189,7 +241,10 @@ fn every_bad_entry_is_a_one_line_error_naming_the_key() {
         let err = error(&format!("theme = \"dark\"\n{head}{body}\n"));
         assert!(err.starts_with("my.toml: "), "{table}: {err}");
         assert!(!err.contains('\n'), "one line: {err}");
-        assert!(err.contains(message), "{table}:\n  {err}\n  wants {message}");
+        assert!(
+            err.contains(message),
+            "{table}:\n  {err}\n  wants {message}"
+        );
         assert!(err.contains("line "), "names the line: {err}");
     }
 }
