@@ -116,6 +116,14 @@ fn limits<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, Limit)>, D::Er
                     "{key}: an empty identifier type; name one, e.g. anonymous_id = \"5 weekly\""
                 )));
             }
+            // `ios.id = 1` unquoted is a TOML dotted key: a table `ios` holding `id`.
+            if let toml::Value::Table(inner) = &value
+                && let Some(first) = inner.keys().next()
+            {
+                return Err(D::Error::custom(format!(
+                    "{key}: a table: quote a type that has a dot, e.g. \"{kind}.{first}\" = 1"
+                )));
+            }
             parse_limit(&value)
                 .map(|limit| (kind, limit))
                 .map_err(|shown| D::Error::custom(format!("{key}: {shown}: {LIMIT_FORMS}")))

@@ -164,6 +164,10 @@ fn every_bad_entry_is_a_one_line_error_naming_the_key() {
         ("limits = { email = true }", "limits.email: true: use N"),
         ("limits = { \"\" = 1 }", "an empty identifier type"),
         (
+            "limits = { ios.id = \"1 daily\" }",
+            "[identity] limits.ios: a table: quote a type that has a dot, e.g. \"ios.id\" = 1",
+        ),
+        (
             "blocked = [\"re:(unclosed\"]",
             "[identity] blocked: \"re:(unclosed\": bad regex: regex parse error: (unclosed ^ \
              error: unclosed group",
