@@ -35,7 +35,7 @@ pub struct IdentitySettings {
 pub enum Blocked {
     /// The whole value, exactly.
     Exact(String),
-    /// A regular expression the whole value must match (`re:^[0-]*$`).
+    /// A regular expression, matched anywhere in the value unless anchored (`re:^[0-]*$`).
     Pattern(regex::Regex),
 }
 
