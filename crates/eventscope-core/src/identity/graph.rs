@@ -96,8 +96,14 @@ impl IdentityGraph {
 
         // Demote the lowest-priority identifier until the match breaks no limit.
         let matched = loop {
-            let matched = self.matching(&candidates);
-            let Some((kind, count)) = self.exceeded(&candidates, &matched, at) else {
+            let (matched, all_held) = self.matching(&candidates);
+            // Identifiers one profile already holds can break no limit (the common case).
+            let checked = if all_held && matched.len() == 1 {
+                None
+            } else {
+                self.exceeded(&candidates, &matched, at)
+            };
+            let Some((kind, count)) = checked else {
                 break matched;
             };
             let Some(demoted) = candidates.pop() else {
@@ -184,17 +190,19 @@ impl IdentityGraph {
         observed
     }
 
-    /// The distinct profiles holding any of `candidates`, in the candidates' order.
-    fn matching(&self, candidates: &[Identifier<'_>]) -> Vec<ProfileId> {
+    /// The distinct profiles holding any of `candidates`, in the candidates' order, and
+    /// whether every candidate is held.
+    fn matching(&self, candidates: &[Identifier<'_>]) -> (Vec<ProfileId>, bool) {
         let mut matched = Vec::new();
+        let mut all_held = true;
         for c in candidates {
-            if let Some(id) = self.holder(&c.kind, &c.value)
-                && !matched.contains(&id)
-            {
-                matched.push(id);
+            match self.holder(&c.kind, &c.value) {
+                Some(id) if !matched.contains(&id) => matched.push(id),
+                Some(_) => {}
+                None => all_held = false,
             }
         }
-        matched
+        (matched, all_held)
     }
 
     /// The first identifier type (by priority) whose limit the match would exceed, and how
