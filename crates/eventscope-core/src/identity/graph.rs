@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::identifiers::{Identifier, promote};
+use super::identifiers::{BlockedValue, Identifier, promote};
 use super::profile::{IdentifierRecord, Profile, ProfileId};
 use super::records::{AliasLink, Merge, Observed, RULE_LIMIT, Refusal};
 use super::settings::IdentitySettings;
@@ -86,10 +86,7 @@ impl IdentityGraph {
             blocked: promoted
                 .blocked
                 .into_iter()
-                .map(|b| super::identifiers::BlockedValue {
-                    identifier: b.identifier.into_owned(),
-                    path: std::borrow::Cow::Owned(b.path.into_owned()),
-                })
+                .map(BlockedValue::into_owned)
                 .collect(),
             ..Observed::default()
         };

@@ -120,6 +120,10 @@ pub fn promote<'a>(message: &'a Json<'_>, settings: &'a IdentitySettings) -> Pro
 
     out.promoted.group_id = text(message.get("groupId")).filter(|g| !g.is_empty());
     if call == "alias" {
+        // Alias can't merge profiles: the call joins its userId's profile and nothing else
+        // (analytics.js sends the anonymousId it aliases as both `anonymousId` and
+        // `previousId`).
+        out.promoted.identifiers.retain(|i| i.kind == USER_ID);
         out.read_alias(message);
     }
     out.promoted
@@ -127,27 +131,37 @@ pub fn promote<'a>(message: &'a Json<'_>, settings: &'a IdentitySettings) -> Pro
 
 /// [`promote`] for a caller holding a `serde_json::Value`; the result owns its strings.
 pub fn promote_value(message: &Value, settings: &IdentitySettings) -> Promoted<'static> {
-    let json = Json::from_value(message);
-    let promoted = promote(&json, settings);
-    Promoted {
-        identifiers: promoted
-            .identifiers
-            .into_iter()
-            .map(Identifier::into_owned)
-            .collect(),
-        blocked: promoted
-            .blocked
-            .into_iter()
-            .map(|b| BlockedValue {
-                identifier: b.identifier.into_owned(),
-                path: Cow::Owned(b.path.into_owned()),
-            })
-            .collect(),
-        group_id: promoted.group_id.map(|g| Cow::Owned(g.into_owned())),
-        alias: promoted.alias.map(|a| Alias {
-            previous_id: Cow::Owned(a.previous_id.into_owned()),
-            user_id: Cow::Owned(a.user_id.into_owned()),
-        }),
+    promote(&Json::from_value(message), settings).into_owned()
+}
+
+impl Promoted<'_> {
+    pub fn into_owned(self) -> Promoted<'static> {
+        Promoted {
+            identifiers: self
+                .identifiers
+                .into_iter()
+                .map(Identifier::into_owned)
+                .collect(),
+            blocked: self
+                .blocked
+                .into_iter()
+                .map(BlockedValue::into_owned)
+                .collect(),
+            group_id: self.group_id.map(|g| Cow::Owned(g.into_owned())),
+            alias: self.alias.map(|a| Alias {
+                previous_id: Cow::Owned(a.previous_id.into_owned()),
+                user_id: Cow::Owned(a.user_id.into_owned()),
+            }),
+        }
+    }
+}
+
+impl BlockedValue<'_> {
+    pub fn into_owned(self) -> BlockedValue<'static> {
+        BlockedValue {
+            identifier: self.identifier.into_owned(),
+            path: Cow::Owned(self.path.into_owned()),
+        }
     }
 }
 

@@ -516,22 +516,34 @@ fn alias_is_kept_apart_and_merges_nothing() {
     )
     .profile
     .unwrap();
-    let seen = observe(
+    let anon = observe(
         &mut graph,
         2,
         t0(),
-        json!({"type":"alias","userId":"user-77","previousId":"old-77"}),
+        json!({"type":"page","anonymousId":"anon-1"}),
+    )
+    .profile
+    .unwrap();
+    // As analytics.js sends it: the anonymousId it aliases is also the call's anonymousId.
+    let seen = observe(
+        &mut graph,
+        3,
+        t0(),
+        json!({"type":"alias","userId":"user-77","previousId":"old-77","anonymousId":"anon-1"}),
     );
     assert!(seen.merge.is_none());
-    assert_ne!(seen.profile, Some(old), "user-77 is a profile of its own");
+    assert!(seen.created, "user-77 is a profile of its own");
+    assert_ne!(seen.profile, Some(old));
+    assert_ne!(seen.profile, Some(anon));
     let link = seen.alias.unwrap();
     assert_eq!(
         (link.seq, link.previous_id.as_str(), link.user_id.as_str()),
-        (2, "old-77", "user-77")
+        (3, "old-77", "user-77")
     );
     assert_eq!(graph.aliases().collect::<Vec<_>>(), [&link]);
     assert_eq!(graph.alias_total(), 1);
-    assert_eq!(graph.len(), 2);
+    assert_eq!(graph.len(), 3);
+    assert_eq!(graph.merge_total(), 0);
     assert!(graph.profile_of_identifier(USER_ID, "old-77").is_some());
 }
 
