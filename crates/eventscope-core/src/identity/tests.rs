@@ -708,6 +708,50 @@ fn ordinals_and_abbreviations() {
     assert_eq!(abbreviate("9f1c2e77-aaaa-bbbb"), "9f1c2e77…");
 }
 
+#[test]
+fn external_ids_and_device_ids_join_profiles_like_any_identifier() {
+    let mut graph = IdentityGraph::new(IdentitySettings::default());
+    let crm = json!([{"id":"c-9","type":"crm_id","collection":"users","encoding":"none"}]);
+    let web = observe(
+        &mut graph,
+        1,
+        t0(),
+        json!({"type":"page","anonymousId":"w1","context":{"externalIds":crm}}),
+    );
+    let phone = observe(
+        &mut graph,
+        2,
+        t0(),
+        json!({"type":"screen","context":{"device":{"type":"android","id":"D9"}}}),
+    );
+    let both = observe(
+        &mut graph,
+        3,
+        t0(),
+        json!({"type":"track","event":"E","context":{"externalIds":crm,
+            "device":{"type":"android","id":"D9"}}}),
+    );
+    let merge = both.merge.unwrap();
+    assert_eq!(merge.joined, [web.profile.unwrap(), phone.profile.unwrap()]);
+    let kinds: Vec<&str> = merge.by.iter().map(|i| i.kind.as_ref()).collect();
+    assert_eq!(kinds, ["android.id", "crm_id"]);
+    assert_eq!(
+        graph
+            .profile_of_identifier("crm_id", "c-9")
+            .map(Profile::id),
+        graph.profile_of("D9").map(Profile::id)
+    );
+    // The same device id under another device type is another identifier.
+    let ios = observe(
+        &mut graph,
+        4,
+        t0(),
+        json!({"type":"screen","context":{"device":{"type":"ios","id":"D9"}}}),
+    );
+    assert!(ios.created);
+    assert!(graph.profile_of_identifier("ios.id", "D9").is_some());
+}
+
 // ---- properties ---------------------------------------------------------------------------
 
 fn small_id() -> impl Strategy<Value = Option<String>> {
