@@ -2,8 +2,22 @@
 //! each message, flat matching into profiles, blocked values, limits and priority — fed
 //! message by message, pure (no I/O).
 
+mod graph;
+mod identifiers;
+mod profile;
+mod records;
 mod settings;
+#[cfg(test)]
+mod tests;
 
+pub use graph::{DEFAULT_RECENT_MESSAGES, IdentityGraph, MAX_RECORDS, abbreviate, ordinal};
+pub use identifiers::{
+    Alias, BlockedValue, GA_CLIENT_ID, Identifier, Promoted, promote, promote_value,
+};
+pub use profile::{
+    IdentifierRecord, MAX_EVENT_NAMES, MAX_GROUPS, OTHER_EVENTS, Profile, ProfileId, TraitValue,
+};
+pub use records::{AliasLink, Merge, Observed, RULE_LIMIT, Refusal};
 pub use settings::{
     ANONYMOUS_ID, Blocked, DEFAULT_MAX_IDENTIFIERS, EMAIL, ExtraIdentifier, IdentitySettings,
     Limit, Period, USER_ID,
