@@ -8,23 +8,7 @@ use std::collections::BTreeMap;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
-use crate::identity::{Blocked, ExtraIdentifier, IdentitySettings, Limit, Period};
-
-/// The identifier types Segment promotes by default; an extra `[[identity.identifier]]` may not
-/// reuse one of these names (it would silently mix two sources under one type).
-pub(crate) const BUILT_IN_TYPES: [&str; 11] = [
-    "user_id",
-    "anonymous_id",
-    "email",
-    "group_id",
-    "ios.id",
-    "android.id",
-    "ios.idfa",
-    "android.idfa",
-    "ios.push_token",
-    "android.push_token",
-    "ga_client_id",
-];
+use crate::identity::{BUILT_IN_TYPES, Blocked, ExtraIdentifier, IdentitySettings, Limit, Period};
 
 const LIMIT_FORMS: &str = "use N or \"N daily|weekly|monthly|annually\" (N at least 1)";
 

@@ -19,6 +19,6 @@ pub use profile::{
 };
 pub use records::{AliasLink, Merge, Observed, RULE_LIMIT, Refusal};
 pub use settings::{
-    ANONYMOUS_ID, Blocked, DEFAULT_MAX_IDENTIFIERS, EMAIL, ExtraIdentifier, IdentitySettings,
-    Limit, Period, USER_ID,
+    ANONYMOUS_ID, BUILT_IN_TYPES, Blocked, DEFAULT_MAX_IDENTIFIERS, EMAIL, ExtraIdentifier,
+    IdentitySettings, Limit, Period, USER_ID,
 };

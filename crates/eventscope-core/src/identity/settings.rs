@@ -11,6 +11,20 @@ pub const USER_ID: &str = "user_id";
 pub const ANONYMOUS_ID: &str = "anonymous_id";
 /// `email`, from `traits.email` or `context.traits.email`.
 pub const EMAIL: &str = "email";
+/// The identifier types a message promotes by itself (`group_id` is an account's).
+pub const BUILT_IN_TYPES: [&str; 11] = [
+    USER_ID,
+    ANONYMOUS_ID,
+    EMAIL,
+    "group_id",
+    "ios.id",
+    "android.id",
+    "ios.idfa",
+    "android.idfa",
+    "ios.push_token",
+    "android.push_token",
+    "ga_client_id",
+];
 /// Identifiers held at most, by default; past it new ones are dropped and counted.
 pub const DEFAULT_MAX_IDENTIFIERS: usize = 1_000_000;
 
