@@ -4,6 +4,7 @@
 mod check;
 mod docs;
 mod jq_worker;
+mod people;
 pub mod plan;
 mod relay;
 mod replay;
@@ -54,6 +55,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Send the messages of a recording to a configured destination (`[[destination]]`).
     Replay(ReplayArgs),
+    /// The people of a recording (profiles stitched as Segment's Unify does), or one
+    /// person's messages as frames (`--id`).
+    People(PeopleArgs),
     /// Print shell completions (bash, zsh or fish) to stdout.
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -305,6 +309,23 @@ pub struct OpenArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct PeopleArgs {
+    /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
+    pub file: std::path::PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: people::Format,
+    /// Print this person's messages (any identifier value) as NDJSON frames, in order.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
+    pub max_line: u64,
+    /// Config file (its `[identity]`) [default: ./eventscope.toml, then the user config dir].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
     pub file: std::path::PathBuf,
@@ -473,6 +494,7 @@ pub fn main() -> ExitCode {
         Some(Command::Tail(args)) => runtime.block_on(tail::run(args)),
         Some(Command::Relay(args)) => runtime.block_on(relay::run(args)),
         Some(Command::Check(args)) => check::run(args),
+        Some(Command::People(args)) => people::run(args),
         Some(Command::Replay(args)) => runtime.block_on(replay::run(args)),
         Some(Command::JqWorker(args)) => jq_worker::run(args),
         Some(Command::Completions(args)) => docs::completions(&args),
