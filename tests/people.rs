@@ -3,6 +3,8 @@
 //! hard-coded QA userId, an email joining web and mobile) gives exactly the expected profiles
 //! and refusals; `--id` prints one person's frames, which `open` reads; a bad file exits 2.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -35,8 +37,10 @@ fn corpus() -> Vec<Value> {
     // Anonymous sessions that later identify (seq 1–5): one person, one merge at seq 5.
     add(json!({"type": "track", "event": "Viewed", "anonymousId": "anon-a1"}));
     add(json!({"type": "track", "event": "Viewed", "anonymousId": "anon-a1"}));
-    add(json!({"type": "identify", "anonymousId": "anon-a1", "userId": "user-1",
-               "traits": {"plan": "pro"}}));
+    add(
+        json!({"type": "identify", "anonymousId": "anon-a1", "userId": "user-1",
+               "traits": {"plan": "pro"}}),
+    );
     add(json!({"type": "track", "event": "Viewed", "anonymousId": "anon-a2"}));
     add(json!({"type": "track", "event": "Bought", "anonymousId": "anon-a2", "userId": "user-1"}));
     // An alias that joins nothing in Unify (seq 6).
@@ -48,16 +52,22 @@ fn corpus() -> Vec<Value> {
     }
     // A hard-coded QA userId hit by 7 anonymous ids (seq 10–16): the 6th and 7th are refused.
     for i in 1..=7 {
-        add(json!({"type": "track", "event": "Tested", "anonymousId": format!("qa-{i}"),
-                   "userId": "abc123"}));
+        add(
+            json!({"type": "track", "event": "Tested", "anonymousId": format!("qa-{i}"),
+                   "userId": "abc123"}),
+        );
     }
     // An email in context.traits joins a web and a mobile profile (seq 17–19).
     add(json!({"type": "page", "name": "Home", "anonymousId": "w-1",
                "context": {"traits": {"email": "jane@x.com"}}}));
-    add(json!({"type": "screen", "name": "Home", "anonymousId": "m-1",
-               "context": {"device": {"type": "android", "id": "dev-a1"}}}));
-    add(json!({"type": "screen", "name": "Cart", "anonymousId": "m-1",
-               "context": {"traits": {"email": "jane@x.com"}}}));
+    add(
+        json!({"type": "screen", "name": "Home", "anonymousId": "m-1",
+               "context": {"device": {"type": "android", "id": "dev-a1"}}}),
+    );
+    add(
+        json!({"type": "screen", "name": "Cart", "anonymousId": "m-1",
+               "context": {"traits": {"email": "jane@x.com"}}}),
+    );
     messages
 }
 
@@ -69,6 +79,9 @@ fn write_corpus(name: &str) -> std::path::PathBuf {
     }
     path
 }
+
+/// (type, value, firstSeq) of each identifier.
+type Identifiers = Vec<(String, String, u64)>;
 
 /// `[["user_id","abc123",10], …]`: a profile's identifiers as (type, value, firstSeq).
 fn identifiers(profile: &Value) -> Vec<(String, String, u64)> {
@@ -101,7 +114,7 @@ fn the_corpus_gives_exactly_the_expected_profiles_and_refusals() {
     let profiles = doc["profiles"].as_array().unwrap();
 
     // (identifiers, messages, merge seqs): biggest first, ties in creation order.
-    let expected: Vec<(Vec<(String, String, u64)>, u64, Vec<u64>)> = vec![
+    let expected: Vec<(Identifiers, u64, Vec<u64>)> = vec![
         (
             ids(&[
                 ("user_id", "abc123", 10),
@@ -221,7 +234,10 @@ fn the_text_report_lists_profiles_biggest_first_then_refusals() {
     assert!(text.contains("  anonymous_id anon-a2 (seq 4)"), "{text}");
     assert!(text.contains("merged p1 + p2 by user_id user-1"), "{text}");
     let refused = text.find("refused merges:").unwrap();
-    assert!(text[refused..].contains("seq 8: ios.id ipad-store (limit)"), "{text}");
+    assert!(
+        text[refused..].contains("seq 8: ios.id ipad-store (limit)"),
+        "{text}"
+    );
     assert!(text.contains("old-9 → user-9"), "{text}");
 }
 

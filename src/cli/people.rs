@@ -91,15 +91,16 @@ pub fn run(args: PeopleArgs) -> ExitCode {
                 // Second pass: the graph keeps only recent seqs, the file has every frame.
                 match RecordingReader::open(&args.file) {
                     Ok(reader) => {
-                        let frames = reader.with_max_line(args.max_line).filter_map(|item| {
-                            match item {
-                                ReadItem::Frame {
-                                    frame: frame @ Frame::Event(_),
-                                    ..
-                                } => Some(frame.to_json()),
-                                _ => None,
-                            }
-                        });
+                        let frames =
+                            reader
+                                .with_max_line(args.max_line)
+                                .filter_map(|item| match item {
+                                    ReadItem::Frame {
+                                        frame: frame @ Frame::Event(_),
+                                        ..
+                                    } => Some(frame.to_json()),
+                                    _ => None,
+                                });
                         write_selected(&mut out, frames, &selected)
                     }
                     Err(e) => return fail(e.to_string()),
@@ -218,11 +219,10 @@ fn write_text(out: &mut impl Write, graph: &IdentityGraph) -> std::io::Result<()
         }
         for m in p.merges() {
             let joined: Vec<String> = m.joined.iter().map(ProfileId::to_string).collect();
-            let by: Vec<String> = m
-                .by
-                .iter()
-                .map(|i| format!("{} {}", i.kind, i.value))
-                .collect();
+            let by: Vec<String> =
+                m.by.iter()
+                    .map(|i| format!("{} {}", i.kind, i.value))
+                    .collect();
             writeln!(
                 out,
                 "  merged {} by {}, seq {}",
