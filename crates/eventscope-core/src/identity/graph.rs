@@ -106,16 +106,24 @@ impl IdentityGraph {
             let Some(demoted) = candidates.pop() else {
                 break Vec::new();
             };
+            // Whose limit it is: the identifier given up ("3rd user_id for anonymous_id 9f…"),
+            // or, when that is itself the extra value, the message's highest-priority one
+            // ("6th anonymous_id for user_id abc123").
+            let about = match candidates.first() {
+                Some(first) if demoted.kind == kind => first,
+                _ => &demoted,
+            };
+            let detail = format!(
+                "{} {kind} for {} {}",
+                ordinal(count),
+                about.kind,
+                abbreviate(&about.value)
+            );
             let refusal = Refusal {
                 seq,
                 rule: RULE_LIMIT,
                 profile: self.holder(&demoted.kind, &demoted.value),
-                detail: format!(
-                    "{} {kind} for {} {}",
-                    ordinal(count),
-                    demoted.kind,
-                    abbreviate(&demoted.value)
-                ),
+                detail,
                 exceeded: kind,
                 identifier: demoted.into_owned(),
             };

@@ -472,10 +472,7 @@ fn limits_with_a_window_count_only_values_seen_within_it() {
     assert_eq!(within.profile, Some(user));
     assert_eq!(within.refused.len(), 1);
     assert_eq!(within.refused[0].identifier.value, "a2");
-    assert_eq!(
-        within.refused[0].detail,
-        "2nd anonymous_id for anonymous_id a2"
-    );
+    assert_eq!(within.refused[0].detail, "2nd anonymous_id for user_id u1");
     assert!(graph.profile_of("a2").is_none());
     // After the window a1 no longer counts: a3 is added.
     let after = observe(
@@ -502,7 +499,7 @@ fn the_default_limit_of_five_refuses_a_sixth_anonymous_id() {
         assert_eq!(seen.refused.is_empty(), i <= 5, "message {i}");
     }
     let refused = graph.refusals().next().unwrap();
-    assert_eq!(refused.detail, "6th anonymous_id for anonymous_id a6");
+    assert_eq!(refused.detail, "6th anonymous_id for user_id u1");
 }
 
 #[test]
