@@ -81,7 +81,7 @@ impl Verdict {
                         _ => PII_YELLOW,
                     }
                 }
-                Kind::Spec | Kind::Plan => {
+                Kind::Spec | Kind::Plan | Kind::Identity => {
                     verdict.violation = true;
                     verdict.violation_worst = verdict.violation_worst.max(Some(finding.severity));
                 }
