@@ -40,25 +40,24 @@ impl IdentityRules {
             .blocked
             .iter()
             .any(|b| b.identifier.kind == USER_ID);
-        if !user_id_blocked {
-            if let Some(user_id) = text(message.get("userId")) {
-                if let Some(problem) = looks_like::problem(&user_id) {
-                    out.push(
-                        Finding::new(
-                            Kind::Identity,
-                            USERID_LOOKS_LIKE,
-                            "userId",
-                            Severity::Warning,
-                            format!(
-                                "userId {user_id:?} looks like {problem}: a userId should be \
-                                 your database's stable id for the person, not {problem}"
-                            ),
-                        )
-                        .expected("a stable, unique id from your database")
-                        .actual(format!("{user_id:?}")),
-                    );
-                }
-            }
+        if !user_id_blocked
+            && let Some(user_id) = text(message.get("userId"))
+            && let Some(problem) = looks_like::problem(&user_id)
+        {
+            out.push(
+                Finding::new(
+                    Kind::Identity,
+                    USERID_LOOKS_LIKE,
+                    "userId",
+                    Severity::Warning,
+                    format!(
+                        "userId {user_id:?} looks like {problem}: a userId should be your \
+                         database's stable id for the person, not {problem}"
+                    ),
+                )
+                .expected("a stable, unique id from your database")
+                .actual(format!("{user_id:?}")),
+            );
         }
     }
 
