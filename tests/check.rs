@@ -569,3 +569,48 @@ path = "traits.phone"
         assert!(output.stdout.is_empty(), "nothing judged: {stderr}");
     }
 }
+
+/// A userId `[identity]` blocks is an `identity/blocked-id` warning in check's output, naming
+/// the path and the rule; without the table the same recording has no such finding.
+#[test]
+fn a_blocked_user_id_is_an_identity_finding_in_check() {
+    let dir = scratch("identity-blocked");
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        r#"{"type":"track","event":"Order Completed","userId":"void","anonymousId":"a-1","messageId":"m-1"}
+"#,
+    )
+    .unwrap();
+    let config = dir.join("eventscope.toml");
+    std::fs::write(&config, "[identity]\nblocked = [\"void\"]\n").unwrap();
+    let (events, config_path) = (events.to_str().unwrap(), config.to_str().unwrap());
+
+    let output = check(&["--config", config_path, "--format", "ndjson", events]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let findings: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|f: &Value| f["rule"] == "identity/blocked-id")
+        .collect();
+    assert_eq!(findings.len(), 1, "{stdout}");
+    let finding = &findings[0];
+    assert_eq!(finding["kind"], "identity", "{finding}");
+    assert_eq!(finding["path"], "userId", "{finding}");
+    assert_eq!(finding["severity"], "warning", "{finding}");
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("exact \"void\""), "{message}");
+    assert!(message.contains("not promote"), "{message}");
+
+    let empty = dir.join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    let output = check(&[
+        "--config",
+        empty.to_str().unwrap(),
+        "--format",
+        "ndjson",
+        events,
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("identity/blocked-id"), "{stdout}");
+}

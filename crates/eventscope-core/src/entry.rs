@@ -45,7 +45,7 @@ pub struct Gap {
 pub struct Verdict {
     /// The worst severity among the findings (`None`: no findings at all).
     pub worst: Option<Severity>,
-    /// A spec or plan finding at warning or above.
+    /// A spec, plan or identity finding at warning or above.
     pub violation: bool,
     /// PII at warning or above: `filter::PII_YELLOW` / `PII_RED` bits.
     pub pii: u8,
@@ -53,8 +53,8 @@ pub struct Verdict {
     pub rules: Option<Box<str>>,
     /// A spec or plan finding at info (a note, not PII in its expected place).
     pub notes: bool,
-    /// The worst severity among the spec and plan findings (PII aside), for the Summary's
-    /// separate error and warning counts.
+    /// The worst severity among the spec, plan and identity findings (PII aside), for the
+    /// Summary's separate error and warning counts.
     pub violation_worst: Option<Severity>,
     /// Bit `i`: the `i`th code of `rules` had a finding at error (codes past 16 count as not).
     pub error_rules: u16,
@@ -81,7 +81,7 @@ impl Verdict {
                         _ => PII_YELLOW,
                     }
                 }
-                Kind::Spec | Kind::Plan => {
+                Kind::Spec | Kind::Plan | Kind::Identity => {
                     verdict.violation = true;
                     verdict.violation_worst = verdict.violation_worst.max(Some(finding.severity));
                 }
@@ -538,5 +538,19 @@ mod tests {
         assert_eq!(verdict.violation_worst, Some(Severity::Warning));
         assert_eq!(verdict.error_rules, 0b01);
         assert_eq!(Verdict::of(&[]).violation_worst, None);
+    }
+
+    #[test]
+    fn an_identity_warning_is_a_violation_that_rule_terms_find() {
+        let verdict = Verdict::of(&[Finding::new(
+            Kind::Identity,
+            "identity/blocked-id",
+            "userId",
+            Severity::Warning,
+            "blocked",
+        )]);
+        assert!(verdict.violation);
+        assert_eq!(verdict.violation_worst, Some(Severity::Warning));
+        assert_eq!(verdict.rules.as_deref(), Some("identity/blocked-id"));
     }
 }

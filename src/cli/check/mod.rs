@@ -395,12 +395,14 @@ fn skipped_note(skipped: u64, over_max_line: u64, max_line: u64) -> String {
     note
 }
 
-/// The rules from the config and flags: naming convention, tracking plan, PII matchers.
+/// The rules from the config and flags: naming convention, tracking plan, PII matchers,
+/// `[identity]`.
 pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Inspector, String> {
     let mut inspector = Inspector::default();
     inspector.spec.naming = config.naming.unwrap_or_default();
     inspector.pii = eventscope_core::inspect::pii::PiiMatchers::from_config(&config.pii)
         .map_err(|e| format!("[pii]: {e}"))?;
+    inspector.identity.settings = config.identity.clone();
     if let Some(path) = plan.or(config.plan.file()) {
         let mut plan = super::plan::load(path)?;
         plan.set_unplanned(config.plan.unplanned());

@@ -11,7 +11,7 @@
 //! id:8a6a63ec-*                   messageId, case-sensitive
 //! key:abcd…wxyz  key:abcd         write key: the full key, or a prefix of its mask (`...` = `…`)
 //! has:rejected                    rejected requests
-//! has:violation  has:pii          a spec or plan finding / PII at warning or above
+//! has:violation  has:pii          a spec, plan or identity finding / PII at warning or above
 //! rule:plan/type  rule:plan       a finding's rule (`*` globs; no `/` = every rule under it)
 //! pii:red  pii:yellow             PII of a class at warning or above
 //! a b        a or b               AND (implicit) binds tighter than `or`

@@ -73,7 +73,7 @@ pub const TERMS: &[Term] = &[
     ),
     term(
         "has:violation",
-        "a spec or plan finding at warning or above (✗ or !)",
+        "a spec, plan or identity finding at warning or above (✗ or !)",
         TermKind::Has(Flag::Violation),
     ),
     term(

@@ -1,6 +1,7 @@
-//! Verdicts: a message in, findings out — the Segment spec, a tracking plan (JSON Schema), and
-//! privacy matchers. Pure: no I/O besides loading a plan file, no terminal.
+//! Verdicts: a message in, findings out — the Segment spec, a tracking plan (JSON Schema),
+//! privacy matchers, and what one message tells about identity. Pure: no I/O besides loading a plan file, no terminal.
 
+pub mod identity;
 mod merge;
 pub mod pii;
 pub mod plan;
@@ -22,6 +23,8 @@ pub enum Kind {
     Spec,
     Plan,
     Pii,
+    /// Identity resolution (`identity/…`): what Unify would do with the message's ids.
+    Identity,
     /// Whether Segment would deliver the message to a destination (`check --routing`).
     Routing,
 }
@@ -144,6 +147,7 @@ pub struct Inspector {
     pub spec: spec::SpecRules,
     pub plan: Option<plan::TrackingPlan>,
     pub pii: pii::PiiMatchers,
+    pub identity: identity::IdentityRules,
 }
 
 impl Inspector {
@@ -171,6 +175,7 @@ impl Inspector {
         }
         merge::same_cause(&mut findings);
         self.pii.scan(message, &mut findings);
+        self.identity.check(message, &mut findings);
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)

@@ -474,7 +474,7 @@ fn check_traits(traits: &Map<'_>, base: &str, out: &mut Vec<Finding>) {
     }
 }
 
-fn looks_like_email(s: &str) -> bool {
+pub(crate) fn looks_like_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
