@@ -7,6 +7,7 @@
 //! its sequence number is the one the log gives it (the JetStream stream sequence), which a
 //! relay puts in when it serves the frame.
 
+mod connection;
 mod detached;
 mod narrowing;
 mod nats;

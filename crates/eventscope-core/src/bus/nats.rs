@@ -22,14 +22,6 @@ use super::{Acked, Bus, BusConfig, BusCounters, BusError, BusMessage, BusStatus,
 pub const IN_FLIGHT: usize = 1024;
 /// How long a publish waits for its PubAck (and stream lookups for their answer).
 pub const ACK_TIMEOUT: Duration = Duration::from_secs(5);
-/// Reconnection attempts back off by this much each, up to [`MAX_RECONNECT_DELAY`].
-const RECONNECT_STEP: Duration = Duration::from_millis(100);
-const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(2);
-/// How long [`NatsBus::connect`] waits for the first connection before it carries on (and
-/// requests get 503 until the bus comes up).
-const FIRST_CONNECTION: Duration = Duration::from_secs(3);
-/// How often that wait looks at the connection's state.
-const CONNECTION_POLL: Duration = Duration::from_millis(10);
 
 pub struct NatsBus {
     client: async_nats::Client,
@@ -51,48 +43,12 @@ impl NatsBus {
     /// creates the stream if missing; a bus still down then is retried in the background
     /// until it comes up (publishes fail meanwhile).
     pub async fn connect(config: BusConfig) -> Result<Arc<NatsBus>, BusError> {
-        let addrs = config
-            .servers
-            .iter()
-            .map(|s| {
-                s.parse::<async_nats::ServerAddr>()
-                    .map_err(|e| BusError::Config(format!("{s}: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let client = async_nats::ConnectOptions::new()
-            .name("eventscope collector")
-            .retry_on_initial_connect()
-            .connection_timeout(ACK_TIMEOUT)
-            .reconnect_delay_callback(|attempts| {
-                let steps = u32::try_from(attempts).unwrap_or(u32::MAX);
-                RECONNECT_STEP
-                    .saturating_mul(steps)
-                    .min(MAX_RECONNECT_DELAY)
-            })
-            .event_callback(|event| async move {
-                match event {
-                    async_nats::Event::Connected => tracing::info!("bus: connected"),
-                    async_nats::Event::Disconnected => {
-                        tracing::warn!("bus: disconnected; reconnecting")
-                    }
-                    other => tracing::debug!("bus: {other}"),
-                }
-            })
-            .connect(addrs)
-            .await
-            .map_err(|e| BusError::Config(e.to_string()))?;
-        let waiting = Instant::now();
-        while client.connection_state() != State::Connected {
-            if waiting.elapsed() > FIRST_CONNECTION {
-                tracing::warn!(
-                    "bus: no connection to {} yet; retrying in the background (requests get \
-                     503 bus_unavailable until it answers)",
-                    config.servers.join(",")
-                );
-                break;
-            }
-            tokio::time::sleep(CONNECTION_POLL).await;
-        }
+        let client = super::connection::connect(
+            &config.servers,
+            "eventscope collector",
+            "requests get 503 bus_unavailable",
+        )
+        .await?;
         // Our window bounds what is in flight; the client's own bound is looser, so that acks
         // a failed publish left behind (released after ACK_TIMEOUT) never hold a new one up.
         let jetstream = jetstream::ContextBuilder::new()

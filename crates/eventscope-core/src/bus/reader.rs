@@ -19,10 +19,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// viewers wait about twice this after a leader is killed; with the client's default (30 s)
 /// they waited a minute.
 const PULL_EXPIRES: Duration = Duration::from_secs(3);
-/// How long [`NatsReader::connect`] waits for the first connection before it carries on.
-const FIRST_CONNECTION: Duration = Duration::from_secs(3);
-/// How often that wait looks at the connection's state.
-const CONNECTION_POLL: Duration = Duration::from_millis(10);
 /// How soon a question the bus did not answer is asked again.
 const ASK_AGAIN: Duration = Duration::from_millis(500);
 
@@ -63,32 +59,12 @@ impl NatsReader {
     /// then is retried in the background (viewers get 503 `bus_unavailable` meanwhile), and
     /// one lost later is reconnected by itself.
     pub async fn connect(servers: Vec<String>, stream: String) -> Result<NatsReader, BusError> {
-        let addrs = servers
-            .iter()
-            .map(|s| {
-                s.parse::<async_nats::ServerAddr>()
-                    .map_err(|e| BusError::Config(format!("{s}: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let client = async_nats::ConnectOptions::new()
-            .name("eventscope relay")
-            .retry_on_initial_connect()
-            .connection_timeout(REQUEST_TIMEOUT)
-            .connect(addrs)
-            .await
-            .map_err(|e| BusError::Config(e.to_string()))?;
-        let waiting = std::time::Instant::now();
-        while client.connection_state() != async_nats::connection::State::Connected {
-            if waiting.elapsed() > FIRST_CONNECTION {
-                tracing::warn!(
-                    "relay: no connection to {} yet; retrying in the background (viewers get \
-                     503 bus_unavailable until it answers)",
-                    servers.join(",")
-                );
-                break;
-            }
-            tokio::time::sleep(CONNECTION_POLL).await;
-        }
+        let client = super::connection::connect(
+            &servers,
+            "eventscope relay",
+            "viewers get 503 bus_unavailable",
+        )
+        .await?;
         let jetstream = jetstream::ContextBuilder::new()
             .timeout(REQUEST_TIMEOUT)
             .build(client);

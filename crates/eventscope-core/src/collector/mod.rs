@@ -136,37 +136,27 @@ impl Collector {
         });
 
         let limit = self.config.limits.max_body_bytes;
+        let refused = |f: body::BodyFailure| {
+            let key = header_key.as_deref();
+            self.reject(
+                received_at,
+                &source,
+                key,
+                f.error,
+                &f.partial,
+                f.size,
+                &secrets,
+            )
+        };
         let raw = match body::read_limited(body, limit).await {
             Ok(raw) => raw,
-            Err(f) => {
-                let key = header_key.as_deref();
-                return self.reject(
-                    received_at,
-                    &source,
-                    key,
-                    f.error,
-                    &f.partial,
-                    f.size,
-                    &secrets,
-                );
-            }
+            Err(f) => return refused(f),
         };
         let size = raw.len();
         // `raw` stays as received, for the upstream in proxy mode (a cheap shared clone).
         let decoded = match body::decode(headers, raw.clone(), limit) {
             Ok(decoded) => decoded,
-            Err(f) => {
-                let key = header_key.as_deref();
-                return self.reject(
-                    received_at,
-                    &source,
-                    key,
-                    f.error,
-                    &f.partial,
-                    f.size,
-                    &secrets,
-                );
-            }
+            Err(f) => return refused(f),
         };
         let endpoint = match route {
             Ok(Route::Messages(endpoint)) => endpoint,

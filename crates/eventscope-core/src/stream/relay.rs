@@ -22,14 +22,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::feed::{Feed, Feeds};
 use super::server::{
-    BATCH, Keepalive, Liveness, MAX_INCOMING, StreamAccess, StreamQuery, admitted, refuse, until,
+    BATCH, Keepalive, Liveness, MAX_INCOMING, StreamAccess, StreamQuery, admitted, refuse,
+    sent_delivery, until,
 };
 use super::source::{Next, Source, retention};
 use crate::bus::{BusError, Detached, Narrowing, NarrowingQuery, NatsReader, StreamState};
 use crate::hub::{Mirror, PendingFrame};
-use crate::model::{
-    Frame, GapFrame, Hello, Incoming, RelayOrigin, STREAM_VERSION, parse_frame_text, server_name,
-};
+use crate::model::{Frame, GapFrame, Hello, RelayOrigin, STREAM_VERSION, server_name};
 
 #[derive(Clone)]
 struct RelayState {
@@ -274,15 +273,8 @@ fn published(
     deliveries: &Detached,
     message: Option<Result<Message, axum::Error>>,
 ) -> Option<Result<Message, axum::Error>> {
-    if let Some(Ok(Message::Text(text))) = &message {
-        match parse_frame_text(text.as_str()) {
-            Ok(Incoming::Frame(Frame::Delivery(delivery))) => {
-                if let Some(frame) = PendingFrame::delivery(delivery.bounded()) {
-                    deliveries.mirror(&frame);
-                }
-            }
-            _ => tracing::debug!("relay: ignored a text frame from a viewer"),
-        }
+    if let Some(frame) = sent_delivery(&message).and_then(PendingFrame::delivery) {
+        deliveries.mirror(&frame);
     }
     message
 }

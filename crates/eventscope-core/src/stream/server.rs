@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use super::origin::is_allowed_origin;
 use crate::hub::Hub;
-use crate::model::{Frame, Incoming, parse_frame_text};
+use crate::model::{DeliveryFrame, Frame, Incoming, parse_frame_text};
 
 /// Frames read from the hub per write (and at most `hub::READ_BYTES` of them); the socket is
 /// flushed after each batch.
@@ -296,15 +296,27 @@ fn published(
     hub: &Hub,
     message: Option<Result<Message, axum::Error>>,
 ) -> Option<Result<Message, axum::Error>> {
-    if let Some(Ok(Message::Text(text))) = &message {
-        match parse_frame_text(text.as_str()) {
-            Ok(Incoming::Frame(Frame::Delivery(delivery))) => {
-                hub.publish_delivery(delivery.bounded());
-            }
-            _ => tracing::debug!("ignored a text frame from a stream client"),
-        }
+    if let Some(delivery) = sent_delivery(&message) {
+        hub.publish_delivery(delivery);
     }
     message
+}
+
+/// The `delivery` frame (its forwards' results, bodies bounded) a viewer sent in `message`,
+/// if it is one; other text is ignored.
+pub(crate) fn sent_delivery(
+    message: &Option<Result<Message, axum::Error>>,
+) -> Option<DeliveryFrame> {
+    let Some(Ok(Message::Text(text))) = message else {
+        return None;
+    };
+    match parse_frame_text(text.as_str()) {
+        Ok(Incoming::Frame(Frame::Delivery(delivery))) => Some(delivery.bounded()),
+        _ => {
+            tracing::debug!("ignored a text frame from a stream client");
+            None
+        }
+    }
 }
 
 /// One subscriber's pings and the peer's silence.
