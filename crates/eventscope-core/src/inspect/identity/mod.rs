@@ -3,11 +3,14 @@
 //! like an email, a phone number or a placeholder. Verdicts that need other messages (refused
 //! merges, aliases) come from the identity graph, not from here.
 
+mod across;
 mod looks_like;
 #[cfg(test)]
 mod tests;
 
 use std::borrow::Cow;
+
+pub use across::across;
 
 use super::{Finding, Kind, Severity};
 use crate::identity::{Blocked, BlockedValue, IdentitySettings, USER_ID, promote};
