@@ -4,6 +4,8 @@
 //! merges, shared identifiers, aliases) come from the identity graph, in [`across`].
 
 mod across;
+#[cfg(test)]
+mod across_tests;
 mod looks_like;
 #[cfg(test)]
 mod tests;
