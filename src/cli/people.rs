@@ -124,13 +124,19 @@ pub fn run(args: PeopleArgs) -> ExitCode {
 /// `receivedAt`, else now. Returns the profile the message belongs to.
 fn observe(graph: &mut IdentityGraph, event: &EventFrame) -> Option<ProfileId> {
     let tree = Json::parse(event.message.get()).ok()?;
-    let at = tree
+    let at = message_time(&tree, Some(&event.received_at));
+    graph.observe(event.seq, at, &tree).profile
+}
+
+/// When a message happened, for the identity graph's windows and first/last seen: its
+/// `timestamp`, else `received_at` (a frame's, or a bare message's `receivedAt`), else now.
+pub(super) fn message_time(message: &Json<'_>, received_at: Option<&str>) -> DateTime<Utc> {
+    message
         .get("timestamp")
         .and_then(Json::as_str)
         .and_then(parse_time)
-        .or_else(|| parse_time(&event.received_at))
-        .unwrap_or_else(Utc::now);
-    graph.observe(event.seq, at, &tree).profile
+        .or_else(|| received_at.and_then(parse_time))
+        .unwrap_or_else(Utc::now)
 }
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {

@@ -19,9 +19,11 @@ pub use profile::{
     IdentifierRecord, MAX_EVENT_NAMES, MAX_GROUPS, OTHER_EVENTS, Profile, ProfileId, TraitValue,
 };
 pub use records::{AliasLink, Merge, Observed, RULE_LIMIT, Refusal, Shared};
-pub use shared::{MAX_KEY_BYTES, MAX_SHARED_IDENTIFIERS, MAX_SHARED_SEQS, MAX_USERS_PER_IDENTIFIER};
 pub use settings::{
-    ANONYMOUS_ID, BUILT_IN_TYPES, Blocked, DEFAULT_MAX_IDENTIFIERS, DEFAULT_SHARED_IDENTIFIER_USERS,
-    EMAIL, ExtraIdentifier,
-    IdentitySettings, Limit, Period, USER_ID,
+    ANONYMOUS_ID, BUILT_IN_TYPES, Blocked, DEFAULT_MAX_IDENTIFIERS,
+    DEFAULT_SHARED_IDENTIFIER_USERS, EMAIL, ExtraIdentifier, IdentitySettings, Limit, Period,
+    USER_ID,
+};
+pub use shared::{
+    MAX_KEY_BYTES, MAX_SHARED_IDENTIFIERS, MAX_SHARED_SEQS, MAX_USERS_PER_IDENTIFIER,
 };

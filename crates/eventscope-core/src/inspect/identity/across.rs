@@ -5,8 +5,8 @@
 
 use super::super::{Finding, Kind, Severity};
 use crate::identity::{
-    ANONYMOUS_ID, AliasLink, IdentifierRecord, IdentityGraph, MAX_SHARED_SEQS, Observed,
-    Period, Profile, Refusal, Shared, USER_ID, abbreviate,
+    ANONYMOUS_ID, AliasLink, IdentifierRecord, IdentityGraph, MAX_SHARED_SEQS, Observed, Period,
+    Profile, Refusal, Shared, USER_ID, abbreviate,
 };
 
 /// A merge refused by a limit: the message's lowest-priority identifier was not added.
@@ -49,12 +49,16 @@ fn merge_refused(refusal: &Refusal, observed: &Observed, graph: &IdentityGraph) 
         Some(p) => format!("the message joined profile {p}"),
         None => "the message joined no profile".to_string(),
     };
-    // The profile holding the values the message's would have exceeded: the one not joined,
-    // else the one joined.
-    let other_id = match holder {
-        Some(h) if Some(h) != joined => Some(h),
-        _ => joined,
-    };
+    // The profile the merge was refused with: the one holding the demoted identifier, else
+    // (it was new) one a later demotion of the same message gave up; the one joined if none.
+    let holder = holder.filter(|h| Some(*h) != joined).or_else(|| {
+        observed
+            .refused
+            .iter()
+            .filter_map(|r| r.profile.and_then(|p| graph.current(p)))
+            .find(|h| Some(*h) != joined)
+    });
+    let other_id = holder.or(joined);
     let other = other_id.and_then(|p| graph.profile(p));
     let conflicting: Vec<&IdentifierRecord> = other
         .map(|p| {
@@ -73,12 +77,15 @@ fn merge_refused(refusal: &Refusal, observed: &Observed, graph: &IdentityGraph) 
         seqs.push(record.first_seq);
     }
     let instead = match (holder, other) {
-        (Some(h), Some(p)) if Some(h) != joined => format!(
+        (Some(h), Some(p)) => format!(
             "{what} instead of merging into {h}, which holds {}",
             holds(p, &refusal.exceeded, &conflicting)
         ),
         (_, Some(p)) if !conflicting.is_empty() => {
-            format!("{what}, which holds {}", holds(p, &refusal.exceeded, &conflicting))
+            format!(
+                "{what}, which holds {}",
+                holds(p, &refusal.exceeded, &conflicting)
+            )
         }
         _ => what,
     };

@@ -100,7 +100,8 @@ fn a_sixth_anonymous_id_names_the_five_held_and_the_profile_joined() {
         .map(|n| json!({"type": "track", "event": "A B", "userId": "abc123", "anonymousId": format!("a{n}")}))
         .collect();
     // Seen again: no refusal.
-    messages.push(json!({"type": "track", "event": "A B", "userId": "abc123", "anonymousId": "a2"}));
+    messages
+        .push(json!({"type": "track", "event": "A B", "userId": "abc123", "anonymousId": "a2"}));
     let found = feed_all(&mut g, messages);
     assert_eq!(found.len(), 1, "{found:?}");
     let (seq, finding) = &found[0];
@@ -175,7 +176,10 @@ fn the_shared_threshold_is_the_setting() {
         .collect();
     assert_eq!(shared, [3]);
     // At the default (5) the same three users are no shared device.
-    let found = feed_all(&mut graph(), ["u1", "u2", "u3"].iter().map(|u| ipad(u)).collect());
+    let found = feed_all(
+        &mut graph(),
+        ["u1", "u2", "u3"].iter().map(|u| ipad(u)).collect(),
+    );
     assert!(found.iter().all(|(_, f)| f.rule != SHARED_IDENTIFIER));
 }
 
@@ -224,9 +228,7 @@ fn an_alias_from_an_anonymous_id_says_to_identify_with_both() {
     let finding = &found[0].1;
     assert_eq!(finding.rule, ALIAS_ONLY_LINK);
     assert!(
-        finding
-            .message
-            .contains("user-9 (p2, first seen here)"),
+        finding.message.contains("user-9 (p2, first seen here)"),
         "{}",
         finding.message
     );
@@ -269,8 +271,16 @@ fn an_alias_whose_previous_id_was_never_seen_is_info() {
 #[test]
 fn seqs_are_serialized_only_when_named() {
     let mut g = graph();
-    feed(&mut g, 1, json!({"type": "identify", "userId": "u1", "anonymousId": "a1"}));
-    let found = feed(&mut g, 2, json!({"type": "identify", "userId": "u2", "anonymousId": "a1"}));
+    feed(
+        &mut g,
+        1,
+        json!({"type": "identify", "userId": "u1", "anonymousId": "a1"}),
+    );
+    let found = feed(
+        &mut g,
+        2,
+        json!({"type": "identify", "userId": "u2", "anonymousId": "a1"}),
+    );
     let value = serde_json::to_value(&found[0]).unwrap();
     assert_eq!(value["seqs"], json!([1]), "{value}");
     let plain = Finding::new(Kind::Identity, BLOCKED_ID, "userId", Severity::Warning, "x");

@@ -12,7 +12,9 @@ mod tests;
 
 use std::borrow::Cow;
 
-pub use across::{ALIAS_ONLY_LINK, ALIAS_UNSEEN_PREVIOUS, MERGE_REFUSED, SHARED_IDENTIFIER, across};
+pub use across::{
+    ALIAS_ONLY_LINK, ALIAS_UNSEEN_PREVIOUS, MERGE_REFUSED, SHARED_IDENTIFIER, across,
+};
 
 use super::{Finding, Kind, Severity};
 use crate::identity::{Blocked, BlockedValue, IdentitySettings, USER_ID, promote};
