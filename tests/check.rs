@@ -517,6 +517,7 @@ blocked = ["void", "abc123", "re:^test-.*$"]
 limits = { user_id = 1, anonymous_id = "5 weekly", "ios.id" = "1 daily" }
 priority = ["user_id", "email", "phone"]
 max_identifiers = 1000000
+shared_identifier_users = 5
 
 [[identity.identifier]]
 type = "phone"
@@ -553,6 +554,10 @@ path = "traits.phone"
         (
             "[identity]\nblockd = [\"void\"]\n",
             "unknown field `blockd`",
+        ),
+        (
+            "[identity]\nshared_identifier_users = 0\n",
+            "[identity] shared_identifier_users: 0: use a whole number from 1 to 999",
         ),
     ];
     for (table, message) in cases {

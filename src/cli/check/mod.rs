@@ -46,7 +46,8 @@ Formats (--format):
           above --fail-on (an unplanned event too)
 Each finding names its rule (and `also`, other rules that found the same problem), path,
 severity, message, expected/actual, and its line, messageId, type and event (the track
-event, the page/screen name, else the type).
+event, the page/screen name, else the type); identity verdicts across messages name the
+other messages involved (`seqs`).
 
 Unplanned events, properties and traits are warnings unless --unplanned-event,
 --unplanned-property, --unplanned-trait or [plan] in eventscope.toml say error or allow.
