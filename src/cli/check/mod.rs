@@ -146,8 +146,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
         Format::Text | Format::Junit => None,
     };
-    // The identity verdicts need no message list: one recent seq per profile is enough.
-    let mut graph = IdentityGraph::new(inspector.identity.settings.clone()).with_recent_messages(1);
+    // The identity verdicts need no message list nor traits: memory stays bounded by the
+    // graph's cap on identifiers (each profile holds at least one; merges and redirects are
+    // fewer than profiles made; refusals, aliases and shared ids keep the newest or a bound).
+    let mut graph = IdentityGraph::new(inspector.identity.settings.clone())
+        .with_recent_messages(1)
+        .without_traits();
     let mut judge = Judge {
         inspector: &inspector,
         graph: &mut graph,

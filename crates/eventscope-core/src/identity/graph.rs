@@ -29,6 +29,8 @@ pub const MAX_RECORDS: usize = 100_000;
 pub struct IdentityGraph {
     settings: Arc<IdentitySettings>,
     recent_messages: usize,
+    /// Keep identify traits on profiles (off where only the ids matter: `check`).
+    keep_traits: bool,
     profiles: FastMap<ProfileId, Profile>,
     /// Identifier value → (type, profile) for every identifier held.
     index: FastMap<Box<str>, Vec<(Arc<str>, ProfileId)>>,
@@ -52,6 +54,7 @@ impl IdentityGraph {
         IdentityGraph {
             settings: Arc::new(settings),
             recent_messages: DEFAULT_RECENT_MESSAGES,
+            keep_traits: true,
             profiles: FastMap::default(),
             index: FastMap::default(),
             redirects: FastMap::default(),
@@ -71,6 +74,13 @@ impl IdentityGraph {
     /// Keeps the newest `n` message seqs per profile (at least 1).
     pub fn with_recent_messages(mut self, n: usize) -> IdentityGraph {
         self.recent_messages = n.max(1);
+        self
+    }
+
+    /// Keeps no traits: a profile then grows only with its identifiers (bounded by the cap),
+    /// not with every trait name a stream sends.
+    pub fn without_traits(mut self) -> IdentityGraph {
+        self.keep_traits = false;
         self
     }
 
@@ -171,7 +181,8 @@ impl IdentityGraph {
             let keep = self.recent_messages;
             if let Some(p) = self.profiles.get_mut(&id) {
                 p.record_message(seq, at, event, group, keep);
-                if message.get("type").and_then(Json::as_str) == Some("identify")
+                if self.keep_traits
+                    && message.get("type").and_then(Json::as_str) == Some("identify")
                     && let Some(traits) = message.get("traits").and_then(Json::as_object)
                 {
                     for (name, value) in traits {

@@ -883,3 +883,17 @@ fn the_record_of_shared_identifiers_is_bounded() {
     assert_eq!(last.users, MAX_USERS_PER_IDENTIFIER);
     assert_eq!(last.seqs.len(), MAX_SHARED_SEQS);
 }
+
+#[test]
+fn a_graph_without_traits_keeps_ids_but_no_traits() {
+    let mut graph = IdentityGraph::new(IdentitySettings::default()).without_traits();
+    observe(
+        &mut graph,
+        1,
+        t0(),
+        json!({"type":"identify","userId":"u1","anonymousId":"a1","traits":{"plan":"pro","x1":1}}),
+    );
+    let profile = graph.profile_of("u1").unwrap();
+    assert!(profile.traits().is_empty());
+    assert_eq!(kinds_values(profile).len(), 2);
+}
