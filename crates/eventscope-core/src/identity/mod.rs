@@ -9,6 +9,7 @@ mod records;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod time;
 
 pub use graph::{DEFAULT_RECENT_MESSAGES, IdentityGraph, MAX_RECORDS, abbreviate, ordinal};
 pub use identifiers::{
@@ -22,3 +23,16 @@ pub use settings::{
     ANONYMOUS_ID, BUILT_IN_TYPES, Blocked, DEFAULT_MAX_IDENTIFIERS, EMAIL, ExtraIdentifier,
     IdentitySettings, Limit, Period, USER_ID,
 };
+pub use time::observed_at;
+
+/// A graph fed by one task (the viewer's feed) and read by another (the UI): each holds the
+/// lock only for one message or one frame's reading.
+pub type SharedGraph = std::sync::Arc<std::sync::Mutex<IdentityGraph>>;
+
+/// The graph behind `shared`, even if a holder panicked (it is only ever left between whole
+/// messages).
+pub fn lock(shared: &SharedGraph) -> std::sync::MutexGuard<'_, IdentityGraph> {
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
