@@ -1838,3 +1838,60 @@ async fn ignore_routing_for_the_viewer_is_in_the_header_and_the_popup() {
     result.unwrap();
     collector.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn person_filter_follows_a_merge_live_and_finds_the_anonymous_messages_before_login() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        screen
+            .load(
+                &collector,
+                &[
+                    json!({"type": "track", "event": "Browsed Anonymously", "anonymousId": "anon-9f", "messageId": "m-1"}),
+                    json!({"type": "track", "event": "Logged In Elsewhere", "userId": "user-77", "anonymousId": "anon-2", "messageId": "m-2"}),
+                    json!({"type": "track", "event": "Someone Else", "userId": "user-9", "messageId": "m-3"}),
+                ],
+            )
+            .await;
+        screen.filter("person:user-77").await;
+        let before = screen
+            .wait_for("user-77's one message", |s| s.contains("Messages 1/3"))
+            .await;
+        assert!(rows(&before)[0].contains("Logged In Elsewhere"), "{before}");
+
+        // Logging in on the first device merges its anonymous profile into user-77's: the
+        // filter follows without being typed again.
+        post_batch(
+            &collector,
+            json!({"batch": [
+                {"type": "identify", "userId": "user-77", "anonymousId": "anon-9f", "messageId": "m-4"}
+            ]}),
+        )
+        .await;
+        let merged = screen
+            .wait_for("user-77's messages after the merge", |s| {
+                s.contains("Messages 3/4")
+            })
+            .await;
+        let shown = rows(&merged).join("\n");
+        assert!(shown.contains("Browsed Anonymously"), "{merged}");
+        assert!(!shown.contains("Someone Else"), "{merged}");
+
+        // Any of the person's ids names them.
+        screen.filter("person:anon-2").await;
+        screen
+            .wait_for("the same person by another id", |s| {
+                s.contains("Messages 3/4")
+            })
+            .await;
+        screen.filter("person:nobody").await;
+        screen
+            .wait_for("an unknown person", |s| s.contains("Messages 0/4"))
+            .await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}

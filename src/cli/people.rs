@@ -6,13 +6,12 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
 use clap::ValueEnum;
 use serde_json::{Value, json};
 
 use super::PeopleArgs;
 use eventscope_core::config::Config;
-use eventscope_core::identity::{IdentityGraph, Profile, ProfileId};
+use eventscope_core::identity::{IdentityGraph, Profile, ProfileId, observed_at};
 use eventscope_core::model::json::Json;
 use eventscope_core::model::{EventFrame, Frame, count};
 use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader};
@@ -120,29 +119,11 @@ pub fn run(args: PeopleArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Feeds one event frame; its timestamp is the message's `timestamp`, else the frame's
-/// `receivedAt`, else now. Returns the profile the message belongs to.
+/// Feeds one event frame; returns the profile the message belongs to.
 fn observe(graph: &mut IdentityGraph, event: &EventFrame) -> Option<ProfileId> {
     let tree = Json::parse(event.message.get()).ok()?;
-    let at = message_time(&tree, Some(&event.received_at));
+    let at = observed_at(&tree, &event.received_at);
     graph.observe(event.seq, at, &tree).profile
-}
-
-/// When a message happened, for the identity graph's windows and first/last seen: its
-/// `timestamp`, else `received_at` (a frame's, or a bare message's `receivedAt`), else now.
-pub(super) fn message_time(message: &Json<'_>, received_at: Option<&str>) -> DateTime<Utc> {
-    message
-        .get("timestamp")
-        .and_then(Json::as_str)
-        .and_then(parse_time)
-        .or_else(|| received_at.and_then(parse_time))
-        .unwrap_or_else(Utc::now)
-}
-
-fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The frames whose position is selected, one per line, in order.

@@ -4,12 +4,13 @@
 //! the viewer's life.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 
 use eventscope_core::entry::EntryBuilder;
+use eventscope_core::identity::{IdentityGraph, SharedGraph};
 use eventscope_core::inspect::Inspector;
 use eventscope_core::routing::Named;
 
@@ -25,13 +26,28 @@ pub struct Rules {
     pub generation: u64,
     /// The configured destinations each message is routed to, in the config's order.
     pub routing: Arc<[Named]>,
+    /// The people the viewer's messages make, fed by the feeds, read by the person view and
+    /// `person:` (one graph for the viewer's life, built with `[identity]`'s settings).
+    pub identity: SharedGraph,
 }
 
 impl Rules {
+    fn new(inspector: Arc<Inspector>, routing: Arc<[Named]>) -> Rules {
+        let graph = IdentityGraph::new(inspector.identity.settings.clone());
+        Rules {
+            inspector,
+            error: None,
+            generation: 0,
+            routing,
+            identity: Arc::new(Mutex::new(graph)),
+        }
+    }
+
     /// A row builder judging and routing by these rules.
     pub fn builder(&self) -> EntryBuilder {
         let mut builder = EntryBuilder::judging(Arc::clone(&self.inspector));
         builder.set_routing(Arc::clone(&self.routing));
+        builder.set_identity(Arc::clone(&self.identity));
         builder
     }
 
@@ -48,12 +64,7 @@ pub fn fixed(inspector: Arc<Inspector>) -> watch::Receiver<Rules> {
 
 /// Fixed rules that also route each message to `routing`.
 pub fn fixed_routing(inspector: Arc<Inspector>, routing: Arc<[Named]>) -> watch::Receiver<Rules> {
-    let (_, rx) = watch::channel(Rules {
-        inspector,
-        error: None,
-        generation: 0,
-        routing,
-    });
+    let (_, rx) = watch::channel(Rules::new(inspector, routing));
     rx
 }
 
@@ -68,12 +79,7 @@ where
     F: Fn(&Path) -> Result<Inspector, String> + Send + Sync + 'static,
 {
     let build = Arc::new(build);
-    let (tx, rx) = watch::channel(Rules {
-        inspector,
-        error: None,
-        generation: 0,
-        routing,
-    });
+    let (tx, rx) = watch::channel(Rules::new(inspector, routing));
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
     // The time of the file the given rules were built from, read before anything can change.
     let mut last: Option<SystemTime> = modified(&plan);

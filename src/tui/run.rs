@@ -144,6 +144,8 @@ where
     let mut app = app;
     // The rows are routed by the feed; the filter and the detail pane name the same destinations.
     app.routing = Arc::clone(&rules.borrow().routing);
+    // The feeds feed this graph; the person view and `person:` read it.
+    app.identity = Arc::clone(&rules.borrow().identity);
     let (highlight_tx, mut highlight_rx) = mpsc::unbounded_channel();
     let (jq_tx, mut jq_rx) = mpsc::channel(4);
     let (forward_tx, mut forward_rx) = mpsc::unbounded_channel();

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 
 use crate::filter::{Filterable, PII_RED, PII_YELLOW};
+use crate::identity::{self, ProfileId, SharedGraph, observed_at};
+use crate::inspect::identity::across;
 use crate::inspect::redact::{RedactedField, add_redacted_findings, read_redacted};
 use crate::inspect::{Finding, Inspector, Kind, PiiClass, Severity};
 use crate::model::json::Json;
@@ -122,10 +124,29 @@ pub struct Entry {
     pub source: Arc<Source>,
     pub kind: EntryKind,
     pub adjusted: Option<Box<Adjustments>>,
-    /// What the collector masked in the message (`--redact`): its verdicts count these too.
-    /// (A thin box: rows are many, redacted messages rare.)
-    pub redacted: Option<Box<Vec<RedactedField>>>,
+    /// What few rows carry (a thin box: rows are many, these rare).
+    pub extras: Option<Box<Extras>>,
     pub verdict: Verdict,
+    /// The identity graph's profile the message joined, when a graph observed it.
+    pub profile: Option<ProfileId>,
+}
+
+/// What a row carries only sometimes.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// What the collector masked in the message (`--redact`): its verdicts count these too.
+    pub redacted: Vec<RedactedField>,
+    /// What the identity graph said of the message given the ones before it (a refused
+    /// merge, an alias Unify would not follow): not computable from its text alone, so kept.
+    pub identity: Vec<Finding>,
+}
+
+impl Extras {
+    /// `None` when there is nothing to carry.
+    fn boxed(redacted: Vec<RedactedField>, identity: Vec<Finding>) -> Option<Box<Extras>> {
+        (!redacted.is_empty() || !identity.is_empty())
+            .then(|| Box::new(Extras { redacted, identity }))
+    }
 }
 
 // Small accessors are `#[inline]`: the viewer calls them per row per frame, across crates.
@@ -138,13 +159,27 @@ impl Entry {
     /// What the collector masked in the message; empty without `--redact`.
     #[inline]
     pub fn redacted(&self) -> &[RedactedField] {
-        self.redacted.as_deref().map_or(&[], Vec::as_slice)
+        self.extras
+            .as_deref()
+            .map_or(&[], |e| e.redacted.as_slice())
+    }
+
+    /// The identity graph's findings about the message (see [`Extras::identity`]).
+    #[inline]
+    pub fn identity_findings(&self) -> &[Finding] {
+        self.extras
+            .as_deref()
+            .map_or(&[], |e| e.identity.as_slice())
     }
 
     /// The message's findings: the verdicts over its text, plus what the collector masked.
     pub fn findings(&self, inspector: &Inspector) -> Vec<Finding> {
         match self.kind {
-            EntryKind::Event => judge(inspector, &self.text, self.redacted()),
+            EntryKind::Event => {
+                let mut findings = judge(inspector, &self.text, self.redacted());
+                findings.extend_from_slice(self.identity_findings());
+                findings
+            }
             _ => Vec::new(),
         }
     }
@@ -215,6 +250,13 @@ impl Entry {
             }
             EntryKind::Gap(gap) => bytes += std::mem::size_of::<Gap>() + gap.reason.len(),
         }
+        for finding in self.identity_findings() {
+            bytes += std::mem::size_of::<Finding>()
+                + finding.message.len()
+                + finding.path.len()
+                + finding.expected.as_ref().map_or(0, String::len)
+                + finding.actual.as_ref().map_or(0, String::len);
+        }
         if let Some(adjusted) = &self.adjusted {
             bytes += std::mem::size_of::<Adjustments>()
                 + adjusted.type_from_path.as_deref().map_or(0, str::len)
@@ -276,6 +318,9 @@ impl Filterable for Entry {
     fn routes(&self) -> Outcomes {
         self.verdict.routes
     }
+    fn profile(&self) -> Option<ProfileId> {
+        self.profile
+    }
 }
 
 /// Turns frames into rows: parses each message's summary once. Runs in the feed, off the UI
@@ -287,6 +332,8 @@ pub struct EntryBuilder {
     inspector: Option<Arc<Inspector>>,
     /// Routes each message to these destinations as its row is built.
     routing: Arc<[Named]>,
+    /// Feeds each message to this identity graph as its row is built.
+    identity: Option<SharedGraph>,
 }
 
 impl EntryBuilder {
@@ -306,6 +353,11 @@ impl EntryBuilder {
     /// Routes the next rows to `destinations` (their outcomes go to [`Verdict::routes`]).
     pub fn set_routing(&mut self, destinations: Arc<[Named]>) {
         self.routing = destinations;
+    }
+
+    /// Feeds the next messages to `graph` (rows get their profile and the graph's verdicts).
+    pub fn set_identity(&mut self, graph: SharedGraph) {
+        self.identity = Some(graph);
     }
 
     fn intern(&mut self, source: Source) -> Arc<Source> {
@@ -350,8 +402,9 @@ impl EntryBuilder {
                     body_bytes: rejected.body_bytes,
                 })),
                 adjusted: None,
-                redacted: None,
+                extras: None,
                 verdict: Verdict::default(),
+                profile: None,
             },
             Frame::Gap(gap) => Entry {
                 id: 0,
@@ -366,8 +419,9 @@ impl EntryBuilder {
                     reason: gap.reason.into_boxed_str(),
                 })),
                 adjusted: None,
-                redacted: None,
+                extras: None,
                 verdict: Verdict::default(),
+                profile: None,
             },
             Frame::Hello(_) | Frame::Delivery(_) => return None,
         })
@@ -385,13 +439,23 @@ impl EntryBuilder {
         text: Box<str>,
     ) -> Entry {
         let redacted = read_redacted(redacted);
-        // Parsed once for the verdicts and the routing.
+        // Parsed once for the verdicts, the routing and the identity graph.
         let routing = !self.routing.is_empty();
-        let json = (routing || self.inspector.is_some()).then(|| Json::parse(&text));
+        let json = (routing || self.inspector.is_some() || self.identity.is_some())
+            .then(|| Json::parse(&text));
+        let (profile, identity) = match (&self.identity, &json) {
+            (Some(graph), Some(Ok(message))) => {
+                let mut graph = identity::lock(graph);
+                let observed = graph.observe(seq, observed_at(message, received_at), message);
+                (observed.profile, across(&observed, &graph))
+            }
+            _ => (None, Vec::new()),
+        };
         let mut verdict = match (&self.inspector, &json) {
             (Some(inspector), Some(Ok(message))) => {
                 let mut findings = inspector.inspect_json(message, text.len());
                 add_redacted_findings(&mut findings, &redacted);
+                findings.extend_from_slice(&identity);
                 Verdict::of(&findings)
             }
             (Some(inspector), _) => Verdict::of(&judge(inspector, &text, &redacted)),
@@ -410,7 +474,8 @@ impl EntryBuilder {
             source: self.intern(source),
             kind: EntryKind::Event,
             adjusted: adjusted.filter(|a| !a.is_empty()).map(Box::new),
-            redacted: (!redacted.is_empty()).then(|| Box::new(redacted)),
+            extras: Extras::boxed(redacted, identity),
+            profile,
         }
     }
 
@@ -468,11 +533,12 @@ mod empty_ids {
 #[cfg(test)]
 mod size {
     /// Memory per retained event must stay within raw size + 300 bytes (issue 3's goal); the
-    /// row itself is most of that overhead (8 of its bytes: each destination's routing outcome).
+    /// row itself is most of that overhead (8 of its bytes: each destination's routing outcome;
+    /// 8 more: the person it belongs to).
     #[test]
     fn a_row_stays_small() {
         let size = std::mem::size_of::<super::Entry>();
-        assert!(size <= 200, "Entry is {size} bytes");
+        assert!(size <= 208, "Entry is {size} bytes");
     }
 }
 

@@ -19,7 +19,7 @@ use clap::ValueEnum;
 
 use super::CheckArgs;
 use eventscope_core::config::Config;
-use eventscope_core::identity::IdentityGraph;
+use eventscope_core::identity::{IdentityGraph, observed_at};
 use eventscope_core::inspect::identity::across;
 use eventscope_core::inspect::plan::UnplannedPolicy;
 use eventscope_core::inspect::redact;
@@ -328,7 +328,7 @@ impl<W: Write> Judge<'_, W> {
         received_at: Option<&str>,
         findings: &mut Vec<Finding>,
     ) {
-        let at = super::people::message_time(tree, received_at);
+        let at = observed_at(tree, received_at.unwrap_or(""));
         let observed = self.graph.observe(seq, at, tree);
         findings.extend(across(&observed, self.graph));
     }

@@ -5,6 +5,7 @@ use crossterm::event::KeyEvent;
 use super::{App, Mode};
 use crate::tui::popups::filter::Outcome;
 use eventscope_core::filter::Query;
+use eventscope_core::identity;
 
 /// Rows tested at once when a filter changes; the rest is done in slices by the event loop.
 const RESCAN_NOW: usize = 20_000;
@@ -15,11 +16,12 @@ impl App {
     pub fn apply_filter(&mut self, text: &str) -> bool {
         let destinations: Vec<&str> = self.routing.iter().map(|d| d.name.as_str()).collect();
         match Query::parse_for(text, &destinations) {
-            Ok(query) => {
+            Ok(mut query) => {
                 if let Mode::Filter(bar) = &mut self.mode {
                     bar.error = None;
                 }
                 if query.source() != self.store.filter().source() {
+                    self.bind(&mut query);
                     self.store.set_filter(query);
                     // A first slice now; the event loop applies it to the rest between keys.
                     self.store.rescan_step(RESCAN_NOW);
@@ -34,6 +36,26 @@ impl App {
                 false
             }
         }
+    }
+
+    /// Points the filter's `person:` terms at the profiles that are each person now, and
+    /// tests the rows again when a merge changed that (`person:` is live).
+    pub fn bind_people(&mut self) {
+        if self.store.filter().people().is_empty() {
+            return;
+        }
+        let mut query = self.store.filter().clone();
+        if self.bind(&mut query) {
+            self.store.set_filter(query);
+        }
+    }
+
+    fn bind(&self, query: &mut Query) -> bool {
+        if query.people().is_empty() {
+            return false;
+        }
+        let graph = identity::lock(&self.identity);
+        query.bind_people(|value| graph.members_of(value))
     }
 
     /// A key typed while the filter bar is open.

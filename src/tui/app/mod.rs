@@ -31,6 +31,7 @@ use super::store::Store;
 use super::theme::Theme;
 use eventscope_core::entry::{Entry, EntryBuilder, EntryId, EntryKind};
 use eventscope_core::hub::MetricsCounter;
+use eventscope_core::identity::{IdentityGraph, SharedGraph};
 use eventscope_core::inspect::Inspector;
 use eventscope_core::inspect::redact::RedactMode;
 use eventscope_core::model::RelayOrigin;
@@ -273,6 +274,8 @@ pub struct App {
     /// Every configured destination, as routing sees it: the rows' outcomes, the `routed:` and
     /// `dropped:` terms, the Routing tab and the Summary's By destination tab follow its order.
     pub routing: Arc<[Named]>,
+    /// The people the rows make (the feeds feed it): the person view and `person:` read it.
+    pub identity: SharedGraph,
     /// The write key replays into the embedded collector use (its first `--write-key`).
     pub collector_write_key: Option<String>,
     /// The embedded collector's count of SDK telemetry posts (`/v1/m`), for the header.
@@ -320,6 +323,9 @@ impl App {
             delivery_view: DeliveryView::default(),
             destinations: Destinations::default(),
             routing: Arc::from([]),
+            identity: Arc::new(std::sync::Mutex::new(
+                IdentityGraph::new(Default::default()),
+            )),
             collector_write_key: None,
             sdk_metrics: None,
             redact: RedactMode::None,
@@ -380,6 +386,8 @@ impl App {
             let help = self.keys.first_key_label(Action::Help);
             self.set_status(super::glyphs::hint(&help), false);
         }
+        // The graph saw these rows already: `person:` follows its merges before they land.
+        self.bind_people();
         for entry in entries {
             if matches!(entry.kind, EntryKind::Event) {
                 events += 1;

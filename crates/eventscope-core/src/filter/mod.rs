@@ -83,6 +83,11 @@ pub trait Filterable {
     fn routes(&self) -> crate::routing::Outcomes {
         crate::routing::Outcomes::default()
     }
+    /// The identity graph's profile the message joined when it was observed (none unless a
+    /// graph saw it); `person:` follows later merges from there.
+    fn profile(&self) -> Option<crate::identity::ProfileId> {
+        None
+    }
 }
 
 /// A message known only by its JSON text: what `jq:`, `fql:` and free-text terms read (field

@@ -2,7 +2,7 @@
 //! evaluation over a message.
 
 use super::Filterable;
-use super::predicate::Predicate;
+use super::predicate::{PersonTerm, Predicate};
 
 /// The boolean structure of a query.
 #[derive(Clone)]
@@ -100,6 +100,27 @@ impl Node {
             Node::Not(n) => !n.matches(item),
             Node::And(ns) => ns.iter().all(|n| n.matches(item)),
             Node::Or(ns) => ns.iter().any(|n| n.matches(item)),
+        }
+    }
+}
+
+impl Node {
+    /// Every `person:` term, to read or bind.
+    pub(super) fn people_mut<'a>(&'a mut self, out: &mut Vec<&'a mut PersonTerm>) {
+        match self {
+            Node::Pred(Predicate::Person(person)) => out.push(person),
+            Node::All | Node::Pred(_) => {}
+            Node::Not(n) => n.people_mut(out),
+            Node::And(ns) | Node::Or(ns) => ns.iter_mut().for_each(|n| n.people_mut(out)),
+        }
+    }
+
+    pub(super) fn people<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Node::Pred(Predicate::Person(person)) => out.push(&person.value),
+            Node::All | Node::Pred(_) => {}
+            Node::Not(n) => n.people(out),
+            Node::And(ns) | Node::Or(ns) => ns.iter().for_each(|n| n.people(out)),
         }
     }
 }

@@ -10,6 +10,8 @@
 //! primary = "(" or ")" | TEXT | FIELD ":" VALUE | ( "jq:" | "fql:" ) REST-OF-INPUT
 //! ```
 
+use std::sync::Arc;
+
 use aho_corasick::AhoCorasick;
 
 use super::FilterError;
@@ -17,7 +19,7 @@ use super::fql;
 use super::glob::Glob;
 use super::jq::JqFilter;
 use super::node::Node;
-use super::predicate::{Field, Flag, KeyPattern, Predicate};
+use super::predicate::{Field, Flag, KeyPattern, PersonTerm, Predicate};
 use crate::routing::Reason;
 
 /// The result of parsing: the tree and what to highlight.
@@ -456,6 +458,10 @@ fn field_predicate(field: Field, value: &str, value_pos: usize) -> Result<Predic
         Field::User => Predicate::User(Glob::new(value, false)),
         Field::Id => Predicate::Id(Glob::new(value, false)),
         Field::Key => Predicate::Key(KeyPattern::new(value)),
+        Field::Person => Predicate::Person(PersonTerm {
+            value: value.into(),
+            members: Arc::from([]),
+        }),
         Field::Has => match Flag::from_name(value) {
             Some(flag) => Predicate::Has(flag),
             None => {

@@ -12,6 +12,7 @@ use super::Filterable;
 use super::fql;
 use super::glob::Glob;
 use super::jq::JqFilter;
+use crate::identity::ProfileId;
 use crate::model::json::Json;
 use crate::routing::{Outcome, Reason};
 
@@ -30,14 +31,16 @@ pub(crate) enum Field {
     Fql,
     Routed,
     Dropped,
+    Person,
 }
 
 impl Field {
     /// Every field, in the order error messages list them.
-    pub(crate) const ALL: [Field; 12] = [
+    pub(crate) const ALL: [Field; 13] = [
         Field::Type,
         Field::Event,
         Field::User,
+        Field::Person,
         Field::Id,
         Field::Key,
         Field::Has,
@@ -63,6 +66,7 @@ impl Field {
             Field::Fql => "fql",
             Field::Routed => "routed",
             Field::Dropped => "dropped",
+            Field::Person => "person",
         }
     }
 
@@ -138,6 +142,8 @@ pub(crate) enum Predicate {
     Routed(usize),
     /// `dropped:NAME[:REASON]`: the destination at this index would not (for that reason).
     Dropped(usize, Option<Reason>),
+    /// `person:ID`: the rows whose profile is, or was merged into, the person holding ID.
+    Person(PersonTerm),
 }
 
 impl Predicate {
@@ -166,6 +172,9 @@ impl Predicate {
                 Some(Outcome::Dropped(dropped)) => reason.is_none_or(|r| r == dropped),
                 _ => false,
             },
+            Predicate::Person(person) => item
+                .profile()
+                .is_some_and(|p| person.members.binary_search(&p).is_ok()),
         }
     }
 
@@ -177,6 +186,16 @@ impl Predicate {
             _ => 0,
         }
     }
+}
+
+/// A `person:` term: the identifier typed, and the profiles that are that person now, bound
+/// by whoever holds the identity graph ([`crate::filter::Query::bind_people`]): a term
+/// nobody bound matches nothing.
+#[derive(Debug, Clone)]
+pub(crate) struct PersonTerm {
+    pub(crate) value: Box<str>,
+    /// Sorted.
+    pub(crate) members: Arc<[ProfileId]>,
 }
 
 /// What a typed `key:` value is compared with: the frames only know the masked key.

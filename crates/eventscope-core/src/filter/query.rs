@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::node::Node;
 use super::{FilterError, Filterable, parse};
+use crate::identity::ProfileId;
 
 /// A parsed and compiled filter, evaluated on many frames.
 ///
@@ -68,6 +69,31 @@ impl Query {
     /// same as in the original text.
     pub fn highlights(&self) -> &[String] {
         &self.highlights
+    }
+
+    /// The identifiers of the query's `person:` terms, as typed.
+    pub fn people(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.root.people(&mut out);
+        out
+    }
+
+    /// Binds each `person:` term to the profiles `resolve` says are that person now (the
+    /// identity graph's `members_of`); true when any term's profiles changed (the rows must
+    /// be tested again). Called again as merges happen.
+    pub fn bind_people(&mut self, mut resolve: impl FnMut(&str) -> Vec<ProfileId>) -> bool {
+        let mut terms = Vec::new();
+        self.root.people_mut(&mut terms);
+        let mut changed = false;
+        for term in terms {
+            let mut members = resolve(&term.value);
+            members.sort_unstable();
+            if *term.members != *members {
+                term.members = members.into();
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// The text the query was parsed from.

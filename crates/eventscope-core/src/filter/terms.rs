@@ -57,6 +57,11 @@ pub const TERMS: &[Term] = &[
         TermKind::Field(Field::User),
     ),
     term(
+        "person:jane@example.com",
+        "every message of the person holding this id (any type), merges included, live",
+        TermKind::Field(Field::Person),
+    ),
+    term(
         "id:8a6a63ec-*",
         "messageId; * globs",
         TermKind::Field(Field::Id),

@@ -577,7 +577,7 @@ fn error_unknown_field() {
     let e = err("foo:x");
     assert_eq!(
         e.message,
-        "unknown field `foo`; fields: type, event, user, id, key, has, rule, pii, jq, fql, routed, \
+        "unknown field `foo`; fields: type, event, user, person, id, key, has, rule, pii, jq, fql, routed, \
          dropped"
     );
     assert_eq!(e.position, 0);

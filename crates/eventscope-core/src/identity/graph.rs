@@ -6,6 +6,7 @@
 //! the newest refusals and alias links.
 
 use std::collections::VecDeque;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -37,7 +38,7 @@ pub struct IdentityGraph {
     /// A merged-away profile → the profile it joined.
     redirects: FastMap<ProfileId, ProfileId>,
     kinds: Vec<Arc<str>>,
-    next_id: u64,
+    next_id: NonZeroU64,
     identifier_count: usize,
     dropped_identifiers: u64,
     refusals: VecDeque<Refusal>,
@@ -59,7 +60,7 @@ impl IdentityGraph {
             index: FastMap::default(),
             redirects: FastMap::default(),
             kinds: Vec::new(),
-            next_id: 1,
+            next_id: NonZeroU64::MIN,
             identifier_count: 0,
             dropped_identifiers: 0,
             refusals: VecDeque::new(),
@@ -153,7 +154,7 @@ impl IdentityGraph {
             }
             [] => {
                 let id = ProfileId(self.next_id);
-                self.next_id += 1;
+                self.next_id = self.next_id.saturating_add(1);
                 self.profiles.insert(id, Profile::new(id, at));
                 observed.created = true;
                 Some(id)
@@ -461,6 +462,26 @@ impl IdentityGraph {
             id = *self.redirects.get(&id)?;
         }
         Some(id)
+    }
+
+    /// The profile ids that are now the person holding `value` (any identifier type): its
+    /// profile and every profile merged into it, sorted. Empty when no profile holds it.
+    pub fn members_of(&self, value: &str) -> Vec<ProfileId> {
+        let Some(profile) = self.profile_of(value) else {
+            return Vec::new();
+        };
+        // A merge carries the merged profile's own merges over, so one level is all of them.
+        let mut ids: Vec<ProfileId> = std::iter::once(profile.id())
+            .chain(
+                profile
+                    .merges()
+                    .iter()
+                    .flat_map(|m| m.joined.iter().copied()),
+            )
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// Every profile, most messages first (ties: oldest profile first).

@@ -10,6 +10,7 @@ mod settings;
 mod shared;
 #[cfg(test)]
 mod tests;
+mod time;
 
 pub use graph::{DEFAULT_RECENT_MESSAGES, IdentityGraph, MAX_RECORDS, abbreviate, ordinal};
 pub use identifiers::{
@@ -27,3 +28,16 @@ pub use settings::{
 pub use shared::{
     MAX_KEY_BYTES, MAX_SHARED_IDENTIFIERS, MAX_SHARED_SEQS, MAX_USERS_PER_IDENTIFIER,
 };
+pub use time::observed_at;
+
+/// A graph fed by one task (the viewer's feed) and read by another (the UI): each holds the
+/// lock only for one message or one frame's reading.
+pub type SharedGraph = std::sync::Arc<std::sync::Mutex<IdentityGraph>>;
+
+/// The graph behind `shared`, even if a holder panicked (it is only ever left between whole
+/// messages).
+pub fn lock(shared: &SharedGraph) -> std::sync::MutexGuard<'_, IdentityGraph> {
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -5,13 +5,16 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use std::num::NonZeroU64;
+
 use chrono::{DateTime, Utc};
 
 use super::records::Merge;
 
-/// A profile's id; ids are never reused. A merged-away profile's id stops answering.
+/// A profile's id; ids are never reused. A merged-away profile's id stops answering. (Never 0,
+/// so that a row's `Option<ProfileId>` is 8 bytes.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ProfileId(pub u64);
+pub struct ProfileId(pub NonZeroU64);
 
 impl std::fmt::Display for ProfileId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -339,6 +339,62 @@ fn one_message_merges_three_profiles() {
 }
 
 #[test]
+fn members_of_a_person_are_every_profile_merged_into_it_through_two_merges() {
+    let mut graph = IdentityGraph::new(IdentitySettings::default());
+    let a = observe(
+        &mut graph,
+        1,
+        t0(),
+        json!({"type":"page","anonymousId":"a1"}),
+    );
+    let b = observe(
+        &mut graph,
+        2,
+        t0(),
+        json!({"type":"page","anonymousId":"a2"}),
+    );
+    let c = observe(
+        &mut graph,
+        3,
+        t0(),
+        json!({"type":"page","anonymousId":"a3"}),
+    );
+    let lone = observe(
+        &mut graph,
+        4,
+        t0(),
+        json!({"type":"page","anonymousId":"z"}),
+    );
+    assert_eq!(graph.members_of("a1"), [a.profile.unwrap()]);
+    // a1+a2 first, then that person with a3: a3's person is all three.
+    observe(
+        &mut graph,
+        5,
+        t0(),
+        json!({"type":"identify","userId":"u1","anonymousId":"a1"}),
+    );
+    observe(
+        &mut graph,
+        6,
+        t0(),
+        json!({"type":"track","event":"E","userId":"u1","anonymousId":"a2"}),
+    );
+    observe(
+        &mut graph,
+        7,
+        t0(),
+        json!({"type":"track","event":"E","userId":"u1","anonymousId":"a3"}),
+    );
+    let mut expected = vec![a.profile.unwrap(), b.profile.unwrap(), c.profile.unwrap()];
+    expected.sort();
+    for value in ["a1", "a2", "a3", "u1"] {
+        assert_eq!(graph.members_of(value), expected, "{value}");
+    }
+    assert_eq!(graph.members_of("z"), [lone.profile.unwrap()]);
+    assert!(graph.members_of("nobody").is_empty());
+}
+
+#[test]
 fn the_reference_example_a_second_user_id_makes_a_new_profile() {
     let mut graph = IdentityGraph::new(IdentitySettings::default());
     let jane = observe(
