@@ -14,8 +14,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use eventscope::entry::EntryBuilder;
 use eventscope::identity::{IdentityGraph, IdentitySettings};
 use eventscope::inspect::Inspector;
+use eventscope::model::Source;
 use eventscope::model::json::Json;
 use serde_json::Value;
 
@@ -114,6 +116,42 @@ fn main() {
     let all = rate("all verdicts incl. parse (goal 250k)", &|i| {
         inspector.inspect_text(&messages[i]).len()
     });
+    // The viewer's rows as the feeds build them (summary, verdicts, one parse), without and
+    // with the identity graph and its cross-message verdicts: the difference is identity's
+    // cost inside verdicts.
+    let inspector = std::sync::Arc::new(inspector);
+    let texts = &messages.clone();
+    let rows = |graph: bool| {
+        let mut builder = EntryBuilder::judging(std::sync::Arc::clone(&inspector));
+        if graph {
+            let settings = IdentitySettings::default();
+            builder.set_identity(std::sync::Arc::new(std::sync::Mutex::new(
+                IdentityGraph::new(settings),
+            )));
+        }
+        let builder = std::cell::RefCell::new(builder);
+        let seq = std::cell::Cell::new(0u64);
+        move |i: usize| {
+            seq.set(seq.get() + 1);
+            let entry = builder.borrow_mut().event(
+                seq.get(),
+                "2026-12-05T10:00:00.000Z",
+                Source::default(),
+                None,
+                None,
+                texts[i].as_str().into(),
+            );
+            usize::from(entry.verdict.violation) + entry.profile.map_or(0, |_| 1)
+        }
+    };
+    let without = rate("rows: verdicts (the viewer's feed)", &rows(false));
+    let with = rate("rows: verdicts + identity graph", &rows(true));
+    if without > 0.0 && with > 0.0 {
+        println!(
+            "identity inside verdicts: {:.2} µs/event",
+            1e6 / with - 1e6 / without
+        );
+    }
     println!("all verdicts: {all:.0} events/s on one core");
     if !stage.is_empty() {
         return;

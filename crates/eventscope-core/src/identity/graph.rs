@@ -32,9 +32,11 @@ pub struct IdentityGraph {
     recent_messages: usize,
     /// Keep identify traits on profiles (off where only the ids matter: `check`).
     keep_traits: bool,
-    profiles: FastMap<ProfileId, Profile>,
+    /// Boxed: a map's spare slots then cost a pointer, not a whole profile.
+    profiles: FastMap<ProfileId, Box<Profile>>,
     /// Identifier value → (type, profile) for every identifier held.
-    index: FastMap<Box<str>, Vec<(Arc<str>, ProfileId)>>,
+    /// (The value's text is shared with the profile's record of it.)
+    index: FastMap<Arc<str>, Vec<(Arc<str>, ProfileId)>>,
     /// A merged-away profile → the profile it joined.
     redirects: FastMap<ProfileId, ProfileId>,
     kinds: Vec<Arc<str>>,
@@ -155,7 +157,7 @@ impl IdentityGraph {
             [] => {
                 let id = ProfileId(self.next_id);
                 self.next_id = self.next_id.saturating_add(1);
-                self.profiles.insert(id, Profile::new(id, at));
+                self.profiles.insert(id, Box::new(Profile::new(id, at)));
                 observed.created = true;
                 Some(id)
             }
@@ -283,7 +285,7 @@ impl IdentityGraph {
     ) -> Option<(String, usize)> {
         let profiles: Vec<&Profile> = matched
             .iter()
-            .filter_map(|id| self.profiles.get(id))
+            .filter_map(|id| self.profiles.get(id).map(|p| &**p))
             .collect();
         let mut kinds: Vec<&str> = candidates.iter().map(|c| c.kind.as_ref()).collect();
         for p in &profiles {
@@ -336,7 +338,7 @@ impl IdentityGraph {
     fn merge(&mut self, seq: u64, several: &[ProfileId], candidates: &[Identifier<'_>]) -> Merge {
         let mut joined = several.to_vec();
         joined.sort_by_key(|id| {
-            let messages = self.profiles.get(id).map_or(0, Profile::message_count);
+            let messages = self.profiles.get(id).map_or(0, |p| p.message_count());
             (std::cmp::Reverse(messages), *id)
         });
         let into = joined[0];
@@ -350,7 +352,7 @@ impl IdentityGraph {
                 continue;
             };
             for record in &other.identifiers {
-                if let Some(entries) = self.index.get_mut(&record.value) {
+                if let Some(entries) = self.index.get_mut(&*record.value) {
                     for entry in entries.iter_mut().filter(|(k, _)| *k == record.kind) {
                         entry.1 = into;
                     }
@@ -358,7 +360,7 @@ impl IdentityGraph {
             }
             self.redirects.insert(gone, into);
             if let Some(survivor) = self.profiles.get_mut(&into) {
-                survivor.absorb(other, self.recent_messages);
+                survivor.absorb(*other, self.recent_messages);
             }
         }
         let merge = Merge {
@@ -384,6 +386,14 @@ impl IdentityGraph {
         candidates: &[Identifier<'_>],
     ) -> usize {
         let mut dropped = 0;
+        // Exactly what this message adds: a million profiles × spare capacity adds up.
+        let new = candidates
+            .iter()
+            .filter(|c| self.holder(&c.kind, &c.value).is_none())
+            .count();
+        if let Some(profile) = self.profiles.get_mut(&id) {
+            profile.identifiers.reserve_exact(new);
+        }
         for c in candidates {
             let held = self.holder(&c.kind, &c.value).is_some();
             if !held && self.identifier_count >= self.settings.max_identifiers {
@@ -405,17 +415,22 @@ impl IdentityGraph {
                 }
                 continue;
             }
+            let value: Arc<str> = match self.index.get_key_value(c.value.as_ref()) {
+                Some((held, _)) => Arc::clone(held),
+                None => c.value.as_ref().into(),
+            };
             profile.identifiers.push(IdentifierRecord {
                 kind: Arc::clone(&kind),
-                value: c.value.as_ref().into(),
+                value: Arc::clone(&value),
                 first_seq: seq,
                 last_seq: seq,
                 first_seen: at,
                 last_seen: at,
             });
+            // Most values are held under one type by one profile: no spare slots.
             self.index
-                .entry(c.value.as_ref().into())
-                .or_default()
+                .entry(value)
+                .or_insert_with(|| Vec::with_capacity(1))
                 .push((kind, id));
             self.identifier_count += 1;
         }
@@ -442,18 +457,18 @@ impl IdentityGraph {
 
     /// The profile holding the identifier (`kind`, `value`).
     pub fn profile_of_identifier(&self, kind: &str, value: &str) -> Option<&Profile> {
-        self.profiles.get(&self.holder(kind, value)?)
+        self.profiles.get(&self.holder(kind, value)?).map(|p| &**p)
     }
 
     /// The profile holding `value` as an identifier of any type (the first type added, if
     /// several profiles hold it under different types).
     pub fn profile_of(&self, value: &str) -> Option<&Profile> {
         let (_, id) = self.index.get(value)?.first()?;
-        self.profiles.get(id)
+        self.profiles.get(id).map(|p| &**p)
     }
 
     pub fn profile(&self, id: ProfileId) -> Option<&Profile> {
-        self.profiles.get(&id)
+        self.profiles.get(&id).map(|p| &**p)
     }
 
     /// The profile `id` is now part of (itself, or the profile it was merged into).
@@ -486,7 +501,7 @@ impl IdentityGraph {
 
     /// Every profile, most messages first (ties: oldest profile first).
     pub fn profiles_by_size(&self) -> Vec<&Profile> {
-        let mut all: Vec<&Profile> = self.profiles.values().collect();
+        let mut all: Vec<&Profile> = self.profiles.values().map(|p| &**p).collect();
         all.sort_by_key(|p| (std::cmp::Reverse(p.message_count()), p.id()));
         all
     }

@@ -2,6 +2,7 @@
 //! each message, flat matching into profiles, blocked values, limits and priority — fed
 //! message by message, pure (no I/O).
 
+mod by_name;
 mod graph;
 mod identifiers;
 mod profile;
@@ -12,6 +13,7 @@ mod shared;
 mod tests;
 mod time;
 
+pub use by_name::ByName;
 pub use graph::{DEFAULT_RECENT_MESSAGES, IdentityGraph, MAX_RECORDS, abbreviate, ordinal};
 pub use identifiers::{
     Alias, BlockedValue, GA_CLIENT_ID, Identifier, Promoted, promote, promote_value,

@@ -2,13 +2,14 @@
 //! message that added it), traits (last write wins, each with the message that set it), the
 //! messages (counts plus the newest seqs), accounts, merges, and how two profiles become one.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use std::num::NonZeroU64;
 
 use chrono::{DateTime, Utc};
 
+use super::by_name::ByName;
 use super::records::Merge;
 
 /// A profile's id; ids are never reused. A merged-away profile's id stops answering. (Never 0,
@@ -33,7 +34,7 @@ pub const MAX_GROUPS: usize = 100;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentifierRecord {
     pub kind: Arc<str>,
-    pub value: Box<str>,
+    pub value: Arc<str>,
     /// The message that added it (its first sighting).
     pub first_seq: u64,
     pub last_seq: u64,
@@ -53,11 +54,11 @@ pub struct TraitValue {
 pub struct Profile {
     pub(super) id: ProfileId,
     pub(super) identifiers: Vec<IdentifierRecord>,
-    pub(super) traits: BTreeMap<String, TraitValue>,
+    pub(super) traits: ByName<TraitValue>,
     pub(super) message_count: u64,
     /// The newest seqs, ascending, at most the graph's `recent_messages`.
     pub(super) recent: VecDeque<u64>,
-    pub(super) events: BTreeMap<String, u64>,
+    pub(super) events: ByName<u64>,
     pub(super) groups: Vec<String>,
     pub(super) merges: Vec<Merge>,
     pub(super) first_seen: DateTime<Utc>,
@@ -69,10 +70,10 @@ impl Profile {
         Profile {
             id,
             identifiers: Vec::new(),
-            traits: BTreeMap::new(),
+            traits: ByName::default(),
             message_count: 0,
             recent: VecDeque::new(),
-            events: BTreeMap::new(),
+            events: ByName::default(),
             groups: Vec::new(),
             merges: Vec::new(),
             first_seen: at,
@@ -96,7 +97,7 @@ impl Profile {
     }
 
     /// Traits by name: the latest value of each and the message that set it.
-    pub fn traits(&self) -> &BTreeMap<String, TraitValue> {
+    pub fn traits(&self) -> &ByName<TraitValue> {
         &self.traits
     }
 
@@ -111,7 +112,7 @@ impl Profile {
     }
 
     /// Message counts by event (`track`'s event name, else the call type).
-    pub fn events(&self) -> &BTreeMap<String, u64> {
+    pub fn events(&self) -> &ByName<u64> {
         &self.events
     }
 
@@ -159,7 +160,12 @@ impl Profile {
             } else {
                 OTHER_EVENTS
             };
-            *self.events.entry(name.to_string()).or_insert(0) += 1;
+            match self.events.get_mut(name) {
+                Some(n) => *n += 1,
+                None => {
+                    self.events.insert(name.to_string(), 1);
+                }
+            }
         }
         if let Some(group) = group
             && self.groups.len() < MAX_GROUPS
@@ -202,7 +208,12 @@ impl Profile {
                 } else {
                     OTHER_EVENTS.to_string()
                 };
-                *self.events.entry(name).or_insert(0) += n;
+                match self.events.get_mut(&name) {
+                    Some(mine) => *mine += n,
+                    None => {
+                        self.events.insert(name, n);
+                    }
+                }
             }
         }
         for group in other.groups {
