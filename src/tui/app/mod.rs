@@ -12,6 +12,7 @@ mod detail;
 mod filter;
 mod jobs;
 mod marks;
+mod person;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -140,6 +141,8 @@ pub enum Mode {
     Filter(FilterBar),
     Help(HelpOverlay),
     Summary(summary::SummaryBox),
+    /// `P`: one person of the identity graph (boxed: its model is large beside the others).
+    Person(Box<crate::tui::popups::PersonView>),
     Forward(ForwardPopup),
     Replay(ReplayPopup),
     /// `w`: the path to write the view to.
@@ -153,6 +156,7 @@ impl Mode {
             Mode::Forward(_) => Context::Forward,
             Mode::Replay(_) => Context::Replay,
             Mode::Summary(_) => Context::Summary,
+            Mode::Person(_) => Context::Person,
             Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Write(_) => Context::Main,
         }
     }
@@ -276,6 +280,8 @@ pub struct App {
     pub routing: Arc<[Named]>,
     /// The people the rows make (the feeds feed it): the person view and `person:` read it.
     pub identity: SharedGraph,
+    /// While the filter names a person: "person: user-77 (3 ids)", for the list's title.
+    pub narrowed_to: Option<String>,
     /// The write key replays into the embedded collector use (its first `--write-key`).
     pub collector_write_key: Option<String>,
     /// The embedded collector's count of SDK telemetry posts (`/v1/m`), for the header.
@@ -326,6 +332,7 @@ impl App {
             identity: Arc::new(std::sync::Mutex::new(
                 IdentityGraph::new(Default::default()),
             )),
+            narrowed_to: None,
             collector_write_key: None,
             sdk_metrics: None,
             redact: RedactMode::None,
@@ -545,7 +552,7 @@ impl App {
                 return None;
             }
             Mode::Write(_) => return self.write_key(key),
-            Mode::Forward(_) | Mode::Replay(_) | Mode::Summary(_) => {
+            Mode::Forward(_) | Mode::Replay(_) | Mode::Summary(_) | Mode::Person(_) => {
                 self.keys.action_in(self.mode.context(), key)?
             }
             Mode::Help(_) => match main? {
@@ -570,6 +577,7 @@ impl App {
             Context::Forward => return self.update_forward(action),
             Context::Replay => return self.update_replay(action),
             Context::Summary => return self.update_summary(action),
+            Context::Person => return self.update_person(action),
             Context::Main => {}
         }
         let page = self.list_height;
@@ -661,6 +669,9 @@ impl App {
                 self.detail.cursor = 0;
                 self.detail.scroll = 0;
             }
+            Action::JumpToFinding if self.detail.tab == Tab::Pretty && in_detail => {
+                self.open_person_at_cursor()
+            }
             Action::JumpToFinding => {
                 if self.detail.tab == Tab::Findings
                     && let Some(line) = self.detail.findings.lines.get(self.detail.cursor).copied()
@@ -733,6 +744,7 @@ impl App {
                 }
             }
             Action::Summary => self.open_summary(),
+            Action::Person => self.open_selected_person(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {
                     self.mode = Mode::Normal;
