@@ -1290,3 +1290,43 @@ fn the_list_header_names_the_person_it_is_narrowed_to() {
         "{screen}"
     );
 }
+
+#[test]
+fn enter_on_an_id_in_the_pretty_tab_opens_the_person_holding_it() {
+    let mut app = people_app(person_events());
+    // m-7: a stranger's message on the shared device; its anonymousId belongs to user-77.
+    app.select_row(6);
+    app.update(Action::SwitchFocus);
+    let doc = &app.detail.doc.as_ref().expect("laid out").1;
+    let (user, anonymous) = (
+        doc.line_of("userId").unwrap(),
+        doc.line_of("anonymousId").unwrap(),
+    );
+    for _ in 0..user {
+        app.update(Action::Down);
+    }
+    app.update(Action::JumpToFinding);
+    let screen = screen_text(&render(&app, 140, 40));
+    assert!(screen.contains("Person user-88 · 1 id"), "{screen}");
+    app.update(Action::PersonClose);
+    for _ in user..anonymous {
+        app.update(Action::Down);
+    }
+    app.update(Action::JumpToFinding);
+    let screen = screen_text(&render(&app, 140, 40));
+    assert!(screen.contains("Person user-77 · 3 ids"), "{screen}");
+    app.update(Action::PersonClose);
+    // A value no one holds as an identifier says so.
+    let kind = app.detail.doc.as_ref().unwrap().1.line_of("event").unwrap();
+    app.update(Action::Top);
+    for _ in 0..kind {
+        app.update(Action::Down);
+    }
+    app.update(Action::JumpToFinding);
+    let screen = screen_text(&render(&app, 140, 40));
+    assert!(!screen.contains("Timeline"), "{screen}");
+    assert!(
+        screen.contains("Shared Device is no one's identifier"),
+        "{screen}"
+    );
+}
