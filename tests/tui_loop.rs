@@ -1929,9 +1929,9 @@ async fn the_person_view_grows_live_as_a_login_merges_and_enter_selects_a_timeli
                 s.contains("Person anon-9f · 1 id") && s.contains("2 messages retained")
             })
             .await;
-        let rows = timeline(&opened).join("\n");
-        assert!(rows.contains("Viewed Pricing"), "{opened}");
-        assert!(!rows.contains("Logged In Elsewhere"), "{opened}");
+        let opened_rows = timeline(&opened).join("\n");
+        assert!(opened_rows.contains("Viewed Pricing"), "{opened}");
+        assert!(!opened_rows.contains("Logged In Elsewhere"), "{opened}");
 
         // Logging in on this device merges user-77's profile in, while the view is open.
         post_batch(
@@ -1946,19 +1946,27 @@ async fn the_person_view_grows_live_as_a_login_merges_and_enter_selects_a_timeli
                 s.contains("Person user-77 · 2 ids") && s.contains("4 messages retained")
             })
             .await;
-        let rows = timeline(&merged);
+        let merged_rows = timeline(&merged);
         let at = |text: &str| {
-            rows.iter()
+            merged_rows
+                .iter()
                 .position(|l| l.contains(text))
                 .unwrap_or_else(|| panic!("{text} not in the timeline:\n{merged}"))
         };
         assert!(at("Viewed Pricing") < at("Logged In Elsewhere"), "{merged}");
-        assert!(at("Logged In Elsewhere") < at("Browsed Anonymously"), "{merged}");
         assert!(
-            at("Browsed Anonymously") < at("merged user_id user-77 ↔ anonymous_id anon-9f by identify"),
+            at("Logged In Elsewhere") < at("Browsed Anonymously"),
             "{merged}"
         );
-        assert!(!rows.iter().any(|l| l.contains("Someone Else")), "{merged}");
+        assert!(
+            at("Browsed Anonymously")
+                < at("merged user_id user-77 ↔ anonymous_id anon-9f by identify"),
+            "{merged}"
+        );
+        assert!(
+            !merged_rows.iter().any(|l| l.contains("Someone Else")),
+            "{merged}"
+        );
 
         // The cursor stayed on the message P was pressed on; one up is user-77's older
         // message, and Enter selects it in the list and leaves the view.

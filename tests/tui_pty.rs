@@ -1305,7 +1305,10 @@ fn p_opens_the_person_of_a_recorded_message_enter_selects_a_row_and_esc_goes_bac
     let person = screen.wait_for("the person view", |s| {
         s.contains("Person user-77 · 2 ids") && s.contains("3 messages retained")
     });
-    assert!(person.contains("merged user_id user-77 ↔ anonymous_id anon-9f by identify"), "{person}");
+    assert!(
+        person.contains("merged user_id user-77 ↔ anonymous_id anon-9f by identify"),
+        "{person}"
+    );
     // Down to user-77's message (the cursor starts on the one P was pressed on); Enter.
     screen.type_text("j\r");
     let selected = screen.wait_for("the list, on user-77's message", |s| {

@@ -1239,7 +1239,10 @@ fn the_person_view_shows_ids_traits_and_a_timeline_with_a_merge_and_a_refused_me
     }
     // Last write wins, with the message that set it.
     assert!(screen.contains("plan = \"team\" seq 5"), "{screen}");
-    assert!(screen.contains("email = \"jane@example.com\" seq 3"), "{screen}");
+    assert!(
+        screen.contains("email = \"jane@example.com\" seq 3"),
+        "{screen}"
+    );
     assert!(
         screen.contains("merged user_id user-77 ↔ anonymous_id anon-9f by identify, seq 5"),
         "{screen}"

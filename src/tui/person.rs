@@ -12,8 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::tui::store::Store;
 use eventscope_core::entry::EntryId;
 use eventscope_core::identity::{
-    IdentifierRecord, IdentityGraph, Profile, ProfileId, SharedGraph, TraitValue, abbreviate,
-    lock,
+    IdentifierRecord, IdentityGraph, Profile, ProfileId, SharedGraph, TraitValue, abbreviate, lock,
 };
 
 /// Rows tested per refresh (per frame at most) when the whole store is scanned again.
@@ -174,15 +173,19 @@ impl PersonModel {
         }
         self.copy_profile(profile);
         self.name = best_name(&graph, profile);
+        let merges = profile.merges().to_vec();
+        if old
+            .is_none_or(|o| again || o.aliases != mark.aliases || o.identifiers != mark.identifiers)
+        {
+            self.aliases = aliases(&graph, profile);
+        }
+        // Rows are scanned without the lock: the feed goes on observing meanwhile.
+        drop(graph);
         let new_rows = self.scan(store);
         let lo = self.rows.get(new_rows).map_or(u64::MAX, |(seq, _)| *seq);
-        let new_refusals = match old {
-            Some(old) if !again => (mark.refusals - old.refusals.min(mark.refusals)) as usize,
-            _ => usize::MAX,
-        };
-        self.add_refusals(&graph, new_refusals, lo);
-        self.merges = profile
-            .merges()
+        let since = old.filter(|_| !again).map(|o| o.refusals);
+        self.add_refusals(&lock(shared), since, lo);
+        self.merges = merges
             .iter()
             .map(|m| Separator {
                 seq: m.seq,
@@ -190,11 +193,6 @@ impl PersonModel {
                 text: merge_text(m, self.kind_of(m.seq, store)),
             })
             .collect();
-        if old.is_none_or(|o| again || o.aliases != mark.aliases || o.identifiers != mark.identifiers)
-        {
-            self.aliases = aliases(&graph, profile);
-        }
-        drop(graph);
         self.index();
         last.is_none_or(|l| self.scanned_to > l)
     }
@@ -239,9 +237,13 @@ impl PersonModel {
     }
 
     /// Keeps the refusals about the person: of a profile that is now the person, or caused
-    /// by one of the person's messages. Looks at the `new` newest ones and at those as new as
-    /// the rows just scanned (from `lo`): both are at the back.
-    fn add_refusals(&mut self, graph: &IdentityGraph, new: usize, lo: u64) {
+    /// by one of the person's messages. Looks at those recorded after the `since`th (all
+    /// without it) and at those as new as the rows just scanned (from seq `lo`): both are at
+    /// the back.
+    fn add_refusals(&mut self, graph: &IdentityGraph, since: Option<u64>, lo: u64) {
+        let new = since.map_or(usize::MAX, |since| {
+            usize::try_from(graph.refusal_total().saturating_sub(since)).unwrap_or(usize::MAX)
+        });
         let before = self.refusals.len();
         for (i, r) in graph.refusals().rev().enumerate() {
             if i >= new && r.seq < lo {
@@ -275,7 +277,10 @@ impl PersonModel {
     /// The person's retained row with this seq.
     pub fn row_of_seq(&self, seq: u64) -> Option<EntryId> {
         let i = self.rows.partition_point(|(s, _)| *s < seq);
-        self.rows.get(i).filter(|(s, _)| *s == seq).map(|(_, id)| *id)
+        self.rows
+            .get(i)
+            .filter(|(s, _)| *s == seq)
+            .map(|(_, id)| *id)
     }
 
     /// Places the separators among the rows.
@@ -344,7 +349,12 @@ impl PersonModel {
             TimelineKey::Message(id) => {
                 let k = self.rows.partition_point(|(_, r)| *r < id);
                 // Separators placed before row k.
-                let before = self.at.iter().enumerate().filter(|(j, p)| *p - j <= k).count();
+                let before = self
+                    .at
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, p)| *p - j <= k)
+                    .count();
                 k + before
             }
             TimelineKey::Separator(seq, marker) => {
@@ -386,7 +396,12 @@ fn best_name(graph: &IdentityGraph, profile: &Profile) -> String {
 fn members(profile: &Profile) -> Vec<ProfileId> {
     // A merge carries the merged profile's own merges over, so one level is all of them.
     let mut ids: Vec<ProfileId> = std::iter::once(profile.id())
-        .chain(profile.merges().iter().flat_map(|m| m.joined.iter().copied()))
+        .chain(
+            profile
+                .merges()
+                .iter()
+                .flat_map(|m| m.joined.iter().copied()),
+        )
         .collect();
     ids.sort_unstable();
     ids.dedup();
@@ -449,4 +464,142 @@ fn first_id(store: &Store) -> EntryId {
     store
         .last_id()
         .map_or(0, |last| (last + 1).saturating_sub(store.len() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use eventscope_core::entry::EntryBuilder;
+    use eventscope_core::identity::IdentitySettings;
+    use eventscope_core::model::{EventFrame, Frame, Source};
+
+    struct World {
+        graph: SharedGraph,
+        builder: EntryBuilder,
+        store: Store,
+        seq: u64,
+    }
+
+    impl World {
+        fn new(capacity: usize) -> World {
+            let graph = Arc::new(Mutex::new(IdentityGraph::new(IdentitySettings::default())));
+            let mut builder = EntryBuilder::default();
+            builder.set_identity(Arc::clone(&graph));
+            World {
+                graph,
+                builder,
+                store: Store::new(capacity),
+                seq: 0,
+            }
+        }
+
+        fn post(&mut self, message: &str) -> EntryId {
+            self.seq += 1;
+            let frame = Frame::Event(EventFrame {
+                seq: self.seq,
+                received_at: "2026-11-22T10:00:00.123Z".into(),
+                source: Source::default(),
+                message: serde_json::value::RawValue::from_string(message.into()).unwrap(),
+                redacted: None,
+                adjusted: None,
+            });
+            let entry = self.builder.build(frame).unwrap();
+            self.store.push_entry(entry)
+        }
+
+        fn profile(&self, id: EntryId) -> ProfileId {
+            self.store.get(id).unwrap().profile.unwrap()
+        }
+    }
+
+    /// The timeline as text: message ids and separators.
+    fn shown(model: &PersonModel) -> Vec<String> {
+        (0..model.len())
+            .map(|i| match model.row(i).unwrap() {
+                TimelineRow::Message(id) => format!("#{id}"),
+                TimelineRow::Separator(s) => format!("{:?}@{}", s.marker, s.seq),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_and_separators_interleave_by_seq_and_follow_merges_live() {
+        let mut w = World::new(100);
+        let a = w.post(r#"{"type":"page","anonymousId":"anon-1"}"#);
+        w.post(r#"{"type":"track","event":"E","userId":"user-1"}"#);
+        w.post(r#"{"type":"track","event":"E","userId":"user-2"}"#);
+        let mut model = PersonModel::open(w.profile(a), &w.graph, &w.store);
+        assert_eq!(shown(&model), ["#1"]);
+        // The login merges user-1's profile in: its earlier row joins the timeline, the
+        // merge sits before the message that caused it.
+        w.post(r#"{"type":"identify","userId":"user-1","anonymousId":"anon-1"}"#);
+        w.post(r#"{"type":"track","event":"E","anonymousId":"anon-1"}"#);
+        assert!(model.refresh(&w.graph, &w.store));
+        assert_eq!(shown(&model), ["#1", "#2", "Merge@4", "#4", "#5"]);
+        assert_eq!(model.name, "user-1");
+        // A second user id on the device is refused: a separator, not a merge.
+        w.post(r#"{"type":"track","event":"E","userId":"user-2","anonymousId":"anon-1"}"#);
+        assert!(model.refresh(&w.graph, &w.store));
+        assert_eq!(
+            shown(&model),
+            ["#1", "#2", "Merge@4", "#4", "#5", "Refused@6"]
+        );
+        // Keys find their rows again; a separator stands for the message that caused it.
+        for i in 0..model.len() {
+            assert_eq!(model.index_of(model.key(i).unwrap()), i);
+        }
+        assert_eq!(model.entry_at(2), Some(4));
+        assert_eq!(
+            model.entry_at(5),
+            None,
+            "the refusing message is another person's"
+        );
+        // Nothing moved: nothing to do.
+        let before = shown(&model);
+        assert!(model.refresh(&w.graph, &w.store));
+        assert_eq!(shown(&model), before);
+    }
+
+    #[test]
+    fn evicted_rows_leave_the_timeline_and_a_cleared_store_empties_it() {
+        let mut w = World::new(3);
+        let a = w.post(r#"{"type":"page","anonymousId":"anon-1"}"#);
+        w.post(r#"{"type":"page","anonymousId":"anon-1"}"#);
+        let mut model = PersonModel::open(w.profile(a), &w.graph, &w.store);
+        assert_eq!(shown(&model), ["#1", "#2"]);
+        w.post(r#"{"type":"page","anonymousId":"anon-1"}"#);
+        w.post(r#"{"type":"page","anonymousId":"anon-1"}"#);
+        model.refresh(&w.graph, &w.store);
+        assert_eq!(shown(&model), ["#2", "#3", "#4"]);
+        assert_eq!(model.messages, 4, "the graph still counts every message");
+        w.store.clear();
+        model.refresh(&w.graph, &w.store);
+        assert!(model.is_empty());
+        w.post(r#"{"type":"page","anonymousId":"anon-1"}"#);
+        model.refresh(&w.graph, &w.store);
+        assert_eq!(shown(&model), ["#5"]);
+    }
+
+    #[test]
+    fn a_large_store_is_scanned_in_slices() {
+        let mut w = World::new(SCAN_BUDGET * 2 + 10);
+        let a = w.post(r#"{"type":"page","anonymousId":"anon-1"}"#);
+        for _ in 0..SCAN_BUDGET * 2 {
+            w.post(r#"{"type":"page","anonymousId":"someone-else"}"#);
+        }
+        let last = w.post(r#"{"type":"page","anonymousId":"anon-1"}"#);
+        let mut model = PersonModel::open(w.profile(a), &w.graph, &w.store);
+        assert_eq!(shown(&model), ["#1", format!("#{last}").as_str()]);
+        // A merge makes it someone else: scanned again, a slice per refresh.
+        w.post(r#"{"type":"identify","userId":"u","anonymousId":"anon-1"}"#);
+        w.post(r#"{"type":"identify","userId":"u","anonymousId":"someone-else"}"#);
+        let mut refreshes = 1;
+        while !model.refresh(&w.graph, &w.store) {
+            refreshes += 1;
+        }
+        assert!(refreshes >= 2, "{refreshes}");
+        assert_eq!(model.retained(), SCAN_BUDGET * 2 + 4);
+    }
 }

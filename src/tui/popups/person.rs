@@ -306,7 +306,10 @@ impl PersonView {
             let source = format!(" seq {}", value.seq);
             let room = w.saturating_sub(source.chars().count());
             lines.push(Line::from(vec![
-                Span::styled(fit(&format!("{name} = {}", value.value), room), t.fg(t.ui.fg)),
+                Span::styled(
+                    fit(&format!("{name} = {}", value.value), room),
+                    t.fg(t.ui.fg),
+                ),
                 Span::styled(source, t.style(Role::Muted)),
             ]));
         }
