@@ -678,6 +678,16 @@ impl Loop {
             self.app.update(action);
             return;
         }
+        if matches!(self.app.mode, Mode::Person(_)) {
+            // The person view is on top: the wheel moves in its timeline.
+            let action = match mouse.kind {
+                MouseEventKind::ScrollDown => Action::PersonDown,
+                MouseEventKind::ScrollUp => Action::PersonUp,
+                _ => return,
+            };
+            self.app.update(action);
+            return;
+        }
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) if inside(self.layout.list_rows) => {
                 let row = (mouse.row - self.layout.list_rows.y) as usize;

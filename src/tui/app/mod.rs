@@ -3,9 +3,9 @@
 //! results.
 //!
 //! One file per part of the state: `detail` (the selected message's layout and verdicts),
-//! `marks`, `filter` (the filter bar), `delivery_view` (the Deliveries view) and `jobs`
-//! (forwards and replays). The popups' own state lives in their components (`tui::popups`),
-//! held by [`Mode`].
+//! `marks`, `filter` (the filter bar), `delivery_view` (the Deliveries view), `jobs`
+//! (forwards and replays), `summary` and `person` (what those popups ask of the app) and
+//! `rate`. The popups' own state lives in their components (`tui::popups`), held by [`Mode`].
 
 mod delivery_view;
 mod detail;
@@ -13,12 +13,13 @@ mod filter;
 mod jobs;
 mod marks;
 mod person;
+mod rate;
 mod summary;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossterm::event::{KeyEvent, KeyModifiers};
 
@@ -44,6 +45,7 @@ pub use detail::{
     DETAIL_BOUNDS, DetailJob, DetailPane, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc,
 };
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
+pub use rate::RateMeter;
 
 /// Where the frames come from, as shown in the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,37 +179,6 @@ pub struct Status {
     pub text: String,
     pub is_error: bool,
     pub at: Instant,
-}
-
-/// Events per second over the last few seconds.
-#[derive(Debug, Default)]
-pub struct RateMeter {
-    window: std::collections::VecDeque<(Instant, u64)>,
-}
-
-impl RateMeter {
-    const SPAN: Duration = Duration::from_secs(2);
-
-    pub fn record(&mut self, now: Instant, count: u64) {
-        self.window.push_back((now, count));
-        while self
-            .window
-            .front()
-            .is_some_and(|(t, _)| now.duration_since(*t) > Self::SPAN)
-        {
-            self.window.pop_front();
-        }
-    }
-
-    pub fn per_second(&self, now: Instant) -> f64 {
-        let total: u64 = self
-            .window
-            .iter()
-            .filter(|(t, _)| now.duration_since(*t) <= Self::SPAN)
-            .map(|(_, c)| c)
-            .sum();
-        total as f64 / Self::SPAN.as_secs_f64()
-    }
 }
 
 /// Something the event loop must do outside the state (the terminal, the disk, the network).
