@@ -1333,3 +1333,31 @@ fn enter_on_an_id_in_the_pretty_tab_opens_the_person_holding_it() {
         "{screen}"
     );
 }
+
+#[test]
+fn enter_on_a_timeline_row_the_filter_hides_says_how_to_see_it_and_slash_narrows_to_the_person() {
+    let mut app = people_app(person_events());
+    assert!(app.apply_filter("type:track"));
+    while !app.store.rescan_step(1000) {}
+    app.after_change();
+    // Product Viewed (m-2), the second track shown; the identify before the merge is hidden.
+    app.select_row(0);
+    app.update(Action::Person);
+    app.update(Action::PersonDown);
+    app.update(Action::PersonSelect);
+    let screen = screen_text(&render(&app, 140, 40));
+    assert!(screen.contains("Timeline"), "the view stays open: {screen}");
+    assert!(
+        screen.contains("not in the list (filtered out, or after the pause): / narrows"),
+        "{screen}"
+    );
+    app.update(Action::PersonNarrow);
+    while !app.store.rescan_step(1000) {}
+    app.after_change();
+    let screen = screen_text(&render(&app, 140, 40));
+    assert!(!screen.contains("Timeline"), "{screen}");
+    assert!(
+        screen.contains("Messages 6/9 · person: user-77 (3 ids)"),
+        "{screen}"
+    );
+}

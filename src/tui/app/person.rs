@@ -99,7 +99,7 @@ impl App {
                         let narrow = self.keys.first_key_label(Action::PersonNarrow);
                         self.set_status(
                             format!(
-                                "the filter hides that message: {narrow} narrows the list to this person"
+                                "that message is not in the list (filtered out, or after the pause): {narrow} narrows the list to this person"
                             ),
                             true,
                         );
