@@ -517,6 +517,7 @@ blocked = ["void", "abc123", "re:^test-.*$"]
 limits = { user_id = 1, anonymous_id = "5 weekly", "ios.id" = "1 daily" }
 priority = ["user_id", "email", "phone"]
 max_identifiers = 1000000
+shared_identifier_users = 5
 
 [[identity.identifier]]
 type = "phone"
@@ -553,6 +554,10 @@ path = "traits.phone"
         (
             "[identity]\nblockd = [\"void\"]\n",
             "unknown field `blockd`",
+        ),
+        (
+            "[identity]\nshared_identifier_users = 0\n",
+            "[identity] shared_identifier_users: 0: use a whole number from 1 to 999",
         ),
     ];
     for (table, message) in cases {
@@ -613,4 +618,161 @@ fn a_blocked_user_id_is_an_identity_finding_in_check() {
     ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!stdout.contains("identity/blocked-id"), "{stdout}");
+}
+
+/// The identity findings (`identity/…` verdicts that need other messages) of an NDJSON run, as
+/// (the message's seq, rule, the seqs it names).
+fn across_findings(stdout: &str) -> Vec<(u64, String, Vec<u64>)> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|f| f.get("summary").is_none())
+        .filter(|f| {
+            let rule = f["rule"].as_str().unwrap();
+            rule.starts_with("identity/")
+                && !matches!(rule, "identity/blocked-id" | "identity/userid-looks-like")
+        })
+        .map(|f| {
+            let seqs = f
+                .get("seqs")
+                .map(|s| {
+                    s.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|n| n.as_u64().unwrap())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                f["seq"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_string(),
+                seqs,
+            )
+        })
+        .collect()
+}
+
+/// A recording's frames (seqs from 101) through `check`: a refused merge names the message that
+/// put the first userId on the anonymousId, an alias between two profiles names where each id
+/// was seen, an alias from an unseen id is info; they count in every format and in the exit
+/// code like the other verdicts.
+#[test]
+fn identity_verdicts_across_messages_name_the_other_messages_in_check() {
+    let dir = scratch("identity-across");
+    let recording = dir.join("session.ndjson");
+    let messages = [
+        r#"{"type":"identify","userId":"user-1","anonymousId":"anon-1","messageId":"m1"}"#,
+        r#"{"type":"identify","userId":"user-2","anonymousId":"anon-1","messageId":"m2"}"#,
+        r#"{"type":"track","event":"Order Completed","userId":"old-77","messageId":"m3"}"#,
+        r#"{"type":"track","event":"Order Completed","userId":"user-77","messageId":"m4"}"#,
+        r#"{"type":"alias","previousId":"old-77","userId":"user-77","messageId":"m5"}"#,
+        r#"{"type":"alias","previousId":"ghost-1","userId":"user-77","messageId":"m6"}"#,
+    ];
+    let frames: String = (101..)
+        .zip(messages)
+        .map(|(seq, message)| {
+            format!(
+                "{{\"type\":\"event\",\"seq\":{seq},\"receivedAt\":\"2026-12-01T09:00:0{}Z\",\
+                 \"source\":{{\"path\":\"/v1/batch\"}},\"message\":{message}}}\n",
+                seq - 100
+            )
+        })
+        .collect();
+    std::fs::write(&recording, frames).unwrap();
+    let config = dir.join("eventscope.toml");
+    std::fs::write(&config, "").unwrap();
+    let (recording, config) = (recording.to_str().unwrap(), config.to_str().unwrap());
+
+    let output = check(&[
+        "--config", config, "--format", "ndjson", "--show", "info", recording,
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        across_findings(&stdout),
+        [
+            (102, "identity/merge-refused".to_string(), vec![101]),
+            (105, "identity/alias-only-link".to_string(), vec![103, 104]),
+            (106, "identity/alias-unseen-previous".to_string(), vec![]),
+        ],
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2nd user_id for anonymous_id anon-1: shared device or hard-coded id?"),
+        "{stdout}"
+    );
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let by_rule = &summary["summary"]["by_rule"];
+    assert_eq!(by_rule["identity/merge-refused"], 1, "{summary}");
+    assert_eq!(by_rule["identity/alias-only-link"], 1, "{summary}");
+    assert_eq!(by_rule["identity/alias-unseen-previous"], 1, "{summary}");
+    // Warnings: below the default --fail-on error, failing at --fail-on warning.
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let failing = check(&["--config", config, "--fail-on", "warning", recording]);
+    assert_eq!(failing.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&failing.stdout);
+    assert!(text.contains("identity/merge-refused"), "{text}");
+    assert!(text.contains("(see seq 101)"), "{text}");
+    assert!(text.contains("(see seqs 103, 104)"), "{text}");
+    let junit = check(&[
+        "--config",
+        config,
+        "--format",
+        "junit",
+        "--fail-on",
+        "warning",
+        recording,
+    ]);
+    let xml = String::from_utf8_lossy(&junit.stdout);
+    assert!(xml.contains("identity/alias-only-link"), "{xml}");
+    assert_eq!(junit.status.code(), Some(1));
+}
+
+/// One device, four users, bare messages: with `shared_identifier_users = 3` the fourth user
+/// makes `identity/shared-identifier`, naming the messages that showed the other three; at the
+/// default (5) it does not.
+#[test]
+fn a_shared_device_past_shared_identifier_users_is_named_in_check() {
+    let dir = scratch("identity-shared");
+    let events = dir.join("events.ndjson");
+    let lines: String = ["u1", "u2", "u3", "u4", "u2"]
+        .iter()
+        .map(|user| {
+            format!(
+                "{{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"{user}\",\
+                 \"context\":{{\"device\":{{\"type\":\"ios\",\"id\":\"ipad-store-1\"}}}}}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(&events, lines).unwrap();
+    let config = dir.join("eventscope.toml");
+    std::fs::write(&config, "[identity]\nshared_identifier_users = 3\n").unwrap();
+    let (events, config_path) = (events.to_str().unwrap(), config.to_str().unwrap());
+
+    let output = check(&["--config", config_path, "--format", "ndjson", events]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let found = across_findings(&stdout);
+    let shared: Vec<&(u64, String, Vec<u64>)> = found
+        .iter()
+        .filter(|(_, rule, _)| rule == "identity/shared-identifier")
+        .collect();
+    assert_eq!(
+        shared,
+        [&(4, "identity/shared-identifier".to_string(), vec![1, 2, 3])],
+        "{stdout}"
+    );
+    let refused: Vec<u64> = found
+        .iter()
+        .filter(|(_, rule, _)| rule == "identity/merge-refused")
+        .map(|(seq, _, _)| *seq)
+        .collect();
+    assert_eq!(refused, [2, 3, 4, 5], "{stdout}");
+    assert!(
+        stdout.contains("ios.id ipad-store-1 has been seen with 4 user ids across refused merges"),
+        "{stdout}"
+    );
+
+    std::fs::write(&config, "").unwrap();
+    let output = check(&["--config", config_path, "--format", "ndjson", events]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("identity/shared-identifier"), "{stdout}");
 }

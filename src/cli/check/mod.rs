@@ -1,5 +1,7 @@
 //! `eventscope check FILE|-`: verdicts for CI over a recording or any NDJSON of messages.
-//! Streams the input (memory stays flat), counts findings ([`tally`]) and prints them as a
+//! Streams the input (memory stays bounded: besides the counts, only the identity graph grows,
+//! up to `[identity] max_identifiers`), feeds every message to the identity graph for the
+//! verdicts that need other messages, counts findings ([`tally`]) and prints them as a
 //! text report ([`text`]), one JSON document or NDJSON lines ([`records`]), or JUnit XML
 //! ([`junit`]); with `--routing`, also each destination's routing verdicts ([`routing`]).
 //! Exits 0 when clean, 1 with findings at or above `--fail-on`, 2 on usage or I/O errors.
@@ -17,6 +19,8 @@ use clap::ValueEnum;
 
 use super::CheckArgs;
 use eventscope_core::config::Config;
+use eventscope_core::identity::{IdentityGraph, observed_at};
+use eventscope_core::inspect::identity::across;
 use eventscope_core::inspect::plan::UnplannedPolicy;
 use eventscope_core::inspect::redact;
 use eventscope_core::inspect::{Finding, Inspector, Severity};
@@ -42,7 +46,8 @@ Formats (--format):
           above --fail-on (an unplanned event too)
 Each finding names its rule (and `also`, other rules that found the same problem), path,
 severity, message, expected/actual, and its line, messageId, type and event (the track
-event, the page/screen name, else the type).
+event, the page/screen name, else the type); identity verdicts across messages name the
+other messages involved (`seqs`).
 
 Unplanned events, properties and traits are warnings unless --unplanned-event,
 --unplanned-property, --unplanned-trait or [plan] in eventscope.toml say error or allow.
@@ -141,8 +146,15 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
         Format::Text | Format::Junit => None,
     };
+    // The identity verdicts need no message list nor traits: memory stays bounded by the
+    // graph's cap on identifiers (each profile holds at least one; merges and redirects are
+    // fewer than profiles made; refusals, aliases and shared ids keep the newest or a bound).
+    let mut graph = IdentityGraph::new(inspector.identity.settings.clone())
+        .with_recent_messages(1)
+        .without_traits();
     let mut judge = Judge {
         inspector: &inspector,
+        graph: &mut graph,
         tally: &mut tally,
         records: records.as_mut(),
         routes: routes.as_mut(),
@@ -164,7 +176,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 let text = reader.text();
                 let judged = match Json::parse(text) {
                     Ok(tree) if is_message(&tree) => {
-                        let findings = inspector.inspect_json(&tree, text.len());
+                        let mut findings = inspector.inspect_json(&tree, text.len());
+                        let received_at = tree.get("receivedAt").and_then(Json::as_str);
+                        judge.identity(seq, &tree, received_at, &mut findings);
                         Some(judge.message(line, Some(seq), Some(&tree), &findings, false))
                     }
                     _ => None,
@@ -235,6 +249,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
 /// What one run judges with and writes to.
 struct Judge<'r, W: Write> {
     inspector: &'r Inspector,
+    /// Every event message observed in order, for the identity verdicts across messages.
+    graph: &'r mut IdentityGraph,
     tally: &'r mut Tally,
     records: Option<&'r mut Records>,
     /// With `--routing`: every destination's verdicts.
@@ -275,6 +291,9 @@ impl<W: Write> Judge<'_, W> {
                     Some(tree) => self.inspector.inspect_json(tree, text.len()),
                     None => self.inspector.inspect_text(text),
                 };
+                if let Some(tree) = &tree {
+                    self.identity(event.seq, tree, Some(&event.received_at), &mut findings);
+                }
                 // What the collector masked (`--redact`) still counts.
                 if event.redacted.is_some() {
                     let redacted = redact::read_redacted(event.redacted.as_deref());
@@ -298,6 +317,20 @@ impl<W: Write> Judge<'_, W> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Feeds the message to the identity graph and adds the verdicts that need other messages
+    /// (a refused merge, a shared identifier, an alias Unify would not follow).
+    fn identity(
+        &mut self,
+        seq: u64,
+        tree: &Json<'_>,
+        received_at: Option<&str>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let at = observed_at(tree, received_at.unwrap_or(""));
+        let observed = self.graph.observe(seq, at, tree);
+        findings.extend(across(&observed, self.graph));
     }
 
     /// Counts a message's findings and writes the shown ones (JSON and NDJSON); with

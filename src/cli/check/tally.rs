@@ -59,6 +59,12 @@ impl Example {
                 None => text.push(')'),
             }
         }
+        // The other messages involved (identity verdicts), by stream seq.
+        if !finding.seqs.is_empty() {
+            let seqs: Vec<String> = finding.seqs.iter().map(u64::to_string).collect();
+            let noun = if seqs.len() == 1 { "seq" } else { "seqs" };
+            let _ = write!(text, " (see {noun} {})", seqs.join(", "));
+        }
         Example {
             line,
             message_id: message_id.map(str::to_string),

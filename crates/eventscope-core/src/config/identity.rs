@@ -1,14 +1,18 @@
 //! The `[identity]` table of `eventscope.toml`, read into [`IdentitySettings`]: blocked values
 //! (exact or `re:`), limits per identifier type (`1`, `"5 weekly"`), priority, extra identifier
-//! types and the cap on identifiers. Whatever the table leaves out keeps Segment's default; every
-//! bad entry is a one-line error naming the key and what is allowed.
+//! types, the cap on identifiers and when an identifier counts as shared. Whatever the table
+//! leaves out keeps Segment's default; every bad entry is a one-line error naming the key and
+//! what is allowed.
 
 use std::collections::BTreeMap;
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
-use crate::identity::{BUILT_IN_TYPES, Blocked, ExtraIdentifier, IdentitySettings, Limit, Period};
+use crate::identity::{
+    BUILT_IN_TYPES, Blocked, DEFAULT_SHARED_IDENTIFIER_USERS, ExtraIdentifier, IdentitySettings,
+    Limit, MAX_USERS_PER_IDENTIFIER, Period,
+};
 
 const LIMIT_FORMS: &str = "use N or \"N daily|weekly|monthly|annually\" (N at least 1)";
 
@@ -30,6 +34,12 @@ struct IdentityTable {
         deserialize_with = "max_identifiers"
     )]
     max_identifiers: Option<usize>,
+    #[serde(
+        default,
+        alias = "shared-identifier-users",
+        deserialize_with = "shared_identifier_users"
+    )]
+    shared_identifier_users: Option<usize>,
     #[serde(default, deserialize_with = "identifiers")]
     identifier: Vec<ExtraIdentifier>,
 }
@@ -53,6 +63,9 @@ pub(crate) fn settings<'de, D: Deserializer<'de>>(d: D) -> Result<IdentitySettin
     }
     if let Some(max) = table.max_identifiers {
         settings.max_identifiers = max;
+    }
+    if let Some(users) = table.shared_identifier_users {
+        settings.shared_identifier_users = users;
     }
     settings.extra = table.identifier;
     Ok(settings)
@@ -174,6 +187,24 @@ fn max_identifiers<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::
         D::Error::custom(format!(
             "[identity] max_identifiers: {value}: use a whole number of at least 1 \
              (default 1000000)"
+        ))
+    })
+}
+
+/// `shared_identifier_users`: a whole number from 1 to one less than the user ids kept per
+/// identifier.
+fn shared_identifier_users<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let value = toml::Value::deserialize(d)?;
+    let most = MAX_USERS_PER_IDENTIFIER - 1;
+    match value {
+        toml::Value::Integer(n) if n >= 1 => usize::try_from(n).ok().filter(|n| *n <= most),
+        _ => None,
+    }
+    .map(Some)
+    .ok_or_else(|| {
+        D::Error::custom(format!(
+            "[identity] shared_identifier_users: {value}: use a whole number from 1 to {most} \
+             (default {DEFAULT_SHARED_IDENTIFIER_USERS})"
         ))
     })
 }

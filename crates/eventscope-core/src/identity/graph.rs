@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use super::identifiers::{BlockedValue, Identifier, promote};
 use super::profile::{IdentifierRecord, Profile, ProfileId};
 use super::records::{AliasLink, Merge, Observed, RULE_LIMIT, Refusal};
-use super::settings::IdentitySettings;
+use super::settings::{IdentitySettings, USER_ID};
+use super::shared::SharedIdentifiers;
 use crate::model::json::Json;
 
 type FastMap<K, V> = foldhash::HashMap<K, V>;
@@ -29,6 +30,8 @@ pub const MAX_RECORDS: usize = 100_000;
 pub struct IdentityGraph {
     settings: Arc<IdentitySettings>,
     recent_messages: usize,
+    /// Keep identify traits on profiles (off where only the ids matter: `check`).
+    keep_traits: bool,
     profiles: FastMap<ProfileId, Profile>,
     /// Identifier value → (type, profile) for every identifier held.
     index: FastMap<Box<str>, Vec<(Arc<str>, ProfileId)>>,
@@ -43,6 +46,8 @@ pub struct IdentityGraph {
     aliases: VecDeque<AliasLink>,
     alias_total: u64,
     merge_total: u64,
+    /// Identifiers refusals showed with several user ids (bounded: see `shared.rs`).
+    shared: SharedIdentifiers,
 }
 
 impl IdentityGraph {
@@ -50,6 +55,7 @@ impl IdentityGraph {
         IdentityGraph {
             settings: Arc::new(settings),
             recent_messages: DEFAULT_RECENT_MESSAGES,
+            keep_traits: true,
             profiles: FastMap::default(),
             index: FastMap::default(),
             redirects: FastMap::default(),
@@ -62,12 +68,20 @@ impl IdentityGraph {
             aliases: VecDeque::new(),
             alias_total: 0,
             merge_total: 0,
+            shared: SharedIdentifiers::default(),
         }
     }
 
     /// Keeps the newest `n` message seqs per profile (at least 1).
     pub fn with_recent_messages(mut self, n: usize) -> IdentityGraph {
         self.recent_messages = n.max(1);
+        self
+    }
+
+    /// Keeps no traits: a profile then grows only with its identifiers (bounded by the cap),
+    /// not with every trait name a stream sends.
+    pub fn without_traits(mut self) -> IdentityGraph {
+        self.keep_traits = false;
         self
     }
 
@@ -128,6 +142,7 @@ impl IdentityGraph {
                 exceeded: kind,
                 identifier: demoted.into_owned(),
             };
+            self.note_shared(seq, &refusal, &candidates, &mut observed);
             observed.refused.push(refusal);
         };
 
@@ -167,7 +182,8 @@ impl IdentityGraph {
             let keep = self.recent_messages;
             if let Some(p) = self.profiles.get_mut(&id) {
                 p.record_message(seq, at, event, group, keep);
-                if message.get("type").and_then(Json::as_str) == Some("identify")
+                if self.keep_traits
+                    && message.get("type").and_then(Json::as_str) == Some("identify")
                     && let Some(traits) = message.get("traits").and_then(Json::as_object)
                 {
                     for (name, value) in traits {
@@ -194,6 +210,51 @@ impl IdentityGraph {
             self.refusal_total += 1;
         }
         observed
+    }
+
+    /// Records the user ids a refusal showed beside its demoted identifier (those of the
+    /// profile holding it, and the message's own); notes the identifier in `observed` when it
+    /// is now seen with more than `shared_identifier_users`.
+    fn note_shared(
+        &mut self,
+        seq: u64,
+        refusal: &Refusal,
+        candidates: &[Identifier<'_>],
+        observed: &mut Observed,
+    ) {
+        let demoted = &refusal.identifier;
+        if demoted.kind == USER_ID {
+            return;
+        }
+        let mut users: Vec<(&str, u64)> = refusal
+            .profile
+            .and_then(|p| self.profiles.get(&p))
+            .map(|p| {
+                p.identifiers
+                    .iter()
+                    .filter(|r| &*r.kind == USER_ID)
+                    .map(|r| (r.value.as_ref(), r.first_seq))
+                    .collect()
+            })
+            .unwrap_or_default();
+        users.extend(
+            candidates
+                .iter()
+                .filter(|c| c.kind == USER_ID)
+                .map(|c| (c.value.as_ref(), seq)),
+        );
+        if users.is_empty() {
+            return;
+        }
+        users.sort_by_key(|(_, seq)| *seq);
+        let kind = match self.kinds.iter().find(|k| ***k == *demoted.kind) {
+            Some(k) => Arc::clone(k),
+            None => Arc::from(demoted.kind.as_ref()),
+        };
+        let threshold = self.settings.shared_identifier_users;
+        if let Some(shared) = self.shared.add(&kind, &demoted.value, &users, threshold) {
+            observed.shared.push(shared);
+        }
     }
 
     /// The distinct profiles holding any of `candidates`, in the candidates' order, and
@@ -466,6 +527,12 @@ impl IdentityGraph {
 
     pub fn alias_total(&self) -> u64 {
         self.alias_total
+    }
+
+    /// Identifiers refused merges gave up that were not tracked for
+    /// `identity/shared-identifier` (the record was full, or the value too long).
+    pub fn shared_untracked(&self) -> u64 {
+        self.shared.untracked()
     }
 
     /// Merges ever made.

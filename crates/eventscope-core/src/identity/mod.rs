@@ -7,6 +7,7 @@ mod identifiers;
 mod profile;
 mod records;
 mod settings;
+mod shared;
 #[cfg(test)]
 mod tests;
 mod time;
@@ -18,10 +19,14 @@ pub use identifiers::{
 pub use profile::{
     IdentifierRecord, MAX_EVENT_NAMES, MAX_GROUPS, OTHER_EVENTS, Profile, ProfileId, TraitValue,
 };
-pub use records::{AliasLink, Merge, Observed, RULE_LIMIT, Refusal};
+pub use records::{AliasLink, Merge, Observed, RULE_LIMIT, Refusal, Shared};
 pub use settings::{
-    ANONYMOUS_ID, BUILT_IN_TYPES, Blocked, DEFAULT_MAX_IDENTIFIERS, EMAIL, ExtraIdentifier,
-    IdentitySettings, Limit, Period, USER_ID,
+    ANONYMOUS_ID, BUILT_IN_TYPES, Blocked, DEFAULT_MAX_IDENTIFIERS,
+    DEFAULT_SHARED_IDENTIFIER_USERS, EMAIL, ExtraIdentifier, IdentitySettings, Limit, Period,
+    USER_ID,
+};
+pub use shared::{
+    MAX_KEY_BYTES, MAX_SHARED_IDENTIFIERS, MAX_SHARED_SEQS, MAX_USERS_PER_IDENTIFIER,
 };
 pub use time::observed_at;
 

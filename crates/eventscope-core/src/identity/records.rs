@@ -60,4 +60,20 @@ pub struct Observed {
     pub alias: Option<AliasLink>,
     /// New identifiers not kept because the graph holds its cap.
     pub dropped: usize,
+    /// Identifiers this message's refusals showed with more user ids than
+    /// `shared_identifier_users` (said when the count crosses it and at each new user id after).
+    pub shared: Vec<Shared>,
+}
+
+/// One identifier seen with many user ids across refused merges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shared {
+    pub identifier: Identifier<'static>,
+    /// Distinct user ids seen with it (at most [`super::MAX_USERS_PER_IDENTIFIER`]).
+    pub users: usize,
+    /// The first few of those user ids, abbreviated, in the order seen.
+    pub named: Vec<String>,
+    /// The messages that first showed each user id with it (the newest
+    /// [`super::MAX_SHARED_SEQS`]), ascending.
+    pub seqs: Vec<u64>,
 }

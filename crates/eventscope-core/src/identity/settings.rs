@@ -27,6 +27,8 @@ pub const BUILT_IN_TYPES: [&str; 11] = [
 ];
 /// Identifiers held at most, by default; past it new ones are dropped and counted.
 pub const DEFAULT_MAX_IDENTIFIERS: usize = 1_000_000;
+/// User ids one identifier may be seen with across refused merges before it is called shared.
+pub const DEFAULT_SHARED_IDENTIFIER_USERS: usize = 5;
 
 #[derive(Debug, Clone)]
 pub struct IdentitySettings {
@@ -42,6 +44,9 @@ pub struct IdentitySettings {
     /// Identifier types read from other places in a message.
     pub extra: Vec<ExtraIdentifier>,
     pub max_identifiers: usize,
+    /// An identifier seen with more distinct user ids than this across refused merges is
+    /// shared (an in-store iPad, a hard-coded anonymousId): `identity/shared-identifier`.
+    pub shared_identifier_users: usize,
 }
 
 /// A value that is never an identifier.
@@ -145,6 +150,7 @@ impl Default for IdentitySettings {
             priority: vec![USER_ID.to_string(), EMAIL.to_string()],
             extra: Vec::new(),
             max_identifiers: DEFAULT_MAX_IDENTIFIERS,
+            shared_identifier_users: DEFAULT_SHARED_IDENTIFIER_USERS,
         }
     }
 }

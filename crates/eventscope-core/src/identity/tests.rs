@@ -885,3 +885,71 @@ proptest! {
         prop_assert!(graph.identifier_count() <= cap);
     }
 }
+
+#[test]
+fn the_record_of_shared_identifiers_is_bounded() {
+    let mut graph = IdentityGraph::new(IdentitySettings::default());
+    let mut seq = 0;
+    let mut next = || {
+        seq += 1;
+        seq
+    };
+    // Each device refused once (a 2nd user): one tracked identifier each, up to the bound.
+    for device in 0..=MAX_SHARED_IDENTIFIERS {
+        for user in ["a", "b"] {
+            let s = next();
+            observe(
+                &mut graph,
+                s,
+                t0(),
+                json!({"type": "track", "event": "A B", "userId": format!("{user}-{device}"),
+                    "context": {"device": {"type": "android", "id": format!("d-{device}")}}}),
+            );
+        }
+    }
+    assert_eq!(graph.shared_untracked(), 1);
+    // A value longer than the key bound is not tracked either.
+    let long = "x".repeat(MAX_KEY_BYTES + 1);
+    for user in ["a", "b"] {
+        let s = next();
+        observe(
+            &mut graph,
+            s,
+            t0(),
+            json!({"type": "page", "userId": user, "anonymousId": long}),
+        );
+    }
+    assert_eq!(graph.shared_untracked(), 2);
+
+    // Past the users kept per identifier, no new user id is counted.
+    let mut graph = IdentityGraph::new(IdentitySettings::default());
+    let mut last = None;
+    for user in 0..MAX_USERS_PER_IDENTIFIER + 5 {
+        let observed = observe(
+            &mut graph,
+            user as u64 + 1,
+            t0(),
+            json!({"type": "page", "userId": format!("u{user}"), "anonymousId": "kiosk"}),
+        );
+        if let Some(shared) = observed.shared.last() {
+            last = Some(shared.clone());
+        }
+    }
+    let last = last.unwrap();
+    assert_eq!(last.users, MAX_USERS_PER_IDENTIFIER);
+    assert_eq!(last.seqs.len(), MAX_SHARED_SEQS);
+}
+
+#[test]
+fn a_graph_without_traits_keeps_ids_but_no_traits() {
+    let mut graph = IdentityGraph::new(IdentitySettings::default()).without_traits();
+    observe(
+        &mut graph,
+        1,
+        t0(),
+        json!({"type":"identify","userId":"u1","anonymousId":"a1","traits":{"plan":"pro","x1":1}}),
+    );
+    let profile = graph.profile_of("u1").unwrap();
+    assert!(profile.traits().is_empty());
+    assert_eq!(kinds_values(profile).len(), 2);
+}

@@ -78,6 +78,10 @@ pub struct Finding {
     /// merged into this one finding); empty for most findings.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also: Vec<Cow<'static, str>>,
+    /// Other messages involved (stream seqs, ascending), for a person to jump to: the messages
+    /// that put a conflicting id in a profile, for instance. Empty for one-message verdicts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seqs: Vec<u64>,
 }
 
 impl Finding {
@@ -98,6 +102,7 @@ impl Finding {
             actual: None,
             pii: None,
             also: Vec::new(),
+            seqs: Vec::new(),
         }
     }
 
@@ -113,6 +118,14 @@ impl Finding {
 
     pub fn actual(mut self, actual: impl Into<String>) -> Finding {
         self.actual = Some(actual.into());
+        self
+    }
+
+    /// Names the other messages involved (sorted, each once).
+    pub fn seqs(mut self, seqs: impl IntoIterator<Item = u64>) -> Finding {
+        self.seqs = seqs.into_iter().collect();
+        self.seqs.sort_unstable();
+        self.seqs.dedup();
         self
     }
 }

@@ -25,6 +25,7 @@ fn no_table_is_segments_defaults() {
     assert_eq!(s.priority, [USER_ID, EMAIL]);
     assert!(s.extra.is_empty());
     assert_eq!(s.max_identifiers, 1_000_000);
+    assert_eq!(s.shared_identifier_users, 5);
     // An empty table is the same.
     let s = parse("[identity]\n").identity;
     assert!(s.is_blocked("null") && !s.is_blocked("abc123"));
@@ -40,6 +41,7 @@ blocked = ["void", "abc123", "re:^test-.*$"]
 limits = { user_id = 1, anonymous_id = "5 weekly", "ios.id" = "1 daily", email = "3", phone = "2 Monthly", ga_client_id = "10 annually" }
 priority = ["user_id", "email", "phone"]
 max_identifiers = 1_000
+shared_identifier_users = 12
 
 [[identity.identifier]]
 type = "phone"
@@ -84,6 +86,7 @@ path = "context.traits.crm.id"
         [USER_ID, EMAIL, "phone", ANONYMOUS_ID, "crm_id", "ios.id"]
     );
     assert_eq!(s.max_identifiers, 1_000);
+    assert_eq!(s.shared_identifier_users, 12);
     assert_eq!(
         s.extra,
         [
@@ -192,6 +195,18 @@ fn every_bad_entry_is_a_one_line_error_naming_the_key() {
         (
             "max_identifiers = \"lots\"",
             "max_identifiers: \"lots\": use a whole number",
+        ),
+        (
+            "shared_identifier_users = 0",
+            "[identity] shared_identifier_users: 0: use a whole number from 1 to 999 (default 5)",
+        ),
+        (
+            "shared_identifier_users = 1000",
+            "[identity] shared_identifier_users: 1000: use a whole number from 1 to 999",
+        ),
+        (
+            "shared_identifier_users = \"many\"",
+            "shared_identifier_users: \"many\": use a whole number",
         ),
         (
             "replace_default_blocked = \"yes\"",

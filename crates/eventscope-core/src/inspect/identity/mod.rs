@@ -1,16 +1,20 @@
 //! Identity verdicts one message can tell (`identity/…`): an identifier whose value
 //! `[identity]` blocks (kept in the payload, never promoted in Unify), and a `userId` that looks
 //! like an email, a phone number or a placeholder. Verdicts that need other messages (refused
-//! merges, aliases) come from the identity graph, not from here.
+//! merges, shared identifiers, aliases) come from the identity graph, in [`across`].
 
 mod across;
+#[cfg(test)]
+mod across_tests;
 mod looks_like;
 #[cfg(test)]
 mod tests;
 
 use std::borrow::Cow;
 
-pub use across::across;
+pub use across::{
+    ALIAS_ONLY_LINK, ALIAS_UNSEEN_PREVIOUS, MERGE_REFUSED, SHARED_IDENTIFIER, across,
+};
 
 use super::{Finding, Kind, Severity};
 use crate::identity::{Blocked, BlockedValue, IdentitySettings, USER_ID, promote};
