@@ -1895,3 +1895,103 @@ async fn person_filter_follows_a_merge_live_and_finds_the_anonymous_messages_bef
     result.unwrap();
     collector.stop().await.unwrap();
 }
+
+/// The person view's timeline (the popup's rows under its "Timeline" heading).
+fn timeline(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .skip_while(|l| !l.contains("Timeline"))
+        .skip(1)
+        .take_while(|l| !l.contains("└"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_person_view_grows_live_as_a_login_merges_and_enter_selects_a_timeline_row() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        screen
+            .load(
+                &collector,
+                &[
+                    json!({"type": "page", "name": "Viewed Pricing", "anonymousId": "anon-9f", "messageId": "m-a"}),
+                    json!({"type": "track", "event": "Logged In Elsewhere", "userId": "user-77", "messageId": "m-b"}),
+                    json!({"type": "track", "event": "Someone Else", "userId": "user-9", "messageId": "m-c"}),
+                    json!({"type": "track", "event": "Browsed Anonymously", "anonymousId": "anon-9f", "messageId": "m-d"}),
+                ],
+            )
+            .await;
+        // P on the newest (anonymous) message: only the anonymous profile so far.
+        screen.type_text("P").await;
+        let opened = screen
+            .wait_for("the anonymous person", |s| {
+                s.contains("Person anon-9f · 1 id") && s.contains("2 messages retained")
+            })
+            .await;
+        let opened_rows = timeline(&opened).join("\n");
+        assert!(opened_rows.contains("Viewed Pricing"), "{opened}");
+        assert!(!opened_rows.contains("Logged In Elsewhere"), "{opened}");
+
+        // Logging in on this device merges user-77's profile in, while the view is open.
+        post_batch(
+            &collector,
+            json!({"batch": [
+                {"type": "identify", "userId": "user-77", "anonymousId": "anon-9f", "messageId": "m-e"}
+            ]}),
+        )
+        .await;
+        let merged = screen
+            .wait_for("the merge, live", |s| {
+                s.contains("Person user-77 · 2 ids") && s.contains("4 messages retained")
+            })
+            .await;
+        let merged_rows = timeline(&merged);
+        let at = |text: &str| {
+            merged_rows
+                .iter()
+                .position(|l| l.contains(text))
+                .unwrap_or_else(|| panic!("{text} not in the timeline:\n{merged}"))
+        };
+        assert!(at("Viewed Pricing") < at("Logged In Elsewhere"), "{merged}");
+        assert!(
+            at("Logged In Elsewhere") < at("Browsed Anonymously"),
+            "{merged}"
+        );
+        assert!(
+            at("Browsed Anonymously")
+                < at("merged user_id user-77 ↔ anonymous_id anon-9f by identify"),
+            "{merged}"
+        );
+        assert!(
+            !merged_rows.iter().any(|l| l.contains("Someone Else")),
+            "{merged}"
+        );
+
+        // The cursor stayed on the message P was pressed on; one up is user-77's older
+        // message, and Enter selects it in the list and leaves the view.
+        screen.type_text("k\r").await;
+        let selected = screen
+            .wait_for("the list again, on user-77's message", |s| {
+                !s.contains("Timeline") && s.contains("\"messageId\": \"m-b\"")
+            })
+            .await;
+        assert!(selected.contains("Messages 5/5"), "{selected}");
+
+        // `/` in the view narrows the list to the person, and the list's title says who.
+        screen.type_text("P/").await;
+        let narrowed = screen
+            .wait_for("the list narrowed to the person", |s| {
+                s.contains("Messages 4/5 · person: user-77 (2 ids)")
+            })
+            .await;
+        assert!(
+            !rows(&narrowed).iter().any(|r| r.contains("Someone Else")),
+            "{narrowed}"
+        );
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}

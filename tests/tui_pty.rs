@@ -1279,3 +1279,50 @@ fn connect_shows_what_a_relay_reads_from_the_bus() {
     assert!(screen.wait_exit().success());
     runtime.block_on(server.stop()).unwrap();
 }
+
+/// `P` opens the selected message's person, `Enter` selects a timeline row in the list, `Esc`
+/// goes back: through the real binary, on a recording where a login merges two profiles.
+#[test]
+fn p_opens_the_person_of_a_recorded_message_enter_selects_a_row_and_esc_goes_back() {
+    let dir = std::env::temp_dir().join(format!("eventscope-pty-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("people.ndjson");
+    let messages = [
+        json!({"type": "page", "name": "Viewed Pricing", "anonymousId": "anon-9f", "messageId": "m-a", "timestamp": "2026-12-01T10:00:00Z"}),
+        json!({"type": "track", "event": "Logged In Elsewhere", "userId": "user-77", "messageId": "m-b", "timestamp": "2026-12-01T10:01:00Z"}),
+        json!({"type": "identify", "userId": "user-77", "anonymousId": "anon-9f", "messageId": "m-c", "timestamp": "2026-12-01T10:02:00Z"}),
+        json!({"type": "track", "event": "Someone Else", "userId": "user-9", "messageId": "m-d", "timestamp": "2026-12-01T10:03:00Z"}),
+    ];
+    let lines: Vec<String> = messages.iter().map(|m| m.to_string()).collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let file = path.display().to_string();
+    let mut screen = Screen::spawn(&["open", &file]);
+    screen.wait_for("the recording", |s| s.contains("Messages 4/4"));
+    // The first row: the anonymous page view, whose person is now user-77.
+    screen.type_text("g");
+    screen.wait_for("the first row", |s| s.contains("\"messageId\": \"m-a\""));
+    screen.type_text("P");
+    let person = screen.wait_for("the person view", |s| {
+        s.contains("Person user-77 · 2 ids") && s.contains("3 messages retained")
+    });
+    assert!(
+        person.contains("merged user_id user-77 ↔ anonymous_id anon-9f by identify"),
+        "{person}"
+    );
+    // Down to user-77's message (the cursor starts on the one P was pressed on); Enter.
+    screen.type_text("j\r");
+    let selected = screen.wait_for("the list, on user-77's message", |s| {
+        !s.contains("Timeline") && s.contains("\"messageId\": \"m-b\"")
+    });
+    assert!(selected.contains("Messages 4/4"), "{selected}");
+    // P again, Esc: back to the list, where it was.
+    screen.type_text("P");
+    screen.wait_for("the person view again", |s| s.contains("Timeline"));
+    screen.type_text("\x1b");
+    screen.wait_for("the list, still on user-77's message", |s| {
+        !s.contains("Timeline") && s.contains("\"messageId\": \"m-b\"")
+    });
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1162,3 +1162,202 @@ fn the_summary_counts_routed_and_dropped_by_reason_per_destination() {
     assert_eq!(app.store.filter().source(), "dropped:mixpanel:integrations");
     assert_eq!(app.shown_len(), 1);
 }
+
+/// An app whose rows feed its identity graph, as the viewer's feeds do.
+fn people_app(frames: Vec<Frame>) -> App {
+    let mut app = embedded_app();
+    let mut builder = eventscope::entry::EntryBuilder::default();
+    builder.set_identity(Arc::clone(&app.identity));
+    app.ingest_entries(builder.build_all(frames), Instant::now());
+    app
+}
+
+/// A person browsing anonymously, logging in (a merge), an alias from an old id (a separate
+/// profile), a stranger on the same device (a refused merge) and someone else.
+fn person_events() -> Vec<Frame> {
+    vec![
+        event(
+            1,
+            101,
+            r#"{"type":"page","name":"Pricing","anonymousId":"anon-9f","messageId":"m-1"}"#,
+        ),
+        event(
+            2,
+            202,
+            r#"{"type":"track","event":"Product Viewed","anonymousId":"anon-9f","messageId":"m-2"}"#,
+        ),
+        event(
+            3,
+            303,
+            r#"{"type":"identify","userId":"user-77","traits":{"email":"jane@example.com","plan":"pro"},"messageId":"m-3"}"#,
+        ),
+        event(
+            4,
+            404,
+            r#"{"type":"track","event":"Old App Opened","userId":"old-77","messageId":"m-4"}"#,
+        ),
+        event(
+            5,
+            505,
+            r#"{"type":"identify","userId":"user-77","anonymousId":"anon-9f","traits":{"plan":"team"},"messageId":"m-5"}"#,
+        ),
+        event(
+            6,
+            606,
+            r#"{"type":"track","event":"Order Completed","userId":"user-77","messageId":"m-6"}"#,
+        ),
+        event(
+            7,
+            707,
+            r#"{"type":"track","event":"Shared Device","userId":"user-88","anonymousId":"anon-9f","messageId":"m-7"}"#,
+        ),
+        event(
+            8,
+            808,
+            r#"{"type":"alias","previousId":"old-77","userId":"user-77","messageId":"m-8"}"#,
+        ),
+        event(
+            9,
+            909,
+            r#"{"type":"track","event":"Someone Else","userId":"user-9","messageId":"m-9"}"#,
+        ),
+    ]
+}
+
+#[test]
+fn the_person_view_shows_ids_traits_and_a_timeline_with_a_merge_and_a_refused_merge() {
+    let mut app = people_app(person_events());
+    // P on the first anonymous page view: the person is who anon-9f became.
+    app.select_row(0);
+    app.update(Action::Person);
+    let terminal = render(&app, 140, 40);
+    snapshot("person_view", &terminal);
+    let screen = screen_text(&terminal);
+    assert!(screen.contains("Person user-77 · 3 ids"), "{screen}");
+    for identifier in ["anon-9f", "user-77", "jane@example.com"] {
+        assert!(screen.contains(identifier), "{identifier}: {screen}");
+    }
+    // Last write wins, with the message that set it.
+    assert!(screen.contains("plan = \"team\" seq 5"), "{screen}");
+    assert!(
+        screen.contains("email = \"jane@example.com\" seq 3"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("merged user_id user-77 ↔ anonymous_id anon-9f by identify, seq 5"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("refused: 2nd user_id for anonymous_id anon-9f, seq 7"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("alias old-77 → user-77: a separate profile"),
+        "{screen}"
+    );
+    // The timeline: the person's messages across their ids, the merge before the message
+    // that caused it; not the old id's, the stranger's or someone else's.
+    let timeline: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("Timeline"))
+        .collect();
+    let order = |text: &str| {
+        timeline
+            .iter()
+            .position(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("{text} not in the timeline:\n{screen}"))
+    };
+    assert!(order("Pricing") < order("Product Viewed"));
+    assert!(order("Product Viewed") < order("10:00:00.303 seq 3"));
+    assert!(order("10:00:00.303 seq 3") < order("merged"));
+    assert!(order("merged") < order("10:00:00.505 seq 5"));
+    assert!(order("10:00:00.505 seq 5") < order("Order Completed"));
+    assert!(order("Order Completed") < order("refused:"));
+    for stranger in ["Old App Opened", "Shared Device", "Someone Else"] {
+        assert!(
+            !timeline.iter().any(|l| l.contains(stranger)),
+            "{stranger}: {screen}"
+        );
+    }
+}
+
+#[test]
+fn the_list_header_names_the_person_it_is_narrowed_to() {
+    let mut app = people_app(person_events());
+    assert!(app.apply_filter("person:anon-9f"));
+    while !app.store.rescan_step(1000) {}
+    app.after_change();
+    let screen = screen_text(&render(&app, 140, 30));
+    assert!(
+        screen.contains("Messages 6/9 · person: anon-9f (3 ids)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn enter_on_an_id_in_the_pretty_tab_opens_the_person_holding_it() {
+    let mut app = people_app(person_events());
+    // m-7: a stranger's message on the shared device; its anonymousId belongs to user-77.
+    app.select_row(6);
+    app.update(Action::SwitchFocus);
+    let doc = &app.detail.doc.as_ref().expect("laid out").1;
+    let (user, anonymous) = (
+        doc.line_of("userId").unwrap(),
+        doc.line_of("anonymousId").unwrap(),
+    );
+    for _ in 0..user {
+        app.update(Action::Down);
+    }
+    app.update(Action::JumpToFinding);
+    let screen = screen_text(&render(&app, 140, 40));
+    assert!(screen.contains("Person user-88 · 1 id"), "{screen}");
+    app.update(Action::PersonClose);
+    for _ in user..anonymous {
+        app.update(Action::Down);
+    }
+    app.update(Action::JumpToFinding);
+    let screen = screen_text(&render(&app, 140, 40));
+    assert!(screen.contains("Person user-77 · 3 ids"), "{screen}");
+    app.update(Action::PersonClose);
+    // A value no one holds as an identifier says so.
+    let kind = app.detail.doc.as_ref().unwrap().1.line_of("event").unwrap();
+    app.update(Action::Top);
+    for _ in 0..kind {
+        app.update(Action::Down);
+    }
+    app.update(Action::JumpToFinding);
+    let screen = screen_text(&render(&app, 140, 40));
+    assert!(!screen.contains("Timeline"), "{screen}");
+    assert!(
+        screen.contains("Shared Device is no one's identifier"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn enter_on_a_timeline_row_the_filter_hides_says_how_to_see_it_and_slash_narrows_to_the_person() {
+    let mut app = people_app(person_events());
+    assert!(app.apply_filter("type:track"));
+    while !app.store.rescan_step(1000) {}
+    app.after_change();
+    // Product Viewed (m-2), the second track shown; the identify before the merge is hidden.
+    app.select_row(0);
+    app.update(Action::Person);
+    app.update(Action::PersonDown);
+    app.update(Action::PersonSelect);
+    let screen = screen_text(&render(&app, 140, 40));
+    assert!(screen.contains("Timeline"), "the view stays open: {screen}");
+    assert!(
+        screen.contains("not in the list (filtered out, or after the pause): / narrows"),
+        "{screen}"
+    );
+    app.update(Action::PersonNarrow);
+    while !app.store.rescan_step(1000) {}
+    app.after_change();
+    let screen = screen_text(&render(&app, 140, 40));
+    assert!(!screen.contains("Timeline"), "{screen}");
+    assert!(
+        screen.contains("Messages 6/9 · person: user-77 (3 ids)"),
+        "{screen}"
+    );
+}

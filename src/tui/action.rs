@@ -36,6 +36,8 @@ pub enum Action {
     ToggleMask,
     /// Messages and findings per event name.
     Summary,
+    /// The selected message's person (identity graph): ids, traits, timeline.
+    Person,
     ToggleWrap,
     CopyMessage,
     CopyPath,
@@ -123,6 +125,19 @@ pub enum Action {
     /// Filter the list to the selected row (and picked cell).
     SummaryFilter,
     SummaryClose,
+
+    // The person view (`popups::person`).
+    PersonDown,
+    PersonUp,
+    PersonPageDown,
+    PersonPageUp,
+    PersonTop,
+    PersonBottom,
+    /// Select the timeline row's message in the list.
+    PersonSelect,
+    /// Narrow the list to the person (`person:ID`).
+    PersonNarrow,
+    PersonClose,
 }
 
 /// Where an action's keys count: the main view (and the Help and Deliveries views, which read
@@ -133,14 +148,16 @@ pub enum Context {
     Forward,
     Replay,
     Summary,
+    Person,
 }
 
 impl Context {
-    pub const ALL: [Context; 4] = [
+    pub const ALL: [Context; 5] = [
         Context::Main,
         Context::Forward,
         Context::Replay,
         Context::Summary,
+        Context::Person,
     ];
 
     /// The name shown in help and the README.
@@ -150,12 +167,13 @@ impl Context {
             Context::Forward => "Forward popup",
             Context::Replay => "Replay popup",
             Context::Summary => "Summary",
+            Context::Person => "Person view",
         }
     }
 }
 
 impl Action {
-    pub const ALL: [Action; 81] = [
+    pub const ALL: [Action; 91] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -179,6 +197,7 @@ impl Action {
         Action::JumpToFinding,
         Action::ToggleMask,
         Action::Summary,
+        Action::Person,
         Action::ToggleWrap,
         Action::CopyMessage,
         Action::CopyPath,
@@ -237,6 +256,15 @@ impl Action {
         Action::SummaryPrevCell,
         Action::SummaryFilter,
         Action::SummaryClose,
+        Action::PersonDown,
+        Action::PersonUp,
+        Action::PersonPageDown,
+        Action::PersonPageUp,
+        Action::PersonTop,
+        Action::PersonBottom,
+        Action::PersonSelect,
+        Action::PersonNarrow,
+        Action::PersonClose,
     ];
 
     /// The description shown in help and the README key table.
@@ -263,11 +291,14 @@ impl Action {
             Action::ShowFindings => "Findings tab (spec, plan and PII verdicts)",
             Action::ShowRouting => "Routing tab (would Segment deliver it, and why not)",
             Action::JumpToFinding => {
-                "in Findings: show the finding's line; in Deliveries: show the message"
+                "in Findings: show the finding's line; on an id in Pretty: its person; in Deliveries: show the message"
             }
             Action::ToggleMask => "mask PII values on screen",
             Action::Summary => {
                 "summary of the shown messages: errors, warnings, PII per event and per rule"
+            }
+            Action::Person => {
+                "the selected message's person: ids, traits, events and timeline across their ids"
             }
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
@@ -322,6 +353,15 @@ impl Action {
             Action::SummaryPrevCell => "pick the previous rule, event or count in the row",
             Action::SummaryFilter => "filter the list to the row's event, rule or picked cell",
             Action::SummaryClose => "close the summary",
+            Action::PersonDown => "next timeline row",
+            Action::PersonUp => "previous timeline row",
+            Action::PersonPageDown => "page down",
+            Action::PersonPageUp => "page up",
+            Action::PersonTop => "first timeline row",
+            Action::PersonBottom => "newest timeline row (and follow)",
+            Action::PersonSelect => "select the row's message in the list (a merge's: its message)",
+            Action::PersonNarrow => "narrow the list to this person (filter person:ID)",
+            Action::PersonClose => "back to the list",
             Action::ForwardDestination1 => "destination 1",
             Action::ForwardDestination2 => "destination 2",
             Action::ForwardDestination3 => "destination 3",
@@ -380,6 +420,15 @@ impl Action {
             | Action::SummaryPrevCell
             | Action::SummaryFilter
             | Action::SummaryClose => Context::Summary,
+            Action::PersonDown
+            | Action::PersonUp
+            | Action::PersonPageDown
+            | Action::PersonPageUp
+            | Action::PersonTop
+            | Action::PersonBottom
+            | Action::PersonSelect
+            | Action::PersonNarrow
+            | Action::PersonClose => Context::Person,
             _ => Context::Main,
         }
     }

@@ -137,6 +137,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::JumpToFinding, &["enter"]),
     (Action::ToggleMask, &["m"]),
     (Action::Summary, &["s"]),
+    (Action::Person, &["P"]),
     (Action::ToggleWrap, &["z"]),
     (Action::CopyMessage, &["y"]),
     (Action::CopyPath, &["Y"]),
@@ -199,6 +200,16 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::SummaryPrevCell, &["left", "h"]),
     (Action::SummaryFilter, &["enter"]),
     (Action::SummaryClose, &["esc", "q", "s"]),
+    // The person view.
+    (Action::PersonDown, &["j", "down"]),
+    (Action::PersonUp, &["k", "up"]),
+    (Action::PersonPageDown, &["pgdown", "ctrl-d", "space"]),
+    (Action::PersonPageUp, &["pgup", "ctrl-u"]),
+    (Action::PersonTop, &["g", "home"]),
+    (Action::PersonBottom, &["G", "end"]),
+    (Action::PersonSelect, &["enter"]),
+    (Action::PersonNarrow, &["/"]),
+    (Action::PersonClose, &["esc", "q", "P"]),
 ];
 
 /// Actions shown in the footer, in order.

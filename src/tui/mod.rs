@@ -12,6 +12,7 @@ pub mod highlight;
 pub mod jq;
 pub mod keys;
 pub mod marks;
+pub mod person;
 pub mod popups;
 pub mod publish;
 pub mod replay;

@@ -352,6 +352,8 @@ impl Loop {
         self.start_detail_job();
         // The open Summary counts what the list shows, a bounded slice per frame.
         let summary_counted = self.app.refresh_summary();
+        // The open person view follows the graph and the rows (a bounded scan per frame).
+        let person_scanned = self.app.refresh_person();
         self.request_highlight();
         self.request_other_highlights();
         let app = &self.app;
@@ -392,7 +394,10 @@ impl Loop {
         if let Mode::Summary(view) = &mut self.app.mode {
             view.page = (layout.summary_rows.height as usize).max(1);
         }
-        if !summary_counted {
+        if let Mode::Person(view) = &mut self.app.mode {
+            view.page = (layout.person_rows.height as usize).max(1);
+        }
+        if !summary_counted || !person_scanned {
             self.dirty = true;
         }
         Ok(())
@@ -668,6 +673,16 @@ impl Loop {
             let action = match mouse.kind {
                 MouseEventKind::ScrollDown => Action::SummaryDown,
                 MouseEventKind::ScrollUp => Action::SummaryUp,
+                _ => return,
+            };
+            self.app.update(action);
+            return;
+        }
+        if matches!(self.app.mode, Mode::Person(_)) {
+            // The person view is on top: the wheel moves in its timeline.
+            let action = match mouse.kind {
+                MouseEventKind::ScrollDown => Action::PersonDown,
+                MouseEventKind::ScrollUp => Action::PersonUp,
                 _ => return,
             };
             self.app.update(action);

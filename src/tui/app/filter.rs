@@ -23,6 +23,7 @@ impl App {
                 if query.source() != self.store.filter().source() {
                     self.bind(&mut query);
                     self.store.set_filter(query);
+                    self.name_person();
                     // A first slice now; the event loop applies it to the rest between keys.
                     self.store.rescan_step(RESCAN_NOW);
                     self.after_change();
@@ -48,6 +49,21 @@ impl App {
         if self.bind(&mut query) {
             self.store.set_filter(query);
         }
+        self.name_person();
+    }
+
+    /// The list's "person: user-77 (3 ids)" while the filter names a person: the identifier
+    /// as typed and how many identifiers that person holds now.
+    fn name_person(&mut self) {
+        let person = self.store.filter().people().first().map(|value| {
+            let graph = identity::lock(&self.identity);
+            let ids = graph.profile_of(value).map_or(0, |p| p.identifiers().len());
+            format!(
+                "person: {value} ({})",
+                eventscope_core::model::count(ids as u64, "id")
+            )
+        });
+        self.narrowed_to = person;
     }
 
     fn bind(&self, query: &mut Query) -> bool {

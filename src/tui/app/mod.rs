@@ -3,21 +3,23 @@
 //! results.
 //!
 //! One file per part of the state: `detail` (the selected message's layout and verdicts),
-//! `marks`, `filter` (the filter bar), `delivery_view` (the Deliveries view) and `jobs`
-//! (forwards and replays). The popups' own state lives in their components (`tui::popups`),
-//! held by [`Mode`].
+//! `marks`, `filter` (the filter bar), `delivery_view` (the Deliveries view), `jobs`
+//! (forwards and replays), `summary` and `person` (what those popups ask of the app) and
+//! `rate`. The popups' own state lives in their components (`tui::popups`), held by [`Mode`].
 
 mod delivery_view;
 mod detail;
 mod filter;
 mod jobs;
 mod marks;
+mod person;
+mod rate;
 mod summary;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossterm::event::{KeyEvent, KeyModifiers};
 
@@ -43,6 +45,7 @@ pub use detail::{
     DETAIL_BOUNDS, DetailJob, DetailPane, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc,
 };
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
+pub use rate::RateMeter;
 
 /// Where the frames come from, as shown in the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +143,8 @@ pub enum Mode {
     Filter(FilterBar),
     Help(HelpOverlay),
     Summary(summary::SummaryBox),
+    /// `P`: one person of the identity graph (boxed: its model is large beside the others).
+    Person(Box<crate::tui::popups::PersonView>),
     Forward(ForwardPopup),
     Replay(ReplayPopup),
     /// `w`: the path to write the view to.
@@ -153,6 +158,7 @@ impl Mode {
             Mode::Forward(_) => Context::Forward,
             Mode::Replay(_) => Context::Replay,
             Mode::Summary(_) => Context::Summary,
+            Mode::Person(_) => Context::Person,
             Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Write(_) => Context::Main,
         }
     }
@@ -173,37 +179,6 @@ pub struct Status {
     pub text: String,
     pub is_error: bool,
     pub at: Instant,
-}
-
-/// Events per second over the last few seconds.
-#[derive(Debug, Default)]
-pub struct RateMeter {
-    window: std::collections::VecDeque<(Instant, u64)>,
-}
-
-impl RateMeter {
-    const SPAN: Duration = Duration::from_secs(2);
-
-    pub fn record(&mut self, now: Instant, count: u64) {
-        self.window.push_back((now, count));
-        while self
-            .window
-            .front()
-            .is_some_and(|(t, _)| now.duration_since(*t) > Self::SPAN)
-        {
-            self.window.pop_front();
-        }
-    }
-
-    pub fn per_second(&self, now: Instant) -> f64 {
-        let total: u64 = self
-            .window
-            .iter()
-            .filter(|(t, _)| now.duration_since(*t) <= Self::SPAN)
-            .map(|(_, c)| c)
-            .sum();
-        total as f64 / Self::SPAN.as_secs_f64()
-    }
 }
 
 /// Something the event loop must do outside the state (the terminal, the disk, the network).
@@ -276,6 +251,8 @@ pub struct App {
     pub routing: Arc<[Named]>,
     /// The people the rows make (the feeds feed it): the person view and `person:` read it.
     pub identity: SharedGraph,
+    /// While the filter names a person: "person: user-77 (3 ids)", for the list's title.
+    pub narrowed_to: Option<String>,
     /// The write key replays into the embedded collector use (its first `--write-key`).
     pub collector_write_key: Option<String>,
     /// The embedded collector's count of SDK telemetry posts (`/v1/m`), for the header.
@@ -326,6 +303,7 @@ impl App {
             identity: Arc::new(std::sync::Mutex::new(
                 IdentityGraph::new(Default::default()),
             )),
+            narrowed_to: None,
             collector_write_key: None,
             sdk_metrics: None,
             redact: RedactMode::None,
@@ -545,7 +523,7 @@ impl App {
                 return None;
             }
             Mode::Write(_) => return self.write_key(key),
-            Mode::Forward(_) | Mode::Replay(_) | Mode::Summary(_) => {
+            Mode::Forward(_) | Mode::Replay(_) | Mode::Summary(_) | Mode::Person(_) => {
                 self.keys.action_in(self.mode.context(), key)?
             }
             Mode::Help(_) => match main? {
@@ -570,6 +548,7 @@ impl App {
             Context::Forward => return self.update_forward(action),
             Context::Replay => return self.update_replay(action),
             Context::Summary => return self.update_summary(action),
+            Context::Person => return self.update_person(action),
             Context::Main => {}
         }
         let page = self.list_height;
@@ -661,6 +640,9 @@ impl App {
                 self.detail.cursor = 0;
                 self.detail.scroll = 0;
             }
+            Action::JumpToFinding if self.detail.tab == Tab::Pretty && in_detail => {
+                self.open_person_at_cursor()
+            }
             Action::JumpToFinding => {
                 if self.detail.tab == Tab::Findings
                     && let Some(line) = self.detail.findings.lines.get(self.detail.cursor).copied()
@@ -733,6 +715,7 @@ impl App {
                 }
             }
             Action::Summary => self.open_summary(),
+            Action::Person => self.open_selected_person(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {
                     self.mode = Mode::Normal;

@@ -19,10 +19,11 @@ use crate::tui::views::wrap;
 use eventscope_core::filter::TERMS;
 
 /// The popups' and the Deliveries view's keys, one line each (see [`KeyMap::hint`]).
-pub const SECTIONS: [(&str, &str); 4] = [
+pub const SECTIONS: [(&str, &str); 5] = [
     ("Forward popup", super::forward::HELP),
     ("Replay popup", super::replay::HELP),
     ("Summary", super::summary::HELP),
+    ("Person view", super::person::HELP),
     ("Deliveries", crate::tui::app::DELIVERIES_HELP),
 ];
 

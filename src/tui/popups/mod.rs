@@ -6,6 +6,7 @@
 pub mod filter;
 pub mod forward;
 pub mod help;
+pub mod person;
 pub mod replay;
 pub mod summary;
 mod summary_routing;
@@ -14,6 +15,7 @@ pub mod write;
 pub use filter::FilterBar;
 pub use forward::ForwardPopup;
 pub use help::HelpOverlay;
+pub use person::PersonView;
 pub use replay::ReplayPopup;
 pub use summary::SummaryView;
 pub use write::WritePrompt;

@@ -44,7 +44,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ],
         Mode::Help(_) => vec![(app.keys.first_key_label(Action::Back), "close help")],
         // The popups show their own keys.
-        Mode::Summary(_) | Mode::Forward(_) | Mode::Replay(_) | Mode::Write(_) => Vec::new(),
+        Mode::Summary(_)
+        | Mode::Person(_)
+        | Mode::Forward(_)
+        | Mode::Replay(_)
+        | Mode::Write(_) => Vec::new(),
         Mode::Normal => {
             let actions: &[Action] = match app.view {
                 View::Deliveries => FOOTER_DELIVERIES,

@@ -27,11 +27,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     } else {
         t.style(Role::Border)
     };
-    let title = format!(
+    let mut title = format!(
         " Messages {}/{} ",
         thousands(app.shown_len() as u64),
         thousands(app.store.len() as u64)
     );
+    if let Some(person) = &app.narrowed_to {
+        title = format!("{title}· {} ", fit(person, 48));
+    }
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(border)

@@ -48,6 +48,8 @@ pub struct DrawnLayout {
     pub forward_lines: Rect,
     /// The Summary's rows.
     pub summary_rows: Rect,
+    /// The person view's timeline rows.
+    pub person_rows: Rect,
 }
 
 /// Highlighting ready for what is on screen: the selected message, the forward popup's
@@ -126,6 +128,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
     match &app.mode {
         Mode::Help(help) => help.draw(frame, area, app),
         Mode::Summary(view) => layout.summary_rows = view.draw(frame, area, app),
+        Mode::Person(view) => layout.person_rows = view.draw(frame, area, app),
         Mode::Forward(popup) => {
             layout.forward_lines = popup.draw(frame, area, app, highlights.forward)
         }
@@ -202,6 +205,8 @@ pub fn delivery_row_style(delivery: &crate::tui::deliveries::Delivery, app: &App
 }
 
 pub use eventscope_core::model::thousands;
+/// `HH:MM:SS.mmm` in UTC, as the list shows a row's time.
+pub use list::format_time;
 
 /// `text` in at most `width` columns, ending with `…` when cut, with control, bidi and
 /// zero-width characters escaped (see [`crate::tui::text`]).
