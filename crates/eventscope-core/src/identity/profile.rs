@@ -145,8 +145,12 @@ impl Profile {
     ) {
         self.message_count += 1;
         // Seqs arrive ascending from a stream; keep the order if a caller replays out of order.
-        let at_index = self.recent.partition_point(|&s| s <= seq);
-        self.recent.insert(at_index, seq);
+        if self.recent.back().is_none_or(|&last| last <= seq) {
+            self.recent.push_back(seq);
+        } else {
+            let at_index = self.recent.partition_point(|&s| s <= seq);
+            self.recent.insert(at_index, seq);
+        }
         while self.recent.len() > keep {
             self.recent.pop_front();
         }
