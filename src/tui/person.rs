@@ -163,7 +163,7 @@ impl PersonModel {
         };
         self.found = true;
         self.person = profile.id();
-        let members = members(profile);
+        let members = profile.members();
         let again = members != self.members;
         if again {
             self.members = members;
@@ -390,22 +390,6 @@ fn best_name(graph: &IdentityGraph, profile: &Profile) -> String {
                 .then(a.first_seq.cmp(&b.first_seq))
         })
         .map_or_else(|| profile.id().to_string(), |r| r.value.to_string())
-}
-
-/// The profile and every profile merged into it, sorted.
-fn members(profile: &Profile) -> Vec<ProfileId> {
-    // A merge carries the merged profile's own merges over, so one level is all of them.
-    let mut ids: Vec<ProfileId> = std::iter::once(profile.id())
-        .chain(
-            profile
-                .merges()
-                .iter()
-                .flat_map(|m| m.joined.iter().copied()),
-        )
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
 }
 
 /// "merged anonymous_id anon-9f ↔ user_id user-77 by identify, seq 123".

@@ -39,6 +39,18 @@ impl App {
         }
     }
 
+    /// Filters to `text` as if typed and submitted (kept in the history), and says so.
+    pub fn filter_to(&mut self, text: String) {
+        if self.apply_filter(&text) {
+            if self.filter_history.last() != Some(&text) {
+                self.filter_history.push(text.clone());
+            }
+            self.set_status(format!("filter: {text}"), false);
+        } else {
+            self.set_status(format!("cannot filter to {text}"), true);
+        }
+    }
+
     /// Points the filter's `person:` terms at the profiles that are each person now, and
     /// tests the rows again when a merge changed that (`person:` is live).
     pub fn bind_people(&mut self) {

@@ -109,14 +109,7 @@ impl App {
             Outcome::Narrow => {
                 let text = format!("person:{}", quoted(&view.model.name));
                 self.mode = Mode::Normal;
-                if self.apply_filter(&text) {
-                    if self.filter_history.last() != Some(&text) {
-                        self.filter_history.push(text.clone());
-                    }
-                    self.set_status(format!("filter: {text}"), false);
-                } else {
-                    self.set_status(format!("cannot filter to {text}"), true);
-                }
+                self.filter_to(text);
             }
         }
         None

@@ -34,14 +34,7 @@ impl App {
                 let text = combine(&terms, self.store.filter().source());
                 self.mode = Mode::Normal;
                 self.view = View::Messages;
-                if self.apply_filter(&text) {
-                    if self.filter_history.last() != Some(&text) {
-                        self.filter_history.push(text.clone());
-                    }
-                    self.set_status(format!("filter: {text}"), false);
-                } else {
-                    self.set_status(format!("cannot filter to {text}"), true);
-                }
+                self.filter_to(text);
             }
         }
         None

@@ -19,3 +19,18 @@ pub use person::PersonView;
 pub use replay::ReplayPopup;
 pub use summary::SummaryView;
 pub use write::WritePrompt;
+
+/// Where a whole-screen view (the Summary, a person) draws over `area`, cleared: wide terminals
+/// keep a frame of the list around it; narrow ones give it every cell.
+pub fn whole_screen(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+) -> ratatui::layout::Rect {
+    let popup = if area.width >= 100 {
+        area.inner(ratatui::layout::Margin::new(2, 1))
+    } else {
+        area
+    };
+    frame.render_widget(ratatui::widgets::Clear, popup);
+    popup
+}

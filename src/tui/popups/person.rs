@@ -7,10 +7,10 @@
 //! how it is drawn (only the visible slice of the timeline).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Margin, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::tui::action::Action;
 use crate::tui::app::App;
@@ -133,12 +133,7 @@ impl PersonView {
     /// Draws the view over `area`; returns where its timeline rows are.
     pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App) -> Rect {
         let t = &app.theme;
-        let popup = if area.width >= 100 {
-            area.inner(Margin::new(2, 1))
-        } else {
-            area
-        };
-        frame.render_widget(Clear, popup);
+        let popup = super::whole_screen(frame, area);
         let model = &self.model;
         let title = format!(
             " Person {} · {} · {} ",

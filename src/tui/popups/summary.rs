@@ -6,10 +6,10 @@
 //! wrapped under their row (never cut), and a legend for every column.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Margin, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::summary_routing::{ROUTE_CELLS, ROUTE_LEGEND, destination_table, route_terms};
 use crate::tui::action::Action;
@@ -336,13 +336,7 @@ impl SummaryView {
     /// Draws the Summary over `area`; returns where its rows are.
     pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App) -> Rect {
         let t = &app.theme;
-        // Wide terminals keep a frame of the view around it; narrow ones give it every cell.
-        let popup = if area.width >= 100 {
-            area.inner(Margin::new(2, 1))
-        } else {
-            area
-        };
-        frame.render_widget(Clear, popup);
+        let popup = super::whole_screen(frame, area);
         let messages = self.tally.messages();
         let mut title = format!(
             " Summary of the {} message{} shown ",

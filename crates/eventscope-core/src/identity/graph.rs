@@ -482,21 +482,8 @@ impl IdentityGraph {
     /// The profile ids that are now the person holding `value` (any identifier type): its
     /// profile and every profile merged into it, sorted. Empty when no profile holds it.
     pub fn members_of(&self, value: &str) -> Vec<ProfileId> {
-        let Some(profile) = self.profile_of(value) else {
-            return Vec::new();
-        };
-        // A merge carries the merged profile's own merges over, so one level is all of them.
-        let mut ids: Vec<ProfileId> = std::iter::once(profile.id())
-            .chain(
-                profile
-                    .merges()
-                    .iter()
-                    .flat_map(|m| m.joined.iter().copied()),
-            )
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
+        self.profile_of(value)
+            .map_or_else(Vec::new, Profile::members)
     }
 
     /// Every profile, most messages first (ties: oldest profile first).

@@ -121,6 +121,18 @@ impl Profile {
         &self.groups
     }
 
+    /// This profile's id and every profile merged into it, sorted: the ids its people's rows
+    /// may carry.
+    pub fn members(&self) -> Vec<ProfileId> {
+        // A merge carries the merged profile's own merges over, so one level is all of them.
+        let mut ids: Vec<ProfileId> = std::iter::once(self.id)
+            .chain(self.merges.iter().flat_map(|m| m.joined.iter().copied()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// The merges that made this profile, oldest first.
     pub fn merges(&self) -> &[Merge] {
         &self.merges
