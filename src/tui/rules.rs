@@ -33,7 +33,8 @@ pub struct Rules {
 
 impl Rules {
     fn new(inspector: Arc<Inspector>, routing: Arc<[Named]>) -> Rules {
-        let graph = IdentityGraph::new(inspector.identity.settings.clone());
+        // The person view's timeline reads the retained rows, not the graph's seqs.
+        let graph = IdentityGraph::new(inspector.identity.settings.clone()).with_recent_messages(1);
         Rules {
             inspector,
             error: None,

@@ -19,7 +19,8 @@ pub use identifiers::{
     Alias, BlockedValue, GA_CLIENT_ID, Identifier, Promoted, promote, promote_value,
 };
 pub use profile::{
-    IdentifierRecord, MAX_EVENT_NAMES, MAX_GROUPS, OTHER_EVENTS, Profile, ProfileId, TraitValue,
+    IdentifierRecord, MAX_EVENT_NAMES, MAX_GROUPS, MAX_TRAIT_BYTES, MAX_TRAITS, OTHER_EVENTS,
+    Profile, ProfileId, TraitValue,
 };
 pub use records::{AliasLink, Merge, Observed, RULE_LIMIT, Refusal, Shared};
 pub use settings::{

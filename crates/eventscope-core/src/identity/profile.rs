@@ -25,6 +25,10 @@ impl std::fmt::Display for ProfileId {
 
 /// Distinct event names counted per profile; past it, messages count under [`OTHER_EVENTS`].
 pub const MAX_EVENT_NAMES: usize = 200;
+/// Trait names kept per profile, and the bytes of one trait's value kept (cut with `…`): a
+/// profile is small whatever its identify calls carry.
+pub const MAX_TRAITS: usize = 200;
+pub const MAX_TRAIT_BYTES: usize = 1024;
 /// The name counting messages past [`MAX_EVENT_NAMES`].
 pub const OTHER_EVENTS: &str = "(other)";
 /// Accounts (`groupId`s) kept per profile.
@@ -191,15 +195,26 @@ impl Profile {
         }
     }
 
-    /// Sets a trait unless a later message already set it.
-    pub(super) fn set_trait(&mut self, name: &str, value: String, seq: u64) {
+    /// Sets a trait unless a later message already set it. Past [`MAX_TRAITS`] names, new
+    /// ones are not kept; a value's text is cut at [`MAX_TRAIT_BYTES`].
+    pub(super) fn set_trait(&mut self, name: &str, mut value: String, seq: u64) {
+        if value.len() > MAX_TRAIT_BYTES {
+            let mut end = MAX_TRAIT_BYTES;
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            value.truncate(end);
+            value.push('…');
+        }
+        let room = self.traits.len() < MAX_TRAITS;
         match self.traits.get_mut(name) {
             Some(existing) if existing.seq > seq => {}
             Some(existing) => *existing = TraitValue { value, seq },
-            None => {
+            None if room => {
                 self.traits
                     .insert(name.to_string(), TraitValue { value, seq });
             }
+            None => {}
         }
     }
 

@@ -953,3 +953,51 @@ fn a_graph_without_traits_keeps_ids_but_no_traits() {
     assert!(profile.traits().is_empty());
     assert_eq!(kinds_values(profile).len(), 2);
 }
+
+#[test]
+fn a_profile_keeps_at_most_max_traits_names_and_cuts_long_values() {
+    let mut graph = IdentityGraph::new(IdentitySettings::default());
+    let mut traits = serde_json::Map::new();
+    for i in 0..MAX_TRAITS + 50 {
+        traits.insert(format!("t{i:04}"), json!(i));
+    }
+    traits.insert("bio".into(), json!("é".repeat(MAX_TRAIT_BYTES)));
+    observe(
+        &mut graph,
+        1,
+        t0(),
+        json!({"type":"identify","userId":"u1","traits": traits}),
+    );
+    let profile = graph.profile_of("u1").unwrap();
+    assert_eq!(profile.traits().len(), MAX_TRAITS);
+    // A name already held is still updated past the cap.
+    observe(
+        &mut graph,
+        2,
+        t0(),
+        json!({"type":"identify","userId":"u1","traits":{"bio":"short","t0000":"new"}}),
+    );
+    let profile = graph.profile_of("u1").unwrap();
+    assert_eq!(profile.traits().get("t0000").unwrap().value, "\"new\"");
+    assert_eq!(profile.traits().len(), MAX_TRAITS);
+    let mut long = IdentityGraph::new(IdentitySettings::default());
+    observe(
+        &mut long,
+        1,
+        t0(),
+        json!({"type":"identify","userId":"u2","traits":{"bio": "é".repeat(MAX_TRAIT_BYTES)}}),
+    );
+    let bio = &long
+        .profile_of("u2")
+        .unwrap()
+        .traits()
+        .get("bio")
+        .unwrap()
+        .value;
+    assert!(
+        bio.len() <= MAX_TRAIT_BYTES + '…'.len_utf8(),
+        "{}",
+        bio.len()
+    );
+    assert!(bio.ends_with('…'));
+}
