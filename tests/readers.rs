@@ -111,8 +111,10 @@ fn check_passes_over_a_line_beyond_max_line_without_holding_it() {
         warning.contains("stdin:2: the line is 64.0 MiB ("),
         "the warning names the line and its size: {warning}"
     );
+    // Holding the line would take at least its 64 MiB; the debug binary itself maps about
+    // 30 MiB, so the bound sits between the two.
     assert!(
-        peak_mib < (LINE_MIB as u64) / 2,
+        peak_mib < (LINE_MIB as u64) * 3 / 4,
         "peak RSS {peak_mib} MiB while passing over a {LINE_MIB} MiB line with --max-line 1MiB"
     );
     assert!(
