@@ -172,6 +172,7 @@ impl Row {
 
     /// Every leaf of `object`, flattened under `prefix` (`context` → `context_app_version`;
     /// empty for properties and traits, which are un-prefixed), `reserved` names dropped.
+    /// Recursion is bounded by the parse: serde_json refuses nesting deeper than 128.
     fn put_flattened(&mut self, prefix: &str, path: &str, object: &Object<'_>, reserved: &[&str]) {
         for (key, value) in object {
             let raw = if prefix.is_empty() {
