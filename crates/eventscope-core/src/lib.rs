@@ -21,6 +21,7 @@ pub mod relay;
 pub mod routing;
 pub mod server;
 pub mod stream;
+pub mod warehouse;
 
 /// Every TLS client here (reqwest for destinations and the proxy, `wss://` streams) uses rustls
 /// with ring. Installed once per process; a second call does nothing.
