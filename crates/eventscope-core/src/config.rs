@@ -1,6 +1,6 @@
 //! `eventscope.toml`: theme, key overrides, the tracking plan and naming convention, extra PII
-//! matchers (`[pii]`), destinations (`[[destination]]`) and identity resolution (`[identity]`,
-//! read in `identity`). A user file overrides only what it names; a bad file is a clear error
+//! matchers (`[pii]`), destinations (`[[destination]]`), identity resolution (`[identity]`,
+//! read in `identity`) and the warehouse verdicts (`[warehouse]`, read in `warehouse`). A user file overrides only what it names; a bad file is a clear error
 //! naming the file, the key and the line.
 
 use std::collections::HashMap;
@@ -13,6 +13,7 @@ use crate::inspect::plan::{Unplanned, UnplannedPolicy};
 use crate::routing::{FieldPath, FilterAction};
 
 mod identity;
+mod warehouse;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -35,6 +36,10 @@ pub struct Config {
     /// defaults when the table is absent).
     #[serde(deserialize_with = "identity::settings")]
     pub identity: IdentitySettings,
+    /// `[warehouse]`: the column limit and the `warehouse/…` verdicts' severities (the
+    /// defaults when the table is absent).
+    #[serde(deserialize_with = "warehouse::settings")]
+    pub warehouse: crate::warehouse::WarehouseSettings,
 }
 
 /// `plan = "FILE"` or `[plan]`: `file`, `unplanned-event`, `unplanned-property`,

@@ -47,7 +47,7 @@ pub struct Gap {
 pub struct Verdict {
     /// The worst severity among the findings (`None`: no findings at all).
     pub worst: Option<Severity>,
-    /// A spec, plan or identity finding at warning or above.
+    /// A spec, plan, identity or warehouse finding at warning or above.
     pub violation: bool,
     /// PII at warning or above: `filter::PII_YELLOW` / `PII_RED` bits.
     pub pii: u8,
@@ -83,7 +83,7 @@ impl Verdict {
                         _ => PII_YELLOW,
                     }
                 }
-                Kind::Spec | Kind::Plan | Kind::Identity => {
+                Kind::Spec | Kind::Plan | Kind::Identity | Kind::Warehouse => {
                     verdict.violation = true;
                     verdict.violation_worst = verdict.violation_worst.max(Some(finding.severity));
                 }

@@ -1,5 +1,6 @@
 //! Verdicts: a message in, findings out — the Segment spec, a tracking plan (JSON Schema),
-//! privacy matchers, and what one message tells about identity. Pure: no I/O besides loading a plan file, no terminal.
+//! privacy matchers, what one message tells about identity, and (fed the schema tracker's
+//! decisions) what would not land in a warehouse as sent. Pure: no I/O besides loading a plan file, no terminal.
 
 pub mod identity;
 mod merge;
@@ -8,6 +9,7 @@ pub mod plan;
 pub mod redact;
 mod schema_json;
 pub mod spec;
+pub mod warehouse;
 
 use std::borrow::Cow;
 
@@ -27,6 +29,9 @@ pub enum Kind {
     Identity,
     /// Whether Segment would deliver the message to a destination (`check --routing`).
     Routing,
+    /// Where the message lands in a warehouse (`warehouse/…`): values that would not load as
+    /// sent, tables and columns that drift.
+    Warehouse,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

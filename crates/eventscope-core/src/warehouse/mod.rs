@@ -1,10 +1,15 @@
 //! Where each message lands in a Segment warehouse: the rows one message becomes (tables,
 //! go-snakecase column names, flattened objects, stringified arrays, reserved columns, types
 //! inferred from values, strings cut at 512), pure (no I/O), read from the parse the verdicts
-//! use. The schema tracker, the drift verdicts and the loaders build on [`Row`].
+//! use; the schema a stream of them builds ([`Schema`]), and the `[warehouse]` settings the
+//! drift verdicts (`inspect::warehouse`) read. The loaders build on [`Row`].
 
 mod naming;
 mod rows;
+mod schema;
+#[cfg(test)]
+mod schema_tests;
+mod settings;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -14,4 +19,9 @@ pub use rows::{
     COMMON_COLUMNS, Collision, Column, Discarded, Dropped, Load, Row, Truncated, UPSERT_COLUMNS,
     rows,
 };
+pub use schema::{
+    ColumnSchema, Conflict, FIXED_TABLES, Family, MAX_COLUMNS, MAX_COLUMNS_PER_TABLE,
+    MAX_NAME_BYTES, MAX_TABLES, NewColumn, Observed, Schema, TableSchema, conflicts, mask,
+};
+pub use settings::{DEFAULT_COLUMN_LIMIT, RULES, WarehouseSettings};
 pub use value::{ColumnType, MAX_VARCHAR_CHARS, Value, infer, varchar};
