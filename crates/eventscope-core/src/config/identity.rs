@@ -258,7 +258,7 @@ fn identifiers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ExtraIdentifier>, 
 }
 
 /// A key as TOML would need it written: bare when it can be, else quoted (`"ios.id"`).
-fn toml_key(key: &str) -> String {
+pub(super) fn toml_key(key: &str) -> String {
     let bare = !key.is_empty()
         && key
             .chars()

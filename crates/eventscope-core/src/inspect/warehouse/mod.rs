@@ -112,8 +112,9 @@ pub fn verdicts(
     });
     for (path, places) in by_path(truncated) {
         let cut = places[0].1;
+        let keep = if places.len() == 1 { "keeps" } else { "keep" };
         let message = format!(
-            "{path} is {} characters: {} keeps the first {MAX_VARCHAR_CHARS}, the rest is \
+            "{path} is {} characters: {} {keep} the first {MAX_VARCHAR_CHARS}, the rest is \
              lost",
             cut.chars,
             tables(places.iter().map(|(t, c)| (*t, c.column.as_str())))
