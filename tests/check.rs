@@ -776,3 +776,120 @@ fn a_shared_device_past_shared_identifier_users_is_named_in_check() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!stdout.contains("identity/shared-identifier"), "{stdout}");
 }
+
+/// The warehouse findings of an NDJSON run, as (the message's seq, rule, path, the seqs it
+/// names).
+fn warehouse_findings(stdout: &str) -> Vec<(u64, String, String, Vec<u64>)> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|f| f["kind"] == "warehouse")
+        .map(|f| {
+            let seqs = f["seqs"]
+                .as_array()
+                .map(|s| s.iter().map(|n| n.as_u64().unwrap()).collect())
+                .unwrap_or_default();
+            (
+                f["seq"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                seqs,
+            )
+        })
+        .collect()
+}
+
+/// A recording's frames (seqs from 201) through `check`: the schema is built across messages,
+/// so a price sent as an integer then a float is a type conflict naming the first message, a
+/// second "Ordered Product N" is an unbounded-tables family naming the first, and a reserved
+/// property is said where it is sent; `[warehouse] severity` makes a conflict an error (the run
+/// fails) or turns a rule off, and a bad `[warehouse]` is one line naming the key.
+#[test]
+fn warehouse_verdicts_across_messages_count_in_check() {
+    let dir = scratch("warehouse");
+    let recording = dir.join("session.ndjson");
+    let messages = [
+        r#"{"type":"track","event":"Order Completed","userId":"u1","messageId":"m1","properties":{"price":42}}"#,
+        r#"{"type":"track","event":"Order Completed","userId":"u1","messageId":"m2","properties":{"price":42.5}}"#,
+        r#"{"type":"track","event":"Ordered Product 15","userId":"u1","messageId":"m3","properties":{}}"#,
+        r#"{"type":"track","event":"Ordered Product 16","userId":"u1","messageId":"m4","properties":{"user_id":"u1"}}"#,
+    ];
+    let frames: String = (201..)
+        .zip(messages)
+        .map(|(seq, message)| {
+            format!(
+                "{{\"type\":\"event\",\"seq\":{seq},\"receivedAt\":\"2026-12-01T09:00:0{}Z\",\
+                 \"source\":{{\"path\":\"/v1/batch\"}},\"message\":{message}}}\n",
+                seq - 200
+            )
+        })
+        .collect();
+    std::fs::write(&recording, frames).unwrap();
+    let config = dir.join("eventscope.toml");
+    std::fs::write(&config, "").unwrap();
+    let (recording, config_path) = (recording.to_str().unwrap(), config.to_str().unwrap());
+
+    let output = check(&["--config", config_path, "--format", "ndjson", recording]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        warehouse_findings(&stdout),
+        [
+            (
+                202,
+                "warehouse/type-conflict".to_string(),
+                "properties.price".to_string(),
+                vec![201]
+            ),
+            (
+                204,
+                "warehouse/reserved-column".to_string(),
+                "properties.user_id".to_string(),
+                vec![]
+            ),
+            (
+                204,
+                "warehouse/unbounded-tables".to_string(),
+                "event".to_string(),
+                vec![203]
+            ),
+        ],
+        "{stdout}"
+    );
+    assert!(stdout.contains("the decimals are lost"), "{stdout}");
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["summary"]["by_rule"]["warehouse/type-conflict"], 1, "{summary}");
+    // Warnings: below the default --fail-on error.
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+
+    std::fs::write(
+        &config,
+        "[warehouse]\nseverity = { type-conflict = \"error\", unbounded-tables = \"off\" }\n",
+    )
+    .unwrap();
+    let output = check(&["--config", config_path, "--format", "ndjson", recording]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let rules: Vec<String> = warehouse_findings(&stdout)
+        .into_iter()
+        .map(|(_, rule, _, _)| rule)
+        .collect();
+    assert_eq!(
+        rules,
+        ["warehouse/type-conflict", "warehouse/reserved-column"],
+        "{stdout}"
+    );
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let text = check(&["--config", config_path, recording]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("warehouse/type-conflict"), "{text}");
+    assert!(text.contains("(see seq 201)"), "{text}");
+
+    std::fs::write(&config, "[warehouse]\ncolumn_limit = 0\n").unwrap();
+    let output = check(&["--config", config_path, recording]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("[warehouse] column_limit: 0: use a whole number from 1 to"),
+        "{stderr}"
+    );
+}

@@ -1,7 +1,8 @@
 //! `eventscope check FILE|-`: verdicts for CI over a recording or any NDJSON of messages.
 //! Streams the input (memory stays bounded: besides the counts, only the identity graph grows,
-//! up to `[identity] max_identifiers`), feeds every message to the identity graph for the
-//! verdicts that need other messages, counts findings ([`tally`]) and prints them as a
+//! up to `[identity] max_identifiers`, and the warehouse schema, up to its caps), feeds every
+//! message to the identity graph and the warehouse schema for the verdicts that need other
+//! messages, counts findings ([`tally`]) and prints them as a
 //! text report ([`text`]), one JSON document or NDJSON lines ([`records`]), or JUnit XML
 //! ([`junit`]); with `--routing`, also each destination's routing verdicts ([`routing`]).
 //! Exits 0 when clean, 1 with findings at or above `--fail-on`, 2 on usage or I/O errors.
@@ -23,11 +24,13 @@ use eventscope_core::identity::{IdentityGraph, observed_at};
 use eventscope_core::inspect::identity::across;
 use eventscope_core::inspect::plan::UnplannedPolicy;
 use eventscope_core::inspect::redact;
+use eventscope_core::inspect::warehouse;
 use eventscope_core::inspect::{Finding, Inspector, Severity};
 use eventscope_core::model::Frame;
 use eventscope_core::model::json::Json;
 use eventscope_core::model::{count, thousands};
 use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader, Step, describe_size};
+use eventscope_core::warehouse::{Schema, WarehouseSettings};
 
 use records::Records;
 use routing::Routes;
@@ -46,8 +49,8 @@ Formats (--format):
           above --fail-on (an unplanned event too)
 Each finding names its rule (and `also`, other rules that found the same problem), path,
 severity, message, expected/actual, and its line, messageId, type and event (the track
-event, the page/screen name, else the type); identity verdicts across messages name the
-other messages involved (`seqs`).
+event, the page/screen name, else the type); identity and warehouse verdicts across
+messages name the other messages involved (`seqs`).
 
 Unplanned events, properties and traits are warnings unless --unplanned-event,
 --unplanned-property, --unplanned-trait or [plan] in eventscope.toml say error or allow.
@@ -152,9 +155,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut graph = IdentityGraph::new(inspector.identity.settings.clone())
         .with_recent_messages(1)
         .without_traits();
+    // The warehouse verdicts need the schema so far: bounded by its caps on tables, columns
+    // and name bytes.
+    let mut schema = Schema::new();
     let mut judge = Judge {
         inspector: &inspector,
         graph: &mut graph,
+        schema: &mut schema,
+        warehouse: &config.warehouse,
         tally: &mut tally,
         records: records.as_mut(),
         routes: routes.as_mut(),
@@ -179,6 +187,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                         let mut findings = inspector.inspect_json(&tree, text.len());
                         let received_at = tree.get("receivedAt").and_then(Json::as_str);
                         judge.identity(seq, &tree, received_at, &mut findings);
+                        judge.warehouse(seq, &tree, &mut findings);
                         Some(judge.message(line, Some(seq), Some(&tree), &findings, false))
                     }
                     _ => None,
@@ -251,6 +260,9 @@ struct Judge<'r, W: Write> {
     inspector: &'r Inspector,
     /// Every event message observed in order, for the identity verdicts across messages.
     graph: &'r mut IdentityGraph,
+    /// Every event message's rows observed in order, for the warehouse verdicts.
+    schema: &'r mut Schema,
+    warehouse: &'r WarehouseSettings,
     tally: &'r mut Tally,
     records: Option<&'r mut Records>,
     /// With `--routing`: every destination's verdicts.
@@ -293,6 +305,7 @@ impl<W: Write> Judge<'_, W> {
                 };
                 if let Some(tree) = &tree {
                     self.identity(event.seq, tree, Some(&event.received_at), &mut findings);
+                    self.warehouse(event.seq, tree, &mut findings);
                 }
                 // What the collector masked (`--redact`) still counts.
                 if event.redacted.is_some() {
@@ -331,6 +344,20 @@ impl<W: Write> Judge<'_, W> {
         let at = observed_at(tree, received_at.unwrap_or(""));
         let observed = self.graph.observe(seq, at, tree);
         findings.extend(across(&observed, self.graph));
+    }
+
+    /// Feeds the message's warehouse rows to the schema and adds the warehouse verdicts (a type
+    /// conflict, a dropped or collapsed property, a cut string, a table per id, a table past
+    /// the column limit).
+    fn warehouse(&mut self, seq: u64, tree: &Json<'_>, findings: &mut Vec<Finding>) {
+        let rows = eventscope_core::warehouse::rows(tree);
+        let observed = self.schema.observe(seq, &rows);
+        findings.extend(warehouse::verdicts(
+            &rows,
+            &observed,
+            self.schema,
+            self.warehouse,
+        ));
     }
 
     /// Counts a message's findings and writes the shown ones (JSON and NDJSON); with
