@@ -857,7 +857,10 @@ fn warehouse_verdicts_across_messages_count_in_check() {
     );
     assert!(stdout.contains("the decimals are lost"), "{stdout}");
     let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-    assert_eq!(summary["summary"]["by_rule"]["warehouse/type-conflict"], 1, "{summary}");
+    assert_eq!(
+        summary["summary"]["by_rule"]["warehouse/type-conflict"], 1,
+        "{summary}"
+    );
     // Warnings: below the default --fail-on error.
     assert_eq!(output.status.code(), Some(0), "{stdout}");
 

@@ -54,9 +54,7 @@ fn column_limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Err
 }
 
 /// `severity`: rule (`type-conflict`, …) → `"error"`, `"warning"`, `"info"` or `"off"`.
-fn severity<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<(String, Option<Severity>)>, D::Error> {
+fn severity<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, Option<Severity>)>, D::Error> {
     let mut out = Vec::new();
     for (rule, value) in BTreeMap::<String, toml::Value>::deserialize(d)? {
         let key = format!("[warehouse] severity.{}", super::identity::toml_key(&rule));

@@ -220,9 +220,7 @@ impl Schema {
             }
             self.columns += 1;
             self.name_bytes += column.name.len();
-            table
-                .index
-                .insert(column.name.clone(), table.columns.len());
+            table.index.insert(column.name.clone(), table.columns.len());
             table.columns.push(ColumnSchema {
                 name: column.name.clone(),
                 column_type: now,
@@ -320,8 +318,8 @@ pub fn mask(name: &str) -> Option<String> {
         if i > 0 {
             out.push('_');
         }
-        let hex_id = word.bytes().all(|b| b.is_ascii_hexdigit())
-            && word.bytes().any(|b| b.is_ascii_digit());
+        let hex_id =
+            word.bytes().all(|b| b.is_ascii_hexdigit()) && word.bytes().any(|b| b.is_ascii_digit());
         if hex_id {
             out.push('#');
             continue;

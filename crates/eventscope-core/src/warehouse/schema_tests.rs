@@ -24,7 +24,10 @@ fn tables_and_columns_keep_the_seq_and_type_that_introduced_them() {
         table: "order_completed".into(),
         column: "total".into()
     }));
-    let second = schema.observe(2, &track("Order Completed", r#"{"total": 7, "coupon": "X"}"#));
+    let second = schema.observe(
+        2,
+        &track("Order Completed", r#"{"total": 7, "coupon": "X"}"#),
+    );
     assert!(second.new_tables.is_empty());
     assert_eq!(
         second.new_columns,
@@ -69,13 +72,18 @@ fn a_value_of_another_type_is_a_conflict_naming_the_first_seq() {
     // The column keeps its first type; the conflict is counted.
     let table = schema.table("order_completed").unwrap();
     let price = table.column("price").unwrap();
-    assert_eq!((price.column_type, price.conflicts), (ColumnType::Integer, 1));
+    assert_eq!(
+        (price.column_type, price.conflicts),
+        (ColumnType::Integer, 1)
+    );
     assert_eq!(table.conflicts(), 1);
     // The same type again, and a string after it, conflict or not as they should.
-    assert!(schema
-        .observe(10, &track("Order Completed", r#"{"price": 1}"#))
-        .conflicts
-        .is_empty());
+    assert!(
+        schema
+            .observe(10, &track("Order Completed", r#"{"price": 1}"#))
+            .conflicts
+            .is_empty()
+    );
     let text = schema.observe(11, &track("Order Completed", r#"{"price": "42.50"}"#));
     assert_eq!(text.conflicts[0].value, Value::Varchar("42.50".into()));
 }

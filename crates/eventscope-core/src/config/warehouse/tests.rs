@@ -16,7 +16,10 @@ fn no_table_is_the_defaults() {
         let s = parse(text).warehouse;
         assert_eq!(s.column_limit, DEFAULT_COLUMN_LIMIT);
         assert_eq!(s.severity("type-conflict"), Some(Severity::Warning));
-        assert_eq!(s.severity("warehouse/reserved-column"), Some(Severity::Warning));
+        assert_eq!(
+            s.severity("warehouse/reserved-column"),
+            Some(Severity::Warning)
+        );
         assert_eq!(s.severity("column-collision"), Some(Severity::Warning));
         assert_eq!(s.severity("value-truncated"), Some(Severity::Info));
         assert_eq!(s.severity("unbounded-tables"), Some(Severity::Warning));
@@ -39,7 +42,12 @@ severity = { type-conflict = "error", "value-truncated" = "off", column-limit = 
     assert_eq!(s.severity("value-truncated"), None);
     assert_eq!(s.severity("column-limit"), Some(Severity::Warning));
     assert_eq!(s.severity("reserved-column"), Some(Severity::Warning));
-    assert_eq!(parse("[warehouse]\ncolumn-limit = 10000\n").warehouse.column_limit, 10_000);
+    assert_eq!(
+        parse("[warehouse]\ncolumn-limit = 10000\n")
+            .warehouse
+            .column_limit,
+        10_000
+    );
 }
 
 #[test]
@@ -49,7 +57,10 @@ fn every_bad_entry_is_a_one_line_error_naming_the_key() {
             "column_limit = 0",
             "[warehouse] column_limit: 0: use a whole number from 1 to 10000 (default 1600",
         ),
-        ("column_limit = \"many\"", "[warehouse] column_limit: \"many\": use a whole number"),
+        (
+            "column_limit = \"many\"",
+            "[warehouse] column_limit: \"many\": use a whole number",
+        ),
         (
             "severity = { type-conflict = \"fatal\" }",
             "[warehouse] severity.type-conflict: \"fatal\": use \"error\", \"warning\", \

@@ -29,7 +29,9 @@ pub fn fate(column: ColumnType, value: &Value) -> Fate {
         (ColumnType::Integer, Value::Float(f)) if f.is_finite() => {
             Some(format!("{}", f.trunc() as i64))
         }
-        (ColumnType::Integer, Value::Varchar(_)) => trimmed.parse::<i64>().ok().map(|i| i.to_string()),
+        (ColumnType::Integer, Value::Varchar(_)) => {
+            trimmed.parse::<i64>().ok().map(|i| i.to_string())
+        }
         (ColumnType::Float, Value::Integer(i)) => Some(i.to_string()),
         (ColumnType::Float, Value::Varchar(_)) => trimmed
             .parse::<f64>()

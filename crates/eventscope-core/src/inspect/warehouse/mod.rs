@@ -48,7 +48,11 @@ pub fn verdicts(
     // every table.
     for (path, conflicts) in by_path(observed.conflicts.iter().map(|c| (c.path.as_str(), c))) {
         let first = conflicts[0];
-        let tables = tables(conflicts.iter().map(|c| (c.table.as_str(), c.column.as_str())));
+        let tables = tables(
+            conflicts
+                .iter()
+                .map(|c| (c.table.as_str(), c.column.as_str())),
+        );
         if let Some(finding) = new(TYPE_CONFLICT, path, type_conflict(first, &tables)) {
             out.push(
                 finding

@@ -19,7 +19,9 @@ fn judge(messages: &[&str], settings: &WarehouseSettings) -> Vec<Finding> {
 }
 
 fn track(event: &str, properties: &str) -> String {
-    format!(r#"{{"type": "track", "event": "{event}", "messageId": "m", "properties": {properties}}}"#)
+    format!(
+        r#"{{"type": "track", "event": "{event}", "messageId": "m", "properties": {properties}}}"#
+    )
 }
 
 fn rules(findings: &[Finding]) -> Vec<&str> {
@@ -77,10 +79,7 @@ fn a_string_that_cannot_be_coerced_is_lost_and_a_context_conflict_is_one_finding
         fate(ColumnType::Varchar, &Value::Float(42.5)),
         Fate::Coerced("\"42.5\"".into())
     );
-    assert_eq!(
-        fate(ColumnType::Boolean, &Value::Integer(1)),
-        Fate::Lost
-    );
+    assert_eq!(fate(ColumnType::Boolean, &Value::Integer(1)), Fate::Lost);
 }
 
 #[test]
@@ -147,7 +146,10 @@ fn a_long_string_is_cut_at_512_once_per_path() {
     );
     assert_eq!(rules(&findings), [VALUE_TRUNCATED]);
     let f = &findings[0];
-    assert_eq!((f.path.as_str(), f.severity), ("context.page.url", Severity::Info));
+    assert_eq!(
+        (f.path.as_str(), f.severity),
+        ("context.page.url", Severity::Info)
+    );
     assert_eq!(
         f.message,
         "context.page.url is 600 characters: tracks.context_page_url and a.context_page_url \
@@ -200,7 +202,8 @@ fn a_table_crossing_the_column_limit_is_said_once() {
     let f = &findings[0];
     assert_eq!((f.severity, f.seqs.as_slice()), (Severity::Error, &[1][..]));
     assert!(
-        f.message.starts_with("table wide now has 15 columns, past the limit of 12"),
+        f.message
+            .starts_with("table wide now has 15 columns, past the limit of 12"),
         "{}",
         f.message
     );
