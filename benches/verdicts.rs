@@ -1,4 +1,5 @@
-//! Verdict figures: parse + spec + plan + PII per event on one core, and `eventscope check`
+//! Verdict figures: parse + spec + plan + PII (and the identity graph, the warehouse mapping and
+//! schema) per event on one core, and `eventscope check`
 //! over a million events (wall time and peak memory).
 //!
 //! `cargo bench --bench verdicts`; `EVENTSCOPE_BENCH_EVENTS=100000` for a quicker run.
@@ -115,6 +116,20 @@ fn main() {
         let at = observed_at(&parsed[i], "2026-12-05T10:00:00.000Z");
         let observed = graph.observe(seq.get(), at, &parsed[i]);
         across(&observed, &graph).len() + usize::from(observed.created)
+    });
+    // Issue 15: the warehouse mapping alone, then fed to the schema with the `warehouse/…`
+    // verdicts, as `check` does.
+    rate("warehouse rows (pre-parsed)", &|i| {
+        eventscope::warehouse::rows(&parsed[i]).len()
+    });
+    let schema = std::cell::RefCell::new(eventscope::warehouse::Schema::new());
+    let warehouse = eventscope::warehouse::WarehouseSettings::default();
+    rate("warehouse rows + schema + verdicts", &|i| {
+        seq.set(seq.get() + 1);
+        let rows = eventscope::warehouse::rows(&parsed[i]);
+        let mut schema = schema.borrow_mut();
+        let observed = schema.observe(seq.get(), &rows);
+        eventscope::inspect::warehouse::verdicts(&rows, &observed, &schema, &warehouse).len()
     });
     let all = rate("all verdicts incl. parse (goal 250k)", &|i| {
         inspector.inspect_text(&messages[i]).len()

@@ -6,7 +6,7 @@
 
 pub use eventscope_core::{
     budget, bus, collector, config, entry, filter, forward, hub, identity, inspect,
-    install_tls_provider, model, recording, routing, server, stream,
+    install_tls_provider, model, recording, routing, server, stream, warehouse,
 };
 
 pub mod cli;

@@ -9,7 +9,7 @@ mod fate;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Finding, Kind};
 use crate::warehouse::{
@@ -196,13 +196,17 @@ fn unbounded(family: &Family) -> String {
     )
 }
 
-/// Items grouped by path, in first-seen order.
+/// Items grouped by path, in first-seen order (indexed: a message may hold many).
 fn by_path<'a, T>(items: impl Iterator<Item = (&'a str, T)>) -> Vec<(&'a str, Vec<T>)> {
     let mut out: Vec<(&str, Vec<T>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     for (path, item) in items {
-        match out.iter_mut().find(|(p, _)| *p == path) {
-            Some((_, items)) => items.push(item),
-            None => out.push((path, vec![item])),
+        match index.get(path) {
+            Some(&i) => out[i].1.push(item),
+            None => {
+                index.insert(path, out.len());
+                out.push((path, vec![item]));
+            }
         }
     }
     out
