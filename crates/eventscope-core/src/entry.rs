@@ -607,6 +607,24 @@ mod tests {
     }
 
     #[test]
+    fn a_warehouse_warning_is_a_violation_and_an_info_a_note() {
+        let finding = |severity| {
+            Finding::new(
+                Kind::Warehouse,
+                "warehouse/type-conflict",
+                "properties.price",
+                severity,
+                "conflict",
+            )
+        };
+        let verdict = Verdict::of(&[finding(Severity::Warning)]);
+        assert!(verdict.violation);
+        assert_eq!(verdict.rules.as_deref(), Some("warehouse/type-conflict"));
+        let verdict = Verdict::of(&[finding(Severity::Info)]);
+        assert!(!verdict.violation && verdict.notes);
+    }
+
+    #[test]
     fn an_identity_warning_is_a_violation_that_rule_terms_find() {
         let verdict = Verdict::of(&[Finding::new(
             Kind::Identity,
