@@ -73,10 +73,19 @@ pub fn infer(json: &Json<'_>) -> Option<(Value, Option<usize>)> {
             Some(i) => (Value::Integer(i), None),
             None => (Value::Float(n.as_f64().unwrap_or(f64::NAN)), None),
         },
-        Json::String(s) if parse_timestamp(s).is_some() => (Value::Timestamp(s.to_string()), None),
+        Json::String(s) if iso_date_prefix(s) && parse_timestamp(s).is_some() => {
+            (Value::Timestamp(s.to_string()), None)
+        }
         Json::String(s) => varchar(s),
         Json::Array(_) => varchar(&json.to_string()),
     })
+}
+
+/// Starts `YYYY-MM-DD`, as the ISO-8601 timestamps a warehouse types as `timestamp` do: most
+/// strings (a name, a price) are told apart here, without chrono's format parsing.
+fn iso_date_prefix(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-'
 }
 
 /// `s` as a varchar: cut to 512 characters (never inside a character), with the original
