@@ -623,29 +623,36 @@ fn a_blocked_user_id_is_an_identity_finding_in_check() {
 /// The identity findings (`identity/…` verdicts that need other messages) of an NDJSON run, as
 /// (the message's seq, rule, the seqs it names).
 fn across_findings(stdout: &str) -> Vec<(u64, String, Vec<u64>)> {
+    ndjson_findings(stdout, |f| {
+        let rule = f["rule"].as_str().unwrap();
+        rule.starts_with("identity/")
+            && !matches!(rule, "identity/blocked-id" | "identity/userid-looks-like")
+    })
+    .into_iter()
+    .map(|(seq, rule, _, seqs)| (seq, rule, seqs))
+    .collect()
+}
+
+/// The findings of an NDJSON run that `keep` picks, as (the message's seq, rule, path, the seqs
+/// it names).
+fn ndjson_findings(
+    stdout: &str,
+    keep: impl Fn(&Value) -> bool,
+) -> Vec<(u64, String, String, Vec<u64>)> {
     stdout
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .filter(|f| f.get("summary").is_none())
-        .filter(|f| {
-            let rule = f["rule"].as_str().unwrap();
-            rule.starts_with("identity/")
-                && !matches!(rule, "identity/blocked-id" | "identity/userid-looks-like")
-        })
+        .filter(|f| keep(f))
         .map(|f| {
-            let seqs = f
-                .get("seqs")
-                .map(|s| {
-                    s.as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|n| n.as_u64().unwrap())
-                        .collect()
-                })
+            let seqs = f["seqs"]
+                .as_array()
+                .map(|s| s.iter().map(|n| n.as_u64().unwrap()).collect())
                 .unwrap_or_default();
             (
                 f["seq"].as_u64().unwrap(),
                 f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
                 seqs,
             )
         })
@@ -780,23 +787,7 @@ fn a_shared_device_past_shared_identifier_users_is_named_in_check() {
 /// The warehouse findings of an NDJSON run, as (the message's seq, rule, path, the seqs it
 /// names).
 fn warehouse_findings(stdout: &str) -> Vec<(u64, String, String, Vec<u64>)> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|f| f["kind"] == "warehouse")
-        .map(|f| {
-            let seqs = f["seqs"]
-                .as_array()
-                .map(|s| s.iter().map(|n| n.as_u64().unwrap()).collect())
-                .unwrap_or_default();
-            (
-                f["seq"].as_u64().unwrap(),
-                f["rule"].as_str().unwrap().to_string(),
-                f["path"].as_str().unwrap().to_string(),
-                seqs,
-            )
-        })
-        .collect()
+    ndjson_findings(stdout, |f| f["kind"] == "warehouse")
 }
 
 /// A recording's frames (seqs from 201) through `check`: the schema is built across messages,
