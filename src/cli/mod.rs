@@ -12,6 +12,7 @@ mod serve;
 pub mod size;
 mod tail;
 mod tui;
+mod warehouse;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,10 @@ pub enum Command {
     /// The people of a recording (profiles stitched as Segment's Unify does), or one
     /// person's messages as frames (`--id`).
     People(PeopleArgs),
+    /// Load a recording into a database with Segment's warehouse schema: sqlite:PATH or
+    /// postgres://… (tables and columns made as they appear; loading twice adds nothing).
+    #[command(after_long_help = warehouse::HELP)]
+    Warehouse(WarehouseArgs),
     /// Print shell completions (bash, zsh or fish) to stdout.
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -326,6 +331,29 @@ pub struct PeopleArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct WarehouseArgs {
+    /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
+    pub file: std::path::PathBuf,
+    /// The database: sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB.
+    #[arg(long = "to", value_name = "URL", env = "EVENTSCOPE_WAREHOUSE", hide_env_values = true)]
+    pub to: String,
+    /// The schema the tables go in: created if missing in PostgreSQL; in SQLite the file is
+    /// attached under this name (its tables are plain tables in the file).
+    #[arg(long, value_name = "NAME", default_value = "eventscope")]
+    pub schema: String,
+    /// At most this long to connect, and for each statement (10s, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
+    pub max_line: u64,
+    /// Config file (its `[warehouse] column_limit`) [default: ./eventscope.toml, then the user
+    /// config dir].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
     pub file: std::path::PathBuf,
@@ -495,6 +523,7 @@ pub fn main() -> ExitCode {
         Some(Command::Relay(args)) => runtime.block_on(relay::run(args)),
         Some(Command::Check(args)) => check::run(args),
         Some(Command::People(args)) => people::run(args),
+        Some(Command::Warehouse(args)) => warehouse::run(args),
         Some(Command::Replay(args)) => runtime.block_on(replay::run(args)),
         Some(Command::JqWorker(args)) => jq_worker::run(args),
         Some(Command::Completions(args)) => docs::completions(&args),
