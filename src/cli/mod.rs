@@ -335,7 +335,12 @@ pub struct WarehouseArgs {
     /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
     pub file: std::path::PathBuf,
     /// The database: sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB.
-    #[arg(long = "to", value_name = "URL", env = "EVENTSCOPE_WAREHOUSE", hide_env_values = true)]
+    #[arg(
+        long = "to",
+        value_name = "URL",
+        env = "EVENTSCOPE_WAREHOUSE",
+        hide_env_values = true
+    )]
     pub to: String,
     /// The schema the tables go in: created if missing in PostgreSQL; in SQLite the file is
     /// attached under this name (its tables are plain tables in the file).

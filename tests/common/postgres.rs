@@ -27,8 +27,16 @@ impl Postgres {
             return skip(test, "no PostgreSQL (initdb, pg_ctl) found");
         };
         let run_as = if is_root() {
-            if Command::new("id").arg("-u").arg("postgres").output().map_or(true, |o| !o.status.success()) {
-                return skip(test, "running as root and there is no `postgres` user to run the server");
+            if Command::new("id")
+                .arg("-u")
+                .arg("postgres")
+                .output()
+                .map_or(true, |o| !o.status.success())
+            {
+                return skip(
+                    test,
+                    "running as root and there is no `postgres` user to run the server",
+                );
             }
             Some("postgres".to_string())
         } else {
@@ -108,7 +116,16 @@ impl Postgres {
     /// Runs `psql -At -c SQL` and returns its output, trimmed.
     pub fn query(&self, sql: &str) -> String {
         let out = Command::new(self.psql())
-            .args(["-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", &self.url(), "-c", sql])
+            .args([
+                "-X",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &self.url(),
+                "-c",
+                sql,
+            ])
             .output()
             .expect("psql runs");
         assert!(
@@ -180,7 +197,11 @@ fn is_root() -> bool {
 
 /// The directory holding `initdb`, `pg_ctl` and `psql`.
 fn binaries() -> Option<PathBuf> {
-    let has = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|p| dir.join(p).is_file());
+    let has = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|p| dir.join(p).is_file())
+    };
     if let Some(dir) = std::env::var_os("EVENTSCOPE_PG_BIN").map(PathBuf::from) {
         return has(&dir).then_some(dir);
     }
@@ -201,5 +222,10 @@ fn binaries() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .find(|dir| has(dir))
-        .map(|dir| std::fs::canonicalize(dir.join("pg_ctl")).ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or(dir))
+        .map(|dir| {
+            std::fs::canonicalize(dir.join("pg_ctl"))
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or(dir)
+        })
 }

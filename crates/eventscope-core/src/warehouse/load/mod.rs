@@ -75,8 +75,11 @@ pub trait Sink {
     fn columns(&mut self, table: &str) -> Result<Option<Columns>, LoadError>;
     fn begin(&mut self) -> Result<(), LoadError>;
     /// Creates `table` with `id` (the primary key), `columns` and `uuid_ts`.
-    fn create_table(&mut self, table: &str, columns: &[(String, ColumnType)])
-    -> Result<(), LoadError>;
+    fn create_table(
+        &mut self,
+        table: &str,
+        columns: &[(String, ColumnType)],
+    ) -> Result<(), LoadError>;
     fn add_column(&mut self, table: &str, column: &str, ty: ColumnType) -> Result<(), LoadError>;
     /// Writes `batch`; the rows it added (inserts) or added and changed (upserts).
     fn write(&mut self, batch: &Batch) -> Result<u64, LoadError>;
@@ -148,10 +151,13 @@ impl Batch {
             row[i] = cell;
         }
         if self.upsert {
-            let id = self.index.get("id").and_then(|&i| match Batch::cell(&row, i) {
-                Some(Value::Varchar(id)) => Some(id.clone()),
-                _ => None,
-            });
+            let id = self
+                .index
+                .get("id")
+                .and_then(|&i| match Batch::cell(&row, i) {
+                    Some(Value::Varchar(id)) => Some(id.clone()),
+                    _ => None,
+                });
             if let Some(id) = id {
                 if let Some(&at) = self.by_id.get(&id) {
                     let received = self.index.get("received_at").copied();
@@ -213,7 +219,9 @@ impl Loader {
     /// A loader writing to `sink`; a table takes at most `column_limit` columns (and never
     /// more than the database allows).
     pub fn new(sink: Box<dyn Sink>, column_limit: usize) -> Loader {
-        let column_limit = column_limit.min(sink.max_columns()).max(BASE_COLUMNS.len() + 1);
+        let column_limit = column_limit
+            .min(sink.max_columns())
+            .max(BASE_COLUMNS.len() + 1);
         Loader {
             sink,
             column_limit,
@@ -455,9 +463,7 @@ pub fn quote(name: &str) -> String {
 /// stored row's columns (`t.`, or empty), `new` names the incoming row (`excluded`).
 pub fn upsert_set(columns: &[(String, ColumnType)], old: &str, new: &str) -> String {
     let at = quote("received_at");
-    let newer = format!(
-        "({old}{at} IS NULL OR {new}.{at} IS NULL OR {new}.{at} >= {old}{at})"
-    );
+    let newer = format!("({old}{at} IS NULL OR {new}.{at} IS NULL OR {new}.{at} >= {old}{at})");
     let mut sets = vec![format!(
         "{at} = CASE WHEN {old}{at} IS NULL OR {new}.{at} > {old}{at} \
          THEN COALESCE({new}.{at}, {old}{at}) ELSE {old}{at} END"

@@ -48,7 +48,8 @@ impl PostgresSink {
             .enable_all()
             .build()
             .map_err(|e| LoadError::Connect(format!("cannot start a runtime: {e}")))?;
-        let connecting = runtime.block_on(tokio::time::timeout(timeout, config.connect(NoTls)));
+        let connecting =
+            runtime.block_on(async { tokio::time::timeout(timeout, config.connect(NoTls)).await });
         let (client, connection) = match connecting {
             Ok(Ok(connected)) => connected,
             Ok(Err(e)) => {
@@ -85,7 +86,11 @@ impl PostgresSink {
         what: &str,
         call: impl Future<Output = Result<T, tokio_postgres::Error>>,
     ) -> Result<T, LoadError> {
-        match self.runtime.block_on(tokio::time::timeout(self.timeout, call)) {
+        let timeout = self.timeout;
+        match self
+            .runtime
+            .block_on(async move { tokio::time::timeout(timeout, call).await })
+        {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(LoadError::Database(format!(
                 "{}: {what}: {}",
@@ -190,7 +195,11 @@ impl Sink for PostgresSink {
         self.call("BEGIN", self.client.batch_execute("BEGIN"))
     }
 
-    fn create_table(&mut self, table: &str, columns: &[(String, ColumnType)]) -> Result<(), LoadError> {
+    fn create_table(
+        &mut self,
+        table: &str,
+        columns: &[(String, ColumnType)],
+    ) -> Result<(), LoadError> {
         let mut sql = format!(
             "CREATE TABLE IF NOT EXISTS {} (\"id\" varchar(512) PRIMARY KEY",
             self.table(table)
@@ -199,7 +208,10 @@ impl Sink for PostgresSink {
             sql.push_str(&format!(", {} {}", quote(name), sql_type(*ty)));
         }
         sql.push_str(", \"uuid_ts\" timestamptz DEFAULT now())");
-        self.call(&format!("creating {table}"), self.client.batch_execute(&sql))
+        self.call(
+            &format!("creating {table}"),
+            self.client.batch_execute(&sql),
+        )
     }
 
     fn add_column(&mut self, table: &str, column: &str, ty: ColumnType) -> Result<(), LoadError> {

@@ -151,7 +151,11 @@ impl Sink for SqliteSink {
         self.conn.execute_batch("BEGIN").map_err(|e| self.fail(e))
     }
 
-    fn create_table(&mut self, table: &str, columns: &[(String, ColumnType)]) -> Result<(), LoadError> {
+    fn create_table(
+        &mut self,
+        table: &str,
+        columns: &[(String, ColumnType)],
+    ) -> Result<(), LoadError> {
         let mut sql = format!(
             "CREATE TABLE IF NOT EXISTS {} (\"id\" VARCHAR(512) NOT NULL PRIMARY KEY",
             self.table(table)
@@ -188,9 +192,10 @@ impl Sink for SqliteSink {
             sql.push_str("NOTHING");
         }
         let width = names.len();
-        let mut statement = self.conn.prepare_cached(&sql).map_err(|e| {
-            LoadError::Database(format!("{}: {e}", self.name))
-        })?;
+        let mut statement = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| LoadError::Database(format!("{}: {e}", self.name)))?;
         let mut changed = 0u64;
         for row in batch.rows() {
             let cells = (0..width).map(|i| Cell(Batch::cell(row, i)));

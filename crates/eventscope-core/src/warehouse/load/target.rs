@@ -63,8 +63,8 @@ fn check_schema(schema: &str) -> Result<(), LoadError> {
     let well_formed = matches!(bytes.next(), Some(b'a'..=b'z' | b'_'))
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && schema.len() <= super::MAX_NAME;
-    let reserved = matches!(schema, "main" | "temp" | "information_schema")
-        || schema.starts_with("pg_");
+    let reserved =
+        matches!(schema, "main" | "temp" | "information_schema") || schema.starts_with("pg_");
     if well_formed && !reserved {
         return Ok(());
     }
@@ -80,9 +80,7 @@ pub fn mask_password(url: &str) -> String {
     let mut out = url.to_string();
     if let Some(scheme_end) = out.find("://") {
         let rest = scheme_end + 3;
-        let authority_end = out[rest..]
-            .find(['/', '?'])
-            .map_or(out.len(), |i| rest + i);
+        let authority_end = out[rest..].find(['/', '?']).map_or(out.len(), |i| rest + i);
         if let Some(at) = out[rest..authority_end].rfind('@').map(|i| rest + i)
             && let Some(colon) = out[rest..at].find(':').map(|i| rest + i)
         {

@@ -14,17 +14,62 @@ fn value_of(sink: &sqlite::SqliteSink, sql: &str) -> rusqlite::types::Value {
 fn coercion_follows_segment() {
     use ColumnType::*;
     let cases: Vec<(Value, ColumnType, Option<Value>, Fate)> = vec![
-        (Value::Integer(42), Varchar, Some(Value::Varchar("42".into())), Fate::Coerced),
-        (Value::Boolean(true), Varchar, Some(Value::Varchar("true".into())), Fate::Coerced),
-        (Value::Float(42.5), Varchar, Some(Value::Varchar("42.5".into())), Fate::Coerced),
-        (Value::Varchar("42".into()), Integer, Some(Value::Integer(42)), Fate::Coerced),
-        (Value::Varchar("42.50".into()), Integer, Some(Value::Integer(42)), Fate::Coerced),
-        (Value::Float(42.9), Integer, Some(Value::Integer(42)), Fate::Coerced),
+        (
+            Value::Integer(42),
+            Varchar,
+            Some(Value::Varchar("42".into())),
+            Fate::Coerced,
+        ),
+        (
+            Value::Boolean(true),
+            Varchar,
+            Some(Value::Varchar("true".into())),
+            Fate::Coerced,
+        ),
+        (
+            Value::Float(42.5),
+            Varchar,
+            Some(Value::Varchar("42.5".into())),
+            Fate::Coerced,
+        ),
+        (
+            Value::Varchar("42".into()),
+            Integer,
+            Some(Value::Integer(42)),
+            Fate::Coerced,
+        ),
+        (
+            Value::Varchar("42.50".into()),
+            Integer,
+            Some(Value::Integer(42)),
+            Fate::Coerced,
+        ),
+        (
+            Value::Float(42.9),
+            Integer,
+            Some(Value::Integer(42)),
+            Fate::Coerced,
+        ),
         (Value::Varchar("abc".into()), Integer, None, Fate::Nulled),
         (Value::Boolean(true), Integer, None, Fate::Nulled),
-        (Value::Integer(3), Float, Some(Value::Float(3.0)), Fate::Kept),
-        (Value::Varchar("42.50".into()), Float, Some(Value::Float(42.5)), Fate::Coerced),
-        (Value::Varchar("TRUE".into()), Boolean, Some(Value::Boolean(true)), Fate::Coerced),
+        (
+            Value::Integer(3),
+            Float,
+            Some(Value::Float(3.0)),
+            Fate::Kept,
+        ),
+        (
+            Value::Varchar("42.50".into()),
+            Float,
+            Some(Value::Float(42.5)),
+            Fate::Coerced,
+        ),
+        (
+            Value::Varchar("TRUE".into()),
+            Boolean,
+            Some(Value::Boolean(true)),
+            Fate::Coerced,
+        ),
         (Value::Integer(1), Boolean, None, Fate::Nulled),
         (
             Value::Varchar("2026-11-01 10:00:00".into()),
@@ -40,10 +85,19 @@ fn coercion_follows_segment() {
         ),
         (Value::Integer(7), Timestamp, None, Fate::Nulled),
         (Value::Float(f64::NAN), Float, None, Fate::Nulled),
-        (Value::Varchar("a\0b".into()), Varchar, Some(Value::Varchar("ab".into())), Fate::Kept),
+        (
+            Value::Varchar("a\0b".into()),
+            Varchar,
+            Some(Value::Varchar("ab".into())),
+            Fate::Kept,
+        ),
     ];
     for (value, column, loaded, fate) in cases {
-        assert_eq!(coerce(&value, column), (loaded, fate), "{value:?} into {column}");
+        assert_eq!(
+            coerce(&value, column),
+            (loaded, fate),
+            "{value:?} into {column}"
+        );
     }
 }
 
@@ -73,7 +127,10 @@ fn tables_columns_and_types_appear_and_reloads_add_nothing() {
     let first = load_all(open(), &messages, 2);
     assert_eq!((first.inserted, first.duplicates), (4, 2), "{first:?}");
     assert_eq!(first.tables_created, 2);
-    assert_eq!(first.columns_added, 1, "`coupon`, in the event table after the first flush");
+    assert_eq!(
+        first.columns_added, 1,
+        "`coupon`, in the event table after the first flush"
+    );
     let second = load_all(open(), &messages, 100);
     assert_eq!((second.inserted, second.duplicates), (0, 6), "{second:?}");
     assert_eq!((second.tables_created, second.columns_added), (0, 0));
@@ -94,7 +151,10 @@ fn tables_columns_and_types_appear_and_reloads_add_nothing() {
     assert_eq!(find("received_at"), Some("TIMESTAMP"));
     assert_eq!(find("uuid_ts"), Some("TIMESTAMP"));
     assert_eq!(
-        value_of(&sink, "SELECT received_at FROM events.order_completed WHERE id = 'm1'"),
+        value_of(
+            &sink,
+            "SELECT received_at FROM events.order_completed WHERE id = 'm1'"
+        ),
         rusqlite::types::Value::Text("2026-11-01T00:00:00.000000Z".into())
     );
     drop(sink);
@@ -102,7 +162,8 @@ fn tables_columns_and_types_appear_and_reloads_add_nothing() {
 }
 
 fn scratch_db(name: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("eventscope-load-{name}-{}.db", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("eventscope-load-{name}-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&path);
     path
 }
@@ -124,7 +185,12 @@ fn users_are_upserted_newer_non_null_values_winning() {
         let summary = load_all(open(&path), &messages, batch);
         assert_eq!((summary.upserted, summary.inserted), (3, 3));
         let sink = open(&path);
-        let row = |c: &str| value_of(&sink, &format!("SELECT {c} FROM events.users WHERE id = 'u1'"));
+        let row = |c: &str| {
+            value_of(
+                &sink,
+                &format!("SELECT {c} FROM events.users WHERE id = 'u1'"),
+            )
+        };
         let text = |s: &str| rusqlite::types::Value::Text(s.to_string());
         assert_eq!(row("count(*)"), rusqlite::types::Value::Integer(1));
         assert_eq!(row("plan"), text("pro"), "batch {batch}");
@@ -148,9 +214,21 @@ fn a_type_conflict_is_coerced_or_nulled_and_reported() {
         ],
         100,
     );
-    assert_eq!((summary.coerced, summary.nulled), (2, 1), "{:?}", summary.notes);
-    let nulled = summary.notes.iter().find(|n| n.fate == Fate::Nulled).unwrap();
-    assert_eq!((nulled.seq, nulled.table.as_str(), nulled.column.as_str()), (3, "paid", "amount"));
+    assert_eq!(
+        (summary.coerced, summary.nulled),
+        (2, 1),
+        "{:?}",
+        summary.notes
+    );
+    let nulled = summary
+        .notes
+        .iter()
+        .find(|n| n.fate == Fate::Nulled)
+        .unwrap();
+    assert_eq!(
+        (nulled.seq, nulled.table.as_str(), nulled.column.as_str()),
+        (3, "paid", "amount")
+    );
     assert_eq!(summary.inserted, 6);
 }
 
@@ -173,8 +251,17 @@ fn targets_parse() {
         Target::parse("sqlite:///tmp/x.db").unwrap(),
         Target::Sqlite("/tmp/x.db".into())
     );
-    assert_eq!(Target::parse("sqlite:x.db").unwrap(), Target::Sqlite("x.db".into()));
-    assert!(matches!(Target::parse("postgresql://h/db"), Ok(Target::Postgres(_))));
-    assert!(matches!(Target::parse("mysql://h/db"), Err(LoadError::Usage(_))));
+    assert_eq!(
+        Target::parse("sqlite:x.db").unwrap(),
+        Target::Sqlite("x.db".into())
+    );
+    assert!(matches!(
+        Target::parse("postgresql://h/db"),
+        Ok(Target::Postgres(_))
+    ));
+    assert!(matches!(
+        Target::parse("mysql://h/db"),
+        Err(LoadError::Usage(_))
+    ));
     assert!(matches!(Target::parse("sqlite:"), Err(LoadError::Usage(_))));
 }
