@@ -191,6 +191,9 @@ fn the_fixture_loads_into_sqlite_with_segments_schema_and_a_second_load_adds_not
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `paid`'s id, amount, label and note.
+type PaidRow = (String, Option<i64>, Option<String>, Option<String>);
+
 /// A recording whose `amount` is first an integer, and whose `label` is first a string.
 const CONFLICTS: &str = r#"{"type":"track","event":"Paid","messageId":"p1","receivedAt":"2026-11-01T00:00:01Z","properties":{"amount":42,"label":"gold"}}
 {"type":"track","event":"Paid","messageId":"p2","receivedAt":"2026-11-01T00:00:02Z","properties":{"amount":"43","label":7}}
@@ -227,7 +230,7 @@ fn type_conflicts_are_coerced_or_nulled_and_reported_and_bad_lines_counted() {
         "{summary}"
     );
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let rows: Vec<(String, Option<i64>, Option<String>, Option<String>)> = conn
+    let rows: Vec<PaidRow> = conn
         .prepare("SELECT id, amount, label, note FROM paid ORDER BY id")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
@@ -352,10 +355,11 @@ fn expected_user(path: &str) -> (String, usize) {
     for line in std::fs::read_to_string(path).unwrap().lines() {
         let tree = Json::parse(line).unwrap();
         for row in rows(&tree) {
-            if row.load == Load::Upsert && row.table == "users" {
-                if let Some(Value::Varchar(id)) = row.column("id").map(|c| c.value.clone()) {
-                    *seen.entry(id).or_default() += 1;
-                }
+            if row.load == Load::Upsert
+                && row.table == "users"
+                && let Some(Value::Varchar(id)) = row.column("id").map(|c| c.value.clone())
+            {
+                *seen.entry(id).or_default() += 1;
             }
         }
     }

@@ -10,6 +10,7 @@ mod relay;
 mod replay;
 mod serve;
 pub mod size;
+mod sql;
 mod tail;
 mod tui;
 mod warehouse;
@@ -63,6 +64,10 @@ pub enum Command {
     /// postgres://… (tables and columns made as they appear; loading twice adds nothing).
     #[command(after_long_help = warehouse::HELP)]
     Warehouse(WarehouseArgs),
+    /// SQL over a recording: its warehouse tables and eventscope's own (messages, findings,
+    /// deliveries) in an in-memory SQLite.
+    #[command(after_long_help = sql::HELP)]
+    Sql(SqlArgs),
     /// Print shell completions (bash, zsh or fish) to stdout.
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -359,6 +364,25 @@ pub struct WarehouseArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct SqlArgs {
+    /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
+    pub file: std::path::PathBuf,
+    /// The query (SQLite's dialect), e.g. "SELECT event, count(*) FROM tracks GROUP BY 1".
+    pub query: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: sql::Format,
+    /// Tracking plan, for the `findings` table [default: `plan` in the config].
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<std::path::PathBuf>,
+    /// Config file [default: ./eventscope.toml, then the user config dir].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
+    pub max_line: u64,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
     pub file: std::path::PathBuf,
@@ -529,6 +553,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => check::run(args),
         Some(Command::People(args)) => people::run(args),
         Some(Command::Warehouse(args)) => warehouse::run(args),
+        Some(Command::Sql(args)) => sql::run(args),
         Some(Command::Replay(args)) => runtime.block_on(replay::run(args)),
         Some(Command::JqWorker(args)) => jq_worker::run(args),
         Some(Command::Completions(args)) => docs::completions(&args),

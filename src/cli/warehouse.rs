@@ -95,7 +95,7 @@ pub fn run(args: WarehouseArgs) -> ExitCode {
     };
     progress.clear();
     let summary = match loaded.and_then(|()| loader.finish()) {
-        Ok(summary) => summary,
+        Ok((summary, _)) => summary,
         Err(e) => {
             eprintln!("eventscope warehouse: {}", super::one_line(&e.to_string()));
             return ExitCode::from(match e {

@@ -1,8 +1,10 @@
 //! A value into a column of a given type, as Segment's loader would: the value as it is when
 //! the types agree (an integer widens into a float column), coerced where it can be (`42` into
 //! a varchar column as `"42"`, `"42"` into an integer column, `42.5` into an integer column
-//! as `42`: an integer column keeps no decimals), else NULL. Also what every database takes:
-//! timestamps in one UTC form, no NUL characters, no NaN or infinity, varchars cut at 512.
+//! as `42`: an integer column keeps no decimals), else NULL — the same rules as the
+//! `warehouse/type-conflict` verdict's fate (`inspect::warehouse::fate`; a test keeps them in
+//! step). Also what every database takes: timestamps in one UTC form, no NUL characters, no
+//! NaN or infinity, varchars cut at 512.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -40,11 +42,7 @@ pub fn coerce(value: &Value, column: ColumnType) -> (Option<Value>, Fate) {
         (ColumnType::Varchar, other) => Some(Value::Varchar(text(other))),
         (ColumnType::Integer, Value::Float(f)) => integer_of(*f),
         (ColumnType::Integer, Value::Varchar(s)) => {
-            let s = s.trim();
-            s.parse::<i64>()
-                .ok()
-                .map(Value::Integer)
-                .or_else(|| s.parse::<f64>().ok().and_then(integer_of))
+            s.trim().parse::<i64>().ok().map(Value::Integer)
         }
         (ColumnType::Float, Value::Varchar(s)) => s
             .trim()
@@ -52,9 +50,9 @@ pub fn coerce(value: &Value, column: ColumnType) -> (Option<Value>, Fate) {
             .ok()
             .filter(|f| f.is_finite())
             .map(Value::Float),
-        (ColumnType::Boolean, Value::Varchar(s)) => match s.trim() {
-            t if t.eq_ignore_ascii_case("true") => Some(Value::Boolean(true)),
-            f if f.eq_ignore_ascii_case("false") => Some(Value::Boolean(false)),
+        (ColumnType::Boolean, Value::Varchar(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "t" | "1" | "yes" => Some(Value::Boolean(true)),
+            "false" | "f" | "0" | "no" => Some(Value::Boolean(false)),
             _ => None,
         },
         (ColumnType::Timestamp, Value::Varchar(s)) => parse_timestamp(s.trim()).and_then(utc),

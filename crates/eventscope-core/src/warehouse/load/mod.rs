@@ -88,6 +88,37 @@ pub trait Sink {
     fn rollback(&mut self);
 }
 
+impl<T: Sink + ?Sized> Sink for Box<T> {
+    fn max_columns(&self) -> usize {
+        (**self).max_columns()
+    }
+    fn columns(&mut self, table: &str) -> Result<Option<Columns>, LoadError> {
+        (**self).columns(table)
+    }
+    fn begin(&mut self) -> Result<(), LoadError> {
+        (**self).begin()
+    }
+    fn create_table(
+        &mut self,
+        table: &str,
+        columns: &[(String, ColumnType)],
+    ) -> Result<(), LoadError> {
+        (**self).create_table(table, columns)
+    }
+    fn add_column(&mut self, table: &str, column: &str, ty: ColumnType) -> Result<(), LoadError> {
+        (**self).add_column(table, column, ty)
+    }
+    fn write(&mut self, batch: &Batch) -> Result<u64, LoadError> {
+        (**self).write(batch)
+    }
+    fn commit(&mut self) -> Result<(), LoadError> {
+        (**self).commit()
+    }
+    fn rollback(&mut self) {
+        (**self).rollback()
+    }
+}
+
 /// The rows of one table waiting to be written: each row's cells follow `columns` (a row
 /// added before a column appeared is shorter: the rest is NULL); each cell's variant is its
 /// column's type.
@@ -205,8 +236,8 @@ struct TableState {
 }
 
 /// Loads messages through a [`Sink`], batching rows and evolving the schema.
-pub struct Loader {
-    sink: Box<dyn Sink>,
+pub struct Loader<S: Sink = Box<dyn Sink>> {
+    sink: S,
     column_limit: usize,
     batch_rows: usize,
     tables: BTreeMap<String, TableState>,
@@ -215,10 +246,10 @@ pub struct Loader {
     summary: Summary,
 }
 
-impl Loader {
+impl<S: Sink> Loader<S> {
     /// A loader writing to `sink`; a table takes at most `column_limit` columns (and never
     /// more than the database allows).
-    pub fn new(sink: Box<dyn Sink>, column_limit: usize) -> Loader {
+    pub fn new(sink: S, column_limit: usize) -> Loader<S> {
         let column_limit = column_limit
             .min(sink.max_columns())
             .max(BASE_COLUMNS.len() + 1);
@@ -234,7 +265,7 @@ impl Loader {
     }
 
     /// Rows held before a write (at least 1).
-    pub fn with_batch_rows(mut self, rows: usize) -> Loader {
+    pub fn with_batch_rows(mut self, rows: usize) -> Loader<S> {
         self.batch_rows = rows.max(1);
         self
     }
@@ -413,8 +444,13 @@ impl Loader {
         Ok(())
     }
 
-    /// Writes what is held and returns what the load did.
-    pub fn finish(mut self) -> Result<Summary, LoadError> {
+    /// The sink, to write beside the loader (between flushes: not in a transaction).
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
+    /// Writes what is held and returns what the load did, and the sink.
+    pub fn finish(mut self) -> Result<(Summary, S), LoadError> {
         self.flush()?;
         let mut summary = self.summary;
         summary.tables = self
@@ -427,7 +463,7 @@ impl Loader {
                 table
             })
             .collect();
-        Ok(summary)
+        Ok((summary, self.sink))
     }
 
     /// What the load has done so far (tables not filled in), for a progress line.

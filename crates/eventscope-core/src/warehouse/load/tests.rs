@@ -38,12 +38,7 @@ fn coercion_follows_segment() {
             Some(Value::Integer(42)),
             Fate::Coerced,
         ),
-        (
-            Value::Varchar("42.50".into()),
-            Integer,
-            Some(Value::Integer(42)),
-            Fate::Coerced,
-        ),
+        (Value::Varchar("42.50".into()), Integer, None, Fate::Nulled),
         (
             Value::Float(42.9),
             Integer,
@@ -101,7 +96,49 @@ fn coercion_follows_segment() {
     }
 }
 
-fn load(loader: &mut Loader, seq: u64, text: &str) {
+/// The loader loads what the `warehouse/type-conflict` verdict says the warehouse will.
+#[test]
+fn coercion_agrees_with_the_verdicts_fate() {
+    use crate::inspect::warehouse::{Fate as Verdict, fate};
+    let values = [
+        Value::Integer(42),
+        Value::Integer(-7),
+        Value::Float(42.5),
+        Value::Float(-0.5),
+        Value::Boolean(true),
+        Value::Varchar("42".into()),
+        Value::Varchar(" 42 ".into()),
+        Value::Varchar("42.50".into()),
+        Value::Varchar("yes".into()),
+        Value::Varchar("F".into()),
+        Value::Varchar("lots".into()),
+        Value::Varchar("2026-11-01T10:00:00Z".into()),
+        Value::Timestamp("2026-11-01T10:00:00Z".into()),
+    ];
+    let types = [
+        ColumnType::Timestamp,
+        ColumnType::Integer,
+        ColumnType::Float,
+        ColumnType::Boolean,
+        ColumnType::Varchar,
+    ];
+    for value in &values {
+        for &column in &types {
+            if !crate::warehouse::conflicts(column, value.column_type()) {
+                continue;
+            }
+            let (loaded, _) = coerce(value, column);
+            let said = fate(column, value);
+            assert_eq!(
+                loaded.is_some(),
+                matches!(said, Verdict::Coerced(_)),
+                "{value:?} into {column}: loader {loaded:?}, verdict {said:?}"
+            );
+        }
+    }
+}
+
+fn load<S: Sink>(loader: &mut Loader<S>, seq: u64, text: &str) {
     let tree = Json::parse(text).unwrap();
     loader.add(seq, &tree, text, None).unwrap();
 }
@@ -112,7 +149,7 @@ fn load_all(sink: sqlite::SqliteSink, messages: &[&str], batch: usize) -> Summar
     for (i, text) in messages.iter().enumerate() {
         load(&mut loader, i as u64 + 1, text);
     }
-    loader.finish().unwrap()
+    loader.finish().unwrap().0
 }
 
 #[test]
