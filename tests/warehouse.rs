@@ -194,8 +194,9 @@ fn the_fixture_loads_into_sqlite_with_segments_schema_and_a_second_load_adds_not
 /// `paid`'s id, amount, label and note.
 type PaidRow = (String, Option<i64>, Option<String>, Option<String>);
 
-/// A recording whose `amount` is first an integer, and whose `label` is first a string.
-const CONFLICTS: &str = r#"{"type":"track","event":"Paid","messageId":"p1","receivedAt":"2026-11-01T00:00:01Z","properties":{"amount":42,"label":"gold"}}
+/// A recording whose `amount` is first an integer, and whose `label` is first a string (and
+/// a property named as one of PostgreSQL's system columns, loaded as `_xmin`).
+const CONFLICTS: &str = r#"{"type":"track","event":"Paid","messageId":"p1","receivedAt":"2026-11-01T00:00:01Z","properties":{"amount":42,"label":"gold","xmin":5}}
 {"type":"track","event":"Paid","messageId":"p2","receivedAt":"2026-11-01T00:00:02Z","properties":{"amount":"43","label":7}}
 this line is not JSON
 {"type":"track","event":"Paid","messageId":"p3","receivedAt":"2026-11-01T00:00:03Z","properties":{"amount":"lots","note":"new column"}}
@@ -338,6 +339,7 @@ fn the_fixture_loads_into_a_real_postgresql() {
         pg.query("SELECT string_agg(id || ':' || coalesce(amount::text, 'NULL') || ':' || coalesce(label, 'NULL'), ',' ORDER BY id) FROM shop.paid"),
         "p1:42:gold,p2:43:7,p3:NULL:NULL"
     );
+    assert_eq!(pg.query("SELECT \"_xmin\" FROM shop.paid WHERE id = 'p1'"), "5");
     let user = expected_user(FIXTURE);
     assert_eq!(
         pg.query(&format!(
@@ -356,7 +358,7 @@ fn expected_user(path: &str) -> (String, usize) {
         let tree = Json::parse(line).unwrap();
         for row in rows(&tree) {
             if row.load == Load::Upsert
-                && row.table == "users"
+                && &*row.table == "users"
                 && let Some(Value::Varchar(id)) = row.column("id").map(|c| c.value.clone())
             {
                 *seen.entry(id).or_default() += 1;

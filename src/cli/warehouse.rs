@@ -76,7 +76,9 @@ pub fn run(args: WarehouseArgs) -> ExitCode {
                 let text = reader.text();
                 match Json::parse(text) {
                     Ok(tree) if is_message(&tree) => {
-                        let added = loader.add(seq, &tree, text, None);
+                        // As the reader's frame of a bare message has it: `timestamp`.
+                        let at = tree.get("timestamp").and_then(Json::as_str);
+                        let added = loader.add(seq, &tree, text, at);
                         reader.take_seq();
                         added
                     }

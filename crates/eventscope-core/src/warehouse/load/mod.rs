@@ -8,12 +8,14 @@
 //! Idempotent: every table has `id` as its primary key. Call tables insert with `ON CONFLICT
 //! (id) DO NOTHING` (the same file loaded twice adds no rows); `users` and `accounts` upsert
 //! on `id`, the newer row's (by `received_at`, later in the load on a tie) non-null values
-//! winning. Every table also has `received_at` (the message's, else the frame's) and
-//! `uuid_ts` (when the row was loaded, filled by the database).
+//! winning. Every table also has `received_at` (the message's, else the one the caller
+//! gives: the recording frame's) and `uuid_ts` (when the row was loaded, filled by the
+//! database).
 //!
 //! Choices where Segment's docs are silent: a message without a `messageId` gets the id
 //! `es-` + the SHA-1 of its text (so a reload stays idempotent); names longer than 63 bytes
-//! (PostgreSQL's limit) are cut to 63; a table past the column limit (`[warehouse]
+//! (PostgreSQL's limit) are cut to 63, and a name a database keeps for itself (a table
+//! `sqlite_…`, a column `xmin` or `ctid`) gets a leading `_`; a table past the column limit (`[warehouse]
 //! column_limit`, at most the database's own) loads no further columns, and their values are
 //! counted as dropped.
 
@@ -281,19 +283,19 @@ impl<S: Sink> Loader<S> {
     ) -> Result<(), LoadError> {
         self.summary.messages += 1;
         for row in rows(message) {
-            let table = cut_name(&row.table).to_string();
+            let table = database_name(&row.table, true);
             if !self.known(&table)? {
                 self.summary.rows_dropped += 1;
                 continue;
             }
             let mut cells: Vec<(String, Value)> = Vec::with_capacity(row.columns.len() + 2);
             for column in &row.columns {
-                let name = cut_name(&column.name);
-                // Names are unique in a row; two cut to the same 63 bytes keep the first.
-                if name.len() < column.name.len() && cells.iter().any(|(n, _)| n == name) {
+                let name = database_name(&column.name, false);
+                // Names are unique in a row; two made the same (cut to 63 bytes) keep the first.
+                if name.as_str() != &*column.name && cells.iter().any(|(n, _)| *n == name) {
                     continue;
                 }
-                cells.push((name.to_string(), column.value.clone()));
+                cells.push((name, column.value.clone()));
             }
             if !cells.iter().any(|(n, _)| n == "id") {
                 let digest = Sha1::digest(text.as_bytes());
@@ -479,13 +481,28 @@ impl TableState {
     }
 }
 
-/// `name` cut to [`MAX_NAME`] bytes (on a character boundary; names are ASCII anyway).
-fn cut_name(name: &str) -> &str {
+/// Column names PostgreSQL keeps for itself (its system columns).
+const SYSTEM_COLUMNS: &[&str] = &["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", "oid"];
+
+/// `name` as the database gets it: cut to [`MAX_NAME`] bytes, and with a leading `_` when the
+/// database keeps it for itself (a table `sqlite_…`, a column `xmin`): go-snakecase never
+/// starts a name with `_`, so no other name becomes the same.
+fn database_name(name: &str, table: bool) -> String {
+    let reserved = if table {
+        name.starts_with("sqlite_")
+    } else {
+        SYSTEM_COLUMNS.contains(&name)
+    };
+    let name = if reserved {
+        format!("_{name}")
+    } else {
+        name.to_string()
+    };
     let mut end = name.len().min(MAX_NAME);
     while !name.is_char_boundary(end) {
         end -= 1;
     }
-    name.get(..end).unwrap_or(name)
+    name.get(..end).unwrap_or(&name).to_string()
 }
 
 /// `name` quoted as an SQL identifier (both dialects).

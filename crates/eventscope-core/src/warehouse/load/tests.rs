@@ -302,3 +302,34 @@ fn targets_parse() {
     ));
     assert!(matches!(Target::parse("sqlite:"), Err(LoadError::Usage(_))));
 }
+
+#[test]
+fn names_a_database_keeps_for_itself_are_loaded_under_another() {
+    let path = scratch_db("reserved");
+    let summary = load_all(
+        open(&path),
+        &[
+            r#"{"type":"track","event":"SQLite Stat1","messageId":"r1","properties":{"xmin":1,"ctid":"x","a_very_long_property_name_that_goes_on_and_on_past_sixty_three_bytes":2,"a_very_long_property_name_that_goes_on_and_on_past_sixty_three_bytes_too":3}}"#,
+        ],
+        10,
+    );
+    assert_eq!(summary.inserted, 2, "{summary:?}");
+    let sink = open(&path);
+    assert_eq!(
+        value_of(
+            &sink,
+            "SELECT \"_xmin\" || \"_ctid\" FROM events._sqlite_stat1"
+        ),
+        rusqlite::types::Value::Text("1x".into())
+    );
+    assert_eq!(
+        value_of(
+            &sink,
+            "SELECT a_very_long_property_name_that_goes_on_and_on_past_sixty_three_ FROM events._sqlite_stat1"
+        ),
+        rusqlite::types::Value::Integer(2),
+        "cut to 63 bytes, the first of two such keeps it"
+    );
+    drop(sink);
+    let _ = std::fs::remove_file(&path);
+}
