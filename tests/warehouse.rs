@@ -339,7 +339,10 @@ fn the_fixture_loads_into_a_real_postgresql() {
         pg.query("SELECT string_agg(id || ':' || coalesce(amount::text, 'NULL') || ':' || coalesce(label, 'NULL'), ',' ORDER BY id) FROM shop.paid"),
         "p1:42:gold,p2:43:7,p3:NULL:NULL"
     );
-    assert_eq!(pg.query("SELECT \"_xmin\" FROM shop.paid WHERE id = 'p1'"), "5");
+    assert_eq!(
+        pg.query("SELECT \"_xmin\" FROM shop.paid WHERE id = 'p1'"),
+        "5"
+    );
     let user = expected_user(FIXTURE);
     assert_eq!(
         pg.query(&format!(

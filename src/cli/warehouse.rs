@@ -108,7 +108,10 @@ pub fn run(args: WarehouseArgs) -> ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let source = args.file.display().to_string();
+    let source = match args.file.display().to_string() {
+        dash if dash == "-" => "standard input".to_string(),
+        path => path,
+    };
     let written = write_summary(
         &mut out,
         &summary,
