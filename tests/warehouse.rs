@@ -175,8 +175,8 @@ fn the_fixture_loads_into_sqlite_with_segments_schema_and_a_second_load_adds_not
     );
     drop(conn);
 
-    // Loading the same file again adds no row and no column.
-    let second = warehouse(&[FIXTURE, "--to", &to]);
+    // Loading the same file again (in other batches) adds no row and no column.
+    let second = warehouse(&[FIXTURE, "--to", &to, "--batch-rows", "37"]);
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
     let again = stdout(&second);
     assert!(
@@ -279,7 +279,16 @@ fn the_fixture_loads_into_a_real_postgresql() {
         return;
     };
     let url = pg.url();
-    let first = warehouse(&[FIXTURE, "--to", &url, "--schema", "shop"]);
+    // Many small batches: staging tables reused, given new columns, emptied between batches.
+    let first = warehouse(&[
+        FIXTURE,
+        "--to",
+        &url,
+        "--schema",
+        "shop",
+        "--batch-rows",
+        "37",
+    ]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let expected = expected_rows(FIXTURE);
     let tables = pg.query(

@@ -361,6 +361,10 @@ pub struct WarehouseArgs {
     /// config dir].
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Rows held before a write (tests use a few, to write many batches).
+    #[arg(long, value_name = "N", hide = true,
+          default_value_t = eventscope_core::warehouse::load::DEFAULT_BATCH_ROWS as u64, value_parser = buffer_parser())]
+    pub batch_rows: u64,
 }
 
 #[derive(Debug, Clone, Args)]

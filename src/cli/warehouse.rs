@@ -61,7 +61,8 @@ pub fn run(args: WarehouseArgs) -> ExitCode {
         Ok(sink) => sink,
         Err(e) => return fail(e.to_string()),
     };
-    let mut loader = Loader::new(sink, config.warehouse.column_limit);
+    let mut loader = Loader::new(sink, config.warehouse.column_limit)
+        .with_batch_rows(usize::try_from(args.batch_rows).unwrap_or(usize::MAX));
     let mut progress = Progress::new();
     let mut skipped = 0u64;
     let mut read_failed = None;

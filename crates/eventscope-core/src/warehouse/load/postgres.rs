@@ -3,18 +3,22 @@
 //! created if missing. Types: `timestamptz`, `bigint`, `double precision`, `boolean`,
 //! `varchar(512)` (what a Redshift user expects).
 //!
-//! A batch is `COPY`'d (text format) into a temporary table, then `INSERT … SELECT … ON
-//! CONFLICT (id) DO NOTHING` (or `DO UPDATE` for `users` and `accounts`) moves it in: COPY's
-//! speed, and idempotent. Every call (connecting too) is bounded by the timeout; TLS is not
+//! A batch is `COPY`'d (text format) into a staging table (temporary, one per target table,
+//! kept for the session and emptied after each batch), then `INSERT … SELECT … ON CONFLICT
+//! (id) DO NOTHING` (or `DO UPDATE` for `users` and `accounts`) moves it in: COPY's speed,
+//! and idempotent; two round trips a batch. The session commits asynchronously
+//! (`synchronous_commit = off`): a server crash may lose the last batches, which a reload
+//! (idempotent) restores. Every call (connecting too) is bounded by the timeout; TLS is not
 //! supported (`sslmode=disable` or `prefer`).
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Write;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::SinkExt;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 use super::{Batch, Columns, LoadError, Sink, mask_password, quote, upsert_set};
 use crate::warehouse::{ColumnType, Value};
@@ -33,6 +37,15 @@ pub struct PostgresSink {
     timeout: Duration,
     /// The URL with its password masked, for messages.
     name: String,
+    /// Each target table's staging table.
+    staging: HashMap<String, Staging>,
+}
+
+/// A temporary table a target table's batches are copied into.
+struct Staging {
+    /// Its name, quoted.
+    name: String,
+    columns: HashSet<String>,
 }
 
 impl PostgresSink {
@@ -74,8 +87,12 @@ impl PostgresSink {
             schema: quote(schema),
             timeout,
             name,
+            staging: HashMap::new(),
         };
-        let create = format!("CREATE SCHEMA IF NOT EXISTS {}", sink.schema);
+        let create = format!(
+            "CREATE SCHEMA IF NOT EXISTS {}; SET synchronous_commit TO off",
+            sink.schema
+        );
         sink.call("creating the schema", sink.client.batch_execute(&create))?;
         Ok(sink)
     }
@@ -131,7 +148,8 @@ fn sql_type(ty: ColumnType) -> &'static str {
     }
 }
 
-/// `information_schema.columns.data_type` as a warehouse type.
+/// A column's type (`format_type`: `timestamp with time zone`, `character varying(512)`) as
+/// a warehouse type.
 fn column_type(data_type: &str) -> ColumnType {
     match data_type {
         t if t.starts_with("timestamp") || t == "date" => ColumnType::Timestamp,
@@ -173,13 +191,14 @@ impl Sink for PostgresSink {
     }
 
     fn columns(&mut self, table: &str) -> Result<Option<Columns>, LoadError> {
-        let schema = self.schema.trim_matches('"').to_string();
+        let qualified = self.table(table);
         let rows = self.call(
             "reading the table's columns",
             self.client.query(
-                "SELECT column_name::text, data_type::text FROM information_schema.columns \
-                 WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
-                &[&schema, &table],
+                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+                 WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped \
+                 ORDER BY a.attnum",
+                &[&qualified],
             ),
         )?;
         let columns: Columns = rows
@@ -230,13 +249,42 @@ impl Sink for PostgresSink {
     fn write(&mut self, batch: &Batch) -> Result<u64, LoadError> {
         let names: Vec<String> = batch.columns().iter().map(|(n, _)| quote(n)).collect();
         let list = names.join(", ");
-        let typed: Vec<String> = batch
+        // The staging table: made on first use, given the columns it lacks.
+        let count = self.staging.len();
+        let staging = self
+            .staging
+            .entry(batch.table().to_string())
+            .or_insert_with(|| Staging {
+                name: quote(&format!("eventscope_staging_{count}")),
+                columns: HashSet::new(),
+            });
+        let missing: Vec<String> = batch
             .columns()
             .iter()
+            .filter(|(n, _)| !staging.columns.contains(n))
             .map(|(n, ty)| format!("{} {}", quote(n), sql_type(*ty)))
             .collect();
-        let staging = "\"eventscope_batch\"";
-        let create = format!("CREATE TEMP TABLE {staging} ({})", typed.join(", "));
+        let prepare = match (staging.columns.is_empty(), missing.is_empty()) {
+            (_, true) => String::new(),
+            (true, false) => format!(
+                "CREATE TEMP TABLE {} ({})",
+                staging.name,
+                missing.join(", ")
+            ),
+            (false, false) => format!(
+                "ALTER TABLE {} {}",
+                staging.name,
+                missing
+                    .iter()
+                    .map(|c| format!("ADD COLUMN {c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        staging
+            .columns
+            .extend(batch.columns().iter().map(|(n, _)| n.clone()));
+        let staging = staging.name.clone();
         let copy = format!("COPY {staging} ({list}) FROM STDIN");
         let mut insert = format!(
             "INSERT INTO {} AS t ({list}) SELECT {list} FROM {staging} ON CONFLICT (\"id\") DO ",
@@ -247,7 +295,7 @@ impl Sink for PostgresSink {
         } else {
             insert.push_str("NOTHING");
         }
-        let drop = format!("DROP TABLE {staging}");
+        insert.push_str(&format!("; TRUNCATE {staging}"));
         let width = names.len();
         let mut chunks = Vec::new();
         let mut data = Vec::with_capacity(COPY_CHUNK + 4096);
@@ -266,16 +314,24 @@ impl Sink for PostgresSink {
         chunks.push(Bytes::from(data));
         let client = &self.client;
         let work = async move {
-            client.batch_execute(&create).await?;
+            if !prepare.is_empty() {
+                client.batch_execute(&prepare).await?;
+            }
             let sink = client.copy_in::<_, Bytes>(&copy).await?;
             futures_util::pin_mut!(sink);
             for chunk in chunks {
                 sink.send(chunk).await?;
             }
             sink.finish().await?;
-            let changed = client.execute(&insert, &[]).await?;
-            client.batch_execute(&drop).await?;
-            Ok(changed)
+            // The INSERT's count comes first, then the TRUNCATE's.
+            let done = client.simple_query(&insert).await?;
+            Ok(done
+                .iter()
+                .find_map(|m| match m {
+                    SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                    _ => None,
+                })
+                .unwrap_or(0))
         };
         self.call(&format!("writing {}", batch.table()), work)
     }
