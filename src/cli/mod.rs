@@ -10,8 +10,10 @@ mod relay;
 mod replay;
 mod serve;
 pub mod size;
+mod sql;
 mod tail;
 mod tui;
+mod warehouse;
 
 use std::process::ExitCode;
 
@@ -58,6 +60,14 @@ pub enum Command {
     /// The people of a recording (profiles stitched as Segment's Unify does), or one
     /// person's messages as frames (`--id`).
     People(PeopleArgs),
+    /// Load a recording into a database with Segment's warehouse schema: sqlite:PATH or
+    /// postgres://… (tables and columns made as they appear; loading twice adds nothing).
+    #[command(after_long_help = warehouse::HELP)]
+    Warehouse(WarehouseArgs),
+    /// SQL over a recording: its warehouse tables and eventscope's own (messages, findings,
+    /// deliveries) in an in-memory SQLite.
+    #[command(after_long_help = sql::HELP)]
+    Sql(SqlArgs),
     /// Print shell completions (bash, zsh or fish) to stdout.
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -326,6 +336,57 @@ pub struct PeopleArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct WarehouseArgs {
+    /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
+    pub file: std::path::PathBuf,
+    /// The database: sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB.
+    #[arg(
+        long = "to",
+        value_name = "URL",
+        env = "EVENTSCOPE_WAREHOUSE",
+        hide_env_values = true
+    )]
+    pub to: String,
+    /// The schema the tables go in: created if missing in PostgreSQL; in SQLite the file is
+    /// attached under this name (its tables are plain tables in the file).
+    #[arg(long, value_name = "NAME", default_value = "eventscope")]
+    pub schema: String,
+    /// At most this long to connect, and for each statement (10s, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
+    pub max_line: u64,
+    /// Config file (its `[warehouse] column_limit`) [default: ./eventscope.toml, then the user
+    /// config dir].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Rows held before a write (tests use a few, to write many batches).
+    #[arg(long, value_name = "N", hide = true,
+          default_value_t = eventscope_core::warehouse::load::DEFAULT_BATCH_ROWS as u64, value_parser = buffer_parser())]
+    pub batch_rows: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SqlArgs {
+    /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
+    pub file: std::path::PathBuf,
+    /// The query (SQLite's dialect), e.g. "SELECT event, count(*) FROM tracks GROUP BY 1".
+    pub query: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: sql::Format,
+    /// Tracking plan, for the `findings` table [default: `plan` in the config].
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<std::path::PathBuf>,
+    /// Config file [default: ./eventscope.toml, then the user config dir].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
+    pub max_line: u64,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
     pub file: std::path::PathBuf,
@@ -495,6 +556,8 @@ pub fn main() -> ExitCode {
         Some(Command::Relay(args)) => runtime.block_on(relay::run(args)),
         Some(Command::Check(args)) => check::run(args),
         Some(Command::People(args)) => people::run(args),
+        Some(Command::Warehouse(args)) => warehouse::run(args),
+        Some(Command::Sql(args)) => sql::run(args),
         Some(Command::Replay(args)) => runtime.block_on(replay::run(args)),
         Some(Command::JqWorker(args)) => jq_worker::run(args),
         Some(Command::Completions(args)) => docs::completions(&args),

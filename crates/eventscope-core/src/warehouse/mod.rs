@@ -2,8 +2,10 @@
 //! go-snakecase column names, flattened objects, stringified arrays, reserved columns, types
 //! inferred from values, strings cut at 512), pure (no I/O), read from the parse the verdicts
 //! use; the schema a stream of them builds ([`Schema`]), and the `[warehouse]` settings the
-//! drift verdicts (`inspect::warehouse`) read. The loaders build on [`Row`].
+//! drift verdicts (`inspect::warehouse`) read. The loaders ([`load`]: SQLite, PostgreSQL) build
+//! on [`Row`] and are the only part that does I/O.
 
+pub mod load;
 mod names;
 mod naming;
 mod rows;

@@ -121,7 +121,8 @@ impl Row {
         Row {
             table,
             load,
-            columns: Vec::new(),
+            // Common columns plus a typical context: no regrowth for most messages.
+            columns: Vec::with_capacity(48),
             discarded: Vec::new(),
             collisions: Vec::new(),
             truncated: Vec::new(),
