@@ -463,6 +463,7 @@ pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Insp
     inspector.pii = eventscope_core::inspect::pii::PiiMatchers::from_config(&config.pii)
         .map_err(|e| format!("[pii]: {e}"))?;
     inspector.identity.settings = config.identity.clone();
+    inspector.warehouse = config.warehouse.clone();
     if let Some(path) = plan.or(config.plan.file()) {
         let mut plan = super::plan::load(path)?;
         plan.set_unplanned(config.plan.unplanned());
