@@ -130,6 +130,20 @@ impl SchemaModel {
         }
     }
 
+    /// The widest name a row shows, in columns (a column's indented under its table).
+    pub fn longest_name(&self) -> usize {
+        let tables = self
+            .tables
+            .iter()
+            .map(|t| 2 + crate::tui::text::width(&t.name));
+        let columns = self
+            .expanded
+            .values()
+            .flatten()
+            .map(|c| 4 + crate::tui::text::width(&c.name));
+        tables.chain(columns).max().unwrap_or(0)
+    }
+
     /// Rows of the view: the tables and the expanded tables' columns.
     pub fn len(&self) -> usize {
         self.rows.len()

@@ -54,6 +54,8 @@ pub enum Line {
     Header,
     /// Row, column.
     Column(usize, usize),
+    /// Under a conflicting column (row, column): what the warehouse does with the value.
+    Fate(usize, usize),
     /// Row, index into its `discarded`.
     Discarded(usize, usize),
     /// Row, index into its `collisions`.
@@ -158,7 +160,12 @@ fn lines(rows: &[Landed]) -> Vec<Line> {
         let row = &landed.row;
         out.push(Line::Table(r));
         out.push(Line::Header);
-        out.extend((0..row.columns.len()).map(|c| Line::Column(r, c)));
+        for (c, mark) in landed.marks.iter().enumerate() {
+            out.push(Line::Column(r, c));
+            if matches!(mark, Mark::Conflict { .. }) {
+                out.push(Line::Fate(r, c));
+            }
+        }
         out.extend((0..row.discarded.len()).map(|i| Line::Discarded(r, i)));
         out.extend((0..row.collisions.len()).map(|i| Line::Collision(r, i)));
         out.extend((0..row.truncated.len()).map(|i| Line::Truncated(r, i)));

@@ -33,6 +33,7 @@ const BORDER_HINT: &str =
 const TYPE_W: usize = 14;
 const ROWS_W: usize = 10;
 const SEQ_W: usize = 12;
+const CONFLICTS_W: usize = 15;
 
 /// What the schema view asks of the app after a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +176,12 @@ impl SchemaView {
             Paragraph::new(Line::styled(fit(&note, w), t.style(Role::Muted))),
             note_area,
         );
-        let name_w = w.saturating_sub(TYPE_W + ROWS_W + SEQ_W + 12).max(12);
+        // As wide as the longest name (up to what the other columns leave).
+        let name_w = model
+            .longest_name()
+            .max(16)
+            .min(w.saturating_sub(TYPE_W + ROWS_W + SEQ_W + CONFLICTS_W + 4))
+            .max(12);
         let heading = format!(
             "{} {} {} {} conflicts",
             pad("table / column", name_w),

@@ -18,7 +18,7 @@ use crate::tui::theme::Role;
 use crate::tui::warehouse::{Line as Item, Mark, WarehouseRows};
 use eventscope_core::inspect::warehouse::Fate;
 use eventscope_core::model::count;
-use eventscope_core::warehouse::{Dropped, Load, MAX_VARCHAR_CHARS, Value};
+use eventscope_core::warehouse::{ColumnType, Dropped, Load, MAX_VARCHAR_CHARS, Value};
 
 /// Columns given to a type (`timestamp` is the longest).
 const TYPE_W: usize = 9;
@@ -56,7 +56,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     area
 }
 
-/// The columns' widths at `w` columns: name, value, and the mark gets the rest.
+/// The columns' widths at `w` columns: name, value (as wide as the widest, up to a third of
+/// what is left), and the mark gets the rest.
 struct Widths {
     name: usize,
     value: usize,
@@ -74,9 +75,16 @@ impl Widths {
             .unwrap_or(6)
             .clamp(6, 32);
         let rest = w.saturating_sub(2 + name + 1 + TYPE_W + 1);
+        let widest = rows
+            .rows
+            .iter()
+            .flat_map(|l| l.row.columns.iter())
+            .map(|c| width(&shown(&c.value)))
+            .max()
+            .unwrap_or(5);
         Widths {
             name,
-            value: (rest / 2).clamp(6, 40),
+            value: widest.min(rest / 3).clamp(5, 40),
             width: w,
         }
     }
@@ -89,7 +97,7 @@ fn line(rows: &WarehouseRows, item: Item, widths: &Widths, app: &App) -> Line<'s
     match item {
         Item::Heading => {
             let mut text = format!(
-                "Segment would load {} from this message (seq {})",
+                "Segment would load {} (seq {})",
                 count(rows.rows.len() as u64, "row"),
                 rows.seq
             );
@@ -148,17 +156,11 @@ fn line(rows: &WarehouseRows, item: Item, widths: &Widths, app: &App) -> Line<'s
                 Mark::Conflict {
                     column_type,
                     first_seq,
-                    fate,
-                } => {
-                    let loaded = match fate {
-                        Fate::Coerced(text) => format!("loaded as {text}"),
-                        Fate::Lost => "lost (loaded as NULL)".to_string(),
-                    };
-                    (
-                        format!("✗ conflict: first {column_type} at seq {first_seq}; {loaded}"),
-                        warning,
-                    )
-                }
+                    ..
+                } => (
+                    format!("✗ conflict: first {column_type} at seq {first_seq}"),
+                    warning,
+                ),
                 Mark::NotKept => (
                     "not in the schema (past its caps)".to_string(),
                     t.style(Role::Muted),
@@ -184,17 +186,37 @@ fn line(rows: &WarehouseRows, item: Item, widths: &Widths, app: &App) -> Line<'s
             ];
             fitted(spans, w, t.fg(t.ui.fg))
         }
+        Item::Fate(r, c) => {
+            let landed = &rows.rows[r];
+            let column = &landed.row.columns[c];
+            let Mark::Conflict {
+                column_type, fate, ..
+            } = &landed.marks[c]
+            else {
+                return Line::raw("");
+            };
+            let now = column.column_type();
+            let what = match fate {
+                Fate::Coerced(text) if now == ColumnType::Float => {
+                    format!("loads as {text}: the decimals are lost")
+                }
+                Fate::Coerced(text) => format!("coerced: loads as {text}"),
+                Fate::Lost => format!(
+                    "lost: {} in {} column loads as NULL",
+                    a(now),
+                    a(*column_type)
+                ),
+            };
+            Line::styled(fit(&format!("    ↳ {what}"), w), warning)
+        }
         Item::Discarded(r, i) => {
             let discarded = &rows.rows[r].row.discarded[i];
             let why = match discarded.why {
-                Dropped::Reserved => format!(
-                    "its column {} is reserved: Segment's own wins",
-                    discarded.column
-                ),
+                Dropped::Reserved => format!("{} is a reserved column", discarded.column),
                 Dropped::EmptyName => "its name makes no column name".to_string(),
             };
             Line::styled(
-                fit(&format!("  ✗ discarded: {} — {why}", discarded.path), w),
+                fit(&format!("  ✗ discarded: {} ({why})", discarded.path), w),
                 warning,
             )
         }
@@ -203,8 +225,8 @@ fn line(rows: &WarehouseRows, item: Item, widths: &Widths, app: &App) -> Line<'s
             Line::styled(
                 fit(
                     &format!(
-                        "  ✗ collision: {} is column {} too, which {} holds: this value is lost",
-                        collision.lost, collision.column, collision.kept
+                        "  ✗ collision: {} keeps {}; {} is lost",
+                        collision.column, collision.kept, collision.lost
                     ),
                     w,
                 ),
@@ -224,6 +246,14 @@ fn line(rows: &WarehouseRows, item: Item, widths: &Widths, app: &App) -> Line<'s
                 warning,
             )
         }
+    }
+}
+
+/// "a varchar", "an integer".
+fn a(column_type: ColumnType) -> String {
+    match column_type {
+        ColumnType::Integer => format!("an {column_type}"),
+        _ => format!("a {column_type}"),
     }
 }
 
