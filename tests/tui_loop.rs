@@ -1995,3 +1995,76 @@ async fn the_person_view_grows_live_as_a_login_merges_and_enter_selects_a_timeli
     result.unwrap();
     collector.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_warehouse_tab_and_the_schema_view_show_drift_and_its_filters_narrow_the_list() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let order = |id: &str, properties: Value| json!({"type": "track", "event": "Order Completed", "userId": "u1", "messageId": id, "properties": properties});
+    let script = async {
+        screen
+            .load(
+                &collector,
+                &[
+                    order("m-1", json!({"total": 42})),
+                    order("m-2", json!({"total": "42.50", "coupon": "SPRING"})),
+                    order("m-3", json!({"total": 7})),
+                ],
+            )
+            .await;
+        // The second order, in the Warehouse tab: a new column, and a conflict naming the
+        // message that made the column.
+        screen.type_text("k6").await;
+        let tab = screen
+            .wait_for("the Warehouse tab of the second order", |s| {
+                s.contains("Segment would load 2 rows (seq 2)")
+            })
+            .await;
+        let pane = detail_pane(&tab);
+        assert!(
+            pane.contains("↳ conflict: first integer at seq 1 · lost"),
+            "{tab}"
+        );
+        assert!(
+            pane.lines()
+                .any(|l| l.contains("coupon") && l.contains("+ new column")),
+            "{tab}"
+        );
+
+        // The first made its tables and the second drifted them; the third sent the same shape.
+        screen.filter("has:drift").await;
+        let drift = screen
+            .wait_for("the messages that drifted", |s| s.contains("Messages 2/3"))
+            .await;
+        assert!(!rows(&drift).join("\n").is_empty(), "{drift}");
+        screen.filter("rule:warehouse/type-conflict").await;
+        screen
+            .wait_for("the conflicting message", |s| s.contains("Messages 1/3"))
+            .await;
+        screen.ctrl('l').await;
+
+        // W: the schema, with each table's rows and the conflict.
+        screen.type_text("W").await;
+        let schema = screen
+            .wait_for("the schema view", |s| {
+                s.contains("Warehouse schema · 2 tables")
+            })
+            .await;
+        let table = schema
+            .lines()
+            .find(|l| l.contains("▸ order_completed"))
+            .unwrap_or_else(|| panic!("no order_completed row:\n{schema}"));
+        assert!(
+            table.contains(" 3 ") && table.contains("seq 1") && table.contains("1 conflict"),
+            "{table}"
+        );
+        screen.key(KeyCode::Esc).await;
+        screen
+            .wait_for("the list again", |s| !s.contains("Warehouse schema"))
+            .await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}

@@ -1326,3 +1326,23 @@ fn p_opens_the_person_of_a_recorded_message_enter_selects_a_row_and_esc_goes_bac
     assert!(screen.wait_exit().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn w_opens_the_warehouse_schema_of_a_recording_and_esc_goes_back() {
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson"]);
+    screen.wait_for("the file", |s| s.contains("Messages 600/600"));
+    screen.type_text("W");
+    let schema = screen.wait_for("the schema view", |s| {
+        s.contains("Warehouse schema · ") && s.contains("▸ accounts")
+    });
+    assert!(schema.contains("first seq"), "{schema}");
+    // G: the last table, sorted by name.
+    screen.type_text("G");
+    screen.wait_for("the last table", |s| s.contains("▸ users"));
+    screen.type_text("\x1b");
+    screen.wait_for("the list again", |s| {
+        !s.contains("Warehouse schema") && s.contains("Messages 600/600")
+    });
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+}

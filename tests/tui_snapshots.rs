@@ -1411,8 +1411,8 @@ fn the_warehouse_tab_shows_the_rows_with_new_columns_and_a_conflict_naming_its_s
     };
     has("Segment would load 2 rows (seq 13): 2 new columns, 1 conflict.");
     has("order_completed · insert");
-    has("✗ conflict: first integer at seq 12");
-    has("↳ lost: a varchar in an integer column loads as NULL");
+    has("✗ conflict");
+    has("↳ conflict: first integer at seq 12 · lost: a varchar there loads as NULL");
     assert!(
         lines
             .iter()

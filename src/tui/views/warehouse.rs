@@ -22,6 +22,9 @@ use eventscope_core::warehouse::{ColumnType, Dropped, Load, MAX_VARCHAR_CHARS, V
 
 /// Columns given to a type (`timestamp` is the longest).
 const TYPE_W: usize = 9;
+/// Columns a column's mark takes (`+ new column`); a conflict says the rest on the line
+/// below.
+const MARK_W: usize = 12;
 
 /// Draws the tab's visible lines into `area`; returns it.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
@@ -84,7 +87,7 @@ impl Widths {
             .unwrap_or(5);
         Widths {
             name,
-            value: widest.min(rest / 3).clamp(5, 40),
+            value: widest.min(rest.saturating_sub(MARK_W + 1)).clamp(5, 40),
             width: w,
         }
     }
@@ -153,14 +156,7 @@ fn line(rows: &WarehouseRows, item: Item, widths: &Widths, app: &App) -> Line<'s
             let (mark, style) = match &landed.marks[c] {
                 Mark::Known => (String::new(), t.style(Role::Muted)),
                 Mark::New => ("+ new column".to_string(), t.style(Role::Live)),
-                Mark::Conflict {
-                    column_type,
-                    first_seq,
-                    ..
-                } => (
-                    format!("✗ conflict: first {column_type} at seq {first_seq}"),
-                    warning,
-                ),
+                Mark::Conflict { .. } => ("✗ conflict".to_string(), warning),
                 Mark::NotKept => (
                     "not in the schema (past its caps)".to_string(),
                     t.style(Role::Muted),
@@ -190,7 +186,9 @@ fn line(rows: &WarehouseRows, item: Item, widths: &Widths, app: &App) -> Line<'s
             let landed = &rows.rows[r];
             let column = &landed.row.columns[c];
             let Mark::Conflict {
-                column_type, fate, ..
+                column_type,
+                first_seq,
+                fate,
             } = &landed.marks[c]
             else {
                 return Line::raw("");
@@ -201,13 +199,15 @@ fn line(rows: &WarehouseRows, item: Item, widths: &Widths, app: &App) -> Line<'s
                     format!("loads as {text}: the decimals are lost")
                 }
                 Fate::Coerced(text) => format!("coerced: loads as {text}"),
-                Fate::Lost => format!(
-                    "lost: {} in {} column loads as NULL",
-                    a(now),
-                    a(*column_type)
-                ),
+                Fate::Lost => format!("lost: {} there loads as NULL", a(now)),
             };
-            Line::styled(fit(&format!("    ↳ {what}"), w), warning)
+            Line::styled(
+                fit(
+                    &format!("    ↳ conflict: first {column_type} at seq {first_seq} · {what}"),
+                    w,
+                ),
+                warning,
+            )
         }
         Item::Discarded(r, i) => {
             let discarded = &rows.rows[r].row.discarded[i];
