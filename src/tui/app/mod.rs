@@ -3,9 +3,10 @@
 //! results.
 //!
 //! One file per part of the state: `detail` (the selected message's layout and verdicts),
-//! `marks`, `filter` (the filter bar), `delivery_view` (the Deliveries view), `jobs`
-//! (forwards and replays), `summary`, `person` and `schema` (what those popups ask of the
-//! app) and `rate`. The popups' own state lives in their components (`tui::popups`), held by [`Mode`].
+//! `tab` (the detail pane's tabs), `marks`, `filter` (the filter bar), `delivery_view` (the
+//! Deliveries view), `jobs` (forwards and replays), `summary`, `person` and `schema` (what
+//! those popups ask of the app) and `rate`. The popups' own state lives in their components
+//! (`tui::popups`), held by [`Mode`].
 
 mod delivery_view;
 mod detail;
@@ -16,6 +17,7 @@ mod person;
 mod rate;
 mod schema;
 mod summary;
+mod tab;
 #[cfg(test)]
 mod tests;
 
@@ -48,6 +50,7 @@ pub use detail::{
 };
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
 pub use rate::RateMeter;
+pub use tab::Tab;
 
 /// Where the frames come from, as shown in the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,69 +86,6 @@ pub enum Connection {
     Closed {
         reason: String,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Pretty,
-    Raw,
-    Call,
-    Findings,
-    /// Shown only when destinations are configured.
-    Routing,
-    /// The warehouse rows the message becomes.
-    Warehouse,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 6] = [
-        Tab::Pretty,
-        Tab::Raw,
-        Tab::Call,
-        Tab::Findings,
-        Tab::Routing,
-        Tab::Warehouse,
-    ];
-
-    /// [`Tab::ALL`] without Routing.
-    const WITHOUT_ROUTING: [Tab; 5] = [
-        Tab::Pretty,
-        Tab::Raw,
-        Tab::Call,
-        Tab::Findings,
-        Tab::Warehouse,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Pretty => "Pretty",
-            Tab::Raw => "Raw",
-            Tab::Call => "Call",
-            Tab::Findings => "Findings",
-            Tab::Routing => "Routing",
-            Tab::Warehouse => "Warehouse",
-        }
-    }
-
-    /// The tabs shown: Routing only with destinations to route to.
-    pub fn shown(routing: bool) -> &'static [Tab] {
-        if routing {
-            &Tab::ALL
-        } else {
-            &Tab::WITHOUT_ROUTING
-        }
-    }
-
-    fn step(self, forward: bool, routing: bool) -> Tab {
-        let tabs = Tab::shown(routing);
-        let i = tabs.iter().position(|t| *t == self).unwrap_or(0);
-        let n = tabs.len();
-        tabs[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }]
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
