@@ -17,7 +17,7 @@ use crate::tui::text::{escape_line, fit, pad, width};
 use crate::tui::theme::Role;
 use crate::tui::warehouse::{Line as Item, Mark, WarehouseRows};
 use eventscope_core::inspect::warehouse::Fate;
-use eventscope_core::model::count;
+use eventscope_core::model::{count, thousands};
 use eventscope_core::warehouse::{ColumnType, Dropped, Load, MAX_VARCHAR_CHARS, Value};
 
 /// Columns given to a type (`timestamp` is the longest).
@@ -239,7 +239,9 @@ fn line(rows: &WarehouseRows, item: Item, widths: &Widths, app: &App) -> Line<'s
                 fit(
                     &format!(
                         "  ! cut: {} is {} characters; column {} keeps {MAX_VARCHAR_CHARS}",
-                        cut.path, cut.chars, cut.column
+                        cut.path,
+                        thousands(cut.chars as u64),
+                        cut.column
                     ),
                     w,
                 ),
