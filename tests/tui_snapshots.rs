@@ -1422,6 +1422,17 @@ fn the_warehouse_tab_shows_the_rows_with_new_columns_and_a_conflict_naming_its_s
     );
     has("✗ discarded: properties.user_id (user_id is a reserved column)");
     has("✗ collision: account_type keeps properties.accountType; properties.account_");
+    // In the pane, the cursor walks the tab's lines and Y copies a column's JSON path.
+    app.update(Action::SwitchFocus);
+    let copied = (0..40).find_map(|_| {
+        app.update(Action::Down);
+        match app.update(Action::CopyPath) {
+            Some(Effect::Copy(path)) if path.contains("total") => Some(path),
+            _ => None,
+        }
+    });
+    assert_eq!(copied.as_deref(), Some("properties.total"));
+    app.update(Action::SwitchFocus);
     // The conflict is a finding of the row too: its glyph, the Findings tab, rule:.
     let text = screen_text(&terminal);
     assert!(text.contains("Warehouse"), "{text}");
@@ -1449,7 +1460,6 @@ fn the_warehouse_tab_shows_the_rows_with_new_columns_and_a_conflict_naming_its_s
 
 #[test]
 fn the_schema_view_lists_tables_with_row_counts_and_expands_to_columns_and_conflicts() {
-    use eventscope::tui::app::Mode;
     use eventscope::tui::schema::SchemaRow;
     let mut app = warehouse_app(drifting_events());
     app.update(Action::Schema);

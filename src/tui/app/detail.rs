@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{App, Tab};
 use crate::tui::action::Action;
-use crate::tui::warehouse::WarehouseRows;
+use crate::tui::warehouse::{Line as WarehouseLine, WarehouseRows};
 use eventscope_core::entry::{EntryId, EntryKind};
 use eventscope_core::inspect::{Finding, Inspector};
 use eventscope_core::model::call::sdk_call;
@@ -341,6 +341,28 @@ impl App {
             .doc
             .as_ref()
             .map_or(0, |(_, doc)| doc.lines.len())
+    }
+
+    /// The JSON path under the detail pane's cursor (`Y`): the Pretty line's, or in the
+    /// Warehouse tab the path the column under the cursor was read from.
+    pub(super) fn cursor_path(&self) -> Option<String> {
+        let cursor = self.detail.cursor;
+        if self.detail.tab == Tab::Warehouse {
+            let rows = self
+                .detail
+                .warehouse
+                .as_ref()
+                .filter(|w| Some(w.id) == self.selected)?;
+            return match rows.line(cursor)? {
+                WarehouseLine::Column(r, c) | WarehouseLine::Fate(r, c) => {
+                    let column = rows.rows.get(r)?.row.columns.get(c)?;
+                    Some(column.path.clone()).filter(|p| !p.is_empty())
+                }
+                _ => None,
+            };
+        }
+        let (_, doc) = self.detail.doc.as_ref()?;
+        doc.lines.get(cursor).map(|l| l.path.clone())
     }
 
     pub(super) fn scroll_detail(&mut self, delta: isize) {

@@ -653,11 +653,7 @@ impl App {
                 }
             }
             Action::CopyPath => {
-                let path =
-                    self.detail.doc.as_ref().and_then(|(_, doc)| {
-                        doc.lines.get(self.detail.cursor).map(|l| l.path.clone())
-                    });
-                if let Some(path) = path {
+                if let Some(path) = self.cursor_path() {
                     let shown = if path.is_empty() { "(root)" } else { &path };
                     self.set_status(format!("copied path {shown}"), false);
                     return Some(Effect::Copy(path));
