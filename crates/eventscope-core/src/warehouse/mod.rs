@@ -4,6 +4,7 @@
 //! use; the schema a stream of them builds ([`Schema`]), and the `[warehouse]` settings the
 //! drift verdicts (`inspect::warehouse`) read. The loaders build on [`Row`].
 
+mod names;
 mod naming;
 mod rows;
 mod schema;

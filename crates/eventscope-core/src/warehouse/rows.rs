@@ -22,7 +22,10 @@
 //! - Ids (`messageId`, `userId`, `anonymousId`, `groupId`, `previousId`) are varchar whatever
 //!   their JSON type (a number as its text).
 
-use super::naming::{column_name, table_name};
+use std::sync::Arc;
+
+use super::names::{self, Names};
+use super::naming::table_name;
 use super::value::{Value, infer, varchar};
 use crate::model::json::{Json, Object};
 
@@ -54,11 +57,11 @@ pub enum Load {
 /// One column of a row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
-    pub name: String,
+    pub name: Arc<str>,
     pub value: Value,
     /// Where in the message it was read (`properties.address.street`, `context.ip`,
     /// `messageId`); empty for a value Segment computes (`timestamp` corrected, `event`).
-    pub path: String,
+    pub path: Arc<str>,
 }
 
 impl Column {
@@ -105,7 +108,7 @@ pub struct Truncated {
 /// One row of one table, in the order Segment's loader would see its columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    pub table: String,
+    pub table: Arc<str>,
     pub load: Load,
     pub columns: Vec<Column>,
     pub discarded: Vec<Discarded>,
@@ -114,9 +117,9 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(table: impl Into<String>, load: Load) -> Row {
+    fn new(table: Arc<str>, load: Load) -> Row {
         Row {
-            table: table.into(),
+            table,
             load,
             columns: Vec::new(),
             discarded: Vec::new(),
@@ -127,245 +130,275 @@ impl Row {
 
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
+        self.columns.iter().find(|c| &*c.name == name)
     }
 
     /// Adds one column from `json` (a scalar or an array) unless its name is taken; strings
     /// are cut and recorded. `reserved` is checked by the caller.
-    fn put(&mut self, name: String, path: String, json: &Json<'_>) {
+    fn put(&mut self, name: Arc<str>, path: Arc<str>, json: &Json<'_>) {
         let Some((value, cut)) = infer(json) else {
             return;
         };
         self.put_value(name, path, value, cut);
     }
 
-    fn put_value(&mut self, name: String, path: String, value: Value, cut: Option<usize>) {
-        if let Some(existing) = self.column(&name) {
+    /// `name` and `path` come from the message's [`Names`], so a taken name is the same `Arc`.
+    fn put_value(&mut self, name: Arc<str>, path: Arc<str>, value: Value, cut: Option<usize>) {
+        if let Some(existing) = self.columns.iter().find(|c| names::same(&c.name, &name)) {
             let top_level_copy = !existing.path.contains('.') && existing.value == value;
             if !top_level_copy {
                 self.collisions.push(Collision {
-                    column: name,
-                    kept: existing.path.clone(),
-                    lost: path,
+                    column: name.to_string(),
+                    kept: existing.path.to_string(),
+                    lost: path.to_string(),
                 });
             }
             return;
         }
         if let Some(chars) = cut {
             self.truncated.push(Truncated {
-                column: name.clone(),
-                path: path.clone(),
+                column: name.to_string(),
+                path: path.to_string(),
                 chars,
             });
         }
         self.columns.push(Column { name, value, path });
-    }
-
-    /// An id field as varchar (`None` when absent or null).
-    fn put_id(&mut self, name: &str, message: &Json<'_>, key: &str) {
-        let Some(text) = message.get(key).and_then(id_text) else {
-            return;
-        };
-        let (value, cut) = varchar(&text);
-        self.put_value(name.to_string(), key.to_string(), value, cut);
-    }
-
-    /// Every leaf of `object`, flattened under `prefix` (`context` → `context_app_version`;
-    /// empty for properties and traits, which are un-prefixed), `reserved` names dropped.
-    /// Recursion is bounded by the parse: serde_json refuses nesting deeper than 128.
-    fn put_flattened(&mut self, prefix: &str, path: &str, object: &Object<'_>, reserved: &[&str]) {
-        for (key, value) in object {
-            let raw = if prefix.is_empty() {
-                key.to_string()
-            } else {
-                format!("{prefix}_{key}")
-            };
-            let path = format!("{path}.{key}");
-            match value {
-                Json::Object(inner) => self.put_flattened(&raw, &path, inner, reserved),
-                Json::Null => {}
-                _ => {
-                    let name = column_name(&raw);
-                    if name.is_empty() {
-                        self.discarded.push(Discarded {
-                            path,
-                            column: String::new(),
-                            why: Dropped::EmptyName,
-                        });
-                    } else if reserved.contains(&name.as_ref()) {
-                        self.discarded.push(Discarded {
-                            path,
-                            column: name.into_owned(),
-                            why: Dropped::Reserved,
-                        });
-                    } else {
-                        self.put(name.into_owned(), path, value);
-                    }
-                }
-            }
-        }
-    }
-
-    /// `key`'s object in `message`, flattened (un-prefixed for properties and traits).
-    fn put_object(&mut self, message: &Json<'_>, key: &str, prefix: &str, reserved: &[&str]) {
-        if let Some(object) = message.get(key).and_then(Json::as_object) {
-            self.put_flattened(prefix, key, object, reserved);
-        }
     }
 }
 
 /// The rows `message` becomes, in load order; none for a call type warehouses don't load.
 pub fn rows(message: &Json<'_>) -> Vec<Row> {
     let call = message.get("type").and_then(Json::as_str).unwrap_or("");
-    match call {
-        "track" => track(message),
-        "identify" => {
-            let mut out = vec![call_row(message, "identifies", &[], "traits")];
-            if let Some(user) = upsert(message, "users", "userId", "traits") {
-                out.push(user);
-            }
-            out
-        }
-        "page" => vec![named(message, "pages")],
-        "screen" => vec![named(message, "screens")],
-        "group" => {
-            let mut out = vec![call_row(
-                message,
-                "groups",
-                &[("group_id", "groupId")],
-                "traits",
-            )];
-            if let Some(account) = upsert(message, "accounts", "groupId", "traits") {
-                out.push(account);
-            }
-            out
-        }
-        "alias" => vec![call_row(
+    names::with(|names| {
+        let mut map = Mapper {
+            names,
             message,
-            "aliases",
-            &[("previous_id", "previousId")],
-            "",
-        )],
-        _ => Vec::new(),
+            raw: String::new(),
+            path: String::new(),
+        };
+        match call {
+            "track" => map.track(),
+            "identify" => {
+                let mut out = vec![map.call_row("identifies", &[], "traits")];
+                out.extend(map.upsert("users", "userId", "traits"));
+                out
+            }
+            "page" => vec![map.named("pages")],
+            "screen" => vec![map.named("screens")],
+            "group" => {
+                let mut out = vec![map.call_row("groups", &[("group_id", "groupId")], "traits")];
+                out.extend(map.upsert("accounts", "groupId", "traits"));
+                out
+            }
+            "alias" => vec![map.call_row("aliases", &[("previous_id", "previousId")], "")],
+            _ => Vec::new(),
+        }
+    })
+}
+
+/// `tracks`'s reserved names: the common columns and its own.
+const TRACK_COLUMNS: &[&str] = &[
+    "id",
+    "anonymous_id",
+    "user_id",
+    "received_at",
+    "sent_at",
+    "timestamp",
+    "original_timestamp",
+    "uuid_ts",
+    "loaded_at",
+    "event",
+    "event_text",
+];
+
+/// One message being mapped: the thread's memo of names, and the raw name and path of the
+/// leaf being read (buffers reused across a message's leaves).
+struct Mapper<'m, 'j> {
+    names: &'m mut Names,
+    message: &'m Json<'j>,
+    raw: String,
+    path: String,
+}
+
+impl Mapper<'_, '_> {
+    /// `tracks` (common columns, `event`, `event_text`) and the event's table (the same and
+    /// its properties).
+    fn track(&mut self) -> Vec<Row> {
+        let event_text = self
+            .message
+            .get("event")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        let slug = table_name(event_text);
+        let mut tracks = self.row("tracks", Load::Insert);
+        self.common(&mut tracks);
+        self.put_event(&mut tracks, event_text, &slug);
+        if slug.is_empty() {
+            tracks.discarded.push(Discarded {
+                path: "event".to_string(),
+                column: String::new(),
+                why: Dropped::EmptyName,
+            });
+            return vec![tracks];
+        }
+        // The event's table starts as `tracks` does: its columns are shared, not read again.
+        let mut table = tracks.clone();
+        table.table = self.names.text(&slug);
+        self.object(&mut table, "properties", "", TRACK_COLUMNS);
+        vec![tracks, table]
     }
-}
 
-/// `tracks` (common columns, `event`, `event_text`) and the event's table (the same and its
-/// properties).
-fn track(message: &Json<'_>) -> Vec<Row> {
-    let event_text = message.get("event").and_then(Json::as_str).unwrap_or("");
-    let slug = table_name(event_text);
-    let reserved: Vec<&str> = COMMON_COLUMNS
-        .iter()
-        .copied()
-        .chain(["event", "event_text"])
-        .collect();
-    let mut tracks = Row::new("tracks", Load::Insert);
-    common(&mut tracks, message);
-    put_event(&mut tracks, event_text, &slug);
-    if slug.is_empty() {
-        tracks.discarded.push(Discarded {
-            path: "event".to_string(),
-            column: String::new(),
-            why: Dropped::EmptyName,
-        });
-        return vec![tracks];
+    fn put_event(&mut self, row: &mut Row, event_text: &str, slug: &str) {
+        let (text, cut) = varchar(event_text);
+        let (event, empty) = (self.names.text("event"), self.names.text(""));
+        row.put_value(Arc::clone(&event), empty, Value::Varchar(slug.into()), None);
+        let event_text_column = self.names.text("event_text");
+        row.put_value(event_text_column, event, text, cut);
     }
-    let mut table = Row::new(slug.as_ref(), Load::Insert);
-    common(&mut table, message);
-    put_event(&mut table, event_text, &slug);
-    table.put_object(message, "properties", "", &reserved);
-    vec![tracks, table]
-}
 
-fn put_event(row: &mut Row, event_text: &str, slug: &str) {
-    let (text, cut) = varchar(event_text);
-    row.put_value(
-        "event".to_string(),
-        String::new(),
-        Value::Varchar(slug.to_string()),
-        None,
-    );
-    row.put_value("event_text".to_string(), "event".to_string(), text, cut);
-}
+    /// `pages` / `screens`: common columns, `name` and `category`, then the properties.
+    fn named(&mut self, table: &str) -> Row {
+        let mut row = self.row(table, Load::Insert);
+        self.common(&mut row);
+        for key in ["name", "category"] {
+            self.field(&mut row, key, key);
+        }
+        self.object(&mut row, "properties", "", COMMON_COLUMNS);
+        row
+    }
 
-/// `pages` / `screens`: common columns, `name` and `category`, then the properties.
-fn named(message: &Json<'_>, table: &str) -> Row {
-    let mut row = Row::new(table, Load::Insert);
-    common(&mut row, message);
-    for key in ["name", "category"] {
-        if let Some(value) = message.get(key) {
-            row.put(key.to_string(), key.to_string(), value);
+    /// A call's own table: common columns, its id columns (`group_id`, `previous_id`) and the
+    /// object at `fields` (traits) un-prefixed.
+    fn call_row(&mut self, table: &str, ids: &[(&str, &str)], fields: &str) -> Row {
+        let mut row = self.row(table, Load::Insert);
+        self.common(&mut row);
+        for (name, key) in ids {
+            self.id(&mut row, name, key);
+        }
+        if !fields.is_empty() {
+            let reserved: Vec<&str> = COMMON_COLUMNS
+                .iter()
+                .copied()
+                .chain(ids.iter().map(|(name, _)| *name))
+                .collect();
+            self.object(&mut row, fields, "", &reserved);
+        }
+        row
+    }
+
+    /// `users` / `accounts`: `id` from `key`, `received_at` and the latest traits; none
+    /// without the id.
+    fn upsert(&mut self, table: &str, key: &str, fields: &str) -> Option<Row> {
+        self.message.get(key).and_then(id_text)?;
+        let mut row = self.row(table, Load::Upsert);
+        self.id(&mut row, "id", key);
+        self.field(&mut row, "received_at", "receivedAt");
+        self.object(&mut row, fields, "", UPSERT_COLUMNS);
+        Some(row)
+    }
+
+    /// The columns every call's table starts with, `context_*` flattened.
+    fn common(&mut self, row: &mut Row) {
+        self.id(row, "id", "messageId");
+        self.id(row, "anonymous_id", "anonymousId");
+        self.id(row, "user_id", "userId");
+        self.field(row, "received_at", "receivedAt");
+        self.field(row, "sent_at", "sentAt");
+        self.field(row, "timestamp", "timestamp");
+        let message = self.message;
+        let original = ["originalTimestamp", "timestamp"]
+            .into_iter()
+            .find(|key| message.get(key).is_some_and(|v| !v.is_null()));
+        if let Some(key) = original {
+            self.field(row, "original_timestamp", key);
+        }
+        self.object(row, "context", "context", COMMON_COLUMNS);
+    }
+
+    fn row(&mut self, table: &str, load: Load) -> Row {
+        Row::new(self.names.text(table), load)
+    }
+
+    /// The message's `key` as column `name`, typed by its value.
+    fn field(&mut self, row: &mut Row, name: &str, key: &str) {
+        if let Some(value) = self.message.get(key) {
+            let (name, path) = (self.names.text(name), self.names.text(key));
+            row.put(name, path, value);
         }
     }
-    row.put_object(message, "properties", "", COMMON_COLUMNS);
-    row
-}
 
-/// A call's own table: common columns, its id columns (`group_id`, `previous_id`) and the
-/// object at `fields` (traits) un-prefixed.
-fn call_row(message: &Json<'_>, table: &str, ids: &[(&str, &str)], fields: &str) -> Row {
-    let mut row = Row::new(table, Load::Insert);
-    common(&mut row, message);
-    for (name, key) in ids {
-        row.put_id(name, message, key);
+    /// An id field as varchar (absent or null: no column).
+    fn id(&mut self, row: &mut Row, name: &str, key: &str) {
+        let Some(text) = self.message.get(key).and_then(id_text) else {
+            return;
+        };
+        let (value, cut) = varchar(&text);
+        let (name, path) = (self.names.text(name), self.names.text(key));
+        row.put_value(name, path, value, cut);
     }
-    if !fields.is_empty() {
-        let reserved: Vec<&str> = COMMON_COLUMNS
-            .iter()
-            .copied()
-            .chain(ids.iter().map(|(name, _)| *name))
-            .collect();
-        row.put_object(message, fields, "", &reserved);
-    }
-    row
-}
 
-/// `users` / `accounts`: `id` from `key`, `received_at` and the latest traits; none without
-/// the id.
-fn upsert(message: &Json<'_>, table: &str, key: &str, fields: &str) -> Option<Row> {
-    message.get(key).and_then(id_text)?;
-    let mut row = Row::new(table, Load::Upsert);
-    row.put_id("id", message, key);
-    if let Some(received) = message.get("receivedAt") {
-        row.put(
-            "received_at".to_string(),
-            "receivedAt".to_string(),
-            received,
-        );
-    }
-    row.put_object(message, fields, "", UPSERT_COLUMNS);
-    Some(row)
-}
-
-/// The columns every call's table starts with, `context_*` flattened.
-fn common(row: &mut Row, message: &Json<'_>) {
-    row.put_id("id", message, "messageId");
-    row.put_id("anonymous_id", message, "anonymousId");
-    row.put_id("user_id", message, "userId");
-    for (name, key) in [("received_at", "receivedAt"), ("sent_at", "sentAt")] {
-        if let Some(value) = message.get(key) {
-            row.put(name.to_string(), key.to_string(), value);
+    /// `key`'s object in the message, flattened under `prefix` (`context` →
+    /// `context_app_version`; empty for properties and traits, which are un-prefixed).
+    fn object(&mut self, row: &mut Row, key: &str, prefix: &str, reserved: &[&str]) {
+        let message = self.message;
+        if let Some(object) = message.get(key).and_then(Json::as_object) {
+            self.raw.clear();
+            self.raw.push_str(prefix);
+            self.path.clear();
+            self.path.push_str(key);
+            self.flatten(row, object, reserved);
         }
     }
-    if let Some(value) = message.get("timestamp") {
-        row.put("timestamp".to_string(), "timestamp".to_string(), value);
+
+    /// Every leaf of `object`, its raw name and path extending the buffers', `reserved` names
+    /// dropped. Recursion is bounded by the parse: serde_json refuses nesting deeper than 128.
+    fn flatten(&mut self, row: &mut Row, object: &Object<'_>, reserved: &[&str]) {
+        for (key, value) in object {
+            let (raw_len, path_len) = (self.raw.len(), self.path.len());
+            if !self.raw.is_empty() {
+                self.raw.push('_');
+            }
+            self.raw.push_str(key);
+            self.path.push('.');
+            self.path.push_str(key);
+            match value {
+                Json::Object(inner) => self.flatten(row, inner, reserved),
+                Json::Null => {}
+                _ => self.leaf(row, value, reserved),
+            }
+            self.raw.truncate(raw_len);
+            self.path.truncate(path_len);
+        }
     }
-    let original = ["originalTimestamp", "timestamp"]
-        .into_iter()
-        .find_map(|key| Some((key, message.get(key).filter(|v| !v.is_null())?)));
-    if let Some((key, value)) = original {
-        row.put("original_timestamp".to_string(), key.to_string(), value);
+
+    /// The leaf at the buffers' raw name and path.
+    fn leaf(&mut self, row: &mut Row, value: &Json<'_>, reserved: &[&str]) {
+        let name = self.names.column(&self.raw);
+        if name.is_empty() {
+            row.discarded.push(Discarded {
+                path: self.path.clone(),
+                column: String::new(),
+                why: Dropped::EmptyName,
+            });
+        } else if reserved.contains(&&*name) {
+            row.discarded.push(Discarded {
+                path: self.path.clone(),
+                column: name.to_string(),
+                why: Dropped::Reserved,
+            });
+        } else {
+            let path = self.names.text(&self.path);
+            row.put(name, path, value);
+        }
     }
-    row.put_object(message, "context", "context", COMMON_COLUMNS);
 }
 
 /// An id's text: a string as is, another scalar as its JSON text; `None` for null, objects
 /// and arrays.
-fn id_text(json: &Json<'_>) -> Option<String> {
+fn id_text<'j>(json: &'j Json<'_>) -> Option<std::borrow::Cow<'j, str>> {
     match json {
-        Json::String(s) => Some(s.to_string()),
-        Json::Bool(_) | Json::Number(_) => Some(json.to_string()),
+        Json::String(s) => Some(std::borrow::Cow::Borrowed(s)),
+        Json::Bool(_) | Json::Number(_) => Some(std::borrow::Cow::Owned(json.to_string())),
         Json::Null | Json::Array(_) | Json::Object(_) => None,
     }
 }

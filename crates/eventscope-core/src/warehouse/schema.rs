@@ -51,7 +51,7 @@ pub struct TableSchema {
     first_seq: u64,
     rows: u64,
     columns: Vec<ColumnSchema>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
 impl TableSchema {
@@ -183,7 +183,7 @@ impl Schema {
     }
 
     fn observe_row(&mut self, seq: u64, row: &Row, observed: &mut Observed) {
-        if !self.tables.contains_key(&row.table) {
+        if !self.tables.contains_key(&*row.table) {
             if self.tables.len() >= MAX_TABLES || !self.room_for(row.table.len()) {
                 self.dropped_tables += 1;
                 observed.dropped += 1;
@@ -194,29 +194,29 @@ impl Schema {
             }
             self.name_bytes += row.table.len();
             self.tables.insert(
-                row.table.clone(),
+                row.table.to_string(),
                 TableSchema {
-                    name: row.table.clone(),
+                    name: row.table.to_string(),
                     first_seq: seq,
                     ..TableSchema::default()
                 },
             );
-            observed.new_tables.push(row.table.clone());
+            observed.new_tables.push(row.table.to_string());
         }
-        let Some(table) = self.tables.get_mut(&row.table) else {
+        let Some(table) = self.tables.get_mut(&*row.table) else {
             return;
         };
         table.rows += 1;
         for column in &row.columns {
             let now = column.column_type();
-            if let Some(&i) = table.index.get(&column.name) {
+            if let Some(&i) = table.index.get(&*column.name) {
                 let known = &mut table.columns[i];
                 if conflicts(known.column_type, now) {
                     known.conflicts += 1;
                     observed.conflicts.push(Conflict {
-                        table: row.table.clone(),
-                        column: column.name.clone(),
-                        path: column.path.clone(),
+                        table: row.table.to_string(),
+                        column: column.name.to_string(),
+                        path: column.path.to_string(),
                         column_type: known.column_type,
                         first_seq: known.first_seq,
                         value: column.value.clone(),
@@ -234,16 +234,18 @@ impl Schema {
             }
             self.columns += 1;
             self.name_bytes += column.name.len();
-            table.index.insert(column.name.clone(), table.columns.len());
+            table
+                .index
+                .insert(column.name.to_string(), table.columns.len());
             table.columns.push(ColumnSchema {
-                name: column.name.clone(),
+                name: column.name.to_string(),
                 column_type: now,
                 first_seq: seq,
                 conflicts: 0,
             });
             observed.new_columns.push(NewColumn {
-                table: row.table.clone(),
-                column: column.name.clone(),
+                table: row.table.to_string(),
+                column: column.name.to_string(),
             });
         }
     }
@@ -262,7 +264,7 @@ impl Schema {
                     pattern,
                     first_table: state.first_table.clone(),
                     first_seq: state.first_seq,
-                    table: row.table.clone(),
+                    table: row.table.to_string(),
                 })
             }
             Some(_) => None,
@@ -272,7 +274,7 @@ impl Schema {
                     self.families.insert(
                         pattern,
                         FamilyState {
-                            first_table: row.table.clone(),
+                            first_table: row.table.to_string(),
                             first_seq: seq,
                             told: false,
                         },
@@ -322,7 +324,7 @@ pub fn conflicts(column: ColumnType, now: ColumnType) -> bool {
 
 /// A track event's table (not one of [`FIXED_TABLES`]).
 fn is_event_table(row: &Row) -> bool {
-    row.load == Load::Insert && !FIXED_TABLES.contains(&row.table.as_str())
+    row.load == Load::Insert && !FIXED_TABLES.contains(&&*row.table)
 }
 
 /// `name` with each id-like word (between `_`s: only hex digits, at least one a digit — a

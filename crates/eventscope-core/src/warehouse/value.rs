@@ -2,6 +2,7 @@
 //! `boolean` or `varchar`, inferred from one JSON value; strings cut at 512 characters.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::model::json::Json;
 use crate::model::parse_timestamp;
@@ -42,13 +43,13 @@ impl fmt::Display for ColumnType {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// An ISO-8601 string, kept as sent.
-    Timestamp(String),
+    Timestamp(Arc<str>),
     Integer(i64),
     /// A JSON number with a fraction or exponent, or an integer beyond `i64`.
     Float(f64),
     Boolean(bool),
     /// A string (at most 512 characters) or an array as JSON text.
-    Varchar(String),
+    Varchar(Arc<str>),
 }
 
 impl Value {
@@ -74,7 +75,7 @@ pub fn infer(json: &Json<'_>) -> Option<(Value, Option<usize>)> {
             None => (Value::Float(n.as_f64().unwrap_or(f64::NAN)), None),
         },
         Json::String(s) if iso_date_prefix(s) && parse_timestamp(s).is_some() => {
-            (Value::Timestamp(s.to_string()), None)
+            (Value::Timestamp(Arc::from(&**s)), None)
         }
         Json::String(s) => varchar(s),
         Json::Array(_) => varchar(&json.to_string()),
@@ -91,11 +92,14 @@ fn iso_date_prefix(s: &str) -> bool {
 /// `s` as a varchar: cut to 512 characters (never inside a character), with the original
 /// character count when it was cut.
 pub fn varchar(s: &str) -> (Value, Option<usize>) {
-    match s.char_indices().nth(MAX_VARCHAR_CHARS) {
-        None => (Value::Varchar(s.to_string()), None),
-        Some((end, _)) => (
-            Value::Varchar(s[..end].to_string()),
-            Some(s.chars().count()),
-        ),
+    // A string of at most 512 bytes has at most 512 characters: no need to count them.
+    let end = if s.len() <= MAX_VARCHAR_CHARS {
+        None
+    } else {
+        s.char_indices().nth(MAX_VARCHAR_CHARS)
+    };
+    match end {
+        None => (Value::Varchar(s.into()), None),
+        Some((end, _)) => (Value::Varchar(s[..end].into()), Some(s.chars().count())),
     }
 }

@@ -18,7 +18,7 @@ pub enum Fate {
 /// What a column of type `column` makes of `value`.
 pub fn fate(column: ColumnType, value: &Value) -> Fate {
     let text = match value {
-        Value::Timestamp(s) | Value::Varchar(s) => s.clone(),
+        Value::Timestamp(s) | Value::Varchar(s) => s.to_string(),
         Value::Integer(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Boolean(b) => b.to_string(),

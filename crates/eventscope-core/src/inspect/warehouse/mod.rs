@@ -70,7 +70,7 @@ pub fn verdicts(
         r.discarded
             .iter()
             .filter(|d| d.why == Dropped::Reserved)
-            .map(move |d| (d.path.as_str(), (r.table.as_str(), d.column.as_str())))
+            .map(move |d| (d.path.as_str(), (&*r.table, d.column.as_str())))
     });
     for (path, places) in by_path(discarded) {
         let column = places[0].1;
@@ -90,7 +90,7 @@ pub fn verdicts(
     let collisions = rows.iter().flat_map(|r| {
         r.collisions
             .iter()
-            .map(move |c| (c.lost.as_str(), (r.table.as_str(), c)))
+            .map(move |c| (c.lost.as_str(), (&*r.table, c)))
     });
     for (path, places) in by_path(collisions) {
         let collision = places[0].1;
@@ -112,7 +112,7 @@ pub fn verdicts(
     let truncated = rows.iter().flat_map(|r| {
         r.truncated
             .iter()
-            .map(move |t| (t.path.as_str(), (r.table.as_str(), t)))
+            .map(move |t| (t.path.as_str(), (&*r.table, t)))
     });
     for (path, places) in by_path(truncated) {
         let cut = places[0].1;
