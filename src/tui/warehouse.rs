@@ -195,7 +195,7 @@ mod tests {
         observe(&schema, 13, second);
 
         let at_first = WarehouseRows::of(1, 12, first, &schema).unwrap();
-        let tables: Vec<&str> = at_first.rows.iter().map(|l| l.row.table.as_str()).collect();
+        let tables: Vec<&str> = at_first.rows.iter().map(|l| &*l.row.table).collect();
         assert_eq!(tables, ["tracks", "order_completed"]);
         assert!(at_first.rows.iter().all(|l| l.new_table));
         assert!(at_first.rows[1].marks.iter().all(|m| *m == Mark::New));
@@ -208,7 +208,7 @@ mod tests {
                 .row
                 .columns
                 .iter()
-                .position(|c| c.name == name)
+                .position(|c| &*c.name == name)
                 .unwrap();
             event.marks[i].clone()
         };

@@ -356,7 +356,7 @@ impl App {
             return match rows.line(cursor)? {
                 WarehouseLine::Column(r, c) | WarehouseLine::Fate(r, c) => {
                     let column = rows.rows.get(r)?.row.columns.get(c)?;
-                    Some(column.path.clone()).filter(|p| !p.is_empty())
+                    Some(column.path.to_string()).filter(|p| !p.is_empty())
                 }
                 _ => None,
             };

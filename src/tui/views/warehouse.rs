@@ -128,7 +128,7 @@ fn line(rows: &WarehouseRows, item: Item, widths: &Widths, app: &App) -> Line<'s
             };
             let mut spans = vec![
                 Span::styled(
-                    landed.row.table.clone(),
+                    landed.row.table.to_string(),
                     t.style(Role::Accent).add_modifier(Modifier::BOLD),
                 ),
                 Span::styled(format!(" · {load}"), t.style(Role::Muted)),
@@ -263,7 +263,7 @@ fn a(column_type: ColumnType) -> String {
 fn shown(value: &Value) -> String {
     match value {
         Value::Timestamp(s) | Value::Varchar(s) => {
-            serde_json::to_string(s).unwrap_or_else(|_| s.clone())
+            serde_json::to_string(&**s).unwrap_or_else(|_| s.to_string())
         }
         Value::Integer(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
