@@ -1459,6 +1459,28 @@ fn the_warehouse_tab_shows_the_rows_with_new_columns_and_a_conflict_naming_its_s
 }
 
 #[test]
+fn warehouse_severities_set_the_rows_glyph() {
+    use eventscope::inspect::Severity;
+    let mut inspector = eventscope::inspect::Inspector::default();
+    inspector
+        .warehouse
+        .set_severity("type-conflict", Some(Severity::Error));
+    let mut app = embedded_app();
+    app.inspector = Arc::new(inspector);
+    let mut builder = eventscope::entry::EntryBuilder::judging(Arc::clone(&app.inspector));
+    builder.set_schema(Arc::clone(&app.schema));
+    app.ingest_entries(builder.build_all(drifting_events()), Instant::now());
+    let conflicting = app.store.get(app.shown_id(1).unwrap()).unwrap();
+    assert_eq!(conflicting.verdict.worst, Some(Severity::Error));
+    let screen = screen_text(&render(&app, 160, 20));
+    let row = screen
+        .lines()
+        .find(|l| l.contains("205B"))
+        .unwrap_or_else(|| panic!("the second order's row:\n{screen}"));
+    assert!(row.contains("205B ✗"), "{row}");
+}
+
+#[test]
 fn the_schema_view_lists_tables_with_row_counts_and_expands_to_columns_and_conflicts() {
     use eventscope::tui::schema::SchemaRow;
     let mut app = warehouse_app(drifting_events());

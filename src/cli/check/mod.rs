@@ -471,3 +471,23 @@ pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Insp
     }
     Ok(inspector)
 }
+
+#[cfg(test)]
+mod inspector_tests {
+    use super::*;
+
+    /// The viewer judges its rows with this inspector (and rebuilds it when the plan changes):
+    /// `[warehouse]`'s severities ride in it, as `check` reads them.
+    #[test]
+    fn the_inspector_carries_the_warehouse_severities() {
+        let text =
+            "[warehouse]\nseverity = { type-conflict = \"error\", value-truncated = \"off\" }\n";
+        let config = Config::parse(text, "eventscope.toml").unwrap();
+        let inspector = inspector(&config, None).unwrap();
+        assert_eq!(
+            inspector.warehouse.severity("type-conflict"),
+            Some(Severity::Error)
+        );
+        assert_eq!(inspector.warehouse.severity("value-truncated"), None);
+    }
+}
