@@ -664,6 +664,7 @@ impl App {
                 self.store.clear();
                 self.marks.clear();
                 self.detail.doc = None;
+                self.detail.warehouse = None;
                 self.detail.pending = None;
                 self.detail_job = None;
                 self.selected = None;
