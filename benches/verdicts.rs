@@ -135,12 +135,16 @@ fn main() {
         inspector.inspect_text(&messages[i]).len()
     });
     // The viewer's rows as the feeds build them (summary, verdicts, one parse), without and
-    // with the identity graph and its cross-message verdicts: the difference is identity's
-    // cost inside verdicts.
+    // with the identity graph and its cross-message verdicts (the difference is identity's
+    // cost inside verdicts), then with the warehouse schema as well (the viewer's feeds since
+    // issue 15: the difference is the mapping, the schema and its verdicts).
     let inspector = std::sync::Arc::new(inspector);
     let texts = &messages.clone();
-    let rows = |graph: bool| {
+    let rows = |graph: bool, schema: bool| {
         let mut builder = EntryBuilder::judging(std::sync::Arc::clone(&inspector));
+        if schema {
+            builder.set_schema(eventscope::warehouse::SharedSchema::default());
+        }
         if graph {
             let settings = IdentitySettings::default();
             builder.set_identity(std::sync::Arc::new(std::sync::Mutex::new(
@@ -162,12 +166,22 @@ fn main() {
             usize::from(entry.verdict.violation) + entry.profile.map_or(0, |_| 1)
         }
     };
-    let without = rate("rows: verdicts (the viewer's feed)", &rows(false));
-    let with = rate("rows: verdicts + identity graph", &rows(true));
+    let without = rate("rows: verdicts", &rows(false, false));
+    let with = rate("rows: verdicts + identity graph", &rows(true, false));
     if without > 0.0 && with > 0.0 {
         println!(
             "identity inside verdicts: {:.2} µs/event",
             1e6 / with - 1e6 / without
+        );
+    }
+    let feed = rate(
+        "rows: verdicts + identity + warehouse (the viewer's feed)",
+        &rows(true, true),
+    );
+    if with > 0.0 && feed > 0.0 {
+        println!(
+            "warehouse inside the viewer's feed: {:.2} µs/event",
+            1e6 / feed - 1e6 / with
         );
     }
     println!("all verdicts: {all:.0} events/s on one core");

@@ -928,8 +928,17 @@ async fn the_summary_scrolls_through_more_rows_than_fit() {
     let collector = common::start_default().await;
     let (mut screen, viewer) = viewer(&collector, Destinations::default());
     let script = async {
+        // Names that differ by letters: names differing only by digits are a table per id
+        // (`warehouse/unbounded-tables`), which would sort first.
+        let name = |i: u8| {
+            format!(
+                "Event {}{}",
+                (b'A' + i / 26) as char,
+                (b'A' + i % 26) as char
+            )
+        };
         let messages: Vec<Value> = (0..60)
-            .map(|i| track(&format!("Event {i:02}"), &format!("m-{i}")))
+            .map(|i| track(&name(i), &format!("m-{i}")))
             .collect();
         screen.load(&collector, &messages).await;
         screen.type_text("s").await;
@@ -937,26 +946,26 @@ async fn the_summary_scrolls_through_more_rows_than_fit() {
             .wait_for("the summary", |s| s.contains("Summary of the 60"))
             .await;
         // Same counts everywhere: the rows are in name order.
-        assert!(summary_row(&top, "Event 00").is_some(), "{top}");
-        assert!(summary_row(&top, "Event 59").is_none(), "{top}");
+        assert!(summary_row(&top, "Event AA").is_some(), "{top}");
+        assert!(summary_row(&top, "Event CH").is_none(), "{top}");
         screen.type_text("G").await;
         let bottom = screen
-            .wait_for("the last row", |s| summary_row(s, "Event 59").is_some())
+            .wait_for("the last row", |s| summary_row(s, "Event CH").is_some())
             .await;
-        assert!(summary_row(&bottom, "Event 00").is_none(), "{bottom}");
+        assert!(summary_row(&bottom, "Event AA").is_none(), "{bottom}");
         assert!(
-            bottom.contains("▶ Event 59"),
+            bottom.contains("▶ Event CH"),
             "the cursor is on it:\n{bottom}"
         );
         screen.key(KeyCode::PageUp).await;
         screen.type_text("k").await;
         let moved = screen
-            .wait_for("a page up", |s| summary_row(s, "Event 59").is_none())
+            .wait_for("a page up", |s| summary_row(s, "Event CH").is_none())
             .await;
-        assert!(!moved.contains("▶ Event 59"), "{moved}");
+        assert!(!moved.contains("▶ Event CH"), "{moved}");
         screen.type_text("g").await;
         screen
-            .wait_for("the first row again", |s| s.contains("▶ Event 00"))
+            .wait_for("the first row again", |s| s.contains("▶ Event AA"))
             .await;
         screen.type_text("sq").await;
     };
@@ -1989,6 +1998,79 @@ async fn the_person_view_grows_live_as_a_login_merges_and_enter_selects_a_timeli
             !rows(&narrowed).iter().any(|r| r.contains("Someone Else")),
             "{narrowed}"
         );
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_warehouse_tab_and_the_schema_view_show_drift_and_its_filters_narrow_the_list() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let order = |id: &str, properties: Value| json!({"type": "track", "event": "Order Completed", "userId": "u1", "messageId": id, "properties": properties});
+    let script = async {
+        screen
+            .load(
+                &collector,
+                &[
+                    order("m-1", json!({"total": 42})),
+                    order("m-2", json!({"total": "42.50", "coupon": "SPRING"})),
+                    order("m-3", json!({"total": 7})),
+                ],
+            )
+            .await;
+        // The second order, in the Warehouse tab: a new column, and a conflict naming the
+        // message that made the column.
+        screen.type_text("k6").await;
+        let tab = screen
+            .wait_for("the Warehouse tab of the second order", |s| {
+                s.contains("Segment would load 2 rows (seq 2)")
+            })
+            .await;
+        let pane = detail_pane(&tab);
+        assert!(
+            pane.contains("↳ conflict: first integer at seq 1 · lost"),
+            "{tab}"
+        );
+        assert!(
+            pane.lines()
+                .any(|l| l.contains("coupon") && l.contains("+ new column")),
+            "{tab}"
+        );
+
+        // The first made its tables and the second drifted them; the third sent the same shape.
+        screen.filter("has:drift").await;
+        let drift = screen
+            .wait_for("the messages that drifted", |s| s.contains("Messages 2/3"))
+            .await;
+        assert!(!rows(&drift).join("\n").is_empty(), "{drift}");
+        screen.filter("rule:warehouse/type-conflict").await;
+        screen
+            .wait_for("the conflicting message", |s| s.contains("Messages 1/3"))
+            .await;
+        screen.ctrl('l').await;
+
+        // W: the schema, with each table's rows and the conflict.
+        screen.type_text("W").await;
+        let schema = screen
+            .wait_for("the schema view", |s| {
+                s.contains("Warehouse schema · 2 tables")
+            })
+            .await;
+        let table = schema
+            .lines()
+            .find(|l| l.contains("▸ order_completed"))
+            .unwrap_or_else(|| panic!("no order_completed row:\n{schema}"));
+        assert!(
+            table.contains(" 3 ") && table.contains("seq 1") && table.contains("1 conflict"),
+            "{table}"
+        );
+        screen.key(KeyCode::Esc).await;
+        screen
+            .wait_for("the list again", |s| !s.contains("Warehouse schema"))
+            .await;
         screen.type_text("q").await;
     };
     let (result, ()) = tokio::join!(viewer, script);

@@ -963,7 +963,7 @@ fn a_huge_message_is_shown_cut_in_every_tab_and_q_still_quits() {
     let mut screen = Screen::spawn(&["open", &file]);
     screen.wait_for("the file", |s| s.contains("Messages 3/3"));
     let pid = screen.child.process_id().expect("a pid");
-    // Select the huge message; Raw, Call, Findings and back to Pretty.
+    // Select the huge message; Raw, Call, Findings, Warehouse and back to Pretty.
     screen.type_text("k");
     screen.wait_for("its layout", |s| s.contains("\"blob\": \"aaaa"));
     screen.type_text("]");
@@ -974,6 +974,11 @@ fn a_huge_message_is_shown_cut_in_every_tab_and_q_still_quits() {
     screen.wait_for("no call", |s| s.contains("No SDK call for"));
     screen.type_text("]");
     screen.wait_for("the findings", |s| s.contains("spec/too-large"));
+    // Its warehouse rows, mapped with its layout off the UI thread: the blob is cut at 512.
+    screen.type_text("]");
+    screen.wait_for("the warehouse rows", |s| {
+        s.contains("! cut: properties.blob is 25,165,824 characters")
+    });
     screen.type_text("]");
     screen.wait_for("Pretty again", |s| s.contains("\"blob\": \"aaaa"));
     let rss = rss_mib(pid);
@@ -1325,4 +1330,24 @@ fn p_opens_the_person_of_a_recorded_message_enter_selects_a_row_and_esc_goes_bac
     screen.type_text("q");
     assert!(screen.wait_exit().success());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn w_opens_the_warehouse_schema_of_a_recording_and_esc_goes_back() {
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson"]);
+    screen.wait_for("the file", |s| s.contains("Messages 600/600"));
+    screen.type_text("W");
+    let schema = screen.wait_for("the schema view", |s| {
+        s.contains("Warehouse schema · ") && s.contains("▸ accounts")
+    });
+    assert!(schema.contains("first seq"), "{schema}");
+    // G: the last table, sorted by name.
+    screen.type_text("G");
+    screen.wait_for("the last table", |s| s.contains("▸ users"));
+    screen.type_text("\x1b");
+    screen.wait_for("the list again", |s| {
+        !s.contains("Warehouse schema") && s.contains("Messages 600/600")
+    });
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
 }

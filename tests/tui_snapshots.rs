@@ -1117,8 +1117,8 @@ fn without_destinations_there_is_no_routing_tab_and_5_says_why() {
     assert_eq!(app.detail.tab, eventscope::tui::app::Tab::Pretty);
     let text = screen_text(&render(&app, 150, 20));
     assert!(text.contains("no destinations to route to"), "{text}");
-    // ] steps through the four tabs and back.
-    for _ in 0..4 {
+    // ] steps through the five tabs and back.
+    for _ in 0..5 {
         app.update(Action::NextTab);
         assert_ne!(app.detail.tab, eventscope::tui::app::Tab::Routing);
     }
@@ -1360,4 +1360,178 @@ fn enter_on_a_timeline_row_the_filter_hides_says_how_to_see_it_and_slash_narrows
         screen.contains("Messages 6/9 · person: user-77 (3 ids)"),
         "{screen}"
     );
+}
+
+/// An app whose rows are judged and feed its warehouse schema, as the viewer's feeds do.
+fn warehouse_app(frames: Vec<Frame>) -> App {
+    let mut app = embedded_app();
+    let mut builder = eventscope::entry::EntryBuilder::judging(Arc::clone(&app.inspector));
+    builder.set_schema(Arc::clone(&app.schema));
+    app.ingest_entries(builder.build_all(frames), Instant::now());
+    app
+}
+
+/// An order with an integer total, then one whose total is a string (a conflict) with a new
+/// coupon, a property named like a reserved column, two spellings of one column, and an
+/// identify (a row in `identifies`, an upsert in `users`).
+fn drifting_events() -> Vec<Frame> {
+    vec![
+        event(
+            12,
+            101,
+            r#"{"type":"track","event":"Order Completed","userId":"user_42","properties":{"total":42,"currency":"USD"},"messageId":"m-12"}"#,
+        ),
+        event(
+            13,
+            202,
+            r#"{"type":"track","event":"Order Completed","userId":"user_42","properties":{"total":"42.50","currency":"USD","coupon":"SPRING","user_id":"u-42","accountType":"pro","account_type":"team"},"messageId":"m-13"}"#,
+        ),
+        event(
+            14,
+            303,
+            r#"{"type":"identify","userId":"user_42","traits":{"plan":"pro"},"messageId":"m-14"}"#,
+        ),
+    ]
+}
+
+#[test]
+fn the_warehouse_tab_shows_the_rows_with_new_columns_and_a_conflict_naming_its_seq() {
+    let mut app = warehouse_app(drifting_events());
+    app.select_row(1);
+    app.update(Action::ShowWarehouse);
+    let terminal = render(&app, 160, 40);
+    snapshot("warehouse_tab", &terminal);
+    let lines = detail_lines(&terminal);
+    let has = |text: &str| {
+        assert!(
+            lines.iter().any(|l| l.contains(text)),
+            "{text:?} not in:\n{}",
+            lines.join("\n")
+        )
+    };
+    has("Segment would load 2 rows (seq 13): 2 new columns, 1 conflict.");
+    has("order_completed · insert");
+    has("✗ conflict");
+    has("↳ conflict: first integer at seq 12 · lost: a varchar there loads as NULL");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("coupon") && l.contains("+ new column")),
+        "{}",
+        lines.join("\n")
+    );
+    has("✗ discarded: properties.user_id (user_id is a reserved column)");
+    has("✗ collision: account_type keeps properties.accountType; properties.account_");
+    // In the pane, the cursor walks the tab's lines and Y copies a column's JSON path.
+    app.update(Action::SwitchFocus);
+    let copied = (0..40).find_map(|_| {
+        app.update(Action::Down);
+        match app.update(Action::CopyPath) {
+            Some(Effect::Copy(path)) if path.contains("total") => Some(path),
+            _ => None,
+        }
+    });
+    assert_eq!(copied.as_deref(), Some("properties.total"));
+    app.update(Action::SwitchFocus);
+    // The conflict is a finding of the row too: its glyph, the Findings tab, rule:.
+    let text = screen_text(&terminal);
+    assert!(text.contains("Warehouse"), "{text}");
+    assert!(app.apply_filter("rule:warehouse/type-conflict"));
+    while !app.store.rescan_step(1000) {}
+    assert_eq!(app.shown_len(), 1);
+    assert!(app.apply_filter("has:drift"));
+    while !app.store.rescan_step(1000) {}
+    assert_eq!(app.shown_len(), 3, "each made a table or a column");
+
+    // The identify: a new table of its own and an upsert.
+    assert!(app.apply_filter(""));
+    while !app.store.rescan_step(1000) {}
+    app.after_change();
+    app.select_row(2);
+    let lines = detail_lines(&render(&app, 160, 40));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("users · upsert") && l.contains("+ new table")),
+        "{}",
+        lines.join("\n")
+    );
+}
+
+#[test]
+fn warehouse_severities_set_the_rows_glyph() {
+    use eventscope::inspect::Severity;
+    let mut inspector = eventscope::inspect::Inspector::default();
+    inspector
+        .warehouse
+        .set_severity("type-conflict", Some(Severity::Error));
+    let mut app = embedded_app();
+    app.inspector = Arc::new(inspector);
+    let mut builder = eventscope::entry::EntryBuilder::judging(Arc::clone(&app.inspector));
+    builder.set_schema(Arc::clone(&app.schema));
+    app.ingest_entries(builder.build_all(drifting_events()), Instant::now());
+    let conflicting = app.store.get(app.shown_id(1).unwrap()).unwrap();
+    assert_eq!(conflicting.verdict.worst, Some(Severity::Error));
+    let screen = screen_text(&render(&app, 160, 20));
+    let row = screen
+        .lines()
+        .find(|l| l.contains("205B"))
+        .unwrap_or_else(|| panic!("the second order's row:\n{screen}"));
+    assert!(row.contains("205B ✗"), "{row}");
+}
+
+#[test]
+fn the_schema_view_lists_tables_with_row_counts_and_expands_to_columns_and_conflicts() {
+    use eventscope::tui::schema::SchemaRow;
+    let mut app = warehouse_app(drifting_events());
+    app.update(Action::Schema);
+    // identifies, order_completed, tracks, users: expand order_completed.
+    app.update(Action::SchemaDown);
+    app.update(Action::SchemaSelect);
+    let terminal = render(&app, 140, 30);
+    snapshot("schema_view", &terminal);
+    let screen = screen_text(&terminal);
+    assert!(
+        screen.contains("Warehouse schema · 4 tables · "),
+        "{screen}"
+    );
+    let row = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} not in:\n{screen}"))
+            .to_string()
+    };
+    let order = row("▾ order_completed");
+    assert!(
+        order.contains("seq 12") && order.contains("1 conflict"),
+        "{order}"
+    );
+    assert!(row("▸ tracks").contains("2 "), "2 rows: {screen}");
+    let total = row("    total");
+    assert!(
+        total.contains("integer") && total.contains("seq 12") && total.contains("1 conflict"),
+        "{total}"
+    );
+    assert!(row("    coupon").contains("seq 13"), "{screen}");
+
+    // Enter on a column selects the message that added it and closes the view.
+    let on_coupon = |app: &App| match &app.mode {
+        Mode::Schema(view) => matches!(
+            view.model.row(view.cursor),
+            Some(SchemaRow::Column { column, .. }) if column.name == "coupon"
+        ),
+        _ => false,
+    };
+    for _ in 0..10 {
+        if on_coupon(&app) {
+            break;
+        }
+        app.update(Action::SchemaDown);
+    }
+    assert!(on_coupon(&app), "the cursor reaches the coupon column");
+    app.update(Action::SchemaSelect);
+    assert!(matches!(app.mode, Mode::Normal));
+    let selected = app.selected.and_then(|id| app.store.get(id)).unwrap();
+    assert_eq!(selected.seq, Some(13));
 }

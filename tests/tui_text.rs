@@ -274,7 +274,7 @@ fn a_huge_message_is_laid_out_once_off_the_ui_task_and_shown_cut() {
     let shown: usize = doc.lines.iter().map(|l| l.text.len()).sum();
     assert!(shown < 2 << 20, "the layout is bounded: {shown} bytes");
     assert!(doc.lines.iter().all(|l| l.text.len() <= 16 * 1024));
-    app.detail_ready(job.id, doc, findings, job.route());
+    app.detail_ready(job.id, doc, findings, job.route(), job.warehouse());
     let doc = &app.detail.doc.as_ref().expect("shown").1;
     assert!(
         doc.lines
@@ -304,6 +304,6 @@ fn a_huge_message_is_laid_out_once_off_the_ui_task_and_shown_cut() {
 
     // A result that comes after the selection moved on is dropped.
     app.select_row(1);
-    app.detail_ready(job.id, Default::default(), Vec::new(), None);
+    app.detail_ready(job.id, Default::default(), Vec::new(), None, None);
     assert_ne!(app.detail.doc.as_ref().map(|(id, _)| *id), Some(job.id));
 }

@@ -30,6 +30,8 @@ pub enum Action {
     ShowFindings,
     /// Would Segment deliver the message to each configured destination.
     ShowRouting,
+    /// The warehouse rows the message becomes.
+    ShowWarehouse,
     /// In the Findings tab: show the selected finding's line in the Pretty tab.
     JumpToFinding,
     /// Hide PII values on screen.
@@ -38,6 +40,8 @@ pub enum Action {
     Summary,
     /// The selected message's person (identity graph): ids, traits, timeline.
     Person,
+    /// The warehouse schema the messages build: tables, columns, types, conflicts.
+    Schema,
     ToggleWrap,
     CopyMessage,
     CopyPath,
@@ -138,6 +142,17 @@ pub enum Action {
     /// Narrow the list to the person (`person:ID`).
     PersonNarrow,
     PersonClose,
+
+    // The schema view (`popups::schema`).
+    SchemaDown,
+    SchemaUp,
+    SchemaPageDown,
+    SchemaPageUp,
+    SchemaTop,
+    SchemaBottom,
+    /// On a table: expand or collapse it; on a column: select the message that added it.
+    SchemaSelect,
+    SchemaClose,
 }
 
 /// Where an action's keys count: the main view (and the Help and Deliveries views, which read
@@ -149,15 +164,17 @@ pub enum Context {
     Replay,
     Summary,
     Person,
+    Schema,
 }
 
 impl Context {
-    pub const ALL: [Context; 5] = [
+    pub const ALL: [Context; 6] = [
         Context::Main,
         Context::Forward,
         Context::Replay,
         Context::Summary,
         Context::Person,
+        Context::Schema,
     ];
 
     /// The name shown in help and the README.
@@ -168,12 +185,13 @@ impl Context {
             Context::Replay => "Replay popup",
             Context::Summary => "Summary",
             Context::Person => "Person view",
+            Context::Schema => "Schema view",
         }
     }
 }
 
 impl Action {
-    pub const ALL: [Action; 91] = [
+    pub const ALL: [Action; 101] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -194,10 +212,12 @@ impl Action {
         Action::ShowCall,
         Action::ShowFindings,
         Action::ShowRouting,
+        Action::ShowWarehouse,
         Action::JumpToFinding,
         Action::ToggleMask,
         Action::Summary,
         Action::Person,
+        Action::Schema,
         Action::ToggleWrap,
         Action::CopyMessage,
         Action::CopyPath,
@@ -265,6 +285,14 @@ impl Action {
         Action::PersonSelect,
         Action::PersonNarrow,
         Action::PersonClose,
+        Action::SchemaDown,
+        Action::SchemaUp,
+        Action::SchemaPageDown,
+        Action::SchemaPageUp,
+        Action::SchemaTop,
+        Action::SchemaBottom,
+        Action::SchemaSelect,
+        Action::SchemaClose,
     ];
 
     /// The description shown in help and the README key table.
@@ -288,8 +316,13 @@ impl Action {
             Action::ShowPretty => "Pretty tab (highlighted JSON)",
             Action::ShowRaw => "Raw tab (as received)",
             Action::ShowCall => "Call tab (the SDK call)",
-            Action::ShowFindings => "Findings tab (spec, plan and PII verdicts)",
+            Action::ShowFindings => {
+                "Findings tab (spec, plan, PII, identity and warehouse verdicts)"
+            }
             Action::ShowRouting => "Routing tab (would Segment deliver it, and why not)",
+            Action::ShowWarehouse => {
+                "Warehouse tab (the rows it becomes: tables, columns, types, new and conflicting)"
+            }
             Action::JumpToFinding => {
                 "in Findings: show the finding's line; on an id in Pretty: its person; in Deliveries: show the message"
             }
@@ -299,6 +332,9 @@ impl Action {
             }
             Action::Person => {
                 "the selected message's person: ids, traits, events and timeline across their ids"
+            }
+            Action::Schema => {
+                "the warehouse schema the messages build: tables, columns, types, conflicts"
             }
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
@@ -362,6 +398,16 @@ impl Action {
             Action::PersonSelect => "select the row's message in the list (a merge's: its message)",
             Action::PersonNarrow => "narrow the list to this person (filter person:ID)",
             Action::PersonClose => "back to the list",
+            Action::SchemaDown => "next table or column",
+            Action::SchemaUp => "previous table or column",
+            Action::SchemaPageDown => "page down",
+            Action::SchemaPageUp => "page up",
+            Action::SchemaTop => "first table",
+            Action::SchemaBottom => "last row",
+            Action::SchemaSelect => {
+                "on a table: expand / collapse its columns; on a column: select the message that added it"
+            }
+            Action::SchemaClose => "back to the list",
             Action::ForwardDestination1 => "destination 1",
             Action::ForwardDestination2 => "destination 2",
             Action::ForwardDestination3 => "destination 3",
@@ -429,6 +475,14 @@ impl Action {
             | Action::PersonSelect
             | Action::PersonNarrow
             | Action::PersonClose => Context::Person,
+            Action::SchemaDown
+            | Action::SchemaUp
+            | Action::SchemaPageDown
+            | Action::SchemaPageUp
+            | Action::SchemaTop
+            | Action::SchemaBottom
+            | Action::SchemaSelect
+            | Action::SchemaClose => Context::Schema,
             _ => Context::Main,
         }
     }

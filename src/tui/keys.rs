@@ -134,10 +134,12 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::ShowCall, &["3"]),
     (Action::ShowFindings, &["4"]),
     (Action::ShowRouting, &["5"]),
+    (Action::ShowWarehouse, &["6"]),
     (Action::JumpToFinding, &["enter"]),
     (Action::ToggleMask, &["m"]),
     (Action::Summary, &["s"]),
     (Action::Person, &["P"]),
+    (Action::Schema, &["W"]),
     (Action::ToggleWrap, &["z"]),
     (Action::CopyMessage, &["y"]),
     (Action::CopyPath, &["Y"]),
@@ -210,6 +212,15 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::PersonSelect, &["enter"]),
     (Action::PersonNarrow, &["/"]),
     (Action::PersonClose, &["esc", "q", "P"]),
+    // The schema view.
+    (Action::SchemaDown, &["j", "down"]),
+    (Action::SchemaUp, &["k", "up"]),
+    (Action::SchemaPageDown, &["pgdown", "ctrl-d", "space"]),
+    (Action::SchemaPageUp, &["pgup", "ctrl-u"]),
+    (Action::SchemaTop, &["g", "home"]),
+    (Action::SchemaBottom, &["G", "end"]),
+    (Action::SchemaSelect, &["enter"]),
+    (Action::SchemaClose, &["esc", "q", "W"]),
 ];
 
 /// Actions shown in the footer, in order.

@@ -1,7 +1,7 @@
 //! The rules messages are judged by, reloaded when the tracking plan file changes: the feeds
 //! judge new rows with the newest rules, and the UI re-judges the selected message. The
 //! destinations messages are routed to (`[[destination]]` tables) travel with them: fixed for
-//! the viewer's life.
+//! the viewer's life, as do the identity graph and the warehouse schema the feeds build.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -13,6 +13,7 @@ use eventscope_core::entry::EntryBuilder;
 use eventscope_core::identity::{IdentityGraph, SharedGraph};
 use eventscope_core::inspect::Inspector;
 use eventscope_core::routing::Named;
+use eventscope_core::warehouse::SharedSchema;
 
 /// How often the plan file's modification time is checked.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -29,6 +30,9 @@ pub struct Rules {
     /// The people the viewer's messages make, fed by the feeds, read by the person view and
     /// `person:` (one graph for the viewer's life, built with `[identity]`'s settings).
     pub identity: SharedGraph,
+    /// The warehouse schema the viewer's messages build, fed by the feeds (in seq order), read
+    /// by the Warehouse tab and the schema view (one for the viewer's life).
+    pub schema: SharedSchema,
 }
 
 impl Rules {
@@ -41,6 +45,7 @@ impl Rules {
             generation: 0,
             routing,
             identity: Arc::new(Mutex::new(graph)),
+            schema: SharedSchema::default(),
         }
     }
 
@@ -49,6 +54,7 @@ impl Rules {
         let mut builder = EntryBuilder::judging(Arc::clone(&self.inspector));
         builder.set_routing(Arc::clone(&self.routing));
         builder.set_identity(Arc::clone(&self.identity));
+        builder.set_schema(Arc::clone(&self.schema));
         builder
     }
 

@@ -67,6 +67,7 @@ enum Background {
         doc: Box<PrettyDoc>,
         findings: Vec<Finding>,
         routes: Option<Arc<[eventscope_core::routing::Verdict]>>,
+        warehouse: Option<Box<super::warehouse::WarehouseRows>>,
     },
     /// The view written to an NDJSON file (see [`Effect::Write`]), or why not.
     Written {
@@ -146,6 +147,8 @@ where
     app.routing = Arc::clone(&rules.borrow().routing);
     // The feeds feed this graph; the person view and `person:` read it.
     app.identity = Arc::clone(&rules.borrow().identity);
+    // … and this schema; the Warehouse tab and the schema view read it.
+    app.schema = Arc::clone(&rules.borrow().schema);
     let (highlight_tx, mut highlight_rx) = mpsc::unbounded_channel();
     let (jq_tx, mut jq_rx) = mpsc::channel(4);
     let (forward_tx, mut forward_rx) = mpsc::unbounded_channel();
@@ -236,9 +239,15 @@ where
                             }
                             Background::Delivery { job, frame } => state.app.delivered(job, *frame),
                             Background::JobDone { job } => state.app.job_done(job),
-                            Background::Detail { id, doc, findings, routes } => {
-                                state.app.detail_ready(id, *doc, findings, routes)
-                            }
+                            Background::Detail {
+                                id,
+                                doc,
+                                findings,
+                                routes,
+                                warehouse,
+                            } => state
+                                .app
+                                .detail_ready(id, *doc, findings, routes, warehouse.map(|w| *w)),
                             Background::Written {
                                 path,
                                 messages,
@@ -354,6 +363,8 @@ impl Loop {
         let summary_counted = self.app.refresh_summary();
         // The open person view follows the graph and the rows (a bounded scan per frame).
         let person_scanned = self.app.refresh_person();
+        // The open schema view follows the schema (a copy when it moved).
+        self.app.refresh_schema();
         self.request_highlight();
         self.request_other_highlights();
         let app = &self.app;
@@ -396,6 +407,9 @@ impl Loop {
         }
         if let Mode::Person(view) = &mut self.app.mode {
             view.page = (layout.person_rows.height as usize).max(1);
+        }
+        if let Mode::Schema(view) = &mut self.app.mode {
+            view.page = (layout.schema_rows.height as usize).max(1);
         }
         if !summary_counted || !person_scanned {
             self.dirty = true;
@@ -499,11 +513,13 @@ impl Loop {
                 }
                 let findings = job.judge();
                 let routes = job.route();
+                let warehouse = job.warehouse().map(Box::new);
                 let _ = tx.blocking_send(Background::Detail {
                     id: job.id,
                     doc: Box::new(doc),
                     findings,
                     routes,
+                    warehouse,
                 });
             });
         if let Err(e) = spawned {
@@ -683,6 +699,16 @@ impl Loop {
             let action = match mouse.kind {
                 MouseEventKind::ScrollDown => Action::PersonDown,
                 MouseEventKind::ScrollUp => Action::PersonUp,
+                _ => return,
+            };
+            self.app.update(action);
+            return;
+        }
+        if matches!(self.app.mode, Mode::Schema(_)) {
+            // The schema view is on top: the wheel moves in its rows.
+            let action = match mouse.kind {
+                MouseEventKind::ScrollDown => Action::SchemaDown,
+                MouseEventKind::ScrollUp => Action::SchemaUp,
                 _ => return,
             };
             self.app.update(action);

@@ -113,6 +113,16 @@ impl Store {
         self.entries.len()
     }
 
+    /// The retained row with this seq (the newest, should a restarted server repeat seqs): a
+    /// scan from the newest, for a key press.
+    pub fn id_of_seq(&self, seq: u64) -> Option<EntryId> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.seq == Some(seq))
+            .map(|e| e.id)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

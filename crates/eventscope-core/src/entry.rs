@@ -14,6 +14,7 @@ use crate::inspect::{Finding, Inspector, Kind, PiiClass, Severity};
 use crate::model::json::Json;
 use crate::model::{Adjustments, EventFrame, Frame, MessageType, Source, Summary, parse_timestamp};
 use crate::routing::{Named, Outcomes};
+use crate::warehouse::{self, SharedSchema};
 
 /// A row's id in a viewer's store: stable while it is retained.
 pub type EntryId = u64;
@@ -63,6 +64,9 @@ pub struct Verdict {
     /// Would Segment deliver it to each configured destination, and if not, why not (for the
     /// `routed:`/`dropped:` terms and the Summary; none judged without destinations).
     pub routes: Outcomes,
+    /// The message changed the warehouse schema (a new table or column, a type conflict, a
+    /// table per id) when it was observed: `has:drift`.
+    pub drift: bool,
 }
 
 impl Verdict {
@@ -139,13 +143,25 @@ pub struct Extras {
     /// What the identity graph said of the message given the ones before it (a refused
     /// merge, an alias Unify would not follow): not computable from its text alone, so kept.
     pub identity: Vec<Finding>,
+    /// What the warehouse schema said of the message given the ones before it (a type
+    /// conflict names the earlier seq): kept for the same reason.
+    pub warehouse: Vec<Finding>,
 }
 
 impl Extras {
     /// `None` when there is nothing to carry.
-    fn boxed(redacted: Vec<RedactedField>, identity: Vec<Finding>) -> Option<Box<Extras>> {
-        (!redacted.is_empty() || !identity.is_empty())
-            .then(|| Box::new(Extras { redacted, identity }))
+    fn boxed(
+        redacted: Vec<RedactedField>,
+        identity: Vec<Finding>,
+        warehouse: Vec<Finding>,
+    ) -> Option<Box<Extras>> {
+        (!redacted.is_empty() || !identity.is_empty() || !warehouse.is_empty()).then(|| {
+            Box::new(Extras {
+                redacted,
+                identity,
+                warehouse,
+            })
+        })
     }
 }
 
@@ -172,12 +188,22 @@ impl Entry {
             .map_or(&[], |e| e.identity.as_slice())
     }
 
-    /// The message's findings: the verdicts over its text, plus what the collector masked.
+    /// The warehouse schema's findings about the message (see [`Extras::warehouse`]).
+    #[inline]
+    pub fn warehouse_findings(&self) -> &[Finding] {
+        self.extras
+            .as_deref()
+            .map_or(&[], |e| e.warehouse.as_slice())
+    }
+
+    /// The message's findings: the verdicts over its text, plus what the collector masked and
+    /// what the identity graph and the warehouse schema said when they observed it.
     pub fn findings(&self, inspector: &Inspector) -> Vec<Finding> {
         match self.kind {
             EntryKind::Event => {
                 let mut findings = judge(inspector, &self.text, self.redacted());
                 findings.extend_from_slice(self.identity_findings());
+                findings.extend_from_slice(self.warehouse_findings());
                 findings
             }
             _ => Vec::new(),
@@ -250,7 +276,11 @@ impl Entry {
             }
             EntryKind::Gap(gap) => bytes += std::mem::size_of::<Gap>() + gap.reason.len(),
         }
-        for finding in self.identity_findings() {
+        for finding in self
+            .identity_findings()
+            .iter()
+            .chain(self.warehouse_findings())
+        {
             bytes += std::mem::size_of::<Finding>()
                 + finding.message.len()
                 + finding.path.len()
@@ -312,6 +342,9 @@ impl Filterable for Entry {
     fn has_violation(&self) -> bool {
         self.verdict.violation
     }
+    fn has_drift(&self) -> bool {
+        self.verdict.drift
+    }
     fn pii_classes(&self) -> u8 {
         self.verdict.pii
     }
@@ -334,6 +367,8 @@ pub struct EntryBuilder {
     routing: Arc<[Named]>,
     /// Feeds each message to this identity graph as its row is built.
     identity: Option<SharedGraph>,
+    /// Feeds each message's warehouse rows to this schema as its row is built.
+    schema: Option<SharedSchema>,
 }
 
 impl EntryBuilder {
@@ -358,6 +393,12 @@ impl EntryBuilder {
     /// Feeds the next messages to `graph` (rows get their profile and the graph's verdicts).
     pub fn set_identity(&mut self, graph: SharedGraph) {
         self.identity = Some(graph);
+    }
+
+    /// Feeds the next messages' warehouse rows to `schema` (rows get the `warehouse/…`
+    /// verdicts, with the inspector's `[warehouse]` severities, and their drift mark).
+    pub fn set_schema(&mut self, schema: SharedSchema) {
+        self.schema = Some(schema);
     }
 
     fn intern(&mut self, source: Source) -> Arc<Source> {
@@ -439,10 +480,13 @@ impl EntryBuilder {
         text: Box<str>,
     ) -> Entry {
         let redacted = read_redacted(redacted);
-        // Parsed once for the verdicts, the routing and the identity graph.
+        // Parsed once for the verdicts, the routing, the identity graph and the schema.
         let routing = !self.routing.is_empty();
-        let json = (routing || self.inspector.is_some() || self.identity.is_some())
-            .then(|| Json::parse(&text));
+        let json = (routing
+            || self.inspector.is_some()
+            || self.identity.is_some()
+            || self.schema.is_some())
+        .then(|| Json::parse(&text));
         let (profile, identity) = match (&self.identity, &json) {
             (Some(graph), Some(Ok(message))) => {
                 let mut graph = identity::lock(graph);
@@ -451,11 +495,16 @@ impl EntryBuilder {
             }
             _ => (None, Vec::new()),
         };
+        let (drift, warehouse) = match (&self.schema, &json) {
+            (Some(schema), Some(Ok(message))) => self.observe_rows(schema, seq, message),
+            _ => (false, Vec::new()),
+        };
         let mut verdict = match (&self.inspector, &json) {
             (Some(inspector), Some(Ok(message))) => {
                 let mut findings = inspector.inspect_json(message, text.len());
                 add_redacted_findings(&mut findings, &redacted);
                 findings.extend_from_slice(&identity);
+                findings.extend_from_slice(&warehouse);
                 Verdict::of(&findings)
             }
             (Some(inspector), _) => Verdict::of(&judge(inspector, &text, &redacted)),
@@ -464,6 +513,7 @@ impl EntryBuilder {
         if let (true, Some(Ok(message))) = (routing, &json) {
             verdict.routes = Outcomes::of(message, &self.routing);
         }
+        verdict.drift = drift;
         Entry {
             id: 0,
             seq: Some(seq),
@@ -474,9 +524,33 @@ impl EntryBuilder {
             source: self.intern(source),
             kind: EntryKind::Event,
             adjusted: adjusted.filter(|a| !a.is_empty()).map(Box::new),
-            extras: Extras::boxed(redacted, identity),
+            extras: Extras::boxed(redacted, identity, warehouse),
             profile,
         }
+    }
+
+    /// Feeds `message`'s warehouse rows to `schema`: whether they drifted it, and the
+    /// `warehouse/…` findings (none without an inspector: its `[warehouse]` says which count).
+    /// The rows are mapped before the lock is taken: it is held to observe and judge them.
+    fn observe_rows(
+        &self,
+        schema: &SharedSchema,
+        seq: u64,
+        message: &Json<'_>,
+    ) -> (bool, Vec<Finding>) {
+        let rows = warehouse::rows(message);
+        if rows.is_empty() {
+            return (false, Vec::new());
+        }
+        let mut schema = warehouse::lock(schema);
+        let observed = schema.observe(seq, &rows);
+        let findings = match &self.inspector {
+            Some(inspector) => {
+                crate::inspect::warehouse::verdicts(&rows, &observed, &schema, &inspector.warehouse)
+            }
+            None => Vec::new(),
+        };
+        (observed.is_drift(), findings)
     }
 
     /// Rows for a batch of frames.
@@ -622,6 +696,54 @@ mod tests {
         assert_eq!(verdict.rules.as_deref(), Some("warehouse/type-conflict"));
         let verdict = Verdict::of(&[finding(Severity::Info)]);
         assert!(!verdict.violation && verdict.notes);
+    }
+
+    #[test]
+    fn a_builder_with_a_schema_marks_drift_and_keeps_the_warehouse_findings() {
+        let schema: SharedSchema = Arc::default();
+        let mut builder = EntryBuilder::judging(Arc::new(Inspector::default()));
+        builder.set_schema(Arc::clone(&schema));
+        let mut row = |seq: u64, shelf: &str| {
+            let text = format!(
+                r#"{{"type":"track","event":"Order Completed","userId":"u1","messageId":"m-{seq}","properties":{{"shelf":{shelf}}}}}"#
+            );
+            builder.event(
+                seq,
+                "2026-11-22T12:00:00.000Z",
+                Source::default(),
+                None,
+                None,
+                text.into(),
+            )
+        };
+        let first = row(12, "42");
+        assert!(first.verdict.drift, "new tables and columns are drift");
+        assert!(first.warehouse_findings().is_empty());
+        assert!(first.extras.is_none(), "no findings, nothing carried");
+        let same = row(13, "7");
+        assert!(!same.verdict.drift, "the same shape again is none");
+        let conflict = row(14, "42.5");
+        assert!(conflict.verdict.drift);
+        assert_eq!(
+            conflict.verdict.rules.as_deref(),
+            Some("warehouse/type-conflict")
+        );
+        let findings = conflict.findings(&Inspector::default());
+        let found = findings
+            .iter()
+            .find(|f| f.rule == "warehouse/type-conflict")
+            .expect("the conflict is among the row's findings");
+        assert!(found.message.contains("at seq 12"), "{}", found.message);
+        assert_eq!(warehouse::lock(&schema).messages(), 3);
+        // `[warehouse]` severities apply: off, the conflict is drift but no finding.
+        let mut inspector = Inspector::default();
+        inspector.warehouse.set_severity("type-conflict", None);
+        let mut quiet = EntryBuilder::judging(Arc::new(inspector));
+        quiet.set_schema(schema);
+        let text = r#"{"type":"track","event":"Order Completed","userId":"u1","messageId":"m-15","properties":{"shelf":"x"}}"#;
+        let entry = quiet.event(15, "", Source::default(), None, None, text.into());
+        assert!(entry.verdict.drift, "{:?}", entry.verdict);
+        assert_eq!(entry.verdict.rules, None);
     }
 
     #[test]

@@ -463,10 +463,31 @@ pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Insp
     inspector.pii = eventscope_core::inspect::pii::PiiMatchers::from_config(&config.pii)
         .map_err(|e| format!("[pii]: {e}"))?;
     inspector.identity.settings = config.identity.clone();
+    inspector.warehouse = config.warehouse.clone();
     if let Some(path) = plan.or(config.plan.file()) {
         let mut plan = super::plan::load(path)?;
         plan.set_unplanned(config.plan.unplanned());
         inspector.plan = Some(plan);
     }
     Ok(inspector)
+}
+
+#[cfg(test)]
+mod inspector_tests {
+    use super::*;
+
+    /// The viewer judges its rows with this inspector (and rebuilds it when the plan changes):
+    /// `[warehouse]`'s severities ride in it, as `check` reads them.
+    #[test]
+    fn the_inspector_carries_the_warehouse_severities() {
+        let text =
+            "[warehouse]\nseverity = { type-conflict = \"error\", value-truncated = \"off\" }\n";
+        let config = Config::parse(text, "eventscope.toml").unwrap();
+        let inspector = inspector(&config, None).unwrap();
+        assert_eq!(
+            inspector.warehouse.severity("type-conflict"),
+            Some(Severity::Error)
+        );
+        assert_eq!(inspector.warehouse.severity("value-truncated"), None);
+    }
 }

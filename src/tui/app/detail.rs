@@ -1,17 +1,20 @@
 //! The detail pane's side of the state: the selected message laid out (here, or off the UI
-//! task when it is large), its verdicts and the line each sits under, its routing verdicts, the cursor and scrolling,
-//! and jumping between filter matches.
+//! task when it is large), its verdicts and the line each sits under, its routing verdicts,
+//! its warehouse rows (when the Warehouse tab shows), the cursor and scrolling, and jumping
+//! between filter matches.
 
 use std::sync::Arc;
 
 use super::{App, Tab};
 use crate::tui::action::Action;
+use crate::tui::warehouse::{Line as WarehouseLine, WarehouseRows};
 use eventscope_core::entry::{EntryId, EntryKind};
 use eventscope_core::inspect::{Finding, Inspector};
 use eventscope_core::model::call::sdk_call;
 use eventscope_core::model::json::Json;
 use eventscope_core::model::pretty::{Bounds, PrettyDoc, PrettyLine, pretty_within};
 use eventscope_core::routing::{Named, Verdict, route_each};
+use eventscope_core::warehouse::SharedSchema;
 
 /// What the detail pane shows and where it stands.
 #[derive(Debug)]
@@ -35,6 +38,9 @@ pub struct DetailPane {
     /// The SDK call of the message `doc` lays out, written once with it (for messages laid out
     /// here: a larger one gets no Call view); `None` for what is not a message object.
     pub call: Option<Arc<str>>,
+    /// The Warehouse tab's rows: of the selected message when its `id` is the selection,
+    /// worked out once it is selected with the tab shown (see [`App::refresh_warehouse`]).
+    pub warehouse: Option<Arc<WarehouseRows>>,
 }
 
 impl Default for DetailPane {
@@ -50,6 +56,7 @@ impl Default for DetailPane {
             pending: None,
             routes: None,
             call: None,
+            warehouse: None,
         }
     }
 }
@@ -118,6 +125,9 @@ pub struct DetailJob {
     inspector: Arc<Inspector>,
     routing: Arc<[Named]>,
     copy_key: String,
+    /// The message's seq and the schema, for its warehouse rows.
+    seq: Option<u64>,
+    schema: SharedSchema,
 }
 
 impl DetailJob {
@@ -132,6 +142,14 @@ impl DetailJob {
             self.inspector.inspect_text(&self.text)
         } else {
             Vec::new()
+        }
+    }
+
+    /// The message's warehouse rows (see [`DetailPane::warehouse`]).
+    pub fn warehouse(&self) -> Option<WarehouseRows> {
+        match (self.judge, self.seq) {
+            (true, Some(seq)) => WarehouseRows::of(self.id, seq, &self.text, &self.schema),
+            _ => None,
         }
     }
 
@@ -185,7 +203,41 @@ fn parent_path(path: &str) -> Option<&str> {
 }
 
 impl App {
+    /// Brings the detail pane to the selected message: its layout and verdicts, and its
+    /// warehouse rows if the Warehouse tab shows.
     pub(super) fn refresh_detail_doc(&mut self) {
+        self.lay_out_selected();
+        self.refresh_warehouse();
+    }
+
+    /// The Warehouse tab's rows of the selected message, once per selected message and only
+    /// while the tab shows; a large message's come with its layout, off the UI task.
+    pub(super) fn refresh_warehouse(&mut self) {
+        if self.detail.tab != Tab::Warehouse {
+            return;
+        }
+        let Some(id) = self.selected else {
+            self.detail.warehouse = None;
+            return;
+        };
+        if self.detail.warehouse.as_ref().is_some_and(|w| w.id == id) {
+            return;
+        }
+        let Some(entry) = self.store.get(id) else {
+            return;
+        };
+        if entry.text.len() > SYNC_DETAIL_BYTES {
+            return;
+        }
+        self.detail.warehouse = match (&entry.kind, entry.seq) {
+            (EntryKind::Event, Some(seq)) => {
+                WarehouseRows::of(id, seq, &entry.text, &self.schema).map(Arc::new)
+            }
+            _ => None,
+        };
+    }
+
+    fn lay_out_selected(&mut self) {
         let Some(id) = self.selected else {
             self.detail.doc = None;
             self.detail.routes = None;
@@ -219,6 +271,8 @@ impl App {
                     inspector: Arc::clone(&self.inspector),
                     routing: Arc::clone(&self.routing),
                     copy_key,
+                    seq: entry.seq,
+                    schema: Arc::clone(&self.schema),
                 });
             }
             return;
@@ -260,12 +314,14 @@ impl App {
         doc: PrettyDoc,
         findings: Vec<Finding>,
         routes: Option<Arc<[Verdict]>>,
+        warehouse: Option<WarehouseRows>,
     ) {
         if self.detail.pending != Some(id) || self.selected != Some(id) {
             return;
         }
         self.detail.pending = None;
         self.detail.routes = routes;
+        self.detail.warehouse = warehouse.map(Arc::new);
         let doc = Arc::new(doc);
         self.detail.findings = Arc::new(SelectedFindings::of(findings, &doc));
         self.detail.doc = Some((id, doc));
@@ -273,10 +329,40 @@ impl App {
 
     /// Selects the row shown at `index` (a mouse click); following resumes on the last row.
     pub(super) fn detail_lines(&self) -> usize {
+        if self.detail.tab == Tab::Warehouse {
+            return self
+                .detail
+                .warehouse
+                .as_ref()
+                .filter(|w| Some(w.id) == self.selected)
+                .map_or(0, |w| w.len());
+        }
         self.detail
             .doc
             .as_ref()
             .map_or(0, |(_, doc)| doc.lines.len())
+    }
+
+    /// The JSON path under the detail pane's cursor (`Y`): the Pretty line's, or in the
+    /// Warehouse tab the path the column under the cursor was read from.
+    pub(super) fn cursor_path(&self) -> Option<String> {
+        let cursor = self.detail.cursor;
+        if self.detail.tab == Tab::Warehouse {
+            let rows = self
+                .detail
+                .warehouse
+                .as_ref()
+                .filter(|w| Some(w.id) == self.selected)?;
+            return match rows.line(cursor)? {
+                WarehouseLine::Column(r, c) | WarehouseLine::Fate(r, c) => {
+                    let column = rows.rows.get(r)?.row.columns.get(c)?;
+                    Some(column.path.to_string()).filter(|p| !p.is_empty())
+                }
+                _ => None,
+            };
+        }
+        let (_, doc) = self.detail.doc.as_ref()?;
+        doc.lines.get(cursor).map(|l| l.path.clone())
     }
 
     pub(super) fn scroll_detail(&mut self, delta: isize) {

@@ -3,9 +3,10 @@
 //! results.
 //!
 //! One file per part of the state: `detail` (the selected message's layout and verdicts),
-//! `marks`, `filter` (the filter bar), `delivery_view` (the Deliveries view), `jobs`
-//! (forwards and replays), `summary` and `person` (what those popups ask of the app) and
-//! `rate`. The popups' own state lives in their components (`tui::popups`), held by [`Mode`].
+//! `tab` (the detail pane's tabs), `marks`, `filter` (the filter bar), `delivery_view` (the
+//! Deliveries view), `jobs` (forwards and replays), `summary`, `person` and `schema` (what
+//! those popups ask of the app) and `rate`. The popups' own state lives in their components
+//! (`tui::popups`), held by [`Mode`].
 
 mod delivery_view;
 mod detail;
@@ -14,7 +15,9 @@ mod jobs;
 mod marks;
 mod person;
 mod rate;
+mod schema;
 mod summary;
+mod tab;
 #[cfg(test)]
 mod tests;
 
@@ -39,6 +42,7 @@ use eventscope_core::inspect::redact::RedactMode;
 use eventscope_core::model::RelayOrigin;
 use eventscope_core::model::{DeliveryFrame, Frame};
 use eventscope_core::routing::Named;
+use eventscope_core::warehouse::SharedSchema;
 
 pub use delivery_view::{DeliveryDocs, DeliveryPane, DeliveryView, HELP as DELIVERIES_HELP};
 pub use detail::{
@@ -46,6 +50,7 @@ pub use detail::{
 };
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
 pub use rate::RateMeter;
+pub use tab::Tab;
 
 /// Where the frames come from, as shown in the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,52 +89,6 @@ pub enum Connection {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Pretty,
-    Raw,
-    Call,
-    Findings,
-    /// Shown only when destinations are configured.
-    Routing,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 5] = [
-        Tab::Pretty,
-        Tab::Raw,
-        Tab::Call,
-        Tab::Findings,
-        Tab::Routing,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Pretty => "Pretty",
-            Tab::Raw => "Raw",
-            Tab::Call => "Call",
-            Tab::Findings => "Findings",
-            Tab::Routing => "Routing",
-        }
-    }
-
-    /// The tabs shown: Routing only with destinations to route to.
-    pub fn shown(routing: bool) -> &'static [Tab] {
-        if routing { &Tab::ALL } else { &Tab::ALL[..4] }
-    }
-
-    fn step(self, forward: bool, routing: bool) -> Tab {
-        let tabs = Tab::shown(routing);
-        let i = tabs.iter().position(|t| *t == self).unwrap_or(0);
-        let n = tabs.len();
-        tabs[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }]
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     List,
     Detail,
@@ -145,6 +104,8 @@ pub enum Mode {
     Summary(summary::SummaryBox),
     /// `P`: one person of the identity graph (boxed: its model is large beside the others).
     Person(Box<crate::tui::popups::PersonView>),
+    /// `W`: the warehouse schema (boxed, as the person view).
+    Schema(Box<crate::tui::popups::SchemaView>),
     Forward(ForwardPopup),
     Replay(ReplayPopup),
     /// `w`: the path to write the view to.
@@ -159,6 +120,7 @@ impl Mode {
             Mode::Replay(_) => Context::Replay,
             Mode::Summary(_) => Context::Summary,
             Mode::Person(_) => Context::Person,
+            Mode::Schema(_) => Context::Schema,
             Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Write(_) => Context::Main,
         }
     }
@@ -251,6 +213,9 @@ pub struct App {
     pub routing: Arc<[Named]>,
     /// The people the rows make (the feeds feed it): the person view and `person:` read it.
     pub identity: SharedGraph,
+    /// The warehouse schema the rows make (the feeds feed it): the Warehouse tab and the
+    /// schema view read it.
+    pub schema: SharedSchema,
     /// While the filter names a person: "person: user-77 (3 ids)", for the list's title.
     pub narrowed_to: Option<String>,
     /// The write key replays into the embedded collector use (its first `--write-key`).
@@ -303,6 +268,7 @@ impl App {
             identity: Arc::new(std::sync::Mutex::new(
                 IdentityGraph::new(Default::default()),
             )),
+            schema: SharedSchema::default(),
             narrowed_to: None,
             collector_write_key: None,
             sdk_metrics: None,
@@ -523,9 +489,11 @@ impl App {
                 return None;
             }
             Mode::Write(_) => return self.write_key(key),
-            Mode::Forward(_) | Mode::Replay(_) | Mode::Summary(_) | Mode::Person(_) => {
-                self.keys.action_in(self.mode.context(), key)?
-            }
+            Mode::Forward(_)
+            | Mode::Replay(_)
+            | Mode::Summary(_)
+            | Mode::Person(_)
+            | Mode::Schema(_) => self.keys.action_in(self.mode.context(), key)?,
             Mode::Help(_) => match main? {
                 Action::Quit => Action::Quit,
                 action @ (Action::Up
@@ -549,6 +517,7 @@ impl App {
             Context::Replay => return self.update_replay(action),
             Context::Summary => return self.update_summary(action),
             Context::Person => return self.update_person(action),
+            Context::Schema => return self.update_schema(action),
             Context::Main => {}
         }
         let page = self.list_height;
@@ -622,6 +591,7 @@ impl App {
                     .step(action == Action::NextTab, !self.routing.is_empty());
                 self.detail.cursor = 0;
                 self.detail.scroll = 0;
+                self.refresh_warehouse();
             }
             Action::ShowPretty => self.detail.tab = Tab::Pretty,
             Action::ShowRaw => self.detail.tab = Tab::Raw,
@@ -639,6 +609,12 @@ impl App {
                 self.detail.tab = Tab::Routing;
                 self.detail.cursor = 0;
                 self.detail.scroll = 0;
+            }
+            Action::ShowWarehouse => {
+                self.detail.tab = Tab::Warehouse;
+                self.detail.cursor = 0;
+                self.detail.scroll = 0;
+                self.refresh_warehouse();
             }
             Action::JumpToFinding if self.detail.tab == Tab::Pretty && in_detail => {
                 self.open_person_at_cursor()
@@ -677,11 +653,7 @@ impl App {
                 }
             }
             Action::CopyPath => {
-                let path =
-                    self.detail.doc.as_ref().and_then(|(_, doc)| {
-                        doc.lines.get(self.detail.cursor).map(|l| l.path.clone())
-                    });
-                if let Some(path) = path {
+                if let Some(path) = self.cursor_path() {
                     let shown = if path.is_empty() { "(root)" } else { &path };
                     self.set_status(format!("copied path {shown}"), false);
                     return Some(Effect::Copy(path));
@@ -692,6 +664,7 @@ impl App {
                 self.store.clear();
                 self.marks.clear();
                 self.detail.doc = None;
+                self.detail.warehouse = None;
                 self.detail.pending = None;
                 self.detail_job = None;
                 self.selected = None;
@@ -716,6 +689,7 @@ impl App {
             }
             Action::Summary => self.open_summary(),
             Action::Person => self.open_selected_person(),
+            Action::Schema => self.open_schema(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {
                     self.mode = Mode::Normal;

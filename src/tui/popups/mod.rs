@@ -8,6 +8,7 @@ pub mod forward;
 pub mod help;
 pub mod person;
 pub mod replay;
+pub mod schema;
 pub mod summary;
 mod summary_routing;
 pub mod write;
@@ -17,6 +18,7 @@ pub use forward::ForwardPopup;
 pub use help::HelpOverlay;
 pub use person::PersonView;
 pub use replay::ReplayPopup;
+pub use schema::SchemaView;
 pub use summary::SummaryView;
 pub use write::WritePrompt;
 

@@ -1,6 +1,6 @@
 //! The detail pane: the selected message as Pretty (highlighted, numbered), Raw (as received)
 //! or Call (the SDK call, in the sending SDK's language), with filter matches marked; its
-//! Findings and Routing (`views::routing`) tabs.
+//! Findings, Routing (`views::routing`) and Warehouse (`views::warehouse`) tabs.
 
 use std::ops::Range;
 
@@ -119,7 +119,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
             lines.extend(body.lines().map(|l| Line::raw(l.replace('\t', "    "))));
             lines
         }
-        (EntryKind::Event, Tab::Pretty | Tab::Findings | Tab::Routing)
+        (EntryKind::Event, Tab::Pretty | Tab::Findings | Tab::Routing | Tab::Warehouse)
             if app.detail.pending == app.selected =>
         {
             vec![Line::styled(
@@ -137,6 +137,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, highlighted: Option<&Highl
                 .map(|h| h.lines.as_slice());
             return draw_pretty(frame, inner, app, doc, styled);
         }
+        (EntryKind::Event, Tab::Warehouse) => return super::warehouse::draw(frame, inner, app),
         (EntryKind::Event, Tab::Raw) => raw_lines(entry, app),
         (EntryKind::Event, Tab::Findings) => findings_lines(app, usize::from(inner.width)),
         (EntryKind::Event, Tab::Routing) => super::routing::lines(app, usize::from(inner.width)),

@@ -46,6 +46,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         // The popups show their own keys.
         Mode::Summary(_)
         | Mode::Person(_)
+        | Mode::Schema(_)
         | Mode::Forward(_)
         | Mode::Replay(_)
         | Mode::Write(_) => Vec::new(),

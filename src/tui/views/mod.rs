@@ -17,6 +17,7 @@ mod footer;
 mod header;
 mod list;
 mod routing;
+mod warehouse;
 pub mod welcome;
 
 use ratatui::Frame;
@@ -50,6 +51,8 @@ pub struct DrawnLayout {
     pub summary_rows: Rect,
     /// The person view's timeline rows.
     pub person_rows: Rect,
+    /// The schema view's rows.
+    pub schema_rows: Rect,
 }
 
 /// Highlighting ready for what is on screen: the selected message, the forward popup's
@@ -129,6 +132,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         Mode::Help(help) => help.draw(frame, area, app),
         Mode::Summary(view) => layout.summary_rows = view.draw(frame, area, app),
         Mode::Person(view) => layout.person_rows = view.draw(frame, area, app),
+        Mode::Schema(view) => layout.schema_rows = view.draw(frame, area, app),
         Mode::Forward(popup) => {
             layout.forward_lines = popup.draw(frame, area, app, highlights.forward)
         }

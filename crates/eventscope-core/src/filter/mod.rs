@@ -11,7 +11,10 @@
 //! id:8a6a63ec-*                   messageId, case-sensitive
 //! key:abcd…wxyz  key:abcd         write key: the full key, or a prefix of its mask (`...` = `…`)
 //! has:rejected                    rejected requests
-//! has:violation  has:pii          a spec, plan or identity finding / PII at warning or above
+//! has:violation  has:pii          a spec, plan, identity or warehouse finding / PII at warning
+//!                                 or above
+//! has:drift                       the message changed the warehouse schema (a new table or
+//!                                 column, a type conflict, a table per id)
 //! rule:plan/type  rule:plan       a finding's rule (`*` globs; no `/` = every rule under it)
 //! pii:red  pii:yellow             PII of a class at warning or above
 //! a b        a or b               AND (implicit) binds tighter than `or`
@@ -71,8 +74,13 @@ pub trait Filterable {
     fn rules(&self) -> &str {
         ""
     }
-    /// A spec or tracking-plan finding at warning or above.
+    /// A spec, tracking-plan, identity or warehouse finding at warning or above.
     fn has_violation(&self) -> bool {
+        false
+    }
+    /// The message changed the warehouse schema when it was observed (none unless a schema
+    /// saw it).
+    fn has_drift(&self) -> bool {
         false
     }
     /// PII at warning or above: bit 1 Yellow, bit 2 Red.

@@ -84,16 +84,18 @@ pub(crate) enum Flag {
     Rejected,
     Violation,
     Pii,
+    Drift,
 }
 
 impl Flag {
-    pub(crate) const ALL: [Flag; 3] = [Flag::Rejected, Flag::Violation, Flag::Pii];
+    pub(crate) const ALL: [Flag; 4] = [Flag::Rejected, Flag::Violation, Flag::Pii, Flag::Drift];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Flag::Rejected => "rejected",
             Flag::Violation => "violation",
             Flag::Pii => "pii",
+            Flag::Drift => "drift",
         }
     }
 
@@ -108,6 +110,7 @@ impl Flag {
             Flag::Rejected => item.is_rejected(),
             Flag::Violation => item.has_violation(),
             Flag::Pii => item.pii_classes() != 0,
+            Flag::Drift => item.has_drift(),
         }
     }
 }

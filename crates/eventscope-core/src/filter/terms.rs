@@ -78,8 +78,13 @@ pub const TERMS: &[Term] = &[
     ),
     term(
         "has:violation",
-        "a spec, plan or identity finding at warning or above (✗ or !)",
+        "a spec, plan, identity or warehouse finding at warning or above (✗ or !)",
         TermKind::Has(Flag::Violation),
+    ),
+    term(
+        "has:drift",
+        "it changed the warehouse schema: a new table or column, a type conflict",
+        TermKind::Has(Flag::Drift),
     ),
     term(
         "has:pii",

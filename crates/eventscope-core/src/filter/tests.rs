@@ -655,7 +655,7 @@ fn error_unknown_has_value() {
     let e = err("has:broken");
     assert_eq!(
         e.message,
-        "unknown `has:` value `broken`; values: rejected, violation, pii"
+        "unknown `has:` value `broken`; values: rejected, violation, pii, drift"
     );
     assert_eq!(e.position, 4);
     assert_err(
@@ -671,6 +671,7 @@ struct Judged {
     rules: &'static str,
     violation: bool,
     pii: u8,
+    drift: bool,
 }
 
 impl Filterable for Judged {
@@ -707,24 +708,32 @@ impl Filterable for Judged {
     fn pii_classes(&self) -> u8 {
         self.pii
     }
+    fn has_drift(&self) -> bool {
+        self.drift
+    }
 }
 
 #[test]
 fn verdict_terms() {
     let bad = Judged {
-        rules: "plan/type pii/phone",
+        rules: "plan/type pii/phone warehouse/type-conflict",
         violation: true,
         pii: super::PII_YELLOW,
+        drift: true,
     };
     let clean = Judged {
         rules: "",
         violation: false,
         pii: 0,
+        drift: false,
     };
     let matches = |q: &str, item: &Judged| Query::parse(q).unwrap().matches(item);
     for q in [
         "has:violation",
         "has:pii",
+        "has:drift",
+        "rule:warehouse/type-conflict",
+        "rule:warehouse",
         "rule:plan/type",
         "rule:plan/*",
         "rule:pii/phone",
@@ -743,6 +752,7 @@ fn verdict_terms() {
         "a code with `/` matches whole"
     );
     assert!(matches("-has:violation", &clean));
+    assert!(matches("-has:drift", &clean));
 }
 
 #[test]

@@ -166,6 +166,9 @@ pub struct Inspector {
     pub plan: Option<plan::TrackingPlan>,
     pub pii: pii::PiiMatchers,
     pub identity: identity::IdentityRules,
+    /// `[warehouse]`: the `warehouse/…` verdicts' severities and the column limit, for those
+    /// who feed messages to a [`crate::warehouse::Schema`] (`check`, the viewer's feeds).
+    pub warehouse: crate::warehouse::WarehouseSettings,
 }
 
 impl Inspector {

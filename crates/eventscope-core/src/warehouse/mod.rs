@@ -28,3 +28,15 @@ pub use schema::{
 };
 pub use settings::{DEFAULT_COLUMN_LIMIT, RULES, WarehouseSettings};
 pub use value::{ColumnType, MAX_VARCHAR_CHARS, Value, infer, varchar};
+
+/// A schema fed by one task (the viewer's feed) and read by another (the UI): each holds the
+/// lock only for one message or one read.
+pub type SharedSchema = std::sync::Arc<std::sync::Mutex<Schema>>;
+
+/// The schema behind `shared`, even if a holder panicked (it is only ever left between whole
+/// messages).
+pub fn lock(shared: &SharedSchema) -> std::sync::MutexGuard<'_, Schema> {
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -132,6 +132,17 @@ pub struct Observed {
     pub dropped: usize,
 }
 
+impl Observed {
+    /// Whether the message changed the schema's shape or broke it: a new table or column, a
+    /// type conflict, or a second table of a family (the viewer's `has:drift`).
+    pub fn is_drift(&self) -> bool {
+        !self.new_tables.is_empty()
+            || !self.new_columns.is_empty()
+            || !self.conflicts.is_empty()
+            || self.family.is_some()
+    }
+}
+
 /// A family of event tables seen so far.
 #[derive(Debug, Clone)]
 struct FamilyState {
@@ -149,6 +160,8 @@ pub struct Schema {
     name_bytes: usize,
     dropped_tables: u64,
     dropped_columns: u64,
+    /// Messages observed (a reader's cue that something may have changed).
+    messages: u64,
 }
 
 impl Schema {
@@ -158,6 +171,7 @@ impl Schema {
 
     /// Adds the rows of message `seq` (from [`super::rows`]) and says what changed.
     pub fn observe(&mut self, seq: u64, rows: &[Row]) -> Observed {
+        self.messages += 1;
         let mut observed = Observed {
             seq,
             ..Observed::default()
@@ -278,6 +292,11 @@ impl Schema {
 
     pub fn table(&self, name: &str) -> Option<&TableSchema> {
         self.tables.get(name)
+    }
+
+    /// Messages observed so far: unchanged, nothing in the schema has changed.
+    pub fn messages(&self) -> u64 {
+        self.messages
     }
 
     /// Columns kept in all tables.
