@@ -117,3 +117,18 @@ fn the_warehouse_tables_and_messages_are_there_in_every_format() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("no such column: nope"), "{err}");
 }
+
+#[test]
+fn a_query_past_its_budget_is_stopped_with_a_clear_error() {
+    // A recursive query that never ends on its own.
+    let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
+                   SELECT count(*) FROM n";
+    let out = eventscope(&["sql", FIXTURE, "--timeout", "1s", endless]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("stopped after 1.0 s: the query ran past its budget"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "{out:?}");
+}

@@ -55,7 +55,9 @@ fn expected_rows(path: &str) -> BTreeMap<String, usize> {
             let Some(Value::Varchar(id)) = row.column("id").map(|c| c.value.clone()) else {
                 panic!("a fixture row without an id: {line}");
             };
-            ids.entry(row.table.to_string()).or_default().insert(id.to_string());
+            ids.entry(row.table.to_string())
+                .or_default()
+                .insert(id.to_string());
         }
     }
     ids.into_iter().map(|(t, ids)| (t, ids.len())).collect()

@@ -384,6 +384,9 @@ pub struct SqlArgs {
     /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
     pub max_line: u64,
+    /// The query's budget: past it, it is stopped with an error (exit 2).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Args)]

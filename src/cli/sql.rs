@@ -9,17 +9,14 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, params};
 
 use super::SqlArgs;
 use eventscope_core::config::Config;
-use eventscope_core::inspect::{Finding, Inspector};
+use eventscope_core::inspect::Inspector;
 use eventscope_core::model::json::Json;
-use eventscope_core::model::{DeliveryFrame, EventFrame, Frame, mask_in_text, mask_secret};
+use eventscope_core::model::{EventFrame, Frame};
 use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader};
-use eventscope_core::warehouse::load::sqlite::SqliteSink;
-use eventscope_core::warehouse::load::{LoadError, Loader};
+use eventscope_core::warehouse::load::capture::{CaptureDb, Captured, Cell, QueryError, Rows};
 use eventscope_core::warehouse::{Schema, WarehouseSettings};
 
 /// `sql --help`: the tables (kept in step with the README).
@@ -51,16 +48,6 @@ pub enum Format {
     Json,
 }
 
-/// eventscope's own tables.
-const OWN_TABLES: &str = "
-CREATE TABLE messages (seq INTEGER PRIMARY KEY, message_id TEXT, type TEXT, event TEXT,
-  user_id TEXT, anonymous_id TEXT, received_at TEXT, write_key TEXT, json TEXT);
-CREATE TABLE findings (seq INTEGER, rule TEXT, severity TEXT, path TEXT, message TEXT);
-CREATE INDEX findings_seq ON findings (seq);
-CREATE TABLE deliveries (seq INTEGER, message_id TEXT, destination TEXT, kind TEXT, at TEXT,
-  ok INTEGER, status INTEGER, error TEXT, attempts INTEGER, latency_ms REAL, skipped TEXT,
-  dropped TEXT);";
-
 pub fn run(args: SqlArgs) -> ExitCode {
     let fail = |message: String| {
         eprintln!("eventscope sql: {}", super::one_line(&message));
@@ -78,15 +65,12 @@ pub fn run(args: SqlArgs) -> ExitCode {
         Ok(reader) => reader.with_max_line(args.max_line),
         Err(e) => return fail(e.to_string()),
     };
-    let sink = match SqliteSink::in_memory() {
-        Ok(sink) => sink,
+    let db = match CaptureDb::in_memory(config.warehouse.column_limit) {
+        Ok(db) => db,
         Err(e) => return fail(e.to_string()),
     };
-    if let Err(e) = sink.connection().execute_batch(OWN_TABLES) {
-        return fail(e.to_string());
-    }
     let mut load = Load {
-        loader: Loader::new(sink, config.warehouse.column_limit),
+        db,
         inspector: &inspector,
         schema: Schema::new(),
         settings: &config.warehouse,
@@ -100,7 +84,7 @@ pub fn run(args: SqlArgs) -> ExitCode {
             ReadItem::Frame {
                 frame: Frame::Delivery(delivery),
                 ..
-            } => load.delivery(&delivery),
+            } => load.db.add_delivery(&delivery),
             ReadItem::Frame { .. } => Ok(()),
             ReadItem::Problem {
                 message,
@@ -116,15 +100,11 @@ pub fn run(args: SqlArgs) -> ExitCode {
             return fail(e.to_string());
         }
     }
-    let sink = match load.loader.finish() {
-        Ok((_, sink)) => sink,
-        Err(e) => return fail(e.to_string()),
-    };
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    match query(sink.connection(), &args.query, args.format, &mut out) {
+    match query(&mut load.db, &args, &mut out) {
         Ok(()) => {}
-        Err(Failure::Sql(e)) => return fail(format!("{e} (in the query)")),
+        Err(Failure::Query(e)) => return fail(format!("{e} (in the query)")),
         Err(Failure::Io) => return ExitCode::from(2),
     }
     if out.flush().is_err() {
@@ -135,22 +115,20 @@ pub fn run(args: SqlArgs) -> ExitCode {
 
 /// What one run loads with.
 struct Load<'r> {
-    loader: Loader<SqliteSink>,
+    db: CaptureDb,
     inspector: &'r Inspector,
     schema: Schema,
     settings: &'r WarehouseSettings,
 }
 
 impl Load<'_> {
-    /// An event: its warehouse rows, its `messages` row and its findings.
+    /// An event: its warehouse rows, its `messages` row and its findings (`check`'s, and the
+    /// warehouse verdicts of this run's schema).
     fn event(&mut self, event: &EventFrame) -> Result<(), String> {
         let text = event.message.get();
         let Ok(tree) = Json::parse(text) else {
             return Ok(());
         };
-        self.loader
-            .add(event.seq, &tree, text, Some(&event.received_at))
-            .map_err(|e: LoadError| e.to_string())?;
         let mut findings = self.inspector.inspect_json(&tree, text.len());
         let rows = eventscope_core::warehouse::rows(&tree);
         let observed = self.schema.observe(event.seq, &rows);
@@ -160,107 +138,19 @@ impl Load<'_> {
             &self.schema,
             self.settings,
         ));
-        let conn = self.loader.sink().connection();
-        insert_message(conn, event, &tree, text).map_err(|e| e.to_string())?;
-        insert_findings(conn, event.seq, &findings).map_err(|e| e.to_string())
+        let captured = Captured {
+            seq: event.seq,
+            text,
+            received_at: &event.received_at,
+            write_key: event.source.write_key.as_deref(),
+        };
+        self.db.add_event(captured, &findings)
     }
-
-    /// A delivery: one `deliveries` row per message it carried (one row when it names none).
-    fn delivery(&mut self, d: &DeliveryFrame) -> Result<(), String> {
-        let conn = self.loader.sink().connection();
-        let mut statement = conn
-            .prepare_cached(
-                "INSERT INTO deliveries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )
-            .map_err(|e| e.to_string())?;
-        let carried = d.for_seqs.len().max(d.message_ids.len()).max(1);
-        for i in 0..carried {
-            statement
-                .execute(params![
-                    d.for_seqs.get(i).map(|s| *s as i64),
-                    d.message_ids.get(i),
-                    d.destination,
-                    d.kind,
-                    d.at,
-                    d.ok,
-                    d.status,
-                    d.error,
-                    d.attempts,
-                    d.latency_ms,
-                    d.skipped,
-                    d.dropped,
-                ])
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    }
-}
-
-fn insert_message(
-    conn: &Connection,
-    event: &EventFrame,
-    tree: &Json<'_>,
-    text: &str,
-) -> rusqlite::Result<()> {
-    let field = |key: &str| tree.get(key).and_then(Json::as_str);
-    let event_name = match field("type") {
-        Some("track") => field("event"),
-        Some("page" | "screen") => field("name"),
-        _ => None,
-    }
-    .filter(|name| !name.is_empty());
-    // The frame's key is masked already; a key in the body is masked in the text too.
-    let body_key = field("writeKey").filter(|k| !k.is_empty());
-    let write_key = event
-        .source
-        .write_key
-        .clone()
-        .or_else(|| body_key.map(mask_secret));
-    let json = match body_key {
-        Some(key) => mask_in_text(text, key),
-        None => text.to_string(),
-    };
-    let received_at = field("receivedAt").unwrap_or(&event.received_at);
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO messages VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        event.seq as i64,
-        field("messageId"),
-        field("type"),
-        event_name,
-        field("userId"),
-        field("anonymousId"),
-        received_at,
-        write_key,
-        json,
-    ])?;
-    Ok(())
-}
-
-fn insert_findings(conn: &Connection, seq: u64, findings: &[Finding]) -> rusqlite::Result<()> {
-    let mut statement = conn.prepare_cached("INSERT INTO findings VALUES (?1, ?2, ?3, ?4, ?5)")?;
-    for f in findings {
-        statement.execute(params![
-            seq as i64,
-            &*f.rule,
-            f.severity.as_str(),
-            f.path,
-            f.message
-        ])?;
-    }
-    Ok(())
 }
 
 enum Failure {
-    Sql(rusqlite::Error),
+    Query(QueryError),
     Io,
-}
-
-impl From<rusqlite::Error> for Failure {
-    fn from(e: rusqlite::Error) -> Failure {
-        Failure::Sql(e)
-    }
 }
 
 impl From<std::io::Error> for Failure {
@@ -269,48 +159,53 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-/// Runs `sql` and prints its rows in `format`.
-fn query(
-    conn: &Connection,
-    sql: &str,
-    format: Format,
-    out: &mut impl Write,
-) -> Result<(), Failure> {
-    let mut statement = conn.prepare(sql)?;
-    let names: Vec<String> = statement.column_names().map(str::to_string).collect();
-    let mut rows = statement.query([])?;
+/// Runs the query and prints its rows in `--format`.
+fn query(db: &mut CaptureDb, args: &SqlArgs, out: &mut impl Write) -> Result<(), Failure> {
+    let format = args.format;
+    let mut names: Vec<String> = Vec::new();
     let mut table: Vec<Vec<Cell>> = Vec::new();
     let mut json_started = false;
-    if format == Format::Csv {
-        writeln!(
-            out,
-            "{}",
-            names.iter().map(|n| csv(n)).collect::<Vec<_>>().join(",")
-        )?;
-    }
-    while let Some(row) = rows.next()? {
-        let cells: Vec<Cell> = (0..names.len())
-            .map(|i| row.get_ref(i).map(Cell::from))
-            .collect::<Result<_, _>>()?;
-        match format {
-            // Aligned: every row first.
-            Format::Table => table.push(cells),
-            Format::Csv => {
-                let fields: Vec<String> = cells.iter().map(|c| c.csv()).collect();
-                writeln!(out, "{}", fields.join(","))?;
+    let mut written: std::io::Result<()> = Ok(());
+    let ran = db.query(&args.query, args.timeout, false, |rows| {
+        let step = match rows {
+            Rows::Names(given) => {
+                names = given.to_vec();
+                match format {
+                    Format::Csv => writeln!(
+                        out,
+                        "{}",
+                        names.iter().map(|n| csv(n)).collect::<Vec<_>>().join(",")
+                    ),
+                    _ => Ok(()),
+                }
             }
-            Format::Json => {
-                out.write_all(if json_started { b",\n" } else { b"[\n" })?;
-                json_started = true;
+            // Aligned: every row first.
+            Rows::Row(cells) if format == Format::Table => {
+                table.push(cells);
+                Ok(())
+            }
+            Rows::Row(cells) if format == Format::Csv => {
+                let fields: Vec<String> = cells.iter().map(csv_cell).collect();
+                writeln!(out, "{}", fields.join(","))
+            }
+            Rows::Row(cells) => {
                 let object: serde_json::Map<String, serde_json::Value> = names
                     .iter()
                     .cloned()
-                    .zip(cells.iter().map(Cell::json))
+                    .zip(cells.iter().map(json_cell))
                     .collect();
-                serde_json::to_writer(&mut *out, &object).map_err(|_| Failure::Io)?;
+                let start = if json_started { b",\n" } else { b"[\n" };
+                json_started = true;
+                out.write_all(start).and_then(|()| {
+                    serde_json::to_writer(&mut *out, &object).map_err(std::io::Error::other)
+                })
             }
-        }
-    }
+        };
+        written = step;
+        written.is_ok()
+    });
+    written.map_err(|_| Failure::Io)?;
+    ran.map_err(Failure::Query)?;
     match format {
         Format::Table => write_table(out, &names, &table)?,
         Format::Json => out.write_all(if json_started { b"\n]\n" } else { b"[]\n" })?,
@@ -319,52 +214,21 @@ fn query(
     Ok(())
 }
 
-/// One value of a result.
-enum Cell {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Text(String),
-}
-
-impl From<ValueRef<'_>> for Cell {
-    fn from(value: ValueRef<'_>) -> Cell {
-        match value {
-            ValueRef::Null => Cell::Null,
-            ValueRef::Integer(i) => Cell::Integer(i),
-            ValueRef::Real(f) => Cell::Real(f),
-            ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
-            ValueRef::Blob(b) => Cell::Text(format!("<{} bytes>", b.len())),
-        }
+fn csv_cell(cell: &Cell) -> String {
+    match cell {
+        Cell::Null => String::new(),
+        other => csv(&other.text()),
     }
 }
 
-impl Cell {
-    fn text(&self) -> String {
-        match self {
-            Cell::Null => "NULL".to_string(),
-            Cell::Integer(i) => i.to_string(),
-            Cell::Real(f) => f.to_string(),
-            Cell::Text(t) => t.clone(),
+fn json_cell(cell: &Cell) -> serde_json::Value {
+    match cell {
+        Cell::Null => serde_json::Value::Null,
+        Cell::Integer(i) => (*i).into(),
+        Cell::Real(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
         }
-    }
-
-    fn csv(&self) -> String {
-        match self {
-            Cell::Null => String::new(),
-            other => csv(&other.text()),
-        }
-    }
-
-    fn json(&self) -> serde_json::Value {
-        match self {
-            Cell::Null => serde_json::Value::Null,
-            Cell::Integer(i) => (*i).into(),
-            Cell::Real(f) => {
-                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
-            }
-            Cell::Text(t) => t.clone().into(),
-        }
+        Cell::Text(t) => t.clone().into(),
     }
 }
 

@@ -19,6 +19,7 @@
 //! column_limit`, at most the database's own) loads no further columns, and their values are
 //! counted as dropped.
 
+pub mod capture;
 mod coerce;
 pub mod postgres;
 pub mod sqlite;
@@ -299,7 +300,10 @@ impl<S: Sink> Loader<S> {
             }
             if !cells.iter().any(|(n, _)| n == "id") {
                 let digest = Sha1::digest(text.as_bytes());
-                cells.push(("id".to_string(), Value::Varchar(format!("es-{digest:x}").into())));
+                cells.push((
+                    "id".to_string(),
+                    Value::Varchar(format!("es-{digest:x}").into()),
+                ));
             }
             if !cells.iter().any(|(n, _)| n == "received_at")
                 && let Some(at) = received_at.and_then(coerce::timestamp)
@@ -449,6 +453,10 @@ impl<S: Sink> Loader<S> {
     /// The sink, to write beside the loader (between flushes: not in a transaction).
     pub fn sink(&self) -> &S {
         &self.sink
+    }
+
+    pub fn sink_mut(&mut self) -> &mut S {
+        &mut self.sink
     }
 
     /// Writes what is held and returns what the load did, and the sink.

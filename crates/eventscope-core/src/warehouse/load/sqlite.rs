@@ -75,6 +75,11 @@ impl SqliteSink {
         &self.conn
     }
 
+    /// The connection, to set what needs it mutably (a query's progress handler).
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     fn fail(&self, e: rusqlite::Error) -> LoadError {
         LoadError::Database(format!("{}: {e}", self.name))
     }
