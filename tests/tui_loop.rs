@@ -2077,3 +2077,85 @@ async fn the_warehouse_tab_and_the_schema_view_show_drift_and_its_filters_narrow
     result.unwrap();
     collector.stop().await.unwrap();
 }
+
+/// `:`: SQL over the retained messages — the warehouse tables and the findings answer, a bad
+/// query is told in place, a writing one is refused, and Enter on an answer row selects its
+/// message in the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sql_prompt_answers_over_the_retained_messages_and_selects_a_row() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let order = |id: &str, total: Value| json!({"type": "track", "event": "Order Completed", "userId": "u1", "messageId": id, "properties": {"total": total}});
+    let script = async {
+        screen
+            .load(
+                &collector,
+                &[
+                    order("m-1", json!(42)),
+                    json!({"type": "page", "name": "Home", "anonymousId": "a1", "messageId": "m-2"}),
+                    order("m-3", json!("42.50")),
+                    order("m-4", json!(7)),
+                ],
+            )
+            .await;
+        screen.type_text(":").await;
+        screen
+            .wait_for("the prompt, its database built", |s| {
+                s.contains("SQL · 4 messages retained")
+            })
+            .await;
+        // The warehouse table of the event, and its columns as Segment makes them.
+        screen
+            .type_text("SELECT id, total FROM order_completed ORDER BY id")
+            .await;
+        screen.key(KeyCode::Enter).await;
+        let answer = screen
+            .wait_for("the answer", |s| s.contains("3 rows in"))
+            .await;
+        for row in ["m-1", "m-3", "m-4"] {
+            assert!(answer.contains(row), "{answer}");
+        }
+        // Findings are there, with the warehouse's own.
+        screen.key(KeyCode::Tab).await;
+        screen.ctrl('u').await;
+        screen
+            .type_text("SELECT seq, rule FROM findings WHERE rule LIKE 'warehouse/%'")
+            .await;
+        screen.key(KeyCode::Enter).await;
+        let findings = screen
+            .wait_for("the warehouse finding", |s| s.contains("1 row in"))
+            .await;
+        assert!(findings.contains("warehouse/type-conflict"), "{findings}");
+        // Enter on the row: the third message is selected in the list.
+        screen.key(KeyCode::Enter).await;
+        let selected = screen
+            .wait_for("the list with the row selected", |s| !s.contains("SQL ·"))
+            .await;
+        // (Following had the newest, m-4, selected.)
+        assert!(detail_pane(&selected).contains("\"m-3\""), "{selected}");
+        // A query that does not parse, and one that would write, are told in place.
+        screen.type_text(":").await;
+        screen.ctrl('u').await;
+        screen.type_text("SELEC nothing").await;
+        screen.key(KeyCode::Enter).await;
+        screen
+            .wait_for("the syntax error", |s| s.contains("syntax error"))
+            .await;
+        screen.ctrl('u').await;
+        screen.type_text("DELETE FROM messages").await;
+        screen.key(KeyCode::Enter).await;
+        screen
+            .wait_for("the refusal", |s| {
+                s.contains("only queries that read (SELECT, WITH, EXPLAIN) run here")
+            })
+            .await;
+        screen.key(KeyCode::Esc).await;
+        screen
+            .wait_for("the list again", |s| !s.contains("SQL ·"))
+            .await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}

@@ -1351,3 +1351,24 @@ fn w_opens_the_warehouse_schema_of_a_recording_and_esc_goes_back() {
     screen.type_text("q");
     assert!(screen.wait_exit().success());
 }
+
+#[test]
+fn colon_queries_a_recording_in_sql_and_enter_selects_the_row() {
+    let mut screen = Screen::spawn(&["open", "tests/fixtures/events.ndjson"]);
+    screen.wait_for("the file", |s| s.contains("Messages 600/600"));
+    screen.type_text(":");
+    screen.wait_for("the prompt over every message", |s| {
+        s.contains("SQL · 600 messages retained")
+    });
+    // Three track calls, by the warehouse's own table: their `id` names the message.
+    screen.type_text("SELECT id, event_text FROM tracks ORDER BY id LIMIT 3\r");
+    let answer = screen.wait_for("the answer", |s| s.contains("3 rows in"));
+    assert!(answer.contains("event_text"), "{answer}");
+    // Enter on the first row selects it and closes the prompt.
+    screen.type_text("\r");
+    screen.wait_for("the list again", |s| {
+        !s.contains("SQL · ") && s.contains("Messages 600/600")
+    });
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+}

@@ -42,6 +42,8 @@ pub enum Action {
     Person,
     /// The warehouse schema the messages build: tables, columns, types, conflicts.
     Schema,
+    /// A SQL query over the retained messages (the warehouse tables, messages, findings).
+    Sql,
     ToggleWrap,
     CopyMessage,
     CopyPath,
@@ -191,7 +193,7 @@ impl Context {
 }
 
 impl Action {
-    pub const ALL: [Action; 101] = [
+    pub const ALL: [Action; 102] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -218,6 +220,7 @@ impl Action {
         Action::Summary,
         Action::Person,
         Action::Schema,
+        Action::Sql,
         Action::ToggleWrap,
         Action::CopyMessage,
         Action::CopyPath,
@@ -335,6 +338,9 @@ impl Action {
             }
             Action::Schema => {
                 "the warehouse schema the messages build: tables, columns, types, conflicts"
+            }
+            Action::Sql => {
+                "SQL over the retained messages: warehouse tables, messages, findings, deliveries"
             }
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",

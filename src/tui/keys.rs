@@ -140,6 +140,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Summary, &["s"]),
     (Action::Person, &["P"]),
     (Action::Schema, &["W"]),
+    (Action::Sql, &[":"]),
     (Action::ToggleWrap, &["z"]),
     (Action::CopyMessage, &["y"]),
     (Action::CopyPath, &["Y"]),

@@ -19,6 +19,7 @@ pub mod replay;
 pub mod rules;
 pub mod run;
 pub mod schema;
+pub mod sql;
 pub mod store;
 pub mod summary;
 pub mod text;

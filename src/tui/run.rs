@@ -25,6 +25,7 @@ use super::forward::{Prepared, prepare};
 use super::highlight::{HighlightKey, HighlightWorker, Highlighted};
 use super::jq::{JqOutcome, JqRunner, JqSettings};
 use super::rules::Rules;
+use super::sql::{SqlOutcome, SqlRunner};
 use super::views::{self, DrawnLayout, Highlights};
 use eventscope_core::forward::engine::Engine;
 use eventscope_core::inspect::Finding;
@@ -124,6 +125,8 @@ struct Loop {
     pending_edit: Option<String>,
     /// Answers the filter's `jq:` term in a worker process.
     jq: JqRunner,
+    /// Holds the `:` prompt's database and answers its queries, on its own thread.
+    sql: SqlRunner,
     /// The large message whose layout was asked for last: older jobs stop early.
     detail_wanted: Arc<AtomicU64>,
 }
@@ -151,6 +154,8 @@ where
     app.schema = Arc::clone(&rules.borrow().schema);
     let (highlight_tx, mut highlight_rx) = mpsc::unbounded_channel();
     let (jq_tx, mut jq_rx) = mpsc::channel(4);
+    let (sql_tx, mut sql_rx) = mpsc::unbounded_channel();
+    let column_limit = app.inspector.warehouse.column_limit;
     let (forward_tx, mut forward_rx) = mpsc::unbounded_channel();
     let (request_tx, mut request_rx) = mpsc::unbounded_channel();
     let (response_tx, mut response_rx) = mpsc::unbounded_channel();
@@ -172,6 +177,7 @@ where
         engine: None,
         pending_edit: None,
         jq: JqRunner::spawn(jq, jq_tx),
+        sql: SqlRunner::spawn(column_limit, sql_tx),
         detail_wanted: Arc::new(AtomicU64::new(0)),
     };
     let mut background = Vec::with_capacity(BACKGROUND_DRAIN);
@@ -196,6 +202,7 @@ where
             state.dirty = true;
         }
         state.feed_jq();
+        state.feed_sql();
         if state.dirty && last_draw.elapsed() >= FRAME_BUDGET {
             state.draw(terminal, console)?;
             last_draw = Instant::now();
@@ -281,6 +288,15 @@ where
                 state.app.after_change();
                 state.dirty = true;
             },
+            Some(outcome) = sql_rx.recv() => {
+                match outcome {
+                    SqlOutcome::Loaded { messages } => state.app.sql_loaded(messages),
+                    SqlOutcome::Answered { generation, answer } => {
+                        state.app.sql_answered(generation, answer)
+                    }
+                }
+                state.dirty = true;
+            },
             Some(result) = highlight_rx.recv() => {
                 if Some(result.key.id) == state.app.selected {
                     state.highlighted = Some(result);
@@ -350,6 +366,17 @@ impl Loop {
         }
     }
 
+    /// Hands the SQL thread what the app has for it this turn.
+    fn feed_sql(&mut self) {
+        for command in self.app.sql_work() {
+            if !self.sql.send(command) {
+                self.app.sql_failed();
+                self.dirty = true;
+                return;
+            }
+        }
+    }
+
     fn draw<B: Backend>(
         &mut self,
         terminal: &mut Terminal<B>,
@@ -410,6 +437,10 @@ impl Loop {
         }
         if let Mode::Schema(view) = &mut self.app.mode {
             view.page = (layout.schema_rows.height as usize).max(1);
+        }
+        if let Mode::Sql(prompt) = &mut self.app.mode {
+            // The first line is the answer's header.
+            prompt.page = (layout.sql_rows.height as usize).saturating_sub(1).max(1);
         }
         if !summary_counted || !person_scanned {
             self.dirty = true;

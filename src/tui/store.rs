@@ -100,8 +100,30 @@ impl Store {
         }
     }
 
-    fn first_id(&self) -> EntryId {
+    /// The oldest retained row's id (the next id when none is).
+    pub fn first_id(&self) -> EntryId {
         self.entries.front().map_or(self.next_id, |e| e.id)
+    }
+
+    /// The id the next row will get.
+    pub fn next_id(&self) -> EntryId {
+        self.next_id
+    }
+
+    /// Copies of the retained rows from id `from` on, at most `max_rows` of them and about
+    /// `max_bytes` of text (at least one), for work off the UI task.
+    pub fn entries_from(&self, from: EntryId, max_rows: usize, max_bytes: usize) -> Vec<Entry> {
+        let skip = usize::try_from(from.saturating_sub(self.first_id())).unwrap_or(usize::MAX);
+        let mut bytes = 0;
+        let mut out = Vec::new();
+        for entry in self.entries.iter().skip(skip) {
+            if out.len() == max_rows || (bytes >= max_bytes && !out.is_empty()) {
+                break;
+            }
+            bytes += entry.text.len();
+            out.push(entry.clone());
+        }
+        out
     }
 
     pub fn get(&self, id: EntryId) -> Option<&Entry> {

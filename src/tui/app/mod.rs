@@ -16,6 +16,7 @@ mod marks;
 mod person;
 mod rate;
 mod schema;
+mod sql;
 mod summary;
 mod tab;
 #[cfg(test)]
@@ -110,6 +111,8 @@ pub enum Mode {
     Replay(ReplayPopup),
     /// `w`: the path to write the view to.
     Write(WritePrompt),
+    /// `:`: a query over the retained messages (boxed: its answer is large beside the others).
+    Sql(Box<crate::tui::popups::sql::SqlPrompt>),
 }
 
 impl Mode {
@@ -121,7 +124,9 @@ impl Mode {
             Mode::Summary(_) => Context::Summary,
             Mode::Person(_) => Context::Person,
             Mode::Schema(_) => Context::Schema,
-            Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Write(_) => Context::Main,
+            Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Write(_) | Mode::Sql(_) => {
+                Context::Main
+            }
         }
     }
 }
@@ -216,6 +221,8 @@ pub struct App {
     /// The warehouse schema the rows make (the feeds feed it): the Warehouse tab and the
     /// schema view read it.
     pub schema: SharedSchema,
+    /// The `:` prompt's database against the rows.
+    pub sql: sql::SqlSync,
     /// While the filter names a person: "person: user-77 (3 ids)", for the list's title.
     pub narrowed_to: Option<String>,
     /// The write key replays into the embedded collector use (its first `--write-key`).
@@ -269,6 +276,7 @@ impl App {
                 IdentityGraph::new(Default::default()),
             )),
             schema: SharedSchema::default(),
+            sql: sql::SqlSync::default(),
             narrowed_to: None,
             collector_write_key: None,
             sdk_metrics: None,
@@ -398,6 +406,27 @@ impl App {
         self.select_index(index);
     }
 
+    /// Selects the retained row with this seq in the list (following stops) and closes the
+    /// popup on top, or says in the status line why it cannot (`what` names the row: "the
+    /// message that added it").
+    pub(super) fn select_seq(&mut self, seq: u64, what: &str) {
+        let Some(id) = self.store.id_of_seq(seq) else {
+            return self.set_status(format!("{what} (seq {seq}) is not retained"), true);
+        };
+        match self.store.position(id).filter(|i| *i < self.shown_len()) {
+            Some(index) => {
+                self.mode = Mode::Normal;
+                self.focus = Focus::List;
+                self.set_follow(false);
+                self.select_index(index);
+            }
+            None => self.set_status(
+                format!("{what} (seq {seq}) is not in the list: filtered out, or after the pause"),
+                true,
+            ),
+        }
+    }
+
     pub(super) fn select_index(&mut self, index: usize) {
         let id = self.shown_id(index);
         if id != self.selected {
@@ -486,6 +515,10 @@ impl App {
             _ if quit_key => Action::Quit,
             Mode::Filter(_) => {
                 self.filter_key(key);
+                return None;
+            }
+            Mode::Sql(_) => {
+                self.sql_key(key);
                 return None;
             }
             Mode::Write(_) => return self.write_key(key),
@@ -662,6 +695,7 @@ impl App {
             Action::WriteView => return self.write_view(),
             Action::Clear => {
                 self.store.clear();
+                self.sql_cleared();
                 self.marks.clear();
                 self.detail.doc = None;
                 self.detail.warehouse = None;
@@ -690,6 +724,7 @@ impl App {
             Action::Summary => self.open_summary(),
             Action::Person => self.open_selected_person(),
             Action::Schema => self.open_schema(),
+            Action::Sql => self.open_sql(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {
                     self.mode = Mode::Normal;

@@ -2,7 +2,7 @@
 //! with the schema the feeds build, expanding a table, and selecting the message that added a
 //! column in the list.
 
-use super::{App, Effect, Focus, Mode};
+use super::{App, Effect, Mode};
 use crate::tui::action::Action;
 use crate::tui::popups::SchemaView;
 use crate::tui::popups::schema::Outcome;
@@ -31,29 +31,7 @@ impl App {
         match view.handle(action)? {
             Outcome::Close => self.mode = Mode::Normal,
             Outcome::Toggle => view.toggle(&self.schema),
-            Outcome::Select(seq) => {
-                let Some(id) = self.store.id_of_seq(seq) else {
-                    self.set_status(
-                        format!("the message that added it (seq {seq}) is not retained"),
-                        true,
-                    );
-                    return None;
-                };
-                match self.store.position(id).filter(|i| *i < self.shown_len()) {
-                    Some(index) => {
-                        self.mode = Mode::Normal;
-                        self.focus = Focus::List;
-                        self.set_follow(false);
-                        self.select_index(index);
-                    }
-                    None => self.set_status(
-                        format!(
-                            "the message that added it (seq {seq}) is not in the list: filtered out, or after the pause"
-                        ),
-                        true,
-                    ),
-                }
-            }
+            Outcome::Select(seq) => self.select_seq(seq, "the message that added it"),
         }
         None
     }

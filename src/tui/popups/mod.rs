@@ -9,6 +9,7 @@ pub mod help;
 pub mod person;
 pub mod replay;
 pub mod schema;
+pub mod sql;
 pub mod summary;
 mod summary_routing;
 pub mod write;

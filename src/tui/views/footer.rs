@@ -47,6 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Mode::Summary(_)
         | Mode::Person(_)
         | Mode::Schema(_)
+        | Mode::Sql(_)
         | Mode::Forward(_)
         | Mode::Replay(_)
         | Mode::Write(_) => Vec::new(),

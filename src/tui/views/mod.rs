@@ -53,6 +53,8 @@ pub struct DrawnLayout {
     pub person_rows: Rect,
     /// The schema view's rows.
     pub schema_rows: Rect,
+    /// The SQL prompt's answer rows (with their header line).
+    pub sql_rows: Rect,
 }
 
 /// Highlighting ready for what is on screen: the selected message, the forward popup's
@@ -133,6 +135,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         Mode::Summary(view) => layout.summary_rows = view.draw(frame, area, app),
         Mode::Person(view) => layout.person_rows = view.draw(frame, area, app),
         Mode::Schema(view) => layout.schema_rows = view.draw(frame, area, app),
+        Mode::Sql(prompt) => layout.sql_rows = prompt.draw(frame, area, app),
         Mode::Forward(popup) => {
             layout.forward_lines = popup.draw(frame, area, app, highlights.forward)
         }
