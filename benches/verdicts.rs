@@ -134,6 +134,22 @@ fn main() {
     let all = rate("all verdicts incl. parse (goal 250k)", &|i| {
         inspector.inspect_text(&messages[i]).len()
     });
+    // As `check` judges a message since issue 15: one parse, every verdict, and the warehouse
+    // mapping fed to the schema with its verdicts.
+    let checked = std::cell::RefCell::new(eventscope::warehouse::Schema::new());
+    rate("all verdicts + warehouse incl. parse (goal 250k)", &|i| {
+        seq.set(seq.get() + 1);
+        let text = &messages[i];
+        let Ok(tree) = Json::parse(text) else {
+            return 0;
+        };
+        let findings = inspector.inspect_json(&tree, text.len()).len();
+        let rows = eventscope::warehouse::rows(&tree);
+        let mut schema = checked.borrow_mut();
+        let observed = schema.observe(seq.get(), &rows);
+        findings
+            + eventscope::inspect::warehouse::verdicts(&rows, &observed, &schema, &warehouse).len()
+    });
     // The viewer's rows as the feeds build them (summary, verdicts, one parse), without and
     // with the identity graph and its cross-message verdicts (the difference is identity's
     // cost inside verdicts), then with the warehouse schema as well (the viewer's feeds since

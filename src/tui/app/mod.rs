@@ -406,25 +406,32 @@ impl App {
         self.select_index(index);
     }
 
-    /// Selects the retained row with this seq in the list (following stops) and closes the
-    /// popup on top, or says in the status line why it cannot (`what` names the row: "the
-    /// message that added it").
+    /// Selects the retained row with this seq in the list (see [`App::select_shown`]), or
+    /// says in the status line why it cannot (`what` names the row: "the message that added
+    /// it").
     pub(super) fn select_seq(&mut self, seq: u64, what: &str) {
         let Some(id) = self.store.id_of_seq(seq) else {
             return self.set_status(format!("{what} (seq {seq}) is not retained"), true);
         };
-        match self.store.position(id).filter(|i| *i < self.shown_len()) {
-            Some(index) => {
-                self.mode = Mode::Normal;
-                self.focus = Focus::List;
-                self.set_follow(false);
-                self.select_index(index);
-            }
-            None => self.set_status(
+        if !self.select_shown(id) {
+            self.set_status(
                 format!("{what} (seq {seq}) is not in the list: filtered out, or after the pause"),
                 true,
-            ),
+            );
         }
+    }
+
+    /// Selects row `id` in the list (following stops) and closes the popup on top; false when
+    /// the filter or the pause hides it.
+    pub(super) fn select_shown(&mut self, id: EntryId) -> bool {
+        let Some(index) = self.store.position(id).filter(|i| *i < self.shown_len()) else {
+            return false;
+        };
+        self.mode = Mode::Normal;
+        self.focus = Focus::List;
+        self.set_follow(false);
+        self.select_index(index);
+        true
     }
 
     pub(super) fn select_index(&mut self, index: usize) {

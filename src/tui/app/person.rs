@@ -3,7 +3,7 @@
 //! keeping it in step with the graph and the rows, selecting a timeline row's message in the
 //! list, and narrowing the list to the person (`person:ID`).
 
-use super::{App, Effect, Focus, Mode};
+use super::{App, Effect, Mode};
 use crate::tui::action::Action;
 use crate::tui::person::{PersonModel, TimelineKey};
 use crate::tui::popups::PersonView;
@@ -88,22 +88,14 @@ impl App {
                     self.set_status("the message that caused it is not retained", true);
                     return None;
                 };
-                match self.store.position(id).filter(|i| *i < self.shown_len()) {
-                    Some(index) => {
-                        self.mode = Mode::Normal;
-                        self.focus = Focus::List;
-                        self.set_follow(false);
-                        self.select_index(index);
-                    }
-                    None => {
-                        let narrow = self.keys.first_key_label(Action::PersonNarrow);
-                        self.set_status(
-                            format!(
-                                "that message is not in the list (filtered out, or after the pause): {narrow} narrows the list to this person"
-                            ),
-                            true,
-                        );
-                    }
+                if !self.select_shown(id) {
+                    let narrow = self.keys.first_key_label(Action::PersonNarrow);
+                    self.set_status(
+                        format!(
+                            "that message is not in the list (filtered out, or after the pause): {narrow} narrows the list to this person"
+                        ),
+                        true,
+                    );
                 }
             }
             Outcome::Narrow => {

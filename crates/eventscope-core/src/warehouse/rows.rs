@@ -54,7 +54,8 @@ pub enum Load {
     Upsert,
 }
 
-/// One column of a row.
+/// One column of a row. Its name and path are shared texts from the thread's memo of names
+/// (`names`): cloning a row copies no text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
     pub name: Arc<str>,
@@ -197,20 +198,12 @@ pub fn rows(message: &Json<'_>) -> Vec<Row> {
     })
 }
 
-/// `tracks`'s reserved names: the common columns and its own.
-const TRACK_COLUMNS: &[&str] = &[
-    "id",
-    "anonymous_id",
-    "user_id",
-    "received_at",
-    "sent_at",
-    "timestamp",
-    "original_timestamp",
-    "uuid_ts",
-    "loaded_at",
-    "event",
-    "event_text",
-];
+/// The columns a track's tables have beside the common ones.
+const EVENT_COLUMNS: &[&str] = &["event", "event_text"];
+
+/// Names a property, trait or context key may not take: one or more lists of a table's own
+/// columns.
+type Reserved<'a> = &'a [&'a [&'a str]];
 
 /// One message being mapped: the thread's memo of names, and the raw name and path of the
 /// leaf being read (buffers reused across a message's leaves).
@@ -245,7 +238,12 @@ impl Mapper<'_, '_> {
         // The event's table starts as `tracks` does: its columns are shared, not read again.
         let mut table = tracks.clone();
         table.table = self.names.text(&slug);
-        self.object(&mut table, "properties", "", TRACK_COLUMNS);
+        self.object(
+            &mut table,
+            "properties",
+            "",
+            &[COMMON_COLUMNS, EVENT_COLUMNS],
+        );
         vec![tracks, table]
     }
 
@@ -264,7 +262,7 @@ impl Mapper<'_, '_> {
         for key in ["name", "category"] {
             self.field(&mut row, key, key);
         }
-        self.object(&mut row, "properties", "", COMMON_COLUMNS);
+        self.object(&mut row, "properties", "", &[COMMON_COLUMNS]);
         row
     }
 
@@ -277,12 +275,8 @@ impl Mapper<'_, '_> {
             self.id(&mut row, name, key);
         }
         if !fields.is_empty() {
-            let reserved: Vec<&str> = COMMON_COLUMNS
-                .iter()
-                .copied()
-                .chain(ids.iter().map(|(name, _)| *name))
-                .collect();
-            self.object(&mut row, fields, "", &reserved);
+            let own: Vec<&str> = ids.iter().map(|(name, _)| *name).collect();
+            self.object(&mut row, fields, "", &[COMMON_COLUMNS, &own]);
         }
         row
     }
@@ -294,7 +288,7 @@ impl Mapper<'_, '_> {
         let mut row = self.row(table, Load::Upsert);
         self.id(&mut row, "id", key);
         self.field(&mut row, "received_at", "receivedAt");
-        self.object(&mut row, fields, "", UPSERT_COLUMNS);
+        self.object(&mut row, fields, "", &[UPSERT_COLUMNS]);
         Some(row)
     }
 
@@ -313,7 +307,7 @@ impl Mapper<'_, '_> {
         if let Some(key) = original {
             self.field(row, "original_timestamp", key);
         }
-        self.object(row, "context", "context", COMMON_COLUMNS);
+        self.object(row, "context", "context", &[COMMON_COLUMNS]);
     }
 
     fn row(&mut self, table: &str, load: Load) -> Row {
@@ -340,7 +334,7 @@ impl Mapper<'_, '_> {
 
     /// `key`'s object in the message, flattened under `prefix` (`context` →
     /// `context_app_version`; empty for properties and traits, which are un-prefixed).
-    fn object(&mut self, row: &mut Row, key: &str, prefix: &str, reserved: &[&str]) {
+    fn object(&mut self, row: &mut Row, key: &str, prefix: &str, reserved: Reserved<'_>) {
         let message = self.message;
         if let Some(object) = message.get(key).and_then(Json::as_object) {
             self.raw.clear();
@@ -353,7 +347,7 @@ impl Mapper<'_, '_> {
 
     /// Every leaf of `object`, its raw name and path extending the buffers', `reserved` names
     /// dropped. Recursion is bounded by the parse: serde_json refuses nesting deeper than 128.
-    fn flatten(&mut self, row: &mut Row, object: &Object<'_>, reserved: &[&str]) {
+    fn flatten(&mut self, row: &mut Row, object: &Object<'_>, reserved: Reserved<'_>) {
         for (key, value) in object {
             let (raw_len, path_len) = (self.raw.len(), self.path.len());
             if !self.raw.is_empty() {
@@ -373,7 +367,7 @@ impl Mapper<'_, '_> {
     }
 
     /// The leaf at the buffers' raw name and path.
-    fn leaf(&mut self, row: &mut Row, value: &Json<'_>, reserved: &[&str]) {
+    fn leaf(&mut self, row: &mut Row, value: &Json<'_>, reserved: Reserved<'_>) {
         let name = self.names.column(&self.raw);
         if name.is_empty() {
             row.discarded.push(Discarded {
@@ -381,7 +375,7 @@ impl Mapper<'_, '_> {
                 column: String::new(),
                 why: Dropped::EmptyName,
             });
-        } else if reserved.contains(&&*name) {
+        } else if reserved.iter().any(|own| own.contains(&&*name)) {
             row.discarded.push(Discarded {
                 path: self.path.clone(),
                 column: name.to_string(),
