@@ -1535,3 +1535,63 @@ fn the_schema_view_lists_tables_with_row_counts_and_expands_to_columns_and_confl
     let selected = app.selected.and_then(|id| app.store.get(id)).unwrap();
     assert_eq!(selected.seq, Some(13));
 }
+
+#[test]
+fn the_sql_prompt_shows_its_answer_as_a_table_and_an_error_in_place() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use eventscope::tui::sql::Answer;
+    use eventscope::warehouse::load::capture::Cell;
+    let mut app = warehouse_app(drifting_events());
+    app.update(Action::Sql);
+    let key = |app: &mut App, code: KeyCode| {
+        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+    };
+    for c in "SELECT seq, event, total FROM messages".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    // The database thread's answer, as the event loop hands it over.
+    let answer = Answer {
+        columns: vec!["seq".into(), "event".into(), "total".into()],
+        rows: vec![
+            vec![
+                Cell::Integer(12),
+                Cell::Text("Order Completed".into()),
+                Cell::Integer(42),
+            ],
+            vec![
+                Cell::Integer(13),
+                Cell::Text("Order Completed".into()),
+                Cell::Text("42.50".into()),
+            ],
+            vec![Cell::Integer(14), Cell::Null, Cell::Null],
+        ],
+        seqs: vec![Some(12), Some(13), Some(14)],
+        cut: false,
+        took: std::time::Duration::from_millis(3),
+    };
+    app.sql_loaded(3);
+    app.sql_answered(1, Ok(answer));
+    // The answer has the keys: the second row is selected.
+    key(&mut app, KeyCode::Down);
+    let terminal = render(&app, 100, 14);
+    snapshot("sql_prompt", &terminal);
+    let screen = screen_text(&terminal);
+    assert!(screen.contains("SQL · 3 messages retained"), "{screen}");
+    assert!(screen.contains("3 rows in 3 ms"), "{screen}");
+    assert!(screen.contains("NULL"), "{screen}");
+    // An error shows in place of the status, the query stays to fix.
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char('x'));
+    key(&mut app, KeyCode::Enter);
+    app.sql_answered(2, Err("no such column: totalx".into()));
+    let screen = screen_text(&render(&app, 100, 14));
+    assert!(screen.contains("no such column: totalx"), "{screen}");
+    assert!(
+        screen.contains(": SELECT seq, event, total FROM messagesx"),
+        "{screen}"
+    );
+    // Esc closes it.
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal));
+}

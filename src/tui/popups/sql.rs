@@ -76,7 +76,8 @@ impl SqlPrompt {
             error: None,
             cursor: 0,
             offset: 0,
-            page: 1,
+            // Not drawn yet: no row is scrolled away before the first draw says what fits.
+            page: usize::MAX,
             column: 0,
         }
     }
@@ -297,7 +298,7 @@ fn tail(text: &str, columns: usize) -> String {
 fn scrolled(offset: usize, cursor: usize, page: usize) -> usize {
     if cursor < offset {
         cursor
-    } else if cursor >= offset + page {
+    } else if cursor >= offset.saturating_add(page) {
         cursor + 1 - page
     } else {
         offset
