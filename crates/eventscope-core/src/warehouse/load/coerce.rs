@@ -22,23 +22,23 @@ pub enum Fate {
     Nulled,
 }
 
-/// `value` as a cell of a `column` column (its variant is then `column`'s, or `None` for NULL),
-/// and what became of it.
-pub fn coerce(value: &Value, column: ColumnType) -> (Option<Value>, Fate) {
+/// `value` as a cell of a `column` column (its variant is then `column`'s), or `Err` with the
+/// value itself when it loads as NULL; and what became of it.
+pub fn coerce(value: Value, column: ColumnType) -> (Result<Value, Value>, Fate) {
     if !conflicts(column, value.column_type()) {
         let cell = match value {
-            Value::Integer(i) if column == ColumnType::Float => Some(Value::Float(*i as f64)),
+            Value::Integer(i) if column == ColumnType::Float => Ok(Value::Float(i as f64)),
             other => clean(other),
         };
         // A timestamp out of every database's range, a NaN: NULL, though the types agree.
-        let fate = if cell.is_some() {
+        let fate = if cell.is_ok() {
             Fate::Kept
         } else {
             Fate::Nulled
         };
         return (cell, fate);
     }
-    let cell = match (column, value) {
+    let cell = match (column, &value) {
         (ColumnType::Varchar, other) => Some(Value::Varchar(text(other).into())),
         (ColumnType::Integer, Value::Float(f)) => integer_of(*f),
         (ColumnType::Integer, Value::Varchar(s)) => {
@@ -58,21 +58,23 @@ pub fn coerce(value: &Value, column: ColumnType) -> (Option<Value>, Fate) {
         (ColumnType::Timestamp, Value::Varchar(s)) => parse_timestamp(s.trim()).and_then(utc),
         _ => None,
     };
-    let fate = if cell.is_some() {
-        Fate::Coerced
-    } else {
-        Fate::Nulled
-    };
-    (cell, fate)
+    match cell {
+        Some(cell) => (Ok(cell), Fate::Coerced),
+        None => (Err(value), Fate::Nulled),
+    }
 }
 
-/// A value of the column's own type as every database takes it; `None` when none can.
-fn clean(value: &Value) -> Option<Value> {
+/// A value of the column's own type as every database takes it; `Err` (the value) when none
+/// can.
+fn clean(value: Value) -> Result<Value, Value> {
     match value {
-        Value::Timestamp(s) => parse_timestamp(s).and_then(utc),
-        Value::Float(f) if !f.is_finite() => None,
-        Value::Varchar(s) if s.contains('\0') => Some(Value::Varchar(s.replace('\0', "").into())),
-        other => Some(other.clone()),
+        Value::Timestamp(s) => match parse_timestamp(&s).and_then(utc) {
+            Some(t) => Ok(t),
+            None => Err(Value::Timestamp(s)),
+        },
+        Value::Float(f) if !f.is_finite() => Err(value),
+        Value::Varchar(s) if s.contains('\0') => Ok(Value::Varchar(s.replace('\0', "").into())),
+        other => Ok(other),
     }
 }
 

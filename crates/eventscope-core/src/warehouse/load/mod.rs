@@ -28,11 +28,12 @@ mod target;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use sha1::{Digest, Sha1};
 
-use super::{Load, MAX_TABLES, Value, rows};
+use super::{Column, Load, MAX_TABLES, Value, conflicts, rows};
 use crate::model::json::Json;
 pub use coerce::{Fate, coerce};
 pub use summary::{ConflictNote, Summary, TableSummary};
@@ -289,28 +290,52 @@ impl<S: Sink> Loader<S> {
                 self.summary.rows_dropped += 1;
                 continue;
             }
-            let mut cells: Vec<(String, Value)> = Vec::with_capacity(row.columns.len() + 2);
-            for column in &row.columns {
-                let name = database_name(&column.name, false);
-                // Names are unique in a row; two made the same (cut to 63 bytes) keep the first.
-                if name.as_str() != &*column.name && cells.iter().any(|(n, _)| *n == name) {
-                    continue;
-                }
-                cells.push((name, column.value.clone()));
+            let (Some(state), summary) = (self.tables.get_mut(&*table), &mut self.summary) else {
+                continue;
+            };
+            if !self.pending.contains_key(&*table) {
+                let batch = Batch {
+                    table: table.to_string(),
+                    upsert: row.load == Load::Upsert,
+                    ..Batch::default()
+                };
+                self.pending.insert(table.to_string(), batch);
             }
-            if !cells.iter().any(|(n, _)| n == "id") {
+            let Some(batch) = self.pending.get_mut(&*table) else {
+                continue;
+            };
+            let mut place = Place {
+                seq,
+                table: &table,
+                column_limit: self.column_limit,
+                state,
+                batch,
+                summary,
+                cells: Vec::with_capacity(row.columns.len() + 2),
+                id: false,
+                received_at: false,
+            };
+            for column in row.columns {
+                let Column { name, value, .. } = column;
+                let renamed = database_name(&name, false);
+                place.cell(&renamed, matches!(renamed, Cow::Owned(_)), value);
+            }
+            if !place.id {
                 let digest = Sha1::digest(text.as_bytes());
-                cells.push((
-                    "id".to_string(),
-                    Value::Varchar(format!("es-{digest:x}").into()),
-                ));
+                place.cell("id", false, Value::Varchar(format!("es-{digest:x}").into()));
             }
-            if !cells.iter().any(|(n, _)| n == "received_at")
+            if !place.received_at
                 && let Some(at) = received_at.and_then(coerce::timestamp)
             {
-                cells.push(("received_at".to_string(), at));
+                place.cell("received_at", false, at);
             }
-            self.put(seq, &table, row.load, cells);
+            let cells = std::mem::take(&mut place.cells);
+            place.batch.push(cells);
+            if row.load == Load::Upsert {
+                place.state.summary.upserted += 1;
+                place.summary.upserted += 1;
+            }
+            self.pending_rows += 1;
         }
         if self.pending_rows >= self.batch_rows {
             self.flush()?;
@@ -347,57 +372,6 @@ impl<S: Sink> Loader<S> {
         }
         self.tables.insert(table.to_string(), state);
         Ok(true)
-    }
-
-    /// Coerces a row's cells to its table's columns (adding new ones) and queues it.
-    fn put(&mut self, seq: u64, table: &str, load: Load, cells: Vec<(String, Value)>) {
-        let Some(state) = self.tables.get_mut(table) else {
-            return;
-        };
-        let batch = self
-            .pending
-            .entry(table.to_string())
-            .or_insert_with(|| Batch {
-                table: table.to_string(),
-                upsert: load == Load::Upsert,
-                ..Batch::default()
-            });
-        let mut row = Vec::with_capacity(cells.len());
-        for (name, value) in cells {
-            let ty = match state.types.get(&name) {
-                Some(&ty) => ty,
-                None if state.columns.len() >= self.column_limit => {
-                    self.summary.values_over_limit += 1;
-                    state.summary.values_over_limit += 1;
-                    continue;
-                }
-                None => {
-                    let ty = value.column_type();
-                    state.add(&name, ty);
-                    ty
-                }
-            };
-            let (cell, fate) = coerce(&value, ty);
-            if fate != Fate::Kept {
-                state.summary.count(fate);
-                self.summary.conflict(ConflictNote {
-                    seq,
-                    table: table.to_string(),
-                    column: name.clone(),
-                    column_type: ty,
-                    sent: value,
-                    loaded: cell.clone(),
-                    fate,
-                });
-            }
-            row.push((batch.column_index(&name, ty), cell));
-        }
-        batch.push(row);
-        if load == Load::Upsert {
-            state.summary.upserted += 1;
-            self.summary.upserted += 1;
-        }
-        self.pending_rows += 1;
     }
 
     /// Writes every held row: the schema changes first, then each table's batch, in one
@@ -482,6 +456,70 @@ impl<S: Sink> Loader<S> {
     }
 }
 
+/// One row being placed into its table's batch: each value coerced to its column (a new
+/// column added to the table), without copying names.
+struct Place<'a> {
+    seq: u64,
+    table: &'a str,
+    column_limit: usize,
+    state: &'a mut TableState,
+    batch: &'a mut Batch,
+    summary: &'a mut Summary,
+    /// The row's cells by the batch's column index.
+    cells: Vec<(usize, Option<Value>)>,
+    /// Whether the row has an `id`, a `received_at`.
+    id: bool,
+    received_at: bool,
+}
+
+impl Place<'_> {
+    /// Adds column `name`'s value; `renamed`: its name was changed (cut), so it may be one
+    /// the row already has (the first keeps it).
+    fn cell(&mut self, name: &str, renamed: bool, value: Value) {
+        self.id |= name == "id";
+        self.received_at |= name == "received_at";
+        let ty = match self.state.types.get(name) {
+            Some(&ty) => ty,
+            None if self.state.columns.len() >= self.column_limit => {
+                self.summary.values_over_limit += 1;
+                self.state.summary.values_over_limit += 1;
+                return;
+            }
+            None => {
+                let ty = value.column_type();
+                self.state.add(name, ty);
+                ty
+            }
+        };
+        let index = self.batch.column_index(name, ty);
+        if renamed && self.cells.iter().any(|(i, _)| *i == index) {
+            return;
+        }
+        // The value as sent, for the report: copied only when it is not its column's type.
+        let sent = conflicts(ty, value.column_type()).then(|| value.clone());
+        let (loaded, fate) = coerce(value, ty);
+        let (cell, rejected) = match loaded {
+            Ok(cell) => (Some(cell), None),
+            Err(value) => (None, Some(value)),
+        };
+        if fate != Fate::Kept
+            && let Some(sent) = sent.or(rejected)
+        {
+            self.state.summary.count(fate);
+            self.summary.conflict(ConflictNote {
+                seq: self.seq,
+                table: self.table.to_string(),
+                column: name.to_string(),
+                column_type: ty,
+                sent,
+                loaded: cell.clone(),
+                fate,
+            });
+        }
+        self.cells.push((index, cell));
+    }
+}
+
 impl TableState {
     fn add(&mut self, name: &str, ty: ColumnType) {
         self.types.insert(name.to_string(), ty);
@@ -494,13 +532,16 @@ const SYSTEM_COLUMNS: &[&str] = &["tableoid", "xmin", "cmin", "xmax", "cmax", "c
 
 /// `name` as the database gets it: cut to [`MAX_NAME`] bytes, and with a leading `_` when the
 /// database keeps it for itself (a table `sqlite_…`, a column `xmin`): go-snakecase never
-/// starts a name with `_`, so no other name becomes the same.
-fn database_name(name: &str, table: bool) -> String {
+/// starts a name with `_`, so no other name becomes the same. Borrowed when unchanged.
+fn database_name(name: &str, table: bool) -> Cow<'_, str> {
     let reserved = if table {
         name.starts_with("sqlite_")
     } else {
         SYSTEM_COLUMNS.contains(&name)
     };
+    if !reserved && name.len() <= MAX_NAME {
+        return Cow::Borrowed(name);
+    }
     let name = if reserved {
         format!("_{name}")
     } else {
@@ -510,7 +551,7 @@ fn database_name(name: &str, table: bool) -> String {
     while !name.is_char_boundary(end) {
         end -= 1;
     }
-    name.get(..end).unwrap_or(&name).to_string()
+    Cow::Owned(name.get(..end).unwrap_or(&name).to_string())
 }
 
 /// `name` quoted as an SQL identifier (both dialects).

@@ -45,12 +45,13 @@ impl SqliteSink {
             schema: quote(schema),
             name: name.clone(),
         };
-        // Reading the schema proves the file is a database (ATTACH opens lazily).
+        // Reading the schema proves the file is a database (ATTACH opens lazily). The file's
+        // journal mode is left as it is (a new file: rollback journal, which writes a bulk load
+        // once where WAL writes it twice); batches are large, so commits are few.
         let q = &sink.schema;
         sink.conn
             .execute_batch(&format!(
                 "SELECT count(*) FROM {q}.sqlite_master;
-                 PRAGMA {q}.journal_mode = WAL;
                  PRAGMA {q}.synchronous = NORMAL;"
             ))
             .map_err(connect)?;

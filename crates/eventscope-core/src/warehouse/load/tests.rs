@@ -89,7 +89,10 @@ fn coercion_follows_segment() {
     ];
     for (value, column, loaded, fate) in cases {
         assert_eq!(
-            coerce(&value, column),
+            {
+                let (cell, fate) = coerce(value.clone(), column);
+                (cell.ok(), fate)
+            },
             (loaded, fate),
             "{value:?} into {column}"
         );
@@ -127,7 +130,7 @@ fn coercion_agrees_with_the_verdicts_fate() {
             if !crate::warehouse::conflicts(column, value.column_type()) {
                 continue;
             }
-            let (loaded, _) = coerce(value, column);
+            let loaded = coerce(value.clone(), column).0.ok();
             let said = fate(column, value);
             assert_eq!(
                 loaded.is_some(),
