@@ -1,6 +1,12 @@
-//! The mapping's memo of names: each raw key's column name (one go-snakecase pass per distinct
-//! key, not per message) and one shared text per path and fixed name, so a message whose keys
-//! were seen before allocates nothing for its columns' names and paths.
+//! The mapping's memo of names: each leaf's path with its column name (one go-snakecase pass
+//! and one lookup per distinct path, not per message) and one shared text per fixed name, so a
+//! message whose keys were seen before allocates nothing for its columns' names and paths.
+//!
+//! A column name is go-snakecase of the path itself (`context.app.version` →
+//! `context_app_version`; after the first segment for properties and traits: `address.zipCode`
+//! → `address_zip_code`): go-snakecase treats `.` and `_` alike (every byte that is not an
+//! ASCII letter or digit separates words), so this is the name of the `_`-joined key Segment
+//! converts, and a key with a dot in it (`{"a.b": 1}`) lands where `{"a": {"b": 1}}` does.
 //!
 //! One memo per thread (the viewer's feeds map on several), bounded in bytes: past the bound it
 //! starts again. It is only ever cleared between two messages, and a column name is kept as a
@@ -20,23 +26,27 @@ type Map = HashMap<Box<str>, Arc<str>, foldhash::fast::RandomState>;
 
 #[derive(Default)]
 pub(super) struct Names {
-    /// raw key (`address_zipCode`, `context_userAgent`) → column name.
-    columns: Map,
-    /// a text kept as is: a path (`properties.address.zipCode`), a fixed column or table name.
+    /// a leaf's path (`properties.address.zipCode`, `context.userAgent`) → (the path as a
+    /// shared text, its column name).
+    leaves: HashMap<Box<str>, (Arc<str>, Arc<str>), foldhash::fast::RandomState>,
+    /// a text kept as is: a column or table name.
     texts: Map,
     bytes: usize,
 }
 
 impl Names {
-    /// `raw`'s column name (empty when go-snakecase makes it so).
-    pub fn column(&mut self, raw: &str) -> Arc<str> {
-        if let Some(name) = self.columns.get(raw) {
-            return Arc::clone(name);
+    /// The leaf at `path`: the path as a shared text, and its column name (go-snakecase of the
+    /// path from byte `strip` on; empty when that makes it so).
+    pub fn leaf(&mut self, path: &str, strip: usize) -> (Arc<str>, Arc<str>) {
+        if let Some((path, name)) = self.leaves.get(path) {
+            return (Arc::clone(path), Arc::clone(name));
         }
-        let name = self.text(&column_name(raw));
-        self.bytes += raw.len();
-        self.columns.insert(raw.into(), Arc::clone(&name));
-        name
+        let name = self.text(&column_name(path.get(strip..).unwrap_or("")));
+        let shared: Arc<str> = Arc::from(path);
+        self.bytes += 2 * path.len();
+        self.leaves
+            .insert(path.into(), (Arc::clone(&shared), Arc::clone(&name)));
+        (shared, name)
     }
 
     /// `text` as a shared text.

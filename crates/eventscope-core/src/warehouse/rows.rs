@@ -175,8 +175,8 @@ pub fn rows(message: &Json<'_>) -> Vec<Row> {
         let mut map = Mapper {
             names,
             message,
-            raw: String::new(),
             path: String::new(),
+            strip: 0,
         };
         match call {
             "track" => map.track(),
@@ -205,13 +205,15 @@ const EVENT_COLUMNS: &[&str] = &["event", "event_text"];
 /// columns.
 type Reserved<'a> = &'a [&'a [&'a str]];
 
-/// One message being mapped: the thread's memo of names, and the raw name and path of the
-/// leaf being read (buffers reused across a message's leaves).
+/// One message being mapped: the thread's memo of names, and the path of the leaf being read
+/// (a buffer reused across a message's leaves) with where its column name starts.
 struct Mapper<'m, 'j> {
     names: &'m mut Names,
     message: &'m Json<'j>,
-    raw: String,
     path: String,
+    /// Bytes of `path` before the column name: the object's key and its dot for properties
+    /// and traits (un-prefixed), none for `context` (`context_…`).
+    strip: usize,
 }
 
 impl Mapper<'_, '_> {
@@ -241,7 +243,7 @@ impl Mapper<'_, '_> {
         self.object(
             &mut table,
             "properties",
-            "",
+            false,
             &[COMMON_COLUMNS, EVENT_COLUMNS],
         );
         vec![tracks, table]
@@ -262,7 +264,7 @@ impl Mapper<'_, '_> {
         for key in ["name", "category"] {
             self.field(&mut row, key, key);
         }
-        self.object(&mut row, "properties", "", &[COMMON_COLUMNS]);
+        self.object(&mut row, "properties", false, &[COMMON_COLUMNS]);
         row
     }
 
@@ -276,7 +278,7 @@ impl Mapper<'_, '_> {
         }
         if !fields.is_empty() {
             let own: Vec<&str> = ids.iter().map(|(name, _)| *name).collect();
-            self.object(&mut row, fields, "", &[COMMON_COLUMNS, &own]);
+            self.object(&mut row, fields, false, &[COMMON_COLUMNS, &own]);
         }
         row
     }
@@ -288,7 +290,7 @@ impl Mapper<'_, '_> {
         let mut row = self.row(table, Load::Upsert);
         self.id(&mut row, "id", key);
         self.field(&mut row, "received_at", "receivedAt");
-        self.object(&mut row, fields, "", &[UPSERT_COLUMNS]);
+        self.object(&mut row, fields, false, &[UPSERT_COLUMNS]);
         Some(row)
     }
 
@@ -307,7 +309,7 @@ impl Mapper<'_, '_> {
         if let Some(key) = original {
             self.field(row, "original_timestamp", key);
         }
-        self.object(row, "context", "context", &[COMMON_COLUMNS]);
+        self.object(row, "context", true, &[COMMON_COLUMNS]);
     }
 
     fn row(&mut self, table: &str, load: Load) -> Row {
@@ -332,28 +334,23 @@ impl Mapper<'_, '_> {
         row.put_value(name, path, value, cut);
     }
 
-    /// `key`'s object in the message, flattened under `prefix` (`context` →
-    /// `context_app_version`; empty for properties and traits, which are un-prefixed).
-    fn object(&mut self, row: &mut Row, key: &str, prefix: &str, reserved: Reserved<'_>) {
+    /// `key`'s object in the message, flattened: `prefixed` names its columns after `key`
+    /// (`context` → `context_app_version`); properties and traits are un-prefixed.
+    fn object(&mut self, row: &mut Row, key: &str, prefixed: bool, reserved: Reserved<'_>) {
         let message = self.message;
         if let Some(object) = message.get(key).and_then(Json::as_object) {
-            self.raw.clear();
-            self.raw.push_str(prefix);
             self.path.clear();
             self.path.push_str(key);
+            self.strip = if prefixed { 0 } else { key.len() + 1 };
             self.flatten(row, object, reserved);
         }
     }
 
-    /// Every leaf of `object`, its raw name and path extending the buffers', `reserved` names
-    /// dropped. Recursion is bounded by the parse: serde_json refuses nesting deeper than 128.
+    /// Every leaf of `object`, its path extending the buffer's, `reserved` names dropped.
+    /// Recursion is bounded by the parse: serde_json refuses nesting deeper than 128.
     fn flatten(&mut self, row: &mut Row, object: &Object<'_>, reserved: Reserved<'_>) {
         for (key, value) in object {
-            let (raw_len, path_len) = (self.raw.len(), self.path.len());
-            if !self.raw.is_empty() {
-                self.raw.push('_');
-            }
-            self.raw.push_str(key);
+            let path_len = self.path.len();
             self.path.push('.');
             self.path.push_str(key);
             match value {
@@ -361,14 +358,13 @@ impl Mapper<'_, '_> {
                 Json::Null => {}
                 _ => self.leaf(row, value, reserved),
             }
-            self.raw.truncate(raw_len);
             self.path.truncate(path_len);
         }
     }
 
-    /// The leaf at the buffers' raw name and path.
+    /// The leaf at the buffer's path.
     fn leaf(&mut self, row: &mut Row, value: &Json<'_>, reserved: Reserved<'_>) {
-        let name = self.names.column(&self.raw);
+        let (path, name) = self.names.leaf(&self.path, self.strip);
         if name.is_empty() {
             row.discarded.push(Discarded {
                 path: self.path.clone(),
@@ -382,7 +378,6 @@ impl Mapper<'_, '_> {
                 why: Dropped::Reserved,
             });
         } else {
-            let path = self.names.text(&self.path);
             row.put(name, path, value);
         }
     }

@@ -382,6 +382,29 @@ fn properties_collapsing_onto_one_column_are_recorded() {
     }"#);
     let lost: Vec<&str> = rows[1].collisions.iter().map(|c| c.lost.as_str()).collect();
     assert_eq!(lost, ["properties.context_ip", "properties.a_b"]);
+    // A key with a dot in it is the `_`-joined name go-snakecase makes of it: the same column
+    // as the nested object's, in properties and in context alike.
+    let rows = map(r#"{
+        "type": "track", "event": "E", "context": {"app": {"buildNumber": 7}, "app.buildNumber": 8},
+        "properties": {"cart.itemCount": 3, "cart": {"itemCount": 4}}
+    }"#);
+    assert_eq!(*value(&rows[1], "cart_item_count"), Value::Integer(3));
+    assert_eq!(
+        *value(&rows[1], "context_app_build_number"),
+        Value::Integer(7)
+    );
+    let lost: Vec<(&str, &str)> = rows[1]
+        .collisions
+        .iter()
+        .map(|c| (c.column.as_str(), c.lost.as_str()))
+        .collect();
+    assert_eq!(
+        lost,
+        [
+            ("context_app_build_number", "context.app.buildNumber"),
+            ("cart_item_count", "properties.cart.itemCount"),
+        ]
+    );
 }
 
 #[test]
