@@ -2159,3 +2159,42 @@ async fn the_sql_prompt_answers_over_the_retained_messages_and_selects_a_row() {
     result.unwrap();
     collector.stop().await.unwrap();
 }
+
+/// One key must not wipe the buffer: `X` asks first, any other key keeps the messages, `y`
+/// clears them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clearing_the_messages_asks_first_and_only_y_clears() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        let page = |id: &str| json!({"type": "page", "name": "Home", "anonymousId": "a1", "messageId": id});
+        screen
+            .load(&collector, &[page("m-1"), page("m-2"), page("m-3")])
+            .await;
+        screen.type_text("X").await;
+        screen
+            .wait_for("the question", |s| {
+                s.contains("Clear all 3 retained messages from the viewer?")
+            })
+            .await;
+        screen.type_text("n").await;
+        let kept = screen
+            .wait_for("the messages kept", |s| s.contains("kept the messages"))
+            .await;
+        assert!(kept.contains("Messages 3/3"), "{kept}");
+        screen.type_text("X").await;
+        screen
+            .wait_for("the question again", |s| s.contains("Clear all 3"))
+            .await;
+        screen.type_text("y").await;
+        screen
+            .wait_for("the list cleared", |s| {
+                s.contains("cleared") && !s.contains("Messages 3/3")
+            })
+            .await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}

@@ -346,7 +346,7 @@ impl Action {
             Action::CopyMessage => "copy the message JSON (OSC 52)",
             Action::CopyPath => "copy the JSON path of the line under the cursor",
             Action::WriteView => "write the shown rows as a recording (asks for the path)",
-            Action::Clear => "clear all messages",
+            Action::Clear => "clear all messages (asks first)",
             Action::ToggleMark => "mark / unmark the message and go to the next",
             Action::MarkRange => "mark from the last marked row to the selection",
             Action::MarkMatching => "mark every message the filter shows",

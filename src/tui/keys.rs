@@ -145,7 +145,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::CopyMessage, &["y"]),
     (Action::CopyPath, &["Y"]),
     (Action::WriteView, &["w"]),
-    (Action::Clear, &["c"]),
+    (Action::Clear, &["X"]),
     (Action::ToggleMark, &["space"]),
     (Action::MarkRange, &["V"]),
     (Action::MarkMatching, &["*"]),

@@ -111,6 +111,8 @@ pub enum Mode {
     Replay(ReplayPopup),
     /// `w`: the path to write the view to.
     Write(WritePrompt),
+    /// `X`: whether to clear every retained message.
+    Confirm(crate::tui::popups::confirm::ConfirmClear),
     /// `:`: a query over the retained messages (boxed: its answer is large beside the others).
     Sql(Box<crate::tui::popups::sql::SqlPrompt>),
 }
@@ -124,9 +126,12 @@ impl Mode {
             Mode::Summary(_) => Context::Summary,
             Mode::Person(_) => Context::Person,
             Mode::Schema(_) => Context::Schema,
-            Mode::Normal | Mode::Filter(_) | Mode::Help(_) | Mode::Write(_) | Mode::Sql(_) => {
-                Context::Main
-            }
+            Mode::Normal
+            | Mode::Filter(_)
+            | Mode::Help(_)
+            | Mode::Write(_)
+            | Mode::Sql(_)
+            | Mode::Confirm(_) => Context::Main,
         }
     }
 }
@@ -406,6 +411,22 @@ impl App {
         self.select_index(index);
     }
 
+    /// Drops every retained row and what hangs on them (marks, the detail pane, the SQL
+    /// database); the schema and the identity graph stay, as a warehouse keeps its tables.
+    fn clear_all(&mut self) {
+        self.store.clear();
+        self.sql_cleared();
+        self.marks.clear();
+        self.detail.doc = None;
+        self.detail.warehouse = None;
+        self.detail.pending = None;
+        self.detail_job = None;
+        self.selected = None;
+        self.list_offset = 0;
+        self.paused_at = None;
+        self.set_status("cleared", false);
+    }
+
     /// Selects the retained row with this seq in the list (see [`App::select_shown`]), or
     /// says in the status line why it cannot (`what` names the row: "the message that added
     /// it").
@@ -526,6 +547,15 @@ impl App {
             }
             Mode::Sql(_) => {
                 self.sql_key(key);
+                return None;
+            }
+            Mode::Confirm(confirm) => {
+                if confirm.handle(key) {
+                    self.clear_all();
+                } else {
+                    self.set_status("kept the messages", false);
+                }
+                self.mode = Mode::Normal;
                 return None;
             }
             Mode::Write(_) => return self.write_key(key),
@@ -700,18 +730,13 @@ impl App {
                 }
             }
             Action::WriteView => return self.write_view(),
+            Action::Clear if self.store.is_empty() => {
+                self.set_status("nothing to clear", false);
+            }
             Action::Clear => {
-                self.store.clear();
-                self.sql_cleared();
-                self.marks.clear();
-                self.detail.doc = None;
-                self.detail.warehouse = None;
-                self.detail.pending = None;
-                self.detail_job = None;
-                self.selected = None;
-                self.list_offset = 0;
-                self.paused_at = None;
-                self.set_status("cleared", false);
+                self.mode = Mode::Confirm(crate::tui::popups::confirm::ConfirmClear {
+                    messages: self.store.len(),
+                });
             }
             Action::ToggleMark => self.toggle_mark(),
             Action::MarkRange => self.mark_range(),

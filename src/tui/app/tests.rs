@@ -171,8 +171,18 @@ fn marks_go_with_evicted_rows_and_with_clear() {
     tracks(&mut app, 6..103);
     assert_eq!(app.store.evicted(), 2);
     assert_eq!(marked(&app), [3, 4, 5]);
+    // Clear asks first: another key keeps the rows and the marks, `y` clears both.
     app.update(Action::Clear);
+    app.handle_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char('n'),
+    ));
+    assert_eq!(marked(&app), [3, 4, 5]);
+    app.update(Action::Clear);
+    app.handle_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char('y'),
+    ));
     assert!(app.marks.is_empty());
+    assert!(app.store.is_empty());
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! the key map) and `draw`. `App::mode` holds the open one; `App::update` hands it its
 //! actions (the filter bar reads text, through `App::filter_key`).
 
+pub mod confirm;
 pub mod filter;
 pub mod forward;
 pub mod help;

@@ -48,6 +48,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         | Mode::Person(_)
         | Mode::Schema(_)
         | Mode::Sql(_)
+        | Mode::Confirm(_)
         | Mode::Forward(_)
         | Mode::Replay(_)
         | Mode::Write(_) => Vec::new(),
