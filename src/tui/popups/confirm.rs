@@ -4,10 +4,10 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::tui::app::App;
 use crate::tui::theme::Role;
@@ -54,15 +54,7 @@ impl ConfirmClear {
             ]),
         ];
         let widest = lines.iter().map(Line::width).max().unwrap_or(40) as u16;
-        let width = (widest + 4).min(area.width);
-        let height = (lines.len() as u16 + 2).min(area.height);
-        let [popup] = Layout::horizontal([Constraint::Length(width)])
-            .flex(Flex::Center)
-            .areas(area);
-        let [popup] = Layout::vertical([Constraint::Length(height)])
-            .flex(Flex::Center)
-            .areas(popup);
-        frame.render_widget(Clear, popup);
+        let popup = super::centered(frame, area, widest + 4, lines.len() as u16 + 2);
         let block = Block::new()
             .borders(Borders::ALL)
             .border_style(t.style(Role::Error))

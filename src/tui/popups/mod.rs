@@ -38,3 +38,22 @@ pub fn whole_screen(
     frame.render_widget(ratatui::widgets::Clear, popup);
     popup
 }
+
+/// A box of `width` × `height` cells (at most `area`'s) in the middle of `area`, cleared: where
+/// a small prompt (write, confirm) draws.
+pub fn centered(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    width: u16,
+    height: u16,
+) -> ratatui::layout::Rect {
+    use ratatui::layout::{Constraint, Flex, Layout};
+    let [popup] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(popup);
+    frame.render_widget(ratatui::widgets::Clear, popup);
+    popup
+}

@@ -566,6 +566,23 @@ fn database_name(name: &str, table: bool) -> Cow<'_, str> {
 }
 
 /// `name` quoted as an SQL identifier (both dialects).
+/// `CREATE TABLE IF NOT EXISTS` for `table` (already qualified and quoted): `id` declared as
+/// `id` says, the columns in the sink's types, then `uuid_ts` as `uuid_ts` says.
+pub fn create_table_sql(
+    table: &str,
+    id: &str,
+    columns: &[(String, ColumnType)],
+    sql_type: fn(ColumnType) -> &'static str,
+    uuid_ts: &str,
+) -> String {
+    let mut sql = format!("CREATE TABLE IF NOT EXISTS {table} (\"id\" {id}");
+    for (name, ty) in columns {
+        sql.push_str(&format!(", {} {}", quote(name), sql_type(*ty)));
+    }
+    sql.push_str(&format!(", \"uuid_ts\" {uuid_ts})"));
+    sql
+}
+
 pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }

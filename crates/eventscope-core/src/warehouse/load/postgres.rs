@@ -20,7 +20,7 @@ use bytes::Bytes;
 use futures_util::SinkExt;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
-use super::{Batch, Columns, LoadError, Sink, mask_password, quote, upsert_set};
+use super::{Batch, Columns, LoadError, Sink, create_table_sql, mask_password, quote, upsert_set};
 use crate::warehouse::{ColumnType, Value};
 
 /// PostgreSQL's limit on columns per table.
@@ -219,14 +219,13 @@ impl Sink for PostgresSink {
         table: &str,
         columns: &[(String, ColumnType)],
     ) -> Result<(), LoadError> {
-        let mut sql = format!(
-            "CREATE TABLE IF NOT EXISTS {} (\"id\" varchar(512) PRIMARY KEY",
-            self.table(table)
+        let sql = create_table_sql(
+            &self.table(table),
+            "varchar(512) PRIMARY KEY",
+            columns,
+            sql_type,
+            "timestamptz DEFAULT now()",
         );
-        for (name, ty) in columns {
-            sql.push_str(&format!(", {} {}", quote(name), sql_type(*ty)));
-        }
-        sql.push_str(", \"uuid_ts\" timestamptz DEFAULT now())");
         self.call(
             &format!("creating {table}"),
             self.client.batch_execute(&sql),

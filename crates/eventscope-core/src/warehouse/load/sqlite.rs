@@ -13,7 +13,7 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
 
-use super::{Batch, Columns, LoadError, Sink, quote, upsert_set};
+use super::{Batch, Columns, LoadError, Sink, create_table_sql, quote, upsert_set};
 use crate::warehouse::{ColumnType, Value};
 
 /// SQLite's default `SQLITE_MAX_COLUMN`.
@@ -162,14 +162,13 @@ impl Sink for SqliteSink {
         table: &str,
         columns: &[(String, ColumnType)],
     ) -> Result<(), LoadError> {
-        let mut sql = format!(
-            "CREATE TABLE IF NOT EXISTS {} (\"id\" VARCHAR(512) NOT NULL PRIMARY KEY",
-            self.table(table)
+        let sql = create_table_sql(
+            &self.table(table),
+            "VARCHAR(512) NOT NULL PRIMARY KEY",
+            columns,
+            sql_type,
+            "TIMESTAMP DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
         );
-        for (name, ty) in columns {
-            sql.push_str(&format!(", {} {}", quote(name), sql_type(*ty)));
-        }
-        sql.push_str(", \"uuid_ts\" TIMESTAMP DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))");
         self.conn.execute_batch(&sql).map_err(|e| self.fail(e))
     }
 
