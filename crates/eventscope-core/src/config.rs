@@ -1,6 +1,7 @@
 //! `eventscope.toml`: theme, key overrides, the tracking plan and naming convention, extra PII
 //! matchers (`[pii]`), destinations (`[[destination]]`), identity resolution (`[identity]`,
-//! read in `identity`) and the warehouse verdicts (`[warehouse]`, read in `warehouse`). A user file overrides only what it names; a bad file is a clear error
+//! read in `identity`), the warehouse verdicts (`[warehouse]`, read in `warehouse`) and the bot
+//! finding's severity (`[traffic]`, read in `traffic`). A user file overrides only what it names; a bad file is a clear error
 //! naming the file, the key and the line.
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use crate::inspect::plan::{Unplanned, UnplannedPolicy};
 use crate::routing::{FieldPath, FilterAction};
 
 mod identity;
+mod traffic;
 mod warehouse;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -40,6 +42,9 @@ pub struct Config {
     /// defaults when the table is absent).
     #[serde(deserialize_with = "warehouse::settings")]
     pub warehouse: crate::warehouse::WarehouseSettings,
+    /// `[traffic]`: the `traffic/bot` finding's severity (`bot = "info"` by default).
+    #[serde(deserialize_with = "traffic::settings")]
+    pub traffic: crate::inspect::traffic::TrafficRules,
 }
 
 /// `plan = "FILE"` or `[plan]`: `file`, `unplanned-event`, `unplanned-property`,
