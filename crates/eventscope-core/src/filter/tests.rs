@@ -1068,7 +1068,8 @@ fn has_bot_finds_the_rows_a_bot_sent() {
             r#"{{"type":"page","name":"Home","anonymousId":"a1","context":{{"userAgent":"{user_agent}"}}}}"#
         )
     };
-    let googlebot = page("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
+    let googlebot =
+        page("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
     let curl = page("curl/8.4.0");
     let person = page(
         "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",

@@ -96,7 +96,11 @@ const BOTS: &[(&str, BotCategory, &str)] = &[
         BotCategory::Library,
         "Apache-HttpClient",
     ),
-    ("PostmanRuntime/7.36.0", BotCategory::Library, "PostmanRuntime"),
+    (
+        "PostmanRuntime/7.36.0",
+        BotCategory::Library,
+        "PostmanRuntime",
+    ),
     ("Wget/1.21.4", BotCategory::Library, "Wget/"),
     (
         "Mozilla/5.0 (compatible; NewShinyCrawler/0.3; +https://example.org/crawler)",
@@ -191,7 +195,11 @@ fn a_bot_page_view_gets_an_info_finding_naming_the_category_and_token() {
     assert_eq!(finding.severity, Severity::Info);
     assert_eq!(finding.path, "context.userAgent");
     assert!(finding.message.contains("a crawler"), "{}", finding.message);
-    assert!(finding.message.contains("`Googlebot`"), "{}", finding.message);
+    assert!(
+        finding.message.contains("`Googlebot`"),
+        "{}",
+        finding.message
+    );
     assert_eq!(finding.actual.as_deref(), Some("crawler `Googlebot`"));
     // A person's page view: none.
     let person = r#"{"type":"page","name":"Home","anonymousId":"a1","context":{"userAgent":"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"}}"#;
