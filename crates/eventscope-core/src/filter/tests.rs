@@ -655,7 +655,7 @@ fn error_unknown_has_value() {
     let e = err("has:broken");
     assert_eq!(
         e.message,
-        "unknown `has:` value `broken`; values: rejected, violation, pii, drift"
+        "unknown `has:` value `broken`; values: rejected, violation, pii, drift, bot"
     );
     assert_eq!(e.position, 4);
     assert_err(
