@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod app;
+pub mod columns;
 pub mod console;
 pub mod deliveries;
 pub mod delivery_query;

@@ -193,6 +193,8 @@ pub struct App {
     pub selected: Option<EntryId>,
     /// Index (into the visible rows) of the first row drawn.
     pub list_offset: usize,
+    /// The list's columns, in order (a narrow list leaves the optional ones out).
+    pub columns: crate::tui::columns::ColumnSet,
     /// Keep the newest message selected as frames arrive (see [`App::set_follow`]).
     pub follow: bool,
     /// While not following: the newest id when following stopped; newer rows are "new".
@@ -263,6 +265,7 @@ impl App {
             filter_history: Vec::new(),
             selected: None,
             list_offset: 0,
+            columns: crate::tui::columns::ColumnSet::default(),
             follow: true,
             unfollowed_at: None,
             glyphs_explained: false,
