@@ -15,7 +15,10 @@ use crate::routing::{FieldPath, FilterAction};
 
 mod identity;
 mod traffic;
+mod view;
 mod warehouse;
+
+pub use view::{ViewConfig, ViewSort};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -45,6 +48,15 @@ pub struct Config {
     /// `[traffic]`: the `traffic/bot` finding's severity (`bot = "info"` by default).
     #[serde(deserialize_with = "traffic::settings")]
     pub traffic: crate::inspect::traffic::TrafficRules,
+    /// `[[view]]` tables: named filters, columns and order (`--view NAME`, `v`).
+    #[serde(deserialize_with = "view::views")]
+    pub view: Vec<ViewConfig>,
+    /// Keep the viewer's filter history in the user's data directory (default true; also off
+    /// with `EVENTSCOPE_NO_HISTORY=1`).
+    pub history: Option<bool>,
+    /// Refused with a pointer to `[[view]]` (see `view::top_level_filter`).
+    #[serde(deserialize_with = "view::top_level_filter")]
+    filter: (),
 }
 
 /// `plan = "FILE"` or `[plan]`: `file`, `unplanned-event`, `unplanned-property`,
@@ -251,10 +263,19 @@ pub enum ConfigError {
 
 impl Config {
     pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: path.to_string(),
             message: e.to_string().trim().replace('\n', " "),
-        })
+        })?;
+        // A view's filter may name destinations (`routed:amp`): checked once all are read.
+        let destinations: Vec<&str> = config.destination.iter().map(|d| d.name.as_str()).collect();
+        view::check(&mut config.view, text, &destinations).map_err(|message| {
+            ConfigError::Invalid {
+                path: path.to_string(),
+                message,
+            }
+        })?;
+        Ok(config)
     }
 
     /// `explicit` (must exist), else `./eventscope.toml`, else the user config dir's
