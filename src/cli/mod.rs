@@ -266,6 +266,9 @@ pub struct ViewArgs {
     /// so in its header and the forward popup [default: route as Segment does].
     #[arg(long)]
     pub ignore_routing: bool,
+    /// Open with this saved view (a `[[view]]` table of the config: its filter and columns).
+    #[arg(long, value_name = "NAME")]
+    pub view: Option<String>,
 }
 
 fn redact_parser()

@@ -252,10 +252,7 @@ mod tests {
     fn names_parse_back_and_unknown_names_list_the_known() {
         for column in Column::ALL {
             assert_eq!(Column::parse(column.name()), Some(column));
-            assert_eq!(
-                Column::parse(&column.name().to_uppercase()),
-                Some(column)
-            );
+            assert_eq!(Column::parse(&column.name().to_uppercase()), Some(column));
         }
         let err = ColumnSet::parse(&["time", "colour"]).unwrap_err();
         assert!(err.to_string().contains("`colour`"), "{err}");

@@ -157,6 +157,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Help, &["?", "f1"]),
     (Action::Back, &["esc"]),
     (Action::Quit, &["q", "ctrl-c"]),
+    (Action::SavedViews, &["v"]),
     // The forward popup.
     (Action::ForwardSend, &["enter"]),
     (Action::ForwardEdit, &["e"]),

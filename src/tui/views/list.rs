@@ -144,7 +144,10 @@ fn column_cell<'a>(entry: &'a Entry, column: Column, width: usize, app: &App) ->
         Column::Source => vec![styled(&source_label(entry), muted)],
         Column::Type => match rejection {
             Some(_) => vec![styled("rejected", t.style(Role::Rejected))],
-            None => vec![styled(entry.summary.type_str(&entry.text), t.style(Role::Accent))],
+            None => vec![styled(
+                entry.summary.type_str(&entry.text),
+                t.style(Role::Accent),
+            )],
         },
         Column::Name => match rejection {
             Some(r) => vec![styled(
@@ -174,11 +177,7 @@ fn column_cell<'a>(entry: &'a Entry, column: Column, width: usize, app: &App) ->
 
 /// The source column: the masked write key (or the path a plain source has).
 fn source_label(entry: &Entry) -> String {
-    entry
-        .source
-        .write_key
-        .clone()
-        .unwrap_or_else(|| "—".into())
+    entry.source.write_key.clone().unwrap_or_else(|| "—".into())
 }
 
 /// The verdict column: see [`crate::tui::glyphs`].

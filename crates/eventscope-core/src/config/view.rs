@@ -147,7 +147,10 @@ mod tests {
         let e = err("[[view]]\nname = \"\"\n");
         assert!(e.contains("name is empty"), "{e}");
         let e = err("[[view]]\nname = \"a\"\nsort = \"size\"\n");
-        assert!(e.contains("only \"arrival\"") && e.contains("line 3"), "{e}");
+        assert!(
+            e.contains("only \"arrival\"") && e.contains("line 3"),
+            "{e}"
+        );
         let e = err("[[view]]\nname = \"a\"\nfiltr = \"x\"\n");
         assert!(e.contains("filtr") && e.contains("line 3"), "{e}");
         let e = err("[[view]]\nfilter = \"x\"\n");
