@@ -56,7 +56,7 @@ pub struct Config {
     pub history: Option<bool>,
     /// Refused with a pointer to `[[view]]` (see `view::top_level_filter`).
     #[serde(deserialize_with = "view::top_level_filter")]
-    filter: (),
+    filter: Option<std::convert::Infallible>,
 }
 
 /// `plan = "FILE"` or `[plan]`: `file`, `unplanned-event`, `unplanned-property`,

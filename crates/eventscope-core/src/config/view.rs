@@ -103,7 +103,9 @@ fn sort<'de, D: Deserializer<'de>>(d: D) -> Result<ViewSort, D::Error> {
 }
 
 /// A top-level `filter =`: refused, pointing at `[[view]]`.
-pub(crate) fn top_level_filter<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+pub(crate) fn top_level_filter<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::convert::Infallible>, D::Error> {
     let _ = toml::Value::deserialize(d)?;
     Err(D::Error::custom(
         "`filter` at the top level is not read: write it in a [[view]] table (name = \"…\", \
