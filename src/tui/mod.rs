@@ -20,6 +20,7 @@ pub mod replay;
 pub mod rules;
 pub mod run;
 pub mod schema;
+pub mod sources;
 pub mod sql;
 pub mod store;
 pub mod summary;

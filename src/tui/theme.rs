@@ -78,6 +78,8 @@ pub struct UiPalette {
     pub pii: Color,
     pub live: Color,
     pub paused: Color,
+    /// The source column's colours (never empty), one per source by a hash of its name.
+    pub sources: Vec<Color>,
 }
 
 /// A loaded theme.
@@ -169,6 +171,15 @@ impl Theme {
             Role::Pii => fg(ui.pii),
             Role::Live => fg(ui.live).add_modifier(Modifier::BOLD),
             Role::Paused => fg(ui.paused).add_modifier(Modifier::BOLD),
+        }
+    }
+
+    /// The source colour for a source whose name hashes to `hash` (plain in `NoColor`).
+    pub fn source_style(&self, hash: u64) -> Style {
+        let colors = &self.ui.sources;
+        match colors.len() {
+            0 => self.style(Role::Muted),
+            n => self.fg(colors[(hash % n as u64) as usize]),
         }
     }
 
@@ -363,6 +374,7 @@ struct PaletteFile {
     pii: String,
     live: String,
     paused: String,
+    sources: Vec<String>,
 }
 
 impl PaletteFile {
@@ -390,6 +402,14 @@ impl PaletteFile {
             pii: c("pii", &self.pii)?,
             live: c("live", &self.live)?,
             paused: c("paused", &self.paused)?,
+            sources: if self.sources.is_empty() {
+                return Err("`sources`: list at least one color".into());
+            } else {
+                self.sources
+                    .iter()
+                    .map(|text| c("sources", text))
+                    .collect::<Result<_, _>>()?
+            },
         })
     }
 }

@@ -183,6 +183,10 @@ pub struct App {
     /// Connected to a relay: the bus stream it reads (the header says so).
     pub relayed: Option<RelayOrigin>,
     pub rate: RateMeter,
+    /// Events per second of `receivedAt` over the last minutes (the header's sparkline).
+    pub history: rate::RateHistory,
+    /// Events per source, for the header.
+    pub source_counts: crate::tui::sources::SourceCounts,
     pub keys: KeyMap,
     pub theme: Arc<Theme>,
     pub mode: Mode,
@@ -258,6 +262,8 @@ impl App {
             connection: Connection::Connecting,
             relayed: None,
             rate: RateMeter::default(),
+            history: rate::RateHistory::default(),
+            source_counts: crate::tui::sources::SourceCounts::default(),
             keys,
             theme,
             mode: Mode::Normal,
@@ -351,6 +357,8 @@ impl App {
         for entry in entries {
             if matches!(entry.kind, EntryKind::Event) {
                 events += 1;
+                self.history.record(entry.received_ms);
+                self.source_counts.count(&entry.source);
             }
             self.store.push_entry(entry);
         }

@@ -9,6 +9,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::{fit, pad, thousands};
 use crate::tui::app::{App, Focus, SourceKind};
 use crate::tui::columns::Column;
+use crate::tui::sources::{source_name, source_style};
+use eventscope_core::model::format_duration_ms;
 use crate::tui::glyphs::{Glyph, PiiGlyph, pii_glyph, verdict_glyph};
 use crate::tui::theme::Role;
 use eventscope_core::entry::{Entry, EntryKind};
@@ -141,7 +143,14 @@ fn column_cell<'a>(entry: &'a Entry, column: Column, width: usize, app: &App) ->
     };
     match column {
         Column::Time => vec![styled(&format_time(entry.received_ms), muted)],
-        Column::Source => vec![styled(&source_label(entry), muted)],
+        Column::Source => {
+            let name = source_name(&entry.source);
+            let style = match rejection {
+                Some(_) => muted,
+                None => source_style(t, name),
+            };
+            vec![styled(name, style)]
+        }
         Column::Type => match rejection {
             Some(_) => vec![styled("rejected", t.style(Role::Rejected))],
             None => vec![styled(entry.summary.type_str(&entry.text), t.style(Role::Accent))],
@@ -160,7 +169,23 @@ fn column_cell<'a>(entry: &'a Entry, column: Column, width: usize, app: &App) ->
             Some(_) => vec![styled(&entry.source.path, t.style(Role::Rejected))],
             None => vec![styled(&entry.summary.user(&entry.text), muted)],
         },
-        Column::Latency => vec![styled("", muted)],
+        Column::Latency => {
+            let lateness = &entry.lateness;
+            match lateness.late_ms() {
+                Some(late) => {
+                    // `~`: the device clock was off, and the lateness is corrected for it.
+                    let mark = if lateness.skewed() { "~" } else { "" };
+                    let text = format!("{}{mark}", format_duration_ms(late));
+                    let style = if late > app.inspector.late.after_ms || late < 0 {
+                        t.style(Role::Warning)
+                    } else {
+                        muted
+                    };
+                    vec![styled(&text, style)]
+                }
+                None => vec![styled("", muted)],
+            }
+        }
         Column::Size => {
             let bytes = rejection.map_or(entry.text.len(), |r| r.body_bytes as usize);
             vec![styled(&size(bytes), muted)]
@@ -170,15 +195,6 @@ fn column_cell<'a>(entry: &'a Entry, column: Column, width: usize, app: &App) ->
             None => vec![verdict_mark(entry, app), pii_mark(entry, app)],
         },
     }
-}
-
-/// The source column: the masked write key (or the path a plain source has).
-fn source_label(entry: &Entry) -> String {
-    entry
-        .source
-        .write_key
-        .clone()
-        .unwrap_or_else(|| "—".into())
 }
 
 /// The verdict column: see [`crate::tui::glyphs`].

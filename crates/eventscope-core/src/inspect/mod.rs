@@ -3,6 +3,7 @@
 //! decisions) what would not land in a warehouse as sent. Pure: no I/O besides loading a plan file, no terminal.
 
 pub mod identity;
+pub mod late;
 mod merge;
 pub mod pii;
 pub mod plan;
@@ -169,6 +170,8 @@ pub struct Inspector {
     /// `[warehouse]`: the `warehouse/…` verdicts' severities and the column limit, for those
     /// who feed messages to a [`crate::warehouse::Schema`] (`check`, the viewer's feeds).
     pub warehouse: crate::warehouse::WarehouseSettings,
+    /// `[late]`: when a message counts as late on arrival (`spec/late`).
+    pub late: late::LateRule,
 }
 
 impl Inspector {
@@ -191,6 +194,7 @@ impl Inspector {
     pub fn inspect_json(&self, message: &Json<'_>, size: usize) -> Vec<Finding> {
         let mut findings = Vec::new();
         self.spec.check(message, size, &mut findings);
+        self.late.check(message, &mut findings);
         if let Some(plan) = &self.plan {
             plan.check(message, &mut findings);
         }
