@@ -33,9 +33,9 @@ enum Width {
 }
 
 /// The narrowest a name column is squeezed to before optional columns leave.
-const MIN_NAME: usize = 12;
+const MIN_NAME: usize = 14;
 /// The narrowest a user column is drawn.
-const MIN_USER: usize = 6;
+const MIN_USER: usize = 7;
 /// The user column's share of the flexible width is at most this.
 const MAX_USER: usize = 24;
 
@@ -89,7 +89,7 @@ impl Column {
     fn width(self) -> Width {
         match self {
             Column::Time => Width::Fixed(12),
-            Column::Source => Width::Fixed(8),
+            Column::Source => Width::Fixed(9),
             Column::Type => Width::Fixed(9),
             Column::Latency => Width::Fixed(8),
             Column::Size => Width::Fixed(6),
@@ -252,10 +252,7 @@ mod tests {
     fn names_parse_back_and_unknown_names_list_the_known() {
         for column in Column::ALL {
             assert_eq!(Column::parse(column.name()), Some(column));
-            assert_eq!(
-                Column::parse(&column.name().to_uppercase()),
-                Some(column)
-            );
+            assert_eq!(Column::parse(&column.name().to_uppercase()), Some(column));
         }
         let err = ColumnSet::parse(&["time", "colour"]).unwrap_err();
         assert!(err.to_string().contains("`colour`"), "{err}");

@@ -156,6 +156,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::MessageDeliveries, &["D"]),
     (Action::Help, &["?", "f1"]),
     (Action::Back, &["esc"]),
+    (Action::JumpToTime, &["t"]),
     (Action::Quit, &["q", "ctrl-c"]),
     // The forward popup.
     (Action::ForwardSend, &["enter"]),

@@ -576,8 +576,8 @@ path = "out.ndjson"
     #[test]
     fn late_reads_the_threshold_and_severity() {
         use crate::inspect::Severity;
-        let config = Config::parse("[late]\nafter = \"5m\"\nseverity = \"warning\"\n", "x.toml")
-            .unwrap();
+        let config =
+            Config::parse("[late]\nafter = \"5m\"\nseverity = \"warning\"\n", "x.toml").unwrap();
         assert_eq!(config.late.after_ms, 300_000);
         assert_eq!(config.late.severity, Some(Severity::Warning));
         let config = Config::parse("[late]\nseverity = \"off\"\n", "x.toml").unwrap();

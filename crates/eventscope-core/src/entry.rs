@@ -14,8 +14,7 @@ use crate::inspect::{Finding, Inspector, Kind, PiiClass, Severity};
 use crate::model::json::Json;
 use crate::model::{
     Adjustments, EventFrame, Frame, Lateness, MessageType, Source, SourceLabels, Summary,
-    TimestampAdjustment,
-    parse_timestamp,
+    TimestampAdjustment, parse_timestamp,
 };
 use crate::routing::{Named, Outcomes};
 use crate::warehouse::{self, SharedSchema};
@@ -207,7 +206,7 @@ impl Entry {
     pub fn findings(&self, inspector: &Inspector) -> Vec<Finding> {
         match self.kind {
             EntryKind::Event => {
-                let mut findings = judge(inspector, &self.text, self.redacted());
+                let mut findings = judge(inspector, &self.text, self.received_ms, self.redacted());
                 findings.extend_from_slice(self.identity_findings());
                 findings.extend_from_slice(self.warehouse_findings());
                 findings
@@ -512,6 +511,7 @@ impl EntryBuilder {
         text: Box<str>,
     ) -> Entry {
         let redacted = read_redacted(redacted);
+        let received_ms = millis(received_at);
         // Parsed once for the verdicts, the routing, the identity graph and the schema.
         let routing = !self.routing.is_empty();
         let json = (routing
@@ -533,20 +533,19 @@ impl EntryBuilder {
         };
         let mut verdict = match (&self.inspector, &json) {
             (Some(inspector), Some(Ok(message))) => {
-                let mut findings = inspector.inspect_json(message, text.len());
+                let mut findings = inspector.inspect_json_at(message, text.len(), received_ms);
                 add_redacted_findings(&mut findings, &redacted);
                 findings.extend_from_slice(&identity);
                 findings.extend_from_slice(&warehouse);
                 Verdict::of(&findings)
             }
-            (Some(inspector), _) => Verdict::of(&judge(inspector, &text, &redacted)),
+            (Some(inspector), _) => Verdict::of(&judge(inspector, &text, received_ms, &redacted)),
             (None, _) => Verdict::default(),
         };
         if let (true, Some(Ok(message))) = (routing, &json) {
             verdict.routes = Outcomes::of(message, &self.routing);
         }
         verdict.drift = drift;
-        let received_ms = millis(received_at);
         let (summary, stamps) = Summary::with_stamps(&text);
         // Server time stands in for a missing `timestamp`: no device time, no lateness.
         let server_time = adjusted
@@ -603,9 +602,15 @@ impl EntryBuilder {
     }
 }
 
-/// A message's findings: over its text, plus one per value the collector masked.
-fn judge(inspector: &Inspector, text: &str, redacted: &[RedactedField]) -> Vec<Finding> {
-    let mut findings = inspector.inspect_text(text);
+/// A message's findings: over its text (received at `received_ms`), plus one per value the
+/// collector masked.
+fn judge(
+    inspector: &Inspector,
+    text: &str,
+    received_ms: i64,
+    redacted: &[RedactedField],
+) -> Vec<Finding> {
+    let mut findings = inspector.inspect_text_at(text, received_ms);
     add_redacted_findings(&mut findings, redacted);
     findings
 }

@@ -12,6 +12,7 @@ mod delivery_view;
 mod detail;
 mod filter;
 mod jobs;
+mod jump;
 mod marks;
 mod person;
 mod rate;
@@ -50,7 +51,7 @@ pub use detail::{
     DETAIL_BOUNDS, DetailJob, DetailPane, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc,
 };
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
-pub use rate::RateMeter;
+pub use rate::{RateHistory, RateMeter, sparkline};
 pub use tab::Tab;
 
 /// Where the frames come from, as shown in the header.
@@ -115,6 +116,8 @@ pub enum Mode {
     Confirm(crate::tui::popups::confirm::ConfirmClear),
     /// `:`: a query over the retained messages (boxed: its answer is large beside the others).
     Sql(Box<crate::tui::popups::sql::SqlPrompt>),
+    /// `t`: the time to jump to in the list.
+    Jump(crate::tui::popups::jump::JumpPrompt),
 }
 
 impl Mode {
@@ -131,7 +134,8 @@ impl Mode {
             | Mode::Help(_)
             | Mode::Write(_)
             | Mode::Sql(_)
-            | Mode::Confirm(_) => Context::Main,
+            | Mode::Confirm(_)
+            | Mode::Jump(_) => Context::Main,
         }
     }
 }
@@ -184,7 +188,7 @@ pub struct App {
     pub relayed: Option<RelayOrigin>,
     pub rate: RateMeter,
     /// Events per second of `receivedAt` over the last minutes (the header's sparkline).
-    pub history: rate::RateHistory,
+    pub history: RateHistory,
     /// Events per source, for the header.
     pub source_counts: crate::tui::sources::SourceCounts,
     pub keys: KeyMap,
@@ -262,7 +266,7 @@ impl App {
             connection: Connection::Connecting,
             relayed: None,
             rate: RateMeter::default(),
-            history: rate::RateHistory::default(),
+            history: RateHistory::default(),
             source_counts: crate::tui::sources::SourceCounts::default(),
             keys,
             theme,
@@ -570,6 +574,7 @@ impl App {
                 return None;
             }
             Mode::Write(_) => return self.write_key(key),
+            Mode::Jump(_) => return self.jump_key(key),
             Mode::Forward(_)
             | Mode::Replay(_)
             | Mode::Summary(_)
@@ -768,6 +773,7 @@ impl App {
             Action::Person => self.open_selected_person(),
             Action::Schema => self.open_schema(),
             Action::Sql => self.open_sql(),
+            Action::JumpToTime => self.open_jump(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {
                     self.mode = Mode::Normal;

@@ -7,6 +7,7 @@ pub mod confirm;
 pub mod filter;
 pub mod forward;
 pub mod help;
+pub mod jump;
 pub mod person;
 pub mod replay;
 pub mod schema;

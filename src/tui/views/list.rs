@@ -9,11 +9,11 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::{fit, pad, thousands};
 use crate::tui::app::{App, Focus, SourceKind};
 use crate::tui::columns::Column;
-use crate::tui::sources::{source_name, source_style};
-use eventscope_core::model::format_duration_ms;
 use crate::tui::glyphs::{Glyph, PiiGlyph, pii_glyph, verdict_glyph};
+use crate::tui::sources::{source_name, source_style};
 use crate::tui::theme::Role;
 use eventscope_core::entry::{Entry, EntryKind};
+use eventscope_core::model::format_duration_ms;
 
 /// The marks' gutter: `● `.
 const MARK: usize = 2;
@@ -153,7 +153,10 @@ fn column_cell<'a>(entry: &'a Entry, column: Column, width: usize, app: &App) ->
         }
         Column::Type => match rejection {
             Some(_) => vec![styled("rejected", t.style(Role::Rejected))],
-            None => vec![styled(entry.summary.type_str(&entry.text), t.style(Role::Accent))],
+            None => vec![styled(
+                entry.summary.type_str(&entry.text),
+                t.style(Role::Accent),
+            )],
         },
         Column::Name => match rejection {
             Some(r) => vec![styled(

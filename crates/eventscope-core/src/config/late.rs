@@ -22,12 +22,14 @@ pub(crate) fn rule<'de, D: Deserializer<'de>>(d: D) -> Result<LateRule, D::Error
     let table = LateTable::deserialize(d)?;
     let mut rule = LateRule::default();
     if let Some(after) = table.after {
-        rule.after_ms = parse_duration_ms(&after).filter(|ms| *ms > 0).ok_or_else(|| {
-            D::Error::custom(format!(
-                "[late] after: \"{after}\": write a duration such as \"5m\", \"1h\" or \"2d\" \
+        rule.after_ms = parse_duration_ms(&after)
+            .filter(|ms| *ms > 0)
+            .ok_or_else(|| {
+                D::Error::custom(format!(
+                    "[late] after: \"{after}\": write a duration such as \"5m\", \"1h\" or \"2d\" \
                  (units ms, s, m, h, d)"
-            ))
-        })?;
+                ))
+            })?;
     }
     if let Some(severity) = table.severity {
         rule.severity = match severity.as_str() {

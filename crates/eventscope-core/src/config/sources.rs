@@ -47,7 +47,10 @@ pub(crate) fn sources<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SourceConfi
                 earlier + 1
             )));
         }
-        if let Some(earlier) = sources[..index].iter().position(|s| s.label.trim() == label) {
+        if let Some(earlier) = sources[..index]
+            .iter()
+            .position(|s| s.label.trim() == label)
+        {
             return Err(D::Error::custom(format!(
                 "{which}: label \"{label}\" is also [[source]] #{}'s",
                 earlier + 1

@@ -236,7 +236,11 @@ impl Compare {
     }
 
     fn holds(self, ms: i64) -> bool {
-        if self.more { ms > self.ms } else { ms < self.ms }
+        if self.more {
+            ms > self.ms
+        } else {
+            ms < self.ms
+        }
     }
 }
 

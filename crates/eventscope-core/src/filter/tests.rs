@@ -1125,7 +1125,10 @@ mod sources_and_lateness {
         assert!(!matches("late:<5s", &none) && !matches("late:>5s", &none));
         assert!(matches("skew:>1m", &skewed) && !matches("skew:>3m", &skewed));
         assert!(!matches("skew:>1m", &backdated), "no sentAt, no skew");
-        assert!(matches("late:>1d", &row(WEB_KEY, r#","timestamp":"2026-11-20T12:00:00Z""#)));
+        assert!(matches(
+            "late:>1d",
+            &row(WEB_KEY, r#","timestamp":"2026-11-20T12:00:00Z""#)
+        ));
         for bad in ["late:soon", "late:>5", "skew:>5y", "late:"] {
             let err = Query::parse(bad).err();
             assert!(

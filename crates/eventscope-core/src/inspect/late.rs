@@ -28,8 +28,9 @@ impl Default for LateRule {
 }
 
 impl LateRule {
-    /// Adds `spec/late` to `out` when `message` arrived later than the threshold.
-    pub fn check(&self, message: &Json<'_>, out: &mut Vec<Finding>) {
+    /// Adds `spec/late` to `out` when `message` arrived later than the threshold;
+    /// `received_ms` (Unix ms, 0 unknown) stands in for a missing `receivedAt`.
+    pub fn check(&self, message: &Json<'_>, received_ms: i64, out: &mut Vec<Finding>) {
         let Some(severity) = self.severity else {
             return;
         };
@@ -40,7 +41,7 @@ impl LateRule {
             sent_at: stamp("sentAt"),
             received_at: stamp("receivedAt"),
         };
-        let lateness = Lateness::of(stamps, 0);
+        let lateness = Lateness::of(stamps, received_ms);
         let Some(late) = lateness.late_ms().filter(|late| *late > self.after_ms) else {
             return;
         };
@@ -74,7 +75,7 @@ mod tests {
     fn findings(rule: LateRule, text: &str) -> Vec<Finding> {
         let message = Json::parse(text).unwrap();
         let mut out = Vec::new();
-        rule.check(&message, &mut out);
+        rule.check(&message, 0, &mut out);
         out
     }
 

@@ -177,8 +177,14 @@ pub struct Inspector {
 impl Inspector {
     /// Findings for a message given as JSON text, most severe first, then in path order.
     pub fn inspect_text(&self, text: &str) -> Vec<Finding> {
+        self.inspect_text_at(text, 0)
+    }
+
+    /// [`Inspector::inspect_text`] for a message received at `received_ms` (Unix ms; 0
+    /// unknown), which stands in for a missing `receivedAt`.
+    pub fn inspect_text_at(&self, text: &str, received_ms: i64) -> Vec<Finding> {
         match Json::parse(text) {
-            Ok(message) => self.inspect_json(&message, text.len()),
+            Ok(message) => self.inspect_json_at(&message, text.len(), received_ms),
             Err(e) => vec![Finding::new(
                 Kind::Spec,
                 "spec/invalid-json",
@@ -192,9 +198,20 @@ impl Inspector {
     /// Findings for a parsed message; `size` is its size in bytes as sent. One finding per
     /// problem: a spec finding and a plan finding on the same path for the same cause are one.
     pub fn inspect_json(&self, message: &Json<'_>, size: usize) -> Vec<Finding> {
+        self.inspect_json_at(message, size, 0)
+    }
+
+    /// [`Inspector::inspect_json`] for a message received at `received_ms` (Unix ms; 0
+    /// unknown), which stands in for a missing `receivedAt` (`spec/late`).
+    pub fn inspect_json_at(
+        &self,
+        message: &Json<'_>,
+        size: usize,
+        received_ms: i64,
+    ) -> Vec<Finding> {
         let mut findings = Vec::new();
         self.spec.check(message, size, &mut findings);
-        self.late.check(message, &mut findings);
+        self.late.check(message, received_ms, &mut findings);
         if let Some(plan) = &self.plan {
             plan.check(message, &mut findings);
         }

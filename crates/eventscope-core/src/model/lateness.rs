@@ -68,8 +68,11 @@ impl Lateness {
     /// missing `receivedAt`.
     pub fn of(stamps: Stamps<'_>, received_ms: i64) -> Lateness {
         let time = |s: Option<&str>| s.and_then(parse_timestamp);
-        let received = time(stamps.received_at)
-            .or_else(|| (received_ms != 0).then(|| DateTime::from_timestamp_millis(received_ms)).flatten());
+        let received = time(stamps.received_at).or_else(|| {
+            (received_ms != 0)
+                .then(|| DateTime::from_timestamp_millis(received_ms))
+                .flatten()
+        });
         let Some(received) = received else {
             return Lateness::UNKNOWN;
         };
@@ -77,10 +80,9 @@ impl Lateness {
         match (time(stamps.sent_at), device) {
             (Some(sent), Some(device)) => Lateness {
                 late: pack(millis(sent, device)),
-                skew: i32::try_from(millis(sent, received).clamp(
-                    i64::from(i32::MIN + 1),
-                    i64::from(i32::MAX),
-                ))
+                skew: i32::try_from(
+                    millis(sent, received).clamp(i64::from(i32::MIN + 1), i64::from(i32::MAX)),
+                )
                 .unwrap_or(i32::MAX),
             },
             _ => match time(stamps.timestamp) {

@@ -46,10 +46,7 @@ mod tests {
 
     #[test]
     fn labels_are_found_by_the_masked_key() {
-        let labels = SourceLabels::new([
-            ("wk_live_web_0123456789", "web"),
-            ("ios0…9999", "ios"),
-        ]);
+        let labels = SourceLabels::new([("wk_live_web_0123456789", "web"), ("ios0…9999", "ios")]);
         let web = mask_secret("wk_live_web_0123456789");
         assert_eq!(labels.label(Some(&web)).as_deref(), Some("web"));
         assert_eq!(labels.label(Some("ios0…9999")).as_deref(), Some("ios"));
