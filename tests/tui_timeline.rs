@@ -128,7 +128,7 @@ fn three_sources() -> Vec<Entry> {
 fn the_source_column_shows_labels_else_the_masked_key_each_in_its_colour() {
     let mut app = file_app();
     app.ingest_entries(three_sources(), Instant::now());
-    let terminal = render(&app, 150, 12);
+    let terminal = render(&app, 180, 12);
     insta::assert_snapshot!("sources_and_latency", terminal.backend());
     let buffer = terminal.backend().buffer();
     let t = &app.theme;
@@ -157,7 +157,7 @@ fn the_source_column_shows_labels_else_the_masked_key_each_in_its_colour() {
 fn the_latency_column_shows_lateness_corrected_for_skew_and_marks_it() {
     let mut app = file_app();
     app.ingest_entries(three_sources(), Instant::now());
-    let terminal = render(&app, 150, 12);
+    let terminal = render(&app, 180, 12);
     let buffer = terminal.backend().buffer();
     let row = |name: &str| screen_line(buffer, find(buffer, name).1);
     assert!(row("Home").contains("250ms"), "{}", row("Home"));

@@ -189,8 +189,10 @@ pub struct App {
     pub rate: RateMeter,
     /// Events per second of `receivedAt` over the last minutes (the header's sparkline).
     pub history: RateHistory,
-    /// Events per source, for the header.
+    /// Events per source, for the header (and the list's source column, once there are two).
     pub source_counts: crate::tui::sources::SourceCounts,
+    /// A message with a known lateness has arrived (the list's latency column shows).
+    pub lateness_seen: bool,
     pub keys: KeyMap,
     pub theme: Arc<Theme>,
     pub mode: Mode,
@@ -268,6 +270,7 @@ impl App {
             rate: RateMeter::default(),
             history: RateHistory::default(),
             source_counts: crate::tui::sources::SourceCounts::default(),
+            lateness_seen: false,
             keys,
             theme,
             mode: Mode::Normal,
@@ -363,6 +366,7 @@ impl App {
                 events += 1;
                 self.history.record(entry.received_ms);
                 self.source_counts.count(&entry.source);
+                self.lateness_seen |= entry.lateness.late_ms().is_some();
             }
             self.store.push_entry(entry);
         }

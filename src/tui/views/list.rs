@@ -49,7 +49,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     let marking = !app.marks.is_empty();
     let gutter = if marking { MARK } else { 0 };
     let width = (inner.width as usize).saturating_sub(gutter);
-    let columns = app.columns.fit(width);
+    // A source column says nothing while one source has been seen, a latency column while no
+    // message has carried a time to measure.
+    let columns = app.columns.fit_where(width, |column| match column {
+        Column::Source => app.source_counts.len() > 1,
+        Column::Latency => app.lateness_seen,
+        _ => true,
+    });
     let mut heading = " ".repeat(gutter);
     for (i, (column, w)) in columns.iter().enumerate() {
         if i > 0 {
