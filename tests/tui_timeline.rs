@@ -254,6 +254,15 @@ fn t_jumps_to_a_time_of_day_back_from_the_newest_or_an_iso_time_and_refuses_bad_
         terminal.backend().buffer(),
         "jumped to 14:01:00.000 UTC (seq 2)"
     ));
+    // The Findings tab says why the row has a note: it arrived three hours late.
+    key(&mut app, KeyCode::Char('4'));
+    let findings = render(&app, 180, 14);
+    assert!(on_screen(findings.backend().buffer(), "spec/late"));
+    assert!(on_screen(
+        findings.backend().buffer(),
+        "arrived 3h00m after its timestamp"
+    ));
+    key(&mut app, KeyCode::Char('1'));
 
     // Back from the newest (14:03): -2m is 14:01 again, -90s the message after it.
     jump(&mut app, "-90s");
