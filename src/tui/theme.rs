@@ -466,6 +466,41 @@ mod tests {
         }
     }
 
+    /// Each theme's source colours are several, distinct, and stand out from its background
+    /// and its selection (by luminance, in true colour); `NO_COLOR` draws sources plain.
+    #[test]
+    fn source_colours_are_distinct_and_readable_on_each_theme() {
+        let luminance = |color: Color| match color {
+            Color::Rgb(r, g, b) => {
+                (0.2126 * f64::from(r) + 0.7152 * f64::from(g) + 0.0722 * f64::from(b)) / 255.0
+            }
+            other => panic!("{other:?}"),
+        };
+        for name in builtin_theme_names() {
+            let theme = load_theme(name, ColorMode::TrueColor).unwrap();
+            let ui = &theme.ui;
+            assert!(
+                ui.sources.len() >= 4,
+                "{name}: {} colours",
+                ui.sources.len()
+            );
+            for (i, color) in ui.sources.iter().enumerate() {
+                assert!(!ui.sources[..i].contains(color), "{name}: {color:?} twice");
+                let contrast = (luminance(*color) - luminance(ui.bg)).abs();
+                assert!(
+                    contrast > 0.25,
+                    "{name}: {color:?} on {:?}: {contrast}",
+                    ui.bg
+                );
+            }
+            for hash in 0..12 {
+                assert!(theme.source_style(hash).fg.is_some());
+            }
+            let plain = load_theme(name, ColorMode::NoColor).unwrap();
+            assert_eq!(plain.source_style(3), Style::new());
+        }
+    }
+
     #[test]
     fn pairs_stay_readable_in_color_modes() {
         for name in builtin_theme_names() {
