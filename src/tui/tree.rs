@@ -10,6 +10,12 @@
 use eventscope_core::entry::EntryId;
 use eventscope_core::model::pretty::{Fold, PrettyDoc};
 
+/// The tree's keys in the help overlay (filled in from the bindings).
+pub const HELP: &str = "{fold-node}/{fold-node.2} folds the node (on a leaf or a folded node: its \
+     parent), {unfold-node}/{unfold-node.2} unfolds it, {fold-siblings}/{unfold-siblings} fold or \
+     unfold it and its siblings, {fold-all}/{unfold-all} fold or unfold everything; \
+     {copy-value} copies the value under the cursor, {copy-path} its path.";
+
 /// The folded containers of one message's layout, and the lines they leave visible.
 #[derive(Debug, Clone, Default)]
 pub struct Folds {
