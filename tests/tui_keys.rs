@@ -213,7 +213,10 @@ fn order_app() -> App {
     app.ingest(
         vec![
             frame(4, ORDER),
-            frame(5, r#"{"type":"page","name":"Home","userId":"u","messageId":"m-5"}"#),
+            frame(
+                5,
+                r#"{"type":"page","name":"Home","userId":"u","messageId":"m-5"}"#,
+            ),
         ],
         Instant::now(),
     );
@@ -263,8 +266,7 @@ fn h_and_l_fold_and_unfold_the_node_and_a_leaf_folds_its_parent() {
     let text = screen(&app, 140, 40);
     assert!(text.contains("{2 keys},"), "{text}");
     assert_eq!(
-        doc.lines[app.detail.cursor].path,
-        "properties.products[1]",
+        doc.lines[app.detail.cursor].path, "properties.products[1]",
         "the cursor is on the folded parent"
     );
     press(&mut app, KeyCode::Char('h'));
@@ -305,11 +307,17 @@ fn shift_h_and_shift_l_fold_siblings_and_alt_folds_everything() {
     let alt = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT);
     app.handle_key(alt('l'));
     let text = screen(&app, 140, 40);
-    assert!(text.contains("analytics.js") && text.contains("sk-2"), "{text}");
+    assert!(
+        text.contains("analytics.js") && text.contains("sk-2"),
+        "{text}"
+    );
     app.handle_key(alt('h'));
     let text = screen(&app, 140, 40);
     assert!(text.contains(r#""properties": {3 keys},"#), "{text}");
-    assert!(!text.contains("sk-") && !text.contains("analytics.js"), "{text}");
+    assert!(
+        !text.contains("sk-") && !text.contains("analytics.js"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -321,7 +329,10 @@ fn folds_stay_with_the_selected_message_and_reset_for_another() {
 
     // New messages arrive (the list is not following): the order stays folded.
     app.ingest(
-        vec![frame(6, r#"{"type":"track","event":"Later","userId":"u","messageId":"m-6"}"#)],
+        vec![frame(
+            6,
+            r#"{"type":"track","event":"Later","userId":"u","messageId":"m-6"}"#,
+        )],
         Instant::now(),
     );
     assert!(screen(&app, 140, 40).contains(r#""context": {2 keys}"#));
@@ -353,7 +364,10 @@ fn n_and_a_finding_jump_unfold_what_hides_their_line() {
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('n'));
     let (_, doc) = app.detail.doc.clone().unwrap();
-    assert_eq!(doc.lines[app.detail.cursor].path, "properties.products[2].sku");
+    assert_eq!(
+        doc.lines[app.detail.cursor].path,
+        "properties.products[2].sku"
+    );
     let text = screen(&app, 140, 40);
     assert!(text.contains(r#""sku": "sk-3""#), "{text}");
     assert!(text.contains(r#""context": {2 keys}"#), "{text}");

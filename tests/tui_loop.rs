@@ -2211,7 +2211,10 @@ async fn file_reads(path: &std::path::Path, expected: &str) {
     })
     .await;
     let found = std::fs::read_to_string(path);
-    assert!(waited.is_ok(), "{path:?} never read {expected:?}: {found:?}");
+    assert!(
+        waited.is_ok(),
+        "{path:?} never read {expected:?}: {found:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1381,10 +1381,7 @@ fn h_folds_the_tree_and_c_copies_the_value_to_the_copy_to_file() {
     );
     let recording = write_recording("order.ndjson", format!("{frame}\n").as_bytes());
     let clip = recording.with_file_name("clip.txt");
-    let (recording_arg, clip_arg) = (
-        recording.display().to_string(),
-        clip.display().to_string(),
-    );
+    let (recording_arg, clip_arg) = (recording.display().to_string(), clip.display().to_string());
     let mut screen = Screen::spawn(&["open", &recording_arg, "--copy-to", &clip_arg]);
     screen.wait_for("the recording", |s| s.contains("Messages 1/1"));
     // The detail pane focused, the cursor on `sk-2` (the filter's `n`), `h` folds its product.

@@ -1610,7 +1610,7 @@ fn a_folded_tree_shows_previews_and_the_findings_it_hides() {
         let (_, doc) = app.detail.doc.as_ref().unwrap();
         doc.line_of(path).unwrap()
     };
-    let mut fold = |app: &mut App, path: &str| {
+    let fold = |app: &mut App, path: &str| {
         let line = line_of(app, path);
         while app.detail.cursor < line {
             press(app, KeyCode::Char('j'));
@@ -1639,7 +1639,10 @@ fn a_folded_tree_shows_previews_and_the_findings_it_hides() {
     let (px, py) = find(buffer, "6 keys},");
     assert_eq!(
         buffer[(px, py)].fg,
-        app.theme.style(eventscope::tui::theme::Role::Muted).fg.unwrap(),
+        app.theme
+            .style(eventscope::tui::theme::Role::Muted)
+            .fg
+            .unwrap(),
         "the preview is muted"
     );
     let (mx, my) = find(&buffer.clone(), "✗");

@@ -369,7 +369,9 @@ impl Action {
             Action::CopyMessage => "copy the message JSON (OSC 52)",
             Action::CopyPath => "copy the JSON path of the line under the cursor",
             Action::CopyValue => "copy the JSON value under the cursor (OSC 52, --copy-to)",
-            Action::FoldNode => "fold the node under the cursor (on a leaf or a folded node: its parent)",
+            Action::FoldNode => {
+                "fold the node under the cursor (on a leaf or a folded node: its parent)"
+            }
             Action::UnfoldNode => "unfold the node under the cursor",
             Action::FoldSiblings => "fold the node under the cursor and its siblings",
             Action::UnfoldSiblings => "unfold the node under the cursor and its siblings",

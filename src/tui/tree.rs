@@ -235,7 +235,10 @@ pub fn value_text(doc: &PrettyDoc, line: usize) -> Option<String> {
     if let Some(value) = &this.value {
         return this.text.get(value.clone()).map(str::to_string);
     }
-    let start = this.key.as_ref().map_or(usize::from(this.depth) * 2, |k| k.end + 2);
+    let start = this
+        .key
+        .as_ref()
+        .map_or(usize::from(this.depth) * 2, |k| k.end + 2);
     let head = this.text.get(start..)?.trim_end_matches(',');
     let Some(fold) = this.fold else {
         // `{}` / `[]`, or a raw line (no path, no brackets).
@@ -268,7 +271,10 @@ mod tests {
         assert!(folds.set(&doc, 2, true));
         assert!(!folds.set(&doc, 2, true));
         assert!(!folds.set(&doc, 1, true), "a scalar does not fold");
-        assert_eq!(folds.visible(), [0, 1, 2, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+        assert_eq!(
+            folds.visible(),
+            [0, 1, 2, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
+        );
         assert_eq!(folds.shown(5), 2);
         assert_eq!(preview(&doc, 2).as_deref(), Some("2 keys},"));
         assert_eq!(preview(&doc, 15).as_deref(), Some("1 key}"));

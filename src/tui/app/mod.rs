@@ -19,9 +19,9 @@ mod schema;
 mod sql;
 mod summary;
 mod tab;
-mod tree;
 #[cfg(test)]
 mod tests;
+mod tree;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -578,10 +578,9 @@ impl App {
                 | Action::Live) => action,
                 _ => Action::Back,
             },
-            Mode::Normal if self.tree_has_focus() => self
-                .keys
-                .action_in(Context::Tree, key)
-                .or(main)?,
+            Mode::Normal if self.tree_has_focus() => {
+                self.keys.action_in(Context::Tree, key).or(main)?
+            }
             Mode::Normal => main?,
         };
         self.update(action)

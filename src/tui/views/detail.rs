@@ -389,9 +389,7 @@ fn draw_pretty(
         }
         let here: Vec<&Finding> = selected.at_line(i).map(|f| &selected.findings[f]).collect();
         // Findings hidden in a folded container show on its line.
-        let folded = line
-            .fold
-            .filter(|_| folds.is_some_and(|f| f.is_folded(i)));
+        let folded = line.fold.filter(|_| folds.is_some_and(|f| f.is_folded(i)));
         let inside: Vec<&Finding> = folded.map_or_else(Vec::new, |fold| {
             selected
                 .lines

@@ -323,10 +323,11 @@ fn invalid_json_falls_back_to_raw_lines() {
         let doc = pretty(case);
         let expected: Vec<&str> = case.lines().collect();
         assert_eq!(texts(&doc), expected, "input {case:?}");
-        assert!(doc.lines.iter().all(|l| l.path.is_empty()
-            && l.key.is_none()
-            && l.value.is_none()
-            && l.depth == 0));
+        assert!(
+            doc.lines
+                .iter()
+                .all(|l| l.path.is_empty() && l.key.is_none() && l.value.is_none() && l.depth == 0)
+        );
     }
 }
 
