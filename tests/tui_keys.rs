@@ -395,3 +395,54 @@ fn c_copies_the_value_under_the_cursor_as_sent() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn enter_on_a_finding_unfolds_what_hides_its_line() {
+    let mut app = app("");
+    app.ingest(
+        vec![frame(
+            4,
+            r#"{"type":"track","event":"Signed Up","userId":"u","messageId":"m-4","properties":{"profile":{"plan":"pro","contact":{"email":"jane@example.com"}}}}"#,
+        )],
+        Instant::now(),
+    );
+    press(&mut app, KeyCode::Tab);
+    let finding_line = *app.detail.findings.lines.first().expect("a PII finding");
+    let (_, doc) = app.detail.doc.clone().unwrap();
+    assert!(
+        doc.lines[finding_line]
+            .path
+            .starts_with("properties.profile")
+    );
+    app.handle_key(KeyEvent::new(KeyCode::Char('h'), KeyModifiers::ALT));
+    let folded = screen(&app, 140, 40);
+    assert!(folded.contains(r#""properties": {1 key}"#), "{folded}");
+    assert!(!folded.contains("jane@example.com"), "{folded}");
+    // The Findings tab, Enter: back in Pretty on the finding's line, unfolded down to it.
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.detail.tab, Tab::Pretty);
+    assert_eq!(app.detail.cursor, finding_line);
+    let text = screen(&app, 140, 40);
+    assert!(text.contains("jane@example.com"), "{text}");
+}
+
+#[test]
+fn the_tree_keys_can_be_rebound() {
+    let mut app = app("[keys]\nfold-node = [\"-\"]\ncopy-value = [\"C\"]\n");
+    app.ingest(vec![frame(4, ORDER)], Instant::now());
+    press(&mut app, KeyCode::Tab);
+    cursor_to(&mut app, "context");
+    press(&mut app, KeyCode::Char('h'));
+    assert!(!screen(&app, 140, 40).contains("{2 keys}"), "h is unbound");
+    press(&mut app, KeyCode::Char('-'));
+    assert!(screen(&app, 140, 40).contains(r#""context": {2 keys}"#));
+    assert!(
+        press(&mut app, KeyCode::Char('c')).is_none(),
+        "c is unbound"
+    );
+    assert!(matches!(
+        press(&mut app, KeyCode::Char('C')),
+        Some(Effect::Copy(_))
+    ));
+}

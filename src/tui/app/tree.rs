@@ -7,12 +7,20 @@ use std::sync::Arc;
 use super::{App, Effect, Focus, Tab, View};
 use crate::tui::action::Action;
 use crate::tui::tree::{self, Folds};
+use eventscope_core::entry::EntryKind;
 use eventscope_core::model::pretty::PrettyDoc;
 
 impl App {
-    /// True when the Pretty tree's keys come first: the detail pane has focus on the Pretty tab.
+    /// True when the Pretty tree's keys come first: the detail pane has focus on the Pretty tab
+    /// of a message (a rejected body or a gap is no tree).
     pub(super) fn tree_has_focus(&self) -> bool {
-        self.view == View::Messages && self.focus == Focus::Detail && self.detail.tab == Tab::Pretty
+        self.view == View::Messages
+            && self.focus == Focus::Detail
+            && self.detail.tab == Tab::Pretty
+            && self
+                .selected
+                .and_then(|id| self.store.get(id))
+                .is_some_and(|entry| matches!(entry.kind, EntryKind::Event))
     }
 
     /// The selected message's layout with its folds (made fresh for a newly selected one).
