@@ -56,7 +56,8 @@ impl Folds {
         while line < doc.lines.len() {
             self.visible.push(line);
             line = match doc.lines[line].fold {
-                Some(fold) if self.is_folded(line) => fold.close + 1,
+                // A close is after its opening line; `max` keeps a hand-made doc finite.
+                Some(fold) if self.is_folded(line) => (fold.close + 1).max(line + 1),
                 _ => line + 1,
             };
         }
@@ -101,10 +102,10 @@ impl Folds {
     /// opens no container or it already was so.
     pub fn set(&mut self, doc: &PrettyDoc, line: usize, fold: bool) -> bool {
         let opens = doc.lines.get(line).is_some_and(|l| l.fold.is_some());
-        if !opens || self.is_folded(line) == fold {
-            return false;
+        match self.folded.get_mut(line) {
+            Some(flag) if opens && *flag != fold => *flag = fold,
+            _ => return false,
         }
-        self.folded[line] = fold;
         self.refresh(doc);
         true
     }
@@ -120,8 +121,11 @@ impl Folds {
         let mut changed = 0;
         for line in lines {
             let opens = doc.lines.get(line).is_some_and(|l| l.fold.is_some());
-            if opens && self.folded[line] != fold {
-                self.folded[line] = fold;
+            if let Some(flag) = self.folded.get_mut(line)
+                && opens
+                && *flag != fold
+            {
+                *flag = fold;
                 changed += 1;
             }
         }
@@ -135,10 +139,10 @@ impl Folds {
     pub fn reveal(&mut self, doc: &PrettyDoc, line: usize) {
         while self.shown(line) != line {
             let hiding = self.shown(line);
-            if !self.is_folded(hiding) {
-                break;
+            match self.folded.get_mut(hiding) {
+                Some(flag) if *flag => *flag = false,
+                _ => break,
             }
-            self.folded[hiding] = false;
             self.refresh(doc);
         }
     }
@@ -188,7 +192,7 @@ pub fn children(doc: &PrettyDoc, parent: usize) -> Vec<usize> {
         match this.fold {
             Some(fold) => {
                 out.push(line);
-                line = fold.close + 1;
+                line = (fold.close + 1).max(line + 1);
             }
             None => line += 1,
         }
@@ -228,10 +232,21 @@ pub fn preview(doc: &PrettyDoc, line: usize) -> Option<String> {
 }
 
 /// The JSON text of the value on `line` (`c`): a scalar as sent, or a container with its
-/// subtree as laid out (dedented, without the trailing comma); `None` on raw lines.
+/// subtree as laid out (dedented, without the trailing comma); `None` on raw lines, and where
+/// the layout was cut (a line ending with `…`, or a container it did not close).
 pub fn value_text(doc: &PrettyDoc, line: usize) -> Option<String> {
     let node = node_of(doc, line);
     let this = doc.lines.get(node)?;
+    let last = this.fold.map_or(node, |f| f.close);
+    // A whole line ends with a quote, a digit, a letter, a bracket or a comma.
+    if doc
+        .lines
+        .get(node..=last)?
+        .iter()
+        .any(|l| l.text.ends_with('…'))
+    {
+        return None;
+    }
     if let Some(value) = &this.value {
         return this.text.get(value.clone()).map(str::to_string);
     }
@@ -321,5 +336,15 @@ mod tests {
         let close = doc.lines.iter().rposition(|l| l.path == "p.tags").unwrap();
         assert_eq!(value_text(&doc, close), at("p.tags"));
         assert_eq!(value_text(&pretty("not json"), 0), None);
+        let (cut, _) = eventscope_core::model::pretty::pretty_within(
+            r#"{"a":"a long string value","b":[1,2]}"#,
+            eventscope_core::model::pretty::Bounds {
+                line_bytes: 12,
+                ..eventscope_core::model::pretty::Bounds::NONE
+            },
+        );
+        assert_eq!(value_text(&cut, 1), None, "a cut value is not copied");
+        assert_eq!(value_text(&cut, 0), None);
+        assert_eq!(value_text(&cut, 3).as_deref(), Some("1"));
     }
 }

@@ -133,7 +133,11 @@ impl App {
         let (doc, _) = self.tree()?;
         let node = tree::node_of(&doc, self.detail.cursor);
         let Some(text) = tree::value_text(&doc, node) else {
-            self.set_status("no JSON value on this line", true);
+            let copy = self.keys.first_key_label(Action::CopyMessage);
+            self.set_status(
+                format!("no whole JSON value on this line; {copy} copies the message"),
+                true,
+            );
             return None;
         };
         let path = doc.lines.get(node).map_or("", |l| l.path.as_str());
