@@ -72,8 +72,14 @@ fn an_events_type_change_mid_way_names_the_path_and_the_seq() {
         .lines()
         .find(|l| l.contains("properties.coupon"))
         .unwrap();
-    assert!(coupon.contains("seq 6") && coupon.contains("appeared (string)"), "{coupon}");
-    assert!(text.starts_with("\"Order Completed\": 4 messages, seq 1–6"), "{text}");
+    assert!(
+        coupon.contains("seq 6") && coupon.contains("appeared (string)"),
+        "{coupon}"
+    );
+    assert!(
+        text.starts_with("\"Order Completed\": 4 messages, seq 1–6"),
+        "{text}"
+    );
     // Then every path with its types.
     assert!(
         text.lines()
@@ -94,7 +100,10 @@ fn without_an_event_every_changed_event_is_listed_as_json_too() {
     // "Viewed" kept its shape: counted, not listed.
     assert_eq!(doc["unchanged"], 1);
     let events = doc["events"].as_array().unwrap();
-    let names: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["Order Completed", "identify"]);
     let price = events[0]["changes"]
         .as_array()
@@ -138,7 +147,10 @@ fn standard_input_reads_the_same() {
             .any(|l| l.contains("seq 5") && l.contains("properties.price")),
         "{text}"
     );
-    assert!(text.contains("8 messages read; 2 events changed shape, 1 did not"), "{text}");
+    assert!(
+        text.contains("8 messages read; 2 events changed shape, 1 did not"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -147,7 +159,10 @@ fn an_event_that_never_occurs_and_a_missing_file_exit_2() {
     let out = diff(&[path.to_str().unwrap(), "--event", "Nope"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("no message of the event \"Nope\" (8 messages read)"), "{err}");
+    assert!(
+        err.contains("no message of the event \"Nope\" (8 messages read)"),
+        "{err}"
+    );
     let out = diff(&["/nonexistent/recording.ndjson"]);
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(path.parent().unwrap()).ok();

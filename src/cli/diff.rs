@@ -207,7 +207,8 @@ pub fn document(read: u64, events: &[EventShape], untracked: u64, one: bool) -> 
                 .map(|c| {
                     let mut change = json!({"seq": c.seq, "path": c.path, "change": c.kind.name()});
                     match c.kind {
-                        ShapeChangeKind::Appeared { types } | ShapeChangeKind::Disappeared { types } => {
+                        ShapeChangeKind::Appeared { types }
+                        | ShapeChangeKind::Disappeared { types } => {
                             change["types"] = json!(types.to_string());
                         }
                         ShapeChangeKind::TypeChanged { from, to } => {

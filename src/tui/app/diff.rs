@@ -130,7 +130,10 @@ impl App {
             return Err("nothing to compare: select a message (or mark two)".into());
         };
         let key = event_key(selected);
-        let first = self.store.first_id().max(selected.id.saturating_sub(PREVIOUS_SEARCH));
+        let first = self
+            .store
+            .first_id()
+            .max(selected.id.saturating_sub(PREVIOUS_SEARCH));
         let previous = (first..selected.id)
             .rev()
             .filter_map(event)

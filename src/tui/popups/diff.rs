@@ -14,7 +14,7 @@ use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::text::{fit, pad};
 use crate::tui::theme::{Role, Theme};
-use eventscope_core::diff::{Change, ChangeKind, MessageDiff, VOLATILE};
+use eventscope_core::diff::{Change, ChangeKind, MessageDiff};
 use eventscope_core::model::count;
 
 /// The diff pane's keys for the help overlay, filled in from the bindings.
@@ -130,11 +130,7 @@ impl DiffPane {
     pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App) -> Rect {
         let t = &app.theme;
         let popup = super::whole_screen(frame, area);
-        let title = format!(
-            " Diff · {} → {} ",
-            self.before.label(),
-            self.after.label()
-        );
+        let title = format!(" Diff · {} → {} ", self.before.label(), self.after.label());
         let hint = app.keys.hint(BORDER_HINT);
         let width = popup.width.saturating_sub(2) as usize;
         let block = Block::new()
@@ -198,9 +194,9 @@ impl DiffPane {
         match (self.show_volatile, hidden) {
             (_, 0) => format!("{changes}."),
             (false, n) => format!(
-                "{changes}; {} in volatile fields hidden ({key} shows them: {}).",
+                "{changes}; {} in volatile fields hidden ({key} shows them: messageId, \
+                 timestamps, _metadata).",
                 count(n as u64, "change"),
-                VOLATILE.join(", ")
             ),
             (true, n) => format!(
                 "{changes}, {} in volatile fields among them ({key} hides them).",
@@ -213,7 +209,9 @@ impl DiffPane {
 /// One change: its glyph, path and what happened, coloured by kind.
 fn change_line(change: &Change, path_w: usize, w: usize, t: &Theme) -> Line<'static> {
     let (glyph, style, what) = match &change.kind {
-        ChangeKind::Added { value, kind } => ("+", t.style(Role::Live), format!("added {kind} {value}")),
+        ChangeKind::Added { value, kind } => {
+            ("+", t.style(Role::Live), format!("added {kind} {value}"))
+        }
         ChangeKind::Removed { value, kind } => {
             ("-", t.style(Role::Error), format!("removed {kind} {value}"))
         }
