@@ -44,6 +44,9 @@ pub enum Action {
     Schema,
     /// A SQL query over the retained messages (the warehouse tables, messages, findings).
     Sql,
+    /// A structural diff of the two marked messages, or the selected one and the previous
+    /// message of its event.
+    Diff,
     ToggleWrap,
     CopyMessage,
     CopyPath,
@@ -155,6 +158,17 @@ pub enum Action {
     /// On a table: expand or collapse it; on a column: select the message that added it.
     SchemaSelect,
     SchemaClose,
+
+    // The diff pane (`popups::diff`).
+    DiffDown,
+    DiffUp,
+    DiffPageDown,
+    DiffPageUp,
+    DiffTop,
+    DiffBottom,
+    /// Show or hide the changes in volatile fields (messageId, timestamps, _metadata).
+    DiffToggleVolatile,
+    DiffClose,
 }
 
 /// Where an action's keys count: the main view (and the Help and Deliveries views, which read
@@ -167,16 +181,18 @@ pub enum Context {
     Summary,
     Person,
     Schema,
+    Diff,
 }
 
 impl Context {
-    pub const ALL: [Context; 6] = [
+    pub const ALL: [Context; 7] = [
         Context::Main,
         Context::Forward,
         Context::Replay,
         Context::Summary,
         Context::Person,
         Context::Schema,
+        Context::Diff,
     ];
 
     /// The name shown in help and the README.
@@ -188,12 +204,13 @@ impl Context {
             Context::Summary => "Summary",
             Context::Person => "Person view",
             Context::Schema => "Schema view",
+            Context::Diff => "Diff pane",
         }
     }
 }
 
 impl Action {
-    pub const ALL: [Action; 102] = [
+    pub const ALL: [Action; 111] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -221,6 +238,7 @@ impl Action {
         Action::Person,
         Action::Schema,
         Action::Sql,
+        Action::Diff,
         Action::ToggleWrap,
         Action::CopyMessage,
         Action::CopyPath,
@@ -296,6 +314,14 @@ impl Action {
         Action::SchemaBottom,
         Action::SchemaSelect,
         Action::SchemaClose,
+        Action::DiffDown,
+        Action::DiffUp,
+        Action::DiffPageDown,
+        Action::DiffPageUp,
+        Action::DiffTop,
+        Action::DiffBottom,
+        Action::DiffToggleVolatile,
+        Action::DiffClose,
     ];
 
     /// The description shown in help and the README key table.
@@ -341,6 +367,9 @@ impl Action {
             }
             Action::Sql => {
                 "SQL over the retained messages: warehouse tables, messages, findings, deliveries"
+            }
+            Action::Diff => {
+                "diff the two marked messages (or the selected one and the previous of its event)"
             }
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
@@ -414,6 +443,16 @@ impl Action {
                 "on a table: expand / collapse its columns; on a column: select the message that added it"
             }
             Action::SchemaClose => "back to the list",
+            Action::DiffDown => "scroll down",
+            Action::DiffUp => "scroll up",
+            Action::DiffPageDown => "page down",
+            Action::DiffPageUp => "page up",
+            Action::DiffTop => "first change",
+            Action::DiffBottom => "last change",
+            Action::DiffToggleVolatile => {
+                "show / hide changes in volatile fields (messageId, timestamps, _metadata)"
+            }
+            Action::DiffClose => "back to the list",
             Action::ForwardDestination1 => "destination 1",
             Action::ForwardDestination2 => "destination 2",
             Action::ForwardDestination3 => "destination 3",
@@ -489,6 +528,14 @@ impl Action {
             | Action::SchemaBottom
             | Action::SchemaSelect
             | Action::SchemaClose => Context::Schema,
+            Action::DiffDown
+            | Action::DiffUp
+            | Action::DiffPageDown
+            | Action::DiffPageUp
+            | Action::DiffTop
+            | Action::DiffBottom
+            | Action::DiffToggleVolatile
+            | Action::DiffClose => Context::Diff,
             _ => Context::Main,
         }
     }
