@@ -2278,3 +2278,90 @@ async fn c_copies_the_value_under_the_cursor_to_the_copy_to_file_and_h_folds_it(
     collector.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---- The diff pane (`=`) ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn equals_diffs_two_marked_messages_or_the_previous_of_the_same_event() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        let messages = vec![
+            track_with("Order Completed", "oc-1", json!({"price": 9.99})),
+            track_with("Viewed", "v-1", json!({"x": 1})),
+            track_with("Order Completed", "oc-2", json!({"price": "9.99"})),
+            track_with(
+                "Order Completed",
+                "oc-3",
+                json!({"price": 9.99, "coupon": "WINTER"}),
+            ),
+        ];
+        screen.load(&collector, &messages).await;
+
+        // Marks on the first and third rows: Space marks and moves down.
+        screen.type_text("g j").await;
+        screen.key(KeyCode::Char(' ')).await;
+        screen.type_text("=").await;
+        let pane = screen
+            .wait_for("the diff pane", |s| s.contains("Diff · seq 1"))
+            .await;
+        assert!(
+            pane.contains("Diff · seq 1 \"Order Completed\" → seq 3 \"Order Completed\""),
+            "{pane}"
+        );
+        let price = pane
+            .lines()
+            .find(|l| l.contains("properties.price"))
+            .unwrap_or_else(|| panic!("no price line:\n{pane}"));
+        assert!(price.contains("type number → string"), "{price}");
+        assert!(price.contains("9.99 → \"9.99\""), "{price}");
+        // The messageId differs, hidden and counted until `v`.
+        assert!(!pane.contains("messageId  "), "{pane}");
+        assert!(pane.contains("in volatile fields hidden"), "{pane}");
+        screen.type_text("v").await;
+        let shown = screen
+            .wait_for("the volatile fields", |s| {
+                s.lines()
+                    .any(|l| l.contains("messageId") && l.contains("\"oc-1\" → \"oc-2\""))
+            })
+            .await;
+        assert!(shown.contains("properties.price"), "{shown}");
+        screen.key(KeyCode::Esc).await;
+        screen
+            .wait_for("the pane closed", |s| !s.contains("Diff · seq"))
+            .await;
+
+        // No marks: the selected message and the previous one of its event.
+        screen.type_text("uG=").await;
+        let pane = screen
+            .wait_for("the diff with the previous", |s| s.contains("Diff · seq 3"))
+            .await;
+        assert!(pane.contains("→ seq 4 \"Order Completed\""), "{pane}");
+        let price = pane
+            .lines()
+            .find(|l| l.contains("properties.price"))
+            .unwrap_or_else(|| panic!("no price line:\n{pane}"));
+        assert!(price.contains("type string → number"), "{price}");
+        assert!(
+            pane.lines()
+                .any(|l| l.contains("properties.coupon") && l.contains("added string \"WINTER\"")),
+            "{pane}"
+        );
+        screen.type_text("=").await;
+        screen
+            .wait_for("the pane closed by =", |s| !s.contains("Diff · seq"))
+            .await;
+
+        // The only message of its event: nothing to compare, and the status line says why.
+        screen.type_text("gj=").await;
+        screen
+            .wait_for("why nothing is compared", |s| {
+                s.contains("nothing to compare: no earlier \"Viewed\" message is retained")
+            })
+            .await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}

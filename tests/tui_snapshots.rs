@@ -1648,3 +1648,39 @@ fn a_folded_tree_shows_previews_and_the_findings_it_hides() {
     let (mx, my) = find(&buffer.clone(), "✗");
     assert_eq!(buffer[(mx, my)].fg, app.theme.ui.error);
 }
+
+#[test]
+fn the_diff_pane_colours_added_removed_changed_and_type_changed_paths() {
+    let mut app = embedded_app();
+    let second = r#"{"type":"track","event":"Order Completed","userId":"user_42","properties":{"order_id":"ord_2","revenue":"42.50","products":[{"sku":"sk-1","price":42.5},{"sku":"sk-2","price":3}],"coupon":"WINTER"},"context":{"library":{"name":"analytics.js","version":"next-1.70.0"}},"messageId":"m-order-2","timestamp":"2026-11-22T10:00:01.100Z"}"#;
+    let mut events = sample_events();
+    events.push(event(4, 404, second));
+    app.ingest(events, Instant::now());
+    // The newest is selected: `=` compares it with the previous "Order Completed" (seq 3).
+    app.update(Action::Diff);
+    let terminal = render(&app, 120, 18);
+    snapshot("diff_pane", &terminal);
+    let buffer = terminal.backend().buffer();
+    find(
+        buffer,
+        "Diff · seq 3 \"Order Completed\" → seq 4 \"Order Completed\"",
+    );
+    find(buffer, "2 changes in volatile fields hidden");
+    let ui = &app.theme.ui;
+    for (text, colour) in [
+        ("type number → string", ui.info),
+        ("\"ord_1\" → \"ord_2\"", ui.warning),
+        ("added string \"WINTER\"", ui.live),
+        ("removed string \"USD\"", ui.error),
+        ("length 1 → 2", ui.muted),
+    ] {
+        let (x, y) = find(buffer, text);
+        assert_eq!(buffer[(x, y)].fg, colour, "{text}");
+    }
+    // `v` shows the volatile fields; Esc closes the pane.
+    app.update(Action::DiffToggleVolatile);
+    let screen = screen_text(&render(&app, 120, 18));
+    assert!(screen.contains("\"m-order\" → \"m-order-2\""), "{screen}");
+    app.update(Action::DiffClose);
+    assert!(matches!(app.mode, Mode::Normal));
+}

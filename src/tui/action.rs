@@ -44,6 +44,9 @@ pub enum Action {
     Schema,
     /// A SQL query over the retained messages (the warehouse tables, messages, findings).
     Sql,
+    /// A structural diff of the two marked messages, or the selected one and the previous
+    /// message of its event.
+    Diff,
     ToggleWrap,
     CopyMessage,
     CopyPath,
@@ -166,6 +169,17 @@ pub enum Action {
     /// On a table: expand or collapse it; on a column: select the message that added it.
     SchemaSelect,
     SchemaClose,
+
+    // The diff pane (`popups::diff`).
+    DiffDown,
+    DiffUp,
+    DiffPageDown,
+    DiffPageUp,
+    DiffTop,
+    DiffBottom,
+    /// Show or hide the changes in volatile fields (messageId, timestamps, _metadata).
+    DiffToggleVolatile,
+    DiffClose,
 }
 
 /// Where an action's keys count: the main view (and the Help and Deliveries views, which read
@@ -181,10 +195,11 @@ pub enum Context {
     /// The Pretty tab's tree while the detail pane has focus: its keys come before the main
     /// view's (so `←`/`→` fold there and switch tabs elsewhere).
     Tree,
+    Diff,
 }
 
 impl Context {
-    pub const ALL: [Context; 7] = [
+    pub const ALL: [Context; 8] = [
         Context::Main,
         Context::Forward,
         Context::Replay,
@@ -192,6 +207,7 @@ impl Context {
         Context::Person,
         Context::Schema,
         Context::Tree,
+        Context::Diff,
     ];
 
     /// The name shown in help and the README.
@@ -204,12 +220,13 @@ impl Context {
             Context::Person => "Person view",
             Context::Schema => "Schema view",
             Context::Tree => "Pretty tree (detail pane focused)",
+            Context::Diff => "Diff pane",
         }
     }
 }
 
 impl Action {
-    pub const ALL: [Action; 109] = [
+    pub const ALL: [Action; 118] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -237,6 +254,7 @@ impl Action {
         Action::Person,
         Action::Schema,
         Action::Sql,
+        Action::Diff,
         Action::ToggleWrap,
         Action::CopyMessage,
         Action::CopyPath,
@@ -319,6 +337,14 @@ impl Action {
         Action::SchemaBottom,
         Action::SchemaSelect,
         Action::SchemaClose,
+        Action::DiffDown,
+        Action::DiffUp,
+        Action::DiffPageDown,
+        Action::DiffPageUp,
+        Action::DiffTop,
+        Action::DiffBottom,
+        Action::DiffToggleVolatile,
+        Action::DiffClose,
     ];
 
     /// The description shown in help and the README key table.
@@ -364,6 +390,9 @@ impl Action {
             }
             Action::Sql => {
                 "SQL over the retained messages: warehouse tables, messages, findings, deliveries"
+            }
+            Action::Diff => {
+                "diff the two marked messages (or the selected one and the previous of its event)"
             }
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
@@ -446,6 +475,16 @@ impl Action {
                 "on a table: expand / collapse its columns; on a column: select the message that added it"
             }
             Action::SchemaClose => "back to the list",
+            Action::DiffDown => "scroll down",
+            Action::DiffUp => "scroll up",
+            Action::DiffPageDown => "page down",
+            Action::DiffPageUp => "page up",
+            Action::DiffTop => "first change",
+            Action::DiffBottom => "last change",
+            Action::DiffToggleVolatile => {
+                "show / hide changes in volatile fields (messageId, timestamps, _metadata)"
+            }
+            Action::DiffClose => "back to the list",
             Action::ForwardDestination1 => "destination 1",
             Action::ForwardDestination2 => "destination 2",
             Action::ForwardDestination3 => "destination 3",
@@ -527,6 +566,14 @@ impl Action {
             | Action::UnfoldSiblings
             | Action::FoldAll
             | Action::UnfoldAll => Context::Tree,
+            Action::DiffDown
+            | Action::DiffUp
+            | Action::DiffPageDown
+            | Action::DiffPageUp
+            | Action::DiffTop
+            | Action::DiffBottom
+            | Action::DiffToggleVolatile
+            | Action::DiffClose => Context::Diff,
             _ => Context::Main,
         }
     }

@@ -141,6 +141,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Person, &["P"]),
     (Action::Schema, &["W"]),
     (Action::Sql, &[":"]),
+    (Action::Diff, &["="]),
     (Action::ToggleWrap, &["z"]),
     (Action::CopyMessage, &["y"]),
     (Action::CopyPath, &["Y"]),
@@ -230,6 +231,15 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::SchemaBottom, &["G", "end"]),
     (Action::SchemaSelect, &["enter"]),
     (Action::SchemaClose, &["esc", "q", "W"]),
+    // The diff pane.
+    (Action::DiffDown, &["j", "down"]),
+    (Action::DiffUp, &["k", "up"]),
+    (Action::DiffPageDown, &["pgdown", "ctrl-d", "space"]),
+    (Action::DiffPageUp, &["pgup", "ctrl-u"]),
+    (Action::DiffTop, &["g", "home"]),
+    (Action::DiffBottom, &["G", "end"]),
+    (Action::DiffToggleVolatile, &["v"]),
+    (Action::DiffClose, &["esc", "q", "="]),
 ];
 
 /// Actions shown in the footer, in order.

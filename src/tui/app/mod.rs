@@ -10,6 +10,7 @@
 
 mod delivery_view;
 mod detail;
+mod diff;
 mod filter;
 mod jobs;
 mod marks;
@@ -50,6 +51,7 @@ pub use delivery_view::{DeliveryDocs, DeliveryPane, DeliveryView, HELP as DELIVE
 pub use detail::{
     DETAIL_BOUNDS, DetailJob, DetailPane, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc,
 };
+pub use diff::DiffJob;
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
 pub use rate::RateMeter;
 pub use tab::Tab;
@@ -116,6 +118,8 @@ pub enum Mode {
     Confirm(crate::tui::popups::confirm::ConfirmClear),
     /// `:`: a query over the retained messages (boxed: its answer is large beside the others).
     Sql(Box<crate::tui::popups::sql::SqlPrompt>),
+    /// `=`: a structural diff of two messages (boxed, as the person view).
+    Diff(Box<crate::tui::popups::diff::DiffPane>),
 }
 
 impl Mode {
@@ -127,6 +131,7 @@ impl Mode {
             Mode::Summary(_) => Context::Summary,
             Mode::Person(_) => Context::Person,
             Mode::Schema(_) => Context::Schema,
+            Mode::Diff(_) => Context::Diff,
             Mode::Normal
             | Mode::Filter(_)
             | Mode::Help(_)
@@ -247,6 +252,8 @@ pub struct App {
     pub copy_to: Option<std::path::PathBuf>,
     /// The job to start for a large selected message (see [`DetailPane::pending`]).
     detail_job: Option<DetailJob>,
+    /// The comparison to start for a large pair (see [`App::take_diff_job`]).
+    diff_job: Option<DiffJob>,
     next_generation: u64,
     next_job: u64,
 }
@@ -295,6 +302,7 @@ impl App {
             copy_to: None,
             detail: DetailPane::default(),
             detail_job: None,
+            diff_job: None,
             next_generation: 1,
             next_job: 1,
         }
@@ -567,7 +575,8 @@ impl App {
             | Mode::Replay(_)
             | Mode::Summary(_)
             | Mode::Person(_)
-            | Mode::Schema(_) => self.keys.action_in(self.mode.context(), key)?,
+            | Mode::Schema(_)
+            | Mode::Diff(_) => self.keys.action_in(self.mode.context(), key)?,
             Mode::Help(_) => match main? {
                 Action::Quit => Action::Quit,
                 action @ (Action::Up
@@ -596,6 +605,7 @@ impl App {
             Context::Person => return self.update_person(action),
             Context::Schema => return self.update_schema(action),
             Context::Tree => return self.update_tree(action),
+            Context::Diff => return self.update_diff(action),
             Context::Main => {}
         }
         let page = self.list_height;
@@ -766,6 +776,7 @@ impl App {
             Action::Person => self.open_selected_person(),
             Action::Schema => self.open_schema(),
             Action::Sql => self.open_sql(),
+            Action::Diff => self.open_diff(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {
                     self.mode = Mode::Normal;
