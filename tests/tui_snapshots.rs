@@ -1596,6 +1596,59 @@ fn the_sql_prompt_shows_its_answer_as_a_table_and_an_error_in_place() {
     assert!(matches!(app.mode, Mode::Normal));
 }
 
+/// An order whose `properties.total` is a string (a plan error) and whose `products` and
+/// `context` get folded.
+const FOLDED_ORDER: &str = r#"{"type":"track","event":"Order Completed","userId":"user_42","properties":{"order_id":"ord_1","checkout_id":"chk_1","total":"42.50","revenue":40,"currency":"USD","products":[{"sku":"sk-1","price":10},{"sku":"sk-2","price":30}]},"context":{"ip":"10.0.0.1","library":{"name":"analytics.js","version":"2.1"}},"messageId":"m-fold"}"#;
+
+#[test]
+fn a_folded_tree_shows_previews_and_the_findings_it_hides() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut app = judged_app(vec![event(1, 101, FOLDED_ORDER)]);
+    let press = |app: &mut App, code| app.handle_key(KeyEvent::from(code));
+    press(&mut app, KeyCode::Tab);
+    let line_of = |app: &App, path: &str| {
+        let (_, doc) = app.detail.doc.as_ref().unwrap();
+        doc.line_of(path).unwrap()
+    };
+    let fold = |app: &mut App, path: &str| {
+        let line = line_of(app, path);
+        while app.detail.cursor < line {
+            press(app, KeyCode::Char('j'));
+        }
+        while app.detail.cursor > line {
+            press(app, KeyCode::Char('k'));
+        }
+        press(app, KeyCode::Char('h'));
+    };
+    fold(&mut app, "properties.products");
+    fold(&mut app, "context");
+    let terminal = render(&app, 120, 30);
+    let text = screen_text(&terminal);
+    assert!(text.contains(r#""products": [2 items]"#), "{text}");
+    assert!(text.contains(r#""context": {2 keys}"#), "{text}");
+    // Folding `properties` hides the wrong type: its mark goes to the fold line.
+    fold(&mut app, "properties");
+    let terminal = render(&app, 120, 30);
+    snapshot("folded_tree", &terminal);
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, r#""properties": {6 keys},"#);
+    let line: String = (x..buffer.area.width)
+        .map(|x| buffer[(x, y)].symbol().to_string())
+        .collect();
+    assert!(line.contains("{6 keys},  ✗"), "{line}");
+    let (px, py) = find(buffer, "6 keys},");
+    assert_eq!(
+        buffer[(px, py)].fg,
+        app.theme
+            .style(eventscope::tui::theme::Role::Muted)
+            .fg
+            .unwrap(),
+        "the preview is muted"
+    );
+    let (mx, my) = find(&buffer.clone(), "✗");
+    assert_eq!(buffer[(mx, my)].fg, app.theme.ui.error);
+}
+
 #[test]
 fn the_diff_pane_colours_added_removed_changed_and_type_changed_paths() {
     let mut app = embedded_app();

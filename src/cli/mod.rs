@@ -270,6 +270,10 @@ pub struct ViewArgs {
     /// so in its header and the forward popup [default: route as Segment does].
     #[arg(long)]
     pub ignore_routing: bool,
+    /// Also write what the viewer copies (`c`, `y`, `Y`) to FILE, replacing it each time, for
+    /// terminals without OSC 52 [default: `copy-to` in the config].
+    #[arg(long, value_name = "FILE")]
+    pub copy_to: Option<std::path::PathBuf>,
 }
 
 fn redact_parser()

@@ -50,6 +50,8 @@ pub enum Action {
     ToggleWrap,
     CopyMessage,
     CopyPath,
+    /// Copy the JSON value under the detail cursor (a scalar, or a container whole).
+    CopyValue,
     WriteView,
     Clear,
     /// Mark or unmark the selected message (the anchor for `mark-range`).
@@ -73,6 +75,15 @@ pub enum Action {
 
     // The forward popup (`popups::forward`).
     /// Send the requests previewed.
+    /// The Pretty tree: fold the node under the cursor (on a leaf or a folded node, its
+    /// parent).
+    FoldNode,
+    UnfoldNode,
+    /// Fold or unfold the node under the cursor and its siblings.
+    FoldSiblings,
+    UnfoldSiblings,
+    FoldAll,
+    UnfoldAll,
     ForwardSend,
     ForwardEdit,
     /// Send what routing drops, unstripped (and back): `--ignore-routing` for this forward.
@@ -181,17 +192,21 @@ pub enum Context {
     Summary,
     Person,
     Schema,
+    /// The Pretty tab's tree while the detail pane has focus: its keys come before the main
+    /// view's (so `←`/`→` fold there and switch tabs elsewhere).
+    Tree,
     Diff,
 }
 
 impl Context {
-    pub const ALL: [Context; 7] = [
+    pub const ALL: [Context; 8] = [
         Context::Main,
         Context::Forward,
         Context::Replay,
         Context::Summary,
         Context::Person,
         Context::Schema,
+        Context::Tree,
         Context::Diff,
     ];
 
@@ -204,13 +219,14 @@ impl Context {
             Context::Summary => "Summary",
             Context::Person => "Person view",
             Context::Schema => "Schema view",
+            Context::Tree => "Pretty tree (detail pane focused)",
             Context::Diff => "Diff pane",
         }
     }
 }
 
 impl Action {
-    pub const ALL: [Action; 111] = [
+    pub const ALL: [Action; 118] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -242,6 +258,7 @@ impl Action {
         Action::ToggleWrap,
         Action::CopyMessage,
         Action::CopyPath,
+        Action::CopyValue,
         Action::WriteView,
         Action::Clear,
         Action::ToggleMark,
@@ -254,6 +271,12 @@ impl Action {
         Action::MessageDeliveries,
         Action::Help,
         Action::Back,
+        Action::FoldNode,
+        Action::UnfoldNode,
+        Action::FoldSiblings,
+        Action::UnfoldSiblings,
+        Action::FoldAll,
+        Action::UnfoldAll,
         Action::ForwardSend,
         Action::ForwardEdit,
         Action::ForwardIgnoreRouting,
@@ -374,6 +397,15 @@ impl Action {
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
             Action::CopyPath => "copy the JSON path of the line under the cursor",
+            Action::CopyValue => "copy the JSON value under the cursor (OSC 52, --copy-to)",
+            Action::FoldNode => {
+                "fold the node under the cursor (on a leaf or a folded node: its parent)"
+            }
+            Action::UnfoldNode => "unfold the node under the cursor",
+            Action::FoldSiblings => "fold the node under the cursor and its siblings",
+            Action::UnfoldSiblings => "unfold the node under the cursor and its siblings",
+            Action::FoldAll => "fold every container (the root stays open)",
+            Action::UnfoldAll => "unfold everything",
             Action::WriteView => "write the shown rows as a recording (asks for the path)",
             Action::Clear => "clear all messages (asks first)",
             Action::ToggleMark => "mark / unmark the message and go to the next",
@@ -528,6 +560,12 @@ impl Action {
             | Action::SchemaBottom
             | Action::SchemaSelect
             | Action::SchemaClose => Context::Schema,
+            Action::FoldNode
+            | Action::UnfoldNode
+            | Action::FoldSiblings
+            | Action::UnfoldSiblings
+            | Action::FoldAll
+            | Action::UnfoldAll => Context::Tree,
             Action::DiffDown
             | Action::DiffUp
             | Action::DiffPageDown

@@ -145,6 +145,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::ToggleWrap, &["z"]),
     (Action::CopyMessage, &["y"]),
     (Action::CopyPath, &["Y"]),
+    (Action::CopyValue, &["c"]),
     (Action::WriteView, &["w"]),
     (Action::Clear, &["X"]),
     (Action::ToggleMark, &["space"]),
@@ -158,6 +159,13 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Help, &["?", "f1"]),
     (Action::Back, &["esc"]),
     (Action::Quit, &["q", "ctrl-c"]),
+    // The Pretty tree (detail pane focused); its keys come before the main view's.
+    (Action::FoldNode, &["h", "left"]),
+    (Action::UnfoldNode, &["l", "right"]),
+    (Action::FoldSiblings, &["H"]),
+    (Action::UnfoldSiblings, &["L"]),
+    (Action::FoldAll, &["alt-h"]),
+    (Action::UnfoldAll, &["alt-l"]),
     // The forward popup.
     (Action::ForwardSend, &["enter"]),
     (Action::ForwardEdit, &["e"]),

@@ -81,6 +81,11 @@ enum Background {
         messages: usize,
         result: Result<(), String>,
     },
+    /// A copy written to the `--copy-to` file, or why not.
+    CopiedTo {
+        path: std::path::PathBuf,
+        result: Result<(), String>,
+    },
 }
 
 impl Background {
@@ -279,6 +284,14 @@ where
                                     state.app.set_status(format!("cannot write {path}: {e}"), true)
                                 }
                             },
+                            Background::CopiedTo { path, result } => {
+                                if let Err(e) = result {
+                                    state.app.set_status(
+                                        format!("cannot copy to {}: {e}", path.display()),
+                                        true,
+                                    );
+                                }
+                            }
                         }
                     }
                     state.dirty = true;
@@ -641,7 +654,10 @@ impl Loop {
     fn apply(&mut self, effect: Effect, console: &mut impl Console) -> bool {
         match effect {
             Effect::Quit => return true,
-            Effect::Copy(text) => console.copy(&text),
+            Effect::Copy(text) => {
+                console.copy(&text);
+                self.spawn_copy_to(text);
+            }
             Effect::Write { path, lines } => self.spawn_write(path, lines),
             Effect::Map(job) => self.spawn_map(job),
             Effect::Send(job) => self.spawn_send(job),
@@ -671,6 +687,20 @@ impl Loop {
                     result,
                 })
                 .await;
+        });
+    }
+
+    /// Writes a copy to the `--copy-to` file (replacing it), off the UI task.
+    fn spawn_copy_to(&self, text: String) {
+        let Some(path) = self.app.copy_to.clone() else {
+            return;
+        };
+        let tx = self.background.clone();
+        tokio::spawn(async move {
+            let result = tokio::fs::write(&path, text)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Background::CopiedTo { path, result }).await;
         });
     }
 

@@ -22,6 +22,7 @@ mod summary;
 mod tab;
 #[cfg(test)]
 mod tests;
+mod tree;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -247,6 +248,8 @@ pub struct App {
     pub unread: crate::tui::feed::Unread,
     /// Where our deliveries are published (none for a recording).
     pub publisher: Option<crate::tui::publish::Publisher>,
+    /// `--copy-to`: each copy is also written to this file (for terminals without OSC 52).
+    pub copy_to: Option<std::path::PathBuf>,
     /// The job to start for a large selected message (see [`DetailPane::pending`]).
     detail_job: Option<DetailJob>,
     /// The comparison to start for a large pair (see [`App::take_diff_job`]).
@@ -296,6 +299,7 @@ impl App {
             jobs: Vec::new(),
             unread: crate::tui::feed::Unread::default(),
             publisher: None,
+            copy_to: None,
             detail: DetailPane::default(),
             detail_job: None,
             diff_job: None,
@@ -583,6 +587,9 @@ impl App {
                 | Action::Live) => action,
                 _ => Action::Back,
             },
+            Mode::Normal if self.tree_has_focus() => {
+                self.keys.action_in(Context::Tree, key).or(main)?
+            }
             Mode::Normal => main?,
         };
         self.update(action)
@@ -597,6 +604,7 @@ impl App {
             Context::Summary => return self.update_summary(action),
             Context::Person => return self.update_person(action),
             Context::Schema => return self.update_schema(action),
+            Context::Tree => return self.update_tree(action),
             Context::Diff => return self.update_diff(action),
             Context::Main => {}
         }
@@ -707,7 +715,7 @@ impl App {
                     self.focus = Focus::Detail;
                     self.detail.cursor = 0;
                     self.detail.scroll = 0;
-                    self.scroll_detail(line as isize);
+                    self.go_to_line(line);
                 }
             }
             Action::ToggleMask => {
@@ -739,6 +747,7 @@ impl App {
                     return Some(Effect::Copy(path));
                 }
             }
+            Action::CopyValue => return self.copy_value(),
             Action::WriteView => return self.write_view(),
             Action::Clear if self.store.is_empty() => {
                 self.set_status("nothing to clear", false);

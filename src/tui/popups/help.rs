@@ -19,7 +19,8 @@ use crate::tui::views::wrap;
 use eventscope_core::filter::TERMS;
 
 /// The popups' and the Deliveries view's keys, one line each (see [`KeyMap::hint`]).
-pub const SECTIONS: [(&str, &str); 8] = [
+pub const SECTIONS: [(&str, &str); 9] = [
+    ("Pretty tree (detail focused)", crate::tui::tree::HELP),
     ("Forward popup", super::forward::HELP),
     ("Replay popup", super::replay::HELP),
     ("Summary", super::summary::HELP),
