@@ -1431,3 +1431,47 @@ fn config_source_labels_show_in_the_list_and_t_jumps_to_a_time() {
     screen.type_text("q");
     assert!(screen.wait_exit().success());
 }
+
+#[test]
+fn h_folds_the_tree_and_c_copies_the_value_to_the_copy_to_file() {
+    let message = r#"{"type":"track","event":"Order Completed","userId":"u1","messageId":"m-1","properties":{"revenue":42.50,"products":[{"sku":"sk-1","price":10},{"sku":"sk-2","price":20.50}]},"context":{"ip":"10.0.0.1"}}"#;
+    let frame = format!(
+        r#"{{"type":"event","seq":1,"receivedAt":"2026-11-22T10:00:00.000Z","source":{{"path":"/v1/batch"}},"message":{message}}}"#
+    );
+    let recording = write_recording("order.ndjson", format!("{frame}\n").as_bytes());
+    let clip = recording.with_file_name("clip.txt");
+    let (recording_arg, clip_arg) = (recording.display().to_string(), clip.display().to_string());
+    let mut screen = Screen::spawn(&["open", &recording_arg, "--copy-to", &clip_arg]);
+    screen.wait_for("the recording", |s| s.contains("Messages 1/1"));
+    // The detail pane focused, the cursor on `sk-2` (the filter's `n`), `h` folds its product.
+    screen.type_text("\t");
+    screen.type_text("/sk-2\r");
+    screen.type_text("n");
+    screen.type_text("h");
+    let text = screen.wait_for("the folded product", |s| s.contains("{2 keys}"));
+    assert!(!text.contains("20.50"), "{text}");
+    screen.type_text("c");
+    screen.wait_for("the status", |s| {
+        s.contains("copied 37 bytes: properties.products[1]")
+    });
+    let product = "{\n  \"sku\": \"sk-2\",\n  \"price\": 20.50\n}";
+    let deadline = Instant::now() + DEADLINE;
+    while std::fs::read_to_string(&clip).ok().as_deref() != Some(product) {
+        assert!(
+            Instant::now() < deadline,
+            "{clip:?} holds {:?}",
+            std::fs::read_to_string(&clip)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The terminal got it too (OSC 52).
+    let encoded = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(product)
+    };
+    let raw = String::from_utf8_lossy(&screen.raw.lock().unwrap()).to_string();
+    assert!(raw.contains(&format!("\x1b]52;c;{encoded}\x07")));
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(recording.parent().unwrap());
+}

@@ -176,6 +176,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
     app.sdk_metrics = sdk_metrics;
     app.redact = redact;
     app.publisher = publisher;
+    app.copy_to = view.copy_to.clone().or(config.copy_to.clone());
     let jq = JqSettings::current_exe(JqLimits {
         budget: view.jq_budget,
         ..JqLimits::default()

@@ -141,9 +141,11 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Person, &["P"]),
     (Action::Schema, &["W"]),
     (Action::Sql, &[":"]),
+    (Action::Diff, &["="]),
     (Action::ToggleWrap, &["z"]),
     (Action::CopyMessage, &["y"]),
     (Action::CopyPath, &["Y"]),
+    (Action::CopyValue, &["c"]),
     (Action::WriteView, &["w"]),
     (Action::Clear, &["X"]),
     (Action::ToggleMark, &["space"]),
@@ -158,6 +160,13 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Back, &["esc"]),
     (Action::JumpToTime, &["t"]),
     (Action::Quit, &["q", "ctrl-c"]),
+    // The Pretty tree (detail pane focused); its keys come before the main view's.
+    (Action::FoldNode, &["h", "left"]),
+    (Action::UnfoldNode, &["l", "right"]),
+    (Action::FoldSiblings, &["H"]),
+    (Action::UnfoldSiblings, &["L"]),
+    (Action::FoldAll, &["alt-h"]),
+    (Action::UnfoldAll, &["alt-l"]),
     // The forward popup.
     (Action::ForwardSend, &["enter"]),
     (Action::ForwardEdit, &["e"]),
@@ -223,6 +232,15 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::SchemaBottom, &["G", "end"]),
     (Action::SchemaSelect, &["enter"]),
     (Action::SchemaClose, &["esc", "q", "W"]),
+    // The diff pane.
+    (Action::DiffDown, &["j", "down"]),
+    (Action::DiffUp, &["k", "up"]),
+    (Action::DiffPageDown, &["pgdown", "ctrl-d", "space"]),
+    (Action::DiffPageUp, &["pgup", "ctrl-u"]),
+    (Action::DiffTop, &["g", "home"]),
+    (Action::DiffBottom, &["G", "end"]),
+    (Action::DiffToggleVolatile, &["v"]),
+    (Action::DiffClose, &["esc", "q", "="]),
 ];
 
 /// Actions shown in the footer, in order.

@@ -26,5 +26,6 @@ pub mod store;
 pub mod summary;
 pub mod text;
 pub mod theme;
+pub mod tree;
 pub mod views;
 pub mod warehouse;

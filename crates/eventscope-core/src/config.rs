@@ -49,6 +49,9 @@ pub struct Config {
     /// `[late]`: how late on arrival a message is `spec/late`, and at which severity.
     #[serde(deserialize_with = "late::rule")]
     pub late: crate::inspect::late::LateRule,
+    /// `copy-to = "FILE"`: the viewer also writes what it copies there (`--copy-to`).
+    #[serde(alias = "copy_to")]
+    pub copy_to: Option<PathBuf>,
 }
 
 /// `plan = "FILE"` or `[plan]`: `file`, `unplanned-event`, `unplanned-property`,
@@ -302,6 +305,14 @@ fn user_config_path() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_copy_to() {
+        let config = Config::parse("copy-to = \"/tmp/clip.txt\"\n", "t.toml").unwrap();
+        assert_eq!(config.copy_to, Some(PathBuf::from("/tmp/clip.txt")));
+        let config = Config::parse("copy_to = \"c.txt\"\n", "t.toml").unwrap();
+        assert_eq!(config.copy_to, Some(PathBuf::from("c.txt")));
+    }
 
     #[test]
     fn reads_theme_and_keys() {

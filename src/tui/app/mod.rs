@@ -10,6 +10,7 @@
 
 mod delivery_view;
 mod detail;
+mod diff;
 mod filter;
 mod jobs;
 mod jump;
@@ -22,6 +23,7 @@ mod summary;
 mod tab;
 #[cfg(test)]
 mod tests;
+mod tree;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -50,6 +52,7 @@ pub use delivery_view::{DeliveryDocs, DeliveryPane, DeliveryView, HELP as DELIVE
 pub use detail::{
     DETAIL_BOUNDS, DetailJob, DetailPane, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc,
 };
+pub use diff::DiffJob;
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
 pub use rate::{RateHistory, RateMeter, sparkline};
 pub use tab::Tab;
@@ -118,6 +121,8 @@ pub enum Mode {
     Sql(Box<crate::tui::popups::sql::SqlPrompt>),
     /// `t`: the time to jump to in the list.
     Jump(crate::tui::popups::jump::JumpPrompt),
+    /// `=`: a structural diff of two messages (boxed, as the person view).
+    Diff(Box<crate::tui::popups::diff::DiffPane>),
 }
 
 impl Mode {
@@ -129,6 +134,7 @@ impl Mode {
             Mode::Summary(_) => Context::Summary,
             Mode::Person(_) => Context::Person,
             Mode::Schema(_) => Context::Schema,
+            Mode::Diff(_) => Context::Diff,
             Mode::Normal
             | Mode::Filter(_)
             | Mode::Help(_)
@@ -254,8 +260,12 @@ pub struct App {
     pub unread: crate::tui::feed::Unread,
     /// Where our deliveries are published (none for a recording).
     pub publisher: Option<crate::tui::publish::Publisher>,
+    /// `--copy-to`: each copy is also written to this file (for terminals without OSC 52).
+    pub copy_to: Option<std::path::PathBuf>,
     /// The job to start for a large selected message (see [`DetailPane::pending`]).
     detail_job: Option<DetailJob>,
+    /// The comparison to start for a large pair (see [`App::take_diff_job`]).
+    diff_job: Option<DiffJob>,
     next_generation: u64,
     next_job: u64,
 }
@@ -305,8 +315,10 @@ impl App {
             jobs: Vec::new(),
             unread: crate::tui::feed::Unread::default(),
             publisher: None,
+            copy_to: None,
             detail: DetailPane::default(),
             detail_job: None,
+            diff_job: None,
             next_generation: 1,
             next_job: 1,
         }
@@ -583,7 +595,8 @@ impl App {
             | Mode::Replay(_)
             | Mode::Summary(_)
             | Mode::Person(_)
-            | Mode::Schema(_) => self.keys.action_in(self.mode.context(), key)?,
+            | Mode::Schema(_)
+            | Mode::Diff(_) => self.keys.action_in(self.mode.context(), key)?,
             Mode::Help(_) => match main? {
                 Action::Quit => Action::Quit,
                 action @ (Action::Up
@@ -594,6 +607,9 @@ impl App {
                 | Action::Live) => action,
                 _ => Action::Back,
             },
+            Mode::Normal if self.tree_has_focus() => {
+                self.keys.action_in(Context::Tree, key).or(main)?
+            }
             Mode::Normal => main?,
         };
         self.update(action)
@@ -608,6 +624,8 @@ impl App {
             Context::Summary => return self.update_summary(action),
             Context::Person => return self.update_person(action),
             Context::Schema => return self.update_schema(action),
+            Context::Tree => return self.update_tree(action),
+            Context::Diff => return self.update_diff(action),
             Context::Main => {}
         }
         let page = self.list_height;
@@ -717,7 +735,7 @@ impl App {
                     self.focus = Focus::Detail;
                     self.detail.cursor = 0;
                     self.detail.scroll = 0;
-                    self.scroll_detail(line as isize);
+                    self.go_to_line(line);
                 }
             }
             Action::ToggleMask => {
@@ -749,6 +767,7 @@ impl App {
                     return Some(Effect::Copy(path));
                 }
             }
+            Action::CopyValue => return self.copy_value(),
             Action::WriteView => return self.write_view(),
             Action::Clear if self.store.is_empty() => {
                 self.set_status("nothing to clear", false);
@@ -778,6 +797,7 @@ impl App {
             Action::Schema => self.open_schema(),
             Action::Sql => self.open_sql(),
             Action::JumpToTime => self.open_jump(),
+            Action::Diff => self.open_diff(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {
                     self.mode = Mode::Normal;

@@ -4,6 +4,7 @@
 //! actions (the filter bar reads text, through `App::filter_key`).
 
 pub mod confirm;
+pub mod diff;
 pub mod filter;
 pub mod forward;
 pub mod help;

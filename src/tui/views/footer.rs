@@ -47,6 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Mode::Summary(_)
         | Mode::Person(_)
         | Mode::Schema(_)
+        | Mode::Diff(_)
         | Mode::Sql(_)
         | Mode::Confirm(_)
         | Mode::Forward(_)
