@@ -1373,6 +1373,65 @@ fn colon_queries_a_recording_in_sql_and_enter_selects_the_row() {
     assert!(screen.wait_exit().success());
 }
 
+/// `[[source]]` labels from the config reach the real viewer's rows: the source column and the
+/// header's counts say `web` and `ios`, `source:` and `late:` filter by them, and `t` jumps to
+/// a time typed in its prompt.
+#[test]
+fn config_source_labels_show_in_the_list_and_t_jumps_to_a_time() {
+    let dir = std::env::temp_dir().join(format!("eventscope-sources-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("eventscope.toml");
+    std::fs::write(
+        &config,
+        "[[source]]\nkey = \"wk_live_web_0123456789\"\nlabel = \"web\"\n\n\
+         [[source]]\nkey = \"wk_live_ios_9876543210\"\nlabel = \"ios\"\n",
+    )
+    .unwrap();
+    let frame = |seq: u64, key: &str, minute: u32, event: &str, timestamp: &str| {
+        format!(
+            r#"{{"type":"event","seq":{seq},"receivedAt":"2026-11-22T14:0{minute}:00.000Z","source":{{"writeKey":"{key}","path":"/v1/batch"}},"message":{{"type":"track","event":"{event}","userId":"u1","messageId":"m-{seq}","timestamp":"{timestamp}"}}}}"#
+        )
+    };
+    let recording = dir.join("two-sources.ndjson");
+    std::fs::write(
+        &recording,
+        [
+            frame(1, "wk_l…6789", 0, "Home Viewed", "2026-11-22T13:59:59.000Z"),
+            frame(2, "wk_l…3210", 1, "Song Played", "2026-11-22T11:01:00.000Z"),
+            frame(3, "wk_l…6789", 2, "Cart Viewed", "2026-11-22T14:01:59.000Z"),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    let (recording, config) = (recording.to_str().unwrap(), config.to_str().unwrap());
+    let mut screen = Screen::spawn(&["open", recording, "--config", config]);
+    let text = screen.wait_for("the labelled rows", |s| {
+        s.contains("Messages 3/3") && s.contains("web 2") && s.contains("ios 1")
+    });
+    let played = text.lines().find(|l| l.contains("Song Played")).unwrap();
+    // Three hours late: a note (spec/late, info); at this width the late column has made room.
+    assert!(played.contains("ios") && played.contains('·'), "{text}");
+
+    screen.type_text("/source:ios late:>1h\r");
+    screen.wait_for("the late ios row alone", |s| s.contains("Messages 1/3"));
+    screen.type_text("\x0c"); // Ctrl-L clears the filter
+    screen.wait_for("every row again", |s| s.contains("Messages 3/3"));
+
+    screen.type_text("t14:01\r");
+    screen.wait_for("the jump said", |s| {
+        s.contains("jumped to 14:01:00.000 UTC (seq 2)")
+    });
+    screen.type_text("tnoon\r");
+    screen.wait_for("the error in the prompt", |s| {
+        s.contains("`noon` is not a time")
+    });
+    screen.type_text("\x1b");
+    screen.wait_for("the prompt closed", |s| !s.contains("Jump to a time"));
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+}
+
 #[test]
 fn h_folds_the_tree_and_c_copies_the_value_to_the_copy_to_file() {
     let message = r#"{"type":"track","event":"Order Completed","userId":"u1","messageId":"m-1","properties":{"revenue":42.50,"products":[{"sku":"sk-1","price":10},{"sku":"sk-2","price":20.50}]},"context":{"ip":"10.0.0.1"}}"#;

@@ -90,6 +90,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
         (_, problems) => return fail(problems.join("; "), 2),
     };
     let plan_path = view.plan.clone().or(config.plan.file().map(Into::into));
+    let sources = Arc::new(eventscope_core::config::sources::labels(&config.source));
     let rules = match plan_path {
         Some(path) => {
             let config = config.clone();
@@ -97,10 +98,11 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
                 path.clone(),
                 Arc::clone(&inspector),
                 routing,
+                sources,
                 move |changed| super::check::inspector(&config, Some(changed)),
             )
         }
-        None => rules::fixed_routing(Arc::clone(&inspector), routing),
+        None => rules::fixed_labelled(Arc::clone(&inspector), routing, sources),
     };
     let mut server = None;
     let mut sdk_metrics = None;

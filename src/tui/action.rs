@@ -72,6 +72,8 @@ pub enum Action {
     Help,
     /// Close the top popup or mode.
     Back,
+    /// Jump to a time in the list (`14:03`, `-5m`, an ISO timestamp).
+    JumpToTime,
 
     // The forward popup (`popups::forward`).
     /// Send the requests previewed.
@@ -226,7 +228,7 @@ impl Context {
 }
 
 impl Action {
-    pub const ALL: [Action; 118] = [
+    pub const ALL: [Action; 119] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -271,6 +273,7 @@ impl Action {
         Action::MessageDeliveries,
         Action::Help,
         Action::Back,
+        Action::JumpToTime,
         Action::FoldNode,
         Action::UnfoldNode,
         Action::FoldSiblings,
@@ -418,6 +421,7 @@ impl Action {
             Action::MessageDeliveries => "the selected message's deliveries (and back)",
             Action::Help => "help",
             Action::Back => "close / cancel / back; with nothing open, clear the marks",
+            Action::JumpToTime => "jump to a time in the list: 14:03, -5m or an ISO timestamp",
             Action::ForwardSend => "send the requests shown",
             Action::ForwardEdit => "edit the messages in $EDITOR, then map them again",
             Action::ForwardIgnoreRouting => {

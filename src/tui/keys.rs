@@ -158,6 +158,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::MessageDeliveries, &["D"]),
     (Action::Help, &["?", "f1"]),
     (Action::Back, &["esc"]),
+    (Action::JumpToTime, &["t"]),
     (Action::Quit, &["q", "ctrl-c"]),
     // The Pretty tree (detail pane focused); its keys come before the main view's.
     (Action::FoldNode, &["h", "left"]),

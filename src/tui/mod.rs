@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod app;
+pub mod columns;
 pub mod console;
 pub mod deliveries;
 pub mod delivery_query;
@@ -19,6 +20,7 @@ pub mod replay;
 pub mod rules;
 pub mod run;
 pub mod schema;
+pub mod sources;
 pub mod sql;
 pub mod store;
 pub mod summary;

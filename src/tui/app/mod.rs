@@ -13,6 +13,7 @@ mod detail;
 mod diff;
 mod filter;
 mod jobs;
+mod jump;
 mod marks;
 mod person;
 mod rate;
@@ -53,7 +54,7 @@ pub use detail::{
 };
 pub use diff::DiffJob;
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
-pub use rate::RateMeter;
+pub use rate::{RateHistory, RateMeter, sparkline};
 pub use tab::Tab;
 
 /// Where the frames come from, as shown in the header.
@@ -118,6 +119,8 @@ pub enum Mode {
     Confirm(crate::tui::popups::confirm::ConfirmClear),
     /// `:`: a query over the retained messages (boxed: its answer is large beside the others).
     Sql(Box<crate::tui::popups::sql::SqlPrompt>),
+    /// `t`: the time to jump to in the list.
+    Jump(crate::tui::popups::jump::JumpPrompt),
     /// `=`: a structural diff of two messages (boxed, as the person view).
     Diff(Box<crate::tui::popups::diff::DiffPane>),
 }
@@ -137,7 +140,8 @@ impl Mode {
             | Mode::Help(_)
             | Mode::Write(_)
             | Mode::Sql(_)
-            | Mode::Confirm(_) => Context::Main,
+            | Mode::Confirm(_)
+            | Mode::Jump(_) => Context::Main,
         }
     }
 }
@@ -189,6 +193,12 @@ pub struct App {
     /// Connected to a relay: the bus stream it reads (the header says so).
     pub relayed: Option<RelayOrigin>,
     pub rate: RateMeter,
+    /// Events per second of `receivedAt` over the last minutes (the header's sparkline).
+    pub history: RateHistory,
+    /// Events per source, for the header (and the list's source column, once there are two).
+    pub source_counts: crate::tui::sources::SourceCounts,
+    /// A message with a known lateness has arrived (the list's latency column shows).
+    pub lateness_seen: bool,
     pub keys: KeyMap,
     pub theme: Arc<Theme>,
     pub mode: Mode,
@@ -199,6 +209,8 @@ pub struct App {
     pub selected: Option<EntryId>,
     /// Index (into the visible rows) of the first row drawn.
     pub list_offset: usize,
+    /// The list's columns, in order (a narrow list leaves the optional ones out).
+    pub columns: crate::tui::columns::ColumnSet,
     /// Keep the newest message selected as frames arrive (see [`App::set_follow`]).
     pub follow: bool,
     /// While not following: the newest id when following stopped; newer rows are "new".
@@ -266,6 +278,9 @@ impl App {
             connection: Connection::Connecting,
             relayed: None,
             rate: RateMeter::default(),
+            history: RateHistory::default(),
+            source_counts: crate::tui::sources::SourceCounts::default(),
+            lateness_seen: false,
             keys,
             theme,
             mode: Mode::Normal,
@@ -273,6 +288,7 @@ impl App {
             filter_history: Vec::new(),
             selected: None,
             list_offset: 0,
+            columns: crate::tui::columns::ColumnSet::default(),
             follow: true,
             unfollowed_at: None,
             glyphs_explained: false,
@@ -360,6 +376,9 @@ impl App {
         for entry in entries {
             if matches!(entry.kind, EntryKind::Event) {
                 events += 1;
+                self.history.record(entry.received_ms);
+                self.source_counts.count(&entry.source);
+                self.lateness_seen |= entry.lateness.late_ms().is_some();
             }
             self.store.push_entry(entry);
         }
@@ -571,6 +590,7 @@ impl App {
                 return None;
             }
             Mode::Write(_) => return self.write_key(key),
+            Mode::Jump(_) => return self.jump_key(key),
             Mode::Forward(_)
             | Mode::Replay(_)
             | Mode::Summary(_)
@@ -776,6 +796,7 @@ impl App {
             Action::Person => self.open_selected_person(),
             Action::Schema => self.open_schema(),
             Action::Sql => self.open_sql(),
+            Action::JumpToTime => self.open_jump(),
             Action::Diff => self.open_diff(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {

@@ -8,6 +8,7 @@ pub mod diff;
 pub mod filter;
 pub mod forward;
 pub mod help;
+pub mod jump;
 pub mod person;
 pub mod replay;
 pub mod schema;

@@ -52,7 +52,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         | Mode::Confirm(_)
         | Mode::Forward(_)
         | Mode::Replay(_)
-        | Mode::Write(_) => Vec::new(),
+        | Mode::Write(_)
+        | Mode::Jump(_) => Vec::new(),
         Mode::Normal => {
             let actions: &[Action] = match app.view {
                 View::Deliveries => FOOTER_DELIVERIES,

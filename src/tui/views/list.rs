@@ -8,14 +8,13 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{fit, pad, thousands};
 use crate::tui::app::{App, Focus, SourceKind};
+use crate::tui::columns::Column;
 use crate::tui::glyphs::{Glyph, PiiGlyph, pii_glyph, verdict_glyph};
+use crate::tui::sources::{source_name, source_style};
 use crate::tui::theme::Role;
 use eventscope_core::entry::{Entry, EntryKind};
+use eventscope_core::model::format_duration_ms;
 
-const TIME: usize = 12;
-const TYPE: usize = 9;
-const SIZE: usize = 6;
-const VERDICT: usize = 2;
 /// The marks' gutter: `● `.
 const MARK: usize = 2;
 
@@ -50,12 +49,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     let marking = !app.marks.is_empty();
     let gutter = if marking { MARK } else { 0 };
     let width = (inner.width as usize).saturating_sub(gutter);
-    let columns = Columns::for_width(width);
-    let (name_width, user_width) = (columns.name, columns.user);
-    let heading = format!(
-        "{:gutter$}{:<TIME$} {:<TYPE$} {:<name_width$} {:<user_width$} {:>SIZE$} {:<VERDICT$}",
-        "", "time (UTC)", "type", "name", "user", "size", ""
-    );
+    // A source column says nothing while one source has been seen, a latency column while no
+    // message has carried a time to measure.
+    let columns = app.columns.fit_where(width, |column| match column {
+        Column::Source => app.source_counts.len() > 1,
+        Column::Latency => app.lateness_seen,
+        _ => true,
+    });
+    let mut heading = " ".repeat(gutter);
+    for (i, (column, w)) in columns.iter().enumerate() {
+        if i > 0 {
+            heading.push(' ');
+        }
+        heading.push_str(&cell(column.heading(), *w, column.right_aligned()));
+    }
     frame.render_widget(
         Paragraph::new(fit(&heading, width + gutter))
             .style(t.style(Role::Muted).add_modifier(Modifier::BOLD)),
@@ -71,7 +78,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
         .filter_map(|index| {
             let id = app.shown_id(index)?;
             let entry = app.store.get(id)?;
-            let mut line = row(entry, width, columns, app);
+            let mut line = row(entry, width, &columns, app);
             if marking {
                 let mark = if app.marks.contains(id) {
                     Span::styled("● ", t.style(Role::Accent).add_modifier(Modifier::BOLD))
@@ -91,77 +98,111 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     rows_area
 }
 
-/// Widths of the flexible columns: the name gets two thirds of what the fixed ones leave.
-#[derive(Debug, Clone, Copy)]
-struct Columns {
-    name: usize,
-    user: usize,
-}
-
-impl Columns {
-    fn for_width(width: usize) -> Columns {
-        let flexible = width
-            .saturating_sub(TIME + TYPE + SIZE + VERDICT + 5)
-            .max(12);
-        let user = (flexible / 3).min(24);
-        Columns {
-            name: flexible - user,
-            user,
-        }
+/// `text` in exactly `width` cells, left- or right-aligned.
+fn cell(text: &str, width: usize, right: bool) -> String {
+    if right {
+        let text = fit(text, width);
+        format!("{text:>width$}")
+    } else {
+        pad(text, width)
     }
 }
 
-fn row<'a>(entry: &'a Entry, width: usize, columns: Columns, app: &App) -> Line<'a> {
-    let ui = &app.theme.ui;
+fn row<'a>(entry: &'a Entry, width: usize, columns: &[(Column, usize)], app: &App) -> Line<'a> {
     let t = &app.theme;
-    let (name_width, user_width) = (columns.name, columns.user);
-    let time = format_time(entry.received_ms);
-    match &entry.kind {
-        EntryKind::Gap(gap) => {
-            let (from, to, reason) = (&gap.from, &gap.to, &gap.reason);
-            let missed = to.saturating_sub(*from) + 1;
-            let text = format!(
-                "— {} missed (seq {from}–{to}): {reason} —",
-                eventscope_core::model::count(missed, "frame")
-            );
-            Line::styled(
-                fit(&text, width),
-                t.style(Role::Gap).add_modifier(Modifier::BOLD),
-            )
+    if let EntryKind::Gap(gap) = &entry.kind {
+        let (from, to, reason) = (&gap.from, &gap.to, &gap.reason);
+        let missed = to.saturating_sub(*from) + 1;
+        let text = format!(
+            "— {} missed (seq {from}–{to}): {reason} —",
+            eventscope_core::model::count(missed, "frame")
+        );
+        return Line::styled(
+            fit(&text, width),
+            t.style(Role::Gap).add_modifier(Modifier::BOLD),
+        );
+    }
+    let mut spans = Vec::with_capacity(columns.len() + 1);
+    for (i, (column, w)) in columns.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" "));
         }
-        EntryKind::Rejected(rejection) => {
-            let name = format!(
-                "{} {}: {}",
-                rejection.status, rejection.code, rejection.message
-            );
-            let text = format!(
-                "{time:<TIME$} {:<TYPE$} {} {} {:>SIZE$} {:<VERDICT$}",
-                "rejected",
-                pad(&name, name_width),
-                pad(&entry.source.path, user_width),
-                size(rejection.body_bytes as usize),
-                "✗"
-            );
-            Line::styled(fit(&text, width), t.style(Role::Rejected))
+        spans.extend(column_cell(entry, *column, *w, app));
+    }
+    let line = Line::from(spans);
+    match entry.kind {
+        // A refused request reads as one: its whole row in the rejected colour.
+        EntryKind::Rejected(_) => line.style(t.style(Role::Rejected)),
+        _ => line,
+    }
+}
+
+/// The spans of one column of a row, `width` cells wide.
+fn column_cell<'a>(entry: &'a Entry, column: Column, width: usize, app: &App) -> Vec<Span<'a>> {
+    let t = &app.theme;
+    let rejection = entry.rejection();
+    let styled = |text: &str, style| Span::styled(cell(text, width, column.right_aligned()), style);
+    let muted = if rejection.is_some() {
+        t.style(Role::Rejected)
+    } else {
+        t.style(Role::Muted)
+    };
+    match column {
+        Column::Time => vec![styled(&format_time(entry.received_ms), muted)],
+        Column::Source => {
+            let name = source_name(&entry.source);
+            let style = match rejection {
+                Some(_) => muted,
+                None => source_style(t, name),
+            };
+            vec![styled(name, style)]
         }
-        EntryKind::Event => {
-            let summary = &entry.summary;
-            let kind = summary.type_str(&entry.text);
-            let name = summary.display_name(&entry.text);
-            let user = summary.user(&entry.text);
-            Line::from(vec![
-                Span::styled(format!("{time:<TIME$} "), t.style(Role::Muted)),
-                Span::styled(format!("{} ", pad(kind, TYPE)), t.style(Role::Accent)),
-                Span::styled(format!("{} ", pad(&name, name_width)), t.fg(ui.fg)),
-                Span::styled(format!("{} ", pad(&user, user_width)), t.style(Role::Muted)),
-                Span::styled(
-                    format!("{:>SIZE$} ", size(entry.text.len())),
-                    t.style(Role::Muted),
-                ),
-                verdict_mark(entry, app),
-                pii_mark(entry, app),
-            ])
+        Column::Type => match rejection {
+            Some(_) => vec![styled("rejected", t.style(Role::Rejected))],
+            None => vec![styled(
+                entry.summary.type_str(&entry.text),
+                t.style(Role::Accent),
+            )],
+        },
+        Column::Name => match rejection {
+            Some(r) => vec![styled(
+                &format!("{} {}: {}", r.status, r.code, r.message),
+                t.style(Role::Rejected),
+            )],
+            None => vec![styled(
+                &entry.summary.display_name(&entry.text),
+                t.fg(app.theme.ui.fg),
+            )],
+        },
+        Column::User => match rejection {
+            Some(_) => vec![styled(&entry.source.path, t.style(Role::Rejected))],
+            None => vec![styled(&entry.summary.user(&entry.text), muted)],
+        },
+        Column::Latency => {
+            let lateness = &entry.lateness;
+            match lateness.late_ms() {
+                Some(late) => {
+                    // `~`: the device clock was off, and the lateness is corrected for it.
+                    let mark = if lateness.skewed() { "~" } else { "" };
+                    let text = format!("{}{mark}", format_duration_ms(late));
+                    let style = if late > app.inspector.late.after_ms || late < 0 {
+                        t.style(Role::Warning)
+                    } else {
+                        muted
+                    };
+                    vec![styled(&text, style)]
+                }
+                None => vec![styled("", muted)],
+            }
         }
+        Column::Size => {
+            let bytes = rejection.map_or(entry.text.len(), |r| r.body_bytes as usize);
+            vec![styled(&size(bytes), muted)]
+        }
+        Column::Verdict => match rejection {
+            Some(_) => vec![styled("✗", t.style(Role::Rejected))],
+            None => vec![verdict_mark(entry, app), pii_mark(entry, app)],
+        },
     }
 }
 

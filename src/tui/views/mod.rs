@@ -145,6 +145,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         }
         Mode::Replay(popup) => popup.draw(frame, area, app),
         Mode::Write(prompt) => prompt.draw(frame, area, app),
+        Mode::Jump(prompt) => prompt.draw(frame, area, app),
         Mode::Normal | Mode::Filter(_) => {}
     }
     layout
