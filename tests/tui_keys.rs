@@ -321,6 +321,55 @@ fn shift_h_and_shift_l_fold_siblings_and_alt_folds_everything() {
 }
 
 #[test]
+fn vim_sequences_fold_in_the_tree_and_z_alone_still_wraps() {
+    let mut app = order_app();
+    cursor_to(&mut app, "properties.products");
+    // `z` waits for its second key and says what may follow.
+    press(&mut app, KeyCode::Char('z'));
+    let status = app
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(status.starts_with("z… c "), "{status}");
+    assert!(status.contains("M ") && status.contains("R "), "{status}");
+    assert!(!app.detail.wrap, "nothing happens until the second key");
+    press(&mut app, KeyCode::Char('c'));
+    assert!(screen(&app, 140, 40).contains(r#""products": [3 items]"#));
+    press(&mut app, KeyCode::Char('z'));
+    press(&mut app, KeyCode::Char('o'));
+    assert!(screen(&app, 140, 40).contains("sk-2"));
+
+    press(&mut app, KeyCode::Char('z'));
+    press(&mut app, KeyCode::Char('M'));
+    let text = screen(&app, 140, 40);
+    assert!(text.contains(r#""properties": {3 keys},"#), "{text}");
+    assert!(!text.contains("analytics.js"), "{text}");
+    press(&mut app, KeyCode::Char('z'));
+    press(&mut app, KeyCode::Char('R'));
+    let text = screen(&app, 140, 40);
+    assert!(
+        text.contains("analytics.js") && text.contains("sk-2"),
+        "{text}"
+    );
+
+    // A key that completes no sequence: `z` is taken as itself (wrap), then the key.
+    let cursor = app.detail.cursor;
+    press(&mut app, KeyCode::Char('z'));
+    press(&mut app, KeyCode::Char('j'));
+    assert!(app.detail.wrap, "z alone toggles wrap");
+    assert_eq!(app.detail.cursor, cursor + 1, "and j still moves");
+    // Esc drops a waiting `z`.
+    press(&mut app, KeyCode::Char('z'));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.detail.wrap && app.pending_lead.is_none());
+    // With the list focused `z` is no lead: it wraps at once.
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('z'));
+    assert!(!app.detail.wrap && app.pending_lead.is_none());
+}
+
+#[test]
 fn folds_stay_with_the_selected_message_and_reset_for_another() {
     let mut app = order_app();
     cursor_to(&mut app, "context");

@@ -18,6 +18,7 @@ mod marks;
 mod person;
 mod rate;
 mod schema;
+mod sequence;
 mod sql;
 mod summary;
 mod tab;
@@ -226,6 +227,8 @@ pub struct App {
     /// Hide PII values on screen.
     pub mask_pii: bool,
     pub status: Option<Status>,
+    /// The first key of a sequence typed in the main view (`z` of `zc`), waiting for the next.
+    pub pending_lead: Option<char>,
     /// Rows and lines visible at the last draw (for paging).
     pub list_height: usize,
     /// Messages or Deliveries, under any popup.
@@ -296,6 +299,7 @@ impl App {
             inspector: Arc::new(Inspector::default()),
             mask_pii: false,
             status: None,
+            pending_lead: None,
             list_height: 20,
             view: View::Messages,
             marks: Marks::default(),
@@ -607,10 +611,7 @@ impl App {
                 | Action::Live) => action,
                 _ => Action::Back,
             },
-            Mode::Normal if self.tree_has_focus() => {
-                self.keys.action_in(Context::Tree, key).or(main)?
-            }
-            Mode::Normal => main?,
+            Mode::Normal => return self.normal_key(key, main),
         };
         self.update(action)
     }
