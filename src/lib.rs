@@ -5,7 +5,7 @@
 //! so `eventscope::model` and `eventscope_core::model` are one module.
 
 pub use eventscope_core::{
-    budget, bus, collector, config, entry, filter, forward, hub, identity, inspect,
+    budget, bus, collector, config, diff, entry, filter, forward, hub, identity, inspect,
     install_tls_provider, model, recording, routing, server, stream, warehouse,
 };
 

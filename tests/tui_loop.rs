@@ -2198,3 +2198,170 @@ async fn clearing_the_messages_asks_first_and_only_y_clears() {
     result.unwrap();
     collector.stop().await.unwrap();
 }
+
+/// Waits until `path` holds `expected` (the loop writes it off the UI task).
+async fn file_reads(path: &std::path::Path, expected: &str) {
+    let waited = tokio::time::timeout(DEADLINE, async {
+        loop {
+            if tokio::fs::read_to_string(path).await.ok().as_deref() == Some(expected) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let found = std::fs::read_to_string(path);
+    assert!(
+        waited.is_ok(),
+        "{path:?} never read {expected:?}: {found:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c_copies_the_value_under_the_cursor_to_the_copy_to_file_and_h_folds_it() {
+    let collector = common::start_default().await;
+    let dir = std::env::temp_dir().join(format!("eventscope-copy-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("clip.txt");
+    let theme = Arc::new(load_theme("dark", ColorMode::NoColor).unwrap());
+    let source = SourceKind::Embedded {
+        addr: collector.addr.to_string(),
+        note: None,
+    };
+    let mut app = App::new(source, 1000, theme, KeyMap::default());
+    app.connection = Connection::Live;
+    app.copy_to = Some(file.clone());
+    let rules = rules::fixed(Arc::new(Inspector::default()));
+    let feed = feed::embedded(Arc::clone(&collector.hub), rules.clone());
+    let (mut screen, viewer) = viewer_of(app, feed, rules);
+    let script = async {
+        let order = json!({
+            "type": "track", "event": "Order Completed", "userId": "u1", "messageId": "m-1",
+            "properties": {"products": [{"sku": "sk-1", "price": 10}, {"sku": "sk-2", "price": 20.50}]}
+        });
+        screen.load(&collector, &[order]).await;
+        // Focus the detail pane, and go to the `sk-2` line with the filter's `n`.
+        screen.key(KeyCode::Tab).await;
+        screen.filter("sk-2").await;
+        screen.type_text("n").await;
+        screen.type_text("c").await;
+        let copied = tokio::time::timeout(DEADLINE, screen.copied.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(copied, r#""sk-2""#);
+        file_reads(&file, r#""sk-2""#).await;
+        screen
+            .wait_for("the status", |s| {
+                s.contains("copied 6 bytes: properties.products[1].sku")
+            })
+            .await;
+
+        // `h` on the leaf folds its product; `c` then copies the product whole, as sent.
+        screen.type_text("h").await;
+        screen
+            .wait_for("the folded product", |s| s.contains("{2 keys}"))
+            .await;
+        screen.type_text("c").await;
+        // (`json!` sorts keys and writes 20.50 as 20.5; tests/tui_keys.rs checks literals.)
+        let product = "{\n  \"price\": 20.5,\n  \"sku\": \"sk-2\"\n}";
+        let copied = tokio::time::timeout(DEADLINE, screen.copied.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(copied, product);
+        file_reads(&file, product).await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- The diff pane (`=`) ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn equals_diffs_two_marked_messages_or_the_previous_of_the_same_event() {
+    let collector = common::start_default().await;
+    let (mut screen, viewer) = viewer(&collector, Destinations::default());
+    let script = async {
+        let messages = vec![
+            track_with("Order Completed", "oc-1", json!({"price": 9.99})),
+            track_with("Viewed", "v-1", json!({"x": 1})),
+            track_with("Order Completed", "oc-2", json!({"price": "9.99"})),
+            track_with(
+                "Order Completed",
+                "oc-3",
+                json!({"price": 9.99, "coupon": "WINTER"}),
+            ),
+        ];
+        screen.load(&collector, &messages).await;
+
+        // Marks on the first and third rows: Space marks and moves down.
+        screen.type_text("g j").await;
+        screen.key(KeyCode::Char(' ')).await;
+        screen.type_text("=").await;
+        let pane = screen
+            .wait_for("the diff pane", |s| s.contains("Diff · seq 1"))
+            .await;
+        assert!(
+            pane.contains("Diff · seq 1 \"Order Completed\" → seq 3 \"Order Completed\""),
+            "{pane}"
+        );
+        let price = pane
+            .lines()
+            .find(|l| l.contains("properties.price"))
+            .unwrap_or_else(|| panic!("no price line:\n{pane}"));
+        assert!(price.contains("type number → string"), "{price}");
+        assert!(price.contains("9.99 → \"9.99\""), "{price}");
+        // The messageId differs, hidden and counted until `v`.
+        assert!(!pane.contains("messageId  "), "{pane}");
+        assert!(pane.contains("in volatile fields hidden"), "{pane}");
+        screen.type_text("v").await;
+        let shown = screen
+            .wait_for("the volatile fields", |s| {
+                s.lines()
+                    .any(|l| l.contains("messageId") && l.contains("\"oc-1\" → \"oc-2\""))
+            })
+            .await;
+        assert!(shown.contains("properties.price"), "{shown}");
+        screen.key(KeyCode::Esc).await;
+        screen
+            .wait_for("the pane closed", |s| !s.contains("Diff · seq"))
+            .await;
+
+        // No marks: the selected message and the previous one of its event.
+        screen.type_text("uG=").await;
+        let pane = screen
+            .wait_for("the diff with the previous", |s| s.contains("Diff · seq 3"))
+            .await;
+        assert!(pane.contains("→ seq 4 \"Order Completed\""), "{pane}");
+        let price = pane
+            .lines()
+            .find(|l| l.contains("properties.price"))
+            .unwrap_or_else(|| panic!("no price line:\n{pane}"));
+        assert!(price.contains("type string → number"), "{price}");
+        assert!(
+            pane.lines()
+                .any(|l| l.contains("properties.coupon") && l.contains("added string \"WINTER\"")),
+            "{pane}"
+        );
+        screen.type_text("=").await;
+        screen
+            .wait_for("the pane closed by =", |s| !s.contains("Diff · seq"))
+            .await;
+
+        // The only message of its event: nothing to compare, and the status line says why.
+        screen.type_text("gj=").await;
+        screen
+            .wait_for("why nothing is compared", |s| {
+                s.contains("nothing to compare: no earlier \"Viewed\" message is retained")
+            })
+            .await;
+        screen.type_text("q").await;
+    };
+    let (result, ()) = tokio::join!(viewer, script);
+    result.unwrap();
+    collector.stop().await.unwrap();
+}

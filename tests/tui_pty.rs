@@ -1378,6 +1378,109 @@ fn colon_queries_a_recording_in_sql_and_enter_selects_the_row() {
     assert!(screen.wait_exit().success());
 }
 
+/// `[[source]]` labels from the config reach the real viewer's rows: the source column and the
+/// header's counts say `web` and `ios`, `source:` and `late:` filter by them, and `t` jumps to
+/// a time typed in its prompt.
+#[test]
+fn config_source_labels_show_in_the_list_and_t_jumps_to_a_time() {
+    let dir = std::env::temp_dir().join(format!("eventscope-sources-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("eventscope.toml");
+    std::fs::write(
+        &config,
+        "[[source]]\nkey = \"wk_live_web_0123456789\"\nlabel = \"web\"\n\n\
+         [[source]]\nkey = \"wk_live_ios_9876543210\"\nlabel = \"ios\"\n",
+    )
+    .unwrap();
+    let frame = |seq: u64, key: &str, minute: u32, event: &str, timestamp: &str| {
+        format!(
+            r#"{{"type":"event","seq":{seq},"receivedAt":"2026-11-22T14:0{minute}:00.000Z","source":{{"writeKey":"{key}","path":"/v1/batch"}},"message":{{"type":"track","event":"{event}","userId":"u1","messageId":"m-{seq}","timestamp":"{timestamp}"}}}}"#
+        )
+    };
+    let recording = dir.join("two-sources.ndjson");
+    std::fs::write(
+        &recording,
+        [
+            frame(1, "wk_l…6789", 0, "Home Viewed", "2026-11-22T13:59:59.000Z"),
+            frame(2, "wk_l…3210", 1, "Song Played", "2026-11-22T11:01:00.000Z"),
+            frame(3, "wk_l…6789", 2, "Cart Viewed", "2026-11-22T14:01:59.000Z"),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    let (recording, config) = (recording.to_str().unwrap(), config.to_str().unwrap());
+    let mut screen = Screen::spawn(&["open", recording, "--config", config]);
+    let text = screen.wait_for("the labelled rows", |s| {
+        s.contains("Messages 3/3") && s.contains("web 2") && s.contains("ios 1")
+    });
+    let played = text.lines().find(|l| l.contains("Song Played")).unwrap();
+    // Three hours late: a note (spec/late, info); at this width the late column has made room.
+    assert!(played.contains("ios") && played.contains('·'), "{text}");
+
+    screen.type_text("/source:ios late:>1h\r");
+    screen.wait_for("the late ios row alone", |s| s.contains("Messages 1/3"));
+    screen.type_text("\x0c"); // Ctrl-L clears the filter
+    screen.wait_for("every row again", |s| s.contains("Messages 3/3"));
+
+    screen.type_text("t14:01\r");
+    screen.wait_for("the jump said", |s| {
+        s.contains("jumped to 14:01:00.000 UTC (seq 2)")
+    });
+    screen.type_text("tnoon\r");
+    screen.wait_for("the error in the prompt", |s| {
+        s.contains("`noon` is not a time")
+    });
+    screen.type_text("\x1b");
+    screen.wait_for("the prompt closed", |s| !s.contains("Jump to a time"));
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+}
+
+#[test]
+fn h_folds_the_tree_and_c_copies_the_value_to_the_copy_to_file() {
+    let message = r#"{"type":"track","event":"Order Completed","userId":"u1","messageId":"m-1","properties":{"revenue":42.50,"products":[{"sku":"sk-1","price":10},{"sku":"sk-2","price":20.50}]},"context":{"ip":"10.0.0.1"}}"#;
+    let frame = format!(
+        r#"{{"type":"event","seq":1,"receivedAt":"2026-11-22T10:00:00.000Z","source":{{"path":"/v1/batch"}},"message":{message}}}"#
+    );
+    let recording = write_recording("order.ndjson", format!("{frame}\n").as_bytes());
+    let clip = recording.with_file_name("clip.txt");
+    let (recording_arg, clip_arg) = (recording.display().to_string(), clip.display().to_string());
+    let mut screen = Screen::spawn(&["open", &recording_arg, "--copy-to", &clip_arg]);
+    screen.wait_for("the recording", |s| s.contains("Messages 1/1"));
+    // The detail pane focused, the cursor on `sk-2` (the filter's `n`), `h` folds its product.
+    screen.type_text("\t");
+    screen.type_text("/sk-2\r");
+    screen.type_text("n");
+    screen.type_text("h");
+    let text = screen.wait_for("the folded product", |s| s.contains("{2 keys}"));
+    assert!(!text.contains("20.50"), "{text}");
+    screen.type_text("c");
+    screen.wait_for("the status", |s| {
+        s.contains("copied 37 bytes: properties.products[1]")
+    });
+    let product = "{\n  \"sku\": \"sk-2\",\n  \"price\": 20.50\n}";
+    let deadline = Instant::now() + DEADLINE;
+    while std::fs::read_to_string(&clip).ok().as_deref() != Some(product) {
+        assert!(
+            Instant::now() < deadline,
+            "{clip:?} holds {:?}",
+            std::fs::read_to_string(&clip)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The terminal got it too (OSC 52).
+    let encoded = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(product)
+    };
+    let raw = String::from_utf8_lossy(&screen.raw.lock().unwrap()).to_string();
+    assert!(raw.contains(&format!("\x1b]52;c;{encoded}\x07")));
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let _ = std::fs::remove_dir_all(recording.parent().unwrap());
+}
+
 /// `--view NAME` opens the viewer with the view's filter applied, and a filter typed in one run
 /// is in the next run's history (`↑` in the bar), kept in the data directory given.
 #[test]

@@ -1595,3 +1595,92 @@ fn the_sql_prompt_shows_its_answer_as_a_table_and_an_error_in_place() {
     key(&mut app, KeyCode::Esc);
     assert!(matches!(app.mode, Mode::Normal));
 }
+
+/// An order whose `properties.total` is a string (a plan error) and whose `products` and
+/// `context` get folded.
+const FOLDED_ORDER: &str = r#"{"type":"track","event":"Order Completed","userId":"user_42","properties":{"order_id":"ord_1","checkout_id":"chk_1","total":"42.50","revenue":40,"currency":"USD","products":[{"sku":"sk-1","price":10},{"sku":"sk-2","price":30}]},"context":{"ip":"10.0.0.1","library":{"name":"analytics.js","version":"2.1"}},"messageId":"m-fold"}"#;
+
+#[test]
+fn a_folded_tree_shows_previews_and_the_findings_it_hides() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut app = judged_app(vec![event(1, 101, FOLDED_ORDER)]);
+    let press = |app: &mut App, code| app.handle_key(KeyEvent::from(code));
+    press(&mut app, KeyCode::Tab);
+    let line_of = |app: &App, path: &str| {
+        let (_, doc) = app.detail.doc.as_ref().unwrap();
+        doc.line_of(path).unwrap()
+    };
+    let fold = |app: &mut App, path: &str| {
+        let line = line_of(app, path);
+        while app.detail.cursor < line {
+            press(app, KeyCode::Char('j'));
+        }
+        while app.detail.cursor > line {
+            press(app, KeyCode::Char('k'));
+        }
+        press(app, KeyCode::Char('h'));
+    };
+    fold(&mut app, "properties.products");
+    fold(&mut app, "context");
+    let terminal = render(&app, 120, 30);
+    let text = screen_text(&terminal);
+    assert!(text.contains(r#""products": [2 items]"#), "{text}");
+    assert!(text.contains(r#""context": {2 keys}"#), "{text}");
+    // Folding `properties` hides the wrong type: its mark goes to the fold line.
+    fold(&mut app, "properties");
+    let terminal = render(&app, 120, 30);
+    snapshot("folded_tree", &terminal);
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, r#""properties": {6 keys},"#);
+    let line: String = (x..buffer.area.width)
+        .map(|x| buffer[(x, y)].symbol().to_string())
+        .collect();
+    assert!(line.contains("{6 keys},  ✗"), "{line}");
+    let (px, py) = find(buffer, "6 keys},");
+    assert_eq!(
+        buffer[(px, py)].fg,
+        app.theme
+            .style(eventscope::tui::theme::Role::Muted)
+            .fg
+            .unwrap(),
+        "the preview is muted"
+    );
+    let (mx, my) = find(&buffer.clone(), "✗");
+    assert_eq!(buffer[(mx, my)].fg, app.theme.ui.error);
+}
+
+#[test]
+fn the_diff_pane_colours_added_removed_changed_and_type_changed_paths() {
+    let mut app = embedded_app();
+    let second = r#"{"type":"track","event":"Order Completed","userId":"user_42","properties":{"order_id":"ord_2","revenue":"42.50","products":[{"sku":"sk-1","price":42.5},{"sku":"sk-2","price":3}],"coupon":"WINTER"},"context":{"library":{"name":"analytics.js","version":"next-1.70.0"}},"messageId":"m-order-2","timestamp":"2026-11-22T10:00:01.100Z"}"#;
+    let mut events = sample_events();
+    events.push(event(4, 404, second));
+    app.ingest(events, Instant::now());
+    // The newest is selected: `=` compares it with the previous "Order Completed" (seq 3).
+    app.update(Action::Diff);
+    let terminal = render(&app, 120, 18);
+    snapshot("diff_pane", &terminal);
+    let buffer = terminal.backend().buffer();
+    find(
+        buffer,
+        "Diff · seq 3 \"Order Completed\" → seq 4 \"Order Completed\"",
+    );
+    find(buffer, "2 changes in volatile fields hidden");
+    let ui = &app.theme.ui;
+    for (text, colour) in [
+        ("type number → string", ui.info),
+        ("\"ord_1\" → \"ord_2\"", ui.warning),
+        ("added string \"WINTER\"", ui.live),
+        ("removed string \"USD\"", ui.error),
+        ("length 1 → 2", ui.muted),
+    ] {
+        let (x, y) = find(buffer, text);
+        assert_eq!(buffer[(x, y)].fg, colour, "{text}");
+    }
+    // `v` shows the volatile fields; Esc closes the pane.
+    app.update(Action::DiffToggleVolatile);
+    let screen = screen_text(&render(&app, 120, 18));
+    assert!(screen.contains("\"m-order\" → \"m-order-2\""), "{screen}");
+    app.update(Action::DiffClose);
+    assert!(matches!(app.mode, Mode::Normal));
+}

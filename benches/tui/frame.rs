@@ -28,6 +28,8 @@ pub struct FrameReport {
     pub draw_p99: f64,
     pub rss_per_event: f64,
     pub raw_per_event: f64,
+    /// Draw time with the Pretty tree of an ~80-line order (see `tree::tree_frames`).
+    pub tree_p50: f64,
 }
 
 pub fn frame_time(config: &Config) -> anyhow::Result<FrameReport> {
@@ -215,7 +217,9 @@ pub fn frame_time(config: &Config) -> anyhow::Result<FrameReport> {
         hl.p50,
         highlight_times.len()
     );
+    let tree = crate::tree::tree_frames(&mut app, &mut terminal, config)?;
     Ok(FrameReport {
+        tree_p50: tree.p50,
         draw_p50: draw.p50,
         draw_p99: draw.p99,
         rss_per_event,

@@ -12,7 +12,8 @@
 //! `EVENTSCOPE_BENCH_IDLE_SECONDS` (the idle window, default 10), `EVENTSCOPE_BENCH_DRAWS`
 //! (draws timed, default 500), `EVENTSCOPE_BENCH_MAX_LOAD` (if set, e.g. `1.5`: before each
 //! part wait, up to 10 minutes, until the 1-minute load average is below it),
-//! `EVENTSCOPE_BENCH_PARTS` (which parts run, e.g. `keys` or `frames,idle`; default all),
+//! `EVENTSCOPE_BENCH_PARTS` (which parts run, e.g. `keys` or `frames,idle`; default all:
+//! `frames,fold,keys,idle`),
 //! `EVENTSCOPE_BENCH_VIEWER_ARGS` (more arguments for the viewer of part 2, e.g.
 //! `--config benches/routing/eventscope.toml`), `EVENTSCOPE_BENCH_VIEWER_FILTER` (a filter
 //! typed into that viewer before the load, e.g. `dropped:amplitude`), `EVENTSCOPE_BENCH_BIN`
@@ -27,6 +28,11 @@
 //!    the output (one hide-cursor sequence per draw); the machine's other CPU use and the UI
 //!    thread's run-queue wait are sampled, to tell the viewer's own stalls from contention.
 //! 3. The same binary with no traffic: CPU over a quiet window.
+//!
+//! Part 1 ends with the Pretty tree: an ~80-line order (a `products` array) selected among
+//! the retained events, drawn while the cursor walks it and `H`/`L` fold beside it. Part
+//! `fold` folds every container of a 10,000-line order one at a time, then unfolds them, and
+//! reports the time of one fold (goal: under 5 ms).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench or test may stop on its own setup
 
@@ -41,6 +47,7 @@ mod idle;
 mod keys;
 mod machine;
 mod pty;
+mod tree;
 
 use common::{env_number, load_1min, load_average};
 use cpu::clock_ticks;
@@ -94,7 +101,7 @@ impl Config {
                 .unwrap_or(500),
             max_load: env_number("EVENTSCOPE_BENCH_MAX_LOAD").filter(|l: &f64| *l > 0.0),
             parts: std::env::var("EVENTSCOPE_BENCH_PARTS")
-                .unwrap_or_else(|_| "frames,keys,idle".to_string()),
+                .unwrap_or_else(|_| "frames,fold,keys,idle".to_string()),
             viewer_args: std::env::var("EVENTSCOPE_BENCH_VIEWER_ARGS")
                 .map(|a| a.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),
@@ -143,6 +150,11 @@ fn main() -> anyhow::Result<()> {
     } else {
         None
     };
+    let fold = if config.runs("fold") {
+        Some(tree::fold_time(&config)?)
+    } else {
+        None
+    };
     let keys = if config.runs("keys") {
         Some(key_latency(&config)?)
     } else {
@@ -167,6 +179,17 @@ fn main() -> anyhow::Result<()> {
             frames.rss_per_event,
             frames.raw_per_event,
             goal(frames.rss_per_event <= frames.raw_per_event + 300.0)
+        );
+        println!(
+            "  frame time with the Pretty tree of an ~80-line order: median {:.3} ms (goal < 2 ms: {})",
+            frames.tree_p50,
+            goal(frames.tree_p50 < 2.0)
+        );
+    }
+    if let Some((mean, max)) = fold {
+        println!(
+            "  one fold or unfold on a 10,000-line payload: mean {mean:.4} ms, max {max:.4} ms (goal < 5 ms: {})",
+            goal(max < 5.0)
         );
     }
     if let Some(keys) = keys {

@@ -2,6 +2,7 @@
 //! exit code says what kind: 1 a failure at run time, 2 a usage or access problem.
 
 mod check;
+mod diff;
 mod docs;
 mod jq_worker;
 mod people;
@@ -68,6 +69,9 @@ pub enum Command {
     /// deliveries) in an in-memory SQLite.
     #[command(after_long_help = sql::HELP)]
     Sql(SqlArgs),
+    /// How events' shapes changed across a recording: paths that appeared, disappeared or
+    /// changed type, each with the first seq of the change.
+    Diff(DiffArgs),
     /// Print shell completions (bash, zsh or fish) to stdout.
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -269,6 +273,10 @@ pub struct ViewArgs {
     /// Open with this saved view (a `[[view]]` table of the config: its filter and columns).
     #[arg(long, value_name = "NAME")]
     pub view: Option<String>,
+    /// Also write what the viewer copies (`c`, `y`, `Y`) to FILE, replacing it each time, for
+    /// terminals without OSC 52 [default: `copy-to` in the config].
+    #[arg(long, value_name = "FILE")]
+    pub copy_to: Option<std::path::PathBuf>,
 }
 
 fn redact_parser()
@@ -336,6 +344,22 @@ pub struct PeopleArgs {
     /// Config file (its `[identity]`) [default: ./eventscope.toml, then the user config dir].
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// A recording or NDJSON of messages or batches (gzip ok); `-` reads standard input.
+    pub file: std::path::PathBuf,
+    /// Only this event: a track's event name ("Order Completed") or a message type
+    /// (identify, page…); its changes, then every path with its types [default: every event
+    /// whose shape changed].
+    #[arg(long, value_name = "NAME")]
+    pub event: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: diff::Format,
+    /// Lines longer than this (e.g. `64MiB`, `1MB`, bytes) are skipped unread, with a warning.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = size::parse_nonzero_size)]
+    pub max_line: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -564,6 +588,7 @@ pub fn main() -> ExitCode {
         Some(Command::People(args)) => people::run(args),
         Some(Command::Warehouse(args)) => warehouse::run(args),
         Some(Command::Sql(args)) => sql::run(args),
+        Some(Command::Diff(args)) => diff::run(args),
         Some(Command::Replay(args)) => runtime.block_on(replay::run(args)),
         Some(Command::JqWorker(args)) => jq_worker::run(args),
         Some(Command::Completions(args)) => docs::completions(&args),

@@ -99,6 +99,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
         (_, problems) => return fail(problems.join("; "), 2),
     };
     let plan_path = view.plan.clone().or(config.plan.file().map(Into::into));
+    let sources = Arc::new(eventscope_core::config::sources::labels(&config.source));
     let rules = match plan_path {
         Some(path) => {
             let config = config.clone();
@@ -106,10 +107,11 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
                 path.clone(),
                 Arc::clone(&inspector),
                 routing,
+                sources,
                 move |changed| super::check::inspector(&config, Some(changed)),
             )
         }
-        None => rules::fixed_routing(Arc::clone(&inspector), routing),
+        None => rules::fixed_labelled(Arc::clone(&inspector), routing, sources),
     };
     let mut server = None;
     let mut sdk_metrics = None;
@@ -190,6 +192,7 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
     if let Some(index) = start_view {
         app.apply_view(index);
     }
+    app.copy_to = view.copy_to.clone().or(config.copy_to.clone());
     let jq = JqSettings::current_exe(JqLimits {
         budget: view.jq_budget,
         ..JqLimits::default()

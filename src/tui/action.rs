@@ -44,9 +44,14 @@ pub enum Action {
     Schema,
     /// A SQL query over the retained messages (the warehouse tables, messages, findings).
     Sql,
+    /// A structural diff of the two marked messages, or the selected one and the previous
+    /// message of its event.
+    Diff,
     ToggleWrap,
     CopyMessage,
     CopyPath,
+    /// Copy the JSON value under the detail cursor (a scalar, or a container whole).
+    CopyValue,
     WriteView,
     Clear,
     /// Mark or unmark the selected message (the anchor for `mark-range`).
@@ -69,9 +74,20 @@ pub enum Action {
     Back,
     /// The saved views (`[[view]]`): pick one to apply.
     SavedViews,
+    /// Jump to a time in the list (`14:03`, `-5m`, an ISO timestamp).
+    JumpToTime,
 
     // The forward popup (`popups::forward`).
     /// Send the requests previewed.
+    /// The Pretty tree: fold the node under the cursor (on a leaf or a folded node, its
+    /// parent).
+    FoldNode,
+    UnfoldNode,
+    /// Fold or unfold the node under the cursor and its siblings.
+    FoldSiblings,
+    UnfoldSiblings,
+    FoldAll,
+    UnfoldAll,
     ForwardSend,
     ForwardEdit,
     /// Send what routing drops, unstripped (and back): `--ignore-routing` for this forward.
@@ -157,6 +173,17 @@ pub enum Action {
     /// On a table: expand or collapse it; on a column: select the message that added it.
     SchemaSelect,
     SchemaClose,
+
+    // The diff pane (`popups::diff`).
+    DiffDown,
+    DiffUp,
+    DiffPageDown,
+    DiffPageUp,
+    DiffTop,
+    DiffBottom,
+    /// Show or hide the changes in volatile fields (messageId, timestamps, _metadata).
+    DiffToggleVolatile,
+    DiffClose,
 }
 
 /// Where an action's keys count: the main view (and the Help and Deliveries views, which read
@@ -169,16 +196,22 @@ pub enum Context {
     Summary,
     Person,
     Schema,
+    /// The Pretty tab's tree while the detail pane has focus: its keys come before the main
+    /// view's (so `←`/`→` fold there and switch tabs elsewhere).
+    Tree,
+    Diff,
 }
 
 impl Context {
-    pub const ALL: [Context; 6] = [
+    pub const ALL: [Context; 8] = [
         Context::Main,
         Context::Forward,
         Context::Replay,
         Context::Summary,
         Context::Person,
         Context::Schema,
+        Context::Tree,
+        Context::Diff,
     ];
 
     /// The name shown in help and the README.
@@ -190,12 +223,14 @@ impl Context {
             Context::Summary => "Summary",
             Context::Person => "Person view",
             Context::Schema => "Schema view",
+            Context::Tree => "Pretty tree (detail pane focused)",
+            Context::Diff => "Diff pane",
         }
     }
 }
 
 impl Action {
-    pub const ALL: [Action; 103] = [
+    pub const ALL: [Action; 120] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -223,9 +258,11 @@ impl Action {
         Action::Person,
         Action::Schema,
         Action::Sql,
+        Action::Diff,
         Action::ToggleWrap,
         Action::CopyMessage,
         Action::CopyPath,
+        Action::CopyValue,
         Action::WriteView,
         Action::Clear,
         Action::ToggleMark,
@@ -239,6 +276,13 @@ impl Action {
         Action::Help,
         Action::Back,
         Action::SavedViews,
+        Action::JumpToTime,
+        Action::FoldNode,
+        Action::UnfoldNode,
+        Action::FoldSiblings,
+        Action::UnfoldSiblings,
+        Action::FoldAll,
+        Action::UnfoldAll,
         Action::ForwardSend,
         Action::ForwardEdit,
         Action::ForwardIgnoreRouting,
@@ -299,6 +343,14 @@ impl Action {
         Action::SchemaBottom,
         Action::SchemaSelect,
         Action::SchemaClose,
+        Action::DiffDown,
+        Action::DiffUp,
+        Action::DiffPageDown,
+        Action::DiffPageUp,
+        Action::DiffTop,
+        Action::DiffBottom,
+        Action::DiffToggleVolatile,
+        Action::DiffClose,
     ];
 
     /// The description shown in help and the README key table.
@@ -345,9 +397,21 @@ impl Action {
             Action::Sql => {
                 "SQL over the retained messages: warehouse tables, messages, findings, deliveries"
             }
+            Action::Diff => {
+                "diff the two marked messages (or the selected one and the previous of its event)"
+            }
             Action::ToggleWrap => "wrap long lines",
             Action::CopyMessage => "copy the message JSON (OSC 52)",
             Action::CopyPath => "copy the JSON path of the line under the cursor",
+            Action::CopyValue => "copy the JSON value under the cursor (OSC 52, --copy-to)",
+            Action::FoldNode => {
+                "fold the node under the cursor (on a leaf or a folded node: its parent)"
+            }
+            Action::UnfoldNode => "unfold the node under the cursor",
+            Action::FoldSiblings => "fold the node under the cursor and its siblings",
+            Action::UnfoldSiblings => "unfold the node under the cursor and its siblings",
+            Action::FoldAll => "fold every container (the root stays open)",
+            Action::UnfoldAll => "unfold everything",
             Action::WriteView => "write the shown rows as a recording (asks for the path)",
             Action::Clear => "clear all messages (asks first)",
             Action::ToggleMark => "mark / unmark the message and go to the next",
@@ -361,6 +425,7 @@ impl Action {
             Action::Help => "help",
             Action::Back => "close / cancel / back; with nothing open, clear the marks",
             Action::SavedViews => "saved views ([[view]] in the config): pick one to apply",
+            Action::JumpToTime => "jump to a time in the list: 14:03, -5m or an ISO timestamp",
             Action::ForwardSend => "send the requests shown",
             Action::ForwardEdit => "edit the messages in $EDITOR, then map them again",
             Action::ForwardIgnoreRouting => {
@@ -418,6 +483,16 @@ impl Action {
                 "on a table: expand / collapse its columns; on a column: select the message that added it"
             }
             Action::SchemaClose => "back to the list",
+            Action::DiffDown => "scroll down",
+            Action::DiffUp => "scroll up",
+            Action::DiffPageDown => "page down",
+            Action::DiffPageUp => "page up",
+            Action::DiffTop => "first change",
+            Action::DiffBottom => "last change",
+            Action::DiffToggleVolatile => {
+                "show / hide changes in volatile fields (messageId, timestamps, _metadata)"
+            }
+            Action::DiffClose => "back to the list",
             Action::ForwardDestination1 => "destination 1",
             Action::ForwardDestination2 => "destination 2",
             Action::ForwardDestination3 => "destination 3",
@@ -493,6 +568,20 @@ impl Action {
             | Action::SchemaBottom
             | Action::SchemaSelect
             | Action::SchemaClose => Context::Schema,
+            Action::FoldNode
+            | Action::UnfoldNode
+            | Action::FoldSiblings
+            | Action::UnfoldSiblings
+            | Action::FoldAll
+            | Action::UnfoldAll => Context::Tree,
+            Action::DiffDown
+            | Action::DiffUp
+            | Action::DiffPageDown
+            | Action::DiffPageUp
+            | Action::DiffTop
+            | Action::DiffBottom
+            | Action::DiffToggleVolatile
+            | Action::DiffClose => Context::Diff,
             _ => Context::Main,
         }
     }

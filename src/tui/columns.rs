@@ -33,9 +33,9 @@ enum Width {
 }
 
 /// The narrowest a name column is squeezed to before optional columns leave.
-const MIN_NAME: usize = 12;
-/// The narrowest a user column is drawn.
-const MIN_USER: usize = 6;
+const MIN_NAME: usize = 18;
+/// The narrowest a user column is squeezed to before optional columns leave.
+const MIN_USER: usize = 10;
 /// The user column's share of the flexible width is at most this.
 const MAX_USER: usize = 24;
 
@@ -89,7 +89,7 @@ impl Column {
     fn width(self) -> Width {
         match self {
             Column::Time => Width::Fixed(12),
-            Column::Source => Width::Fixed(8),
+            Column::Source => Width::Fixed(9),
             Column::Type => Width::Fixed(9),
             Column::Latency => Width::Fixed(8),
             Column::Size => Width::Fixed(6),
@@ -179,7 +179,13 @@ impl ColumnSet {
     /// name takes two thirds of what the fixed columns leave, the user the rest (at most
     /// [`MAX_USER`]).
     pub fn fit(&self, width: usize) -> Vec<(Column, usize)> {
-        let mut shown = self.0.clone();
+        self.fit_where(width, |_| true)
+    }
+
+    /// [`ColumnSet::fit`] of the columns `useful` keeps (the list leaves out a source column
+    /// while a single source has been seen, and a latency column while no lateness is known).
+    pub fn fit_where(&self, width: usize, useful: impl Fn(Column) -> bool) -> Vec<(Column, usize)> {
+        let mut shown: Vec<Column> = self.0.iter().copied().filter(|c| useful(*c)).collect();
         loop {
             if needed(&shown) <= width {
                 break;
@@ -262,6 +268,18 @@ mod tests {
     }
 
     #[test]
+    fn columns_that_say_nothing_leave_and_give_their_room_to_the_name() {
+        let fitted = ColumnSet::default().fit_where(68, |c| c != Column::Source);
+        let names: Vec<&str> = fitted.iter().map(|(c, _)| c.name()).collect();
+        assert_eq!(
+            names,
+            ["time", "type", "name", "user", "latency", "verdict"]
+        );
+        let name = fitted.iter().find(|(c, _)| *c == Column::Name).unwrap().1;
+        assert!(name >= MIN_NAME, "{name}");
+    }
+
+    #[test]
     fn a_wide_list_draws_every_column_and_fills_the_width() {
         let fitted = ColumnSet::default().fit(140);
         let columns: Vec<Column> = fitted.iter().map(|(c, _)| *c).collect();
@@ -280,11 +298,17 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            names(60),
+            names(80),
+            [
+                "time", "source", "type", "name", "user", "latency", "verdict"
+            ]
+        );
+        assert_eq!(
+            names(68),
             ["time", "source", "type", "name", "user", "verdict"]
         );
-        assert_eq!(names(50), ["time", "type", "name", "user", "verdict"]);
-        assert_eq!(names(30), ["time", "type", "name", "verdict"]);
+        assert_eq!(names(60), ["time", "type", "name", "user", "verdict"]);
+        assert_eq!(names(40), ["time", "type", "name", "verdict"]);
         // Never fewer than the required ones, however narrow.
         assert_eq!(names(5), ["time", "type", "name", "verdict"]);
     }

@@ -445,6 +445,7 @@ fn compute(job: HighlightRequest) -> Highlighted {
                         depth: 0,
                         key: None,
                         value: None,
+                        fold: None,
                     })
                     .collect(),
             }),
@@ -701,6 +702,7 @@ mod tests {
                     depth: 0,
                     key: None,
                     value: None,
+                    fold: None,
                 }],
             };
             Highlighted {

@@ -9,11 +9,14 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{Action, Context};
 
-/// A key with modifiers, as written in config: `q`, `G`, `ctrl-c`, `shift-tab`, `enter`, `f1`.
+/// A key with modifiers, as written in config: `q`, `G`, `ctrl-c`, `shift-tab`, `enter`, `f1`;
+/// or a two-key sequence, vim's way: `z c` (a plain character, then a key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
     pub code: KeyCode,
     pub modifiers: KeyModifiers,
+    /// The first key of a sequence (`z` of `z c`); `None` for a single key.
+    pub lead: Option<char>,
 }
 
 impl Key {
@@ -30,10 +33,44 @@ impl Key {
         if event.code == KeyCode::BackTab {
             modifiers |= KeyModifiers::SHIFT;
         }
-        Key { code, modifiers }
+        Key {
+            code,
+            modifiers,
+            lead: None,
+        }
+    }
+
+    /// This key as the second of a sequence led by `lead`.
+    pub fn after(self, lead: char) -> Key {
+        Key {
+            lead: Some(lead),
+            ..self
+        }
     }
 
     pub fn parse(text: &str) -> Result<Key, String> {
+        if let Some((first, second)) = text.split_once(' ') {
+            let lead = match Key::parse(first)? {
+                Key {
+                    code: KeyCode::Char(c),
+                    modifiers: KeyModifiers::NONE,
+                    lead: None,
+                } if c != ' ' => c,
+                _ => {
+                    return Err(format!(
+                        "{text:?}: a sequence starts with a plain character, like \"z c\""
+                    ));
+                }
+            };
+            return match Key::parse(second)? {
+                key @ Key { lead: None, .. } => Ok(key.after(lead)),
+                _ => Err(format!("{text:?}: a sequence has two keys, like \"z c\"")),
+            };
+        }
+        Self::parse_one(text)
+    }
+
+    fn parse_one(text: &str) -> Result<Key, String> {
         let mut modifiers = KeyModifiers::NONE;
         let mut rest = text;
         loop {
@@ -77,12 +114,17 @@ impl Key {
                 }
             }
         };
-        Ok(Key { code, modifiers })
+        Ok(Key {
+            code,
+            modifiers,
+            lead: None,
+        })
     }
 
-    /// How the key is shown in help and the footer.
+    /// How the key is shown in help and the footer (a sequence as `zc`).
     pub fn label(&self) -> String {
         let mut label = String::new();
+        label.extend(self.lead);
         if self.modifiers.contains(KeyModifiers::CONTROL) {
             label.push_str("Ctrl-");
         }
@@ -141,9 +183,11 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Person, &["P"]),
     (Action::Schema, &["W"]),
     (Action::Sql, &[":"]),
+    (Action::Diff, &["="]),
     (Action::ToggleWrap, &["z"]),
     (Action::CopyMessage, &["y"]),
     (Action::CopyPath, &["Y"]),
+    (Action::CopyValue, &["c"]),
     (Action::WriteView, &["w"]),
     (Action::Clear, &["X"]),
     (Action::ToggleMark, &["space"]),
@@ -156,8 +200,16 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::MessageDeliveries, &["D"]),
     (Action::Help, &["?", "f1"]),
     (Action::Back, &["esc"]),
+    (Action::JumpToTime, &["t"]),
     (Action::Quit, &["q", "ctrl-c"]),
     (Action::SavedViews, &["v"]),
+    // The Pretty tree (detail pane focused); its keys come before the main view's.
+    (Action::FoldNode, &["h", "left", "z c"]),
+    (Action::UnfoldNode, &["l", "right", "z o"]),
+    (Action::FoldSiblings, &["H"]),
+    (Action::UnfoldSiblings, &["L"]),
+    (Action::FoldAll, &["alt-h", "z M"]),
+    (Action::UnfoldAll, &["alt-l", "z R"]),
     // The forward popup.
     (Action::ForwardSend, &["enter"]),
     (Action::ForwardEdit, &["e"]),
@@ -223,6 +275,15 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::SchemaBottom, &["G", "end"]),
     (Action::SchemaSelect, &["enter"]),
     (Action::SchemaClose, &["esc", "q", "W"]),
+    // The diff pane.
+    (Action::DiffDown, &["j", "down"]),
+    (Action::DiffUp, &["k", "up"]),
+    (Action::DiffPageDown, &["pgdown", "ctrl-d", "space"]),
+    (Action::DiffPageUp, &["pgup", "ctrl-u"]),
+    (Action::DiffTop, &["g", "home"]),
+    (Action::DiffBottom, &["G", "end"]),
+    (Action::DiffToggleVolatile, &["v"]),
+    (Action::DiffClose, &["esc", "q", "="]),
 ];
 
 /// Actions shown in the footer, in order.
@@ -325,6 +386,40 @@ impl KeyMap {
         self.lookup.get(&(context, Key::from_event(event))).copied()
     }
 
+    /// The action of the sequence `lead`, then `event`, in `context`.
+    pub fn action_after(&self, context: Context, lead: char, event: KeyEvent) -> Option<Action> {
+        let key = Key::from_event(event).after(lead);
+        self.lookup.get(&(context, key)).copied()
+    }
+
+    /// The character `event` types when it starts a sequence bound in `context`.
+    pub fn lead_of(&self, context: Context, event: KeyEvent) -> Option<char> {
+        match Key::from_event(event) {
+            Key {
+                code: KeyCode::Char(c),
+                modifiers: KeyModifiers::NONE,
+                ..
+            } => self
+                .lookup
+                .keys()
+                .any(|(ctx, key)| *ctx == context && key.lead == Some(c))
+                .then_some(c),
+            _ => None,
+        }
+    }
+
+    /// What can follow `lead` in `context`, for the status line: `c fold the node · o …`.
+    pub fn sequences_after(&self, context: Context, lead: char) -> String {
+        let mut hints = Vec::new();
+        for (action, keys) in self.bindings(context) {
+            for key in keys.iter().filter(|k| k.lead == Some(lead)) {
+                let second = Key { lead: None, ..*key };
+                hints.push(format!("{} {}", second.label(), action.description()));
+            }
+        }
+        hints.join(" · ")
+    }
+
     /// The bindings of `context`, in help order.
     pub fn bindings(&self, context: Context) -> impl Iterator<Item = &(Action, Vec<Key>)> {
         self.bindings
@@ -420,6 +515,32 @@ pub fn action_named(name: &str) -> Option<Action> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sequences_parse_label_and_refuse_what_cannot_lead() {
+        let zc = Key::parse("z c").unwrap();
+        assert_eq!(zc.lead, Some('z'));
+        assert_eq!(zc.code, KeyCode::Char('c'));
+        assert_eq!(zc.label(), "zc");
+        assert_eq!(Key::parse("g ctrl-d").unwrap().label(), "gCtrl-d");
+        for bad in ["ctrl-z c", "enter c", "z c d", "z "] {
+            assert!(Key::parse(bad).is_err(), "{bad:?}");
+        }
+        let map = KeyMap::default();
+        let z = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::NONE);
+        assert_eq!(map.lead_of(Context::Tree, z), Some('z'));
+        assert_eq!(
+            map.lead_of(Context::Main, z),
+            None,
+            "z wraps at once in the list"
+        );
+        let c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE);
+        assert_eq!(
+            map.action_after(Context::Tree, 'z', c),
+            Some(Action::FoldNode)
+        );
+        assert_eq!(map.action_in(Context::Tree, c), None, "c alone is no fold");
+    }
 
     #[test]
     fn every_action_has_a_default_binding_with_a_description() {

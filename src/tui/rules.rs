@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use eventscope_core::entry::EntryBuilder;
 use eventscope_core::identity::{IdentityGraph, SharedGraph};
 use eventscope_core::inspect::Inspector;
+use eventscope_core::model::SourceLabels;
 use eventscope_core::routing::Named;
 use eventscope_core::warehouse::SharedSchema;
 
@@ -33,10 +34,12 @@ pub struct Rules {
     /// The warehouse schema the viewer's messages build, fed by the feeds (in seq order), read
     /// by the Warehouse tab and the schema view (one for the viewer's life).
     pub schema: SharedSchema,
+    /// Labels for the rows' sources by write key (`[[source]]`), fixed for the viewer's life.
+    pub sources: Arc<SourceLabels>,
 }
 
 impl Rules {
-    fn new(inspector: Arc<Inspector>, routing: Arc<[Named]>) -> Rules {
+    fn new(inspector: Arc<Inspector>, routing: Arc<[Named]>, sources: Arc<SourceLabels>) -> Rules {
         // The person view's timeline reads the retained rows, not the graph's seqs.
         let graph = IdentityGraph::new(inspector.identity.settings.clone()).with_recent_messages(1);
         Rules {
@@ -46,6 +49,7 @@ impl Rules {
             routing,
             identity: Arc::new(Mutex::new(graph)),
             schema: SharedSchema::default(),
+            sources,
         }
     }
 
@@ -55,6 +59,7 @@ impl Rules {
         builder.set_routing(Arc::clone(&self.routing));
         builder.set_identity(Arc::clone(&self.identity));
         builder.set_schema(Arc::clone(&self.schema));
+        builder.set_sources(Arc::clone(&self.sources));
         builder
     }
 
@@ -71,22 +76,33 @@ pub fn fixed(inspector: Arc<Inspector>) -> watch::Receiver<Rules> {
 
 /// Fixed rules that also route each message to `routing`.
 pub fn fixed_routing(inspector: Arc<Inspector>, routing: Arc<[Named]>) -> watch::Receiver<Rules> {
-    let (_, rx) = watch::channel(Rules::new(inspector, routing));
+    fixed_labelled(inspector, routing, Arc::default())
+}
+
+/// Fixed rules that route each message to `routing` and label its source with `sources`.
+pub fn fixed_labelled(
+    inspector: Arc<Inspector>,
+    routing: Arc<[Named]>,
+    sources: Arc<SourceLabels>,
+) -> watch::Receiver<Rules> {
+    let (_, rx) = watch::channel(Rules::new(inspector, routing, sources));
     rx
 }
 
-/// Rules rebuilt with `build` whenever `plan` changes on disk, routing to `routing`.
+/// Rules rebuilt with `build` whenever `plan` changes on disk, routing to `routing` and
+/// labelling sources with `sources`.
 pub fn watch_plan<F>(
     plan: PathBuf,
     inspector: Arc<Inspector>,
     routing: Arc<[Named]>,
+    sources: Arc<SourceLabels>,
     build: F,
 ) -> watch::Receiver<Rules>
 where
     F: Fn(&Path) -> Result<Inspector, String> + Send + Sync + 'static,
 {
     let build = Arc::new(build);
-    let (tx, rx) = watch::channel(Rules::new(inspector, routing));
+    let (tx, rx) = watch::channel(Rules::new(inspector, routing, sources));
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
     // The time of the file the given rules were built from, read before anything can change.
     let mut last: Option<SystemTime> = modified(&plan);
@@ -138,7 +154,13 @@ mod tests {
             Err(e) => Err(e.to_string()),
         };
         let first = Arc::new(Inspector::default());
-        let mut rules = watch_plan(plan.clone(), Arc::clone(&first), Arc::from([]), build);
+        let mut rules = watch_plan(
+            plan.clone(),
+            Arc::clone(&first),
+            Arc::from([]),
+            Arc::default(),
+            build,
+        );
         // Modification times can be coarse: make sure the next write looks newer.
         let later = SystemTime::now() + Duration::from_secs(2);
         std::fs::write(&plan, "good again").unwrap();

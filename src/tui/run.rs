@@ -70,10 +70,20 @@ enum Background {
         routes: Option<Arc<[eventscope_core::routing::Verdict]>>,
         warehouse: Option<Box<super::warehouse::WarehouseRows>>,
     },
+    /// A large pair compared (see [`App::diff_ready`]).
+    Diff {
+        generation: u64,
+        result: Box<Result<super::popups::diff::Compared, String>>,
+    },
     /// The view written to an NDJSON file (see [`Effect::Write`]), or why not.
     Written {
         path: String,
         messages: usize,
+        result: Result<(), String>,
+    },
+    /// A copy written to the `--copy-to` file, or why not.
+    CopiedTo {
+        path: std::path::PathBuf,
         result: Result<(), String>,
     },
 }
@@ -255,6 +265,9 @@ where
                             } => state
                                 .app
                                 .detail_ready(id, *doc, findings, routes, warehouse.map(|w| *w)),
+                            Background::Diff { generation, result } => {
+                                state.app.diff_ready(generation, *result)
+                            }
                             Background::Written {
                                 path,
                                 messages,
@@ -271,6 +284,14 @@ where
                                     state.app.set_status(format!("cannot write {path}: {e}"), true)
                                 }
                             },
+                            Background::CopiedTo { path, result } => {
+                                if let Err(e) = result {
+                                    state.app.set_status(
+                                        format!("cannot copy to {}: {e}", path.display()),
+                                        true,
+                                    );
+                                }
+                            }
                         }
                     }
                     state.dirty = true;
@@ -386,6 +407,7 @@ impl Loop {
         B::Error: Send + Sync + 'static,
     {
         self.start_detail_job();
+        self.start_diff_job();
         // The open Summary counts what the list shows, a bounded slice per frame.
         let summary_counted = self.app.refresh_summary();
         // The open person view follows the graph and the rows (a bounded scan per frame).
@@ -437,6 +459,9 @@ impl Loop {
         }
         if let Mode::Schema(view) = &mut self.app.mode {
             view.page = (layout.schema_rows.height as usize).max(1);
+        }
+        if let Mode::Diff(pane) = &mut self.app.mode {
+            pane.page = (layout.diff_rows.height as usize).max(1);
         }
         if let Mode::Sql(prompt) = &mut self.app.mode {
             // The first line is the answer's header.
@@ -519,6 +544,28 @@ impl Loop {
                     Arc::clone(&self.app.theme),
                 ),
             }
+        }
+    }
+
+    /// Compares a large pair for the diff pane on a thread of its own (as a large message's
+    /// layout): a pane closed meanwhile ignores the result.
+    fn start_diff_job(&mut self) {
+        let Some(job) = self.app.take_diff_job() else {
+            return;
+        };
+        let tx = self.background.clone();
+        let spawned = std::thread::Builder::new()
+            .name("eventscope-diff".into())
+            .spawn(move || {
+                let result = Box::new(job.run());
+                let _ = tx.blocking_send(Background::Diff {
+                    generation: job.generation,
+                    result,
+                });
+            });
+        if let Err(e) = spawned {
+            self.app
+                .set_status(format!("cannot compare the messages: {e}"), true);
         }
     }
 
@@ -607,7 +654,10 @@ impl Loop {
     fn apply(&mut self, effect: Effect, console: &mut impl Console) -> bool {
         match effect {
             Effect::Quit => return true,
-            Effect::Copy(text) => console.copy(&text),
+            Effect::Copy(text) => {
+                console.copy(&text);
+                self.spawn_copy_to(text);
+            }
             Effect::Write { path, lines } => self.spawn_write(path, lines),
             Effect::Map(job) => self.spawn_map(job),
             Effect::Send(job) => self.spawn_send(job),
@@ -637,6 +687,20 @@ impl Loop {
                     result,
                 })
                 .await;
+        });
+    }
+
+    /// Writes a copy to the `--copy-to` file (replacing it), off the UI task.
+    fn spawn_copy_to(&self, text: String) {
+        let Some(path) = self.app.copy_to.clone() else {
+            return;
+        };
+        let tx = self.background.clone();
+        tokio::spawn(async move {
+            let result = tokio::fs::write(&path, text)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Background::CopiedTo { path, result }).await;
         });
     }
 
@@ -730,6 +794,16 @@ impl Loop {
             let action = match mouse.kind {
                 MouseEventKind::ScrollDown => Action::PersonDown,
                 MouseEventKind::ScrollUp => Action::PersonUp,
+                _ => return,
+            };
+            self.app.update(action);
+            return;
+        }
+        if matches!(self.app.mode, Mode::Diff(_)) {
+            // The diff pane is on top: the wheel scrolls its changes.
+            let action = match mouse.kind {
+                MouseEventKind::ScrollDown => Action::DiffDown,
+                MouseEventKind::ScrollUp => Action::DiffUp,
                 _ => return,
             };
             self.app.update(action);

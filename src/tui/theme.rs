@@ -78,6 +78,8 @@ pub struct UiPalette {
     pub pii: Color,
     pub live: Color,
     pub paused: Color,
+    /// The source column's colours (never empty), one per source by a hash of its name.
+    pub sources: Vec<Color>,
 }
 
 /// A loaded theme.
@@ -169,6 +171,15 @@ impl Theme {
             Role::Pii => fg(ui.pii),
             Role::Live => fg(ui.live).add_modifier(Modifier::BOLD),
             Role::Paused => fg(ui.paused).add_modifier(Modifier::BOLD),
+        }
+    }
+
+    /// The source colour for a source whose name hashes to `hash` (plain in `NoColor`).
+    pub fn source_style(&self, hash: u64) -> Style {
+        let colors = &self.ui.sources;
+        match colors.len() {
+            0 => self.style(Role::Muted),
+            n => self.fg(colors[(hash % n as u64) as usize]),
         }
     }
 
@@ -363,6 +374,7 @@ struct PaletteFile {
     pii: String,
     live: String,
     paused: String,
+    sources: Vec<String>,
 }
 
 impl PaletteFile {
@@ -390,6 +402,14 @@ impl PaletteFile {
             pii: c("pii", &self.pii)?,
             live: c("live", &self.live)?,
             paused: c("paused", &self.paused)?,
+            sources: if self.sources.is_empty() {
+                return Err("`sources`: list at least one color".into());
+            } else {
+                self.sources
+                    .iter()
+                    .map(|text| c("sources", text))
+                    .collect::<Result<_, _>>()?
+            },
         })
     }
 }
@@ -443,6 +463,41 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Each theme's source colours are several, distinct, and stand out from its background
+    /// and its selection (by luminance, in true colour); `NO_COLOR` draws sources plain.
+    #[test]
+    fn source_colours_are_distinct_and_readable_on_each_theme() {
+        let luminance = |color: Color| match color {
+            Color::Rgb(r, g, b) => {
+                (0.2126 * f64::from(r) + 0.7152 * f64::from(g) + 0.0722 * f64::from(b)) / 255.0
+            }
+            other => panic!("{other:?}"),
+        };
+        for name in builtin_theme_names() {
+            let theme = load_theme(name, ColorMode::TrueColor).unwrap();
+            let ui = &theme.ui;
+            assert!(
+                ui.sources.len() >= 4,
+                "{name}: {} colours",
+                ui.sources.len()
+            );
+            for (i, color) in ui.sources.iter().enumerate() {
+                assert!(!ui.sources[..i].contains(color), "{name}: {color:?} twice");
+                let contrast = (luminance(*color) - luminance(ui.bg)).abs();
+                assert!(
+                    contrast > 0.25,
+                    "{name}: {color:?} on {:?}: {contrast}",
+                    ui.bg
+                );
+            }
+            for hash in 0..12 {
+                assert!(theme.source_style(hash).fg.is_some());
+            }
+            let plain = load_theme(name, ColorMode::NoColor).unwrap();
+            assert_eq!(plain.source_style(3), Style::new());
         }
     }
 

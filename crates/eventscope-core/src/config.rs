@@ -16,6 +16,8 @@ use crate::routing::{FieldPath, FilterAction};
 mod identity;
 mod traffic;
 mod view;
+mod late;
+pub mod sources;
 mod warehouse;
 
 pub use view::{ViewConfig, ViewSort};
@@ -57,6 +59,16 @@ pub struct Config {
     /// Refused with a pointer to `[[view]]` (see `view::top_level_filter`).
     #[serde(deserialize_with = "view::top_level_filter")]
     filter: Option<std::convert::Infallible>,
+    /// `[[source]]` tables: a short label per write key, for the list, the header and
+    /// `source:`.
+    #[serde(deserialize_with = "sources::sources")]
+    pub source: Vec<sources::SourceConfig>,
+    /// `[late]`: how late on arrival a message is `spec/late`, and at which severity.
+    #[serde(deserialize_with = "late::rule")]
+    pub late: crate::inspect::late::LateRule,
+    /// `copy-to = "FILE"`: the viewer also writes what it copies there (`--copy-to`).
+    #[serde(alias = "copy_to")]
+    pub copy_to: Option<PathBuf>,
 }
 
 /// `plan = "FILE"` or `[plan]`: `file`, `unplanned-event`, `unplanned-property`,
@@ -321,6 +333,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reads_copy_to() {
+        let config = Config::parse("copy-to = \"/tmp/clip.txt\"\n", "t.toml").unwrap();
+        assert_eq!(config.copy_to, Some(PathBuf::from("/tmp/clip.txt")));
+        let config = Config::parse("copy_to = \"c.txt\"\n", "t.toml").unwrap();
+        assert_eq!(config.copy_to, Some(PathBuf::from("c.txt")));
+    }
+
+    #[test]
     fn reads_theme_and_keys() {
         let config = Config::parse(
             "theme = \"light\"\n[keys]\nquit = [\"x\"]\n",
@@ -553,6 +573,62 @@ path = "out.ndjson"
             .unwrap_err()
             .to_string();
         assert!(err.contains("block") && err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn sources_read_labels_and_refuse_bad_tables_naming_the_line() {
+        let config = Config::parse(
+            "[[source]]\nkey = \"wk_live_web_0123456789\"\nlabel = \"web\"\n\n\
+             [[source]]\nkey = \"ios0…9999\"\nlabel = \"ios\"\n",
+            "eventscope.toml",
+        )
+        .unwrap();
+        assert_eq!(config.source.len(), 2);
+        let labels = sources::labels(&config.source);
+        let web = crate::model::mask_secret("wk_live_web_0123456789");
+        assert_eq!(labels.label(Some(&web)).as_deref(), Some("web"));
+        let cases = [
+            ("key = \"\"\nlabel = \"web\"\n", "`key` is empty"),
+            ("key = \"k1\"\nlabel = \" \"\n", "`label` is empty"),
+            (
+                "key = \"k1\"\nlabel = \"a-label-far-too-long\"\n",
+                "longer than 16",
+            ),
+            ("key = \"k1\"\nlabel = \"web\"\ncolour = 1\n", "colour"),
+        ];
+        for (table, message) in cases {
+            let err = Config::parse(&format!("[[source]]\n{table}"), "my.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(message) && err.contains("line"), "{err}");
+        }
+        let twice = "[[source]]\nkey = \"k1\"\nlabel = \"web\"\n[[source]]\nkey = \"k1\"\nlabel = \"ios\"\n";
+        let err = Config::parse(twice, "my.toml").unwrap_err().to_string();
+        assert!(err.contains("the same key as [[source]] #1"), "{err}");
+        let twice = "[[source]]\nkey = \"k1\"\nlabel = \"web\"\n[[source]]\nkey = \"k2\"\nlabel = \"web\"\n";
+        let err = Config::parse(twice, "my.toml").unwrap_err().to_string();
+        assert!(err.contains("label \"web\" is also"), "{err}");
+    }
+
+    #[test]
+    fn late_reads_the_threshold_and_severity() {
+        use crate::inspect::Severity;
+        let config =
+            Config::parse("[late]\nafter = \"5m\"\nseverity = \"warning\"\n", "x.toml").unwrap();
+        assert_eq!(config.late.after_ms, 300_000);
+        assert_eq!(config.late.severity, Some(Severity::Warning));
+        let config = Config::parse("[late]\nseverity = \"off\"\n", "x.toml").unwrap();
+        assert_eq!(config.late.severity, None);
+        assert_eq!(config.late.after_ms, crate::inspect::late::DEFAULT_LATE_MS);
+        assert_eq!(Config::default().late.severity, Some(Severity::Info));
+        for (text, message) in [
+            ("[late]\nafter = \"soon\"\n", "\"soon\""),
+            ("[late]\nseverity = \"loud\"\n", "\"loud\""),
+            ("[late]\nafter = \"0s\"\n", "\"0s\""),
+        ] {
+            let err = Config::parse(text, "x.toml").unwrap_err().to_string();
+            assert!(err.contains(message) && err.contains("[late]"), "{err}");
+        }
     }
 
     #[test]

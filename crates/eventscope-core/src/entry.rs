@@ -12,7 +12,10 @@ use crate::inspect::identity::across;
 use crate::inspect::redact::{RedactedField, add_redacted_findings, read_redacted};
 use crate::inspect::{Finding, Inspector, Kind, PiiClass, Severity};
 use crate::model::json::Json;
-use crate::model::{Adjustments, EventFrame, Frame, MessageType, Source, Summary, parse_timestamp};
+use crate::model::{
+    Adjustments, EventFrame, Frame, Lateness, MessageType, Source, SourceLabels, Summary,
+    TimestampAdjustment, parse_timestamp,
+};
 use crate::routing::{Named, Outcomes};
 use crate::warehouse::{self, SharedSchema};
 
@@ -140,6 +143,8 @@ pub struct Entry {
     pub verdict: Verdict,
     /// The identity graph's profile the message joined, when a graph observed it.
     pub profile: Option<ProfileId>,
+    /// How late it arrived and how far its device clock was off (unknown but for events).
+    pub lateness: Lateness,
 }
 
 /// What a row carries only sometimes.
@@ -208,7 +213,7 @@ impl Entry {
     pub fn findings(&self, inspector: &Inspector) -> Vec<Finding> {
         match self.kind {
             EntryKind::Event => {
-                let mut findings = judge(inspector, &self.text, self.redacted());
+                let mut findings = judge(inspector, &self.text, self.received_ms, self.redacted());
                 findings.extend_from_slice(self.identity_findings());
                 findings.extend_from_slice(self.warehouse_findings());
                 findings
@@ -364,6 +369,15 @@ impl Filterable for Entry {
     fn profile(&self) -> Option<ProfileId> {
         self.profile
     }
+    fn late_ms(&self) -> Option<i64> {
+        self.lateness.late_ms()
+    }
+    fn skew_ms(&self) -> Option<i64> {
+        self.lateness.skew_ms()
+    }
+    fn source_label(&self) -> Option<&str> {
+        self.source.label.as_deref()
+    }
 }
 
 /// Turns frames into rows: parses each message's summary once. Runs in the feed, off the UI
@@ -379,6 +393,8 @@ pub struct EntryBuilder {
     identity: Option<SharedGraph>,
     /// Feeds each message's warehouse rows to this schema as its row is built.
     schema: Option<SharedSchema>,
+    /// Labels each row's source by its write key (`[[source]]`).
+    sources: Arc<SourceLabels>,
 }
 
 impl EntryBuilder {
@@ -411,7 +427,20 @@ impl EntryBuilder {
         self.schema = Some(schema);
     }
 
-    fn intern(&mut self, source: Source) -> Arc<Source> {
+    /// Labels the next rows' sources with `labels` (the rows' `source.label`).
+    pub fn set_sources(&mut self, labels: Arc<SourceLabels>) {
+        self.sources = labels;
+    }
+
+    fn intern(&mut self, mut source: Source) -> Arc<Source> {
+        if source.label.is_none() {
+            // Most rows come from the last row's key: its label, without a lookup.
+            source.label = if source.write_key == self.last_source.write_key {
+                self.last_source.label.clone()
+            } else {
+                self.sources.label(source.write_key.as_deref())
+            };
+        }
         if *self.last_source != source {
             self.last_source = Arc::new(source);
         }
@@ -456,6 +485,7 @@ impl EntryBuilder {
                 extras: None,
                 verdict: Verdict::default(),
                 profile: None,
+                lateness: Lateness::UNKNOWN,
             },
             Frame::Gap(gap) => Entry {
                 id: 0,
@@ -473,6 +503,7 @@ impl EntryBuilder {
                 extras: None,
                 verdict: Verdict::default(),
                 profile: None,
+                lateness: Lateness::UNKNOWN,
             },
             Frame::Hello(_) | Frame::Delivery(_) => return None,
         })
@@ -490,6 +521,7 @@ impl EntryBuilder {
         text: Box<str>,
     ) -> Entry {
         let redacted = read_redacted(redacted);
+        let received_ms = millis(received_at);
         // Parsed once for the verdicts, the routing, the identity graph and the schema.
         let routing = !self.routing.is_empty();
         let json = (routing
@@ -511,25 +543,36 @@ impl EntryBuilder {
         };
         let mut verdict = match (&self.inspector, &json) {
             (Some(inspector), Some(Ok(message))) => {
-                let mut findings = inspector.inspect_json(message, text.len());
+                let mut findings = inspector.inspect_json_at(message, text.len(), received_ms);
                 add_redacted_findings(&mut findings, &redacted);
                 findings.extend_from_slice(&identity);
                 findings.extend_from_slice(&warehouse);
                 Verdict::of(&findings)
             }
-            (Some(inspector), _) => Verdict::of(&judge(inspector, &text, &redacted)),
+            (Some(inspector), _) => Verdict::of(&judge(inspector, &text, received_ms, &redacted)),
             (None, _) => Verdict::default(),
         };
         if let (true, Some(Ok(message))) = (routing, &json) {
             verdict.routes = Outcomes::of(message, &self.routing);
         }
         verdict.drift = drift;
+        let (summary, stamps) = Summary::with_stamps(&text);
+        // Server time stands in for a missing `timestamp`: no device time, no lateness.
+        let server_time = adjusted
+            .as_ref()
+            .is_some_and(|a| a.timestamp == Some(TimestampAdjustment::ServerTime));
+        let lateness = if server_time {
+            Lateness::UNKNOWN
+        } else {
+            Lateness::of(stamps, received_ms)
+        };
         Entry {
             id: 0,
             seq: Some(seq),
-            received_ms: millis(received_at),
+            received_ms,
             verdict,
-            summary: Summary::of(&text),
+            summary,
+            lateness,
             text,
             source: self.intern(source),
             kind: EntryKind::Event,
@@ -569,9 +612,15 @@ impl EntryBuilder {
     }
 }
 
-/// A message's findings: over its text, plus one per value the collector masked.
-fn judge(inspector: &Inspector, text: &str, redacted: &[RedactedField]) -> Vec<Finding> {
-    let mut findings = inspector.inspect_text(text);
+/// A message's findings: over its text (received at `received_ms`), plus one per value the
+/// collector masked.
+fn judge(
+    inspector: &Inspector,
+    text: &str,
+    received_ms: i64,
+    redacted: &[RedactedField],
+) -> Vec<Finding> {
+    let mut findings = inspector.inspect_text_at(text, received_ms);
     add_redacted_findings(&mut findings, redacted);
     findings
 }
@@ -618,11 +667,11 @@ mod empty_ids {
 mod size {
     /// Memory per retained event must stay within raw size + 300 bytes (issue 3's goal); the
     /// row itself is most of that overhead (8 of its bytes: each destination's routing outcome;
-    /// 8 more: the person it belongs to).
+    /// 8 more: the person it belongs to; 8 more: its lateness and clock skew).
     #[test]
     fn a_row_stays_small() {
         let size = std::mem::size_of::<super::Entry>();
-        assert!(size <= 208, "Entry is {size} bytes");
+        assert!(size <= 216, "Entry is {size} bytes");
     }
 }
 

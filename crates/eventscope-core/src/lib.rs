@@ -9,6 +9,7 @@ pub mod budget;
 pub mod bus;
 pub mod collector;
 pub mod config;
+pub mod diff;
 pub mod entry;
 pub mod filter;
 pub mod forward;

@@ -465,6 +465,7 @@ pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Insp
     inspector.identity.settings = config.identity.clone();
     inspector.warehouse = config.warehouse.clone();
     inspector.traffic = config.traffic;
+    inspector.late = config.late;
     if let Some(path) = plan.or(config.plan.file()) {
         let mut plan = super::plan::load(path)?;
         plan.set_unplanned(config.plan.unplanned());

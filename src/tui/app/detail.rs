@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::{App, Tab};
 use crate::tui::action::Action;
+use crate::tui::tree::Folds;
 use crate::tui::warehouse::{Line as WarehouseLine, WarehouseRows};
 use eventscope_core::entry::{EntryId, EntryKind};
 use eventscope_core::inspect::{Finding, Inspector};
@@ -41,6 +42,8 @@ pub struct DetailPane {
     /// The Warehouse tab's rows: of the selected message when its `id` is the selection,
     /// worked out once it is selected with the tab shown (see [`App::refresh_warehouse`]).
     pub warehouse: Option<Arc<WarehouseRows>>,
+    /// The Pretty tree's folds, of the message `doc` lays out (kept while it stays selected).
+    pub folds: Folds,
 }
 
 impl Default for DetailPane {
@@ -57,6 +60,7 @@ impl Default for DetailPane {
             routes: None,
             call: None,
             warehouse: None,
+            folds: Folds::default(),
         }
     }
 }
@@ -108,6 +112,7 @@ pub fn detail_doc(text: &str, copy_key: &str) -> PrettyDoc {
             depth: 0,
             key: None,
             value: None,
+            fold: None,
         });
     }
     doc
@@ -290,6 +295,17 @@ impl App {
             _ => None,
         };
         self.detail.findings = Arc::new(SelectedFindings::of(findings, &doc));
+        self.set_doc(id, doc);
+    }
+
+    /// Shows `doc` as message `id`'s layout: its folds stay if it is the message they were
+    /// made for (a new layout of it), else none is folded.
+    fn set_doc(&mut self, id: EntryId, doc: Arc<PrettyDoc>) {
+        if self.detail.folds.id == Some(id) {
+            self.detail.folds.relayout(&doc);
+        } else {
+            self.detail.folds = Folds::new(id, &doc);
+        }
         self.detail.doc = Some((id, doc));
     }
 
@@ -324,7 +340,7 @@ impl App {
         self.detail.warehouse = warehouse.map(Arc::new);
         let doc = Arc::new(doc);
         self.detail.findings = Arc::new(SelectedFindings::of(findings, &doc));
-        self.detail.doc = Some((id, doc));
+        self.set_doc(id, doc);
     }
 
     /// Selects the row shown at `index` (a mouse click); following resumes on the last row.
@@ -366,6 +382,9 @@ impl App {
     }
 
     pub(super) fn scroll_detail(&mut self, delta: isize) {
+        if self.detail.tab == Tab::Pretty {
+            return self.scroll_tree(delta);
+        }
         let lines = self.detail_lines();
         if lines == 0 {
             return;
@@ -416,10 +435,7 @@ impl App {
                 .or(lines.last())
         };
         match target {
-            Some(line) => {
-                let delta = *line as isize - self.detail.cursor as isize;
-                self.scroll_detail(delta);
-            }
+            Some(line) => self.go_to_line(*line),
             None => self.set_status("no match in this message", false),
         }
     }

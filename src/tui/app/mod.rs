@@ -10,18 +10,22 @@
 
 mod delivery_view;
 mod detail;
+mod diff;
 mod filter;
 mod jobs;
+mod jump;
 mod marks;
 mod person;
 mod rate;
 mod schema;
+mod sequence;
 mod sql;
 mod summary;
 mod tab;
 #[cfg(test)]
 mod tests;
 mod views;
+mod tree;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -51,8 +55,9 @@ pub use delivery_view::{DeliveryDocs, DeliveryPane, DeliveryView, HELP as DELIVE
 pub use detail::{
     DETAIL_BOUNDS, DetailJob, DetailPane, SYNC_DETAIL_BYTES, SelectedFindings, detail_doc,
 };
+pub use diff::DiffJob;
 pub use jobs::{Destinations, Job, MapJob, ReplayJob, SendJob, Unusable};
-pub use rate::RateMeter;
+pub use rate::{RateHistory, RateMeter, sparkline};
 pub use tab::Tab;
 
 /// Where the frames come from, as shown in the header.
@@ -119,6 +124,10 @@ pub enum Mode {
     Sql(Box<crate::tui::popups::sql::SqlPrompt>),
     /// `v`: the saved views (`[[view]]`) to pick from.
     Views(crate::tui::popups::views::ViewPicker),
+    /// `t`: the time to jump to in the list.
+    Jump(crate::tui::popups::jump::JumpPrompt),
+    /// `=`: a structural diff of two messages (boxed, as the person view).
+    Diff(Box<crate::tui::popups::diff::DiffPane>),
 }
 
 impl Mode {
@@ -130,13 +139,15 @@ impl Mode {
             Mode::Summary(_) => Context::Summary,
             Mode::Person(_) => Context::Person,
             Mode::Schema(_) => Context::Schema,
+            Mode::Diff(_) => Context::Diff,
             Mode::Normal
             | Mode::Filter(_)
             | Mode::Help(_)
             | Mode::Write(_)
             | Mode::Sql(_)
             | Mode::Confirm(_)
-            | Mode::Views(_) => Context::Main,
+            | Mode::Views(_)
+            | Mode::Jump(_) => Context::Main,
         }
     }
 }
@@ -188,6 +199,12 @@ pub struct App {
     /// Connected to a relay: the bus stream it reads (the header says so).
     pub relayed: Option<RelayOrigin>,
     pub rate: RateMeter,
+    /// Events per second of `receivedAt` over the last minutes (the header's sparkline).
+    pub history: RateHistory,
+    /// Events per source, for the header (and the list's source column, once there are two).
+    pub source_counts: crate::tui::sources::SourceCounts,
+    /// A message with a known lateness has arrived (the list's latency column shows).
+    pub lateness_seen: bool,
     pub keys: KeyMap,
     pub theme: Arc<Theme>,
     pub mode: Mode,
@@ -221,6 +238,8 @@ pub struct App {
     /// Hide PII values on screen.
     pub mask_pii: bool,
     pub status: Option<Status>,
+    /// The first key of a sequence typed in the main view (`z` of `zc`), waiting for the next.
+    pub pending_lead: Option<char>,
     /// Rows and lines visible at the last draw (for paging).
     pub list_height: usize,
     /// Messages or Deliveries, under any popup.
@@ -255,8 +274,12 @@ pub struct App {
     pub unread: crate::tui::feed::Unread,
     /// Where our deliveries are published (none for a recording).
     pub publisher: Option<crate::tui::publish::Publisher>,
+    /// `--copy-to`: each copy is also written to this file (for terminals without OSC 52).
+    pub copy_to: Option<std::path::PathBuf>,
     /// The job to start for a large selected message (see [`DetailPane::pending`]).
     detail_job: Option<DetailJob>,
+    /// The comparison to start for a large pair (see [`App::take_diff_job`]).
+    diff_job: Option<DiffJob>,
     next_generation: u64,
     next_job: u64,
 }
@@ -269,6 +292,9 @@ impl App {
             connection: Connection::Connecting,
             relayed: None,
             rate: RateMeter::default(),
+            history: RateHistory::default(),
+            source_counts: crate::tui::sources::SourceCounts::default(),
+            lateness_seen: false,
             keys,
             theme,
             mode: Mode::Normal,
@@ -287,6 +313,7 @@ impl App {
             inspector: Arc::new(Inspector::default()),
             mask_pii: false,
             status: None,
+            pending_lead: None,
             list_height: 20,
             view: View::Messages,
             marks: Marks::default(),
@@ -306,8 +333,10 @@ impl App {
             jobs: Vec::new(),
             unread: crate::tui::feed::Unread::default(),
             publisher: None,
+            copy_to: None,
             detail: DetailPane::default(),
             detail_job: None,
+            diff_job: None,
             next_generation: 1,
             next_job: 1,
         }
@@ -365,6 +394,9 @@ impl App {
         for entry in entries {
             if matches!(entry.kind, EntryKind::Event) {
                 events += 1;
+                self.history.record(entry.received_ms);
+                self.source_counts.count(&entry.source);
+                self.lateness_seen |= entry.lateness.late_ms().is_some();
             }
             self.store.push_entry(entry);
         }
@@ -588,11 +620,13 @@ impl App {
                 return None;
             }
             Mode::Write(_) => return self.write_key(key),
+            Mode::Jump(_) => return self.jump_key(key),
             Mode::Forward(_)
             | Mode::Replay(_)
             | Mode::Summary(_)
             | Mode::Person(_)
-            | Mode::Schema(_) => self.keys.action_in(self.mode.context(), key)?,
+            | Mode::Schema(_)
+            | Mode::Diff(_) => self.keys.action_in(self.mode.context(), key)?,
             Mode::Help(_) => match main? {
                 Action::Quit => Action::Quit,
                 action @ (Action::Up
@@ -603,7 +637,7 @@ impl App {
                 | Action::Live) => action,
                 _ => Action::Back,
             },
-            Mode::Normal => main?,
+            Mode::Normal => return self.normal_key(key, main),
         };
         self.update(action)
     }
@@ -617,6 +651,8 @@ impl App {
             Context::Summary => return self.update_summary(action),
             Context::Person => return self.update_person(action),
             Context::Schema => return self.update_schema(action),
+            Context::Tree => return self.update_tree(action),
+            Context::Diff => return self.update_diff(action),
             Context::Main => {}
         }
         let page = self.list_height;
@@ -726,7 +762,7 @@ impl App {
                     self.focus = Focus::Detail;
                     self.detail.cursor = 0;
                     self.detail.scroll = 0;
-                    self.scroll_detail(line as isize);
+                    self.go_to_line(line);
                 }
             }
             Action::ToggleMask => {
@@ -758,6 +794,7 @@ impl App {
                     return Some(Effect::Copy(path));
                 }
             }
+            Action::CopyValue => return self.copy_value(),
             Action::WriteView => return self.write_view(),
             Action::Clear if self.store.is_empty() => {
                 self.set_status("nothing to clear", false);
@@ -787,6 +824,8 @@ impl App {
             Action::Person => self.open_selected_person(),
             Action::Schema => self.open_schema(),
             Action::Sql => self.open_sql(),
+            Action::JumpToTime => self.open_jump(),
+            Action::Diff => self.open_diff(),
             Action::Back => {
                 if !matches!(self.mode, Mode::Normal) {
                     self.mode = Mode::Normal;

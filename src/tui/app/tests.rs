@@ -356,3 +356,39 @@ fn moving_up_stops_following_and_counts_the_rows_that_arrive_below() {
     assert_eq!(app.new_below(), None);
     assert_eq!(app.selected, Some(8));
 }
+
+#[test]
+fn a_large_pair_is_compared_off_the_ui_task_and_shown_when_ready() {
+    let mut app = app();
+    let big = "x".repeat(SYNC_DETAIL_BYTES);
+    let frames = [(1, r#"1"#), (2, r#""1""#)]
+        .into_iter()
+        .map(|(seq, price)| {
+            let message = format!(
+                r#"{{"type":"track","event":"Big","properties":{{"price":{price},"blob":"{big}"}}}}"#
+            );
+            Frame::Event(eventscope_core::model::EventFrame::from_plain(
+                seq,
+                serde_json::value::RawValue::from_string(message).unwrap(),
+                "t",
+            ))
+        })
+        .collect();
+    app.ingest(frames, Instant::now());
+    app.update(Action::Diff);
+    let Mode::Diff(pane) = &app.mode else {
+        panic!("no diff pane: {:?}", app.status);
+    };
+    assert!(pane.shown().is_none(), "not computed on the UI task");
+    let job = app.take_diff_job().expect("a job for the loop to run");
+    let generation = job.generation;
+    // A stale result (another pane's) is ignored; this one's is shown.
+    app.diff_ready(generation + 1, Ok(Default::default()));
+    app.diff_ready(generation, job.run());
+    let Mode::Diff(pane) = &app.mode else {
+        panic!("the pane closed");
+    };
+    let diff = pane.shown().unwrap();
+    assert_eq!(diff.changes.len(), 1);
+    assert_eq!(diff.changes[0].path, "properties.price");
+}

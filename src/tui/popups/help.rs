@@ -19,12 +19,14 @@ use crate::tui::views::wrap;
 use eventscope_core::filter::TERMS;
 
 /// The popups' and the Deliveries view's keys, one line each (see [`KeyMap::hint`]).
-pub const SECTIONS: [(&str, &str); 7] = [
+pub const SECTIONS: [(&str, &str); 9] = [
+    ("Pretty tree (detail focused)", crate::tui::tree::HELP),
     ("Forward popup", super::forward::HELP),
     ("Replay popup", super::replay::HELP),
     ("Summary", super::summary::HELP),
     ("Person view", super::person::HELP),
     ("Schema view", super::schema::HELP),
+    ("Diff pane (=)", super::diff::HELP),
     ("SQL prompt (:)", super::sql::HELP),
     ("Deliveries", crate::tui::app::DELIVERIES_HELP),
 ];

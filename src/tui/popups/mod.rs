@@ -4,9 +4,11 @@
 //! actions (the filter bar reads text, through `App::filter_key`).
 
 pub mod confirm;
+pub mod diff;
 pub mod filter;
 pub mod forward;
 pub mod help;
+pub mod jump;
 pub mod person;
 pub mod replay;
 pub mod schema;

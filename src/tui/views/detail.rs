@@ -367,18 +367,45 @@ fn draw_pretty(
     let height = area.height as usize;
     let selected = &app.detail.findings;
     let mut lines: Vec<Line> = Vec::with_capacity(height);
-    for (i, line) in doc.lines.iter().enumerate().skip(app.detail.scroll) {
+    // The folds of this layout (none if they were made for another).
+    let folds = (app.detail.folds.visible().len() <= doc.lines.len()
+        && app.detail.doc.as_ref().map(|(id, _)| *id) == app.detail.folds.id)
+        .then_some(&app.detail.folds);
+    let all: Vec<usize>;
+    let visible = match folds {
+        Some(folds) => folds.visible(),
+        None => {
+            all = (0..doc.lines.len()).collect();
+            &all
+        }
+    };
+    let first = folds.map_or(app.detail.scroll, |f| f.index_of(app.detail.scroll));
+    for &i in visible.iter().skip(first) {
+        let Some(line) = doc.lines.get(i) else {
+            break;
+        };
         if lines.len() >= height {
             break;
         }
         let here: Vec<&Finding> = selected.at_line(i).map(|f| &selected.findings[f]).collect();
+        // Findings hidden in a folded container show on its line.
+        let folded = line.fold.filter(|_| folds.is_some_and(|f| f.is_folded(i)));
+        let inside: Vec<&Finding> = folded.map_or_else(Vec::new, |fold| {
+            selected
+                .lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| **l > i && **l <= fold.close)
+                .map(|(f, _)| &selected.findings[f])
+                .collect()
+        });
         let cursor = app.focus == Focus::Detail && i == app.detail.cursor;
         let number_style = if cursor {
             t.style(Role::Accent).add_modifier(Modifier::BOLD)
         } else {
             t.style(Role::Muted)
         };
-        let worst = here.iter().map(|f| f.severity).max();
+        let worst = here.iter().chain(&inside).map(|f| f.severity).max();
         let (marker, marker_style) = match worst {
             Some(severity) => finding::severity_mark(severity, app),
             None if cursor => ("▶", number_style),
@@ -418,6 +445,9 @@ fn draw_pretty(
             let matches = find_all(&line.text, &terms);
             spans.extend(overlay(&line.text, &base, &matches, match_style));
         }
+        if folded.is_some() {
+            spans.extend(fold_preview(doc, i, &inside, app));
+        }
         lines.push(escape_line(Line::from(spans)));
         // Problems go right under their line; `info` (e.g. PII in its expected place) only
         // marks the gutter, and the Findings tab lists it.
@@ -445,6 +475,30 @@ fn draw_pretty(
     }
     frame.render_widget(paragraph, area);
     area
+}
+
+/// What follows a folded container's opening line: `3 items],` (muted), then the worst
+/// severity of the findings hidden inside and how many there are.
+fn fold_preview(
+    doc: &PrettyDoc,
+    line: usize,
+    inside: &[&Finding],
+    app: &App,
+) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(
+        crate::tui::tree::preview(doc, line).unwrap_or_default(),
+        t.style(Role::Muted).add_modifier(Modifier::ITALIC),
+    )];
+    if let Some(worst) = inside.iter().map(|f| f.severity).max() {
+        let (mark, style) = finding::severity_mark(worst, app);
+        let count = match inside.len() {
+            1 => String::new(),
+            n => format!(" {n}"),
+        };
+        spans.push(Span::styled(format!("  {mark}{count}"), style));
+    }
+    spans
 }
 
 /// Byte ranges of case-insensitive occurrences of any term in `text`.

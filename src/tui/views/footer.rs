@@ -47,12 +47,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Mode::Summary(_)
         | Mode::Person(_)
         | Mode::Schema(_)
+        | Mode::Diff(_)
         | Mode::Sql(_)
         | Mode::Confirm(_)
         | Mode::Forward(_)
         | Mode::Replay(_)
         | Mode::Write(_)
-        | Mode::Views(_) => Vec::new(),
+        | Mode::Views(_)
+        | Mode::Jump(_) => Vec::new(),
         Mode::Normal => {
             let actions: &[Action] = match app.view {
                 View::Deliveries => FOOTER_DELIVERIES,

@@ -1,5 +1,5 @@
-//! The header: source, connection state, totals, rate, rejected, secrets seen, bots, missed
-//! and evicted counts.
+//! The header: source, connection state, totals, rate and its sparkline, events per source,
+//! rejected, secrets seen, bots, missed and evicted counts.
 
 use std::time::Instant;
 
@@ -12,6 +12,7 @@ use ratatui::widgets::Paragraph;
 use super::thousands;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Connection, SourceKind};
+use crate::tui::sources::source_style;
 use crate::tui::text::escape_line;
 use crate::tui::theme::{ColorMode, Role};
 use eventscope_core::inspect::redact::RedactMode;
@@ -59,6 +60,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let rate = app.rate.per_second(Instant::now());
         spans.push(Span::styled(format!(" · {rate:.0}/s"), base));
     }
+    spans.extend(rate_sparkline(app, base));
+    spans.extend(per_source(app, base, area.width));
     let rejected_style = if totals.rejected > 0 {
         base.patch(t.fg(ui.rejected)).add_modifier(Modifier::BOLD)
     } else {
@@ -252,6 +255,56 @@ fn state_label(app: &App) -> (String, Style) {
         Connection::Loaded => ("file".into(), on(ui.muted)),
         Connection::Closed { .. } => ("closed".into(), on(ui.error)),
     }
+}
+
+/// Events per `receivedAt` second over the last five minutes, as block characters: up to the
+/// clock for a live source, up to the newest message for a recording; nothing when none fall
+/// in that window.
+fn rate_sparkline(app: &App, base: Style) -> Option<Span<'static>> {
+    const BUCKETS: usize = 16;
+    let end_ms = match app.source {
+        SourceKind::File { .. } => 0,
+        _ => chrono::Utc::now().timestamp_millis(),
+    };
+    let buckets = app.history.buckets(BUCKETS, end_ms);
+    if buckets.iter().all(|b| *b == 0) {
+        return None;
+    }
+    Some(Span::styled(
+        format!(" {}", crate::tui::app::sparkline(&buckets)),
+        base.patch(app.theme.fg(app.theme.ui.accent)),
+    ))
+}
+
+/// Events per source, most first, each in its colour: the top few by the width ("+N more"
+/// for the rest); nothing while a single source has been seen.
+fn per_source(app: &App, base: Style, width: u16) -> Vec<Span<'static>> {
+    let counts = &app.source_counts;
+    if counts.len() < 2 {
+        return Vec::new();
+    }
+    let shown = match width {
+        w if w >= 160 => 4,
+        w if w >= 120 => 3,
+        w if w >= 100 => 2,
+        _ => 1,
+    };
+    let ranked = counts.ranked();
+    let mut spans = Vec::new();
+    for (name, n) in ranked.iter().take(shown) {
+        spans.push(Span::styled(" · ", base));
+        spans.push(Span::styled(
+            format!("{} {}", crate::tui::text::fit(name, 12), thousands(*n)),
+            base.patch(source_style(&app.theme, name)),
+        ));
+    }
+    if ranked.len() > shown {
+        spans.push(Span::styled(
+            format!(" +{} more", ranked.len() - shown),
+            base,
+        ));
+    }
+    spans
 }
 
 /// "N secrets seen": messages with a Red PII finding, masked by the collector or not, so

@@ -10,8 +10,10 @@ use super::{fit, pad, thousands};
 use crate::tui::app::{App, Focus, SourceKind};
 use crate::tui::columns::Column;
 use crate::tui::glyphs::{Glyph, PiiGlyph, pii_glyph, verdict_glyph};
+use crate::tui::sources::{source_name, source_style};
 use crate::tui::theme::Role;
 use eventscope_core::entry::{Entry, EntryKind};
+use eventscope_core::model::format_duration_ms;
 
 /// The marks' gutter: `● `.
 const MARK: usize = 2;
@@ -47,7 +49,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Rect {
     let marking = !app.marks.is_empty();
     let gutter = if marking { MARK } else { 0 };
     let width = (inner.width as usize).saturating_sub(gutter);
-    let columns = app.columns.fit(width);
+    // A source column says nothing while one source has been seen, a latency column while no
+    // message has carried a time to measure.
+    let columns = app.columns.fit_where(width, |column| match column {
+        Column::Source => app.source_counts.len() > 1,
+        Column::Latency => app.lateness_seen,
+        _ => true,
+    });
     let mut heading = " ".repeat(gutter);
     for (i, (column, w)) in columns.iter().enumerate() {
         if i > 0 {
@@ -141,7 +149,14 @@ fn column_cell<'a>(entry: &'a Entry, column: Column, width: usize, app: &App) ->
     };
     match column {
         Column::Time => vec![styled(&format_time(entry.received_ms), muted)],
-        Column::Source => vec![styled(&source_label(entry), muted)],
+        Column::Source => {
+            let name = source_name(&entry.source);
+            let style = match rejection {
+                Some(_) => muted,
+                None => source_style(t, name),
+            };
+            vec![styled(name, style)]
+        }
         Column::Type => match rejection {
             Some(_) => vec![styled("rejected", t.style(Role::Rejected))],
             None => vec![styled(
@@ -163,7 +178,23 @@ fn column_cell<'a>(entry: &'a Entry, column: Column, width: usize, app: &App) ->
             Some(_) => vec![styled(&entry.source.path, t.style(Role::Rejected))],
             None => vec![styled(&entry.summary.user(&entry.text), muted)],
         },
-        Column::Latency => vec![styled("", muted)],
+        Column::Latency => {
+            let lateness = &entry.lateness;
+            match lateness.late_ms() {
+                Some(late) => {
+                    // `~`: the device clock was off, and the lateness is corrected for it.
+                    let mark = if lateness.skewed() { "~" } else { "" };
+                    let text = format!("{}{mark}", format_duration_ms(late));
+                    let style = if late > app.inspector.late.after_ms || late < 0 {
+                        t.style(Role::Warning)
+                    } else {
+                        muted
+                    };
+                    vec![styled(&text, style)]
+                }
+                None => vec![styled("", muted)],
+            }
+        }
         Column::Size => {
             let bytes = rejection.map_or(entry.text.len(), |r| r.body_bytes as usize);
             vec![styled(&size(bytes), muted)]
@@ -173,11 +204,6 @@ fn column_cell<'a>(entry: &'a Entry, column: Column, width: usize, app: &App) ->
             None => vec![verdict_mark(entry, app), pii_mark(entry, app)],
         },
     }
-}
-
-/// The source column: the masked write key (or the path a plain source has).
-fn source_label(entry: &Entry) -> String {
-    entry.source.write_key.clone().unwrap_or_else(|| "—".into())
 }
 
 /// The verdict column: see [`crate::tui::glyphs`].

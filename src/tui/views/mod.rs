@@ -55,6 +55,8 @@ pub struct DrawnLayout {
     pub schema_rows: Rect,
     /// The SQL prompt's answer rows (with their header line).
     pub sql_rows: Rect,
+    /// The diff pane's rows.
+    pub diff_rows: Rect,
 }
 
 /// Highlighting ready for what is on screen: the selected message, the forward popup's
@@ -135,6 +137,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         Mode::Summary(view) => layout.summary_rows = view.draw(frame, area, app),
         Mode::Person(view) => layout.person_rows = view.draw(frame, area, app),
         Mode::Schema(view) => layout.schema_rows = view.draw(frame, area, app),
+        Mode::Diff(pane) => layout.diff_rows = pane.draw(frame, area, app),
         Mode::Sql(prompt) => layout.sql_rows = prompt.draw(frame, area, app),
         Mode::Confirm(confirm) => confirm.draw(frame, area, app),
         Mode::Views(picker) => picker.draw(frame, area, app),
@@ -143,6 +146,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         }
         Mode::Replay(popup) => popup.draw(frame, area, app),
         Mode::Write(prompt) => prompt.draw(frame, area, app),
+        Mode::Jump(prompt) => prompt.draw(frame, area, app),
         Mode::Normal | Mode::Filter(_) => {}
     }
     layout

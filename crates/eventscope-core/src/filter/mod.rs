@@ -26,6 +26,10 @@
 //! routed:amp  dropped:amp         Segment would (not) deliver it to the destination named `amp`
 //! dropped:amp:consent             … dropped for that reason (consent, integrations, filter,
 //!                                 unsupported)
+//! source:web  source:abcd*        the source's label (`[[source]]`) or masked write key; globs
+//! late:>5m  late:<30s             arrived more (less) than this after its timestamp (skew
+//!                                 corrected with sentAt); units ms, s, m, h, d
+//! skew:>1m                        the device clock was off by more than this (needs sentAt)
 //! ```
 //!
 //! `routed:` and `dropped:` name the destinations the query is parsed for
@@ -100,6 +104,18 @@ pub trait Filterable {
     /// The identity graph's profile the message joined when it was observed (none unless a
     /// graph saw it); `person:` follows later merges from there.
     fn profile(&self) -> Option<crate::identity::ProfileId> {
+        None
+    }
+    /// How late it arrived, in ms ([`crate::model::Lateness`]); none when unknown.
+    fn late_ms(&self) -> Option<i64> {
+        None
+    }
+    /// How far the device clock was off, in ms (needs `sentAt`); none when unknown.
+    fn skew_ms(&self) -> Option<i64> {
+        None
+    }
+    /// The source's configured label (`[[source]]`), if any.
+    fn source_label(&self) -> Option<&str> {
         None
     }
 }

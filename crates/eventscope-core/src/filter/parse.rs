@@ -19,7 +19,7 @@ use super::fql;
 use super::glob::Glob;
 use super::jq::JqFilter;
 use super::node::Node;
-use super::predicate::{Field, Flag, KeyPattern, PersonTerm, Predicate};
+use super::predicate::{Compare, Field, Flag, KeyPattern, PersonTerm, Predicate};
 use crate::routing::Reason;
 
 /// The result of parsing: the tree and what to highlight.
@@ -490,6 +490,24 @@ fn field_predicate(field: Field, value: &str, value_pos: usize) -> Result<Predic
                 ));
             }
         },
+        Field::Source => Predicate::Source(Glob::new(value, true), KeyPattern::new(value)),
+        Field::Late | Field::Skew => {
+            let Some(compare) = Compare::parse(value) else {
+                return Err(error(
+                    format!(
+                        "`{}:{value}` is not a duration: write >5m, <30s, >2h (units ms, s, m, \
+                         h, d)",
+                        field.name()
+                    ),
+                    value_pos,
+                ));
+            };
+            if field == Field::Late {
+                Predicate::Late(compare)
+            } else {
+                Predicate::Skew(compare)
+            }
+        }
         Field::Jq | Field::Fql => unreachable!("`jq:` and `fql:` are lexed as their own tokens"),
         Field::Routed | Field::Dropped => {
             unreachable!("`routed:` and `dropped:` are compiled by `route_predicate`")

@@ -32,11 +32,14 @@ pub(crate) enum Field {
     Routed,
     Dropped,
     Person,
+    Source,
+    Late,
+    Skew,
 }
 
 impl Field {
     /// Every field, in the order error messages list them.
-    pub(crate) const ALL: [Field; 13] = [
+    pub(crate) const ALL: [Field; 16] = [
         Field::Type,
         Field::Event,
         Field::User,
@@ -50,6 +53,9 @@ impl Field {
         Field::Fql,
         Field::Routed,
         Field::Dropped,
+        Field::Source,
+        Field::Late,
+        Field::Skew,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -67,6 +73,9 @@ impl Field {
             Field::Routed => "routed",
             Field::Dropped => "dropped",
             Field::Person => "person",
+            Field::Source => "source",
+            Field::Late => "late",
+            Field::Skew => "skew",
         }
     }
 
@@ -156,6 +165,12 @@ pub(crate) enum Predicate {
     Dropped(usize, Option<Reason>),
     /// `person:ID`: the rows whose profile is, or was merged into, the person holding ID.
     Person(PersonTerm),
+    /// `source:`: glob over the source's label or masked write key, or the key as `key:` reads it.
+    Source(Glob, KeyPattern),
+    /// `late:>5m`: how late the message arrived, compared.
+    Late(Compare),
+    /// `skew:>1m`: how far the device clock was off (either way), compared.
+    Skew(Compare),
 }
 
 impl Predicate {
@@ -187,6 +202,14 @@ impl Predicate {
             Predicate::Person(person) => item
                 .profile()
                 .is_some_and(|p| person.members.binary_search(&p).is_ok()),
+            Predicate::Source(glob, key) => {
+                item.source_label().is_some_and(|l| glob.matches(l))
+                    || item
+                        .write_key()
+                        .is_some_and(|k| glob.matches(k) || key.matches(k))
+            }
+            Predicate::Late(compare) => item.late_ms().is_some_and(|ms| compare.holds(ms)),
+            Predicate::Skew(compare) => item.skew_ms().is_some_and(|ms| compare.holds(ms.abs())),
         }
     }
 
@@ -196,6 +219,36 @@ impl Predicate {
             Predicate::Text(_) => 1,
             Predicate::Jq(_) | Predicate::Fql(_) => 2,
             _ => 0,
+        }
+    }
+}
+
+/// `>5m` or `<30s`: a duration in ms and which side of it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Compare {
+    pub(crate) more: bool,
+    pub(crate) ms: i64,
+}
+
+impl Compare {
+    /// `>DURATION` or `<DURATION` (a bare duration is `>`); see
+    /// [`crate::model::parse_duration_ms`].
+    pub(crate) fn parse(value: &str) -> Option<Compare> {
+        let value = value.trim();
+        let (more, rest) = match value.as_bytes().first() {
+            Some(b'>') => (true, &value[1..]),
+            Some(b'<') => (false, &value[1..]),
+            _ => (true, value),
+        };
+        let ms = crate::model::parse_duration_ms(rest.strip_prefix('=').unwrap_or(rest))?;
+        Some(Compare { more, ms })
+    }
+
+    fn holds(self, ms: i64) -> bool {
+        if self.more {
+            ms > self.ms
+        } else {
+            ms < self.ms
         }
     }
 }

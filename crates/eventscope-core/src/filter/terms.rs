@@ -137,6 +137,21 @@ pub const TERMS: &[Term] = &[
         TermKind::Field(Field::Dropped),
     ),
     term(
+        "source:web",
+        "the source: its label ([[source]] in the config) or masked write key; * globs",
+        TermKind::Field(Field::Source),
+    ),
+    term(
+        "late:>5m",
+        "arrived over 5 minutes after its timestamp (skew-corrected); < too; ms s m h d",
+        TermKind::Field(Field::Late),
+    ),
+    term(
+        "skew:>1m",
+        "the device clock was off by over a minute either way (needs sentAt)",
+        TermKind::Field(Field::Skew),
+    ),
+    term(
         "a b",
         "both (and binds tighter than or)",
         TermKind::Operator,

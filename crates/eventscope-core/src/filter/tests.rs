@@ -578,7 +578,7 @@ fn error_unknown_field() {
     assert_eq!(
         e.message,
         "unknown field `foo`; fields: type, event, user, person, id, key, has, rule, pii, jq, fql, routed, \
-         dropped"
+         dropped, source, late, skew"
     );
     assert_eq!(e.position, 0);
     assert_err("type:track bar:baz", "unknown field `bar`", 11);
@@ -1108,4 +1108,90 @@ fn has_bot_finds_the_rows_a_bot_sent() {
     let mut off = Inspector::default();
     off.traffic.bot = None;
     assert_eq!(matching("has:bot", &rows(off)), Vec::<u64>::new());
+}
+
+/// Rows as the viewer builds them: `[[source]]` labels and lateness from the time fields.
+mod sources_and_lateness {
+    use std::sync::Arc;
+
+    use crate::entry::{Entry, EntryBuilder};
+    use crate::filter::Query;
+    use crate::model::{Source, SourceLabels, mask_secret};
+
+    const WEB_KEY: &str = "wk_live_web_0123456789";
+    const IOS_KEY: &str = "wk_live_ios_9876543210";
+
+    fn row(key: &str, times: &str) -> Entry {
+        let mut builder = EntryBuilder::default();
+        builder.set_sources(Arc::new(SourceLabels::new([(WEB_KEY, "web")])));
+        let text = format!(r#"{{"type":"track","event":"A","userId":"u1"{times}}}"#);
+        builder.event(
+            1,
+            "2026-11-22T12:00:00.000Z",
+            Source {
+                write_key: Some(mask_secret(key)),
+                ..Source::default()
+            },
+            None,
+            None,
+            text.into(),
+        )
+    }
+
+    fn matches(filter: &str, entry: &Entry) -> bool {
+        Query::parse(filter)
+            .unwrap_or_else(|e| panic!("{filter}: {e}"))
+            .matches(entry)
+    }
+
+    #[test]
+    fn source_matches_the_label_or_the_key_with_globs() {
+        let web = row(WEB_KEY, "");
+        let ios = row(IOS_KEY, "");
+        assert_eq!(web.source.label.as_deref(), Some("web"));
+        assert_eq!(ios.source.label, None);
+        assert!(matches("source:web", &web) && !matches("source:web", &ios));
+        assert!(matches("source:WE*", &web), "label globs, any case");
+        // The key: its mask, a prefix of it, or the whole key as `key:` reads it.
+        let ios_mask = mask_secret(IOS_KEY);
+        assert!(matches(&format!("source:\"{ios_mask}\""), &ios));
+        assert!(matches("source:wk_l*", &ios) && matches("source:wk_l*", &web));
+        assert!(matches(&format!("source:{IOS_KEY}"), &ios));
+        assert!(!matches(&format!("source:{IOS_KEY}"), &web));
+        assert!(matches("-source:web", &ios));
+    }
+
+    #[test]
+    fn late_and_skew_compare_durations_in_any_unit() {
+        // Received 12:00:00, stamped 09:00 without sentAt: 3 hours late, skew unknown.
+        let backdated = row(WEB_KEY, r#","timestamp":"2026-11-22T09:00:00.000Z""#);
+        // The device clock 2 minutes ahead; sent 2 s after it happened.
+        let skewed = row(
+            WEB_KEY,
+            r#","timestamp":"2026-11-22T12:01:58.000Z","sentAt":"2026-11-22T12:02:00.000Z""#,
+        );
+        let prompt = row(WEB_KEY, r#","timestamp":"2026-11-22T11:59:59.000Z""#);
+        let none = row(WEB_KEY, "");
+        assert!(matches("late:>5m", &backdated));
+        assert!(matches("late:>2h", &backdated) && !matches("late:>3h", &backdated));
+        assert!(matches("late:>179m", &backdated) && matches("late:>10799s", &backdated));
+        assert!(!matches("late:>5m", &skewed), "the skew is corrected out");
+        assert!(matches("late:<5s", &skewed) && matches("late:<5s", &prompt));
+        assert!(!matches("late:<5s", &none) && !matches("late:>5s", &none));
+        assert!(matches("skew:>1m", &skewed) && !matches("skew:>3m", &skewed));
+        assert!(!matches("skew:>1m", &backdated), "no sentAt, no skew");
+        assert!(matches(
+            "late:>1d",
+            &row(WEB_KEY, r#","timestamp":"2026-11-20T12:00:00Z""#)
+        ));
+        for bad in ["late:soon", "late:>5", "skew:>5y", "late:"] {
+            let err = Query::parse(bad).err();
+            assert!(
+                err.as_ref().is_some_and(|e| e.message.contains("duration")
+                    || e.message.contains("empty")
+                    || e.message.contains("value")),
+                "{bad}: {err:?}"
+            );
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! decisions) what would not land in a warehouse as sent, and whether a bot sent it. Pure: no I/O besides loading a plan file, no terminal.
 
 pub mod identity;
+pub mod late;
 mod merge;
 pub mod pii;
 pub mod plan;
@@ -174,13 +175,21 @@ pub struct Inspector {
     pub warehouse: crate::warehouse::WarehouseSettings,
     /// `[traffic]`: the `traffic/bot` finding's severity.
     pub traffic: traffic::TrafficRules,
+    /// `[late]`: when a message counts as late on arrival (`spec/late`).
+    pub late: late::LateRule,
 }
 
 impl Inspector {
     /// Findings for a message given as JSON text, most severe first, then in path order.
     pub fn inspect_text(&self, text: &str) -> Vec<Finding> {
+        self.inspect_text_at(text, 0)
+    }
+
+    /// [`Inspector::inspect_text`] for a message received at `received_ms` (Unix ms; 0
+    /// unknown), which stands in for a missing `receivedAt`.
+    pub fn inspect_text_at(&self, text: &str, received_ms: i64) -> Vec<Finding> {
         match Json::parse(text) {
-            Ok(message) => self.inspect_json(&message, text.len()),
+            Ok(message) => self.inspect_json_at(&message, text.len(), received_ms),
             Err(e) => vec![Finding::new(
                 Kind::Spec,
                 "spec/invalid-json",
@@ -194,8 +203,20 @@ impl Inspector {
     /// Findings for a parsed message; `size` is its size in bytes as sent. One finding per
     /// problem: a spec finding and a plan finding on the same path for the same cause are one.
     pub fn inspect_json(&self, message: &Json<'_>, size: usize) -> Vec<Finding> {
+        self.inspect_json_at(message, size, 0)
+    }
+
+    /// [`Inspector::inspect_json`] for a message received at `received_ms` (Unix ms; 0
+    /// unknown), which stands in for a missing `receivedAt` (`spec/late`).
+    pub fn inspect_json_at(
+        &self,
+        message: &Json<'_>,
+        size: usize,
+        received_ms: i64,
+    ) -> Vec<Finding> {
         let mut findings = Vec::new();
         self.spec.check(message, size, &mut findings);
+        self.late.check(message, received_ms, &mut findings);
         if let Some(plan) = &self.plan {
             plan.check(message, &mut findings);
         }

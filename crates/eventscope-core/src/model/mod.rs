@@ -7,15 +7,19 @@ pub mod call;
 pub mod compact;
 mod fields;
 pub mod json;
+mod lateness;
 mod mask;
 pub mod path;
 pub mod pretty;
+mod source_labels;
 mod summary;
 mod timestamps;
 mod wire;
 
 pub use fields::{FieldValue, ObjectFields};
+pub use lateness::{Lateness, SKEW_MARK_MS, Stamps, format_duration_ms, parse_duration_ms};
 pub use mask::{mask_in_text, mask_secret};
+pub use source_labels::SourceLabels;
 pub use summary::{Summary, TextRef};
 pub use timestamps::{format_timestamp, parse_timestamp};
 pub use wire::{Incoming, WireError, parse_frame_text};
@@ -109,6 +113,10 @@ pub struct Source {
     pub ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    /// The source's label from the config (`[[source]]`), set as a viewer builds its rows
+    /// ([`crate::entry::EntryBuilder::set_sources`]); never on the wire.
+    #[serde(skip)]
+    pub label: Option<std::sync::Arc<str>>,
 }
 
 /// What eventscope changed in a message on arrival, so the original stays visible.

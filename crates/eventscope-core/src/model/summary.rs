@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use super::lateness::Stamps;
 use super::{MessageType, ObjectFields};
 
 /// Names and ids are cut to about this many bytes (ending with `…`) where they are shown: a
@@ -93,10 +94,23 @@ pub struct Summary {
 impl Summary {
     /// Reads the summary of `text`, a message JSON object; empty when it is not one.
     pub fn of(text: &str) -> Summary {
+        Summary::with_stamps(text).0
+    }
+
+    /// [`Summary::of`], and the message's time fields from the same reading (for its
+    /// [`super::Lateness`]).
+    pub fn with_stamps(text: &str) -> (Summary, Stamps<'_>) {
         let Ok(fields) = ObjectFields::parse(text) else {
-            return Summary::default();
+            return (Summary::default(), Stamps::default());
         };
         let string = |key: &str| fields.get(key).and_then(|v| text_ref(text, v.json()));
+        let stamp = |key: &str| string(key).map(|r| r.get(text));
+        let stamps = Stamps {
+            timestamp: stamp("timestamp"),
+            original_timestamp: stamp("originalTimestamp"),
+            sent_at: stamp("sentAt"),
+            received_at: stamp("receivedAt"),
+        };
         let raw_type = string("type");
         let message_type = raw_type
             .as_ref()
@@ -119,7 +133,7 @@ impl Summary {
                 }),
             _ => None,
         };
-        Summary {
+        let summary = Summary {
             other_type: if message_type.is_none() {
                 raw_type
             } else {
@@ -136,7 +150,8 @@ impl Summary {
             anonymous_id: string("anonymousId").filter(|r| !r.display(text).trim().is_empty()),
             message_id: string("messageId"),
             email,
-        }
+        };
+        (summary, stamps)
     }
 
     /// The type as text (`track`…, or what was sent, or empty).
