@@ -14,10 +14,10 @@ use crate::inspect::plan::{Unplanned, UnplannedPolicy};
 use crate::routing::{FieldPath, FilterAction};
 
 mod identity;
-mod traffic;
-mod view;
 mod late;
 pub mod sources;
+mod traffic;
+mod view;
 mod warehouse;
 
 pub use view::{ViewConfig, ViewSort};

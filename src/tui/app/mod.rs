@@ -24,8 +24,8 @@ mod summary;
 mod tab;
 #[cfg(test)]
 mod tests;
-mod views;
 mod tree;
+mod views;
 
 use std::sync::Arc;
 use std::time::Instant;
