@@ -179,7 +179,7 @@ fn main() {
                 None,
                 texts[i].as_str().into(),
             );
-            usize::from(entry.verdict.violation) + entry.profile.map_or(0, |_| 1)
+            usize::from(entry.verdict.violation()) + entry.profile.map_or(0, |_| 1)
         }
     };
     let without = rate("rows: verdicts", &rows(false, false));

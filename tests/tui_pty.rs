@@ -41,6 +41,11 @@ impl Screen {
         command.args(args);
         command.env("TERM", "xterm-256color");
         command.env_remove("NO_COLOR");
+        // The filter history goes to a scratch data directory, never the user's.
+        command.env(
+            "XDG_DATA_HOME",
+            std::env::temp_dir().join(format!("eventscope-pty-data-{}", std::process::id())),
+        );
         for (name, value) in env {
             command.env(name, value);
         }
@@ -1474,4 +1479,80 @@ fn h_folds_the_tree_and_c_copies_the_value_to_the_copy_to_file() {
     screen.type_text("q");
     assert!(screen.wait_exit().success());
     let _ = std::fs::remove_dir_all(recording.parent().unwrap());
+}
+
+/// `--view NAME` opens the viewer with the view's filter applied, and a filter typed in one run
+/// is in the next run's history (`↑` in the bar), kept in the data directory given.
+#[test]
+fn a_saved_view_opens_filtered_and_the_filter_history_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("eventscope-pty-view-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("eventscope.toml");
+    std::fs::write(
+        &config,
+        "[[view]]\nname = \"orders\"\nfilter = \"event:Order*\"\n",
+    )
+    .unwrap();
+    let recording = dir.join("session.ndjson");
+    std::fs::write(
+        &recording,
+        concat!(
+            r#"{"type":"track","event":"Order Completed","userId":"u1"}"#,
+            "\n",
+            r#"{"type":"page","name":"Pricing","anonymousId":"a1"}"#,
+            "\n",
+            r#"{"type":"track","event":"Order Refunded","userId":"u2"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let data = dir.join("data");
+    let (config, recording, data) = (
+        config.display().to_string(),
+        recording.display().to_string(),
+        data.display().to_string(),
+    );
+    let env = [("XDG_DATA_HOME", data.as_str())];
+    let args = ["open", &recording, "--config", &config, "--view", "orders"];
+    let mut screen = Screen::spawn_with_env(&args, &env);
+    let text = screen.wait_for("the view's rows", |s| s.contains("Messages 2/3"));
+    assert!(
+        text.contains("Order Completed") && text.contains("Order Refunded"),
+        "{text}"
+    );
+    assert!(!text.contains("Pricing"), "{text}");
+    // The bar opens on the view's filter: Ctrl-u clears it first.
+    screen.type_text("/\x15type:page\r");
+    screen.wait_for("the typed filter", |s| s.contains("Messages 1/3"));
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let history = std::fs::read_to_string(dir.join("data/eventscope/history")).unwrap();
+    assert_eq!(history, "\"type:page\"\n");
+
+    // A second run, without the view: ↑ in the filter bar brings the query back.
+    let args = ["open", &recording, "--config", &config];
+    let mut screen = Screen::spawn_with_env(&args, &env);
+    screen.wait_for("every row", |s| s.contains("Messages 3/3"));
+    screen.type_text("/");
+    screen.type_text("\x1b[A");
+    screen.wait_for("the remembered filter", |s| s.contains("Messages 1/3"));
+    screen.type_text("\r");
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+
+    // Off with EVENTSCOPE_NO_HISTORY=1: nothing new is written.
+    let env = [
+        ("XDG_DATA_HOME", data.as_str()),
+        ("EVENTSCOPE_NO_HISTORY", "1"),
+    ];
+    let mut screen = Screen::spawn_with_env(&args, &env);
+    screen.wait_for("every row", |s| s.contains("Messages 3/3"));
+    screen.type_text("/type:track\r");
+    screen.wait_for("the typed filter", |s| s.contains("Messages 2/3"));
+    screen.type_text("q");
+    assert!(screen.wait_exit().success());
+    let history = std::fs::read_to_string(dir.join("data/eventscope/history")).unwrap();
+    assert_eq!(history, "\"type:page\"\n");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -270,6 +270,9 @@ pub struct ViewArgs {
     /// so in its header and the forward popup [default: route as Segment does].
     #[arg(long)]
     pub ignore_routing: bool,
+    /// Open with this saved view (a `[[view]]` table of the config: its filter and columns).
+    #[arg(long, value_name = "NAME")]
+    pub view: Option<String>,
     /// Also write what the viewer copies (`c`, `y`, `Y`) to FILE, replacing it each time, for
     /// terminals without OSC 52 [default: `copy-to` in the config].
     #[arg(long, value_name = "FILE")]

@@ -50,6 +50,19 @@ impl Retention {
 }
 
 pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCode {
+    // The config (and `--view`) first: a usage error is said before anything else.
+    let (config, config_path) = match Config::load(view.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(e, 2),
+    };
+    let shown_path = config_path.as_deref().map_or_else(
+        || "eventscope.toml".to_string(),
+        |p| p.display().to_string(),
+    );
+    let start_view = match saved_view(&config, &shown_path, view.view.as_deref()) {
+        Ok(index) => index,
+        Err(e) => return fail(e, 2),
+    };
     if !std::io::stdout().is_terminal() {
         eprintln!(
             "eventscope: the viewer needs a terminal; in scripts use `eventscope serve`, `tail` or `check`"
@@ -57,10 +70,6 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
         return ExitCode::from(2);
     }
     init_file_logging();
-    let (config, config_path) = match Config::load(view.config.as_deref()) {
-        Ok(loaded) => loaded,
-        Err(e) => return fail(e, 2),
-    };
     let theme_name = view
         .theme
         .or(config.theme.clone())
@@ -176,6 +185,13 @@ pub async fn run(target: Target, view: ViewArgs, retention: Retention) -> ExitCo
     app.sdk_metrics = sdk_metrics;
     app.redact = redact;
     app.publisher = publisher;
+    if let Some(path) = crate::tui::history::path(config.history) {
+        app.keep_history(path);
+    }
+    app.views = config.view.clone();
+    if let Some(index) = start_view {
+        app.apply_view(index);
+    }
     app.copy_to = view.copy_to.clone().or(config.copy_to.clone());
     let jq = JqSettings::current_exe(JqLimits {
         budget: view.jq_budget,
@@ -213,6 +229,36 @@ async fn bind_embedded(
             Ok((server.spawn(), Some(note)))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Checks every `[[view]]`'s columns (the config knows no column names) and finds the view
+/// `--view` names: its index, or an error naming the views there are.
+fn saved_view(config: &Config, path: &str, wanted: Option<&str>) -> Result<Option<usize>, String> {
+    for view in &config.view {
+        if let Err(e) = crate::tui::columns::ColumnSet::parse(&view.columns) {
+            return Err(format!(
+                "{path}: line {}: [[view]] \"{}\": {e}",
+                view.line, view.name
+            ));
+        }
+    }
+    let Some(wanted) = wanted else {
+        return Ok(None);
+    };
+    match config.view.iter().position(|v| v.name == wanted) {
+        Some(index) => Ok(Some(index)),
+        None if config.view.is_empty() => Err(format!(
+            "--view {wanted}: {path} has no [[view]] tables; add one with name = \"{wanted}\" \
+             and a filter"
+        )),
+        None => {
+            let names: Vec<&str> = config.view.iter().map(|v| v.name.as_str()).collect();
+            Err(format!(
+                "--view {wanted}: no such view in {path}; views: {}",
+                names.join(", ")
+            ))
+        }
     }
 }
 

@@ -72,6 +72,8 @@ pub enum Action {
     Help,
     /// Close the top popup or mode.
     Back,
+    /// The saved views (`[[view]]`): pick one to apply.
+    SavedViews,
     /// Jump to a time in the list (`14:03`, `-5m`, an ISO timestamp).
     JumpToTime,
 
@@ -228,7 +230,7 @@ impl Context {
 }
 
 impl Action {
-    pub const ALL: [Action; 119] = [
+    pub const ALL: [Action; 120] = [
         Action::Quit,
         Action::Up,
         Action::Down,
@@ -273,6 +275,7 @@ impl Action {
         Action::MessageDeliveries,
         Action::Help,
         Action::Back,
+        Action::SavedViews,
         Action::JumpToTime,
         Action::FoldNode,
         Action::UnfoldNode,
@@ -421,6 +424,7 @@ impl Action {
             Action::MessageDeliveries => "the selected message's deliveries (and back)",
             Action::Help => "help",
             Action::Back => "close / cancel / back; with nothing open, clear the marks",
+            Action::SavedViews => "saved views ([[view]] in the config): pick one to apply",
             Action::JumpToTime => "jump to a time in the list: 14:03, -5m or an ISO timestamp",
             Action::ForwardSend => "send the requests shown",
             Action::ForwardEdit => "edit the messages in $EDITOR, then map them again",

@@ -15,6 +15,8 @@ pub enum Glyph {
     Warning,
     /// `·`: only notes (info findings of the spec or the plan).
     Note,
+    /// `b`: a bot sent it (a `traffic/bot` finding at info), and nothing worse was found.
+    Bot,
 }
 
 impl Glyph {
@@ -23,6 +25,7 @@ impl Glyph {
             Glyph::Error => "✗",
             Glyph::Warning => "!",
             Glyph::Note => "·",
+            Glyph::Bot => "b",
         }
     }
 }
@@ -48,6 +51,7 @@ pub fn verdict_glyph(entry: &Entry) -> Option<Glyph> {
     match entry.verdict.worst? {
         Severity::Error => Some(Glyph::Error),
         Severity::Warning => Some(Glyph::Warning),
+        Severity::Info if entry.verdict.bot => Some(Glyph::Bot),
         Severity::Info => entry.verdict.notes.then_some(Glyph::Note),
     }
 }
@@ -71,7 +75,7 @@ pub fn has_glyph(entry: &Entry) -> bool {
 }
 
 /// The legend, one entry per glyph: the help overlay lists it, the footer hint joins it.
-pub const LEGEND: [(&str, &str); 5] = [
+pub const LEGEND: [(&str, &str); 6] = [
     ("✗", "error (or a rejected request)"),
     ("!", "warning"),
     (
@@ -79,6 +83,10 @@ pub const LEGEND: [(&str, &str); 5] = [
         "PII where it does not belong (red: a secret, yellow: personal data)",
     ),
     ("·", "notes only (info findings)"),
+    (
+        "b",
+        "a bot sent it: crawler, monitor, headless browser, HTTP library (has:bot)",
+    ),
     (
         " ",
         "nothing to say (PII in its expected place is listed in Findings)",
@@ -133,5 +141,27 @@ mod tests {
         assert_eq!(verdict_glyph(&misplaced), Some(Glyph::Warning));
         assert_eq!(pii_glyph(&misplaced), Some(PiiGlyph::Yellow));
         assert!(has_glyph(&misplaced));
+    }
+
+    #[test]
+    fn a_bot_gets_its_glyph_over_notes_and_under_warnings() {
+        let bot = Finding::new(
+            Kind::Traffic,
+            "traffic/bot",
+            "context.userAgent",
+            Severity::Info,
+            "sent by a crawler",
+        );
+        let note = Finding::new(Kind::Plan, "plan/version", "", Severity::Info, "a note");
+        assert_eq!(
+            verdict_glyph(&entry(std::slice::from_ref(&bot))),
+            Some(Glyph::Bot)
+        );
+        assert_eq!(
+            verdict_glyph(&entry(&[bot.clone(), note])),
+            Some(Glyph::Bot)
+        );
+        let warning = Finding::new(Kind::Spec, "spec/x", "", Severity::Warning, "w");
+        assert_eq!(verdict_glyph(&entry(&[bot, warning])), Some(Glyph::Warning));
     }
 }

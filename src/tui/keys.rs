@@ -202,6 +202,7 @@ pub const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Back, &["esc"]),
     (Action::JumpToTime, &["t"]),
     (Action::Quit, &["q", "ctrl-c"]),
+    (Action::SavedViews, &["v"]),
     // The Pretty tree (detail pane focused); its keys come before the main view's.
     (Action::FoldNode, &["h", "left", "z c"]),
     (Action::UnfoldNode, &["l", "right", "z o"]),

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod forward;
 pub mod glyphs;
 pub mod highlight;
+pub mod history;
 pub mod jq;
 pub mod keys;
 pub mod marks;

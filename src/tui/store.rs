@@ -35,6 +35,8 @@ pub struct Totals {
     /// Messages with a Red PII finding (a secret, a card, a password…) at warning or above,
     /// masked by the collector or not.
     pub secrets: u64,
+    /// Messages a bot sent (`has:bot`).
+    pub bots: u64,
 }
 
 pub struct Store {
@@ -212,6 +214,9 @@ impl Store {
                 self.totals.events += 1;
                 if entry.verdict.pii & PII_RED != 0 {
                     self.totals.secrets += 1;
+                }
+                if entry.verdict.bot {
+                    self.totals.bots += 1;
                 }
             }
             EntryKind::Rejected(rejection) => {

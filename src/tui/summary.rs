@@ -35,6 +35,8 @@ struct Signature {
     error_rules: u16,
     /// Each destination's routing outcome.
     routes: Outcomes,
+    /// A bot sent it.
+    bot: bool,
 }
 
 impl Signature {
@@ -54,6 +56,7 @@ impl Signature {
             rules: verdict.rules.as_deref().unwrap_or("").into(),
             error_rules: verdict.error_rules,
             routes: verdict.routes,
+            bot: verdict.bot,
         }
     }
 
@@ -93,6 +96,8 @@ pub struct Tally {
     version: u64,
     /// Shown messages not counted yet, at the last refresh.
     pending: usize,
+    /// Counted messages a bot sent.
+    bots: u64,
 }
 
 impl Tally {
@@ -160,6 +165,9 @@ impl Tally {
         if let Some(count) = self.counts.get_mut(index as usize) {
             *count += 1;
         }
+        if entry.verdict.bot {
+            self.bots += 1;
+        }
         self.push_run(index);
     }
 
@@ -180,6 +188,9 @@ impl Tally {
             let take = u64::from(*run).min(n);
             if let Some(count) = self.counts.get_mut(*index as usize) {
                 *count -= take;
+            }
+            if self.signatures.get(*index as usize).is_some_and(|s| s.bot) {
+                self.bots -= take;
             }
             *run -= take as u32;
             n -= take;
@@ -203,6 +214,11 @@ impl Tally {
     /// Messages counted (the list's rejections and gaps aside).
     pub fn messages(&self) -> u64 {
         self.counts.iter().sum()
+    }
+
+    /// Counted messages a bot sent (`has:bot`).
+    pub fn bots(&self) -> u64 {
+        self.bots
     }
 
     fn live(&self) -> impl Iterator<Item = (&Signature, u64)> {

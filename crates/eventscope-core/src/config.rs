@@ -1,6 +1,7 @@
 //! `eventscope.toml`: theme, key overrides, the tracking plan and naming convention, extra PII
 //! matchers (`[pii]`), destinations (`[[destination]]`), identity resolution (`[identity]`,
-//! read in `identity`) and the warehouse verdicts (`[warehouse]`, read in `warehouse`). A user file overrides only what it names; a bad file is a clear error
+//! read in `identity`), the warehouse verdicts (`[warehouse]`, read in `warehouse`) and the bot
+//! finding's severity (`[traffic]`, read in `traffic`). A user file overrides only what it names; a bad file is a clear error
 //! naming the file, the key and the line.
 
 use std::collections::HashMap;
@@ -15,7 +16,11 @@ use crate::routing::{FieldPath, FilterAction};
 mod identity;
 mod late;
 pub mod sources;
+mod traffic;
+mod view;
 mod warehouse;
+
+pub use view::{ViewConfig, ViewSort};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -42,6 +47,18 @@ pub struct Config {
     /// defaults when the table is absent).
     #[serde(deserialize_with = "warehouse::settings")]
     pub warehouse: crate::warehouse::WarehouseSettings,
+    /// `[traffic]`: the `traffic/bot` finding's severity (`bot = "info"` by default).
+    #[serde(deserialize_with = "traffic::settings")]
+    pub traffic: crate::inspect::traffic::TrafficRules,
+    /// `[[view]]` tables: named filters, columns and order (`--view NAME`, `v`).
+    #[serde(deserialize_with = "view::views")]
+    pub view: Vec<ViewConfig>,
+    /// Keep the viewer's filter history in the user's data directory (default true; also off
+    /// with `EVENTSCOPE_NO_HISTORY=1`).
+    pub history: Option<bool>,
+    /// Refused with a pointer to `[[view]]` (see `view::top_level_filter`).
+    #[serde(deserialize_with = "view::top_level_filter")]
+    filter: Option<std::convert::Infallible>,
     /// `[[source]]` tables: a short label per write key, for the list, the header and
     /// `source:`.
     #[serde(deserialize_with = "sources::sources")]
@@ -258,10 +275,19 @@ pub enum ConfigError {
 
 impl Config {
     pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: path.to_string(),
             message: e.to_string().trim().replace('\n', " "),
-        })
+        })?;
+        // A view's filter may name destinations (`routed:amp`): checked once all are read.
+        let destinations: Vec<&str> = config.destination.iter().map(|d| d.name.as_str()).collect();
+        view::check(&mut config.view, text, &destinations).map_err(|message| {
+            ConfigError::Invalid {
+                path: path.to_string(),
+                message,
+            }
+        })?;
+        Ok(config)
     }
 
     /// `explicit` (must exist), else `./eventscope.toml`, else the user config dir's

@@ -51,16 +51,15 @@ pub struct Gap {
 pub struct Verdict {
     /// The worst severity among the findings (`None`: no findings at all).
     pub worst: Option<Severity>,
-    /// A spec, plan, identity or warehouse finding at warning or above.
-    pub violation: bool,
     /// PII at warning or above: `filter::PII_YELLOW` / `PII_RED` bits.
     pub pii: u8,
     /// Codes of findings at warning or above, separated by spaces.
     pub rules: Option<Box<str>>,
     /// A spec or plan finding at info (a note, not PII in its expected place).
     pub notes: bool,
-    /// The worst severity among the spec, plan and identity findings (PII aside), for the
-    /// Summary's separate error and warning counts.
+    /// The worst severity among the spec, plan, identity and warehouse findings at warning or
+    /// above (PII aside), for the Summary's separate error and warning counts; `Some` is
+    /// [`Verdict::violation`].
     pub violation_worst: Option<Severity>,
     /// Bit `i`: the `i`th code of `rules` had a finding at error (codes past 16 count as not).
     pub error_rules: u16,
@@ -70,15 +69,24 @@ pub struct Verdict {
     /// The message changed the warehouse schema (a new table or column, a type conflict, a
     /// table per id) when it was observed: `has:drift`.
     pub drift: bool,
+    /// A bot sent it (a `traffic/bot` finding, at any severity): `has:bot`.
+    pub bot: bool,
 }
 
 impl Verdict {
+    /// A spec, plan, identity or warehouse finding at warning or above (`has:violation`).
+    #[inline]
+    pub fn violation(&self) -> bool {
+        self.violation_worst.is_some()
+    }
+
     pub fn of(findings: &[Finding]) -> Verdict {
         let mut verdict = Verdict {
             worst: findings.iter().map(|f| f.severity).max(),
             notes: findings
                 .iter()
                 .any(|f| f.severity == Severity::Info && f.kind != Kind::Pii),
+            bot: findings.iter().any(|f| f.kind == Kind::Traffic),
             ..Verdict::default()
         };
         let mut rules: Vec<&str> = Vec::new();
@@ -91,11 +99,10 @@ impl Verdict {
                     }
                 }
                 Kind::Spec | Kind::Plan | Kind::Identity | Kind::Warehouse => {
-                    verdict.violation = true;
                     verdict.violation_worst = verdict.violation_worst.max(Some(finding.severity));
                 }
-                // Not a fault of the message: a fact about where it goes.
-                Kind::Routing => {}
+                // Not a fault of the message: a fact about where it goes, or who sent it.
+                Kind::Routing | Kind::Traffic => {}
             }
             // A merged finding answers to each of its rules (`rule:spec/*` still finds it).
             for rule in finding.rules() {
@@ -345,10 +352,13 @@ impl Filterable for Entry {
         self.verdict.rules.as_deref().unwrap_or("")
     }
     fn has_violation(&self) -> bool {
-        self.verdict.violation
+        self.verdict.violation()
     }
     fn has_drift(&self) -> bool {
         self.verdict.drift
+    }
+    fn is_bot(&self) -> bool {
+        self.verdict.bot
     }
     fn pii_classes(&self) -> u8 {
         self.verdict.pii
@@ -741,10 +751,10 @@ mod tests {
             )
         };
         let verdict = Verdict::of(&[finding(Severity::Warning)]);
-        assert!(verdict.violation);
+        assert!(verdict.violation());
         assert_eq!(verdict.rules.as_deref(), Some("warehouse/type-conflict"));
         let verdict = Verdict::of(&[finding(Severity::Info)]);
-        assert!(!verdict.violation && verdict.notes);
+        assert!(!verdict.violation() && verdict.notes);
     }
 
     #[test]
@@ -804,7 +814,7 @@ mod tests {
             Severity::Warning,
             "blocked",
         )]);
-        assert!(verdict.violation);
+        assert!(verdict.violation());
         assert_eq!(verdict.violation_worst, Some(Severity::Warning));
         assert_eq!(verdict.rules.as_deref(), Some("identity/blocked-id"));
     }

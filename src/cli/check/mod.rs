@@ -464,6 +464,7 @@ pub fn inspector(config: &Config, plan: Option<&std::path::Path>) -> Result<Insp
         .map_err(|e| format!("[pii]: {e}"))?;
     inspector.identity.settings = config.identity.clone();
     inspector.warehouse = config.warehouse.clone();
+    inspector.traffic = config.traffic;
     inspector.late = config.late;
     if let Some(path) = plan.or(config.plan.file()) {
         let mut plan = super::plan::load(path)?;

@@ -117,6 +117,7 @@ pub fn summary(tally: &Tally, skipped_lines: u64, routes: Option<&Routes>) -> Va
         "messages": tally.messages,
         "messages_with_findings": tally.with_findings,
         "failing_messages": tally.failing,
+        "bots": tally.bots,
         "fail_on": tally.fail_on.as_str(),
         "show": tally.show.as_str(),
         "findings": total(&tally.shown),

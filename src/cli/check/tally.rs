@@ -116,6 +116,8 @@ pub struct Tally {
     pub messages: u64,
     pub with_findings: u64,
     pub failing: u64,
+    /// Messages a bot sent (a `traffic/bot` finding, shown or not).
+    pub bots: u64,
     /// Findings at or above `--show`, and below it, by severity.
     pub shown: [u64; 3],
     pub hidden: [u64; 3],
@@ -148,6 +150,7 @@ impl Tally {
             messages: 0,
             with_findings: 0,
             failing: 0,
+            bots: 0,
             shown: [0; 3],
             hidden: [0; 3],
             by_rule: HashMap::new(),
@@ -175,6 +178,10 @@ impl Tally {
     pub fn finding(&mut self, finding: &Finding, names: &Names<'_>, line: u64) -> bool {
         let s = finding.severity as usize;
         self.fails |= finding.severity >= self.fail_on;
+        // One per message: the classifier names one user agent.
+        if finding.rule == eventscope_core::inspect::traffic::RULE {
+            self.bots += 1;
+        }
         let event = entry(&mut self.events, &self.label);
         event.all[s] += 1;
         if finding.severity < self.show {

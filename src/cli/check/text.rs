@@ -50,6 +50,13 @@ pub fn write(out: &mut impl Write, tally: &Tally, routes: Option<&Routes>) -> io
         thousands(tally.shown[Severity::Info as usize]),
         hidden_note(tally),
     )?;
+    if tally.bots > 0 {
+        writeln!(
+            out,
+            "{} sent by bots (traffic/bot: crawlers, monitors, headless browsers, HTTP libraries)",
+            count(tally.bots, "message")
+        )?;
+    }
     if let Some(routes) = routes {
         routing_table(out, routes)?;
     }

@@ -42,9 +42,7 @@ impl App {
     /// Filters to `text` as if typed and submitted (kept in the history), and says so.
     pub fn filter_to(&mut self, text: String) {
         if self.apply_filter(&text) {
-            if self.filter_history.last() != Some(&text) {
-                self.filter_history.push(text.clone());
-            }
+            self.remember_filter(&text);
             self.set_status(format!("filter: {text}"), false);
         } else {
             self.set_status(format!("cannot filter to {text}"), true);
@@ -103,10 +101,7 @@ impl App {
             Some(Outcome::Close) => self.mode = Mode::Normal,
             Some(Outcome::Submit(text)) if self.apply_filter(&text) => {
                 self.mode = Mode::Normal;
-                let history = &mut self.filter_history;
-                if !text.is_empty() && history.last() != Some(&text) {
-                    history.push(text);
-                }
+                self.remember_filter(&text);
             }
             // A query that does not parse: the bar stays open with the error.
             Some(Outcome::Submit(_)) => {}

@@ -25,6 +25,7 @@ mod tab;
 #[cfg(test)]
 mod tests;
 mod tree;
+mod views;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,6 +36,7 @@ use super::action::{Action, Context};
 use super::deliveries::{Deliveries, Origin};
 use super::keys::KeyMap;
 use super::marks::Marks;
+use super::popups::views::Picked;
 use super::popups::write::Outcome as WriteOutcome;
 use super::popups::{FilterBar, ForwardPopup, HelpOverlay, ReplayPopup, WritePrompt};
 use super::store::Store;
@@ -120,6 +122,8 @@ pub enum Mode {
     Confirm(crate::tui::popups::confirm::ConfirmClear),
     /// `:`: a query over the retained messages (boxed: its answer is large beside the others).
     Sql(Box<crate::tui::popups::sql::SqlPrompt>),
+    /// `v`: the saved views (`[[view]]`) to pick from.
+    Views(crate::tui::popups::views::ViewPicker),
     /// `t`: the time to jump to in the list.
     Jump(crate::tui::popups::jump::JumpPrompt),
     /// `=`: a structural diff of two messages (boxed, as the person view).
@@ -142,6 +146,7 @@ impl Mode {
             | Mode::Write(_)
             | Mode::Sql(_)
             | Mode::Confirm(_)
+            | Mode::Views(_)
             | Mode::Jump(_) => Context::Main,
         }
     }
@@ -206,6 +211,12 @@ pub struct App {
     pub focus: Focus,
     /// Queries applied from the filter bar, oldest first (↑/↓ in the bar).
     pub filter_history: Vec<String>,
+    /// Where the filter history is kept between runs (`None`: not kept; see `tui::history`).
+    pub history_file: Option<std::path::PathBuf>,
+    /// The config's `[[view]]` tables (`v`, `--view`), columns checked at start.
+    pub views: Vec<eventscope_core::config::ViewConfig>,
+    /// The view applied last, by name.
+    pub view_name: Option<String>,
     /// The id selected, if any.
     pub selected: Option<EntryId>,
     /// Index (into the visible rows) of the first row drawn.
@@ -289,6 +300,9 @@ impl App {
             mode: Mode::Normal,
             focus: Focus::List,
             filter_history: Vec::new(),
+            history_file: None,
+            views: Vec::new(),
+            view_name: None,
             selected: None,
             list_offset: 0,
             columns: crate::tui::columns::ColumnSet::default(),
@@ -584,6 +598,18 @@ impl App {
                 self.sql_key(key);
                 return None;
             }
+            Mode::Views(picker) => {
+                let mut picker = *picker;
+                match picker.handle(key, self.views.len()) {
+                    Some(Picked::Apply(index)) => {
+                        self.mode = Mode::Normal;
+                        self.apply_view(index);
+                    }
+                    Some(Picked::Close) => self.mode = Mode::Normal,
+                    None => self.mode = Mode::Views(picker),
+                }
+                return None;
+            }
             Mode::Confirm(confirm) => {
                 if confirm.handle(key) {
                     self.clear_all();
@@ -794,6 +820,7 @@ impl App {
                 }
             }
             Action::Summary => self.open_summary(),
+            Action::SavedViews => self.open_views(),
             Action::Person => self.open_selected_person(),
             Action::Schema => self.open_schema(),
             Action::Sql => self.open_sql(),

@@ -15,6 +15,7 @@ pub mod schema;
 pub mod sql;
 pub mod summary;
 mod summary_routing;
+pub mod views;
 pub mod write;
 
 pub use filter::FilterBar;

@@ -20,6 +20,7 @@ use crate::tui::text::{fit, pad, width};
 use crate::tui::theme::Role;
 use crate::tui::views::thousands;
 use eventscope_core::inspect::Severity;
+use eventscope_core::model::count;
 
 /// The Summary's keys for the help overlay, filled in from the bindings.
 pub const HELP: &str = "{summary-down}/{summary-up} move · {summary-page-down}/{summary-page-up} \
@@ -343,6 +344,10 @@ impl SummaryView {
             thousands(messages),
             if messages == 1 { "" } else { "s" }
         );
+        let bots = self.tally.bots();
+        if bots > 0 {
+            title = format!("{title}· {} ", count(bots, "bot"));
+        }
         let filter = app.store.filter().source();
         if !filter.is_empty() {
             title = format!("{}· filter {filter} ", title);

@@ -53,6 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         | Mode::Forward(_)
         | Mode::Replay(_)
         | Mode::Write(_)
+        | Mode::Views(_)
         | Mode::Jump(_) => Vec::new(),
         Mode::Normal => {
             let actions: &[Action] = match app.view {

@@ -1,5 +1,5 @@
 //! The header: source, connection state, totals, rate and its sparkline, events per source,
-//! rejected, secrets seen, missed and evicted counts.
+//! rejected, secrets seen, bots, missed and evicted counts.
 
 use std::time::Instant;
 
@@ -86,6 +86,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     spans.extend(secrets(app, base));
+    if totals.bots > 0 {
+        spans.push(Span::styled(
+            format!(" · {}", count(totals.bots, "bot")),
+            base.patch(t.fg(ui.accent)),
+        ));
+    }
     if totals.missed > 0 || app.store.evicted() > 0 {
         spans.push(Span::styled(
             format!(

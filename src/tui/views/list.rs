@@ -213,6 +213,7 @@ fn verdict_mark<'a>(entry: &Entry, app: &App) -> Span<'a> {
         Some(glyph @ Glyph::Error) => Span::styled(glyph.symbol(), t.style(Role::Error)),
         Some(glyph @ Glyph::Warning) => Span::styled(glyph.symbol(), t.style(Role::Warning)),
         Some(glyph @ Glyph::Note) => Span::styled(glyph.symbol(), t.style(Role::Muted)),
+        Some(glyph @ Glyph::Bot) => Span::styled(glyph.symbol(), t.style(Role::Accent)),
         None => Span::raw(" "),
     }
 }

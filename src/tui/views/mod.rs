@@ -140,6 +140,7 @@ pub fn draw_all(frame: &mut Frame, app: &App, highlights: &Highlights) -> DrawnL
         Mode::Diff(pane) => layout.diff_rows = pane.draw(frame, area, app),
         Mode::Sql(prompt) => layout.sql_rows = prompt.draw(frame, area, app),
         Mode::Confirm(confirm) => confirm.draw(frame, area, app),
+        Mode::Views(picker) => picker.draw(frame, area, app),
         Mode::Forward(popup) => {
             layout.forward_lines = popup.draw(frame, area, app, highlights.forward)
         }

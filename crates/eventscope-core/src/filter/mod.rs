@@ -15,6 +15,7 @@
 //!                                 or above
 //! has:drift                       the message changed the warehouse schema (a new table or
 //!                                 column, a type conflict, a table per id)
+//! has:bot                         a bot sent it: crawler, monitor, headless browser, HTTP library
 //! rule:plan/type  rule:plan       a finding's rule (`*` globs; no `/` = every rule under it)
 //! pii:red  pii:yellow             PII of a class at warning or above
 //! a b        a or b               AND (implicit) binds tighter than `or`
@@ -85,6 +86,11 @@ pub trait Filterable {
     /// The message changed the warehouse schema when it was observed (none unless a schema
     /// saw it).
     fn has_drift(&self) -> bool {
+        false
+    }
+    /// A bot sent it: a crawler, a monitor, a headless browser or an HTTP library (see
+    /// [`crate::inspect::traffic`]).
+    fn is_bot(&self) -> bool {
         false
     }
     /// PII at warning or above: bit 1 Yellow, bit 2 Red.

@@ -94,10 +94,17 @@ pub(crate) enum Flag {
     Violation,
     Pii,
     Drift,
+    Bot,
 }
 
 impl Flag {
-    pub(crate) const ALL: [Flag; 4] = [Flag::Rejected, Flag::Violation, Flag::Pii, Flag::Drift];
+    pub(crate) const ALL: [Flag; 5] = [
+        Flag::Rejected,
+        Flag::Violation,
+        Flag::Pii,
+        Flag::Drift,
+        Flag::Bot,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -105,6 +112,7 @@ impl Flag {
             Flag::Violation => "violation",
             Flag::Pii => "pii",
             Flag::Drift => "drift",
+            Flag::Bot => "bot",
         }
     }
 
@@ -120,6 +128,7 @@ impl Flag {
             Flag::Violation => item.has_violation(),
             Flag::Pii => item.pii_classes() != 0,
             Flag::Drift => item.has_drift(),
+            Flag::Bot => item.is_bot(),
         }
     }
 }

@@ -92,6 +92,11 @@ pub const TERMS: &[Term] = &[
         TermKind::Has(Flag::Pii),
     ),
     term(
+        "has:bot",
+        "a bot sent it: a crawler, a monitor, a headless browser or an HTTP library (b)",
+        TermKind::Has(Flag::Bot),
+    ),
+    term(
         "rule:plan/type",
         "a finding's rule; * globs; rule:plan = rule:plan/*",
         TermKind::Field(Field::Rule),

@@ -655,7 +655,7 @@ fn error_unknown_has_value() {
     let e = err("has:broken");
     assert_eq!(
         e.message,
-        "unknown `has:` value `broken`; values: rejected, violation, pii, drift"
+        "unknown `has:` value `broken`; values: rejected, violation, pii, drift, bot"
     );
     assert_eq!(e.position, 4);
     assert_err(
@@ -1053,6 +1053,61 @@ fn an_unknown_destination_or_reason_is_an_error_naming_the_configured_ones() {
     // Rows built without destinations match neither.
     let q = Query::parse_for("routed:amp or dropped:amp", &["amp"]).unwrap();
     assert!(!q.matches(&order_completed()));
+}
+
+/// `has:bot` finds the rows a bot sent, as the viewer's rows are built (judged by an
+/// inspector); `-has:bot` the people; with `[traffic] bot = "off"`, none.
+#[test]
+fn has_bot_finds_the_rows_a_bot_sent() {
+    use crate::entry::EntryBuilder;
+    use crate::inspect::Inspector;
+    use crate::model::Source;
+    use std::sync::Arc;
+    let page = |user_agent: &str| {
+        format!(
+            r#"{{"type":"page","name":"Home","anonymousId":"a1","context":{{"userAgent":"{user_agent}"}}}}"#
+        )
+    };
+    let googlebot =
+        page("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
+    let curl = page("curl/8.4.0");
+    let person = page(
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+    );
+    let rows = |inspector: Inspector| {
+        let mut builder = EntryBuilder::judging(Arc::new(inspector));
+        [&googlebot, &curl, &person]
+            .into_iter()
+            .enumerate()
+            .map(|(seq, text)| {
+                builder.event(
+                    seq as u64,
+                    "2026-12-05T12:00:00.000Z",
+                    Source::default(),
+                    None,
+                    None,
+                    text.as_str().into(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let matching = |q: &str, rows: &[crate::entry::Entry]| -> Vec<u64> {
+        let query = Query::parse(q).unwrap();
+        rows.iter()
+            .filter(|row| query.matches(*row))
+            .filter_map(|row| row.seq)
+            .collect()
+    };
+    let judged = rows(Inspector::default());
+    assert_eq!(matching("has:bot", &judged), [0, 1]);
+    assert_eq!(matching("-has:bot", &judged), [2]);
+    assert_eq!(matching("has:bot curl", &judged), [1]);
+    assert_eq!(matching("HAS:BOT", &judged), [0, 1]);
+    // A bot at info is no violation.
+    assert_eq!(matching("has:violation", &judged), Vec::<u64>::new());
+    let mut off = Inspector::default();
+    off.traffic.bot = None;
+    assert_eq!(matching("has:bot", &rows(off)), Vec::<u64>::new());
 }
 
 /// Rows as the viewer builds them: `[[source]]` labels and lateness from the time fields.

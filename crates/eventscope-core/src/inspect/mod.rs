@@ -1,6 +1,6 @@
 //! Verdicts: a message in, findings out — the Segment spec, a tracking plan (JSON Schema),
 //! privacy matchers, what one message tells about identity, and (fed the schema tracker's
-//! decisions) what would not land in a warehouse as sent. Pure: no I/O besides loading a plan file, no terminal.
+//! decisions) what would not land in a warehouse as sent, and whether a bot sent it. Pure: no I/O besides loading a plan file, no terminal.
 
 pub mod identity;
 pub mod late;
@@ -10,6 +10,7 @@ pub mod plan;
 pub mod redact;
 mod schema_json;
 pub mod spec;
+pub mod traffic;
 pub mod warehouse;
 
 use std::borrow::Cow;
@@ -33,6 +34,8 @@ pub enum Kind {
     /// Where the message lands in a warehouse (`warehouse/…`): values that would not load as
     /// sent, tables and columns that drift.
     Warehouse,
+    /// Who sent it (`traffic/bot`): a crawler, a monitor, a headless browser, an HTTP library.
+    Traffic,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -170,6 +173,8 @@ pub struct Inspector {
     /// `[warehouse]`: the `warehouse/…` verdicts' severities and the column limit, for those
     /// who feed messages to a [`crate::warehouse::Schema`] (`check`, the viewer's feeds).
     pub warehouse: crate::warehouse::WarehouseSettings,
+    /// `[traffic]`: the `traffic/bot` finding's severity.
+    pub traffic: traffic::TrafficRules,
     /// `[late]`: when a message counts as late on arrival (`spec/late`).
     pub late: late::LateRule,
 }
@@ -218,6 +223,7 @@ impl Inspector {
         merge::same_cause(&mut findings);
         self.pii.scan(message, &mut findings);
         self.identity.check(message, &mut findings);
+        self.traffic.check(message, &mut findings);
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
