@@ -13,9 +13,9 @@ use super::DiffArgs;
 use eventscope_core::diff::shape::{
     EventShape, ShapeChange, ShapeChangeKind, ShapeOptions, Shapes,
 };
+use eventscope_core::model::count;
 use eventscope_core::model::json::Json;
-use eventscope_core::model::{Frame, count};
-use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader};
+use eventscope_core::recording::RecordingReader;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -39,22 +39,10 @@ pub fn run(args: DiffArgs) -> ExitCode {
         ..ShapeOptions::default()
     });
     let mut read = 0u64;
-    for item in reader {
-        let event = match item {
-            ReadItem::Frame {
-                frame: Frame::Event(event),
-                ..
-            } => event,
-            ReadItem::Frame { .. } => continue,
-            ReadItem::Problem {
-                message,
-                kind: ProblemKind::ReadFailed,
-                ..
-            } => return fail(message),
-            ReadItem::Problem { message, .. } => {
-                eprintln!("eventscope diff: {message}");
-                continue;
-            }
+    for event in reader.events(|problem| eprintln!("eventscope diff: {problem}")) {
+        let event = match event {
+            Ok(event) => event,
+            Err(message) => return fail(message),
         };
         read += 1;
         // The reader accepted it as a message: an object, so it parses.

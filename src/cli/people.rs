@@ -14,7 +14,7 @@ use eventscope_core::config::Config;
 use eventscope_core::identity::{IdentityGraph, Profile, ProfileId, observed_at};
 use eventscope_core::model::json::Json;
 use eventscope_core::model::{EventFrame, Frame, count};
-use eventscope_core::recording::{ProblemKind, ReadItem, RecordingReader};
+use eventscope_core::recording::{ReadItem, RecordingReader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -44,22 +44,10 @@ pub fn run(args: PeopleArgs) -> ExitCode {
     let mut kept: Vec<String> = Vec::new();
     let keep_frames = args.id.is_some() && args.file.as_os_str() == "-";
     let mut messages = 0u64;
-    for item in reader {
-        let event = match item {
-            ReadItem::Frame {
-                frame: Frame::Event(event),
-                ..
-            } => event,
-            ReadItem::Frame { .. } => continue,
-            ReadItem::Problem {
-                message,
-                kind: ProblemKind::ReadFailed,
-                ..
-            } => return fail(message),
-            ReadItem::Problem { message, .. } => {
-                eprintln!("eventscope people: {message}");
-                continue;
-            }
+    for event in reader.events(|problem| eprintln!("eventscope people: {problem}")) {
+        let event = match event {
+            Ok(event) => event,
+            Err(message) => return fail(message),
         };
         messages += 1;
         let profile = observe(&mut graph, &event);

@@ -227,6 +227,24 @@ impl TryFrom<FilterTable> for FilterConfig {
     }
 }
 
+/// A finding's severity as a setting: `"error"`, `"warning"`, `"info"`, or `"off"` (`None`: no
+/// finding); anything else is an error naming `key` and the value.
+pub(crate) fn severity_setting(
+    key: &str,
+    value: &toml::Value,
+) -> Result<Option<crate::inspect::Severity>, String> {
+    use crate::inspect::Severity;
+    match value.as_str() {
+        Some("error") => Ok(Some(Severity::Error)),
+        Some("warning") => Ok(Some(Severity::Warning)),
+        Some("info") => Ok(Some(Severity::Info)),
+        Some("off") => Ok(None),
+        _ => Err(format!(
+            "{key}: {value}: use \"error\", \"warning\", \"info\" or \"off\""
+        )),
+    }
+}
+
 /// `segment_name`: a non-empty catalog name.
 pub(crate) fn non_empty_name<'de, D: serde::Deserializer<'de>>(
     d: D,

@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::tui::action::Action;
 use crate::tui::app::App;
@@ -129,18 +129,8 @@ impl DiffPane {
     /// Draws the pane over `area`; returns where its rows are.
     pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App) -> Rect {
         let t = &app.theme;
-        let popup = super::whole_screen(frame, area);
         let title = format!(" Diff · {} → {} ", self.before.label(), self.after.label());
-        let hint = app.keys.hint(BORDER_HINT);
-        let width = popup.width.saturating_sub(2) as usize;
-        let block = Block::new()
-            .borders(Borders::ALL)
-            .border_style(t.style(Role::Accent))
-            .title(fit(&title, width))
-            .title_bottom(Line::styled(fit(&hint, width), t.style(Role::Muted)).right_aligned())
-            .style(t.style(Role::Base));
-        let inner = block.inner(popup);
-        frame.render_widget(block, popup);
+        let inner = super::framed(frame, area, app, &title, BORDER_HINT);
         let w = inner.width as usize;
         let [note_area, rows_area] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);

@@ -42,6 +42,35 @@ pub fn whole_screen(
     popup
 }
 
+/// A whole-screen view's frame ([`whole_screen`]): an accent border with `title` on top and
+/// the key hints of `hint` (a [`KeyMap::hint`](crate::tui::keys::KeyMap::hint) template) at
+/// the bottom right; returns the area inside it.
+pub fn framed(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    app: &crate::tui::app::App,
+    title: &str,
+    hint: &str,
+) -> ratatui::layout::Rect {
+    use crate::tui::text::fit;
+    use crate::tui::theme::Role;
+    use ratatui::text::Line;
+    use ratatui::widgets::{Block, Borders};
+    let t = &app.theme;
+    let popup = whole_screen(frame, area);
+    let hint = app.keys.hint(hint);
+    let width = popup.width.saturating_sub(2) as usize;
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(t.style(Role::Accent))
+        .title(fit(title, width))
+        .title_bottom(Line::styled(fit(&hint, width), t.style(Role::Muted)).right_aligned())
+        .style(t.style(Role::Base));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    inner
+}
+
 /// A box of `width` × `height` cells (at most `area`'s) in the middle of `area`, cleared: where
 /// a small prompt (write, confirm) draws.
 pub fn centered(

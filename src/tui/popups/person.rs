@@ -10,7 +10,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::tui::action::Action;
 use crate::tui::app::App;
@@ -133,7 +133,6 @@ impl PersonView {
     /// Draws the view over `area`; returns where its timeline rows are.
     pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App) -> Rect {
         let t = &app.theme;
-        let popup = super::whole_screen(frame, area);
         let model = &self.model;
         let title = format!(
             " Person {} · {} · {} ",
@@ -141,16 +140,7 @@ impl PersonView {
             eventscope_core::model::count(model.identifiers.len() as u64, "id"),
             eventscope_core::model::count(model.messages, "message"),
         );
-        let hint = app.keys.hint(BORDER_HINT);
-        let width = popup.width.saturating_sub(2) as usize;
-        let block = Block::new()
-            .borders(Borders::ALL)
-            .border_style(t.style(Role::Accent))
-            .title(fit(&title, width))
-            .title_bottom(Line::styled(fit(&hint, width), t.style(Role::Muted)).right_aligned())
-            .style(t.style(Role::Base));
-        let inner = block.inner(popup);
-        frame.render_widget(block, popup);
+        let inner = super::framed(frame, area, app, &title, BORDER_HINT);
         let w = inner.width as usize;
         let heading = t.style(Role::Muted).add_modifier(Modifier::BOLD);
 

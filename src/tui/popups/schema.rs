@@ -9,7 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::tui::action::Action;
 use crate::tui::app::App;
@@ -137,7 +137,6 @@ impl SchemaView {
     /// Draws the view over `area`; returns where its rows are.
     pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App) -> Rect {
         let t = &app.theme;
-        let popup = super::whole_screen(frame, area);
         let model = &self.model;
         let title = format!(
             " Warehouse schema · {} · {} · {} ",
@@ -145,16 +144,7 @@ impl SchemaView {
             count(model.columns as u64, "column"),
             count(model.conflicts, "conflict"),
         );
-        let hint = app.keys.hint(BORDER_HINT);
-        let width = popup.width.saturating_sub(2) as usize;
-        let block = Block::new()
-            .borders(Borders::ALL)
-            .border_style(t.style(Role::Accent))
-            .title(fit(&title, width))
-            .title_bottom(Line::styled(fit(&hint, width), t.style(Role::Muted)).right_aligned())
-            .style(t.style(Role::Base));
-        let inner = block.inner(popup);
-        frame.render_widget(block, popup);
+        let inner = super::framed(frame, area, app, &title, BORDER_HINT);
         let w = inner.width as usize;
         let [note_area, heading_area, rows_area] = Layout::vertical([
             Constraint::Length(1),

@@ -5,7 +5,6 @@
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
-use crate::inspect::Severity;
 use crate::inspect::late::LateRule;
 use crate::model::parse_duration_ms;
 
@@ -32,17 +31,8 @@ pub(crate) fn rule<'de, D: Deserializer<'de>>(d: D) -> Result<LateRule, D::Error
             })?;
     }
     if let Some(severity) = table.severity {
-        rule.severity = match severity.as_str() {
-            "error" => Some(Severity::Error),
-            "warning" => Some(Severity::Warning),
-            "info" => Some(Severity::Info),
-            "off" => None,
-            _ => {
-                return Err(D::Error::custom(format!(
-                    "[late] severity: \"{severity}\": use \"error\", \"warning\", \"info\" or \"off\""
-                )));
-            }
-        };
+        rule.severity = super::severity_setting("[late] severity", &toml::Value::String(severity))
+            .map_err(D::Error::custom)?;
     }
     Ok(rule)
 }

@@ -26,20 +26,12 @@ pub(crate) fn settings<'de, D: Deserializer<'de>>(d: D) -> Result<TrafficRules, 
     Ok(rules)
 }
 
-/// `bot`: `"error"`, `"warning"`, `"info"` or `"off"`.
+/// `bot`: `"error"`, `"warning"`, `"info"` (the default) or `"off"`.
 fn severity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Severity>>, D::Error> {
     let value = toml::Value::deserialize(d)?;
-    Ok(Some(match value.as_str() {
-        Some("error") => Some(Severity::Error),
-        Some("warning") => Some(Severity::Warning),
-        Some("info") => Some(Severity::Info),
-        Some("off") => None,
-        _ => {
-            return Err(D::Error::custom(format!(
-                "[traffic] bot: {value}: use \"error\", \"warning\", \"info\" (default) or \"off\""
-            )));
-        }
-    }))
+    super::severity_setting("[traffic] bot", &value)
+        .map(Some)
+        .map_err(D::Error::custom)
 }
 
 #[cfg(test)]

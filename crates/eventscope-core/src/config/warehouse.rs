@@ -66,17 +66,7 @@ fn severity<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, Option<Sever
                 names.join(", ")
             )));
         }
-        let severity = match value.as_str() {
-            Some("error") => Some(Severity::Error),
-            Some("warning") => Some(Severity::Warning),
-            Some("info") => Some(Severity::Info),
-            Some("off") => None,
-            _ => {
-                return Err(D::Error::custom(format!(
-                    "{key}: {value}: use \"error\", \"warning\", \"info\" or \"off\""
-                )));
-            }
-        };
+        let severity = super::severity_setting(&key, &value).map_err(D::Error::custom)?;
         out.push((rule, severity));
     }
     Ok(out)

@@ -327,6 +327,32 @@ impl RecordingReader {
     }
 }
 
+impl RecordingReader {
+    /// The event frames only, for commands that read nothing else: a line that could not be
+    /// read goes to `skipped` (reading goes on), and a failed read ends with its error.
+    pub fn events(
+        self,
+        mut skipped: impl FnMut(&str),
+    ) -> impl Iterator<Item = Result<EventFrame, String>> {
+        self.filter_map(move |item| match item {
+            ReadItem::Frame {
+                frame: Frame::Event(event),
+                ..
+            } => Some(Ok(event)),
+            ReadItem::Frame { .. } => None,
+            ReadItem::Problem {
+                message,
+                kind: ProblemKind::ReadFailed,
+                ..
+            } => Some(Err(message)),
+            ReadItem::Problem { message, .. } => {
+                skipped(&message);
+                None
+            }
+        })
+    }
+}
+
 impl Iterator for RecordingReader {
     type Item = ReadItem;
 
