@@ -47,6 +47,9 @@ pub fn frame_time(config: &Config) -> anyhow::Result<FrameReport> {
         path: "bench".into(),
     };
     let mut app = App::new(source, n, Arc::clone(&theme), KeyMap::default());
+    // All `n` events stay, whatever they weigh (the default byte budget keeps ~450,000 fixture
+    // events; `--buffer-bytes` lifts it the same way).
+    app.store = eventscope::tui::store::Store::bounded(n, u64::MAX);
     app.connection = Connection::Loaded;
     // Warm the allocator and syntect's assets outside the measured memory.
     let _ = highlight_doc(&eventscope::model::pretty::pretty(messages[0]), &theme);
