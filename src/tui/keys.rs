@@ -414,7 +414,10 @@ impl KeyMap {
         for (action, keys) in self.bindings(context) {
             for key in keys.iter().filter(|k| k.lead == Some(lead)) {
                 let second = Key { lead: None, ..*key };
-                hints.push(format!("{} {}", second.label(), action.description()));
+                // The description up to its aside: `fold the node under the cursor`.
+                let what = action.description();
+                let what = what.split(" (").next().unwrap_or(what);
+                hints.push(format!("{} {what}", second.label()));
             }
         }
         hints.join(" · ")
