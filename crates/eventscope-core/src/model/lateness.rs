@@ -76,6 +76,14 @@ impl Lateness {
         let Some(received) = received else {
             return Lateness::UNKNOWN;
         };
+        // The collector fills a missing `timestamp` with `receivedAt` itself (and no
+        // `originalTimestamp`): there is no device time to be late by.
+        if stamps.original_timestamp.is_none()
+            && stamps.timestamp.is_some()
+            && stamps.timestamp == stamps.received_at
+        {
+            return Lateness::UNKNOWN;
+        }
         let device = time(stamps.original_timestamp).or_else(|| time(stamps.timestamp));
         match (time(stamps.sent_at), device) {
             (Some(sent), Some(device)) => Lateness {
@@ -178,6 +186,31 @@ mod tests {
         assert_eq!(late.late_ms(), Some(3 * 3_600_000));
         assert_eq!(late.skew_ms(), None);
         assert!(!late.skewed());
+    }
+
+    #[test]
+    fn a_timestamp_the_collector_filled_with_receivedat_is_no_device_time() {
+        // No `timestamp` was sent; the device clock is 3 h ahead (`sentAt`). The collector
+        // wrote `receivedAt` into `timestamp`: that is not 3 h of lateness.
+        let server = Lateness::of(
+            stamps(
+                Some("2026-11-22T12:00:00.000Z"),
+                None,
+                Some("2026-11-22T15:00:00.000Z"),
+            ),
+            0,
+        );
+        assert_eq!(server, Lateness::UNKNOWN);
+        // A device time that differs from `receivedAt` is still judged.
+        let device = Lateness::of(
+            stamps(
+                Some("2026-11-22T11:59:59.000Z"),
+                None,
+                Some("2026-11-22T15:00:00.000Z"),
+            ),
+            0,
+        );
+        assert!(device.late_ms().is_some());
     }
 
     #[test]
