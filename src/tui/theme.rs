@@ -183,6 +183,14 @@ impl Theme {
         }
     }
 
+    /// A key as the popups name it in their hints (`Enter`, `Esc`): accent, bold.
+    pub fn key(&self, key: &str) -> ratatui::text::Span<'static> {
+        ratatui::text::Span::styled(
+            key.to_string(),
+            self.style(Role::Accent).add_modifier(Modifier::BOLD),
+        )
+    }
+
     /// A foreground-only style in `color`, or no style in `NoColor` (for text drawn on
     /// backgrounds the caller chose).
     pub fn fg(&self, color: Color) -> Style {

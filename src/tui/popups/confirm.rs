@@ -28,12 +28,7 @@ impl ConfirmClear {
     /// Draws the question in the middle of `area`, over (and clearing) what is below.
     pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App) {
         let t = &app.theme;
-        let key = |k: &str| {
-            Span::styled(
-                k.to_string(),
-                t.style(Role::Accent).add_modifier(Modifier::BOLD),
-            )
-        };
+        let key = |k: &str| t.key(k);
         let lines = vec![
             Line::styled(
                 format!(

@@ -275,12 +275,7 @@ impl ForwardPopup {
             rule,
         );
         draw_request(frame, text, popup, app, highlighted);
-        let key = |k: &str| {
-            Span::styled(
-                k.to_string(),
-                t.style(Role::Accent).add_modifier(Modifier::BOLD),
-            )
-        };
+        let key = |k: &str| t.key(k);
         let what = |w: &str| Span::styled(w.to_string(), t.style(Role::Muted));
         let hint = |template: &str| key(&app.keys.hint(template));
         let mut spans = vec![

@@ -58,12 +58,7 @@ impl JumpPrompt {
         let t = &app.theme;
         let strong = t.fg(t.ui.fg).add_modifier(Modifier::BOLD);
         let muted = t.style(Role::Muted);
-        let key = |k: &str| {
-            Span::styled(
-                k.to_string(),
-                t.style(Role::Accent).add_modifier(Modifier::BOLD),
-            )
-        };
+        let key = |k: &str| t.key(k);
         let mut lines = vec![
             Line::styled(
                 "Jump to the first message received at or after:",

@@ -93,12 +93,7 @@ impl ReplayPopup {
             }
             Line::from(spans)
         };
-        let key = |k: &str| {
-            Span::styled(
-                k.to_string(),
-                t.style(Role::Accent).add_modifier(Modifier::BOLD),
-            )
-        };
+        let key = |k: &str| t.key(k);
         let hint = |template: &str| key(&app.keys.hint(template));
         let what = |w: &str| Span::styled(w.to_string(), t.style(Role::Muted));
         let lines = vec![

@@ -66,12 +66,7 @@ impl WritePrompt {
     pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App) {
         let t = &app.theme;
         let strong = t.fg(t.ui.fg).add_modifier(Modifier::BOLD);
-        let key = |k: &str| {
-            Span::styled(
-                k.to_string(),
-                t.style(Role::Accent).add_modifier(Modifier::BOLD),
-            )
-        };
+        let key = |k: &str| t.key(k);
         let lines = vec![
             Line::styled(
                 format!(
