@@ -3,10 +3,13 @@
 //! string a line, oldest first, each query once (its last use counts), bounded in entries and
 //! bytes, written whole to a temporary file and renamed over the old one. A file that does not
 //! read is ignored with a warning, never a crash; `history = false` in the config or
-//! `EVENTSCOPE_NO_HISTORY=1` keep it off.
+//! `EVENTSCOPE_NO_HISTORY=1` keep it off. Saving happens on a thread of its own
+//! ([`HistoryWriter`]): a write with its fsync never holds up the UI thread.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 /// Queries kept at most.
 pub const MAX_ENTRIES: usize = 500;
@@ -116,6 +119,65 @@ pub fn save(path: &Path, queries: &[String]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Saves the history to its file on a thread of its own. Snapshots waiting when a write ends
+/// collapse to the newest; dropping the writer waits for the last one, so a query submitted
+/// just before quitting is kept.
+#[derive(Debug)]
+pub struct HistoryWriter {
+    queue: Option<mpsc::Sender<Vec<String>>>,
+    errors: mpsc::Receiver<String>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HistoryWriter {
+    pub fn start(path: PathBuf) -> std::io::Result<HistoryWriter> {
+        let (queue, snapshots) = mpsc::channel::<Vec<String>>();
+        let (report, errors) = mpsc::channel();
+        let file = path;
+        let thread = std::thread::Builder::new()
+            .name("eventscope-history".into())
+            .spawn(move || {
+                while let Ok(mut queries) = snapshots.recv() {
+                    while let Ok(newer) = snapshots.try_recv() {
+                        queries = newer;
+                    }
+                    if let Err(e) = save(&file, &queries) {
+                        let _ = report.send(format!(
+                            "filter history not saved to {}: {e}",
+                            file.display()
+                        ));
+                    }
+                }
+            })?;
+        Ok(HistoryWriter {
+            queue: Some(queue),
+            errors,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks for `queries` to be written.
+    pub fn save(&self, queries: Vec<String>) {
+        if let Some(queue) = &self.queue {
+            let _ = queue.send(queries);
+        }
+    }
+
+    /// A write that failed since last asked, said as a status line.
+    pub fn failure(&self) -> Option<String> {
+        self.errors.try_iter().last()
+    }
+}
+
+impl Drop for HistoryWriter {
+    fn drop(&mut self) {
+        self.queue = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +214,44 @@ mod tests {
         assert!(std::fs::metadata(&path).unwrap().len() as usize <= MAX_BYTES);
         let (loaded, _) = load(&path);
         assert!(loaded.len() < 100 && loaded.last().unwrap().starts_with("0099"));
+        std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap()).ok();
+    }
+
+    #[test]
+    fn the_writer_saves_off_the_caller_and_its_drop_waits_for_the_last_snapshot() {
+        let path = scratch("writer");
+        let writer = HistoryWriter::start(path.clone()).unwrap();
+        for n in 1..=50 {
+            writer.save((0..n).map(|i| format!("q{i}")).collect());
+        }
+        drop(writer);
+        let (loaded, warning) = load(&path);
+        assert_eq!(warning, None);
+        assert_eq!(
+            loaded.len(),
+            50,
+            "the newest snapshot is on disk once dropped"
+        );
+        assert_eq!(loaded.last().map(String::as_str), Some("q49"));
+
+        // A directory where the file should be: the failure is reported, not lost.
+        let blocked = path.parent().unwrap().to_path_buf();
+        let writer = HistoryWriter::start(blocked).unwrap();
+        writer.save(vec!["type:track".into()]);
+        let mut failure = None;
+        for _ in 0..200 {
+            failure = writer.failure();
+            if failure.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let failure = failure.expect("a failed write is reported");
+        assert!(
+            failure.starts_with("filter history not saved to"),
+            "{failure}"
+        );
+        drop(writer);
         std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap()).ok();
     }
 

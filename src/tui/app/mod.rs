@@ -201,7 +201,7 @@ pub struct App {
     pub relayed: Option<RelayOrigin>,
     pub rate: RateMeter,
     /// Events per second of `receivedAt` over the last minutes (the header's sparkline).
-    pub history: RateHistory,
+    pub rate_history: RateHistory,
     /// Events per source, for the header (and the list's source column, once there are two).
     pub source_counts: crate::tui::sources::SourceCounts,
     /// A message with a known lateness has arrived (the list's latency column shows).
@@ -212,8 +212,8 @@ pub struct App {
     pub focus: Focus,
     /// Queries applied from the filter bar, oldest first (↑/↓ in the bar).
     pub filter_history: Vec<String>,
-    /// Where the filter history is kept between runs (`None`: not kept; see `tui::history`).
-    pub history_file: Option<std::path::PathBuf>,
+    /// Saves the filter history between runs (`None`: not kept; see `tui::history`).
+    pub history_writer: Option<super::history::HistoryWriter>,
     /// The config's `[[view]]` tables (`v`, `--view`), columns checked at start.
     pub views: Vec<eventscope_core::config::ViewConfig>,
     /// The view applied last, by name.
@@ -293,7 +293,7 @@ impl App {
             connection: Connection::Connecting,
             relayed: None,
             rate: RateMeter::default(),
-            history: RateHistory::default(),
+            rate_history: RateHistory::default(),
             source_counts: crate::tui::sources::SourceCounts::default(),
             lateness_seen: false,
             keys,
@@ -301,7 +301,7 @@ impl App {
             mode: Mode::Normal,
             focus: Focus::List,
             filter_history: Vec::new(),
-            history_file: None,
+            history_writer: None,
             views: Vec::new(),
             view_name: None,
             selected: None,
@@ -395,7 +395,7 @@ impl App {
         for entry in entries {
             if matches!(entry.kind, EntryKind::Event) {
                 events += 1;
-                self.history.record(entry.received_ms);
+                self.rate_history.record(entry.received_ms);
                 self.source_counts.count(&entry.source);
                 self.lateness_seen |= entry.lateness.late_ms().is_some();
             }

@@ -58,7 +58,7 @@ impl App {
     }
 
     /// Keeps `text` at the end of the filter history (each query once) and writes the history
-    /// to its file when it is kept between runs (a rare, small write: on submitting a filter).
+    /// to its file when it is kept between runs (on its own thread: see [`history::HistoryWriter`]).
     pub(super) fn remember_filter(&mut self, text: &str) {
         if text.is_empty() {
             return;
@@ -73,11 +73,8 @@ impl App {
             let excess = history.len() - history::MAX_ENTRIES;
             history.drain(..excess);
         }
-        if let Some(path) = &self.history_file
-            && let Err(e) = history::save(path, &self.filter_history)
-        {
-            let text = format!("filter history not saved to {}: {e}", path.display());
-            self.set_status(text, true);
+        if let Some(writer) = &self.history_writer {
+            writer.save(self.filter_history.clone());
         }
     }
 
@@ -88,6 +85,16 @@ impl App {
         if let Some(warning) = warning {
             self.set_status(warning, true);
         }
-        self.history_file = Some(path);
+        match history::HistoryWriter::start(path) {
+            Ok(writer) => self.history_writer = Some(writer),
+            Err(e) => self.set_status(format!("the filter history is not kept: {e}"), true),
+        }
+    }
+
+    /// Says on the status line when saving the filter history failed (the loop asks each turn).
+    pub fn report_history(&mut self) {
+        if let Some(failure) = self.history_writer.as_ref().and_then(|w| w.failure()) {
+            self.set_status(failure, true);
+        }
     }
 }

@@ -215,6 +215,7 @@ where
         }
         state.feed_jq();
         state.feed_sql();
+        state.app.report_history();
         if state.dirty && last_draw.elapsed() >= FRAME_BUDGET {
             state.draw(terminal, console)?;
             last_draw = Instant::now();

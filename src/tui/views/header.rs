@@ -266,7 +266,7 @@ fn rate_sparkline(app: &App, base: Style) -> Option<Span<'static>> {
         SourceKind::File { .. } => 0,
         _ => chrono::Utc::now().timestamp_millis(),
     };
-    let buckets = app.history.buckets(BUCKETS, end_ms);
+    let buckets = app.rate_history.buckets(BUCKETS, end_ms);
     if buckets.iter().all(|b| *b == 0) {
         return None;
     }
